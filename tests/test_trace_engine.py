@@ -1,0 +1,110 @@
+"""Tracing across five providers with skew, DST, answer-time logging, decoys and retries."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests import casebuilder
+from workbench.case import load_case
+from workbench.trace import trace, trace_traceback
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("chain")
+    truth = casebuilder.build(root)
+    return root, truth
+
+
+def test_every_call_traces_to_the_origin(built):
+    root, truth = built
+    case = load_case(root)
+    for call in truth["calls"]:
+        r = trace(case, calling=call["calling"], called=call["called"], at=call["at"])
+        assert r.outcome == "origin", (call, [h.to_json() for h in r.hops])
+        assert [h.provider for h in r.hops] == casebuilder.CHAIN
+        assert r.origin == {"provider": "Origin Voice", "customer": "Robo Dialer LLC"}
+        assert r.hops[0].offset_s == pytest.approx(0.0, abs=0.01)
+        assert all(h.confidence > 0.5 for h in r.hops)
+
+
+def test_skew_of_the_gateway_is_estimated(built):
+    root, _ = built
+    case = load_case(root)
+    skew = {s.provider: s for s in case.skew().values()}
+    assert skew["Gateway Co"].offset_s == pytest.approx(casebuilder.SKEW_GATEWAY, abs=2)
+    assert skew["Gateway Co"].calls >= 50
+    assert abs(skew["Term Wireless"].offset_s) < 2
+    assert abs(skew["Midway Transit"].offset_s) < 2
+
+
+def test_traceback_contradiction_is_reported(built):
+    root, _ = built
+    case = load_case(root)
+    r = trace_traceback(case, "TB-2")
+    mid = r.hops[1]
+    assert mid.provider == "Midway Transit"
+    assert mid.traceback_agrees is False
+    j = r.to_json()["hops"][1]
+    assert j["traceback_says"] == "Bogus Telecom" and j["cdr_says"] == "Lakes Carrier"
+    assert r.to_json()["hops"][0]["traceback_agrees"] is True
+
+
+def test_not_found_when_provider_lacks_the_call(tmp_path):
+    truth = casebuilder.build(tmp_path, n_background=200, drop_at="Lakes Carrier")
+    case = load_case(tmp_path)
+    call = truth["calls"][0]
+    r = trace(case, calling=call["calling"], called=call["called"], at=call["at"])
+    assert r.outcome == "not_found"
+    assert [h.provider for h in r.hops] == casebuilder.CHAIN[:3]
+    assert r.hops[-1].found is False
+
+
+def test_no_records_and_unmapped(built, tmp_path):
+    root, truth = built
+    case = load_case(root)
+    # drop the gateway's and origin's files from the case: the chain stops at the named upstream
+    case.sources = [s for s in case.sources if s.provider not in ("Gateway Co", "Origin Voice")]
+    case._skew = None
+    call = truth["calls"][0]
+    r = trace(case, calling=call["calling"], called=call["called"], at=call["at"])
+    assert r.outcome == "no_records"
+    assert r.hops[-1].provider == "Gateway Co" and r.hops[-1].found is False
+    # remove the mapping of the lakes ingress: unmapped ingress reported raw
+    lakes = case.sources_of("Lakes Carrier")[0]
+    lakes.config.upstreams = {}
+    r = trace(case, calling=call["calling"], called=call["called"], at=call["at"])
+    assert r.outcome == "unmapped_ingress" and r.unmapped_ingress == "GW-7"
+
+
+def test_cli_json_contract(built):
+    root, truth = built
+    call = truth["calls"][1]
+    res = subprocess.run([sys.executable, "-m", "workbench", "trace", str(root / "case.toml"),
+                          "--calling", call["calling"][2:], "--called", call["called"],
+                          "--at", call["at"], "--json"], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    j = json.loads(res.stdout)
+    assert j["outcome"] == "origin"
+    assert j["call"]["calling"] == call["calling"]
+    for key in ("provider", "found", "upstream", "customer", "ingress", "start", "offset_s",
+                "confidence", "alternatives", "source", "line"):
+        assert key in j["hops"][0]
+    assert j["hops"][1]["ingress"] == "000307"
+    assert j["skew"]["Gateway Co"]["offset_s"] == pytest.approx(120, abs=2)
+    assert j["origin"]["customer"] == "Robo Dialer LLC"
+
+
+def test_cli_bad_input_exit_2(tmp_path):
+    (tmp_path / "case.toml").write_text('[case]\nname = "x"\n[[sources]]\nprovider = "A"\n'
+                                        'path = "a.csv"\nfromat = "generic"\n')
+    (tmp_path / "a.csv").write_text("start,called\n2026-01-01T00:00:00Z,13125550100\n")
+    res = subprocess.run([sys.executable, "-m", "workbench", "info", str(tmp_path)],
+                         capture_output=True, text=True)
+    assert res.returncode == 2
+    err = res.stderr.strip()
+    assert err.count("\n") == 0
+    assert "case.toml" in err and "line 6" in err and "fromat" in err and "format" in err

@@ -1,0 +1,1 @@
+"""Traceback Workbench Qt application (presents the `workbench` core; no business logic)."""

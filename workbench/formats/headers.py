@@ -1,0 +1,110 @@
+"""Recognizing canonical fields from the header names carriers actually use."""
+from __future__ import annotations
+
+import re
+
+from .base import CANONICAL_FIELDS
+
+# Normalized header (lower case, letters and digits only) -> canonical field.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "start": ("start", "starttime", "callstart", "startdate", "startdatetime", "calldate",
+              "calldatetime", "calltime", "setuptime", "invitetime", "datetime", "timestamp",
+              "time", "date", "startingdate", "startstamp", "seizetime", "callstarttime",
+              "startedat", "begin", "calltimeutc", "startutc", "starttimeutc", "callstartutc"),
+    "calling": ("calling", "callingnumber", "callingparty", "callingpartynumber", "ani",
+                "cli", "caller", "callerid", "calleridnumber", "callernumber", "src",
+                "source", "sourcenumber", "from", "fromani", "fromnumber", "origination",
+                "orignumber", "originatingnumber", "anumber", "cgpn", "srcnumber",
+                "callingstationid", "clinumber", "callerE164".lower()),
+    "called": ("called", "callednumber", "calledparty", "calledpartynumber", "dnis", "dst",
+               "destination", "destinationnumber", "to", "todid", "tonumber", "dialed",
+               "dialednumber", "dialeddigits", "bnumber", "cdpn", "dstnumber", "callee",
+               "calleenumber", "calledstationid", "did", "calleeE164".lower(),
+               "originalcalledpartynumber"),
+    "answer": ("answer", "answertime", "answerstamp", "connecttime", "answered",
+               "answereddate", "answeredat", "connect"),
+    "end": ("end", "endtime", "endstamp", "releasetime", "stoptime", "disconnecttime",
+            "hanguptime", "enddate", "endedat", "stop", "release"),
+    "duration": ("duration", "durationsec", "durationsecs", "durationseconds", "billsec",
+                 "callduration", "billduration", "sessiontime", "holdtime", "seconds",
+                 "talktime", "usage", "billableseconds", "durations"),
+    "disposition": ("disposition", "status", "callstatus", "result", "hangupcause",
+                    "releasecause", "endreason", "terminationcause", "sipstatus",
+                    "calldisposition", "causecode"),
+    "ingress": ("ingress", "ingresstrunk", "trunkin", "intrunk", "inboundtrunk",
+                "sourcetrunk", "origtrunk", "origtrunkid", "incomingtrunk", "ingressid",
+                "carrierin", "fromtrunk", "trunkingress", "inroute", "ingressroute",
+                "ingresspeer", "sourcecarrier", "upstream", "inboundcarrier", "trunkgroupin",
+                "ingresscarrier", "ingressgwid", "callergateway", "customer", "account",
+                "accountcode", "customerid", "accountid", "peerin", "srcip", "sourceip"),
+    "egress": ("egress", "egresstrunk", "trunkout", "outtrunk", "outboundtrunk",
+               "desttrunk", "termtrunk", "termtrunkid", "outgoingtrunk", "egressid",
+               "carrierout", "totrunk", "trunkegress", "outroute", "egressroute",
+               "egresspeer", "destcarrier", "downstream", "outboundcarrier", "trunkgroupout",
+               "egresscarrier", "egressgwid", "calleegateway", "peerout", "dstip",
+               "destinationip"),
+    "call_id": ("callid", "sipcallid", "callidentifier", "sessionid", "uniqueid",
+                "networkcallid", "origcallid", "originid", "callreference", "callref"),
+    "attest": ("attest", "attestation", "attestationlevel", "shakenattest",
+               "pattestationindicator", "stirattest"),
+    "origid": ("origid", "originationid", "porigid", "porigination", "shakenorigid",
+               "poriginationid"),
+    "identity": ("identity", "identityheader", "siphidentity", "sipidentity", "stiridentity"),
+    "verstat": ("verstat", "sipverstat", "verificationstatus"),
+}
+
+DATE_ONLY = ("date", "calldate", "startdate", "day")
+TIME_ONLY = ("time", "calltime", "starttime", "calltimeutc", "starttimeutc", "timeutc",
+             "callstarttime")
+
+_LOOKUP = {syn: canon for canon, syns in SYNONYMS.items() for syn in syns}
+
+
+def norm_header(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def auto_map(headers: list[str]) -> dict[str, str | list[str]]:
+    """Canonical field -> header (or [date header, time header]) guessed from names.
+
+    Exact synonyms win over prefix matches; each header is used at most once.
+    """
+    mapping: dict[str, str | list[str]] = {}
+    used: set[str] = set()
+    normed = {h: norm_header(h) for h in headers}
+    for h, n in normed.items():
+        canon = _LOOKUP.get(n)
+        if canon and canon not in mapping and h not in used:
+            mapping[canon] = h
+            used.add(h)
+    # Split date and time columns: "call_date" + "call_time_utc"
+    dates = [h for h, n in normed.items() if n in DATE_ONLY or n.endswith("date")]
+    times = [h for h, n in normed.items() if n in TIME_ONLY or (n.endswith("time") or
+                                                              n.endswith("timeutc"))]
+    if dates and times:
+        d, t = dates[0], times[0]
+        current = mapping.get("start")
+        if current in (d, t) or current is None:
+            mapping["start"] = [d, t]
+            used.update((d, t))
+    # Looser: header contains a telling word
+    for canon, words in (("calling", ("ani", "calling", "caller")),
+                         ("called", ("dnis", "called", "dest")),
+                         ("ingress", ("ingress", "trunkin", "inbound")),
+                         ("egress", ("egress", "trunkout", "outbound"))):
+        if canon in mapping:
+            continue
+        for h, n in normed.items():
+            if h not in used and any(n.startswith(w) or n.endswith(w) for w in words):
+                mapping[canon] = h
+                used.add(h)
+                break
+    return mapping
+
+
+def is_utc_header(name: str) -> bool:
+    n = norm_header(name)
+    return "utc" in n or "gmt" in n
+
+
+__all__ = ["CANONICAL_FIELDS", "SYNONYMS", "auto_map", "norm_header", "is_utc_header"]

@@ -1,0 +1,62 @@
+"""Reading the head of a file and the whole text of it, with encoding detection."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .base import Sample
+
+HEAD_BYTES = 64 * 1024
+
+
+def sniff_encoding(head: bytes) -> str:
+    """The text encoding of a CDR file: BOMs first, then UTF-8, else Windows-1252/Latin-1."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if len(head) > 3 and head[1] == 0 and head[3] == 0:
+        return "utf-16-le"
+    if len(head) > 3 and head[0] == 0 and head[2] == 0:
+        return "utf-16-be"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a multi-byte character cut by the head limit
+            return "utf-8"
+        return "cp1252" if _cp1252_ok(head) else "latin-1"
+
+
+def _cp1252_ok(data: bytes) -> bool:
+    try:
+        data.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def read_sample(path: Path) -> Sample:
+    with open(path, "rb") as fh:
+        raw = fh.read(HEAD_BYTES)
+    enc = sniff_encoding(raw)
+    text = raw.decode(enc, errors="replace")
+    lines = text.splitlines()
+    if len(raw) == HEAD_BYTES and lines:
+        lines = lines[:-1]  # last line may be cut
+    return Sample(path=Path(path), raw=raw, text=text, lines=lines, encoding=enc)
+
+
+def read_utf8(path: Path, encoding: str | None = None,
+              data: bytes | None = None) -> tuple[bytes, str]:
+    """The whole file as UTF-8 bytes (transcoded if needed, BOM removed) and the encoding found."""
+    if data is None:
+        data = Path(path).read_bytes()
+    enc = encoding or sniff_encoding(data[:HEAD_BYTES])
+    if enc == "utf-8":  # validated by the CSV reader, which retries as cp1252 if it fails
+        return data, enc
+    if enc == "utf-8-sig":
+        return data[3:], enc
+    text = data.decode(enc, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.encode("utf-8"), enc

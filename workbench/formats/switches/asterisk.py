@@ -1,0 +1,204 @@
+"""Asterisk ``cdr_csv`` (Master.csv, 16–21 fields) and the ``cdr_custom`` legacy order (19)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import register
+from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
+from .common import (ISO_LOCAL, NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_true,
+                     extract, finish, fmt_share, local_to_utc, records, share, text)
+from .positional import Group, names, read_positional, with_text
+
+BASE = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
+        "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags"]
+NEW_COLUMNS = ["peeraccount", "linkedid", "sequence"]
+CUSTOM = ["clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata",
+          "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
+          "accountcode", "uniqueid", "userfield", "sequence"]
+DISPOSITIONS = {"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION", "CANCEL", "UNKNOWN"}
+AMAFLAGS = {"OMIT", "BILLING", "DOCUMENTATION", "DEFAULT", "0", "1", "2", "3"}
+CHANNEL = re.compile(r"^[A-Za-z0-9_]+/.+-[0-9a-fA-F]+(;\d+)?$")
+# TECH/<endpoint or peer>-<hex sequence>[;n] → the endpoint/peer (the trunk)
+CHANNEL_PEER = r"^[A-Za-z0-9_]+/(.*?)-[0-9a-fA-F]+(?:;[0-9]+)?$"
+UNIQUEID = r"^[0-9]{9,11}\.[0-9]+$"
+
+
+def channel_peer(col) -> pa.Array:
+    """``PJSIP/larkspur-in-0000012a`` → ``larkspur-in`` (vectorized)."""
+    arr = blank_to_null(col)
+    return pc.replace_substring_regex(arr, CHANNEL_PEER, r"\1")
+
+
+def layout_for(group: Group) -> list[str]:
+    """Column names of a cdr_csv line from its field count (options are appended in order)."""
+    extra = group.count - 16
+    if extra <= 0:
+        return BASE
+    if extra in (1, 4):  # loguniqueid or loguserfield: tell them apart by shape
+        first = blank_to_null(group.col(16))
+        looks = count_true(pc.match_substring_regex(first, UNIQUEID))
+        one = ["uniqueid"] if looks >= (len(first) - first.null_count) / 2 and looks else ["userfield"]
+        return BASE + one + (NEW_COLUMNS if extra == 4 else [])
+    if extra == 2:
+        return BASE + ["uniqueid", "userfield"]
+    if extra == 3:
+        return BASE + NEW_COLUMNS
+    return BASE + ["uniqueid", "userfield"] + NEW_COLUMNS
+
+
+def canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    clid = blank_to_null(named["clid"])
+    cols = {
+        "start": blank_to_null(named["start"]),
+        "answer": blank_to_null(named["answer"]),
+        "end": blank_to_null(named["end"]),
+        "calling": coalesce(blank_to_null(named["src"]), extract(clid, r"<(?P<v>[^>]*)>")),
+        "calling_name": extract(clid, r'^\s*"(?P<v>.*)"\s*<'),
+        "called": blank_to_null(named["dst"]),
+        "duration": blank_to_null(named["billsec"]),
+        "disposition": blank_to_null(named["disposition"]),
+        "ingress": channel_peer(named["channel"]),
+        "egress": channel_peer(named["dstchannel"]),
+    }
+    if "uniqueid" in named:
+        cols["call_id"] = blank_to_null(named["uniqueid"])
+    if "linkedid" in named:
+        cols["call_id_2"] = blank_to_null(named["linkedid"])
+    return cols
+
+
+def zone_check(named: dict[str, pa.Array], timezone: str) -> list[str]:
+    """``uniqueid`` starts with the channel's creation epoch: compare it with ``start``."""
+    if "uniqueid" not in named:
+        return []
+    start = pc.strptime(blank_to_null(named["start"]), format="%Y-%m-%d %H:%M:%S", unit="s",
+                        error_is_null=True)
+    epoch = pc.cast(pc.floor(pc.cast(extract(named["uniqueid"], r"^(?P<v>[0-9]{9,11})\."),
+                                     pa.float64())), pa.int64())
+    ok = pc.and_(pc.is_valid(start), pc.is_valid(epoch))
+    n = count_true(ok)
+    if not n:
+        return []
+    wall = pc.cast(pc.cast(pc.filter(start, ok), pa.timestamp("s")), pa.int64()).to_numpy()
+    ep = pc.filter(epoch, ok).to_numpy()
+    offset = int(np.median(np.round((wall - ep) / 900.0)) * 15)
+    sign = "+" if offset >= 0 else "−"
+    notes = [f"uniqueid epochs put start at UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d} "
+             f"(median over {n} rows)"]
+    try:
+        utc = local_to_utc(pc.filter(start, ok), timezone)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return notes
+    gap = np.abs(pc.cast(pc.cast(utc, pa.timestamp("s", "UTC")), pa.int64()).to_numpy() - ep)
+    agree = float(np.mean(gap <= 120))
+    if agree < 0.9:
+        notes.append(f"WARNING: with timezone '{timezone}' start disagrees with the uniqueid "
+                     f"epoch on {fmt_share(1 - agree)} of rows; check this source's timezone")
+    else:
+        notes.append(f"timezone '{timezone}' agrees with the uniqueid epochs ({fmt_share(agree)})")
+    return notes
+
+
+def read_asterisk(path: Path, opts: ReadOptions) -> ParsedTable:
+    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc, False))
+
+
+def read_custom(path: Path, opts: ReadOptions) -> ParsedTable:
+    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc, True))
+
+
+def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, custom: bool) -> ParsedTable:
+    if custom:
+        pos = read_positional(data, delimiter=",", expected=19, accept=lambda n: n == 19,
+                              file=str(path), reason="cdr_custom legacy lines have 19")
+    else:
+        expected = _guess_count(data)
+        pos = read_positional(data, delimiter=",", expected=expected,
+                              accept=lambda n: 16 <= n <= 21, file=str(path),
+                              reason="cdr_csv lines have 16 to 21")
+    parts = []
+    layouts = []
+    for g in pos.groups:
+        cols = CUSTOM if custom else layout_for(g)
+        named = {name: text(g.col(i)) for i, name in enumerate(cols)}
+        layouts.append(f"{g.count} fields ({len(g.lines)} rows)" +
+                       ("" if custom or g.count == 16 else ": … " + ", ".join(cols[16:])))
+        parts.append(({**canonical(named), **{"@" + k: v for k, v in named.items()}}, g.lines))
+    if not parts:
+        empty = {n: pa.array([], pa.string()) for n in CUSTOM + BASE}
+        parts = [({**canonical(empty), **{"@" + k: v for k, v in empty.items()}},
+                  np.zeros(0, np.int64))]
+    columns, lines = concat_sorted(parts)
+    all_named = {k[1:]: v for k, v in columns.items() if k.startswith("@")}
+    notes = ["layout: " + "; ".join(layouts),
+             "ingress/egress ← endpoint/peer of channel/dstchannel; duration ← billsec (talk "
+             "seconds); calling ← src (clid number if src is empty)",
+             "times are server wall-clock time without a zone: read in the source's timezone"]
+    if "call_id" in columns:
+        notes.append("call_id ← uniqueid (Asterisk's channel id, not the SIP Call-ID)")
+    if all_named:
+        notes += zone_check(all_named, opts.timezone)
+    return finish(columns, lines, named=None, opts=opts, file=str(path), notes=notes,
+                  bad=pos.bad_lines, bad_count=pos.bad_count,
+                  headers=CUSTOM if custom else None, encoding=enc)
+
+
+def _guess_count(data: bytes) -> int:
+    import csv
+    head = data[:65536].decode("utf-8", errors="replace").splitlines()[:-1 if len(data) > 65536 else None]
+    counts = [len(r) for r in csv.reader([ln for ln in head if ln.strip()][:200])]
+    ok = [c for c in counts if 16 <= c <= 21]
+    return max(set(ok), key=ok.count) if ok else 16
+
+
+def sniff_asterisk(sample: Sample) -> Detection | None:
+    rows = records(sample, ",")
+    fit = [r for r in rows if 16 <= len(r) <= 21]
+    if not rows or not fit:
+        return None
+    count_ok = len(fit) / len(rows)
+    chan = share(fit, lambda r: CHANNEL.match(r[5]))
+    dates = share(fit, lambda r: all(ISO_LOCAL.match(v) or v == "" for v in r[9:12]) and r[9])
+    disp = share(fit, lambda r: r[14] in DISPOSITIONS)
+    ama = share(fit, lambda r: r[15] in AMAFLAGS)
+    score = (0.6 + 0.4 * count_ok) * (0.3 + 0.3 * chan + 0.2 * dates + 0.1 * disp + 0.05 * ama)
+    counts = sorted({len(r) for r in fit})
+    ev = [f"{fmt_share(count_ok)} of lines have 16–21 fields ({', '.join(map(str, counts))})",
+          f"channel (field 6) is TECH/peer-seq on {fmt_share(chan)}",
+          f"start/answer/end (10–12) are YYYY-MM-DD HH:MM:SS or empty on {fmt_share(dates)}",
+          f"disposition (15) is an Asterisk value on {fmt_share(disp)}"]
+    return Detection("asterisk", round(score, 3), ev)
+
+
+def sniff_custom(sample: Sample) -> Detection | None:
+    rows = records(sample, ",")
+    fit = [r for r in rows if len(r) == 19]
+    if not rows or not fit:
+        return None
+    count_ok = len(fit) / len(rows)
+    chan = share(fit, lambda r: CHANNEL.match(r[4]))
+    dates = share(fit, lambda r: all(ISO_LOCAL.match(v) or v == "" for v in r[8:11]) and r[8])
+    disp = share(fit, lambda r: r[13] in DISPOSITIONS)
+    clid = share(fit, lambda r: r[0] == "" or "<" in r[0] or r[0].isdigit())
+    score = (0.6 + 0.4 * count_ok) * (0.3 + 0.3 * chan + 0.2 * dates + 0.1 * disp + 0.05 * clid)
+    ev = [f"{fmt_share(count_ok)} of lines have 19 fields (cdr_custom legacy order)",
+          f"channel (field 5) is TECH/peer-seq on {fmt_share(chan)}",
+          f"start/answer/end (9–11) are YYYY-MM-DD HH:MM:SS or empty on {fmt_share(dates)}",
+          f"clid first on {fmt_share(clid)}"]
+    return Detection("asterisk_custom", round(score, 3), ev)
+
+
+register(FormatProfile(
+    name="asterisk", title="Asterisk cdr_csv (Master.csv)", read=read_asterisk,
+    sniff=sniff_asterisk,
+    description="Header-less, 16–21 fields (loguniqueid, loguserfield, newcdrcolumns); "
+                "ingress/egress = endpoint of channel/dstchannel; local times."))
+register(FormatProfile(
+    name="asterisk_custom", title="Asterisk cdr_custom (legacy 19-field order)",
+    read=read_custom, sniff=sniff_custom,
+    description="clid first, numbers quoted; same meaning as cdr_csv."))

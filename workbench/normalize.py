@@ -1,0 +1,242 @@
+"""From a profile's raw columns to the normalized, sorted CDR table of a source.
+
+The normalized table is what matching reads: E.164 numbers as int64 keys,
+UTC microseconds as int64, trunk ids dictionary-encoded, one flags word per
+row, and the 1-based line that ties each row to its original text. It is
+sorted by (called key, start) so a call is found with two binary searches.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import numbers as num
+from . import times as tm
+from .formats.base import BadLine, ParsedTable
+
+NAT = tm.NAT
+
+# Row flags (uint32): numbers in the low byte pair, times above.
+F_CALLING_UNPARSED = 1 << 0
+F_CALLED_UNPARSED = 1 << 1
+F_CALLING_INVALID = 1 << 2
+F_CALLED_INVALID = 1 << 3
+F_FICTIONAL = 1 << 4
+F_SCIENTIFIC = 1 << 5
+F_TIME_UNPARSED = 1 << 8
+F_TIME_NONEXISTENT = 1 << 9
+F_TIME_AMBIGUOUS = 1 << 10
+F_LOW_PRECISION = 1 << 11
+F_REJECTED = 1 << 15  # no usable start or called number: kept, never matched
+
+FLAG_WORDS = {
+    F_CALLING_UNPARSED: "calling number not normalized", F_CALLED_UNPARSED: "called number not normalized",
+    F_CALLING_INVALID: "calling number invalid", F_CALLED_INVALID: "called number invalid",
+    F_FICTIONAL: "fictional 555-01xx number", F_SCIENTIFIC: "number in scientific notation",
+    F_TIME_UNPARSED: "unreadable start time", F_TIME_NONEXISTENT: "start in a DST gap",
+    F_TIME_AMBIGUOUS: "start in a DST overlap", F_LOW_PRECISION: "time without seconds",
+    F_REJECTED: "rejected (no start or called number)",
+}
+
+STRING_FIELDS = ("disposition", "ingress", "egress", "attest", "origid", "verstat")
+
+
+@dataclass
+class SourceSummary:
+    """What `workbench info` and the GUI say about one normalized source."""
+
+    rows: int = 0
+    first_utc: str | None = None
+    last_utc: str | None = None
+    format: str = ""
+    encoding: str = ""
+    time_basis: str = "invite"
+    low_precision: bool = False
+    date_rule: str = ""
+    time_forms: dict[str, int] = field(default_factory=dict)
+    numbers_flagged: int = 0
+    numbers_unparsed: int = 0
+    numbers_invalid: int = 0
+    times_dst_flagged: int = 0
+    rejected: int = 0
+    rejected_reasons: dict[str, int] = field(default_factory=dict)
+    rejected_lines: list[int] = field(default_factory=list)
+    bad_lines: list[dict] = field(default_factory=list)
+    bad_line_count: int = 0
+    notes: list[str] = field(default_factory=list)
+    headers: list[str] | None = None
+    fields: list[str] = field(default_factory=list)
+    sheet: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SourceSummary":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | None = None,
+              default_country: str = "US", fmt: str = "",
+              time_basis: str | None = None) -> tuple[pa.Table, SourceSummary]:
+    """Normalize a parsed file; returns the sorted table and its summary."""
+    n = len(parsed)
+    cols = parsed.columns
+    flags = np.zeros(n, dtype=np.uint32)
+    out: dict[str, pa.Array | np.ndarray] = {"line": parsed.lines.astype(np.int64)}
+    summary = SourceSummary(rows=n, format=fmt, encoding=parsed.encoding,
+                            time_basis=time_basis or parsed.time_basis,
+                            low_precision=parsed.low_precision, notes=list(parsed.notes),
+                            headers=parsed.headers, fields=sorted(cols), sheet=parsed.sheet,
+                            bad_line_count=max(parsed.bad_line_count, len(parsed.bad_lines)),
+                            bad_lines=[asdict(b) for b in parsed.bad_lines[:200]])
+
+    for name, bits in (("calling", (F_CALLING_UNPARSED, F_CALLING_INVALID)),
+                       ("called", (F_CALLED_UNPARSED, F_CALLED_INVALID))):
+        raw = cols.get(name)
+        if raw is None:
+            out[name] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
+                                                       pa.array([None], pa.string()))
+            out[f"{name}_key"] = np.full(n, -1, dtype=np.int64)
+            continue
+        res = num.normalize_numbers(raw, default_country)
+        out[name] = res.text
+        out[f"{name}_key"] = res.key
+        flags[(res.flags & num.UNPARSED) != 0] |= bits[0]
+        flags[(res.flags & num.INVALID) != 0] |= bits[1]
+        flags[(res.flags & num.FICTIONAL) != 0] |= F_FICTIONAL
+        flags[(res.flags & num.SCIENTIFIC) != 0] |= F_SCIENTIFIC
+    summary.numbers_unparsed = int(((flags & (F_CALLING_UNPARSED | F_CALLED_UNPARSED)) != 0).sum())
+    summary.numbers_invalid = int(((flags & (F_CALLING_INVALID | F_CALLED_INVALID)) != 0).sum())
+    summary.numbers_flagged = int(((flags & (F_CALLING_UNPARSED | F_CALLED_UNPARSED |
+                                             F_CALLING_INVALID | F_CALLED_INVALID |
+                                             F_SCIENTIFIC)) != 0).sum())
+
+    for name in ("start", "answer", "end"):
+        raw = cols.get(name)
+        if raw is None:
+            out[name] = np.full(n, NAT, dtype=np.int64)
+            continue
+        t = tm.parse_times(raw, timezone, date_order, default_country)
+        out[name] = t.us
+        if name == "start":
+            summary.date_rule = t.rule
+            summary.time_forms = t.forms
+            flags[(t.flags & tm.UNPARSED) != 0] |= F_TIME_UNPARSED
+            flags[(t.flags & tm.NONEXISTENT) != 0] |= F_TIME_NONEXISTENT
+            flags[(t.flags & tm.AMBIGUOUS) != 0] |= F_TIME_AMBIGUOUS
+            flags[(t.flags & tm.LOW_PRECISION) != 0] |= F_LOW_PRECISION
+    low = int(((flags & F_LOW_PRECISION) != 0).sum())
+    if n and low > n // 2 and not summary.low_precision:
+        summary.low_precision = True
+        summary.notes.append(f"{low} of {n} start times have no seconds (spreadsheet-mangled?): "
+                             "matched with a wider tolerance")
+    summary.times_dst_flagged = int(((flags & (F_TIME_NONEXISTENT | F_TIME_AMBIGUOUS)) != 0).sum())
+
+    out["duration"] = _duration(cols.get("duration"), out["start"], out["answer"], out["end"], n)
+    for name in STRING_FIELDS:
+        raw = cols.get(name)
+        if raw is not None and name == "verstat":
+            raw = _verstat(raw)
+        out[name] = _dict_strings(raw, n)
+    out["call_id"] = _strings(cols.get("call_id"), n)
+    if "identity" in cols:
+        _fill_from_identity(cols["identity"], out, n)
+    out["identity_present"] = (pc.is_valid(cols["identity"]).to_numpy(zero_copy_only=False)
+                               if "identity" in cols else np.zeros(n, bool))
+
+    start = out["start"]
+    rejected = (start == NAT) | (out["called_key"] < 0)
+    flags[rejected] |= F_REJECTED
+    summary.rejected = int(rejected.sum())
+    if summary.rejected:
+        reasons: dict[str, int] = {}
+        no_start = start == NAT
+        reasons_raw = {
+            "start missing or unreadable": int(no_start.sum()),
+            "called number missing or not a number": int((out["called_key"] < 0).sum()),
+        }
+        reasons = {k: v for k, v in reasons_raw.items() if v}
+        summary.rejected_reasons = reasons
+        summary.rejected_lines = [int(x) for x in parsed.lines[rejected][:200]]
+    ok_start = start[start != NAT]
+    if len(ok_start):
+        summary.first_utc = tm.iso_utc(int(ok_start.min()), 0)
+        summary.last_utc = tm.iso_utc(int(ok_start.max()), 0)
+    out["flags"] = flags
+
+    order = np.lexsort((start, out["called_key"]))
+    table = pa.table({k: _take(v, order) for k, v in out.items()})
+    return table, summary
+
+
+def _take(v, order: np.ndarray):
+    if isinstance(v, np.ndarray):
+        return pa.array(v[order])
+    return v.take(pa.array(order))
+
+
+def _duration(raw, start, answer, end, n: int) -> np.ndarray:
+    """Seconds of the call: the file's own field (s or h:mm:ss), else end - answer/start."""
+    dur = np.full(n, np.nan)
+    if raw is not None:
+        s = pc.utf8_trim_whitespace(pc.cast(raw, pa.string()))
+        plain = pc.match_substring_regex(s, r"^\d+(?:\.\d+)?$")
+        vals = pc.cast(pc.if_else(plain, s, pa.scalar(None, pa.string())), pa.float64())
+        dur = pc.fill_null(vals, np.nan).to_numpy(zero_copy_only=False).astype(float)
+        hms = pc.extract_regex(s, r"^(?P<h>\d+):(?P<m>\d{2}):(?P<s>\d{2})$")
+        ok = pc.is_valid(hms).to_numpy(zero_copy_only=False)
+        if ok.any():
+            def part(k):
+                col = pc.fill_null(pc.struct_field(hms, k), "0")
+                return pc.cast(pc.if_else(pc.equal(col, ""), "0", col), pa.int64()).to_numpy()
+            dur = np.where(ok, part("h") * 3600 + part("m") * 60 + part("s"), dur)
+    fill = np.isnan(dur) & (end != NAT)
+    base = np.where(answer != NAT, answer, start)
+    fill &= base != NAT
+    dur[fill] = (end[fill] - base[fill]) / 1e6
+    return dur
+
+
+def _dict_strings(raw, n: int) -> pa.DictionaryArray:
+    if raw is None:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
+                                              pa.array([None], pa.string()))
+    s = pc.utf8_trim_whitespace(pc.cast(raw, pa.string()))
+    s = pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
+    return pc.dictionary_encode(s)
+
+
+def _strings(raw, n: int) -> pa.Array:
+    if raw is None:
+        return pa.nulls(n, pa.string())
+    return pc.cast(raw, pa.string())
+
+
+def _verstat(raw: pa.Array) -> pa.Array:
+    try:
+        from .sip import extract_verstat
+    except ImportError:  # pragma: no cover
+        return raw
+    return extract_verstat(raw)
+
+
+def _fill_from_identity(identity: pa.Array, out: dict, n: int) -> None:
+    """attest / origid from a decoded Identity header where the file has no column of its own."""
+    try:
+        from .sip import identity_claims
+    except ImportError:  # pragma: no cover
+        return
+    claims = identity_claims(identity)
+    for name in ("attest", "origid"):
+        have = out[name]
+        if name in claims and pc.all(pc.is_null(have)).as_py():
+            out[name] = _dict_strings(claims[name], n)
+
+
+def flag_words(flags: int) -> list[str]:
+    return [w for bit, w in FLAG_WORDS.items() if flags & bit]

@@ -1,0 +1,350 @@
+"""Timestamps to UTC microseconds, vectorized, DST-aware, with per-row flags.
+
+Each written form is a regex class applied to the rows no earlier class
+settled; wall-clock parts become microseconds with numpy arithmetic, and
+local wall times are placed in the source's IANA zone with Arrow's
+``assume_timezone`` (ambiguous and non-existent times are flagged).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+NAT = np.iinfo(np.int64).min
+US = 1_000_000
+
+# per-row flags
+UNPARSED = 1
+NONEXISTENT = 2
+AMBIGUOUS = 4
+LOW_PRECISION = 8
+MIXED_ORDER = 16
+
+MDY_COUNTRIES = {"US", "CA", "PR", "GU", "VI", "AS", "MP", "PH", "FM", "MH", "PW", "BZ"}
+
+_ISO = (r"^(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})"
+        r"(?:(?:T|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?)?"
+        r"\s*(?P<tz>Z|z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$")
+_NUMERIC = (r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})"
+            r"(?:(?:T|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,9}))?)?"
+            r"\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?)?\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$")
+_COMPACT = r"^(?P<y>(?:19|20)\d{2})(?P<m>\d{2})(?P<d>\d{2})(?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?$"
+_EPOCH = r"^(?P<i>\d{9,17})(?:\.(?P<f>\d{1,9}))?$"
+_SERIAL = r"^(?P<i>[2-7]\d{4})(?:\.(?P<f>\d{1,12}))?$"  # spreadsheet day serials 1954..2173
+_CTIME = (r"^(?:[A-Za-z]{3},?\s+)?(?P<mon>[A-Za-z]{3})\s+(?P<d>\d{1,2})\s+"
+          r"(?P<H>\d{1,2}):(?P<M>\d{2}):(?P<S>\d{2})(?:\.(?P<f>\d{1,6}))?\s+(?P<y>\d{4})$")
+_DMONY = (r"^(?P<d>\d{1,2})[- ](?P<mon>[A-Za-z]{3})[- ](?P<y>\d{4})"
+          r"(?:[ T:](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+
+
+@dataclass
+class Times:
+    """Parsed times of one column: UTC µs (NAT where unparsed) and per-row flags."""
+
+    us: np.ndarray
+    flags: np.ndarray
+    rule: str = ""  # how month/day order was decided, if it had to be
+    forms: dict[str, int] = field(default_factory=dict)  # rows per written form
+
+
+def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = None,
+                default_country: str = "US") -> Times:
+    """Parse a column of raw time text (or UTC timestamps) into UTC microseconds."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    n = len(col)
+    if pa.types.is_timestamp(col.type):
+        ts = pc.cast(col, pa.timestamp("us", col.type.tz or None), safe=False)
+        if not col.type.tz:
+            ts = pc.strftime(ts, "%Y-%m-%d %H:%M:%S.%f")
+            return parse_times(ts, timezone, date_order, default_country)
+        us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy()
+        flags = np.where(us == NAT, UNPARSED, 0).astype(np.uint8)
+        return Times(us, flags, forms={"timestamp": int((us != NAT).sum())})
+    if not pa.types.is_string(col.type):
+        col = pc.cast(col, pa.string())
+    s = pc.utf8_trim_whitespace(col)
+    s = pc.if_else(pc.match_substring_regex(s, r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"),
+                   pa.scalar(None, pa.string()), s)
+    us = np.full(n, NAT, dtype=np.int64)
+    flags = np.zeros(n, dtype=np.uint8)
+    todo = pc.is_valid(s).to_numpy(zero_copy_only=False)
+    forms: dict[str, int] = {}
+    rule = ""
+    wall = np.full(n, NAT, dtype=np.int64)  # local wall time still to place in a zone
+    for name in ("iso", "numeric", "compact", "epoch", "serial", "ctime", "dmony"):
+        if not todo.any():
+            break
+        idx = np.flatnonzero(todo)
+        sub = s if len(idx) == n else pc.take(s, pa.array(idx))
+        res = _CLASSES[name](sub, date_order, default_country)
+        if res is None:
+            continue
+        got, is_utc, low, r = res
+        hit = got != NAT
+        if not hit.any():
+            continue
+        rule = r or rule
+        rows = idx[hit]
+        forms[name] = int(hit.sum())
+        utc_rows = rows[is_utc[hit]]
+        local_rows = rows[~is_utc[hit]]
+        us[utc_rows] = got[hit][is_utc[hit]]
+        wall[local_rows] = got[hit][~is_utc[hit]]
+        flags[rows[low[hit]]] |= LOW_PRECISION
+        todo[rows] = False
+    local = wall != NAT
+    if local.any():
+        placed, f = _place_in_zone(wall[local], timezone)
+        us[local] = placed
+        flags[local] |= f
+    flags[(us == NAT) & pc.is_valid(s).to_numpy(zero_copy_only=False)] |= UNPARSED
+    return Times(us, flags, rule, forms)
+
+
+def parse_one(text: str, timezone: str = "UTC") -> int:
+    """One time given by a user (ISO 8601 with offset or Z expected) -> UTC µs."""
+    t = parse_times(pa.array([text], pa.string()), timezone)
+    return int(t.us[0])
+
+
+def _ints(struct: pa.Array, name: str, default: int = 0) -> np.ndarray:
+    col = pc.fill_null(pc.struct_field(struct, name), "")
+    col = pc.if_else(pc.equal(col, ""), str(default), col)
+    return pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def _valid(struct: pa.Array) -> np.ndarray:
+    return pc.is_valid(struct).to_numpy(zero_copy_only=False)
+
+
+def _has(struct: pa.Array, name: str) -> np.ndarray:
+    col = pc.struct_field(struct, name)
+    return pc.fill_null(pc.greater(pc.utf8_length(col), 0), False).to_numpy(zero_copy_only=False)
+
+
+def _fraction_us(struct: pa.Array, name: str = "f") -> np.ndarray:
+    col = pc.fill_null(pc.struct_field(struct, name), "")
+    padded = pc.utf8_slice_codeunits(pc.utf8_rpad(col, width=6, padding="0"), 0, 6)
+    return pc.cast(padded, pa.int64()).to_numpy(zero_copy_only=False)
+
+
+def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
+    y = y - (m <= 2)
+    era = np.floor_divide(y, 400)
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+_MDAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _compose(ok, y, m, d, H, M, S, f) -> np.ndarray:
+    ok = ok & (m >= 1) & (m <= 12) & (d >= 1) & (H >= 0) & (H <= 23) & (M >= 0) & (M <= 59) \
+        & (S >= 0) & (S <= 60)
+    ok &= d <= _MDAYS[np.clip(m, 0, 12)]
+    ok &= ~((m == 2) & (d == 29) & ~((y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))))
+    out = (days_from_civil(y, m, d) * 86400 + H * 3600 + M * 60 + S) * US + f
+    return np.where(ok, out, NAT)
+
+
+def _tz_offset_us(struct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offset µs, has explicit zone) from the `tz` group: Z/UTC/GMT or ±hh[:mm]."""
+    tz = pc.fill_null(pc.struct_field(struct, "tz"), "")
+    has = pc.greater(pc.utf8_length(tz), 0).to_numpy(zero_copy_only=False)
+    digits = pc.replace_substring_regex(tz, r"[^0-9]", "")
+    hh = pc.cast(pc.if_else(pc.greater_equal(pc.utf8_length(digits), 2),
+                            pc.utf8_slice_codeunits(digits, 0, 2), "0"), pa.int64()).to_numpy()
+    mm = pc.cast(pc.if_else(pc.equal(pc.utf8_length(digits), 4),
+                            pc.utf8_slice_codeunits(digits, 2, 4), "0"), pa.int64()).to_numpy()
+    sign = np.where(pc.starts_with(tz, "-").to_numpy(zero_copy_only=False), -1, 1)
+    return sign * (hh * 3600 + mm * 60) * US, has
+
+
+def _iso(s, date_order, country):
+    st = pc.extract_regex(s, _ISO)
+    ok = _valid(st)
+    if not ok.any():
+        return None
+    low = ~_has(st, "S")
+    out = _compose(ok, _ints(st, "y"), _ints(st, "m"), _ints(st, "d"), _ints(st, "H"),
+                   _ints(st, "M"), _ints(st, "S"), _fraction_us(st))
+    off, has_tz = _tz_offset_us(st)
+    out = np.where((out != NAT) & has_tz, out - off, out)
+    return out, has_tz, low, ""
+
+
+def _numeric(s, date_order, country):
+    st = pc.extract_regex(s, _NUMERIC)
+    ok = _valid(st)
+    if not ok.any():
+        return None
+    a, b, y = _ints(st, "a"), _ints(st, "b"), _ints(st, "y")
+    y = np.where(y < 100, 2000 + y, y)
+    rule = ""
+    order = (date_order or "").upper()
+    if order not in ("MDY", "DMY"):
+        a_big = bool((a[ok] > 12).any())
+        b_big = bool((b[ok] > 12).any())
+        if a_big and not b_big:
+            order, rule = "DMY", "day first: the data has a first part above 12"
+        elif b_big and not a_big:
+            order, rule = "MDY", "month first: the data has a second part above 12"
+        elif a_big and b_big:
+            order = "MDY" if (country or "US").upper() in MDY_COUNTRIES else "DMY"
+            rule = f"mixed day/month order in the data; {order} by the {country} convention"
+        else:
+            order = "MDY" if (country or "US").upper() in MDY_COUNTRIES else "DMY"
+            rule = f"{order}: the data does not settle it; convention of {country}"
+    else:
+        rule = f"{order}: date_order set in case.toml"
+    m, d = (a, b) if order == "MDY" else (b, a)
+    H = _ints(st, "H")
+    ampm = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "ampm"), "")).to_numpy(zero_copy_only=False)
+    pm = np.char.startswith(ampm.astype(str), "p")
+    am = np.char.startswith(ampm.astype(str), "a")
+    H = np.where(pm & (H < 12), H + 12, np.where(am & (H == 12), 0, H))
+    out = _compose(ok, y, m, d, H, _ints(st, "M"), _ints(st, "S"), _fraction_us(st))
+    off, has_tz = _tz_offset_us(st)
+    out = np.where((out != NAT) & has_tz, out - off, out)
+    return out, has_tz, ~_has(st, "S"), rule
+
+
+def _compact(s, date_order, country):
+    st = pc.extract_regex(s, _COMPACT)
+    ok = _valid(st)
+    if not ok.any():
+        return None
+    out = _compose(ok, _ints(st, "y"), _ints(st, "m"), _ints(st, "d"), _ints(st, "H"),
+                   _ints(st, "M"), _ints(st, "S"), _fraction_us(st))
+    return out, np.zeros(len(s), bool), np.zeros(len(s), bool), ""
+
+
+def _epoch(s, date_order, country):
+    st = pc.extract_regex(s, _EPOCH)
+    ok = _valid(st)
+    if not ok.any():
+        return None
+    i_txt = pc.fill_null(pc.struct_field(st, "i"), "0")
+    digits = pc.utf8_length(i_txt).to_numpy(zero_copy_only=False)
+    i = pc.cast(i_txt, pa.int64()).to_numpy(zero_copy_only=False)
+    # 10 digits = seconds, 13 = milliseconds, 16 = microseconds
+    scale = np.where(digits <= 11, US, np.where(digits <= 14, 1000, 1))
+    frac = _fraction_us(st)
+    out = i * scale + np.where(digits <= 11, frac, 0)
+    return np.where(ok, out, NAT), np.ones(len(s), bool), np.zeros(len(s), bool), ""
+
+
+def _serial(s, date_order, country):
+    st = pc.extract_regex(s, _SERIAL)
+    ok = _valid(st)
+    if not ok.any():
+        return None
+    days = pc.cast(pc.fill_null(pc.struct_field(st, "i"), "0"), pa.int64()).to_numpy()
+    frac_txt = pc.fill_null(pc.struct_field(st, "f"), "")
+    frac = pc.cast(pc.binary_join_element_wise("0.", frac_txt, ""), pa.float64()).to_numpy()
+    # Excel's day 0 is 1899-12-30; 25569 days before the Unix epoch
+    out = ((days - 25569) * 86400 * US + np.round(frac * 86400) * US).astype(np.int64)
+    return np.where(ok, out, NAT), np.zeros(len(s), bool), np.zeros(len(s), bool), ""
+
+
+def _month_names(st) -> np.ndarray:
+    mon = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "mon"), "")).to_numpy(zero_copy_only=False)
+    return np.array([_MONTHS.get(x, 0) for x in mon], dtype=np.int64) if len(mon) < 4096 else \
+        _months_vector(mon)
+
+
+def _months_vector(mon: np.ndarray) -> np.ndarray:
+    uniq, inv = np.unique(mon.astype(str), return_inverse=True)
+    return np.array([_MONTHS.get(x, 0) for x in uniq], dtype=np.int64)[inv]
+
+
+def _ctime(s, date_order, country):
+    st = pc.extract_regex(s, _CTIME)
+    ok = _valid(st)
+    if not ok.any():
+        return None
+    out = _compose(ok, _ints(st, "y"), _month_names(st), _ints(st, "d"), _ints(st, "H"),
+                   _ints(st, "M"), _ints(st, "S"), _fraction_us(st))
+    return out, np.zeros(len(s), bool), np.zeros(len(s), bool), ""
+
+
+def _dmony(s, date_order, country):
+    st = pc.extract_regex(s, _DMONY)
+    ok = _valid(st)
+    if not ok.any():
+        return None
+    out = _compose(ok, _ints(st, "y"), _month_names(st), _ints(st, "d"), _ints(st, "H"),
+                   _ints(st, "M"), _ints(st, "S"), np.zeros(len(s), np.int64))
+    return out, np.zeros(len(s), bool), ~_has(st, "S"), ""
+
+
+_CLASSES = {"iso": _iso, "numeric": _numeric, "compact": _compact, "epoch": _epoch,
+            "serial": _serial, "ctime": _ctime, "dmony": _dmony}
+
+
+def _place_in_zone(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Wall-clock µs in ``zone`` -> UTC µs, flagging DST gaps and overlaps."""
+    flags = np.zeros(len(wall), dtype=np.uint8)
+    if zone in ("UTC", "Etc/UTC", "GMT", "Z", ""):
+        return wall, flags
+    naive = pa.array(wall, pa.timestamp("us"))
+    try:
+        early = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest",
+                                   nonexistent="earliest").cast(pa.int64()).to_numpy()
+        late = pc.assume_timezone(naive, timezone=zone, ambiguous="latest",
+                                  nonexistent="latest").cast(pa.int64()).to_numpy()
+    except pa.ArrowInvalid as exc:
+        raise ValueError(f"unknown time zone '{zone}'") from exc
+    differ = early != late
+    if not differ.any():
+        return early, flags
+    # An overlap (fall back) gives two instants an hour apart; a gap (spring forward)
+    # gives two instants that are less than the wall distance apart.
+    shift = 3 * 3600 * US
+    before = pc.assume_timezone(pa.array(wall - shift, pa.timestamp("us")), timezone=zone,
+                                ambiguous="earliest", nonexistent="earliest")
+    pre_offset = (wall - shift) - before.cast(pa.int64()).to_numpy()  # local - utc before
+    gap = differ & ((late - early) < 3600 * US - 1) & (early != (wall - pre_offset))
+    gap |= differ & (early + 3600 * US != late) & ~gap
+    overlap = differ & ~gap
+    out = early.copy()
+    # a wall time inside the gap: read it with the offset in force before the change
+    out[gap] = wall[gap] - pre_offset[gap]
+    flags[gap] |= NONEXISTENT
+    flags[overlap] |= AMBIGUOUS
+    return out, flags
+
+
+def describe_flags(flags: int) -> list[str]:
+    out = []
+    for bit, word in ((UNPARSED, "unreadable time"), (NONEXISTENT, "time does not exist (DST gap)"),
+                      (AMBIGUOUS, "ambiguous time (DST overlap)"),
+                      (LOW_PRECISION, "low precision (no seconds)")):
+        if flags & bit:
+            out.append(word)
+    return out
+
+
+def iso_utc(us: int, digits: int = 3) -> str | None:
+    """UTC µs -> '2026-03-07T20:02:11.400Z' (None for NAT)."""
+    if us == NAT or us is None:
+        return None
+    secs, micro = divmod(int(us), US)
+    import datetime as _dt
+    t = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=secs)
+    base = t.strftime("%Y-%m-%dT%H:%M:%S")
+    if digits and micro:
+        frac = f"{micro:06d}"[:digits].rstrip("0")
+        if frac:
+            base += "." + frac
+    return base + "Z"
