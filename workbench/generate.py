@@ -938,11 +938,11 @@ def truth(plan: Plan, where: dict, book: NumberBook, rows: int, seed: int,
                 key, ingress = tb.path[hop - 1]
                 trunk = SOURCE[key].trunk(ingress)
                 rec.update(_record(where, tags[("traced", hop)], key))
-                rec["upstream"] = trunk.name or None
-                rec["customer"] = trunk.customer
+                rec["upstream"] = None if trunk.customer else (trunk.name or None)
+                rec["customer"] = trunk.name if trunk.customer else None
             elif src is not None:
                 rec["source"] = paths[src.key]  # holds CDRs, but not this call
-            rec["role"] = _role(hop, provider, rec.get("upstream"), rec.pop("customer", False))
+            rec["role"] = _role(hop, provider, rec.get("upstream"), bool(rec.get("customer")))
             records.append(rec)
         beyond = [dict(hop=hop, provider=SOURCE[key].provider,
                        **_record(where, tags[("beyond", hop)], key))
