@@ -7,6 +7,7 @@ sorted by (called key, start) so a call is found with two binary searches.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -95,15 +96,25 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
                             bad_line_count=max(parsed.bad_line_count, len(parsed.bad_lines)),
                             bad_lines=[asdict(b) for b in parsed.bad_lines[:200]])
 
+    # Numbers and times are independent column jobs; Arrow and numpy release the GIL,
+    # so two threads use both cores of a workstation.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        num_jobs = {name: pool.submit(num.normalize_numbers, cols[name], default_country)
+                    for name in ("calling", "called") if cols.get(name) is not None}
+        time_jobs = {name: pool.submit(tm.parse_times, cols[name], timezone, date_order,
+                                       default_country)
+                     for name in ("start", "answer", "end") if cols.get(name) is not None}
+        numbers_done = {k: f.result() for k, f in num_jobs.items()}
+        times_done = {k: f.result() for k, f in time_jobs.items()}
+
     for name, bits in (("calling", (F_CALLING_UNPARSED, F_CALLING_INVALID)),
                        ("called", (F_CALLED_UNPARSED, F_CALLED_INVALID))):
-        raw = cols.get(name)
-        if raw is None:
+        if name not in numbers_done:
             out[name] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
                                                        pa.array([None], pa.string()))
             out[f"{name}_key"] = np.full(n, -1, dtype=np.int64)
             continue
-        res = num.normalize_numbers(raw, default_country)
+        res = numbers_done[name]
         out[name] = res.text
         out[f"{name}_key"] = res.key
         flags[(res.flags & num.UNPARSED) != 0] |= bits[0]
@@ -117,11 +128,10 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
                                              F_SCIENTIFIC)) != 0).sum())
 
     for name in ("start", "answer", "end"):
-        raw = cols.get(name)
-        if raw is None:
+        if name not in times_done:
             out[name] = np.full(n, NAT, dtype=np.int64)
             continue
-        t = tm.parse_times(raw, timezone, date_order, default_country)
+        t = times_done[name]
         out[name] = t.us
         if name == "start":
             summary.date_rule = t.rule
@@ -170,14 +180,9 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
     out["flags"] = flags
 
     order = np.lexsort((start, out["called_key"]))
-    table = pa.table({k: _take(v, order) for k, v in out.items()})
+    table = pa.table({k: pa.array(v) if isinstance(v, np.ndarray) else v
+                      for k, v in out.items()}).take(pa.array(order))
     return table, summary
-
-
-def _take(v, order: np.ndarray):
-    if isinstance(v, np.ndarray):
-        return pa.array(v[order])
-    return v.take(pa.array(order))
 
 
 def _duration(raw, start, answer, end, n: int) -> np.ndarray:

@@ -71,6 +71,9 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
     s = pc.utf8_trim_whitespace(col)
     s = pc.if_else(pc.match_substring_regex(s, r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"),
                    pa.scalar(None, pa.string()), s)
+    fast = _fast_iso(s, timezone)
+    if fast is not None:
+        return fast
     us = np.full(n, NAT, dtype=np.int64)
     flags = np.zeros(n, dtype=np.uint8)
     todo = pc.is_valid(s).to_numpy(zero_copy_only=False)
@@ -105,6 +108,36 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
         flags[local] |= f
     flags[(us == NAT) & pc.is_valid(s).to_numpy(zero_copy_only=False)] |= UNPARSED
     return Times(us, flags, rule, forms)
+
+
+def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
+    """Whole column in one ISO 8601 shape (all with offsets, or all without): Arrow's own
+    parser, an order of magnitude faster than the regex classes. None if it doesn't fit."""
+    valid = s.null_count < len(s)
+    if not valid:
+        return None
+    lengths = pc.utf8_length(s)
+    if pc.min(lengths).as_py() < 19:  # shorter than YYYY-MM-DDTHH:MM:SS: may lack seconds
+        return None
+    try:
+        ts = pc.cast(s, pa.timestamp("us", "UTC"))
+        us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy(zero_copy_only=False)
+        flags = np.zeros(len(s), dtype=np.uint8)
+        return Times(us, flags, forms={"iso": int(len(s) - s.null_count)})
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    try:
+        naive = pc.cast(s, pa.timestamp("us"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    wall = pc.fill_null(naive.cast(pa.int64()), NAT).to_numpy(zero_copy_only=False)
+    us = np.full(len(s), NAT, dtype=np.int64)
+    flags = np.zeros(len(s), dtype=np.uint8)
+    ok = wall != NAT
+    placed, f = _place_in_zone(wall[ok], timezone)
+    us[ok] = placed
+    flags[ok] = f
+    return Times(us, flags, forms={"iso": int(ok.sum())})
 
 
 def parse_one(text: str, timezone: str = "UTC") -> int:

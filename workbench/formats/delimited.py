@@ -54,6 +54,28 @@ def nonblank_lines(data: bytes, starts: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~blank).astype(np.int64) + 1
 
 
+def _data_lines(data: bytes) -> tuple[np.ndarray | None, np.ndarray]:
+    """(line starts or None, 1-based non-blank line numbers). Files without blank lines, the
+    common case, need no per-line scan: a newline count is enough."""
+    if not data:
+        return None, np.zeros(0, dtype=np.int64)
+    has_blank = data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data
+    if has_blank:
+        starts = line_starts(data)
+        return starts, nonblank_lines(data, starts)
+    n = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    return None, np.arange(1, n + 1, dtype=np.int64)
+
+
+def _line_offset(data: bytes, starts: np.ndarray | None, line: int) -> int:
+    if starts is not None:
+        return int(starts[line - 1])
+    pos = 0
+    for _ in range(line - 1):
+        pos = data.index(b"\n", pos) + 1
+    return pos
+
+
 def sniff_delimiter(line: str) -> str:
     """The most frequent of , ; | TAB outside quotes in a header line."""
     counts = {d: 0 for d in ",;|\t"}
@@ -76,8 +98,7 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
     ``skip_lines`` physical lines are ignored first (preambles); with ``header``
     the first non-blank line after them names the columns, else ``names`` do.
     """
-    starts = line_starts(data)
-    cands = nonblank_lines(data, starts)
+    starts, cands = _data_lines(data)
     cands = cands[cands > skip_lines]
     if len(cands) == 0:
         raise InputError("file is empty (no data lines)", file=file)
@@ -85,8 +106,9 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
     header_line = None
     if header:
         header_line = int(cands[0])
-        hstart = starts[header_line - 1]
-        hend = starts[header_line] if header_line < len(starts) else len(data)
+        hstart = _line_offset(data, starts, header_line)
+        nl = data.find(b"\n", hstart)
+        hend = len(data) if nl < 0 else nl + 1
         htext = data[hstart:hend].decode("utf-8", errors="replace").rstrip("\r\n")
         header_names = next(csv.reader([htext], delimiter=delimiter,
                                        quotechar=quote_char or '"'))
@@ -95,7 +117,7 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
         cands = cands[1:]
         body_start = hend
     else:
-        body_start = starts[cands[0] - 1]
+        body_start = _line_offset(data, starts, int(cands[0]))
     if names is None:
         raise InputError("no column names for a header-less file", file=file)
     body = memoryview(data)[body_start:]
@@ -117,8 +139,9 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
                  zip(bad_idx, invalid)][:MAX_BAD_KEPT]
     if len(lines) != table.num_rows:
         # quoted values spanning lines: only a serial reader knows where rows start
+        first_index = data.count(b"\n", 0, body_start)  # lines before the body
         lines, bad_lines = _lines_by_csv_module(body, delimiter, quote_char, len(names),
-                                                int(np.searchsorted(starts, body_start)))
+                                                first_index)
         if len(lines) != table.num_rows:
             raise InputError(f"could not tie {table.num_rows} rows to lines "
                              f"({len(lines)} found)", file=file)
