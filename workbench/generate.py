@@ -2,7 +2,8 @@
 
 Everything is invented. NANP numbers are always NPA-555-01xx; foreign numbers are UK
 drama-range numbers (+44 20 7946 0xxx, +44 7700 900xxx). Background rows are built with
-numpy and formatted with pyarrow, so millions of rows per source take seconds. The traced
+numpy and formatted with pyarrow, so millions of rows per source take seconds; part of it
+crosses several providers so the files share calls as real neighbours' CDRs do. The traced
 calls, their decoys and the answer key (``truth.json``) come from the ``SCENARIO`` table.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -28,7 +30,7 @@ WINDOW_START = "2026-03-06T00:00:00Z"
 WINDOW_DAYS = 5
 CHICAGO_DST_UTC = "2026-03-08T08:00:00Z"  # 02:00 CST -> 03:00 CDT
 NEW_YORK_DST_UTC = "2026-03-08T07:00:00Z"
-XLSX_MAX_ROWS = 100_000  # above this the Seaport source is written as CSV (openpyxl is slow)
+XLSX_MAX_ROWS = 50_000  # above this Seaport is written as CSV (openpyxl: ~10 s per 100k rows)
 SEAPORT_SKEW_S = 97
 TRACEBACK_HEADER = ["traceback_id", "campaign", "call_time", "calling", "called", "hop",
                     "provider", "upstream", "status", "notified_at", "responded_at", "notes"]
@@ -183,7 +185,7 @@ SOURCES = (
             Trunk("0388", "Harborline Networks", weight=.25),
             Trunk("CUST-88", "Redwood Dental Group", customer=True, weight=.10),
             Trunk("0502", weight=.10)),
-           ("TRM-05", "TRM-06", "BLF-2", "PRX-9"), "nanp11", "nanp11", date_order="MDY",
+           ("TRM-05", "BLF-2", "PRX-9", "HBL-3"), "nanp11", "nanp11", date_order="MDY",
            columns=(("start", "StartTime"), ("calling", "ANI"), ("called", "DNIS"),
                     ("ingress", "IngressTrunk"), ("duration", "CallDuration")),
            comment="semicolon separated; local wall time MM/DD/YYYY"),
@@ -193,7 +195,7 @@ SOURCES = (
             Trunk("PRX-22", "Prairie Exchange", weight=.25),
             Trunk("CUST-0031", "Northgate Call Center Inc", customer=True, weight=.15),
             Trunk("TG-0999", weight=.15)),
-           ("MWT-7", "MWT-8", "BLF-EAST", "PRX-OUT"), "paren", "dotted", answer_basis=True,
+           ("MWT-7", "BLF-EAST", "PRX-OUT", "HBL-1"), "paren", "dotted", answer_basis=True,
            answered_only=True,
            columns=(("start", ("Date", "Time")), ("calling", "Orig Number"),
                     ("called", "Term Number"), ("ingress", "In TG"), ("egress", "Out TG"),
@@ -257,10 +259,6 @@ class TracedCall:
     teaching: str = ""
 
 
-def _chain(*rows: tuple[str, str, str, str]) -> tuple[tuple[str, str, str, str], ...]:
-    return rows
-
-
 _T, _M, _L, _SP, _O = ("Terminus Wireless", "Midway Transit", "Lakeshore Carrier Services",
                        "Seaport Gateway LLC", "Origin Voice Co")
 _UP = "upstream_identified"
@@ -291,7 +289,7 @@ SCENARIO = (
                                 "no record of the call")),
                teaching="Lakeshore's answer contradicts its own CDRs (ingress SGW-A = Seaport)"),
     TracedCall("TB-26-0105", DOMESTIC, "2026-03-09T19:44:30Z", "+16025550151", "+13125550186",
-               _FULL[:2], "not_found", "A", beyond=_FULL[2:][1:],
+               _FULL[:2], "not_found", "A", beyond=_FULL[3:],
                gap=("2026-03-09T19:38:00Z", "2026-03-09T19:51:00Z"),
                stated=_HEAD + ((_L, "not_found", "", "no CDRs 19:38-19:51 UTC on Mar 9 "
                                 "(switch logging outage)"),),
@@ -391,29 +389,40 @@ _HOURLY = np.array([.5, .35, .2, .12, .08, .06, .06, .08, .12, .2, .35, .55,
                     .8, 1, 1, 1, 1, 1, 1, 1, .95, .9, .8, .65])
 
 
-def _background(src: Source, n: int, rng: np.random.Generator, book: NumberBook) -> Rows:
-    start = _us(WINDOW_START)
+def _calls(n: int, rng: np.random.Generator, answered_share: float = 0.7) -> dict[str, np.ndarray]:
+    """Invite instants with a daily rhythm (U.S. daytime busiest), ring and talk times."""
     day = rng.integers(0, WINDOW_DAYS, n)
     hour = rng.choice(24, n, p=_HOURLY / _HOURLY.sum())
-    inv = start + (day * 86400 + hour * 3600) * S + rng.integers(0, 3600 * S, n)
-    answered = np.ones(n, bool) if src.answered_only else rng.random(n) < 0.7
+    inv = _us(WINDOW_START) + (day * 86400 + hour * 3600) * S + rng.integers(0, 3600 * S, n)
+    answered = rng.random(n) < answered_share
     dur = np.clip(rng.lognormal(np.log(38_000), 1.0, n), 1000, 3_600_000).astype(np.int64)
+    return {"inv": inv.astype(np.int64), "ring": rng.integers(3 * S, 12 * S, n),
+            "dur": np.where(answered, dur, 0), "answered": answered}
+
+
+def _callings(n: int, foreign_share: np.ndarray | float, rng: np.random.Generator,
+              book: NumberBook) -> np.ndarray:
+    us_pool, fo_pool = book.pool("us"), book.pool("foreign")
+    return np.where(rng.random(n) < foreign_share, rng.choice(fo_pool, n),
+                    rng.choice(us_pool, n)).astype(np.int32)
+
+
+def _random_attest(n: int, rng: np.random.Generator) -> np.ndarray:
+    return rng.choice(4, n, p=[.2, .35, .25, .2]).astype(np.int8)
+
+
+def _background(src: Source, n: int, rng: np.random.Generator, book: NumberBook) -> Rows:
+    """Calls only this provider's file holds (the rest of its traffic went elsewhere)."""
+    calls = _calls(n, rng, 1.0 if src.answered_only else 0.7)
     weights = np.array([t.weight for t in src.trunks])
     ingress = rng.choice(len(src.trunks), n, p=weights / weights.sum()).astype(np.int16)
     foreign_trunk = np.array([t.name in FOREIGN for t in src.trunks])[ingress]
-    foreign_share = np.where(foreign_trunk, 0.4, 0.02)
-    us_pool, fo_pool = book.pool("us"), book.pool("foreign")
-    calling = np.where(rng.random(n) < foreign_share, rng.choice(fo_pool, n),
-                       rng.choice(us_pool, n)).astype(np.int32)
-    attest = (rng.choice(4, n, p=[.2, .35, .25, .2]) if src.signs else np.zeros(n)).astype(np.int8)
+    attest = _random_attest(n, rng) if src.signs else np.zeros(n, np.int8)
     if src.key == "seaport":
         attest = np.where(foreign_trunk & (attest > 0), 3, attest).astype(np.int8)
     return Rows({
-        "inv": inv.astype(np.int64),
-        "ring": rng.integers(2 * S, 18 * S, n),
-        "dur": np.where(answered, dur, 0),
-        "answered": answered,
-        "calling": calling,
+        **calls,
+        "calling": _callings(n, np.where(foreign_trunk, 0.4, 0.02), rng, book),
         "called": rng.choice(book.pool(src.called_pool), n).astype(np.int32),
         "ingress": ingress,
         "egress": rng.integers(0, max(len(src.egress), 1), n).astype(np.int16),
@@ -422,6 +431,80 @@ def _background(src: Source, n: int, rng: np.random.Generator, book: NumberBook)
         "callid": rng.integers(0, 256, (n, 8), dtype=np.uint8),
         "tag": np.full(n, -1, np.int32),
     })
+
+
+_ACCOUNTS = ("ACCT-1001", "ACCT-1002", "ACCT-1003", "ACCT-1017", "ACCT-2093")
+_SEAPORT_OTHERS = ("000412", "000519", "000633", "000777")
+#: Routes of ordinary traffic through several of the case's providers (weight, hops from the
+#: downstream end, ingress ids to draw from). They make the files share calls, as real
+#: neighbours' CDRs do, so per-source clock offsets can be estimated from the data.
+ROUTES = (
+    (.16, (("terminus", ("MWT-01",)), ("midway", ("0417",)), ("lakeshore", ("SGW-A",)),
+           ("seaport", ("000307",)), ("origin", _ACCOUNTS))),
+    (.12, (("terminus", ("MWT-01",)), ("midway", ("0417",)), ("lakeshore", ("SGW-A",)),
+           ("seaport", _SEAPORT_OTHERS))),
+    (.08, (("terminus", ("MWT-01",)), ("midway", ("0420",)), ("seaport", ("000307",)),
+           ("origin", _ACCOUNTS))),
+    (.08, (("terminus", ("MWT-01",)), ("midway", ("0420",)), ("seaport", _SEAPORT_OTHERS))),
+    (.14, (("terminus", ("MWT-01",)), ("midway", ("0417",)),
+           ("lakeshore", ("PRX-22", "CUST-0031", "TG-0999")))),
+    (.14, (("terminus", ("MWT-01",)), ("midway", ("0388", "CUST-88", "0502")))),
+    (.14, (("midway", ("0417",)), ("lakeshore", ("SGW-A",)), ("seaport", ("000307",)),
+           ("origin", _ACCOUNTS))),
+    (.14, (("lakeshore", ("SGW-A",)), ("seaport", ("000307",)), ("origin", _ACCOUNTS))),
+)
+THROUGH_SHARE = 0.45  # through-route calls per source row requested
+
+
+def _through_traffic(rows: int, rng: np.random.Generator, book: NumberBook) -> dict[str, Rows]:
+    """Calls that cross several providers: same numbers at every hop, each hop a little
+    earlier than the one downstream, ingress/egress ids consistent with the case tables."""
+    parts: dict[str, list[Rows]] = {s.key: [] for s in SOURCES}
+    for weight, hops in ROUTES:
+        n = int(rows * THROUGH_SHARE * weight)
+        calls = _calls(n, rng)
+        picks = [rng.integers(0, len(ids), n) for _, ids in hops]
+        ingress = [np.array(ids)[p] for (_, ids), p in zip(hops, picks)]
+        keys = [k for k, _ in hops]
+        foreign = np.zeros(n, bool)
+        if "seaport" in keys:
+            ids = ingress[keys.index("seaport")]
+            foreign = np.isin(ids, ("000412", "000633"))
+        attest = _random_attest(n, rng)
+        if "origin" in keys:
+            attest = rng.choice(np.array([1, 2], np.int8), n, p=[.6, .4])
+        attest = np.where(foreign, 3, attest).astype(np.int8)
+        shared = {"calling": _callings(n, np.where(foreign, 0.4, 0.02), rng, book),
+                  "called": rng.choice(book.pool("chicago" if keys[0] == "terminus" else "us"),
+                                       n).astype(np.int32),
+                  "attest": attest, "origid": rng.integers(0, 256, (n, 16), dtype=np.uint8)}
+        inv, downstream = calls["inv"].copy(), None
+        for j, (key, _) in enumerate(hops):
+            src = SOURCE[key]
+            if j:
+                inv = inv - rng.integers(50_000, 800_000, n)
+            trunk_ids = [t.id for t in src.trunks]
+            if downstream is None:
+                others = [k for k, e in enumerate(src.egress) if e not in EGRESS_TO.values()]
+                egress = rng.choice(np.array(others or [0]), n)
+            else:
+                egress = np.full(n, src.egress.index(EGRESS_TO[(key, downstream)]))
+            keep = calls["answered"] if src.answered_only else np.ones(n, bool)
+            part = Rows({**calls, **shared, "inv": inv,
+                         "ingress": np.array([trunk_ids.index(i) for i in ingress[j]],
+                                             np.int16).reshape(n),
+                         "egress": egress.astype(np.int16),
+                         "callid": rng.integers(0, 256, (n, 8), dtype=np.uint8),
+                         "tag": np.full(n, -1, np.int32)})
+            parts[key].append(part.take(np.flatnonzero(keep)))
+            downstream = src.provider
+    out = {}
+    for key, chunks in parts.items():
+        merged = chunks[0]
+        for c in chunks[1:]:
+            merged = Rows.concat(merged, c)
+        out[key] = merged
+    return out
 
 
 @dataclass
@@ -477,16 +560,16 @@ def _propagate(plan: Plan, tb: TracedCall, call: dict, kind: str, book: NumberBo
             "origid": call["origid"], "callid": rng.integers(0, 256, 8, dtype=np.uint8).tobytes(),
             "tag": tag})
         if kind == "traced" and k < len(tb.path):
-            _decoys(plan, src, inv, ingress, plan.rows[key][-1], book, rng)
+            _decoys(plan, src, inv, plan.rows[key][-1], book, rng)
         downstream = src.provider
 
 
-def _decoys(plan: Plan, src: Source, inv: int, ingress: str, real: dict, book: NumberBook,
+def _decoys(plan: Plan, src: Source, inv: int, real: dict, book: NumberBook,
             rng: np.random.Generator) -> None:
     """Near misses: other ANIs to the same called number within a minute, and the same ANI to
     other numbers in the same second (the 30 s retry is propagated as a call of its own)."""
     def row(**kw) -> dict:
-        r = dict(real, ring=int(rng.integers(3 * S, 15 * S)), dur=int(rng.integers(1000, 90_000)),
+        r = dict(real, ring=int(rng.integers(3 * S, 12 * S)), dur=int(rng.integers(1000, 90_000)),
                  answered=src.answered_only or bool(rng.random() < .6),
                  attest=int(rng.integers(0, 4)), origid=_uuid(rng),
                  callid=rng.integers(0, 256, 8, dtype=np.uint8).tobytes(), tag=-1)
@@ -578,9 +661,55 @@ def _callids(b: np.ndarray, suffix: str) -> pa.Array:
     return _fixed_strings(np.hstack([h, np.broadcast_to(tail, (len(b), len(tail)))]))
 
 
+def _local_seconds(us: np.ndarray, tz: str) -> np.ndarray:
+    """UTC µs -> wall-clock seconds in ``tz`` (offsets looked up once per hour spanned)."""
+    sec = us // S
+    if tz == "UTC" or not len(sec):
+        return sec
+    hours = sec // 3600
+    lo = int(hours.min())
+    zone = ZoneInfo(tz)
+    offsets = np.array([int(dt.datetime.fromtimestamp(h * 3600, zone).utcoffset().total_seconds())
+                        for h in range(lo, int(hours.max()) + 1)], np.int64)
+    return sec + offsets[hours - lo]
+
+
+def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Days since 1970-01-01 -> (year, month, day), vectorized (H. Hinnant's algorithm)."""
+    z = days + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (month <= 2), month, doy - (153 * mp + 2) // 5 + 1
+
+
+def _strftime(sec: np.ndarray, fmt: str) -> pa.Array:
+    """Seconds as text with %Y %m %d %H %M %S; 10x faster than Arrow's strftime."""
+    days, rem = np.divmod(sec, 86400)
+    year, month, day = _civil(days)
+    fields = {"Y": (year, 4), "m": (month, 2), "d": (day, 2), "H": (rem // 3600, 2),
+              "M": (rem // 60 % 60, 2), "S": (rem % 60, 2)}
+    parts = re.findall(r"%[YmdHMS]|[^%]+", fmt)
+    width = sum(fields[p[1]][1] if p[0] == "%" else len(p.encode()) for p in parts)
+    out, col = np.empty((len(sec), width), np.uint8), 0
+    for p in parts:
+        if p[0] == "%":
+            value, w = fields[p[1]]
+            for k in range(w):
+                out[:, col + k] = 48 + value // 10 ** (w - 1 - k) % 10
+            col += w
+        else:
+            out[:, col:col + len(p.encode())] = np.frombuffer(p.encode(), np.uint8)
+            col += len(p.encode())
+    return _fixed_strings(out)
+
+
 def _times(us: np.ndarray, tz: str, fmt: str) -> pa.Array:
     """Instants (UTC µs, truncated to the second) as wall-clock text in zone ``tz``."""
-    return pc.strftime(pa.array(us // S, pa.timestamp("s", tz=tz)), format=fmt)
+    return _strftime(_local_seconds(us, tz), fmt)
 
 
 def _pick(values: list[str] | tuple[str, ...], idx: np.ndarray, empty_null: bool = True) -> pa.Array:
@@ -601,7 +730,7 @@ def _dispositions(r: Rows, names: tuple[str, str, str, str], rng: np.random.Gene
     return _pick(names, np.where(r.cols["answered"], 0, fail), empty_null=False)
 
 
-def _write_delimited(path: Path, header: list[str], cols: list[pa.Array], delim: str) -> bytes:
+def _write_delimited(header: list[str], cols: list[pa.Array], delim: str) -> bytes:
     table = pa.table({f"c{i}": c for i, c in enumerate(cols)})
     buf = io.BytesIO()
     buf.write((delim.join(header) + "\n").encode())
@@ -633,6 +762,7 @@ class Ctx:
     rng: np.random.Generator
     ingress_ids: list[str]
     egress_ids: list[str]
+    seaport_csv: bool = False
 
     def numbers(self, which: str, form: str) -> pa.Array:
         return pc.take(self.book.form(form), pa.array(self.rows.cols[which]))
@@ -672,7 +802,7 @@ def _write_terminus(x: Ctx) -> Written:
     header = ["record_id", "start_time", "answer_time", "end_time", "ANI", "DNIS", "duration",
               "disposition", "trunk_in", "call_id", "attest", "origid", "verstat"]
     path = x.out / x.src.path
-    path.write_bytes(_write_delimited(path, header, cols, ","))
+    path.write_bytes(_write_delimited(header, cols, ","))
     return Written(x.src.path, x.plain_lines(),
                    {"start": start, "calling": calling, "called": called, "ingress": x.ingress()})
 
@@ -697,7 +827,7 @@ def _write_midway(x: Ctx) -> Written:
     header = ["CallType", "StartTime", "StopTime", "CallDuration", "BillDuration",
               "TransactionId", "CustomerIP", "ANI", "DNIS", "IngressTrunk", "EgressTrunk",
               "ReleaseCause"]
-    data = _write_delimited(x.out / x.src.path, header, cols, ";")
+    data = _write_delimited(header, cols, ";")
     data, lines, bad = _splice_bad_lines(data, n, x)
     (x.out / x.src.path).write_bytes(data)
     return Written(x.src.path, lines,
@@ -711,13 +841,13 @@ def _splice_bad_lines(data: bytes, n: int, x: Ctx) -> tuple[bytes, np.ndarray, l
     us = x.book.pool("us")
     a, b = (x.book.text(int(i), "nanp11") for i in x.rng.choice(us, 2))
     cuts = [n // 3, (2 * n) // 3]
-    bad_text = [f"LD;##########;##########;41;42;4209999871;192.0.2.88;{a};{b};0388;TRM-06;16",
+    bad_text = [f"LD;##########;##########;41;42;4209999871;192.0.2.88;{a};{b};0388;HBL-3;16",
                 f"LD;03/07/2026 26:14:09;03/07/2026 26:15:02;53;54;4209999872;198.51.100.17;"
                 f"{b};{a};0417;TRM-05;16",
                 "LD;03/10/2026 23:59:41;03/10/2026 23:5"]
     buf = np.frombuffer(data, np.uint8)
     nl = np.flatnonzero(buf == 10)
-    starts = np.concatenate([nl + 1])  # start of line 2, 3, ... (row i starts at starts[i])
+    starts = nl + 1  # row i (line i + 2) starts at starts[i]
     pieces, prev = [], 0
     for cut, text in zip(cuts, bad_text):
         at = int(starts[cut])
@@ -746,7 +876,7 @@ def _write_lakeshore(x: Ctx) -> Written:
             pc.utf8_upper(_fixed_strings(_hex(c["callid"])))]
     header = ["Date", "Time", "Orig Number", "Term Number", "In TG", "Out TG", "Secs",
               "Rel Cause", "Session ID"]
-    (x.out / x.src.path).write_bytes(_write_delimited(x.out / x.src.path, header, cols, "|"))
+    (x.out / x.src.path).write_bytes(_write_delimited(header, cols, "|"))
     start = pc.binary_join_element_wise(date, time, " ")
     return Written(x.src.path, x.plain_lines(),
                    {"start": start, "calling": calling, "called": called, "ingress": x.ingress()})
@@ -765,14 +895,14 @@ def _write_seaport(x: Ctx) -> Written:
             _pick(ATTESTS, c["attest"]), _null_where(_uuids(c["origid"]), pa.array(c["attest"] == 0)),
             _callids(c["callid"], "@192.0.2.45")]
     texts = {"start": start_text, "calling": calling, "called": called, "ingress": x.ingress()}
-    if len(x.rows) > XLSX_MAX_ROWS:
+    if x.seaport_csv:
         rel = str(Path(x.src.path).with_suffix(".csv"))
-        (x.out / rel).write_bytes(_write_delimited(x.out / rel, header, cols, ","))
+        (x.out / rel).write_bytes(_write_delimited(header, cols, ","))
         return Written(rel, x.plain_lines(), texts,
-                       note=f"written as CSV, not XLSX: more than {XLSX_MAX_ROWS} rows")
-    for i in (0, 1):  # real date cells: naive local wall time
-        cols[i] = pc.local_timestamp(pa.array((rec if i == 0 else end) // S,
-                                              pa.timestamp("s", tz=tz)))
+                       note=f"comma separated, local wall time (CSV, not XLSX, above "
+                            f"{XLSX_MAX_ROWS} rows)")
+    for i, us in ((0, rec), (1, end)):  # real date cells: naive local wall time
+        cols[i] = pa.array(_local_seconds(us, tz), pa.timestamp("s"))
     _write_xlsx(x.out / x.src.path, "CDR Export", header, cols)
     return Written(x.src.path, x.plain_lines(), texts)
 
@@ -818,10 +948,8 @@ def _write_origin(x: Ctx) -> Written:
         "origid": _null_where(_uuids(c["origid"]), pa.array(c["attest"] == 0)),
     })
     pq.write_table(table, x.out / x.src.path, compression="zstd")
-    start_text = pc.strftime(start, format="%Y-%m-%dT%H:%M:%SZ")
     return Written(x.src.path, x.plain_lines(),
-                   {"start": start_text, "calling": calling, "called": called,
-                    "ingress": x.ingress()})
+                   {"start": start, "calling": calling, "called": called, "ingress": x.ingress()})
 
 
 WRITERS = {"terminus": _write_terminus, "midway": _write_midway, "lakeshore": _write_lakeshore,
@@ -860,9 +988,7 @@ def case_toml(paths: dict[str, str], notes: dict[str, str], rows: int, seed: int
         out += ["", "[[providers]]", f"name = {_toml_str(p.name)}",
                 f"aliases = {_toml_value(list(p.aliases))}", f"rmd = {_toml_str(p.rmd)}"]
     for src in SOURCES:
-        out += ["", "[[sources]]", f"# {src.comment}"]
-        if notes.get(src.key):
-            out.append(f"# {notes[src.key]}")
+        out += ["", "[[sources]]", f"# {notes.get(src.key) or src.comment}"]
         out += [f"provider = {_toml_str(src.provider)}", f"path = {_toml_str(paths[src.key])}",
                 'format = "generic"', f"timezone = {_toml_str(src.timezone)}"]
         if src.date_order:
@@ -913,15 +1039,17 @@ def _role(hop: int, provider: str, upstream: str | None, customer: bool) -> str:
     return "gateway" if upstream in FOREIGN else "intermediate"
 
 
-def _record(where: dict, tag: int | None, key: str) -> dict:
+def _record(where: dict, tag: int, key: str) -> dict:
     pos_lines, written = where[key]
     w, pos = written, pos_lines[tag]
-    return {"source": w.path, "line": int(w.lines[pos]),
-            **{f"{k}_text": w.texts[k][pos].as_py() for k in ("start", "calling", "called",
-                                                             "ingress")}}
+    texts = {f"{k}_text": w.texts[k][pos].as_py() for k in ("start", "calling", "called",
+                                                              "ingress")}
+    if isinstance(texts["start_text"], dt.datetime):  # Parquet: a zone-aware timestamp
+        texts["start_text"] = texts["start_text"].strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return {"source": w.path, "line": int(w.lines[pos]), **texts}
 
 
-def truth(plan: Plan, where: dict, book: NumberBook, rows: int, seed: int,
+def truth(plan: Plan, where: dict, rows: int, seed: int,
           bad_rows: list[dict], paths: dict[str, str]) -> dict:
     """The answer key: per traceback the outcome, hop list and the exact CDR line per hop."""
     by_tb: dict[str, dict[tuple[str, int], int]] = {}
@@ -944,14 +1072,11 @@ def truth(plan: Plan, where: dict, book: NumberBook, rows: int, seed: int,
                 rec["source"] = paths[src.key]  # holds CDRs, but not this call
             rec["role"] = _role(hop, provider, rec.get("upstream"), bool(rec.get("customer")))
             records.append(rec)
-        beyond = [dict(hop=hop, provider=SOURCE[key].provider,
-                       **_record(where, tags[("beyond", hop)], key))
-                  for (kind, hop), _ in sorted(tags.items(), key=lambda kv: kv[0][1])
-                  if kind == "beyond" for key in [_hop_key(tb, hop)]]
-        retry = [dict(hop=hop, provider=SOURCE[key].provider,
-                      **_record(where, tags[("retry", hop)], key))
+        beyond = [_hop_record(where, tags, "beyond", hop, key)
+                  for hop, (key, _) in enumerate(tb.beyond, start=len(tb.path) + 2)]
+        retry = [_hop_record(where, tags, "retry", hop, key)
                  for hop, (key, _) in enumerate(tb.path, start=1)
-                 if ("retry", hop) in tags and tags[("retry", hop)] in where[key][0]]
+                 if tags.get(("retry", hop)) in where[key][0]]
         stated = [{"hop": i, "provider": p, "stated_upstream": u,
                    "cdr_upstream": records[i - 1].get("upstream")}
                   for i, (p, status, u, _) in enumerate(tb.stated, start=1)
@@ -986,8 +1111,8 @@ def truth(plan: Plan, where: dict, book: NumberBook, rows: int, seed: int,
     }
 
 
-def _hop_key(tb: TracedCall, hop: int) -> str:
-    return tb.beyond[hop - len(tb.path) - 2][0]
+def _hop_record(where: dict, tags: dict, kind: str, hop: int, key: str) -> dict:
+    return {"hop": hop, "provider": SOURCE[key].provider, **_record(where, tags[(kind, hop)], key)}
 
 
 def _iso_us(us: int) -> str:
@@ -999,14 +1124,18 @@ def _source_facts(paths: dict[str, str], where: dict) -> dict:
     for src in SOURCES:
         written = where[src.key][1]
         facts[paths[src.key]] = {
-            "provider": src.provider, "timezone": src.timezone, "rows": int(len(written.lines)),
+            "provider": src.provider, "timezone": src.timezone,
+            "rows_excluding_bad": int(len(written.lines)),
             "clock_skew_seconds": src.skew_s,
             "start_basis": "answer" if src.answer_basis else "invite",
             "answer_delay_seconds": [3, 12] if src.answer_basis else None,
             "start_precision": "millisecond" if src.key == "origin" else "second (truncated)",
             "duration_rounding": {"terminus": "round", "midway": "ceil", "lakeshore": "floor",
                                   "seaport": "round", "origin": "round"}[src.key],
-            "number_forms": {"calling": src.calling_form, "called": src.called_form},
+            "number_examples": {"calling": _format_number("13125550143", src.calling_form, 0),
+                                "called": _format_number("13125550143", src.called_form, 0),
+                                "foreign_calling": _format_number("442079460018",
+                                                                  src.calling_form, 0)},
             "note": written.note or None,
         }
     return facts
@@ -1063,6 +1192,9 @@ records in its own export format.
 - Numbers are written differently in every file (`+13125550143`, `13125550143`,
   `(312) 555-0143`, `312.555.0143`, `sip:+13125550143@10.0.0.1;user=phone`,
   `011 44 20 7946 0018`).
+- About 40% of each file's rows are calls that also cross a neighbouring provider in the
+  case, so per-source clock offsets (Seaport's +{skew} s, Lakeshore's answer-time lag) can be
+  estimated from the data; the rest went to providers outside the case.
 - Around every traced call: other callers to the same number within a minute, the same
   caller to several numbers in the same second, and a short retry of the same call 30 s later.
 
@@ -1098,6 +1230,7 @@ def generate_case(out_dir: Path, rows: int = 20000, seed: int = 7, *,
     (out / "cdrs").mkdir(parents=True, exist_ok=True)
     book = NumberBook()
     plan = _plan(book, np.random.default_rng([seed, 1000]))
+    through = _through_traffic(rows, np.random.default_rng([seed, 500]), book)
     gaps = {BY_PROVIDER[trace_expected(tb)["hops"][-1]].key: tb.gap for tb in SCENARIO if tb.gap}
     where: dict[str, tuple[dict[int, int], Written]] = {}
     paths, notes, bad_rows = {}, {}, []
@@ -1106,7 +1239,9 @@ def generate_case(out_dir: Path, rows: int = 20000, seed: int = 7, *,
         progress(i / (len(SOURCES) + 1), f"writing {src.path}")
         rng = np.random.default_rng([seed, i])
         ingress_ids, egress_ids = [t.id for t in src.trunks], list(src.egress)
-        table = Rows.concat(_background(src, rows, rng, book),
+        shared = through[src.key]
+        table = Rows.concat(Rows.concat(_background(src, max(rows - len(shared), 0), rng, book),
+                                        shared),
                             _special_rows(src, plan.rows[src.key], ingress_ids, egress_ids))
         rec = table.recorded(src)
         if src.key in gaps:
@@ -1117,7 +1252,8 @@ def generate_case(out_dir: Path, rows: int = 20000, seed: int = 7, *,
         table = table.take(order)
         tags = table.cols["tag"]
         pos = {int(t): int(p) for p, t in zip(np.flatnonzero(tags >= 0), tags[tags >= 0])}
-        written = WRITERS[src.key](Ctx(src, table, out, book, rng, ingress_ids, egress_ids))
+        written = WRITERS[src.key](Ctx(src, table, out, book, rng, ingress_ids, egress_ids,
+                                       seaport_csv=rows > XLSX_MAX_ROWS))
         where[src.key] = (pos, written)
         paths[src.key] = written.path
         notes[src.key] = written.note
@@ -1128,7 +1264,7 @@ def generate_case(out_dir: Path, rows: int = 20000, seed: int = 7, *,
     (out / "tracebacks.csv").write_text(tracebacks_csv(np.random.default_rng([seed, 2000])),
                                         encoding="utf-8", newline="")
     (out / "case.toml").write_text(case_toml(paths, notes, rows, seed), encoding="utf-8")
-    key = truth(plan, where, book, rows, seed, bad_rows, paths)
+    key = truth(plan, where, rows, seed, bad_rows, paths)
     (out / "truth.json").write_text(json.dumps(key, indent=2, ensure_ascii=False) + "\n",
                                     encoding="utf-8")
     (out / "README.md").write_text(readme(rows, seed), encoding="utf-8")
