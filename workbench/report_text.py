@@ -52,7 +52,7 @@ def trace_table(result: TraceResult) -> str:
         text += "\n\nNotes:\n" + "\n".join(notes)
     if result.skew:
         text += "\n\nClock skew applied (source minus reference):\n" + "\n".join(
-            f"  {p}: {v['offset_s']:+.1f} s over {v['calls']} calls ({v['basis']})"
+            f"  {p}: {(round(v['offset_s'], 1) or 0.0):+.1f} s over {v['calls']} calls ({v['basis']})"
             for p, v in result.skew.items())
     return text
 
@@ -83,7 +83,7 @@ def info_text(case, skew: dict) -> str:
             for b in sm.bad_lines[:5]:
                 out.append(f"    line {b['line']}: {b['reason']}: {b['text'][:100]}")
         if sk is not None:
-            out.append(f"  clock skew: {sk.offset_s:+.1f} s over {sk.calls} calls ({sk.basis}"
+            out.append(f"  clock skew: {(round(sk.offset_s, 1) or 0.0):+.1f} s over {sk.calls} calls ({sk.basis}"
                        + (f" against {', '.join(sk.against)}" if sk.against else "") + ")")
         for note in sm.notes:
             out.append(f"  note: {note}")
