@@ -1,6 +1,8 @@
 """Profiles for the CDR files real switches write; importing this registers them all."""
 from __future__ import annotations
 
-from . import asterisk, freeswitch, freeswitch_docs  # noqa: F401
+from . import (acme, asterisk, broadworks, cisco, freeswitch, freeswitch_docs,  # noqa: F401
+               kamailio, ribbon, sansay)
 
-__all__ = ["asterisk", "freeswitch", "freeswitch_docs"]
+__all__ = ["acme", "asterisk", "broadworks", "cisco", "freeswitch", "freeswitch_docs", "kamailio",
+           "ribbon", "sansay"]

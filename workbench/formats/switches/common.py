@@ -1,4 +1,4 @@
-"""Vectorized helpers shared by the switch profiles: null tokens, times, lines, sniffing.
+"""Vectorized helpers shared by the switch profiles: null tokens, lines, assembly, sniffing.
 
 Everything here works on whole Arrow/numpy columns; per-row Python is kept to the
 few distinct values of a column (zone tokens, dictionary entries).
@@ -21,19 +21,6 @@ from ..delimited import line_starts, nonblank_lines
 UTC = pa.timestamp("us", tz="UTC")
 NULL_TEXT = ("", "NULL", "null", "\\N", "NA", "N/A", "None")
 MAX_BAD_KEPT = 200
-
-# Zone abbreviations switches print next to a time, as offsets from UTC in minutes.
-# IST is read as India (the common reading in carrier gear); ambiguous ones are noted.
-ZONE_ABBREVIATIONS: dict[str, int] = {
-    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 60, "BST": 60, "IST": 330,
-    "CET": 60, "CEST": 120, "MET": 60, "MEST": 120, "EET": 120, "EEST": 180, "MSK": 180,
-    "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360,
-    "PST": -480, "PDT": -420, "AKST": -540, "AKDT": -480, "HST": -600, "HDT": -540,
-    "AST": -240, "ADT": -180, "NST": -210, "NDT": -150, "SST": -660, "CHST": 600,
-    "JST": 540, "KST": 540, "HKT": 480, "SGT": 480, "PHT": 480, "AWST": 480,
-    "ACST": 570, "ACDT": 630, "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780,
-}
-AMBIGUOUS_ZONES = {"IST", "CST", "AST", "BST", "SST"}
 
 Q850_NAMES = frozenset((
     "NORMAL_CLEARING", "USER_BUSY", "NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL",
@@ -77,8 +64,11 @@ def blank_to_null(col, tokens: Iterable[str] = ("",), strip: bool = False) -> pa
     return pc.if_else(mask, pa.scalar(None, arr.type), arr)
 
 
-def coalesce(*cols: pa.Array | None) -> pa.Array:
+def coalesce(*cols: pa.Array | None) -> pa.Array | None:
+    """First non-null value per row among the columns given (``None`` columns skipped)."""
     present = [c for c in cols if c is not None]
+    if not present:
+        return None
     return present[0] if len(present) == 1 else pc.coalesce(*present)
 
 
@@ -86,130 +76,105 @@ def count_true(mask: pa.Array) -> int:
     return int(pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0)
 
 
-def map_distinct(arr: pa.Array, fn: Callable, out_type: pa.DataType) -> pa.Array:
-    """Apply ``fn`` to each distinct value once (dictionary-encode first)."""
-    enc = pc.dictionary_encode(text(arr))
+def on_distinct(col, fn: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``fn`` (vectorized) on the distinct values only, spread back by index.
+
+    Times and names repeat a lot (a busy switch logs ≤ 86,400 distinct seconds a
+    day), so parsing the dictionary instead of every row saves most of the work.
+    """
+    enc = pc.dictionary_encode(text(col))
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()
-    mapped = pa.array([fn(v) for v in enc.dictionary.to_pylist()], out_type)
-    return pc.take(mapped, enc.indices)
+    return pc.take(fn(enc.dictionary), enc.indices)
 
 
-def extract(arr: pa.Array, pattern: str) -> pa.Array:
-    """Group ``v`` of ``pattern`` (RE2) or null where it does not match."""
-    got = pc.extract_regex(text(arr), pattern)
-    ok = pc.match_substring_regex(text(arr), pattern)
-    return pc.if_else(ok, pc.struct_field(got, "v"), pa.scalar(None, pa.string()))
+def extract(arr: pa.Array, pattern: str, distinct: bool = False) -> pa.Array:
+    """Group ``v`` of ``pattern`` (RE2) or null where it does not match.
 
-
-# ---------------------------------------------------------------- times
-
-def epoch_to_utc(col) -> pa.Array:
-    """Epoch digits (s, ms, µs or ns by magnitude; optional fraction) to UTC µs; 0/blank → null."""
-    arr = blank_to_null(col, NULL_TEXT, strip=True)
-    ok = pc.match_substring_regex(arr, r"^[0-9]+(\.[0-9]+)?$")
-    arr = pc.if_else(ok, arr, pa.scalar(None, pa.string()))
-    num = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-    with np.errstate(invalid="ignore"):
-        scale = np.where(num < 1e11, 1e6, np.where(num < 1e14, 1e3, np.where(num < 1e17, 1.0, 1e-3)))
-        us = np.rint(num * scale)
-    bad = ~np.isfinite(us) | (num <= 0)
-    out = np.where(bad, 0, us).astype(np.int64)
-    return pa.array(out, UTC, mask=bad)
-
-
-def naive_to_utc(naive: pa.Array, offset_minutes) -> pa.Array:
-    """Wall-clock timestamps plus an offset east of UTC (minutes) → UTC µs."""
-    vals = pc.cast(naive, pa.timestamp("us")).cast(pa.int64()).to_numpy(zero_copy_only=False)
-    mask = pc.is_null(naive).to_numpy(zero_copy_only=False)
-    off = np.asarray(offset_minutes, dtype=np.float64)
-    mask = mask | ~np.isfinite(off)
-    off = np.nan_to_num(off)
-    vals = np.where(mask, 0, vals) - (off * 60_000_000).astype(np.int64)
-    return pa.array(vals, UTC, mask=mask)
-
-
-def local_to_utc(naive: pa.Array, zone: str) -> pa.Array:
-    """Wall-clock timestamps in an IANA zone → UTC (earliest at DST folds and gaps)."""
-    ts = pc.cast(naive, pa.timestamp("us"))
-    return pc.assume_timezone(ts, timezone=zone, ambiguous="earliest",
-                              nonexistent="earliest").cast(UTC)
-
-
-def strptime_frac(col, fmt: str) -> pa.Array:
-    """``strptime`` for text with an optional ``.fraction`` after the seconds → naive µs."""
-    arr = text(col)
-    main = pc.replace_substring_regex(arr, r"\.([0-9]+)$", "")
-    frac = extract(arr, r"\.(?P<v>[0-9]{1,6})$")
-    ts = pc.strptime(main, format=fmt, unit="us", error_is_null=True)
-    padded = pc.utf8_rpad(pc.fill_null(frac, "0"), 6, "0")
-    us = pc.cast(pc.utf8_slice_codeunits(padded, 0, 6), pa.int64())
-    return pc.add(pc.cast(ts, pa.int64()), us).cast(pa.timestamp("us"))
-
-
-_ZONED = (r"^(?P<flag>[*.]?)(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?"
-          r" +(?P<zone>[A-Za-z]{1,5})(?: +[A-Za-z]{3})? +(?P<mon>[A-Za-z]{3}) +(?P<day>[0-9]{1,2})"
-          r" +(?P<year>[0-9]{4})$")
-
-
-def zoned_times(col) -> tuple[pa.Array, dict[str, int], dict[str, int]]:
-    """Cisco/Acme ``HH:MM:SS.mmm ZONE [Day] Mon D YYYY`` → UTC µs.
-
-    Returns the times, a count of unknown zone tokens (those rows are null) and
-    a count of clock-quality flags (``*`` not synchronised, ``.`` not authoritative).
+    ``distinct``: run the regex on the distinct values only (for repetitive columns).
     """
-    arr = blank_to_null(col, NULL_TEXT, strip=True)
-    ok = pc.match_substring_regex(arr, _ZONED)
-    parts = pc.extract_regex(pc.if_else(ok, arr, pa.scalar(None, pa.string())), _ZONED)
-    f = {k: pc.struct_field(parts, k) for k in ("flag", "h", "m", "s", "f", "zone", "mon", "day", "year")}
-    wall = pc.binary_join_element_wise(f["year"], f["mon"], f["day"], f["h"], f["m"], f["s"], "-")
-    naive = strptime_frac(pc.binary_join_element_wise(wall, pc.if_else(
-        pc.equal(pc.binary_length(f["f"]), 0), "0", f["f"]), "."), "%Y-%b-%d-%H-%M-%S")
-    zone = pc.utf8_upper(f["zone"])
-    unknown: dict[str, int] = {}
-    enc = pc.dictionary_encode(zone)
-    offsets = []
-    counts = pc.value_counts(zone).to_pylist()
-    for name in enc.dictionary.to_pylist():
-        off = ZONE_ABBREVIATIONS.get(name)
-        offsets.append(float("nan") if off is None else float(off))
-        if off is None:
-            unknown[name] = next(c["counts"] for c in counts if c["values"] == name)
-    per_row = pc.take(pa.array(offsets, pa.float64()), enc.indices).to_numpy(zero_copy_only=False)
-    flags = {k: v for k, v in ((c["values"], c["counts"]) for c in pc.value_counts(f["flag"]).to_pylist())
-             if k}
-    return naive_to_utc(naive, per_row), unknown, flags
+    if distinct:
+        return on_distinct(arr, lambda values: extract(values, pattern))
+    return pc.struct_field(pc.extract_regex(text(arr), pattern), "v")
 
 
-def seconds_between(a: pa.Array, b: pa.Array) -> pa.Array:
-    """Whole seconds from ``a`` to ``b`` (both UTC µs), null where either is."""
-    diff = pc.subtract(pc.cast(b, pa.int64()), pc.cast(a, pa.int64()))
-    return pc.cast(pc.round(pc.divide(pc.cast(diff, pa.float64()), 1e6)), pa.int64())
+def between(col, after: str, before: str) -> pa.Array:
+    """The text after the first ``after`` and before the last ``before`` of every value.
+
+    Where a character is missing that side is kept whole. numpy over the Arrow
+    byte buffer: no regex, no per-value Python (3–5x faster than string splits).
+    """
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    arr = text(col)
+    if arr.offset:
+        arr = pa.concat_arrays([arr])  # re-base so the buffers start at this array
+    big = pa.types.is_large_string(arr.type)
+    n = len(arr)
+    if n == 0:
+        return arr
+    _, obuf, dbuf = arr.buffers()
+    offs = np.frombuffer(obuf, dtype=np.int64 if big else np.int32)[:n + 1].astype(np.int64)
+    data = np.frombuffer(dbuf, dtype=np.uint8)[:offs[-1]] if dbuf is not None else np.zeros(0, np.uint8)
+    starts, ends = offs[:-1], offs[1:]
+    first_pos = np.flatnonzero(data == ord(after))
+    i = np.searchsorted(first_pos, starts)
+    first = first_pos[np.minimum(i, max(len(first_pos) - 1, 0))] if len(first_pos) else ends
+    has_first = (i < len(first_pos)) & (first < ends) if len(first_pos) else np.zeros(n, bool)
+    new_start = np.where(has_first, first + 1, starts)
+    last_pos = np.flatnonzero(data == ord(before))
+    j = np.searchsorted(last_pos, ends) - 1
+    last = last_pos[np.maximum(j, 0)] if len(last_pos) else ends
+    has_last = (j >= 0) & (last >= new_start) if len(last_pos) else np.zeros(n, bool)
+    new_end = np.where(has_last, last, ends)
+    lengths = np.maximum(new_end - new_start, 0)
+    new_offs = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offs[1:])
+    idx = np.arange(new_offs[-1], dtype=np.int64) + np.repeat(new_start - new_offs[:-1], lengths)
+    out_data = data[idx]
+    valid = None
+    if arr.null_count:
+        valid = pa.py_buffer(np.packbits(pc.is_valid(arr).to_numpy(zero_copy_only=False),
+                                         bitorder="little"))
+    typ = pa.large_string() if big else pa.string()
+    return pa.Array.from_buffers(typ, n, [valid, pa.py_buffer(
+        new_offs if big else new_offs.astype(np.int32)), pa.py_buffer(out_data)],
+        null_count=arr.null_count)
 
 
 def quality_notes(columns: dict[str, pa.Array]) -> tuple[list[str], bool]:
-    """Spreadsheet damage a reader can see: lost seconds, numbers in scientific notation."""
+    """Spreadsheet damage a reader can see: lost seconds, numbers in scientific notation.
+
+    Judged on up to 20,000 evenly spread rows: a round-trip damages a whole column.
+    """
     notes: list[str] = []
     low = False
+    n = len(next(iter(columns.values()), []))
+    pick = pa.array(np.unique(np.linspace(0, n - 1, 20_000).astype(np.int64))) if n > 20_000 else None
+    sampled = " (sampled)" if pick is not None else ""
     for name in TIME_FIELDS:
         col = columns.get(name)
         if col is None or not pa.types.is_string(col.type):
             continue
+        if pick is not None:
+            col = pc.take(col, pick)
         present = len(col) - col.null_count
         if not present:
             continue
         short = count_true(pc.match_substring_regex(col, r"(^|[ T])[0-9]{1,2}:[0-9]{2}$"))
         if short and short >= present / 2:
             low = True
-            notes.append(f"{name}: {short} of {present} times have no seconds (spreadsheet "
+            notes.append(f"{name}: {short} of {present}{sampled} times have no seconds (spreadsheet "
                          "round-trip?): low precision, matched with a wider tolerance")
     for name in ("calling", "called"):
         col = columns.get(name)
         if col is None or not pa.types.is_string(col.type):
             continue
+        if pick is not None:
+            col = pc.take(col, pick)
         sci = count_true(pc.match_substring_regex(col, r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"))
         if sci:
-            notes.append(f"{name}: {sci} numbers in scientific notation (digits lost in a "
+            notes.append(f"{name}: {sci}{sampled} numbers in scientific notation (digits lost in a "
                          "spreadsheet); they cannot be recovered from this file")
     return notes, low
 
@@ -268,10 +233,14 @@ def field_counts(data: bytes, delimiter: str, quote: str | None = '"',
     return np.bincount(line_of, minlength=len(starts)) + 1
 
 
-def line_text(data: bytes, line: int) -> str:
+def lines_text(data: bytes, lines: Iterable[int]) -> list[str]:
+    """The raw text of the given 1-based physical lines (for bad-line reports)."""
     starts = line_starts(data)
-    end = starts[line] if line < len(starts) else len(data)
-    return data[starts[line - 1]:end].decode("utf-8", errors="replace").rstrip("\r\n")
+    out = []
+    for line in lines:
+        end = starts[line] if line < len(starts) else len(data)
+        out.append(data[starts[line - 1]:end].decode("utf-8", errors="replace").rstrip("\r\n"))
+    return out
 
 
 # ---------------------------------------------------------------- assembling
@@ -328,7 +297,9 @@ def concat_sorted(parts: list[tuple[dict[str, pa.Array], np.ndarray]]) -> tuple[
     cols = {}
     for name in names:
         typ = next(p[0][name].type for p in parts if name in p[0])
-        chunks = [p[0].get(name, nulls(len(p[1]), typ)) for p in parts]
+        chunks = [text(c) if pa.types.is_string(typ) else c for c in
+                  (p[0].get(name, nulls(len(p[1]), typ)) for p in parts)]
+        chunks = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in chunks]
         cols[name] = pc.take(pa.concat_arrays([c.cast(typ) for c in chunks]), pa.array(order))
     return cols, lines[order]
 
@@ -363,11 +334,6 @@ def share(rows: list, pred: Callable[[object], bool]) -> float:
         except (IndexError, ValueError):
             pass
     return hits / len(rows)
-
-
-def dominant(values: Iterable[int]) -> int:
-    vals = list(values)
-    return max(set(vals), key=vals.count) if vals else 0
 
 
 def fmt_share(x: float) -> str:

@@ -14,8 +14,8 @@ import pyarrow.compute as pc
 
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from .common import (ISO_LOCAL, Q850_NAMES, UUID, blank_to_null, concat_sorted, finish,
-                     fmt_share, records, share, text)
+from .common import (ISO_LOCAL, Q850_NAMES, UUID, blank_to_null, concat_sorted, finish, fmt_share,
+                     records, share, text)
 from .positional import names, read_positional, with_text
 
 DEFAULT = ["caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
@@ -122,6 +122,12 @@ def _canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
     }
 
 
+def _resplit(line: str) -> list[str]:
+    """A line split on the template's quoted separators (as the reader repairs it)."""
+    t = line.strip()
+    return re.split(r'",\s?"', t[1:-1]) if t.startswith('"') and t.endswith('"') else [t]
+
+
 def _first_count(data: bytes) -> int:
     import csv
     lines = [ln for ln in data[:65536].decode("utf-8", "replace").splitlines()[:50] if ln.strip()]
@@ -135,7 +141,8 @@ def sniff_freeswitch(sample: Sample) -> Detection | None:
     sql = any(SQL_PREFIX.match(ln.encode()) for ln in sample.lines[:5])
     lines = [re.sub(r"\);\s*$", "", ln) for ln in lines]
     probe = Sample(sample.path, sample.raw, sample.text, lines, sample.encoding)
-    rows = records(probe, ",")
+    rows = [r if len(r) in (13, 15) else _resplit(ln) for r, ln in
+            zip(records(probe, ","), [ln for ln in lines if ln.strip()])]
     fit = [[v.strip().strip('"') for v in r] for r in rows if len(r) in (13, 15)]
     if not rows or not fit:
         return None

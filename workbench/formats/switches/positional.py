@@ -31,9 +31,10 @@ class Group:
     table: pa.Table
     lines: np.ndarray
 
-    def col(self, i: int) -> pa.Array:
+    def col(self, i: int) -> pa.Array | pa.ChunkedArray:
+        """Column ``f{i}`` as read (possibly chunked: combined only when used)."""
         c = self.table.column(i)
-        return c.combine_chunks() if c.num_chunks != 1 else c.chunk(0)
+        return c.chunk(0) if c.num_chunks == 1 else c
 
 
 @dataclass

@@ -1,0 +1,92 @@
+"""Auto-detection: each fixture ranks its own profile first; near-misses are not claimed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.errors import InputError
+from workbench.formats import choose, detect, profiles
+
+FX = Path(__file__).parent / "fixtures" / "formats"
+FIXTURES = {
+    "asterisk_master.csv": "asterisk", "asterisk_custom.csv": "asterisk_custom",
+    "freeswitch_example.csv": "freeswitch", "freeswitch_default.csv": "freeswitch",
+    "freeswitch_sql.csv": "freeswitch", "freeswitch_mangled.csv": "freeswitch",
+    "freeswitch_cdr.json": "freeswitch_json", "freeswitch_cdr.xml": "freeswitch_xml",
+    "kamailio_acc.log": "kamailio", "kamailio_db_acc.csv": "kamailio_db",
+    "cdr_StandAloneCluster_01_202406101601_12": "cucm", "cube_gw_accounting.csv": "cube",
+    "sansay_vsx.cdr": "sansay", "broadworks_cdr.csv": "broadworks", "ribbon_sbc.ACT": "ribbon",
+    "acme_sbc.csv": "acme",
+}
+SWITCHES = {p.name for p in profiles()} - {"generic"}
+
+
+@pytest.mark.parametrize("name, fmt", sorted(FIXTURES.items()))
+def test_fixture_ranks_its_profile_first(name, fmt):
+    ranked = detect(FX / name)
+    assert ranked[0].format == fmt, [(d.format, d.score) for d in ranked]
+    assert ranked[0].score >= 0.8
+    assert ranked[0].evidence
+    assert choose(FX / name).format == fmt  # no tie with the runner-up
+
+
+def test_every_format_has_a_fixture():
+    assert SWITCHES <= set(FIXTURES.values())
+
+
+def _claims(path: Path) -> dict[str, float]:
+    return {d.format: d.score for d in detect(path) if d.score >= 0.5}
+
+
+def test_fifteen_field_asterisk_like_line_is_not_asterisk(tmp_path):
+    row = next(iter((FX / "asterisk_master.csv").read_text().splitlines()))
+    p = tmp_path / "fifteen.csv"
+    p.write_text(row.rsplit(",", 1)[0] + "\n")  # drop amaflags: 15 fields
+    assert not (_claims(p).keys() & SWITCHES)
+    with pytest.raises(InputError, match="set `format`"):
+        choose(p)
+
+
+def test_header_bearing_export_stays_generic(tmp_path):
+    p = tmp_path / "carrier.csv"
+    p.write_text("call_date,call_time_utc,from_ani,to_did,trunk_in,trunk_out,call_id,duration_sec,"
+                 "disposition,attest,origid\n2024-06-10,16:00:31,+12025550143,+13125550178,"
+                 "LARKSPUR-IN,OXBOW-OUT,4f2b9c1e77aa4d0e@198.51.100.20,36,ANSWERED,B,"
+                 "6e0b7f52-93d4-4c1a-b8e7-2f5a0c91d3e4\n")
+    assert choose(p).format == "generic"
+    assert not (_claims(p).keys() & SWITCHES)
+
+
+def test_freepbx_dump_with_a_header_stays_generic(tmp_path):
+    p = tmp_path / "cdr.csv"
+    p.write_text("calldate,clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata,duration,"
+                 "billsec,disposition,amaflags,accountcode,uniqueid,userfield,did\n"
+                 '2024-06-10 12:00:31,"ACCT" <2025550143>,2025550143,3125550178,from-larkspur,'
+                 "PJSIP/larkspur-in-0000012a,PJSIP/oxbow-out-0000012b,Dial,x,43,36,ANSWERED,3,,"
+                 "1718035231.298,,3125550178\n")
+    assert choose(p).format == "generic"
+
+
+def test_semicolon_file_that_is_not_sansay(tmp_path):
+    p = tmp_path / "vi.csv"
+    p.write_text("004100231;V1.10;R;WithMedia;x;0001;Mon Jun 10 12:00:31 2024;NA\n")
+    assert "sansay" not in _claims(p)
+
+
+def test_json_that_is_not_a_freeswitch_cdr(tmp_path):
+    p = tmp_path / "calls.json"
+    p.write_text('{"calls": [{"from": "+12025550143", "to": "+13125550178"}]}\n')
+    assert "freeswitch_json" not in _claims(p)
+
+
+def test_syslog_without_acc_lines(tmp_path):
+    p = tmp_path / "messages"
+    p.write_text("Jun 10 16:00:38 sip-edge-1 kamailio[2211]: INFO: <script>: method=INVITE;x=1\n")
+    assert "kamailio" not in _claims(p)
+
+
+def test_unconfirmed_layouts_say_so():
+    unconfirmed = {p.name for p in profiles() if not p.confirmed}
+    assert {"cube", "ribbon", "acme"} <= unconfirmed
+    assert "asterisk" not in unconfirmed and "sansay" not in unconfirmed

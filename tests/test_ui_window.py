@@ -1,0 +1,188 @@
+"""The workbench window driven offscreen: open, trace, chain view, calls filter, edits, export."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QMimeData, Qt, QUrl
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QMessageBox
+
+from ui.operations import TraceRequest
+from ui.testing import (chain_case, open_case, sample_copy, shown_errors, wait_idle,  # noqa: F401
+                        wb_settings, window)
+from workbench.palette import ROLE_COLOURS
+
+pytestmark = pytest.mark.gui
+
+
+def _trace_action(qtbot, window, action_id: str) -> None:
+    with qtbot.waitSignal(window.session.sig_trace_changed, timeout=30_000):
+        window.actions[action_id].trigger()
+    wait_idle(qtbot, window)
+
+
+def test_open_sample_trace_traceback_and_read_the_chain(qtbot, window, sample_copy):
+    open_case(qtbot, window, sample_copy)
+    case = window.session.case
+    assert window.case_dock.sources.rowCount() == len(case.sources) == 5
+    assert "Vehicle warranty" in window.windowTitle()
+    assert window.case_dock.sources.rows[0][2] != "estimating…"  # skew estimated and shown
+    window.case_dock.tb_view.selectRow(0)
+    _trace_action(qtbot, window, "trace.traceback")
+    r = window.session.result
+    assert r.traceback_id == "TB-26-0101" and r.outcome == "origin"
+    chain = window.graph_dock.chain
+    labels = [t.toPlainText() for t in chain.node_labels]
+    for hop in r.hops:
+        assert any(hop.provider.split()[0] in lab for lab in labels)
+    brushes = chain.nodes_item.data["brush"]
+    kinds = [n.kind for n in chain.layout_.nodes]
+    expect = {"Terminus Wireless": "terminating", "Origin Voice Co": "originating"}
+    for n, brush in zip(chain.layout_.nodes, brushes):
+        if n.label in expect:
+            assert n.kind == expect[n.label]
+            assert brush.color().name() == QColor(ROLE_COLOURS[n.kind]).name()
+    assert "transit" in kinds
+    assert "Origin found" in chain.header.text()
+    assert "Terminus Wireless" in window.hop_dock.view.toPlainText()  # hop 1 selected
+
+
+def test_trace_this_call_from_the_calls_table(qtbot, window, chain_case):
+    root, truth = chain_case
+    open_case(qtbot, window, root)
+    calls = window.calls_dock
+    call = truth["calls"][0]
+    calls.number.setText("(773) 555-0188")  # the called number, written another way
+    calls.which.setCurrentIndex(2)
+    with qtbot.waitSignal(calls.sig_rows_changed, timeout=10_000):
+        calls.apply_now()
+    rows = calls.model.rowCount()
+    assert 0 < rows < 100
+    assert all(calls.model.data(calls.model.index(r, 4)) == call["called"] for r in range(rows))
+    calls.provider.setCurrentIndex(calls.provider.findData("Term Wireless"))
+    with qtbot.waitSignal(calls.sig_rows_changed, timeout=10_000):
+        calls.apply_now()
+    assert calls.model.rowCount() < rows
+    target = next(r for r in range(calls.model.rowCount())
+                  if calls.model.data(calls.model.index(r, 3)) == call["calling"])
+    calls.view.selectRow(target)
+    _trace_action(qtbot, window, "trace.call")
+    r = window.session.result
+    assert r.outcome == "origin" and r.hops[0].provider == "Term Wireless"
+    assert r.origin["customer"] == "Robo Dialer LLC"
+    qtbot.waitUntil(lambda: "As written" in calls.record.toPlainText(), timeout=10_000)
+
+
+def test_calls_table_sorts_by_header_click(qtbot, window, chain_case):
+    open_case(qtbot, window, chain_case[0])
+    calls = window.calls_dock
+    wait_idle(qtbot, window)
+    with qtbot.waitSignal(calls.sig_rows_changed, timeout=10_000):
+        calls.view.sortByColumn(5, Qt.SortOrder.DescendingOrder)  # duration
+    durs = [float(calls.model.data(calls.model.index(r, 5)) or "nan") for r in range(20)]
+    assert durs == sorted(durs, reverse=True)
+
+
+def test_step_mode_reveals_one_hop_at_a_time(qtbot, window, chain_case, monkeypatch):
+    open_case(qtbot, window, chain_case[0])
+    window.actions["trace.step"].setChecked(True)
+    with qtbot.waitSignal(window.session.sig_trace_changed, timeout=30_000):
+        window.session.trace_traceback("TB-1")
+    wait_idle(qtbot, window)
+    chain = window.graph_dock.chain
+    assert [n.label for n in chain.layout_.nodes if not n.faint] == ["Term Wireless"]
+    assert "Step mode" in chain.header.text()
+    assert window.actions["trace.next"].isEnabled()
+    from ui import settings
+    settings.set_ask_upstream_in_step_mode(True)
+    from ui.dialogs.step_dialog import StepQuestionDialog
+    answers = []
+
+    def answer_right(dlg):
+        dlg.choose(dlg.q.answer)
+        answers.append(dlg.check_answer())
+        return 1
+    monkeypatch.setattr(StepQuestionDialog, "exec", answer_right)
+    window.actions["trace.next"].trigger()
+    assert answers == [True]
+    assert len([n for n in chain.layout_.nodes if not n.faint]) == 2
+    window.actions["trace.all"].trigger()
+    assert len([n for n in chain.layout_.nodes if not n.faint]) == 5
+    assert "Origin found" in chain.header.text()
+
+
+def test_mapping_edit_is_saved_atomically_and_close_asks(qtbot, window, chain_case, monkeypatch):
+    root, _ = chain_case
+    open_case(qtbot, window, root)
+    s = window.session
+    s.edit_source(2, upstreams={"GW-7": "Gateway Co", "NEW-TRUNK": "Other Carrier"},
+                  customers={}, notes="checked with Lakes NOC")
+    assert window.actions["file.save"].isEnabled() and window.windowTitle().startswith("*")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: asked.append(box.text()) or
+                        QMessageBox.StandardButton.Cancel)
+    window.close()
+    assert asked and window.isVisible()  # cancelled: still open, edits kept
+    with qtbot.waitSignal(s.sig_case_changed, timeout=30_000):
+        window.actions["file.save"].trigger()
+    wait_idle(qtbot, window)
+    assert not s.dirty
+    assert s.case.sources[2].config.upstreams["NEW-TRUNK"] == "Other Carrier"
+    assert (root / "case.toml.bak").exists()
+    from workbench.audit import read_audit
+    assert any(e["action"] == "mapping change" for e in read_audit(root))
+
+
+def test_open_errors_are_plain_words(qtbot, window, tmp_path, shown_errors):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "case.toml").write_text('[case]\nname = "x"\n[[sources]]\nprovider = "A"\n'
+                                   'path = "nope.csv"\n')
+    with qtbot.waitSignal(window.session.sig_failed, timeout=10_000):
+        window.file.open(bad)
+    wait_idle(qtbot, window)
+    title, text = shown_errors[-1]
+    assert "nope.csv" in text and "Line: 5" in text and "Traceback" not in text
+
+
+def test_export_png_and_svg_of_the_chain(qtbot, window, chain_case, tmp_path):
+    open_case(qtbot, window, chain_case[0])
+    with qtbot.waitSignal(window.session.sig_trace_changed, timeout=30_000):
+        window.session.trace(TraceRequest(traceback_id="TB-3"))
+    wait_idle(qtbot, window)
+    png = window.file.export_png(tmp_path / "chain.png")
+    svg = window.file.export_svg(tmp_path / "chain.svg")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = svg.read_text()
+    assert "<svg" in text and "Origin Voice" in text
+
+
+def test_drop_accepts_case_folders_only(window, chain_case, tmp_path):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(chain_case[0]))])
+    assert window.case_from_drop(mime) == chain_case[0]
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path))])
+    assert window.case_from_drop(mime) is None
+
+
+def test_every_toolbar_action_has_a_tooltip_and_main_actions_have_shortcuts(window):
+    for a in window.toolbar.actions():
+        if not a.isSeparator():
+            assert a.toolTip().strip(), a.objectName()
+    for key in ("file.open", "file.new", "file.save", "trace.call", "trace.traceback",
+                "trace.form", "trace.next", "file.export_png"):
+        assert not window.actions[key].shortcut().isEmpty(), key
+
+
+def test_recent_cases_newest_first_without_duplicates(tmp_path):
+    from ui import settings
+    dirs = []
+    for i in range(12):
+        d = tmp_path / f"c{i}"
+        d.mkdir()
+        dirs.append(d)
+        settings.add_recent_case(d)
+    settings.add_recent_case(dirs[5])
+    rec = settings.recent_cases()
+    assert rec[0] == str(dirs[5]) and len(rec) == 10 and len(set(rec)) == 10
+    dirs[11].rmdir()
+    assert str(dirs[11]) not in settings.recent_cases()

@@ -1,0 +1,165 @@
+"""File menu: open, new case, save edits, export the view, evidence packet, reply draft."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from workbench.config import CASE_FILE
+
+from . import errors, settings
+from .graph.export import export_png, export_svg
+from .resources import sample_case_dir
+from .wizard.wizard import NewCaseWizard
+
+
+def evidence_module():
+    """``workbench.evidence`` if this build has it (export_packet and write_reply), else None."""
+    try:
+        from workbench import evidence
+    except ImportError:
+        return None
+    return evidence if hasattr(evidence, "export_packet") and hasattr(evidence, "write_reply") \
+        else None
+
+
+class FileCommands:
+    def __init__(self, window):
+        self.w = window
+        self.session = window.session
+        self.wizard: NewCaseWizard | None = None
+
+    # -- opening ------------------------------------------------------------------------
+    def confirm_discard(self) -> bool:
+        """True if it is fine to drop the open case (saved, discarded, or nothing to lose)."""
+        if not self.session.dirty:
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, "Unsaved changes",
+                          "The case has edits that are not saved to case.toml.",
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard |
+                          QMessageBox.StandardButton.Cancel, self.w)
+        box.setInformativeText("Save them before closing the case?")
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        if answer == QMessageBox.StandardButton.Discard:
+            self.session.discard_edits()
+            return True
+        return False
+
+    def open(self, path: str | Path) -> None:
+        if self.confirm_discard():
+            settings.set_last_dir(path)
+            self.session.open(path)
+
+    def open_dialog(self) -> None:
+        f, _ = QFileDialog.getOpenFileName(self.w, "Open case", settings.last_dir(),
+                                           f"Case file ({CASE_FILE});;TOML files (*.toml)")
+        if f:
+            self.open(f)
+
+    def open_sample(self) -> None:
+        p = sample_case_dir()
+        if p is None:
+            errors.show_error(self.w, "Sample case", "The sample case is not installed.")
+            return
+        self.open(p)
+
+    def new_case(self) -> None:
+        self.wizard = NewCaseWizard(self.session.runner, self.w)
+        self.wizard.sig_case_written.connect(self._on_case_written)
+        self.wizard.open()
+
+    def _on_case_written(self, path: str, open_it: bool) -> None:
+        self.w.statusBar().showMessage(f"Wrote {path}", 8000)
+        if open_it:
+            self.open(path)
+
+    def reload(self) -> None:
+        if self.confirm_discard():
+            self.session.reload()
+
+    def save(self) -> bool:
+        try:
+            self.session.save()
+        except Exception as exc:  # shown in words; the edits stay staged
+            errors.show_error(self.w, "The case could not be saved", exc)
+            return False
+        return True
+
+    def quit(self) -> None:
+        self.w.close()
+
+    # -- exports ------------------------------------------------------------------------
+    def _save_path(self, title: str, name: str, filt: str) -> Path | None:
+        f, _ = QFileDialog.getSaveFileName(self.w, title, str(Path(settings.last_dir()) / name),
+                                           filt)
+        if not f:
+            return None
+        settings.set_last_dir(f)
+        return Path(f)
+
+    def _view_name(self, ext: str) -> str:
+        r = self.session.result
+        which = "chain" if self.w.graph_dock.current_view() is self.w.graph_dock.chain else "network"
+        tag = (r.traceback_id or "trace") if r is not None and which == "chain" else "case"
+        return f"{tag}-{which}.{ext}"
+
+    def export_png(self, path: str | Path | None = None) -> Path | None:
+        path = path or self._save_path("Export view as PNG", self._view_name("png"),
+                                       "PNG image (*.png)")
+        if path:
+            return self._export(export_png, path)
+        return None
+
+    def export_svg(self, path: str | Path | None = None) -> Path | None:
+        path = path or self._save_path("Export view as SVG", self._view_name("svg"),
+                                       "SVG drawing (*.svg)")
+        if path:
+            return self._export(export_svg, path)
+        return None
+
+    def _export(self, fn, path) -> Path | None:
+        try:
+            out = fn(self.w.graph_dock.current_view(), path)
+        except OSError as exc:
+            errors.show_error(self.w, "Export failed", exc)
+            return None
+        self.w.statusBar().showMessage(f"Saved {out}", 8000)
+        return out
+
+    def export_evidence(self) -> None:
+        ev, s = evidence_module(), self.session
+        if ev is None or s.result is None:
+            return
+        from .dialogs.evidence_dialog import EvidenceDialog
+        dlg = EvidenceDialog(s, self.w)
+        if not dlg.exec():
+            return
+        out, opts = dlg.choices()
+        settings.set_investigator(opts["investigator"] or "")
+        s.runner.run("Writing the evidence packet", ev.export_packet, s.case, s.result, out,
+                     kind="export", on_done=lambda p: self._done("Evidence packet written", p),
+                     on_failed=lambda exc: errors.show_error(self.w, "Evidence packet", exc),
+                     **opts)
+
+    def reply_draft(self) -> None:
+        ev, s = evidence_module(), self.session
+        if ev is None or s.case is None:
+            return
+        from .dialogs.evidence_dialog import ReplyDialog
+        dlg = ReplyDialog(s, self.w)
+        if not dlg.exec():
+            return
+        tid, provider, out = dlg.choices()
+        s.runner.run("Drafting the reply", _reply, ev.write_reply, s.case, tid, provider, out,
+                     kind="reply", on_done=lambda p: self._done("Reply draft written", p),
+                     on_failed=lambda exc: errors.show_error(self.w, "Reply draft", exc))
+
+    def _done(self, what: str, path) -> None:
+        self.w.statusBar().showMessage(f"{what}: {path}", 10000)
+
+
+def _reply(fn, case, tid, provider, out, *, progress, should_stop):
+    progress(0.1, f"drafting the reply of {provider}")
+    return fn(case, tid, provider, out)

@@ -1,0 +1,54 @@
+"""Edit one source's upstream/customer tables and notes (staged; saved with Ctrl+S)."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout)
+
+from .ingress_table import IngressMapModel, ingress_view
+
+
+def ingress_counts(source) -> list[tuple[str, int]]:
+    """Distinct ingress ids of a loaded source with their row counts, most frequent first."""
+    out = []
+    col = source.table.column("ingress")
+    if col.num_chunks:
+        for item in col.value_counts():
+            v = item["values"].as_py()
+            if v not in (None, ""):
+                out.append((str(v), int(item["counts"].as_py())))
+    return sorted(out, key=lambda x: (-x[1], x[0]))
+
+
+class MappingDialog(QDialog):
+    def __init__(self, session, index: int, parent=None):
+        super().__init__(parent)
+        case = session.case
+        src = case.sources[index]
+        cfg = src.config
+        self.setWindowTitle(f"Mappings of {src.provider} — {cfg.path}")
+        ups = session.pending(index, "upstreams", cfg.upstreams)
+        cus = session.pending(index, "customers", cfg.customers)
+        notes = session.pending(index, "notes", cfg.notes or "")
+        self.model = IngressMapModel(self)
+        self.model.set_rows(ingress_counts(src), ups, cus)
+        names = sorted(set(case.directory.providers) | set(case.providers_with_records()))
+        self.view = ingress_view(self.model, names)
+        self.notes = QPlainTextEdit(notes, placeholderText="Notes on this file (kept in case.toml)")
+        self.notes.setMaximumHeight(90)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Each ingress id (trunk, IP, account) of this file is either the "
+                             "<b>upstream provider</b> that handed the call over, or an <b>own "
+                             "customer</b> of this provider — then the call started here.",
+                             wordWrap=True))
+        lay.addWidget(self.view, 1)
+        lay.addWidget(QLabel("Notes:"))
+        lay.addWidget(self.notes)
+        lay.addWidget(buttons)
+        self.resize(640, 520)
+
+    def changes(self) -> dict:
+        ups, cus = self.model.tables()
+        return {"upstreams": ups, "customers": cus, "notes": self.notes.toPlainText()}

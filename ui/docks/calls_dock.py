@@ -1,0 +1,246 @@
+"""Calls dock: filter and sort the normalized CDRs, see a record raw beside normalized."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDockWidget, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+                               QSplitter, QTableView, QVBoxLayout, QWidget)
+
+from workbench.calls_query import CallFilter, dispositions, query, record_fields
+from workbench.times import NAT, parse_one
+
+from ..errors import one_line
+from .calls_model import CallsTableModel
+
+_NUMBER_TIP = ("A number in any written form: +13125550143, (312) 555-0143, 1-312-555-0143, "
+               "sip:+1312…@host. Fewer than 10 digits search as part of a number.")
+_TIME_TIP = "UTC time, e.g. 2026-03-08 07:40 or 2026-03-08T07:40:00Z (an offset like -05:00 works)"
+
+
+class CallsDock(QDockWidget):
+    sig_trace_requested = Signal()
+    sig_rows_changed = Signal(int)  # rows shown after a filter or sort
+
+    def __init__(self, session, parent=None):
+        super().__init__("Calls", parent)
+        self.setObjectName("dock.calls")
+        self.session = session
+        self.model = CallsTableModel(self)
+        self._build()
+        self._timer = QTimer(self, singleShot=True, interval=250)
+        self._timer.timeout.connect(self.refresh)
+        self.model.sig_sort_requested.connect(lambda *_: self.refresh())
+        session.sig_case_changed.connect(self._on_case_changed)
+        session.sig_provider_selected.connect(self._on_provider_selected)
+        session.sig_source_selected.connect(self._on_source_selected)
+        session.sig_traceback_selected.connect(self._on_traceback_selected)
+
+    # -- widgets ------------------------------------------------------------------------
+    def _build(self) -> None:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(4, 4, 4, 4)
+        bar = QHBoxLayout()
+        self.number = QLineEdit(placeholderText="Number (any form)", clearButtonEnabled=True)
+        self.number.setToolTip(_NUMBER_TIP)
+        self.which = QComboBox()
+        self.which.addItems(["calling or called", "calling", "called"])
+        self.which.setToolTip("Which side of the call the number must be on")
+        self.t_from = QLineEdit(placeholderText="from (UTC)", clearButtonEnabled=True)
+        self.t_to = QLineEdit(placeholderText="to (UTC)", clearButtonEnabled=True)
+        for t in (self.t_from, self.t_to):
+            t.setToolTip(_TIME_TIP)
+        self.provider = QComboBox(toolTip="Show one provider's or one file's records")
+        self.disposition = QComboBox(toolTip="Show only calls with this disposition")
+        self.clear = QPushButton("Clear", toolTip="Remove every filter")
+        for combo in (self.provider, self.disposition):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+        for widget, stretch in ((self.number, 3), (self.which, 0), (self.t_from, 2),
+                                (self.t_to, 2), (self.provider, 2), (self.disposition, 1),
+                                (self.clear, 0)):
+            bar.addWidget(widget, stretch)
+        lay.addLayout(bar)
+        self.count = QLabel("No case open")
+        self.trace_button = QPushButton("Trace this call", toolTip="Trace the selected call "
+                                        "to its origin from this provider (Ctrl+T)")
+        self.trace_button.setEnabled(False)
+        row = QHBoxLayout()
+        row.addWidget(self.count, 1)
+        row.addWidget(self.trace_button)
+        lay.addLayout(row)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.setSortingEnabled(True)
+        self.view.horizontalHeader().setSortIndicator(2, Qt.SortOrder.AscendingOrder)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        vh = self.view.verticalHeader()
+        vh.setVisible(False)
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 6)
+        hh = self.view.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        for col, width in enumerate((140, 56, 170, 115, 115, 52, 90, 90, 150, 80, 50, 60, 160)):
+            self.view.setColumnWidth(col, width)
+        self.record = QPlainTextEdit(readOnly=True, placeholderText="Select a call to see its "
+                                     "original line beside the normalized values")
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.record.setFont(mono)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.record)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        split.setSizes([400, 90])
+        self.record.setMinimumHeight(40)
+        lay.addWidget(split, 1)
+        self.setWidget(w)
+        self.number.textChanged.connect(self._later)
+        self.t_from.textChanged.connect(self._later)
+        self.t_to.textChanged.connect(self._later)
+        for combo in (self.which, self.provider, self.disposition):
+            combo.currentIndexChanged.connect(self._later)
+        self.clear.clicked.connect(self.clear_filters)
+        self.trace_button.clicked.connect(self.sig_trace_requested)
+        self.view.selectionModel().selectionChanged.connect(self._on_row_selected)
+        self.view.doubleClicked.connect(lambda *_: self.sig_trace_requested.emit())
+
+    # -- filtering ----------------------------------------------------------------------
+    def _later(self, *_) -> None:
+        self._timer.start()
+
+    def apply_now(self) -> None:
+        """Filter at once instead of after the typing pause."""
+        self._timer.stop()
+        self.refresh()
+
+    def current_filter(self) -> CallFilter | None:
+        """The filter the widgets describe, or None (with the reason shown) if a field is bad."""
+        times = []
+        for edit in (self.t_from, self.t_to):
+            text = edit.text().strip()
+            us = parse_one(text) if text else None
+            bad = us == NAT
+            edit.setStyleSheet("border: 1px solid #d62728;" if bad else "")
+            if bad:
+                self.count.setText(f"'{text}' is not a time: {_TIME_TIP}")
+                return None
+            times.append(us)
+        data = self.provider.currentData()
+        providers = sources = None
+        if isinstance(data, str) and data:
+            providers = [data]
+        elif isinstance(data, int):
+            sources = [data]
+        return CallFilter(number=self.number.text(), which=("either", "calling", "called")[
+            self.which.currentIndex()], start_us=times[0], end_us=times[1],
+            providers=providers, sources=sources, disposition=self.disposition.currentData(),
+            sort=self.model.sort_key, descending=self.model.descending)
+
+    def refresh(self) -> None:
+        if self.session.case is None:
+            return
+        flt = self.current_filter()
+        if flt is None:
+            return
+        self.count.setText("Filtering…")
+        country = self.session.case.config.default_country
+        self.session.runner.run("Filtering calls", query, self.session.frames, flt,
+                                default_country=country, kind="calls-query",
+                                on_done=self._on_rows,
+                                on_failed=lambda exc: self.count.setText(one_line(exc)))
+
+    def _on_rows(self, rows) -> None:
+        self.model.set_rows(rows)
+        note = f" — {rows.notes[0]}" if rows.notes else ""
+        self.count.setText(f"{len(rows):,} of {rows.total:,} records{note}")
+        self.trace_button.setEnabled(False)
+        self.record.clear()
+        self.sig_rows_changed.emit(len(rows))
+
+    def clear_filters(self) -> None:
+        for edit in (self.number, self.t_from, self.t_to):
+            edit.clear()
+        for combo in (self.which, self.provider, self.disposition):
+            combo.setCurrentIndex(0)
+        self.refresh()
+
+    # -- session ------------------------------------------------------------------------
+    def _on_case_changed(self, case) -> None:
+        self.model.set_frames(self.session.frames if case is not None else [])
+        for combo in (self.provider, self.disposition):
+            combo.blockSignals(True)
+            combo.clear()
+        self.provider.addItem("All providers", None)
+        self.disposition.addItem("Any disposition", None)
+        if case is not None:
+            for name in case.providers_with_records():
+                self.provider.addItem(name, name)
+            for i, src in enumerate(case.sources):
+                self.provider.addItem(f"  file: {src.config.path}", i)
+            for d in dispositions(self.session.frames):
+                self.disposition.addItem(d, d)
+        for combo in (self.provider, self.disposition):
+            combo.blockSignals(False)
+        self.count.setText("No case open" if case is None else "Loading calls…")
+        self.refresh()
+
+    def _select_combo(self, data) -> None:
+        i = self.provider.findData(data)
+        self.provider.setCurrentIndex(max(i, 0))
+
+    def _on_provider_selected(self, name: str) -> None:
+        self._select_combo(name or None)
+
+    def _on_source_selected(self, index: int) -> None:
+        self._select_combo(index if index >= 0 else None)
+
+    def _on_traceback_selected(self, traceback_id: str) -> None:
+        case = self.session.case
+        tb = next((t for t in case.tracebacks if t.traceback_id == traceback_id), None) \
+            if case else None
+        if tb is not None and tb.called:
+            self.number.setText(tb.called)
+            self.which.setCurrentIndex(2)
+
+    # -- the selected call ---------------------------------------------------------------
+    def selected_call(self) -> tuple[object, int] | None:
+        """(SourceFrame, row) of the selected call, if any."""
+        rows = self.view.selectionModel().selectedRows()
+        if not rows:
+            return None
+        s, row = self.model.locate(rows[0].row())
+        return self.model.frames[s], row
+
+    def _on_row_selected(self, *_) -> None:
+        sel = self.selected_call()
+        self.trace_button.setEnabled(sel is not None)
+        if sel is None:
+            return
+        frame, row = sel
+        fields = record_fields(frame, row)
+        text = "\n".join(f"{k:<22} {v}" for k, v in fields)
+        self.record.setPlainText(f"Normalized:\n{text}\n\nAs written (line "
+                                 f"{int(frame.line[row])} of {frame.source.config.path}):\n…")
+        line = int(frame.line[row])
+        self.session.runner.run("Reading the original line", _raw_line, frame.source, line,
+                                kind="raw-line",
+                                on_done=lambda raw, t=text, f=frame, ln=line:
+                                self._show_raw(t, f, ln, raw))
+
+    def _show_raw(self, text: str, frame, line: int, raw: str) -> None:
+        self.record.setPlainText(f"As written (line {line} of {frame.source.config.path}):\n"
+                                 f"{raw}\n\nNormalized:\n{text}")
+
+
+def _raw_line(source, line: int, *, progress, should_stop) -> str:
+    progress(0.0, f"reading line {line}")
+    return source.raw_lines([line]).get(line, "(line not found in the file)")
+
+
+__all__ = ["CallsDock"]

@@ -1,0 +1,93 @@
+"""A virtual table over the case's normalized CDRs: formats only the cells asked for."""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+from workbench.calls_query import COLUMNS, CallRows
+from workbench.normalize import F_REJECTED
+
+KEYS = [k for k, _ in COLUMNS]
+NUMERIC = {"line", "duration"}
+
+
+class CallsTableModel(QAbstractTableModel):
+    """Rows are (source, row) pairs of a ``CallRows`` result; nothing is copied."""
+
+    sig_sort_requested = Signal(str, bool)  # column key, descending
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.frames: list = []
+        self.rows = CallRows(np.zeros(0, np.int32), np.zeros(0, np.int64))
+        self.sort_key, self.descending = "start", False
+
+    def set_frames(self, frames: list) -> None:
+        self.beginResetModel()
+        self.frames = frames
+        self.rows = CallRows(np.zeros(0, np.int32), np.zeros(0, np.int64))
+        self.endResetModel()
+
+    def set_rows(self, rows: CallRows) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def locate(self, r: int) -> tuple[int, int]:
+        """(source index, row in that source) of displayed row ``r``."""
+        return int(self.rows.source[r]), int(self.rows.row[r])
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            s, row = self.locate(r)
+            return self.frames[s].display(KEYS[c], row)
+        if role == Qt.ItemDataRole.TextAlignmentRole and KEYS[c] in NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            s, row = self.locate(r)
+            if int(self.frames[s].flags[row]) & F_REJECTED:
+                col = QColor(QApplication.palette().color(QPalette.ColorRole.Text))
+                col.setAlpha(120)
+                return col
+        if role == Qt.ItemDataRole.ToolTipRole:
+            s, row = self.locate(r)
+            f = self.frames[s]
+            return (f"{f.provider} — {f.source.config.path}, line {int(f.line[row])}\n"
+                    f"{KEYS[c]}: {f.display(KEYS[c], row)}")
+        return None
+
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.DisplayRole:
+                return COLUMNS[section][1]
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return _HEADER_TIPS.get(KEYS[section], "Click to sort")
+        return None
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sorting runs in the core (argsort) off the GUI thread; ask for it."""
+        self.sort_key = KEYS[column]
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        self.sig_sort_requested.emit(self.sort_key, self.descending)
+
+
+_HEADER_TIPS = {
+    "provider": "Provider whose CDR this is",
+    "line": "Line (or sheet row) in the original file",
+    "start": "Start time normalized to UTC (source clock, not skew-corrected)",
+    "calling": "Calling number normalized to E.164 (raw value if it would not normalize)",
+    "called": "Called number normalized to E.164",
+    "upstream": "What the case's [sources.upstreams] / [sources.customers] say the ingress is",
+    "flags": "Problems found while normalizing this row",
+}

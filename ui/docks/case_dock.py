@@ -1,0 +1,233 @@
+"""Case dock: the case's sources, traceback records, providers and notes."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHBoxLayout, QHeaderView, QLabel,
+                               QPlainTextEdit, QPushButton, QSplitter, QTableView, QVBoxLayout,
+                               QWidget)
+
+from workbench.times import iso_utc
+
+from .list_model import RowsModel
+
+SOURCE_HEADERS = ["Provider", "Rows", "Clock skew", "Flagged", "First (UTC)", "Last (UTC)",
+                  "Format", "File"]
+SKEW_COL = 2
+TB_HEADERS = ["Traceback", "Call time (UTC)", "Calling", "Called", "Hops", "Last answer"]
+PROVIDER_HEADERS = ["Provider", "CDRs", "Tracebacks", "Aliases", "RMD"]
+
+
+def _table(model: RowsModel) -> QTableView:
+    v = QTableView()
+    v.setModel(model)
+    v.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    v.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    v.verticalHeader().setVisible(False)
+    v.verticalHeader().setDefaultSectionSize(v.fontMetrics().height() + 6)
+    v.horizontalHeader().setStretchLastSection(True)
+    v.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    v.setWordWrap(False)
+    return v
+
+
+def _section(title: str, widget: QWidget, extra: QWidget | None = None) -> QWidget:
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 2, 0, 0)
+    head = QHBoxLayout()
+    label = QLabel(f"<b>{title}</b>")
+    head.addWidget(label, 1)
+    if extra is not None:
+        head.addWidget(extra)
+    lay.addLayout(head)
+    lay.addWidget(widget, 1)
+    return box
+
+
+class CaseDock(QDockWidget):
+    sig_edit_mappings = Signal(int)  # source index
+    sig_trace_traceback = Signal(str)
+
+    def __init__(self, session, parent=None):
+        super().__init__("Case", parent)
+        self.setObjectName("dock.case")
+        self.session = session
+        self.sources = RowsModel(SOURCE_HEADERS, self, {
+            3: "Rows whose numbers would not normalize, rejected rows, unreadable lines",
+            2: "Estimated clock offset of the file (source clock minus reference), and the "
+               "number of shared calls it rests on"})
+        self.tracebacks = RowsModel(TB_HEADERS, self)
+        self.providers = RowsModel(PROVIDER_HEADERS, self)
+        self._build()
+        session.sig_case_changed.connect(self._on_case_changed)
+        session.sig_skew_changed.connect(self._on_skew)
+        session.sig_provider_selected.connect(self._on_provider_selected)
+
+    def _build(self) -> None:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.title = QLabel("No case open — File ▸ Open case… (Ctrl+O) or drop a case folder here")
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.source_view = _table(self.sources)
+        self.tb_view = _table(self.tracebacks)
+        self.provider_view = _table(self.providers)
+        self.edit_button = QPushButton("Edit mappings…", enabled=False,
+                                       toolTip="Edit the selected file's upstream and customer "
+                                               "tables (saved to case.toml with Ctrl+S)")
+        self.trace_tb_button = QPushButton("Trace", enabled=False,
+                                           toolTip="Trace the selected traceback record "
+                                                   "(Ctrl+Shift+T, or double-click)")
+        self.notes = QPlainTextEdit(placeholderText="Case notes (saved to case.toml with Ctrl+S)")
+        self.notes.setToolTip("Free-text notes of the investigation, kept in case.toml")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(_section("Sources", self.source_view, self.edit_button))
+        split.addWidget(_section("Traceback records", self.tb_view, self.trace_tb_button))
+        split.addWidget(_section("Providers", self.provider_view))
+        split.addWidget(_section("Notes", self.notes))
+        split.setSizes([220, 200, 160, 80])
+        lay.addWidget(split, 1)
+        self.setWidget(w)
+        self.source_view.selectionModel().selectionChanged.connect(self._on_source_row)
+        self.tb_view.selectionModel().selectionChanged.connect(self._on_tb_row)
+        self.provider_view.selectionModel().selectionChanged.connect(self._on_provider_row)
+        self.tb_view.doubleClicked.connect(lambda ix: self._trace_row(ix.row()))
+        self.source_view.doubleClicked.connect(lambda ix: self.sig_edit_mappings.emit(ix.row()))
+        self.edit_button.clicked.connect(self._edit_selected)
+        self.trace_tb_button.clicked.connect(lambda: self._trace_row(self._row(self.tb_view)))
+        self.notes.textChanged.connect(self._on_notes)
+
+    @staticmethod
+    def _row(view: QTableView) -> int:
+        rows = view.selectionModel().selectedRows()
+        return rows[0].row() if rows else -1
+
+    def selected_traceback(self) -> str | None:
+        return self.tracebacks.key(self._row(self.tb_view))
+
+    def _trace_row(self, row: int) -> None:
+        tid = self.tracebacks.key(row)
+        if tid:
+            self.sig_trace_traceback.emit(tid)
+
+    def _edit_selected(self) -> None:
+        row = self._row(self.source_view)
+        if row >= 0:
+            self.sig_edit_mappings.emit(row)
+
+    # -- filling ------------------------------------------------------------------------
+    def _on_case_changed(self, case) -> None:
+        if case is None:
+            self.title.setText("No case open")
+            for m in (self.sources, self.tracebacks, self.providers):
+                m.set_rows([])
+            return
+        c = case.config
+        self.title.setText(f"<b>{c.name}</b><br><small>{c.root}</small>")
+        self.title.setToolTip(str(c.file))
+        self.sources.set_rows([_source_row(s) for s in case.sources],
+                              tips=[_source_tip(s) for s in case.sources])
+        self.tracebacks.set_rows([_tb_row(t) for t in case.tracebacks],
+                                 keys=[t.traceback_id for t in case.tracebacks],
+                                 tips=[_tb_tip(t) for t in case.tracebacks])
+        self._fill_providers(case)
+        self.notes.blockSignals(True)
+        self.notes.setPlainText(str(c.raw.get("case", {}).get("notes", "") or ""))
+        self.notes.blockSignals(False)
+        for view in (self.source_view, self.tb_view, self.provider_view):
+            view.resizeColumnsToContents()
+
+    def _fill_providers(self, case) -> None:
+        with_cdrs = set(case.providers_with_records())
+        counts: dict[str, int] = {}
+        for tb in case.tracebacks:
+            for name in {case.directory.canonical(h.provider) for h in tb.hops} | \
+                    {case.directory.canonical(h.upstream) for h in tb.hops
+                     if h.upstream and h.status != "originator"}:
+                counts[name] = counts.get(name, 0) + 1
+        names = sorted(set(case.directory.providers) | with_cdrs | set(counts))
+        rows = []
+        for n in names:
+            info = case.directory.info(n)
+            rows.append([n, "yes" if n in with_cdrs else "—", str(counts.get(n, 0)),
+                         ", ".join(info.aliases) if info else "", (info.rmd or "") if info else ""])
+        self.providers.set_rows(rows, keys=names)
+
+    def _on_skew(self, skew: dict) -> None:
+        for i, s in skew.items():
+            if i < self.sources.rowCount():
+                text = {"insufficient": "unknown (too few shared calls)",
+                        "manual": f"{s.offset_s:+.1f} s (set by hand)"}.get(
+                    s.basis, f"{round(s.offset_s, 1) + 0.0:+.1f} s ({s.calls} calls)")
+                self.sources.set_cell(i, SKEW_COL, text)
+        self.source_view.resizeColumnToContents(SKEW_COL)
+
+    # -- selection ----------------------------------------------------------------------
+    def _on_source_row(self, *_) -> None:
+        row = self._row(self.source_view)
+        self.edit_button.setEnabled(row >= 0)
+        self.session.select_source(row)
+
+    def _on_tb_row(self, *_) -> None:
+        tid = self.selected_traceback()
+        self.trace_tb_button.setEnabled(tid is not None)
+        if tid:
+            self.session.select_traceback(tid)
+
+    def _on_provider_row(self, *_) -> None:
+        name = self.providers.key(self._row(self.provider_view))
+        self.session.select_provider(name or "")
+
+    def _on_provider_selected(self, name: str) -> None:
+        row = self.providers.row_of(name)
+        if row != self._row(self.provider_view):
+            if row >= 0:
+                self.provider_view.selectRow(row)
+            else:
+                self.provider_view.clearSelection()
+
+    def _on_notes(self) -> None:
+        self.session.edit_case_notes(self.notes.toPlainText())
+
+
+def _source_row(s) -> list[str]:
+    m = s.summary
+    flagged = []
+    if m.numbers_flagged:
+        flagged.append(f"{m.numbers_flagged} numbers")
+    if m.rejected:
+        flagged.append(f"{m.rejected} rejected")
+    if m.bad_line_count:
+        flagged.append(f"{m.bad_line_count} bad lines")
+    return [s.provider, f"{m.rows:,}", "estimating…", ", ".join(flagged) or "none",
+            (m.first_utc or "—")[:16].replace("T", " "), (m.last_utc or "—")[:16].replace("T", " "),
+            s.format, s.config.path]
+
+
+def _source_tip(s) -> str:
+    m = s.summary
+    lines = [f"{s.provider}: {s.path}", f"format {s.format}, zone {s.config.timezone}, "
+             f"start logged at {m.time_basis} time"]
+    if m.date_rule:
+        lines.append(f"dates: {m.date_rule}")
+    lines += m.notes[:4]
+    for reason, n in m.rejected_reasons.items():
+        lines.append(f"rejected: {n} × {reason}")
+    return "\n".join(lines)
+
+
+def _tb_row(t) -> list[str]:
+    last = t.hops[-1] if t.hops else None
+    answer = f"{last.provider}: {(last.status or '—').replace('_', ' ')}" if last else "—"
+    return [t.traceback_id, (iso_utc(t.call_time_us, 0) or t.call_time or "—").replace("T", " "),
+            t.calling or t.calling_raw or "—", t.called or t.called_raw or "—",
+            str(len(t.hops)), answer]
+
+
+def _tb_tip(t) -> str:
+    lines = [f"{t.traceback_id} — {t.campaign or 'no campaign'}"]
+    for h in t.hops:
+        lines.append(f"{h.hop}. {h.provider} → {h.upstream or '—'} "
+                     f"({(h.status or '').replace('_', ' ')})")
+    return "\n".join(lines)

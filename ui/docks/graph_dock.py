@@ -1,0 +1,108 @@
+"""Graph dock: the chain view and the network view, with fit and export."""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import QDockWidget, QTabWidget
+
+from workbench.chain_layout import layout_chain
+from workbench.network import build_network
+from workbench.times import iso_utc
+
+from ..graph.chain_view import ChainView
+from ..graph.network_view import NetworkView
+from ..session import outcome_words
+
+OUTCOME_COLOURS = {"origin": "#d62728", "no_records": "#9467bd", "not_found": "#7f7f7f",
+                   "unmapped_ingress": "#8c564b", "loop": "#bcbd22"}
+
+
+class GraphDock(QDockWidget):
+    def __init__(self, session, parent=None):
+        super().__init__("Graph", parent)
+        self.setObjectName("dock.graph")
+        self.session = session
+        self.tabs = QTabWidget()
+        self.chain = ChainView()
+        self.network = NetworkView()
+        self.tabs.addTab(self.chain, "Chain")
+        self.tabs.addTab(self.network, "Network")
+        self.tabs.setTabToolTip(0, "The traced chain, origin left, terminating provider right "
+                                "(Ctrl+1)")
+        self.tabs.setTabToolTip(1, "Every provider met in the case's tracebacks and traces "
+                                "(Ctrl+2)")
+        self.setWidget(self.tabs)
+        self.chain.sig_hop_clicked.connect(session.select_hop)
+        self.network.sig_provider_clicked.connect(session.select_provider)
+        self.network.sig_layout_changed.connect(lambda *_: self.rebuild_network())
+        session.sig_case_changed.connect(self._on_case_changed)
+        session.sig_trace_changed.connect(self._on_trace_changed)
+        session.sig_revealed_changed.connect(lambda *_: self._draw_chain())
+        session.sig_hop_selected.connect(self.chain.set_selected)
+        session.sig_provider_selected.connect(self.network.set_selected)
+
+    def current_view(self):
+        return self.tabs.currentWidget()
+
+    def fit(self) -> None:
+        self.current_view().fit()
+
+    # -- chain --------------------------------------------------------------------------
+    def _on_case_changed(self, case) -> None:
+        self.chain.show_empty()
+        if case is not None:
+            self.rebuild_network()
+
+    def _on_trace_changed(self, result) -> None:
+        if result is None:
+            self.chain.show_empty()
+            return
+        self.chain.selected = self.session.hop
+        self._draw_chain()
+        self.rebuild_network()
+        self.tabs.setCurrentWidget(self.chain)
+
+    def _draw_chain(self) -> None:
+        s = self.session
+        r = s.result
+        if r is None:
+            return
+        partial = s.revealed < len(r.hops)
+        lay = layout_chain(r, s.case, revealed=s.revealed)
+        self.chain.show_chain(lay, self._header(r, partial), hidden_next=partial)
+
+    def _header(self, r, partial: bool) -> str:
+        when = (iso_utc(r.at_us, 0) or "?").replace("T", " ").replace("Z", " UTC")
+        what = f"{html.escape(r.calling or '?')} → {html.escape(r.called)} at {when}"
+        if r.traceback_id:
+            what = f"Traceback {html.escape(r.traceback_id)}: {what}"
+        if partial:
+            verdict = (f"<b>Step mode</b>: {self.session.revealed} of ? hops shown "
+                       "— F8 reveals the next")
+        else:
+            colour = OUTCOME_COLOURS.get(r.outcome, "#7f7f7f")
+            verdict = (f"<span style='color:{colour}'>■</span> <b>"
+                       f"{html.escape(outcome_words(r)[:1].upper() + outcome_words(r)[1:])}</b>")
+        return f"{what}<br>{verdict}"
+
+    # -- network ------------------------------------------------------------------------
+    def rebuild_network(self) -> None:
+        s = self.session
+        if s.case is None:
+            return
+        kind = self.network.layout_kind.currentData()
+        s.runner.run("Building the provider network", _build, s.case, list(s.results), kind,
+                     kind="network", on_done=self._on_network)
+
+    def _on_network(self, net) -> None:
+        r = self.session.result
+        chain = set()
+        if r is not None:
+            chain = {(h.upstream, h.provider) for h in r.hops if h.upstream}
+        self.network.show_network(net, chain)
+        self.network.set_selected(self.session.provider)
+
+
+def _build(case, results, layout, *, progress, should_stop):
+    progress(0.1, "building the provider network")
+    return build_network(case, results, layout=layout)

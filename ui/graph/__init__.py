@@ -1,0 +1,1 @@
+"""Graph of the workbench window."""

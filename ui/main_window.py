@@ -1,0 +1,229 @@
+"""The main window: assembles the docks, menus, toolbar and status bar. No logic of its own."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+
+from workbench.config import CASE_FILE
+
+from . import actions, errors, settings
+from .commands_file import FileCommands, evidence_module
+from .commands_trace import TraceCommands
+from .commands_view import ViewCommands
+from .docks.calls_dock import CallsDock
+from .docks.case_dock import CaseDock
+from .docks.graph_dock import GraphDock
+from .docks.hop_dock import HopDock
+from .docks.timeline_dock import TimelineDock
+from .resources import icon
+from .session import CaseSession
+from .status import TaskProgressWidget
+
+APP_TITLE = "Traceback Workbench"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: CaseSession | None = None, *, restore: bool = True):
+        super().__init__()
+        self.setObjectName("main_window")
+        self.session = session or CaseSession(parent=self)
+        self.setWindowTitle(APP_TITLE)
+        self.setWindowIcon(icon("app"))
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        s = self.session
+        self.case_dock, self.calls_dock = CaseDock(s, self), CallsDock(s, self)
+        self.graph_dock, self.hop_dock = GraphDock(s, self), HopDock(s, self)
+        self.timeline_dock = TimelineDock(s, self)
+        self._place_docks()
+        self.file, self.trace, self.view = FileCommands(self), TraceCommands(self), ViewCommands(self)
+        self.actions = actions.build(self, {"file": self.file, "trace": self.trace,
+                                            "view": self.view})
+        self._build_menus()
+        self._build_toolbar()
+        self.progress = TaskProgressWidget(s.runner, self)
+        self.statusBar().addPermanentWidget(self.progress)
+        self._connect()
+        self._default_state = self.saveState()
+        if restore:
+            self._restore_layout()
+        self.actions["trace.ask"].setChecked(settings.ask_upstream_in_step_mode())
+        self.refresh_actions()
+
+    # -- assembly -----------------------------------------------------------------------
+    def _place_docks(self) -> None:
+        area = Qt.DockWidgetArea
+        self.addDockWidget(area.LeftDockWidgetArea, self.case_dock)
+        self.addDockWidget(area.RightDockWidgetArea, self.graph_dock)
+        self.splitDockWidget(self.graph_dock, self.hop_dock, Qt.Orientation.Horizontal)
+        self.splitDockWidget(self.graph_dock, self.timeline_dock, Qt.Orientation.Vertical)
+        self.splitDockWidget(self.timeline_dock, self.calls_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.case_dock, self.graph_dock, self.hop_dock], [360, 800, 380],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([self.graph_dock, self.timeline_dock, self.calls_dock], [420, 190, 300],
+                         Qt.Orientation.Vertical)
+
+    def fit_layout_to(self, height: int) -> None:
+        """On short screens (768 px) the timeline shares a tab with the calls table."""
+        if height < 900 and not self.tabifiedDockWidgets(self.calls_dock):
+            self.tabifyDockWidget(self.calls_dock, self.timeline_dock)
+            self.calls_dock.raise_()
+            self.resizeDocks([self.graph_dock, self.calls_dock], [int(height * 0.45),
+                                                                  int(height * 0.4)],
+                             Qt.Orientation.Vertical)
+
+    def _on_trace_changed(self, result) -> None:
+        if result is not None and self.timeline_dock in self.tabifiedDockWidgets(self.calls_dock):
+            self.timeline_dock.raise_()
+
+    def _build_menus(self) -> None:
+        menus: dict[str, QMenu] = {}
+        for spec in actions.ACTIONS:
+            menu = menus.get(spec.menu) or self.menuBar().addMenu(f"&{spec.menu}")
+            menus[spec.menu] = menu
+            if spec.separator_before:
+                menu.addSeparator()
+            menu.addAction(self.actions[spec.id])
+            if spec.id == "file.open":
+                self.recent_menu = menu.addMenu("Open &recent")
+                self.recent_menu.aboutToShow.connect(self._fill_recent)
+        view = menus["View"]
+        view.addSeparator()
+        docks = view.addMenu("&Docks")
+        for d in (self.case_dock, self.calls_dock, self.graph_dock, self.hop_dock,
+                  self.timeline_dock):
+            docks.addAction(d.toggleViewAction())
+        self.view.theme_menu(view.addMenu("&Theme"))
+
+    def _build_toolbar(self) -> None:
+        tb = QToolBar("Main toolbar", self)
+        tb.setObjectName("toolbar.main")
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        last_menu = None
+        for spec in actions.ACTIONS:
+            if spec.toolbar:
+                if last_menu and spec.menu != last_menu:
+                    tb.addSeparator()
+                tb.addAction(self.actions[spec.id])
+                last_menu = spec.menu
+        self.addToolBar(tb)
+        self.toolbar = tb
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        items = settings.recent_cases()
+        for p in items:
+            a = self.recent_menu.addAction(p)
+            a.triggered.connect(lambda checked=False, path=p: self.file.open(path))
+        if not items:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear the list", settings.clear_recent_cases)
+
+    def _connect(self) -> None:
+        s = self.session
+        s.sig_failed.connect(self._on_failed)
+        s.sig_status.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        for sig in (s.sig_case_changed, s.sig_trace_changed, s.sig_dirty_changed,
+                    s.sig_revealed_changed, s.sig_traceback_selected):
+            sig.connect(lambda *_: self.refresh_actions())
+        s.runner.sig_started.connect(lambda *_: self.refresh_actions())
+        s.runner.sig_ended.connect(lambda *_: self.refresh_actions())
+        s.sig_trace_changed.connect(self._on_trace_changed)
+        self.calls_dock.sig_trace_requested.connect(self.trace.trace_selected_call)
+        self.case_dock.sig_trace_traceback.connect(s.trace_traceback)
+        self.case_dock.sig_edit_mappings.connect(self._edit_mappings)
+
+    def _edit_mappings(self, index: int) -> None:
+        from .dialogs.mapping_dialog import MappingDialog
+        dlg = MappingDialog(self.session, index, self)
+        if dlg.exec():
+            self.session.edit_source(index, **dlg.changes())
+
+    def _on_failed(self, title: str, exc: BaseException) -> None:
+        self.statusBar().showMessage(errors.one_line(exc), 15000)
+        errors.show_error(self, title, exc)
+
+    # -- state --------------------------------------------------------------------------
+    def state(self) -> set[str]:
+        s = self.session
+        out = set()
+        if s.case is not None:
+            out.add("case")
+            if s.traceback_id or (s.result is not None and s.result.traceback_id):
+                out.add("traceback")
+        if s.result is not None:
+            out.add("trace")
+        if s.dirty:
+            out.add("edits")
+        if s.step_mode and s.can_reveal():
+            out.add("reveal")
+        if any(t.kind not in ("raw-line", "hop-raw") for t in s.runner.running):
+            out.add("task")
+        if evidence_module() is not None:
+            out.add("evidence")
+        return out
+
+    def refresh_actions(self) -> None:
+        actions.refresh(self.actions, self.state())
+        s = self.session
+        name = f"{s.case.name} — " if s.case is not None else ""
+        self.setWindowTitle(f"{'* ' if s.dirty else ''}{name}{APP_TITLE}")
+
+    def retint_icons(self) -> None:
+        for spec in actions.ACTIONS:
+            if spec.icon:
+                self.actions[spec.id].setIcon(icon(spec.icon))
+
+    # -- layout -------------------------------------------------------------------------
+    def _restore_layout(self) -> None:
+        geo, st = settings.window_geometry(), settings.window_state()
+        if geo is not None:
+            self.restoreGeometry(geo)
+        else:
+            avail = self.screen().availableGeometry()
+            self.resize(min(1600, int(avail.width() * 0.95)), min(1000, int(avail.height() * 0.92)))
+        if st is not None:
+            self.restoreState(st)
+        else:
+            self.fit_layout_to(self.height())
+
+    def restore_default_layout(self) -> None:
+        self.restoreState(self._default_state)
+        for d in (self.case_dock, self.calls_dock, self.graph_dock, self.hop_dock,
+                  self.timeline_dock):
+            d.show()
+
+    def closeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if not self.file.confirm_discard():
+            ev.ignore()
+            return
+        settings.save_window(self.saveGeometry(), self.saveState())
+        self.session.runner.shutdown()
+        ev.accept()
+
+    # -- drag and drop ------------------------------------------------------------------
+    @staticmethod
+    def case_from_drop(mime) -> Path | None:
+        for url in mime.urls() if mime.hasUrls() else []:
+            p = Path(url.toLocalFile())
+            if p.is_dir() and (p / CASE_FILE).exists():
+                return p
+            if p.is_file() and p.suffix.lower() == ".toml":
+                return p
+        return None
+
+    def dragEnterEvent(self, ev) -> None:  # noqa: N802
+        if self.case_from_drop(ev.mimeData()) is not None:
+            ev.acceptProposedAction()
+        else:
+            ev.ignore()
+
+    def dropEvent(self, ev) -> None:  # noqa: N802
+        p = self.case_from_drop(ev.mimeData())
+        if p is not None:
+            ev.acceptProposedAction()
+            self.file.open(p)

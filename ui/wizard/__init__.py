@@ -1,0 +1,1 @@
+"""Wizard of the workbench window."""

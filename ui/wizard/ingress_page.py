@@ -1,0 +1,102 @@
+"""New-case wizard: who handed each file's calls over — fill upstreams and customers."""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWizardPage
+
+from workbench.draft import ingress_counts
+
+from ..dialogs.ingress_table import IngressMapModel, ingress_view
+from ..errors import one_line
+from .state import WizardState
+
+
+class IngressPage(QWizardPage):
+    def __init__(self, state: WizardState, runner):
+        super().__init__()
+        self.state, self.runner = state, runner
+        self.setTitle("Who handed the calls over")
+        self.setSubTitle("Each distinct ingress id of a file (trunk, IP, account) with its number "
+                         "of calls. Name the upstream provider behind it, or mark it as the "
+                         "provider's own customer (where calls start). Leave unknown ones unset.")
+        self.file = QComboBox()
+        self.model = IngressMapModel(self)
+        self.view = None
+        self.status = QLabel(wordWrap=True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.file)
+        self._lay = lay
+        lay.addWidget(self.status)
+        self.file.currentIndexChanged.connect(self._show_file)
+        self.model.dataChanged.connect(self._store)
+        self.pending: set[int] = set()
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt API
+        names = sorted({f.provider for f in self.state.files})
+        if self.view is None:
+            self.view = ingress_view(self.model, names)
+            self._lay.insertWidget(1, self.view, 1)
+        else:
+            self.view.itemDelegateForColumn(3).names = names
+        self.file.blockSignals(True)
+        self.file.clear()
+        for f in self.state.files:
+            self.file.addItem(f"{f.provider} — {f.path.name}")
+        self.file.blockSignals(False)
+        for i, f in enumerate(self.state.files):
+            if f.ingress is None and i not in self.pending:
+                self.pending.add(i)
+                self.runner.run(f"Counting ingress ids in {f.path.name}", _counts, f,
+                                kind=f"wizard-ingress-{i}",
+                                on_done=lambda counts, k=i: self._on_counts(k, counts),
+                                on_failed=lambda exc, k=i: self._on_failed(k, exc))
+        self.file.setCurrentIndex(0)
+        self._show_file(0)
+
+    def _on_counts(self, i: int, counts) -> None:
+        self.pending.discard(i)
+        self.state.files[i].ingress = counts
+        if i == self.file.currentIndex():
+            self._show_file(i)
+        self.completeChanged.emit()
+
+    def _on_failed(self, i: int, exc) -> None:
+        self.pending.discard(i)
+        self.state.files[i].ingress = []
+        self.status.setText(f"<span style='color:#d62728'>{html.escape(one_line(exc))}</span>")
+        self.completeChanged.emit()
+
+    def _show_file(self, i: int) -> None:
+        if not 0 <= i < len(self.state.files):
+            return
+        f = self.state.files[i]
+        if f.ingress is None:
+            self.status.setText(f"Reading {f.path.name} for its ingress ids…")
+            self.model.set_rows([], f.upstreams, f.customers)
+            return
+        self.model.set_rows(f.ingress, f.upstreams, f.customers)
+        n = len(f.ingress)
+        self.status.setText(f"{n} distinct ingress id(s) in {html.escape(f.path.name)}"
+                            if n else "This file has no ingress column: the trace will stop at "
+                            "this provider unless its calls' origin is known.")
+
+    def _store(self, *_) -> None:
+        i = self.file.currentIndex()
+        if 0 <= i < len(self.state.files):
+            f = self.state.files[i]
+            f.upstreams, f.customers = self.model.tables()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return not self.pending
+
+    # -- for tests and scripted use -------------------------------------------------------
+    def set_entry(self, file_index: int, ingress: str, kind: str, name: str) -> None:
+        self.file.setCurrentIndex(file_index)
+        if not self.model.set_entry(ingress, kind, name):
+            raise KeyError(f"{ingress} is not an ingress id of file {file_index}")
+
+
+def _counts(f, *, progress, should_stop):
+    return ingress_counts(f.path, f.effective_format, f.read_options(), progress=progress,
+                          should_stop=should_stop)

@@ -1,0 +1,209 @@
+"""New-case wizard: the case page, the files page and the finish page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+                               QTableView, QVBoxLayout, QWizardPage)
+
+from workbench.case_writer import dumps
+from workbench.draft import inspect_file
+
+from .. import settings
+from .state import FileDraft, WizardState
+
+COUNTRIES = ["US", "CA", "PR", "GB", "AU", "DE", "FR", "IN", "MX", "PH"]
+
+
+def _browse_row(edit: QLineEdit, button_text: str, pick) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    b = QPushButton(button_text)
+    b.clicked.connect(pick)
+    row.addWidget(b)
+    return row
+
+
+class CasePage(QWizardPage):
+    def __init__(self, state: WizardState):
+        super().__init__()
+        self.state = state
+        self.setTitle("The case")
+        self.setSubTitle("Where case.toml goes, and what the case is called.")
+        self.folder = QLineEdit(placeholderText="a folder for the case (created if missing)")
+        self.name = QLineEdit(placeholderText="e.g. Vehicle warranty robocalls, March 2026")
+        self.country = QComboBox(editable=True)
+        self.country.addItems(COUNTRIES)
+        self.country.setToolTip("Region used to read national numbers without a country code")
+        self.tracebacks = QLineEdit(placeholderText="optional: traceback records (CSV, XLSX, JSON)")
+        form = QFormLayout(self)
+        form.addRow("Case &folder:", _browse_row(self.folder, "Browse…", self._pick_folder))
+        form.addRow("Case &name:", self.name)
+        form.addRow("Default &country:", self.country)
+        form.addRow("&Traceback records:", _browse_row(self.tracebacks, "Browse…", self._pick_tb))
+        self.folder.textChanged.connect(self.completeChanged)
+        self.name.textChanged.connect(self.completeChanged)
+
+    def _pick_folder(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Case folder", settings.last_dir())
+        if d:
+            self.folder.setText(d)
+
+    def _pick_tb(self) -> None:
+        f, _ = QFileDialog.getOpenFileName(self, "Traceback records", self.folder.text() or
+                                           settings.last_dir(),
+                                           "Traceback records (*.csv *.xlsx *.json);;All files (*)")
+        if f:
+            self.tracebacks.setText(f)
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt API
+        return bool(self.folder.text().strip() and self.name.text().strip())
+
+    def validatePage(self) -> bool:  # noqa: N802
+        self.state.folder = Path(self.folder.text().strip()).expanduser()
+        self.state.name = self.name.text().strip()
+        self.state.country = self.country.currentText().strip().upper() or "US"
+        tb = self.tracebacks.text().strip()
+        self.state.tracebacks = Path(tb).expanduser() if tb else None
+        if self.state.tracebacks and not self.state.tracebacks.exists():
+            self.setSubTitle(f"<span style='color:#d62728'>{tb} does not exist.</span>")
+            return False
+        return True
+
+
+class FilesModel(QAbstractTableModel):
+    """File | Provider (editable) | Detected format."""
+
+    HEAD = ["CDR file", "Provider", "Detected format"]
+
+    def __init__(self, state: WizardState, parent=None):
+        super().__init__(parent)
+        self.state = state
+
+    def add(self, paths: list[Path]) -> None:
+        have = {f.path for f in self.state.files}
+        new = [p for p in paths if p not in have]
+        if not new:
+            return
+        n = len(self.state.files)
+        self.beginInsertRows(QModelIndex(), n, n + len(new) - 1)
+        for p in new:
+            ins = inspect_file(p)
+            self.state.files.append(FileDraft(path=p, provider=ins.provider_guess, inspection=ins,
+                                              mapping=dict(ins.mapping),
+                                              auto_mapping=dict(ins.mapping)))
+        self.endInsertRows()
+
+    def remove(self, row: int) -> None:
+        if 0 <= row < len(self.state.files):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self.state.files[row]
+            self.endRemoveRows()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.state.files)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else 3
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        f = self.state.files[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            if index.column() == 0:
+                return f.path.name
+            if index.column() == 1:
+                return f.provider
+            d = f.inspection.detections if f.inspection else []
+            return f"{d[0].format} ({d[0].score:.2f})" if d else "none fits"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == 2 and f.inspection:
+                return "\n".join(f"{d.format} {d.score:.2f}: " + "; ".join(d.evidence[:3])
+                                 for d in f.inspection.detections[:4])
+            return str(f.path)
+        return None
+
+    def flags(self, index):
+        fl = super().flags(index)
+        return fl | Qt.ItemFlag.ItemIsEditable if index.column() == 1 else fl
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if index.column() == 1 and role == Qt.ItemDataRole.EditRole:
+            self.state.files[index.row()].provider = str(value).strip()
+            self.dataChanged.emit(index, index)
+            return True
+        return False
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEAD[section]
+        return None
+
+
+class FilesPage(QWizardPage):
+    def __init__(self, state: WizardState):
+        super().__init__()
+        self.state = state
+        self.setTitle("CDR files")
+        self.setSubTitle("Add one file per provider (or several) and name the provider of each: "
+                         "double-click a provider name to edit it.")
+        self.model = FilesModel(state, self)
+        self.view = QTableView()
+        self.view.setModel(self.model)
+        self.view.verticalHeader().setVisible(False)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        add = QPushButton("Add files…")
+        rem = QPushButton("Remove")
+        add.clicked.connect(self._pick)
+        rem.clicked.connect(lambda: self.model.remove(self.view.currentIndex().row()))
+        buttons = QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(rem)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.view, 1)
+        lay.addLayout(buttons)
+        self.model.rowsInserted.connect(self.completeChanged)
+        self.model.rowsRemoved.connect(self.completeChanged)
+        self.model.dataChanged.connect(self.completeChanged)
+
+    def _pick(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "CDR files", settings.last_dir(),
+                                                "CDR files (*.csv *.txt *.tsv *.psv *.xlsx *.xlsm "
+                                                "*.parquet *.json *.xml *.log *.cdr);;All files (*)")
+        if files:
+            settings.set_last_dir(files[0])
+            self.add_files([Path(f) for f in files])
+
+    def add_files(self, paths: list[Path]) -> None:
+        self.model.add([Path(p) for p in paths])
+        self.view.resizeColumnsToContents()
+
+    def set_provider(self, row: int, name: str) -> None:
+        self.model.setData(self.model.index(row, 1), name)
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return bool(self.state.files) and all(f.provider.strip() for f in self.state.files)
+
+
+class FinishPage(QWizardPage):
+    def __init__(self, state: WizardState):
+        super().__init__()
+        self.state = state
+        self.setTitle("Write case.toml")
+        self.setSubTitle("This is what will be written. The command line reads it the same way.")
+        self.text = QPlainTextEdit(readOnly=True)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.open_after = QCheckBox("Open the case when done", checked=True)
+        self.error = QLabel(styleSheet="color: #d62728", wordWrap=True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.text, 1)
+        lay.addWidget(self.error)
+        lay.addWidget(self.open_after)
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.error.clear()
+        self.text.setPlainText(dumps(self.state.draft().to_dict(),
+                                     "Written by Traceback Workbench (New case from files)."))

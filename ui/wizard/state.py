@@ -1,0 +1,67 @@
+"""What the New-case wizard has gathered so far (plain data; the pages edit it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.case_writer import DraftCase, DraftSource, relative_path
+from workbench.draft import FileInspection
+from workbench.formats.base import ReadOptions
+
+
+@dataclass
+class FileDraft:
+    """One CDR file as the wizard knows it."""
+
+    path: Path
+    provider: str = ""
+    inspection: FileInspection | None = None
+    format: str = "auto"
+    timezone: str = "UTC"
+    date_order: str | None = None
+    time_basis: str | None = None
+    mapping: dict[str, str | list[str]] = field(default_factory=dict)  # as edited
+    auto_mapping: dict[str, str | list[str]] = field(default_factory=dict)  # as guessed
+    ingress: list[tuple[str, int]] | None = None  # distinct ids with counts, once read
+    upstreams: dict[str, str] = field(default_factory=dict)
+    customers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_format(self) -> str:
+        if self.format != "auto":
+            return self.format
+        return self.inspection.format if self.inspection else "generic"
+
+    @property
+    def mappable(self) -> bool:
+        return self.effective_format == "generic"
+
+    def columns(self) -> dict[str, str | list[str]]:
+        """The [sources.columns] to write: nothing if the reader's own guess is unchanged."""
+        if not self.mappable or self.mapping == self.auto_mapping:
+            return {}
+        return {k: v for k, v in self.mapping.items() if v}
+
+    def read_options(self) -> ReadOptions:
+        return ReadOptions(columns=dict(self.columns()), timezone=self.timezone)
+
+
+@dataclass
+class WizardState:
+    folder: Path | None = None
+    name: str = ""
+    country: str = "US"
+    tracebacks: Path | None = None
+    files: list[FileDraft] = field(default_factory=list)
+
+    def draft(self) -> DraftCase:
+        root = self.folder or Path.cwd()
+        sources = [DraftSource(provider=f.provider.strip(), path=relative_path(f.path, root),
+                               format=f.effective_format, timezone=f.timezone,
+                               date_order=f.date_order,
+                               columns=f.columns(), upstreams=dict(f.upstreams),
+                               customers=dict(f.customers), time_basis=f.time_basis)
+                   for f in self.files]
+        tbs = [relative_path(self.tracebacks, root)] if self.tracebacks else []
+        return DraftCase(name=self.name.strip() or root.name, default_country=self.country,
+                         sources=sources, tracebacks=tbs)

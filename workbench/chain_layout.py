@@ -1,0 +1,132 @@
+"""Left-to-right layout of a traced chain: origin on the left, terminating provider right.
+
+One node per provider of the chain, coloured by ``palette.hop_kind``; an edge per
+hand-off labelled with the upstream record's time offset and confidence. Rival
+records that point to a different upstream become faint nodes above the chain,
+so an ambiguous hop is never silently resolved on screen.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .palette import ROLE_LABELS, hop_kind
+
+MAX_ALTERNATIVES = 2  # faint rival upstreams drawn per hop
+
+
+@dataclass
+class ChainNode:
+    label: str  # provider (or rival upstream) name
+    kind: str  # palette key
+    sub: str  # second line: role or outcome in words
+    x: float
+    y: float
+    hop: int | None  # index into TraceResult.hops; None for a rival upstream
+    faint: bool = False
+
+
+@dataclass
+class ChainEdge:
+    src: int  # node index of the upstream end
+    dst: int  # node index of the downstream end
+    label: str
+    faint: bool = False
+
+
+@dataclass
+class ChainLayout:
+    nodes: list[ChainNode] = field(default_factory=list)
+    edges: list[ChainEdge] = field(default_factory=list)
+
+    @property
+    def pos(self) -> np.ndarray:
+        return np.array([(n.x, n.y) for n in self.nodes], dtype=float).reshape(-1, 2)
+
+    @property
+    def adjacency(self) -> np.ndarray:
+        return np.array([(e.src, e.dst) for e in self.edges], dtype=np.int64).reshape(-1, 2)
+
+    def node_of_hop(self, hop: int) -> int | None:
+        return next((i for i, n in enumerate(self.nodes) if n.hop == hop), None)
+
+
+def edge_label(hop) -> str:
+    """How the upstream record matched: its offset from the call and the confidence."""
+    if not hop.found:
+        return "no matching record"
+    parts = []
+    if hop.offset_s is not None:
+        parts.append(f"{hop.offset_s:+.1f} s")
+    if hop.confidence is not None:
+        parts.append(f"conf {hop.confidence:.0%}")
+    if hop.alternatives:
+        parts.append(f"{hop.alternatives} alt")
+    return " · ".join(parts)
+
+
+def node_sub(hop, kind: str, outcome: str, is_last: bool) -> str:
+    words = ROLE_LABELS.get(kind, kind)
+    if hop.customer:
+        words += f"\ncustomer: {hop.customer}"
+    elif is_last and outcome == "unmapped_ingress" and hop.ingress:
+        words += f"\ningress {hop.ingress}"
+    elif is_last and outcome == "loop":
+        words += "\nloop"
+    return words
+
+
+def layout_chain(result, case=None, *, revealed: int | None = None) -> ChainLayout:
+    """Nodes and edges of ``result``'s chain; ``revealed`` limits it to the first N hops."""
+    hops = result.hops if revealed is None else result.hops[:max(revealed, 0)]
+    out = ChainLayout()
+    shown = len(hops)
+    full = len(result.hops)
+    for i, hop in enumerate(hops):
+        is_last = i == full - 1
+        kind = hop_kind(hop, result.outcome, is_last)
+        out.nodes.append(ChainNode(hop.provider, kind, node_sub(hop, kind, result.outcome, is_last),
+                                   x=float(-i), y=0.0, hop=i))
+    for i in range(1, shown):
+        out.edges.append(ChainEdge(src=i, dst=i - 1, label=edge_label(hops[i])))
+    if case is not None:
+        for i, hop in enumerate(hops):
+            _add_rivals(out, case, hop, i)
+    return out
+
+
+def _add_rivals(out: ChainLayout, case, hop, i: int) -> None:
+    """Faint nodes for rival records of hop ``i`` whose ingress names another upstream."""
+    chosen = hop.upstream or (f"customer {hop.customer}" if hop.customer else None)
+    level = 0
+    for cand in hop.candidates[1:]:
+        name = rival_upstream(case, hop, cand.get("line"))
+        if name is None or name == chosen or any(n.label == name and n.faint and n.x == -i - 1
+                                                  for n in out.nodes):
+            continue
+        level += 1
+        if level > MAX_ALTERNATIVES:
+            break
+        off = cand.get("offset_s")
+        when = f", {off:+.1f} s" if off is not None else ""
+        out.nodes.append(ChainNode(name, "unknown", f"rival record: line {cand.get('line')}{when}"
+                                   f"\nscore {cand.get('score', 0):.2f}", x=float(-i - 1),
+                                   y=float(level), hop=None, faint=True))
+        out.edges.append(ChainEdge(src=len(out.nodes) - 1, dst=i, label="", faint=True))
+
+
+def rival_upstream(case, hop, line: int | None) -> str | None:
+    """The upstream (or customer) that a rival record of this hop names by its ingress."""
+    if line is None or hop.source is None:
+        return None
+    src = next((s for s in case.sources if s.config.path == hop.source and
+                case.directory.canonical(s.provider) == hop.provider), None)
+    if src is None:
+        return None
+    rows = np.flatnonzero(src.col("line") == int(line))
+    if not len(rows):
+        return None
+    ingress = src.text("ingress", [int(rows[0])])[0]
+    up, cust = case.upstream_of(src, ingress)
+    return up or (f"customer {cust}" if cust else (f"ingress {ingress}" if ingress else None))

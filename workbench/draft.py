@@ -1,0 +1,178 @@
+"""What the New-case wizard needs to know about a file before it becomes a source.
+
+Detection (ranked formats with evidence), the header row and the mapping the
+reader would use, a preview of the first rows as parsed and normalized, and the
+distinct ingress ids with their counts (to fill the upstream/customer tables).
+Large text files are previewed from a copy of their head so the wizard stays quick.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import formats
+from .errors import InputError
+from .formats.base import ParsedTable, ReadOptions
+from .normalize import flag_words, normalize
+from .progress import ProgressFn, StopFn, check, never_stop, no_progress
+from .times import NAT, iso_utc
+
+HEAD_LINES = 2000
+HEAD_MIN_BYTES = 4 << 20  # text files above this are previewed from their head
+BINARY_EXT = {".xlsx", ".xlsm", ".parquet", ".pq", ".json", ".xml"}
+
+
+@dataclass
+class FileInspection:
+    path: Path
+    detections: list  # formats.Detection, best first
+    format: str  # the format that would be chosen ("generic" if none fits well)
+    headers: list[str] = field(default_factory=list)
+    mapping: dict[str, str | list[str]] = field(default_factory=dict)
+    error: str | None = None
+    provider_guess: str = ""
+
+
+@dataclass
+class Preview:
+    columns: list[str]
+    rows: list[list[str]]
+    notes: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rejected: int = 0
+    date_rule: str = ""
+
+
+def provider_guess(path: Path) -> str:
+    """A provider name from a file name: 'midway_cdrs.txt' -> 'Midway'."""
+    stem = re.sub(r"(?i)[_\-. ]*(cdrs?|export|calls|records|\d{4,})[_\-. ]*", " ", path.stem)
+    words = [w for w in re.split(r"[_\-. ]+", stem) if w]
+    return " ".join(w.capitalize() if w.islower() else w for w in words) or path.stem
+
+
+def inspect_file(path: str | Path) -> FileInspection:
+    """Rank the formats for ``path`` and, for header-bearing files, read the header."""
+    path = Path(path)
+    det = formats.detect(path)
+    fmt = det[0].format if det and det[0].score >= 0.5 else "generic"
+    ins = FileInspection(path, det, fmt, provider_guess=provider_guess(path))
+    if fmt == "generic":
+        try:
+            ins.headers = header_row(path)
+        except InputError as exc:
+            ins.error = exc.one_line()
+            return ins
+        try:
+            ins.mapping = effective_mapping(ins.headers, {}, path)
+        except InputError as exc:  # a required field has no known name: the user maps it
+            from .formats.headers import auto_map
+            ins.mapping = auto_map(ins.headers)
+            ins.error = exc.message
+    return ins
+
+
+def header_row(path: Path, sheet: str | None = None) -> list[str]:
+    from .formats.generic import read_generic
+    with _head(path) as head:
+        return list(read_generic(head, ReadOptions(sheet=sheet), mapping=False).headers or [])
+
+
+def effective_mapping(headers: list[str], columns: dict, path: Path) -> dict:
+    """The mapping the generic reader will use: the given columns, then known names."""
+    from .formats.generic import resolve_mapping
+    return resolve_mapping(headers, columns, str(path), None)
+
+
+def read_head(path: Path, fmt: str, opts: ReadOptions) -> ParsedTable:
+    with _head(path) as head:
+        return formats.get(fmt).read(head, opts)
+
+
+def preview(path: str | Path, fmt: str, opts: ReadOptions, *, date_order: str | None = None,
+            default_country: str = "US", time_basis: str | None = None,
+            rows: int = 25) -> Preview:
+    """The first ``rows`` records as the source would read them: raw beside normalized."""
+    path = Path(path)
+    if fmt == "auto":
+        fmt = formats.choose(path).format
+    parsed = read_head(path, fmt, opts)
+    table, summary = normalize(parsed, timezone=opts.timezone, date_order=date_order,
+                               default_country=default_country, fmt=fmt, time_basis=time_basis)
+    order = pc.sort_indices(table, [("line", "ascending")])[:rows]
+    t = table.take(order).to_pydict()
+    raw_names = [c for c in ("start", "calling", "called", "duration", "ingress", "egress",
+                             "disposition") if c in parsed.columns]
+    first = {int(ln): i for i, ln in enumerate(parsed.lines)}
+    cols = (["line"] + [f"{c} (as written)" for c in raw_names] +
+            ["start UTC", "calling E.164", "called E.164", "flags"])
+    out = []
+    for k in range(len(t["line"])):
+        line = int(t["line"][k])
+        i = first.get(line)
+        raw = [_text(parsed.columns[c], i) for c in raw_names]
+        start = t["start"][k]
+        out.append([str(line)] + raw + [
+            iso_utc(start) if start != NAT else "unreadable",
+            t["calling"][k] or "", t["called"][k] or "",
+            ", ".join(w for w in flag_words(int(t["flags"][k])) if "fictional" not in w)])
+    notes = list(summary.notes)
+    if summary.rejected:
+        notes.append(f"{summary.rejected} of {summary.rows} rows in the preview are unusable: "
+                     + ", ".join(f"{k} ({v})" for k, v in summary.rejected_reasons.items()))
+    return Preview(cols, out, notes, summary.rows, summary.rejected, summary.date_rule)
+
+
+def _text(col: pa.Array, i: int | None) -> str:
+    if i is None:
+        return ""
+    v = col[i].as_py()
+    return "" if v is None else str(v)
+
+
+def ingress_counts(path: str | Path, fmt: str, opts: ReadOptions, *,
+                   progress: ProgressFn = no_progress,
+                   should_stop: StopFn = never_stop) -> list[tuple[str, int]]:
+    """Distinct ingress ids of the whole file with their row counts, most frequent first."""
+    path = Path(path)
+    if fmt == "auto":
+        fmt = formats.choose(path).format
+    progress(0.1, f"reading {path.name}")
+    parsed = formats.get(fmt).read(path, opts)
+    check(should_stop)
+    col = parsed.columns.get("ingress")
+    if col is None:
+        return []
+    counts = pc.value_counts(col)
+    out = [(v["values"].as_py(), int(v["counts"].as_py())) for v in counts]
+    progress(1.0, f"{len(out)} ingress ids")
+    return sorted(((str(v), n) for v, n in out if v not in (None, "")), key=lambda x: (-x[1], x[0]))
+
+
+class _head:
+    """Context manager: ``path`` itself, or a temporary copy of its first lines."""
+
+    def __init__(self, path: Path):
+        self.path, self.tmp = Path(path), None
+
+    def __enter__(self) -> Path:
+        p = self.path
+        if p.suffix.lower() in BINARY_EXT or p.stat().st_size < HEAD_MIN_BYTES:
+            return p
+        self.tmp = Path(tempfile.mkdtemp(prefix="wb-head-"))
+        out = self.tmp / p.name
+        with open(p, "rb") as src, open(out, "wb") as dst:
+            for i, line in enumerate(src):
+                if i >= HEAD_LINES:
+                    break
+                dst.write(line)
+        return out
+
+    def __exit__(self, *exc) -> None:
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)

@@ -1,0 +1,427 @@
+"""Everything a packet shows, gathered once from the case and the trace, already redacted.
+
+Every renderer (PDF, workbook, JSON, GraphML, images, excerpts) reads only this
+view, so a redaction profile cannot be forgotten in one of them.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..audit import default_actor, head, read_audit, verify_audit
+from ..case import Case
+from ..errors import InputError
+from ..normalize import flag_words
+from ..palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
+from ..progress import ProgressFn, StopFn, check, never_stop, no_progress
+from ..report_text import OUTCOME_WORDS
+from ..source import CdrSource
+from ..times import NAT, US, iso_utc
+from ..trace import TraceResult
+from .clock import ResponseClock, parse_time, response_clock
+from .redact import PROFILE_WORDS, Redactor
+
+TOOL = f"Traceback Workbench {__version__}"
+NOTICE = ("Outcome and role categories are Traceback Workbench's own, built from the traceback "
+          "consortium's published definitions; they are not official ITG labels.")
+
+
+@dataclass
+class EvidenceLine:
+    """One record of a source file: verbatim text, how it was read, and why it is here."""
+
+    line: int
+    text: str | None
+    kind: str  # "matched" | "alternative" | "header"
+    score: float | None = None
+    offset_s: float | None = None
+    normalized: dict = field(default_factory=dict)
+
+
+@dataclass
+class HopView:
+    n: int  # 1 = terminating provider
+    provider: str
+    kind: str  # palette key
+    label: str
+    colour: str
+    data: dict  # the hop as in trace.json
+    lines: list[EvidenceLine] = field(default_factory=list)
+    record: dict | None = None  # what the traceback record says about this provider
+    clock: ResponseClock | None = None
+
+
+@dataclass
+class SourceView:
+    provider: str
+    path: str  # as written in case.toml (redacted)
+    file: Path  # absolute, never written into the packet
+    format: str
+    encoding: str
+    timezone: str
+    rows: int
+    first_utc: str | None
+    last_utc: str | None
+    size: int
+    sha256_loaded: str
+    sha256_export: str
+    in_chain: bool
+    lines: list[EvidenceLine] = field(default_factory=list)
+    excerpt: str | None = None  # member name under data/
+    copy: str | None = None  # member name of the whole original (--include-sources)
+
+
+@dataclass
+class PacketView:
+    case_name: str
+    case_folder: str
+    description: str | None
+    created_us: int
+    investigator: str | None
+    exported_by: str
+    profile: str
+    params: dict
+    trace: dict
+    call: dict
+    outcome: str
+    outcome_words: str
+    origin: dict | None
+    traceback_id: str | None
+    campaign: str | None
+    hops: list[HopView]
+    sources: list[SourceView]
+    providers: list[dict]
+    skew: list[dict]
+    disagreements: list[str]
+    shaken_notes: list[str]
+    audit: list[dict]
+    audit_ok: bool
+    audit_problems: list[str]
+    audit_head: tuple[int, str]
+    redactor: Redactor
+    tool: str = TOOL
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def created_utc(self) -> str:
+        return iso_utc(self.created_us, 0) or ""
+
+    @property
+    def profile_words(self) -> str:
+        return PROFILE_WORDS[self.profile]
+
+
+def build_view(case: Case, result: TraceResult, *, investigator: str | None = None,
+               redact: str = "none", params: dict | None = None,
+               progress: ProgressFn = no_progress, should_stop: StopFn = never_stop,
+               created_us: int | None = None) -> PacketView:
+    """Gather and redact everything the packet shows; re-hash every source on the way."""
+    tb = case.traceback(result.traceback_id) if result.traceback_id else None
+    red = Redactor(redact, called=_called_numbers(case, result),
+                   customers=_customers(case), default_country=case.config.default_country)
+    t = red.text
+    created_us = created_us or _now_us()
+    sources = _sources(case, result, red, progress, should_stop)
+    check(should_stop)
+    hops = _hops(case, result, tb, red, sources)
+    audit = [red.deep(e) for e in read_audit(case.root)]
+    ok, problems = verify_audit(case.root)
+    tb_zone = _traceback_zone(case, tb)
+    call = {"calling": result.calling, "called": t(result.called or ""),
+            "at_utc": iso_utc(result.at_us), "written": t(tb.call_time or "") if tb else None,
+            "zone": tb_zone if tb else "UTC",
+            "calling_written": t(tb.calling_raw or "") if tb else None,
+            "called_written": t(tb.called_raw or "") if tb else None}
+    raw_case = case.config.raw.get("case", {})
+    view = PacketView(
+        case_name=t(case.name), case_folder=t(str(case.root)),
+        description=t(case.config.description or "") or None, created_us=created_us,
+        investigator=t(investigator or raw_case.get("investigator") or "") or None,
+        exported_by=default_actor(), profile=redact, params=red.deep(params or {}),
+        trace=red.deep(result.to_json()), call=call, outcome=result.outcome,
+        outcome_words=OUTCOME_WORDS.get(result.outcome, result.outcome),
+        origin=red.deep(result.origin), traceback_id=result.traceback_id,
+        campaign=t(tb.campaign or "") if tb else None, hops=hops, sources=sources,
+        providers=_providers(case, result, tb, red), skew=red.deep(_skew_rows(result)),
+        disagreements=[t(d) for d in _disagreements(case, result, tb)],
+        shaken_notes=_shaken_notes(result), audit=audit, audit_ok=ok,
+        audit_problems=[t(p) for p in problems], audit_head=head(case.root), redactor=red)
+    view.notes = [t(n) for n in result.notes]
+    return view
+
+
+def _now_us() -> int:
+    now = _dt.datetime.now(_dt.timezone.utc)
+    return int(now.timestamp()) * US + now.microsecond
+
+
+def _called_numbers(case: Case, result: TraceResult) -> list[str]:
+    """Every called number the packet could show: this call, the case's tracebacks, the log."""
+    out = [result.called]
+    for tb in case.tracebacks:
+        out += [tb.called or "", tb.called_raw or ""]
+    for e in read_audit(case.root):
+        d = e.get("details") or {}
+        for holder in (d, d.get("call") if isinstance(d.get("call"), dict) else {}):
+            if holder.get("called"):
+                out.append(str(holder["called"]))
+    return [n for n in out if n]
+
+
+def _customers(case: Case) -> list[str]:
+    names = []
+    for s in case.config.sources:
+        names.extend(s.customers.values())
+    return names
+
+
+def _sha256(path: Path, should_stop: StopFn, progress, base: float, span: float) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = path.stat().st_size
+    done = 0
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(8 << 20)
+            if not block:
+                break
+            h.update(block)
+            done += len(block)
+            check(should_stop)
+            progress(base + span * done / max(size, 1), f"hashing {path.name}")
+    return h.hexdigest(), size
+
+
+def _sources(case: Case, result: TraceResult, red: Redactor, progress: ProgressFn,
+             should_stop: StopFn) -> list[SourceView]:
+    """Every source of the case, re-hashed now; the chain's ones with their quoted lines."""
+    used = {(h.provider, h.source) for h in result.hops if h.source}
+    out: list[SourceView] = []
+    n = max(len(case.sources), 1)
+    for i, src in enumerate(case.sources):
+        sha, size = _sha256(src.path, should_stop, progress, 0.4 * i / n, 0.4 / n)
+        if sha != src.sha256:
+            raise InputError("this file changed since the case was loaded (SHA-256 "
+                             f"{src.sha256[:12]}… then, {sha[:12]}… now); reopen the case and "
+                             "trace again before exporting", file=str(src.path))
+        canon = case.directory.canonical(src.provider)
+        sm = src.summary
+        view = SourceView(provider=red.text(canon or src.provider), path=red.text(src.config.path),
+                          file=src.path, format=sm.format, encoding=sm.encoding,
+                          timezone=src.config.timezone, rows=sm.rows, first_utc=sm.first_utc,
+                          last_utc=sm.last_utc, size=size, sha256_loaded=src.sha256,
+                          sha256_export=sha, in_chain=(canon, src.config.path) in used)
+        out.append(view)
+    return out
+
+
+def source_of(case: Case, provider: str, path: str | None) -> CdrSource | None:
+    """The loaded source a hop's evidence came from (by provider and path as in case.toml)."""
+    if not path:
+        return None
+    same = [s for s in case.sources if s.config.path == path]
+    for s in same:
+        if case.directory.canonical(s.provider) == provider:
+            return s
+    return same[0] if same else None
+
+
+def _hops(case: Case, result: TraceResult, tb, red: Redactor,
+          sources: list[SourceView]) -> list[HopView]:
+    hops: list[HopView] = []
+    last = len(result.hops) - 1
+    by_file = {id(s): v for s, v in zip(case.sources, sources)}
+    for i, hop in enumerate(result.hops):
+        kind = hop_kind(hop, result.outcome, i == last)
+        view = HopView(n=i + 1, provider=red.text(hop.provider), kind=kind,
+                       label=ROLE_LABELS.get(kind, kind), colour=ROLE_COLOURS.get(kind, "#bcbd22"),
+                       data=red.deep(hop.to_json(result.traceback_id is not None)))
+        src = source_of(case, hop.provider, hop.source)
+        if src is not None and hop.line:
+            view.lines = _evidence_lines(src, hop, red)
+            sv = by_file[id(src)]
+            seen = {ln.line for ln in sv.lines}
+            sv.lines.extend(ln for ln in view.lines if ln.line not in seen)
+        rec = _record_for(case, tb, hop.provider)
+        if rec is not None:
+            view.record = red.deep(rec)
+            view.clock = _clock(case, tb, rec, hop.provider)
+        hops.append(view)
+    for sv in sources:
+        sv.lines.sort(key=lambda ln: ln.line)
+        header = [ln for ln in sv.lines if ln.kind == "header"]
+        if len(header) > 1:
+            sv.lines = [ln for ln in sv.lines if ln.kind != "header"] + header[:1]
+            sv.lines.sort(key=lambda ln: ln.line)
+    return hops
+
+
+def _evidence_lines(src: CdrSource, hop, red: Redactor) -> list[EvidenceLine]:
+    cands = hop.candidates or [{"line": hop.line, "score": hop.confidence,
+                                "offset_s": hop.offset_s}]
+    wanted = [int(c["line"]) for c in cands if c.get("line")]
+    header_line = 1 if src.summary.headers and min(wanted, default=0) > 1 else None
+    raw = src.raw_lines(wanted + ([header_line] if header_line else []))
+    lines = []
+    if header_line and header_line in raw:
+        lines.append(EvidenceLine(header_line, red.text(raw[header_line]), "header"))
+    line_col = src.col("line")
+    for j, c in enumerate(cands):
+        ln = int(c["line"])
+        kind = "matched" if ln == hop.line and j == 0 else "alternative"
+        rows = np.flatnonzero(line_col == ln)
+        row = hop.row if kind == "matched" and hop.row is not None else \
+            (int(rows[0]) if len(rows) else None)
+        norm = red.deep(normalized(src, row)) if row is not None else {}
+        lines.append(EvidenceLine(ln, red.text(raw[ln]) if ln in raw else None, kind,
+                                  c.get("score"), c.get("offset_s"), norm))
+    return lines
+
+
+def normalized(src: CdrSource, row: int) -> dict:
+    """A row as the workbench read it, in display form (times in UTC)."""
+    r = src.row(row)
+
+    def t(name: str) -> str | None:
+        v = r.get(name)
+        return None if v is None or v == NAT else iso_utc(int(v))
+
+    return {"start_utc": t("start"), "answer_utc": t("answer"), "end_utc": t("end"),
+            "calling": r.get("calling"), "called": r.get("called"),
+            "duration_s": r.get("duration"), "disposition": r.get("disposition"),
+            "ingress": r.get("ingress"), "egress": r.get("egress"), "attest": r.get("attest"),
+            "origid": r.get("origid"), "verstat": r.get("verstat"), "call_id": r.get("call_id"),
+            "flags": ", ".join(flag_words(int(r.get("flags") or 0)))}
+
+
+def _record_for(case: Case, tb, provider: str) -> dict | None:
+    if tb is None:
+        return None
+    for h in tb.hops:
+        if case.directory.canonical(h.provider) == provider:
+            return {"hop": h.hop, "provider": h.provider, "upstream": h.upstream,
+                    "status": h.status, "notified_at": h.notified_at,
+                    "responded_at": h.responded_at, "notes": h.notes, "line": h.line,
+                    "file": Path(tb.source).name}
+    return None
+
+
+def provider_settings(case: Case, provider: str) -> dict:
+    """Per-provider settings from case.toml that the core config does not model."""
+    for p in case.config.raw.get("providers", []) or []:
+        names = [p.get("name", "")] + list(p.get("aliases", []))
+        if any(case.directory.canonical(str(n)) == provider for n in names):
+            return p
+    return {}
+
+
+def provider_zone(case: Case, provider: str) -> str:
+    p = provider_settings(case, provider)
+    if p.get("timezone"):
+        return str(p["timezone"])
+    srcs = case.sources_of(provider)
+    return srcs[0].config.timezone if srcs else "UTC"
+
+
+def _traceback_zone(case: Case, tb) -> str:
+    if tb is None:
+        return "UTC"
+    for tcfg in case.config.tracebacks:
+        if (case.root / tcfg.path).resolve() == Path(tb.source).resolve():
+            return tcfg.timezone
+    return "UTC"
+
+
+def _clock(case: Case, tb, rec: dict, provider: str) -> ResponseClock:
+    zone = _traceback_zone(case, tb)
+    settings = provider_settings(case, provider)
+    return response_clock(parse_time(rec.get("notified_at"), zone),
+                          parse_time(rec.get("responded_at"), zone),
+                          deferral=bool(settings.get("business_hours_deferral", False)),
+                          zone=provider_zone(case, provider))
+
+
+def _providers(case: Case, result: TraceResult, tb, red: Redactor) -> list[dict]:
+    in_chain = {h.provider: (i + 1, h) for i, h in enumerate(result.hops)}
+    names = list(in_chain)
+    for p in case.directory.providers:
+        if p not in names:
+            names.append(p)
+    if tb is not None:
+        for h in tb.hops:
+            c = case.directory.canonical(h.provider)
+            if c not in names:
+                names.append(c)
+    rows = []
+    for name in names:
+        info = case.directory.info(name)
+        n, hop = in_chain.get(name, (None, None))
+        rec = _record_for(case, tb, name)
+        rows.append(red.deep({
+            "provider": name, "aliases": ", ".join(info.aliases) if info else "",
+            "frn": info.frn if info else None, "rmd": info.rmd if info else None,
+            "country": info.country if info else None,
+            "foreign": bool(info.foreign) if info else False,
+            "hop": n, "role": hop.role if hop else None,
+            "records_in_case": len(case.sources_of(name)),
+            "traceback_status": rec["status"] if rec else None,
+            "notes": info.notes if info else None}))
+    return rows
+
+
+def _skew_rows(result: TraceResult) -> list[dict]:
+    return [{"provider": k, **v} for k, v in result.skew.items()]
+
+
+def _disagreements(case: Case, result: TraceResult, tb) -> list[str]:
+    if tb is None:
+        return []
+    out = []
+    for i, h in enumerate(result.hops, start=1):
+        if h.traceback_agrees is False:
+            cdr = h.upstream or (f"customer {h.customer}" if h.customer else "no upstream")
+            out.append(f"Hop {i}, {h.provider}: the traceback record says the call came from "
+                       f"'{h.traceback_upstream}'; its CDRs ({h.source} line {h.line}, ingress "
+                       f"'{h.ingress}') show {cdr}.")
+    chain = {h.provider for h in result.hops}
+    for rec in tb.hops:
+        name = case.directory.canonical(rec.provider)
+        if name not in chain:
+            out.append(f"The traceback record has hop {rec.hop}, {rec.provider} (status "
+                       f"{rec.status or 'none'}), which the CDR trace did not reach.")
+    recorded = {case.directory.canonical(r.provider) for r in tb.hops}
+    for i, h in enumerate(result.hops, start=1):
+        if h.provider not in recorded:
+            out.append(f"Hop {i}, {h.provider}: in the CDR chain but not in traceback record "
+                       f"{tb.traceback_id}.")
+    return out
+
+
+def _shaken_notes(result: TraceResult) -> list[str]:
+    notes = []
+    origids = {h.origid for h in result.hops if h.origid}
+    if len(origids) == 1:
+        notes.append("The same origid appears at every hop that carries one: the Identity "
+                     "header was passed on unchanged.")
+    elif len(origids) > 1:
+        notes.append(f"{len(origids)} different origid values along the chain: the call was "
+                     "re-signed (or the records are not the same call) between hops.")
+    signed = [h for h in result.hops if h.attest]
+    if not signed:
+        notes.append("No hop's CDRs carry SHAKEN fields (attestation, origid, verstat).")
+    for h in signed:
+        if h.role in ("originating", "terminating+originating") and h.attest.upper() == "A":
+            notes.append(f"{h.provider} (originating) signed with A attestation: it claims to "
+                         "know the customer and its right to use the calling number.")
+    return notes
+
+
+def time_cell(us: int | None) -> _dt.datetime | None:
+    """UTC µs -> naive datetime (spreadsheets have no zones; headers say UTC)."""
+    if us is None or us == NAT:
+        return None
+    return _dt.datetime(1970, 1, 1) + _dt.timedelta(microseconds=int(us))

@@ -1,0 +1,215 @@
+"""Exporting the evidence packet of one traced call (the CLI and the workbench call this)."""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import bagit
+
+from .. import __version__
+from ..audit import append_event, default_actor
+from ..case import Case
+from ..errors import InputError, WorkbenchError
+from ..progress import ProgressFn, StopFn, check, never_stop, no_progress
+from ..times import US, iso_utc
+from ..trace import TraceResult
+from .bag import ALGORITHMS, packet_folder, write_packet_zip
+from .chain_image import layout, render_png, render_svg
+from .excerpts import excerpt_name, excerpt_text, sums_text
+from .graphml import graphml_bytes
+from .model import NOTICE, PacketView, build_view
+from .redact import PROFILES
+from .report_pdf import report_bytes
+from .workbook import workbook_bytes
+
+
+def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
+                  investigator: str | None = None, redact: str = "none",
+                  include_sources: bool = False, progress: ProgressFn | None = None,
+                  should_stop: StopFn | None = None) -> Path:
+    """Write the zipped BagIt evidence packet of `result` to `out_path`; returns its path."""
+    progress = progress or no_progress
+    should_stop = should_stop or never_stop
+    out = Path(out_path)
+    if redact not in PROFILES:
+        raise InputError(f"unknown redaction profile '{redact}' (known: {', '.join(PROFILES)})",
+                         field="redact")
+    if include_sources and redact != "none":
+        raise InputError("--include-sources cannot be combined with redaction: the original "
+                         "files hold every called number (the excerpts carry their SHA-256)",
+                         field="include-sources")
+    if out.is_dir():
+        raise InputError("the output is a folder; give a file name such as packet.zip",
+                         file=str(out), field="out")
+    params = {"traceback": result.traceback_id, "calling": result.calling,
+              "called": result.called, "at": iso_utc(result.at_us),
+              "tolerance_s": result.tolerance_s, "redact": redact,
+              "include_sources": include_sources, "investigator": investigator}
+    created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    created_us = int(created.timestamp()) * US
+    view = build_view(case, result, investigator=investigator, redact=redact, params=params,
+                      progress=lambda f, m: progress(0.4 * f, m), should_stop=should_stop,
+                      created_us=created_us)
+    progress(0.4, "rendering the report, workbook and drawings")
+    payload = _payload(view, include_sources, should_stop)
+    info = _bag_info(view, created)
+    if view.redactor.active:
+        _prove_redacted(view, payload, info)
+    progress(0.6, "writing the bag")
+    path = write_packet_zip(payload, out, info, created=created,
+                            progress=lambda f, m: progress(0.6 + 0.38 * f, m),
+                            should_stop=should_stop)
+    digest = _sha256(path)
+    append_event(case.root, "export", {
+        "packet": str(path), "packet_sha256": digest, "traceback": result.traceback_id,
+        "call": result.to_json()["call"], "outcome": result.outcome, "redact": redact,
+        "include_sources": include_sources, "investigator": investigator,
+        "members": len(payload), "created": iso_utc(created_us, 0)},
+        actor=investigator or None)
+    progress(1.0, f"packet written: {path.name}")
+    return path
+
+
+def _payload(view: PacketView, include_sources: bool, should_stop: StopFn) -> dict[str, bytes | Path]:
+    payload: dict[str, bytes | Path] = {}
+    used_copies: set[str] = set()
+    for i, src in enumerate(view.sources, start=1):
+        if src.in_chain:
+            src.excerpt = excerpt_name(i, src)
+            if include_sources:
+                src.copy = _copy_name(src.path, used_copies)
+                payload[src.copy] = src.file
+    lay = layout(view)
+    payload["report.pdf"] = report_bytes(view)
+    check(should_stop)
+    payload["workbook.xlsx"] = workbook_bytes(view)
+    payload["trace.json"] = (json.dumps(view.trace, indent=2, ensure_ascii=False) + "\n").encode()
+    payload["chain.graphml"] = graphml_bytes(view)
+    payload["chain.png"] = render_png(lay)
+    payload["chain.svg"] = render_svg(lay).encode("utf-8")
+    check(should_stop)
+    for src in view.sources:
+        if src.excerpt:
+            payload[src.excerpt] = excerpt_text(view, src).encode("utf-8")
+    payload["excerpts/originals.sha256"] = sums_text(view).encode("utf-8")
+    payload["redaction.json"] = (json.dumps(view.redactor.describe(), indent=2) + "\n").encode()
+    if view.profile == "none" and view.audit:
+        payload["audit.jsonl"] = "".join(
+            json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n"
+            for e in view.audit).encode("utf-8")
+    payload["README.txt"] = _readme(view, sorted(payload)).encode("utf-8")
+    return dict(sorted(payload.items()))
+
+
+def _copy_name(path: str, used: set[str]) -> str:
+    parts = [p for p in re.split(r"[\\/]+", path) if p not in ("", ".")]
+    if not parts or ".." in parts or re.match(r"^[A-Za-z]:", path) or path.startswith(("/", "\\")):
+        parts = ["external", parts[-1] if parts else "source"]
+    name = "sources/" + "/".join(re.sub(r"[^A-Za-z0-9._ -]+", "_", p) for p in parts)
+    base, n = name, 2
+    while name in used:
+        name = f"{base}.{n}"
+        n += 1
+    used.add(name)
+    return name
+
+
+def _bag_info(view: PacketView, created: _dt.datetime) -> dict[str, str]:
+    t = view.redactor.text
+    call = view.call
+    return {
+        "Source-Organization": view.investigator or view.exported_by,
+        "Contact-Name": view.investigator or "",
+        "External-Description": t(f"Robocall traceback evidence packet: case '{view.case_name}', "
+                                  f"{'traceback ' + view.traceback_id if view.traceback_id else 'ad-hoc trace'}"
+                                  f", call {call.get('calling')} -> {call.get('called')} at "
+                                  f"{call.get('at_utc')} (UTC), outcome {view.outcome}"),
+        "External-Identifier": packet_id(view),
+        "Bagging-Date": created.strftime("%Y-%m-%d"),
+        "Bag-Software-Agent": f"Traceback Workbench {__version__} (bagit.py {bagit.VERSION})",
+        "Case-Name": view.case_name,
+        "Case-Folder": view.case_folder,
+        "Traceback-ID": view.traceback_id or "",
+        "Investigator": view.investigator or "(not given)",
+        "Exported-By": view.exported_by,
+        "Tool-Version": f"traceback-workbench {__version__}",
+        "Created-UTC": view.created_utc,
+        "Export-Parameters": json.dumps(view.params, ensure_ascii=False, sort_keys=True),
+        "Redaction-Profile": f"{view.profile}: {view.profile_words}",
+        "Audit-Log-Head": f"{view.audit_head[0]} entries; last entry SHA-256 "
+                          f"{view.audit_head[1]}; chain {'intact' if view.audit_ok else 'BROKEN'}",
+        "Manifest-Algorithms": " ".join(ALGORITHMS),
+    }
+
+
+def packet_id(view: PacketView) -> str:
+    blob = f"{view.case_folder}|{view.traceback_id}|{view.created_utc}|{view.call}"
+    return "twb-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _prove_redacted(view: PacketView, payload: dict[str, bytes | Path], info: dict) -> None:
+    """Re-read every member (and bag-info) as written; refuse to write a packet that leaks."""
+    red = view.redactor
+    for name, content in payload.items():
+        data = content.read_bytes() if isinstance(content, Path) else content
+        found = red.leaks(data)
+        if found:
+            raise WorkbenchError(f"redaction check failed: data/{name} still holds a called "
+                                 f"number ({len(found)} occurrence(s)); no packet written")
+    if red.leaks("\n".join(f"{k}: {v}" for k, v in info.items()).encode("utf-8")):
+        raise WorkbenchError("redaction check failed: bag-info.txt still holds a called number; "
+                             "no packet written")
+
+
+def _readme(view: PacketView, members: list[str]) -> str:
+    folder = "the packet folder"
+    lines = [
+        "TRACEBACK EVIDENCE PACKET",
+        "",
+        f"Case: {view.case_name}",
+        f"Traceback: {view.traceback_id or '(ad-hoc trace)'}",
+        f"Call: {view.call.get('calling')} -> {view.call.get('called')} at "
+        f"{view.call.get('at_utc')} (UTC)",
+        f"Outcome: {view.outcome_words}",
+        f"Created: {view.created_utc} (UTC) by {view.investigator or view.exported_by} with "
+        f"{view.tool}",
+        f"Redaction: {view.profile} — {view.profile_words}",
+        "",
+        "This is a BagIt bag (RFC 8493). Every file under data/ is listed with its SHA-256 in "
+        "manifest-sha256.txt and its SHA-512 in manifest-sha512.txt; the tag files are listed in "
+        "tagmanifest-sha256.txt and tagmanifest-sha512.txt; bag-info.txt says who made it, when, "
+        "with which tool and parameters.",
+        f"Check it with `workbench verify PACKET.zip`, or unzip it and run any BagIt validator "
+        f"(e.g. `bagit.py --validate {folder}`).",
+        "",
+        "Contents of data/:",
+        "  report.pdf     the readable report: call, chain, hops, evidence lines, 24-hour clock,",
+        "                 disagreements, SHAKEN, clock skew, sources with SHA-256, audit trail",
+        "  workbook.xlsx  sheets Summary, Chain, Evidence, Providers, Sources, Audit (times UTC)",
+        "  trace.json     the trace as `workbench trace --json` prints it",
+        "  chain.graphml  the chain as a graph (Gephi, Cytoscape, yEd)",
+        "  chain.png/svg  the chain drawing",
+        "  excerpts/      each source's quoted lines, verbatim, with line numbers, and",
+        "                 originals.sha256 (`sha256sum -c` beside the providers' own copies)",
+        "  redaction.json what was redacted, by which rule",
+    ]
+    if any(m.startswith("sources/") for m in members):
+        lines.append("  sources/       the whole original CDR files the chain's evidence comes from")
+    if "audit.jsonl" in members:
+        lines.append("  audit.jsonl    the case's hash-chained audit log at export time")
+    lines += ["", NOTICE, ""]
+    return "\n".join(lines)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(8 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+__all__ = ["export_packet", "packet_folder"]

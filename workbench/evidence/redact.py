@@ -1,0 +1,187 @@
+"""Redaction profiles for packets shared beyond the call path.
+
+`consumer` masks every called number to its last four digits in whatever form it
+is written (E.164, 11 or 10 digits, punctuated, inside SIP URIs, scientific
+notation from a spreadsheet, a bare 7-digit local number); `training` also
+replaces customer names with neutral labels. The packet is built from already
+redacted values, and `leaks` re-reads every written member to prove it.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections import Counter
+from typing import Any, Iterable
+
+import phonenumbers
+
+PROFILES = ("none", "consumer", "training")
+PROFILE_WORDS = {
+    "none": "no redaction: every value as recorded",
+    "consumer": "called numbers masked to their last four digits everywhere in the packet",
+    "training": "called numbers masked to their last four digits and customer names "
+                "replaced by neutral labels",
+}
+MASK = "X"
+# what may stand between the digits of one written number: blanks, dots, dashes, brackets,
+# slashes (and the backslash a PDF string escapes brackets with)
+_SEP = r"[\s().\-/\\\u00a0\u2010-\u2015\[\]]{0,3}"
+
+
+class Redactor:
+    """Applies one profile to text and nested values; counts what it replaced."""
+
+    def __init__(self, profile: str = "none", called: Iterable[str] = (),
+                 customers: Iterable[str] = (), default_country: str = "US"):
+        if profile not in PROFILES:
+            raise ValueError(f"unknown redaction profile '{profile}' (known: {', '.join(PROFILES)})")
+        self.profile = profile
+        self.counts: Counter[str] = Counter()
+        self.numbers: list[str] = []
+        self._patterns: list[re.Pattern] = []
+        self._names: list[tuple[re.Pattern, str]] = []
+        if profile == "none":
+            return
+        for number in dict.fromkeys(n for n in called if n):
+            pats = number_patterns(number, default_country)
+            if pats:
+                self.numbers.append(number)
+                self._patterns.extend(pats)
+        if profile == "training":
+            names = sorted({c.strip() for c in customers if c and len(c.strip()) >= 2},
+                           key=len, reverse=True)  # longest first: "Acme Dialer LLC" before "Acme"
+            for i, name in enumerate(sorted(names, key=str.lower)):
+                label = f"Customer {_letters(i)}"
+                self._names.append((re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.I), label))
+            self._names.sort(key=lambda p: len(p[0].pattern), reverse=True)
+
+    @property
+    def active(self) -> bool:
+        return self.profile != "none"
+
+    def text(self, s: str) -> str:
+        """The redacted form of one string."""
+        if not self.active or not s:
+            return s
+        for pat in self._patterns:
+            s, n = pat.subn(_mask_match, s)
+            if n:
+                self.counts["called number"] += n
+        for pat, label in self._names:
+            s, n = pat.subn(label, s)
+            if n:
+                self.counts["customer name"] += n
+        return s
+
+    def deep(self, value: Any) -> Any:
+        """Redact every string (and number-like integer) inside dicts, lists and tuples."""
+        if not self.active:
+            return value
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, bool) or value is None or isinstance(value, float):
+            return value
+        if isinstance(value, int):
+            masked = self.text(str(value))
+            return value if masked == str(value) else masked
+        if isinstance(value, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.deep(v)
+                    for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.deep(v) for v in value)
+        return value
+
+    def leaks(self, data: bytes) -> list[str]:
+        """The called-number forms still present in these bytes (zip members opened)."""
+        if not self._patterns:
+            return []
+        found: list[str] = []
+        for chunk in _searchable(data):
+            text = chunk.decode("latin-1")
+            for pat in self._patterns:
+                m = pat.search(text)
+                if m:
+                    found.append(m.group(0))
+        return found
+
+    def describe(self) -> dict:
+        return {"profile": self.profile, "rule": PROFILE_WORDS[self.profile],
+                "called_numbers_masked": len(self.numbers),
+                "replacements": dict(self.counts),
+                "customer_labels": [label for _, label in self._names]}
+
+
+def mask_number(number: str) -> str:
+    """'+16125550101' -> '+XXXXXXX0101' (digits but the last four masked)."""
+    return _mask_digits(number)
+
+
+def number_patterns(number: str, default_country: str = "US") -> list[re.Pattern]:
+    """Regexes matching a number in every written form we know of."""
+    digits = re.sub(r"\D", "", number or "")
+    cc, nsn, trunk = "", digits, ""
+    try:
+        parsed = phonenumbers.parse(number if number.startswith("+") else number,
+                                    None if number.startswith("+") else default_country)
+        cc = str(parsed.country_code)
+        nsn = phonenumbers.national_significant_number(parsed)
+        meta = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+            parsed.country_code, phonenumbers.region_code_for_number(parsed))
+        trunk = (meta.national_prefix or "") if meta is not None else ""
+    except phonenumbers.NumberParseException:
+        pass
+    if len(nsn) < 7:
+        return []
+    body = _SEP.join(re.escape(d) for d in nsn)
+    prefixes = []
+    if cc:
+        prefixes.append(r"(?:\+|%2[bB]|00|011)?" + _SEP + _SEP.join(cc) + _SEP)
+    if trunk:
+        prefixes.append(re.escape(trunk) + _SEP)
+    lead = f"(?:{'|'.join(prefixes)})?" if prefixes else ""
+    pats = [re.compile(lead + body)]
+    if cc == "1" and len(nsn) == 10:
+        # a bare local number (exchange + line) standing on its own, not the tail of a longer one
+        local = _SEP.join(re.escape(d) for d in nsn[3:])
+        pats.append(re.compile(r"(?<!\d)(?<!\d[\s().\-/])(?<!\d[\s().\-/]{2})" + local +
+                               r"(?!\d)"))
+    return pats
+
+
+def _mask_match(m: re.Match) -> str:
+    return _mask_digits(m.group(0))
+
+
+def _mask_digits(s: str) -> str:
+    total = sum(ch.isdigit() for ch in s)
+    keep = 4
+    out, seen = [], 0
+    for ch in s:
+        if ch.isdigit():
+            seen += 1
+            out.append(ch if seen > total - keep else MASK)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _searchable(data: bytes) -> list[bytes]:
+    """The bytes to search: the file itself, and each member when it is a zip (xlsx, docx)."""
+    chunks = [data]
+    if data[:4] == b"PK\x03\x04":
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                chunks.extend(z.read(n) for n in z.namelist())
+        except zipfile.BadZipFile:
+            pass
+    return chunks

@@ -1,0 +1,338 @@
+"""Kamailio / OpenSIPS ``acc``: syslog accounting lines and ``acc``/``acc_cdrs`` table exports.
+
+Syslog lines are ``;``-separated ``name=value`` pairs without escaping. Lines of
+one kind share their key order, so pyarrow splits them as ``;``-delimited columns
+and each column's constant ``name=`` prefix is cut off in one vectorized step.
+Lines that do not follow their group's key order (a ``;`` inside a value, an
+Identity header with its parameters, a URI with ``;`` parameters) are parsed one
+by one. INVITE records become rows; BYE records give the end of the call.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ...errors import InputError
+from .. import register
+from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
+from ..delimited import line_starts, nonblank_lines, read_delimited, sniff_delimiter
+from .common import (MAX_BAD_KEPT, NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_true,
+                     finish, fmt_share, lines_text, text)
+from .positional import read_positional, with_text
+from .times import epoch_to_utc, seconds_between
+
+KINDS = ("transaction answered", "call missed", "call ended", "request acknowledged",
+         "request accounted", "call started")
+FIRST = (r"^(?:.*?ACC: )?(?P<kind>[a-z][a-z ]*?): (?P<k>[A-Za-z_][A-Za-z0-9_]*)=(?P<v>.*)$")
+ACC_LINE = re.compile(r"ACC: ([a-z][a-z ]*?): ([A-Za-z_]\w*=.*)$")
+PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+IDENTITY_PARAMS = ("info", "alg", "ppt")
+# acc table columns → the names syslog lines use
+DB_ALIASES = {"callid": "call_id", "sip_code": "code", "sip_reason": "reason", "time": "time"}
+
+
+def parse_pairs(body: str) -> tuple[dict[str, str], bool]:
+    """``name=value;…`` with the quirks: ``;`` inside a value, ``<…;…>`` URIs, Identity params."""
+    out: dict[str, str] = {}
+    last = None
+    odd = False
+    for seg in body.split(";"):
+        m = PAIR.match(seg)
+        glue = last is not None and (
+            out[last].count("<") > out[last].count(">")
+            or (last == "identity" and m is not None and m.group(1) in IDENTITY_PARAMS))
+        if m and not glue:
+            last = m.group(1)
+            out[last] = m.group(2)
+        elif last is not None:
+            odd = odd or not glue
+            out[last] += ";" + seg
+    return out, odd
+
+
+# ---------------------------------------------------------------- syslog lines
+
+def _syslog_pairs(data: bytes, file: str):
+    """Per-key string columns of every ACC line, plus kinds, lines and odd-line count."""
+    pos = read_positional(data, delimiter=";", expected=_mode_count(data), accept=lambda n: True,
+                          quote_char=False, double_quote=False, file=file)
+    parts = []
+    odd_lines: list[int] = []
+    for g in pos.groups:
+        first = pc.extract_regex(text(g.col(0)), FIRST)
+        is_acc = pc.match_substring_regex(text(g.col(0)), FIRST)
+        if not count_true(is_acc):
+            continue
+        keep = is_acc
+        cols = {"@kind": pc.struct_field(first, "kind")}
+        k0 = pc.struct_field(first, "k")
+        key0 = pc.drop_null(pc.filter(k0, is_acc))[0].as_py()
+        vals = {key0: pc.struct_field(first, "v")}
+        regular = pc.equal(k0, pa.scalar(key0, pa.string()))
+        for i in range(1, g.count):
+            col = text(g.col(i))
+            sample = pc.drop_null(pc.filter(col, is_acc))
+            m = PAIR.match(sample[0].as_py()) if len(sample) else None
+            key = m.group(1) if m else None
+            if key is None or key in vals:
+                regular = pc.and_(regular, pa.scalar(False))
+                break
+            ok = pc.starts_with(col, key + "=")
+            regular = pc.and_(regular, ok)
+            vals[key] = pc.utf8_slice_codeunits(col, len(key) + 1)
+        regular = pc.and_(pc.fill_null(regular, False), keep)
+        oddmask = pc.and_(keep, pc.invert(regular))
+        reg_np = regular.to_numpy(zero_copy_only=False)
+        if reg_np.any():
+            cols.update(vals)
+            parts.append(({k: pc.filter(v, regular) for k, v in cols.items()}, g.lines[reg_np]))
+        odd_np = oddmask.to_numpy(zero_copy_only=False)
+        if odd_np.any():
+            odd_lines += g.lines[odd_np].tolist()
+    return pos, parts, sorted(odd_lines)
+
+
+def _mode_count(data: bytes) -> int:
+    head = data[:65536].decode("utf-8", "replace").splitlines()[:200]
+    counts = [ln.count(";") + 1 for ln in head if "ACC: " in ln]
+    return max(set(counts), key=counts.count) if counts else 1
+
+
+def _odd_rows(data: bytes, lines: list[int]) -> tuple[dict[str, pa.Array], np.ndarray, int]:
+    """Lines that broke their group's key order, parsed one by one."""
+    starts = line_starts(data)
+    recs, kinds, got, quirky = [], [], [], 0
+    for n in lines:
+        end = starts[n] if n < len(starts) else len(data)
+        raw = data[starts[n - 1]:end].decode("utf-8", "replace").rstrip("\r\n")
+        m = ACC_LINE.search(raw)
+        if not m:
+            continue
+        pairs, odd = parse_pairs(m.group(2))
+        quirky += odd
+        recs.append(pairs)
+        kinds.append(m.group(1))
+        got.append(n)
+    keys = {k for r in recs for k in r}
+    cols = {k: pa.array([r.get(k) for r in recs], pa.string()) for k in keys}
+    cols["@kind"] = pa.array(kinds, pa.string())
+    return cols, np.asarray(got, np.int64), quirky
+
+
+def read_kamailio(path: Path, opts: ReadOptions) -> ParsedTable:
+    return with_text(path, opts.encoding, lambda data, enc: _read_syslog(path, opts, data, enc))
+
+
+def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
+    pos, parts, odd = _syslog_pairs(data, str(path))
+    notes = []
+    if odd:
+        cols, lines, quirky = _odd_rows(data, odd)
+        if len(lines):
+            parts.append((cols, lines))
+        if quirky:
+            notes.append(f"{quirky} lines have a ';' inside a value (not escaped by acc); "
+                         "the value was kept whole")
+    if not parts:
+        raise InputError("no ACC: accounting lines found", file=str(path))
+    kv, lines = concat_sorted(parts)
+    kinds = kv.pop("@kind")
+    kv = {k: blank_to_null(v) for k, v in kv.items()}
+    skipped = len(np.setdiff1d(_nonblank(data), lines)) - pos.bad_count
+    if skipped:
+        notes.append(f"{skipped} lines are not ACC: accounting lines (other syslog messages): skipped")
+    return _build(kv, lines, kinds, opts, str(path), notes, pos.bad_lines, pos.bad_count, enc,
+                  epoch=True, data=data)
+
+
+def _nonblank(data: bytes) -> np.ndarray:
+    return nonblank_lines(data, line_starts(data))
+
+
+# ---------------------------------------------------------------- records → calls
+
+def _identity(kv: dict[str, pa.Array]) -> pa.Array | None:
+    ident = kv.get("identity")
+    if ident is None:
+        return None
+    out = ident
+    for p in IDENTITY_PARAMS:  # split off by the vectorized path: join them back
+        if p in kv:
+            piece = pc.binary_join_element_wise(pa.scalar(p), kv[p], "=")
+            out = pc.if_else(pc.is_valid(kv[p]), pc.binary_join_element_wise(out, piece, ";"), out)
+    return out
+
+
+def _times(col: pa.Array | None, epoch: bool) -> pa.Array | None:
+    if col is None:
+        return None
+    return epoch_to_utc(col) if epoch else col
+
+
+def _wall(col: pa.Array) -> pa.Array:
+    """DATETIME text as naive µs (only for differences: both ends share the zone)."""
+    return pc.strptime(col, format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
+
+
+def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: bool,
+           data: bytes, headers=None) -> ParsedTable:
+    n = len(lines)
+    method = pc.utf8_upper(kv["method"]) if "method" in kv else pa.nulls(n, pa.string())
+    is_invite = pc.fill_null(pc.or_kleene(pc.equal(method, "INVITE"), pc.is_null(method)), True)
+    is_bye = pc.fill_null(pc.equal(method, "BYE"), False)
+    stamp = _times(coalesce(kv.get("timestamp"), kv.get("time")), epoch)
+    created = _times(kv.get("created"), epoch)
+    started = _times(coalesce(kv.get("call_start_time"), kv.get("start_time")), epoch)
+    ended = _times(kv.get("end_time"), epoch)
+    call_id = kv.get("call_id")
+    code = kv.get("code")
+    answered_code = pc.starts_with(code, "2") if code is not None else pa.nulls(n, pa.bool_())
+    if kinds is not None:
+        answered = pc.fill_null(pc.or_(pc.equal(kinds, "transaction answered"),
+                                       pc.equal(kinds, "call ended")), False)
+    else:
+        answered = pc.fill_null(answered_code, True)
+    start = coalesce(created, stamp, started)
+    answer = coalesce(started, pc.if_else(answered, stamp, pa.scalar(None, stamp.type))
+                      if stamp is not None else None)
+    duration = kv.get("duration")
+    end = ended
+    # BYE records close the INVITE with the same Call-ID (first BYE wins)
+    if call_id is not None and stamp is not None and count_true(is_bye):
+        byes = pa.table({"call_id": pc.filter(call_id, is_bye), "bye": pc.filter(stamp, is_bye)})
+        first = byes.group_by("call_id").aggregate([("bye", "min")])
+        idx = pa.table({"call_id": call_id, "row": pa.array(np.arange(n))})
+        joined = idx.join(first, "call_id", join_type="left outer").sort_by("row")
+        bye_end = joined["bye_min"].combine_chunks()
+        end = coalesce(end, pc.if_else(is_invite, bye_end, pa.scalar(None, bye_end.type)))
+    if epoch and started is not None and duration is not None:  # OpenSIPS: answer + duration
+        secs = pc.cast(pc.if_else(pc.match_substring_regex(duration, r"^[0-9]+$"), duration,
+                                  pa.scalar(None, pa.string())), pa.int64())
+        until = pc.add(pc.cast(started, pa.int64()), pc.multiply(secs, 1_000_000)).cast(started.type)
+        end = coalesce(end, until)
+    if end is not None and answer is not None:
+        a, e = (answer, end) if epoch else (_wall(answer), _wall(end))
+        duration = coalesce(duration, pc.cast(seconds_between(a, e), pa.string()))
+    disposition = (pc.binary_join_element_wise(code, pc.fill_null(kv.get("reason"), ""), " ")
+                   if code is not None else kv.get("reason"))
+    cols = {
+        "start": start, "answer": answer, "end": end, "duration": duration,
+        "calling": coalesce(kv.get("src_user"), kv.get("from_user")),
+        "called": coalesce(kv.get("dst_user"), kv.get("dst_ouser"), kv.get("to_user")),
+        "ingress": kv.get("src_ip"), "egress": kv.get("dst_domain"), "call_id": call_id,
+        "disposition": disposition, "identity": _identity(kv), "verstat": kv.get("verstat"),
+        "attest": kv.get("attest"), "origid": kv.get("origid"),
+    }
+    # a record without a usable time (or, in syslog, without a method) cannot be placed
+    valid = pc.is_valid(start)
+    if kinds is not None:
+        valid = pc.and_(valid, pc.is_valid(method))
+    invalid = pc.invert(valid).to_numpy(zero_copy_only=False)
+    if invalid.any():
+        nums = [int(ln) for ln in lines[invalid][:MAX_BAD_KEPT]]
+        bad = sorted(list(bad) + [BadLine(ln, "no usable time or method", t)
+                                  for ln, t in zip(nums, lines_text(data, nums))],
+                     key=lambda b: b.line)[:MAX_BAD_KEPT]
+        bad_count += int(invalid.sum())
+        is_invite = pc.and_(is_invite, valid)
+    cols = {k: (pc.filter(v, is_invite) if v is not None else None) for k, v in cols.items()}
+    cols = {k: (v if v is None or pa.types.is_timestamp(v.type) else pc.cast(v, pa.string()))
+            for k, v in cols.items()}
+    inv = is_invite.to_numpy(zero_copy_only=False)
+    named = {k: pc.filter(v, is_invite) for k, v in kv.items()}
+    skipped = n - int(inv.sum()) - int(invalid.sum())
+    from_created = (len(created) - created.null_count) if created is not None else 0
+    rows = int(inv.sum())
+    basis = "invite" if created is not None and count_true(pc.filter(pc.is_valid(created), is_invite)) == rows else "answer"
+    notes = list(notes)
+    notes.append(f"{rows} INVITE records read; {skipped} other records (BYE, ACK, …) used only "
+                 "to close calls" if skipped else f"{rows} INVITE records read")
+    if basis == "answer":
+        notes.append("start is the time acc logged the final reply (the answer time for "
+                     "answered calls), not the INVITE: matching widens for this source")
+    if from_created:
+        notes.append(f"{from_created} OpenSIPS records carry created= (INVITE time): used as start")
+    notes.append("calling ← src_user, called ← dst_user (dst_ouser), ingress ← src_ip, egress ← "
+                 "dst_domain, disposition ← code + reason")
+    if not epoch:
+        notes.append("times are the database's wall-clock DATETIME: read in the source's timezone")
+    return finish(cols, lines[inv], named=named, opts=opts, file=file, notes=notes, bad=bad,
+                  bad_count=bad_count, time_basis=basis, encoding=enc, headers=headers)
+
+
+# ---------------------------------------------------------------- database exports
+
+def read_kamailio_db(path: Path, opts: ReadOptions) -> ParsedTable:
+    return with_text(path, opts.encoding, lambda data, enc: _read_db(path, opts, data, enc))
+
+
+def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
+    first = next((ln for ln in data[:65536].decode("utf-8", "replace").splitlines() if ln.strip()), "")
+    delim = opts.delimiter or sniff_delimiter(first)
+    d = read_delimited(data, delimiter=delim, header=True, file=str(path))
+    kv = {}
+    for name in d.table.column_names:
+        key = name.strip().strip("`").lower()
+        kv[DB_ALIASES.get(key, key)] = blank_to_null(d.table[name], NULL_TEXT, strip=True)
+    if "call_id" not in kv and "start_time" not in kv:
+        raise InputError("not an acc/acc_cdrs export: no callid or start_time column "
+                         f"(found: {', '.join(d.table.column_names)})", file=str(path))
+    epoch = all(_is_epoch(kv[k]) for k in ("time", "created", "start_time", "timestamp") if k in kv)
+    notes = [f"{'acc_cdrs' if 'start_time' in kv else 'acc'} table export, delimiter {delim!r}"]
+    return _build(kv, d.lines, None, opts, str(path), notes, d.bad_lines, d.bad_count, enc,
+                  epoch=epoch, data=data, headers=d.header)
+
+
+def _is_epoch(col: pa.Array) -> bool:
+    present = len(col) - col.null_count
+    return bool(present) and count_true(pc.match_substring_regex(col, r"^[0-9]{9,16}(\.[0-9]+)?$")) == present
+
+
+# ---------------------------------------------------------------- detection
+
+def sniff_kamailio(sample: Sample) -> Detection | None:
+    lines = [ln for ln in sample.lines if ln.strip()]
+    acc = [ACC_LINE.search(ln) for ln in lines]
+    acc = [m for m in acc if m and m.group(1) in KINDS]
+    if not acc:
+        return None
+    stamped = sum(1 for m in acc if re.search(r"(^|;)(timestamp|created)=\d{9,11}(;|$)", m.group(2)))
+    callid = sum(1 for m in acc if re.search(r"(^|;)call_id=", m.group(2)))
+    frac = len(acc) / len(lines)
+    score = 0.55 + 0.15 * min(1.0, frac * 2) + 0.15 * stamped / len(acc) + 0.1 * callid / len(acc)
+    kinds = sorted({m.group(1) for m in acc})
+    return Detection("kamailio", round(min(score, 0.97), 3), [
+        f"{len(acc)} of {len(lines)} lines are 'ACC: …' accounting lines ({', '.join(kinds)})",
+        f"epoch timestamp=/created= on {fmt_share(stamped / len(acc))}",
+        f"call_id= on {fmt_share(callid / len(acc))}"])
+
+
+def sniff_kamailio_db(sample: Sample) -> Detection | None:
+    first = next((ln for ln in sample.lines if ln.strip()), "")
+    delim = sniff_delimiter(first)
+    cols = {c.strip().strip('"').strip("`").lower() for c in first.split(delim)}
+    acc = {"method", "from_tag", "to_tag", "callid", "sip_code", "sip_reason", "time"}
+    cdrs = {"start_time", "end_time", "duration"}
+    hit = acc & cols
+    if len(hit) >= 5:
+        return Detection("kamailio_db", round(0.7 + 0.04 * len(hit), 3),
+                         [f"header has the acc table columns {', '.join(sorted(hit))}"])
+    if cdrs <= cols and ({"callid", "call_id", "id"} & cols):
+        return Detection("kamailio_db", 0.92, ["header has the acc_cdrs columns start_time, "
+                                              "end_time, duration"])
+    return None
+
+
+register(FormatProfile(
+    name="kamailio", title="Kamailio / OpenSIPS acc syslog lines", read=read_kamailio,
+    sniff=sniff_kamailio,
+    description="'ACC: transaction answered: timestamp=…;method=…' (and OpenSIPS 'call ended'); "
+                "epoch times (UTC); start is the answer time; ingress = src_ip, egress = dst_domain."))
+register(FormatProfile(
+    name="kamailio_db", title="Kamailio / OpenSIPS acc or acc_cdrs table export",
+    read=read_kamailio_db, sniff=sniff_kamailio_db,
+    description="Header-bearing export of the acc / missed_calls / acc_cdrs tables; NULL literals."))

@@ -1,0 +1,259 @@
+"""SIP and STIR/SHAKEN fields found inside CDRs: numbers in URIs, verstat, Identity headers.
+
+Column helpers work on whole Arrow arrays (regexes, or Python once per distinct
+value). Decoding a PASSporT never verifies its signature, and says so.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+NOT_VERIFIED = "not verified: the token was decoded only; its signature was not checked"
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_B64 = re.compile(r"^[A-Za-z0-9_\-+/]+=*$")
+
+# verstat: after 'verstat=' in any of the three placements, or a bare value (CDR variable)
+_VERSTAT_PARAM = r"(?i)verstat=(?P<v>[A-Za-z0-9_-]+)"
+_VERSTAT_BARE = (r"(?i)^\s*(?P<v>TN-Validation-(?:Passed|Failed)(?:-[A-Za-z0-9]+)?|"
+                 r"No-TN-Validation|Passed|Failed|None)\s*$")
+# number in a SIP/tel URI's user part: <sip:+12025550143;verstat=…@host;user=phone>
+_URI_USER = r"(?i)(?:sips?|tel):(?P<v>\+?[0-9][0-9().\- ]*[0-9])(?:[;@>,?]|$)"
+# number only in the display name: '2025550143'<sip:198.51.100.20:5060;user=phone>
+_DISPLAY_NUMBER = r"^\s*[\"']?(?P<v>\+?[0-9][0-9().\- ]{5,}[0-9])[\"']?\s*<"
+
+
+def _text(arr) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    return arr
+
+
+def _extract(arr: pa.Array, pattern: str) -> pa.Array:
+    hit = pc.match_substring_regex(arr, pattern)
+    got = pc.struct_field(pc.extract_regex(pc.if_else(hit, arr, pa.scalar(None, pa.string())),
+                                           pattern), "v")
+    return pc.if_else(hit, got, pa.scalar(None, pa.string()))
+
+
+def _on_distinct(arr, fn) -> pa.Array:
+    """Run the vectorized ``fn`` on the distinct values only, then spread back."""
+    enc = pc.dictionary_encode(_text(arr))
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    return pc.take(fn(enc.dictionary), enc.indices)
+
+
+def extract_verstat(arr: pa.Array) -> pa.Array:
+    """``passed`` / ``failed`` / ``none`` / null from raw header values or CDR variables.
+
+    Accepts verstat in the user part, as a URI parameter, as a header parameter
+    (in ``sip:`` or ``tel:`` URIs) and bare values such as ``TN-Validation-Passed-A``.
+    """
+    def one(values: pa.Array) -> pa.Array:
+        token = pc.utf8_lower(pc.coalesce(_extract(values, _VERSTAT_PARAM),
+                                          _extract(values, _VERSTAT_BARE)))
+        return pc.case_when(
+            pc.make_struct(pc.match_substring(token, "passed"), pc.match_substring(token, "failed"),
+                           pc.or_(pc.match_substring(token, "no-tn-validation"),
+                                  pc.equal(token, "none"))),
+            "passed", "failed", "none")
+    return _on_distinct(arr, one)
+
+
+def uri_number(arr: pa.Array) -> pa.Array:
+    """The telephone number of SIP/tel URI header values; from the display name when the
+    URI holds only an address; else the value unchanged."""
+    def one(values: pa.Array) -> pa.Array:
+        return pc.coalesce(_extract(values, _URI_USER), _extract(values, _DISPLAY_NUMBER), values)
+    return _on_distinct(arr, one)
+
+
+# ---------------------------------------------------------------- Identity / PASSporT
+
+def _split_headers(value: str) -> list[str]:
+    """Identity header values joined by commas (outside <…> and quotes)."""
+    parts, depth, quoted, cur = [], 0, False, []
+    for ch in value:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "<" and not quoted:
+            depth += 1
+        elif ch == ">" and not quoted:
+            depth = max(0, depth - 1)
+        if ch == "," and depth == 0 and not quoted:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _b64json(segment: str, what: str, problems: list[str]):
+    seg = segment.strip()
+    if not seg:
+        problems.append(f"{what}: empty segment")
+        return None
+    if "=" in seg or "+" in seg or "/" in seg:
+        problems.append(f"{what}: base64 padding or standard-alphabet characters (normalised)")
+        seg = seg.replace("+", "-").replace("/", "_").rstrip("=")
+    try:
+        raw = base64.urlsafe_b64decode(seg + "=" * (-len(seg) % 4))
+    except (binascii.Error, ValueError):
+        problems.append(f"{what}: not base64url")
+        return None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        problems.append(f"{what}: not JSON")
+        return None
+
+
+def _params(rest: str) -> dict[str, str]:
+    out = {}
+    for p in rest.split(";"):
+        if "=" in p:
+            k, v = p.split("=", 1)
+            out[k.strip().lower()] = v.strip().strip("<>").strip('"')
+    return out
+
+
+def _tn(obj, what: str, problems: list[str], many: bool):
+    if isinstance(obj, str):  # JSON inside a JSON string (libstirshaken test data)
+        try:
+            obj = json.loads(obj)
+            problems.append(f"{what} encoded as a JSON string (non-conformant)")
+        except json.JSONDecodeError:
+            problems.append(f"{what} is a bare string, not an object")
+            return [obj] if many else obj
+    if not isinstance(obj, dict):
+        if obj is not None:
+            problems.append(f"{what} is not an object")
+        return [] if many else None
+    tn = obj.get("tn")
+    if many:
+        if isinstance(tn, str):
+            problems.append(f"{what}.tn is a single string, not an array")
+            return [tn]
+        return [str(t) for t in tn] if isinstance(tn, list) else []
+    if isinstance(tn, list):
+        problems.append(f"{what}.tn is an array, not a string")
+        return str(tn[0]) if tn else None
+    return None if tn is None else str(tn)
+
+
+def _decode_one(token: str) -> dict:
+    problems: list[str] = []
+    token = token.strip().strip('"')
+    jws, _, rest = token.partition(";")
+    jws = jws.strip().strip('"').strip("<>")
+    params = _params(rest)
+    segs = jws.split(".")
+    out = {"attest": None, "origid": None, "orig": None, "dest": [], "iat": None, "x5u": None,
+           "ppt": None, "alg": None, "typ": None, "info": params.get("info"), "header": None,
+           "claims": None, "problems": problems, "signature_verified": False,
+           "verification": NOT_VERIFIED}
+    if len(segs) != 3:
+        problems.append(f"not a compact JWS: {len(segs)} dot-separated segments, expected 3")
+        if len(segs) < 2:
+            out["ppt"] = params.get("ppt")
+            return out
+    header = _b64json(segs[0], "header", problems)
+    claims = _b64json(segs[1], "claims", problems)
+    if len(segs) > 2 and not segs[2].strip():
+        problems.append("no signature segment")
+    if isinstance(header, dict):
+        out["header"] = header
+        out["alg"], out["typ"] = header.get("alg"), header.get("typ")
+        out["ppt"] = header.get("ppt")
+        out["x5u"] = header.get("x5u")
+    out["ppt"] = out["ppt"] or params.get("ppt")
+    if out["x5u"] is None and out["info"]:
+        out["x5u"] = out["info"]
+        problems.append("x5u missing from the header: taken from the info parameter")
+    elif out["info"] and out["x5u"] != out["info"]:
+        problems.append("the info parameter differs from x5u")
+    if params.get("alg") and out["alg"] and params["alg"] != out["alg"]:
+        problems.append("the alg parameter differs from the header's alg")
+    if isinstance(claims, dict):
+        out["claims"] = claims
+        attest = claims.get("attest")
+        out["attest"] = None if attest is None else str(attest)
+        if out["attest"] is not None and out["attest"] not in ("A", "B", "C"):
+            problems.append(f"attest {out['attest']!r} is not A, B or C")
+        origid = claims.get("origid")
+        out["origid"] = None if origid is None else str(origid)
+        if out["origid"] is not None and not _UUID.match(out["origid"]):
+            problems.append("origid is not a UUID (kept verbatim)")
+        out["orig"] = _tn(claims.get("orig"), "orig", problems, many=False)
+        out["dest"] = _tn(claims.get("dest"), "dest", problems, many=True)
+        iat = claims.get("iat")
+        if isinstance(iat, bool):
+            iat = None
+        if isinstance(iat, str) and iat.strip().isdigit():
+            problems.append("iat is a string, not a number")
+            iat = int(iat.strip())
+        elif isinstance(iat, float):
+            iat = int(iat)
+        elif iat is not None and not isinstance(iat, int):
+            problems.append("iat is not a NumericDate")
+            iat = None
+        out["iat"] = iat
+    return out
+
+
+def decode_identity(header: str) -> dict:
+    """Decode an Identity header (or several, comma-joined) into PASSporT header and claims.
+
+    Returns attest, origid, orig, dest (list), iat (int), x5u, ppt, the decoded
+    ``header``/``claims``, ``problems`` and ``signature_verified`` (always False).
+    With several tokens, the ``shaken`` one is used and all are listed in ``tokens``.
+    """
+    text = (header or "").strip()
+    text = re.sub(r"(?i)^identity\s*:\s*", "", text)
+    tokens = [_decode_one(t) for t in _split_headers(text)] if text else []
+    if not tokens:
+        return {**_decode_one(""), "problems": ["empty Identity header"], "tokens": []}
+    best = next((t for t in tokens if t["ppt"] == "shaken"), tokens[0])
+    result = dict(best)
+    result["problems"] = list(best["problems"])
+    if len(tokens) > 1:
+        kinds = ", ".join(str(t["ppt"]) for t in tokens)
+        result["problems"].append(f"{len(tokens)} Identity headers ({kinds}); attestation from "
+                                  f"the {'shaken' if best['ppt'] == 'shaken' else 'first'} one")
+    result["tokens"] = tokens
+    result["raw"] = header
+    return result
+
+
+CLAIM_COLUMNS = {"attest": pa.string(), "origid": pa.string(), "iat": pa.int64(),
+                 "x5u": pa.string(), "orig": pa.string(), "dest": pa.string()}
+
+
+def identity_claims(arr: pa.Array) -> dict[str, pa.Array]:
+    """Per-row attest, origid, iat (s), x5u, orig and first dest tn, decoded once per distinct value."""
+    enc = pc.dictionary_encode(_text(arr))
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    decoded = [decode_identity(v) for v in enc.dictionary.to_pylist()]
+    cols = {}
+    for name, typ in CLAIM_COLUMNS.items():
+        if name == "dest":
+            vals = [(d["dest"][0] if d["dest"] else None) for d in decoded]
+        else:
+            vals = [d[name] for d in decoded]
+        if typ == pa.int64():
+            vals = [v if isinstance(v, int) and -2**62 < v < 2**62 else None for v in vals]
+        cols[name] = pc.take(pa.array(vals, typ), enc.indices)
+    return cols
+
+
+__all__ = ["decode_identity", "extract_verstat", "identity_claims", "uri_number", "NOT_VERIFIED"]
