@@ -109,9 +109,21 @@ def test_cli_audit_lists_and_verifies(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "trace:" in out and "export:" in out and "packet_sha256" in out
     assert main(["audit", str(root / "case.toml"), "--verify"]) == 0
-    assert "audit chain intact: 2 entries" in capsys.readouterr().out
+    assert "audit chain intact: 5 entries" in capsys.readouterr().out  # trace, 3 imports, export
     ls = lines(root)
-    audit_path(root).write_text(ls[1])  # the first entry removed
+    audit_path(root).write_text("".join(ls[1:]))  # the first entry removed
     assert main(["audit", str(root), "--verify"]) == 1
     assert "line 1" in capsys.readouterr().out
     assert main(["audit", str(tmp_path / "nowhere")]) == 2
+
+
+def test_sources_are_put_on_record_once_with_their_sha256(tmp_path):
+    from workbench.audit import log_sources
+    from workbench.case import load_case
+    case = load_case(harbor_case(tmp_path / "case"))
+    first = log_sources(case)
+    assert {e["details"]["path"] for e in first} == {s.config.path for s in case.sources}
+    assert {e["details"]["sha256"] for e in first} == {s.sha256 for s in case.sources}
+    assert all(e["action"] == "import" for e in first)
+    assert log_sources(case) == []  # already on record
+    assert verify_audit(case.root) == (True, [])

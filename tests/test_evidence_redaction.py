@@ -130,3 +130,22 @@ def test_include_sources_with_redaction_is_refused(harbor, tmp_path):
     with pytest.raises(InputError, match="include-sources"):
         export_packet(case, result, tmp_path / "x.zip", redact="consumer", include_sources=True)
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_leak_stops_the_export(harbor, tmp_path, monkeypatch):
+    """If a renderer ever bypassed the redacted view, the final check refuses the packet."""
+    from workbench.errors import WorkbenchError
+    from workbench.evidence import packet
+    case, result = harbor
+    monkeypatch.setattr(packet, "graphml_bytes", lambda view: CALLED.encode())
+    with pytest.raises(WorkbenchError, match="redaction check failed: data/chain.graphml"):
+        export_packet(case, result, tmp_path / "leak.zip", redact="consumer")
+    assert not (tmp_path / "leak.zip").exists()
+
+
+def test_member_names_hide_the_number_too(harbor, tmp_path):
+    case, result = harbor
+    out = export_packet(case, result, tmp_path / "14155550163 complaint.zip", redact="consumer")
+    with zipfile.ZipFile(out) as zf:
+        assert all(n.startswith("XXXXXXX0163_complaint/") for n in zf.namelist())
+    assert verify_packet(out).ok

@@ -130,3 +130,30 @@ def test_audit_sheet_comes_from_the_case_log(tmp_path):
     audit = rows(wb["Audit"])
     assert audit[0][:4] == ["Entry", "Time (UTC)", "Who", "Action"]
     assert audit[1][3] == "trace" and re.fullmatch(r"[0-9a-f]{64}", audit[1][7])
+
+
+def test_xlsx_inputs_are_read_with_xml_bomb_protection(tmp_path):
+    """A spreadsheet CDR with an entity-expansion bomb is refused, never expanded."""
+    import defusedxml
+    from workbench.rawlines import read_raw_rows
+    path = tmp_path / "bomb.xlsx"
+    book = openpyxl.Workbook()
+    book.active["A1"], book.active["A2"] = "start", "x"
+    book.save(path)
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    sheet = files["xl/worksheets/sheet1.xml"].decode()
+    lol = "".join("&lol;" for _ in range(10))
+    files["xl/worksheets/sheet1.xml"] = (
+        f'<!DOCTYPE worksheet [<!ENTITY lol "lol"><!ENTITY lol2 "{lol}">]>'
+        + sheet.replace("<t>x</t>", "<t>&lol2;</t>")).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+    with pytest.raises(Exception) as info:
+        read_raw_rows(path, [1, 2])
+    chain, exc = [], info.value
+    while exc is not None:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    assert any(isinstance(e, defusedxml.DefusedXmlException) for e in chain), chain

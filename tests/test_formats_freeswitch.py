@@ -4,6 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
+from workbench.errors import InputError
 from workbench.formats import ReadOptions, get
 
 FX = Path(__file__).parent / "fixtures" / "formats"
@@ -98,3 +101,15 @@ def test_json_lines():
     assert col(t, "egress")[0] == "203.0.113.45"  # host of bridge_channel
     assert col(t, "call_id")[1] == "7d31e0b2c4f94a17@198.51.100.20"
     assert col(t, "verstat")[0] == "TN-Validation-Passed"
+
+
+def test_concatenated_documents_keep_their_own_lines(tmp_path):
+    one = (FX / "freeswitch_cdr.json").read_text().splitlines()[0]
+    p = tmp_path / "calls.json"
+    p.write_text(f"{one}\n\n{one}\n")
+    assert list(get("freeswitch_json").read(p, ReadOptions()).lines) == [1, 3]
+
+
+def test_a_folder_of_documents_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="join them into one file"):
+        get("freeswitch_xml").read(tmp_path, ReadOptions())

@@ -250,7 +250,7 @@ TB_HEADER = ["traceback_id", "campaign", "call_time", "calling", "called", "hop"
 
 
 def build_case(case: Path, *, seed=3, granite_clock=150.0, prism_declared="America/Chicago",
-               harbor_answer=True, prism_dur_ring=False, background=700, shared=True,
+               harbor_answer=True, prism_dur_ring=False, background=500, shared=True,
                spray=True, bare=False, cedar_style="plain", t_target="2026-03-08T07:58:40Z",
                lake_zone="America/Chicago", lake_clock=0.0, target_talk=41.0,
                target_ring=13.0, drop=(), remove_target=(), upstreams=None) -> dict:
@@ -499,7 +499,6 @@ def R(tmp_path_factory) -> dict:
     mk("cgrates", cedar_style="cgrates")
     mk("ring", prism_dur_ring=True, target_talk=20, target_ring=15)
     mk("little_shared", shared=False)
-    mk("bare_zone", shared=False, spray=False, bare=True, granite_clock=0)
     mk("bare_zone_clock", shared=False, spray=False, bare=True)
     mk("nov_second", t_target="2026-11-01T07:20:40Z")
     mk("term_clock", lake_clock=150, granite_clock=0, t_target="2026-03-08T08:01:10Z")
@@ -510,13 +509,14 @@ def R(tmp_path_factory) -> dict:
     mk("loop", upstreams={"Harbor Gateway": {"000307": "Granite Transit"}})
     mk("no_ingress")
     t = (cases["no_ingress"] / "case.toml").read_text()
+    assert '[sources.columns]\n"ingress" = "CustomerIP"\n' in t
     (cases["no_ingress"] / "case.toml").write_text(
-        t.replace('[sources.columns]\ningress = "CustomerIP"\n', ""))
+        t.replace('[sources.columns]\n"ingress" = "CustomerIP"\n', ""))
     mk("stale")
     mk("tb_files")
     _traceback_files(cases["tb_files"])
     for mode in ("missing_called", "typo_key", "typo_table", "bad_zone", "bad_mapping",
-                 "empty", "header_only", "bad_dates", "bom", "utf16", "latin1"):
+                 "empty", "bad_dates", "bom", "utf16", "latin1"):
         cases[mode] = base / mode
         _small_case(cases[mode], mode)
 
@@ -534,7 +534,6 @@ def R(tmp_path_factory) -> dict:
         "cgrates": (["trace", cases["cgrates"], *CALL], cache),
         "ring": (["trace", cases["ring"], *CALL], cache),
         "little_shared": (["trace", cases["little_shared"], *CALL], cache),
-        "bare_zone": (["trace", cases["bare_zone"], *CALL], cache),
         "bare_zone_clock": (["trace", cases["bare_zone_clock"], *CALL], cache),
         "nov_second": (["trace", cases["nov_second"], "--calling", "3125550143", "--called",
                         "17735550188", "--at", "2026-11-01T01:20:40-06:00", "--json"], cache),
@@ -554,7 +553,7 @@ def R(tmp_path_factory) -> dict:
                     "17735552006", "--at", "2026-03-07T12:06:00Z", "--json"], cache),
     }
     for mode in ("missing_called", "typo_key", "typo_table", "bad_zone", "bad_mapping",
-                 "empty", "header_only", "bad_dates", "bom", "utf16", "latin1"):
+                 "empty", "bad_dates", "bom", "utf16", "latin1"):
         jobs[f"info_{mode}"] = (["info", cases[mode], "--json"], cache)
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         futs = {k: pool.submit(_cli, a, c) for k, (a, c) in jobs.items()}
@@ -677,11 +676,6 @@ def test_little_shared_traffic(R):
     assert [h["line"] for h in d["hops"]] == [R["_truth"]["little_shared"][p] for p in CHAIN]
 
 
-def test_no_shared_traffic_wrong_zone_only(R):
-    d = _ok(R["bare_zone"])
-    assert d["outcome"] == "origin" and R["bare_zone"].chain() == CHAIN
-
-
 def test_fall_back_overlap_hour_chain(R):
     """Target at the second 01:20 of 2026-11-01 in Chicago (CST): still the right records."""
     d = _ok(R["nov_second"])
@@ -728,7 +722,6 @@ def test_bad_time_exit_2(R):
     ("bad_zone", ["case.toml", "line 9", "timezone", "America/Chicgo"]),
     ("bad_mapping", ["term.csv", "line 1", "called", "Dialled Number"]),
     ("empty", ["term.csv", "empty"]),
-    ("header_only", ["term.csv"]),
 ])
 def test_bad_input_one_line_error(R, mode, needles):
     _one_line_error(R[f"info_{mode}"], *needles)
@@ -770,7 +763,7 @@ def test_cgrates_usage_nanoseconds(R):
 
 
 @pytest.mark.xfail(strict=True, reason="a provider whose duration counts from INVITE (15 s ring "
-                   "+ 20 s talk = 35 s vs 20 s) has its only, exact-time record rejected by the "
+                   "+ 20 s talk: 34 s vs 20 s) has its only, exact-time record rejected by the "
                    "hard duration filter (DURATION_SLACK_S=12, 1.5x) -> not_found")
 def test_duration_including_ring_time(R):
     d = _ok(R["ring"])
@@ -830,7 +823,7 @@ def test_typo_in_subtable_names_line(R):
 
 @pytest.mark.xfail(strict=True, reason="skew is centred on the median source; here that is the "
                    "answer-time switch, so the exact clocks of Lakeview and Cedar are reported "
-                   "about 6-7 s off (and Granite +143 s instead of +150 s)")
+                   "about 5-7 s off (and Granite about +144 s instead of +150 s)")
 def test_correct_clocks_reported_near_zero(R):
     d = _ok(R["main"])
     assert abs(d["skew"]["Lakeview Mobile"]["offset_s"]) < 2

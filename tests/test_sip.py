@@ -10,12 +10,13 @@ import pytest
 from workbench.sip import decode_identity, extract_verstat, identity_claims, uri_number
 
 # The synthetic token of stir_shaken.md §4 (dummy signature).
-REFERENCE = (
-    "eyJhbGciOiJFUzI1NiIsInBwdCI6InNoYWtlbiIsInR5cCI6InBhc3Nwb3J0IiwieDV1IjoiaHR0cHM6Ly9jZXJ0LmV4YW1"
-    "wbGUubmV0L3N0aS9zcC0wMTQyLnBlbSJ9.eyJhdHRlc3QiOiJCIiwiZGVzdCI6eyJ0biI6WyIxMzEyNTU1MDE3OCJdfSwia"
-    "WF0IjoxNzE4MDM1MjMxLCJvcmlnIjp7InRuIjoiMTIwMjU1NTAxNDMifSwib3JpZ2lkIjoiNmUwYjdmNTItOTNkNC00YzFhL"
-    "WI4ZTctMmY1YTBjOTFkM2U0In0.RFVNTVktU0lHTkFUVVJFLWRvY3VtZW50YXRpb24tb25seS1ub3QtYS1yZWFsLUVTMjU2L"
-    "XZhbHVlLTAwMDAwMA;info=<https://cert.example.net/sti/sp-0142.pem>;alg=ES256;ppt=shaken")
+REFERENCE = "".join((
+    "eyJhbGciOiJFUzI1NiIsInBwdCI6InNoYWtlbiIsInR5cCI6InBhc3Nwb3J0IiwieDV1IjoiaHR0cHM6Ly9jZXJ0",
+    "LmV4YW1wbGUubmV0L3N0aS9zcC0wMTQyLnBlbSJ9.eyJhdHRlc3QiOiJCIiwiZGVzdCI6eyJ0biI6WyIxMzEyNTU1",
+    "MDE3OCJdfSwiaWF0IjoxNzE4MDM1MjMxLCJvcmlnIjp7InRuIjoiMTIwMjU1NTAxNDMifSwib3JpZ2lkIjoiNmUw",
+    "YjdmNTItOTNkNC00YzFhLWI4ZTctMmY1YTBjOTFkM2U0In0.RFVNTVktU0lHTkFUVVJFLWRvY3VtZW50YXRpb24t",
+    "b25seS1ub3QtYS1yZWFsLUVTMjU2LXZhbHVlLTAwMDAwMA",
+    ";info=<https://cert.example.net/sti/sp-0142.pem>;alg=ES256;ppt=shaken"))
 HEADER = {"alg": "ES256", "ppt": "shaken", "typ": "passport",
           "x5u": "https://cert.example.net/sti/sp-0142.pem"}
 CLAIMS = {"attest": "B", "dest": {"tn": ["13125550178"]}, "iat": 1718035231,
@@ -125,7 +126,8 @@ def test_malformed_tokens_never_raise(bad):
 
 
 def test_identity_claims_per_distinct_value():
-    other = token(claims={**CLAIMS, "attest": "A", "iat": "1718035300", "dest": {"tn": "13125550191"}})
+    other = token(claims={**CLAIMS, "attest": "A", "iat": "1718035300",
+                          "dest": {"tn": "13125550191"}})
     cols = identity_claims(pa.array([REFERENCE, None, other, REFERENCE, "junk"]))
     assert cols["attest"].to_pylist() == ["B", None, "A", "B", None]
     assert cols["iat"].type == pa.int64()

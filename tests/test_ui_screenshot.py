@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from ui.testing import chain_case, sample_copy, wb_settings  # noqa: F401
+from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
+
 
 pytestmark = pytest.mark.gui
 

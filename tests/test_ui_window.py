@@ -7,8 +7,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox
 
 from ui.operations import TraceRequest
-from ui.testing import (chain_case, open_case, sample_copy, shown_errors, wait_idle,  # noqa: F401
-                        wb_settings, window)
+from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
+from ui.testing import open_case, wait_idle
 from workbench.palette import ROLE_COLOURS
 
 pytestmark = pytest.mark.gui
@@ -186,3 +186,107 @@ def test_recent_cases_newest_first_without_duplicates(tmp_path):
     assert rec[0] == str(dirs[5]) and len(rec) == 10 and len(set(rec)) == 10
     dirs[11].rmdir()
     assert str(dirs[11]) not in settings.recent_cases()
+
+
+def _six_hop_result():
+    from workbench.trace import Hop, TraceResult
+    names = ["Terminus Wireless of Greater Chicagoland", "Midway Transit Interconnect Inc.",
+             "Lakeshore Carrier Services", "Seaport Gateway LLC (International)",
+             "Harborline Networks Wholesale", "Origin Voice Company of Delaware"]
+    hops = []
+    for i, n in enumerate(names):
+        last = i == len(names) - 1
+        hops.append(Hop(n, True, role="terminating" if i == 0 else
+                        ("originating" if last else "transit"),
+                        upstream=None if last else names[i + 1],
+                        customer="Acme Vehicle Services LLC" if last else None,
+                        ingress=f"TRUNK-{i}", start_us=1_772_955_672_000_000 + i * 1000,
+                        corrected_us=1_772_955_672_000_000 - i * 250_000, offset_s=-0.25 * i,
+                        confidence=0.93, alternatives=2, traceback_agrees=False if i == 2 else None,
+                        traceback_upstream="Someone Else Entirely Telecom" if i == 2 else None))
+    return TraceResult("+13125550143", "+16305550118", 1_772_955_672_000_000, "origin", hops,
+                       {"provider": names[-1], "customer": "Acme Vehicle Services LLC"}, {}, 60.0)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1600, 1000)])
+def test_six_hop_chain_labels_do_not_overlap(qtbot, window, size):
+    from workbench.chain_layout import layout_chain
+    window.resize(*size)
+    window.fit_layout_to(size[1])
+    chain = window.graph_dock.chain
+    chain.show_chain(layout_chain(_six_hop_result()), "six hops")
+    qtbot.wait(150)  # let the view settle and the labels take their pixel offsets
+    items = chain.node_labels + [t for t, _ in chain.edge_labels]
+    rects = [t.mapRectToScene(t.boundingRect()) for t in items]
+    view = chain.canvas.vb.sceneBoundingRect()
+    for i, a in enumerate(rects):
+        assert view.contains(a.center()), items[i].toPlainText()
+        for j in range(i + 1, len(rects)):
+            assert not a.intersects(rects[j]), (items[i].toPlainText(), items[j].toPlainText())
+
+
+def test_trace_form_and_evidence_export(qtbot, window, chain_case, tmp_path, monkeypatch,
+                                        shown_errors):
+    from ui.commands_file import evidence_module
+    from ui.dialogs.evidence_dialog import EvidenceDialog
+    from ui.dialogs.trace_form import TraceFormDialog
+    root, truth = chain_case
+    open_case(qtbot, window, root)
+    call = truth["calls"][1]
+
+    def fill(dlg):
+        dlg.called.setText("612.555.0101")
+        dlg.calling.setText(call["calling"])
+        dlg.at.setText("not a time")
+        assert "not a time" in dlg.problem()
+        dlg.at.setText(call["at"])
+        assert dlg.problem() is None
+        return 1
+    monkeypatch.setattr(TraceFormDialog, "exec", fill)
+    _trace_action(qtbot, window, "trace.form")
+    r = window.session.result
+    assert r.outcome == "origin" and r.called == "+16125550101"
+    if evidence_module() is None:
+        assert not window.actions["file.evidence"].isEnabled()
+        return
+    out = tmp_path / "packet.zip"
+    monkeypatch.setattr(EvidenceDialog, "exec", lambda dlg: dlg.out.setText(str(out)) or 1)
+    assert window.actions["file.evidence"].isEnabled()
+    window.actions["file.evidence"].trigger()
+    wait_idle(qtbot, window, 60_000)
+    assert out.exists() and out.stat().st_size > 1000
+    from ui.dialogs.evidence_dialog import ReplyDialog
+    reply = tmp_path / "reply.docx"
+    monkeypatch.setattr(ReplyDialog, "exec", lambda dlg: 1)
+    monkeypatch.setattr(ReplyDialog, "choices", lambda dlg: ("TB-2", "Midway Transit", reply))
+    window.actions["file.reply"].trigger()
+    wait_idle(qtbot, window, 60_000)
+    assert reply.exists() and not shown_errors
+
+
+def test_window_layout_is_restored(qtbot, window):
+    from ui.main_window import MainWindow
+    window.hop_dock.hide()
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    assert again.hop_dock.isHidden() and not again.calls_dock.isHidden()
+    again.session.runner.shutdown()
+
+
+def test_switching_to_dark_repaints_the_views(qtbot, window, chain_case):
+    from PySide6.QtGui import QPalette
+    open_case(qtbot, window, chain_case[0])
+    with qtbot.waitSignal(window.session.sig_trace_changed, timeout=30_000):
+        window.session.trace_traceback("TB-1")
+    wait_idle(qtbot, window)
+    try:
+        window.view.set_theme("dark")
+        qtbot.wait(50)
+        bg = window.graph_dock.chain.canvas.backgroundBrush().color()
+        assert bg.lightness() < 80
+        ink = window.palette().color(QPalette.ColorRole.Text).name()
+        assert ink in window.graph_dock.chain.node_labels[0].textItem.toHtml()
+    finally:
+        window.view.set_theme("system")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from ui.testing import chain_case, shown_errors, wait_idle, wb_settings, window  # noqa: F401
+from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
+from ui.testing import wait_idle
 from ui.wizard.wizard import NewCaseWizard
 from workbench.case import load_case
 from workbench.config import load_config

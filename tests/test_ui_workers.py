@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from ui.testing import shown_errors, wait_idle, wb_settings, window  # noqa: F401
+from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
+from ui.testing import wait_idle
 from ui.worker import Task, TaskRunner
 from workbench.errors import InputError
 from workbench.progress import check

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QAction, QKeySequence
 
-from .resources import icon
+from .assets import icon
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "current trace", toolbar=True, needs="trace+evidence"),
     ActionSpec("file.reply", "File", "Reply &draft…", "file.reply_draft", "Ctrl+Shift+R",
                "reply", "Draft a provider's answer to a traceback request (.docx)",
-               needs="traceback+evidence"),
+               needs="tracebacks+evidence"),
     ActionSpec("file.quit", "File", "&Quit", "file.quit", "Ctrl+Q", "quit",
                "Close the workbench (asks about unsaved edits)", separator_before=True),
     ActionSpec("trace.call", "Trace", "Trace this &call", "trace.trace_selected_call", "Ctrl+T",

@@ -1,4 +1,4 @@
-"""Entry point: ``workbench-gui [CASE] [--screenshot PATH [--trace-first]]`` and ``python -m ui``."""
+"""Entry point: ``workbench-gui [CASE] [--screenshot PATH [--trace-first]]``, ``python -m ui``."""
 from __future__ import annotations
 
 import argparse
@@ -16,6 +16,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="render the main window offscreen to this PNG and exit")
     p.add_argument("--trace-first", action="store_true",
                    help="with --screenshot: trace the case's first traceback record first")
+    p.add_argument("--traceback", metavar="ID",
+                   help="with --screenshot: trace this traceback record instead of the first")
     p.add_argument("--size", default="1600x1000", metavar="WxH",
                    help="window size for --screenshot (default 1600x1000)")
     p.add_argument("--view", choices=("chain", "network"), default="chain",
@@ -56,14 +58,15 @@ def main(argv: list[str] | None = None) -> int:
 def _run(app, args) -> int:
     from . import settings, theme
     from .main_window import MainWindow
-    from .resources import sample_case_dir
+    from .assets import working_sample
 
     settings.migrate()
     theme.apply(args.theme or settings.theme())
-    case = Path(args.case) if args.case else (sample_case_dir() if args.sample else None)
+    case = Path(args.case) if args.case else (working_sample() if args.sample else None)
     if args.screenshot:
         from .screenshot import take
-        return take(app, case, Path(args.screenshot), trace_first=args.trace_first,
+        return take(app, case, Path(args.screenshot),
+                    trace_first=args.trace_first or bool(args.traceback), traceback=args.traceback,
                     size=args.size, timeout_s=args.timeout, view=args.view)
     window = MainWindow()
     window.show()

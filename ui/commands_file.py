@@ -9,7 +9,7 @@ from workbench.config import CASE_FILE
 
 from . import errors, settings
 from .graph.export import export_png, export_svg
-from .resources import sample_case_dir
+from .assets import working_sample
 from .wizard.wizard import NewCaseWizard
 
 
@@ -59,7 +59,11 @@ class FileCommands:
             self.open(f)
 
     def open_sample(self) -> None:
-        p = sample_case_dir()
+        try:
+            p = working_sample()
+        except OSError as exc:
+            errors.show_error(self.w, "Sample case", exc)
+            return
         if p is None:
             errors.show_error(self.w, "Sample case", "The sample case is not installed.")
             return
@@ -101,7 +105,8 @@ class FileCommands:
 
     def _view_name(self, ext: str) -> str:
         r = self.session.result
-        which = "chain" if self.w.graph_dock.current_view() is self.w.graph_dock.chain else "network"
+        dock = self.w.graph_dock
+        which = "chain" if dock.current_view() is dock.chain else "network"
         tag = (r.traceback_id or "trace") if r is not None and which == "chain" else "case"
         return f"{tag}-{which}.{ext}"
 

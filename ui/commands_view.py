@@ -9,7 +9,7 @@ from workbench.palette import ROLE_COLOURS, ROLE_LABELS
 
 from . import settings, theme
 from .actions import ACTIONS
-from .resources import clear_icon_cache
+from .assets import clear_icon_cache
 
 THEME_TEXT = {"system": "Follow the &system", "light": "&Light", "dark": "&Dark"}
 

@@ -17,7 +17,7 @@ from .docks.case_dock import CaseDock
 from .docks.graph_dock import GraphDock
 from .docks.hop_dock import HopDock
 from .docks.timeline_dock import TimelineDock
-from .resources import icon
+from .assets import icon
 from .session import CaseSession
 from .status import TaskProgressWidget
 
@@ -38,7 +38,8 @@ class MainWindow(QMainWindow):
         self.graph_dock, self.hop_dock = GraphDock(s, self), HopDock(s, self)
         self.timeline_dock = TimelineDock(s, self)
         self._place_docks()
-        self.file, self.trace, self.view = FileCommands(self), TraceCommands(self), ViewCommands(self)
+        self.file, self.trace = FileCommands(self), TraceCommands(self)
+        self.view = ViewCommands(self)
         self.actions = actions.build(self, {"file": self.file, "trace": self.trace,
                                             "view": self.view})
         self._build_menus()
@@ -153,8 +154,8 @@ class MainWindow(QMainWindow):
         out = set()
         if s.case is not None:
             out.add("case")
-            if s.traceback_id or (s.result is not None and s.result.traceback_id):
-                out.add("traceback")
+            if s.case.tracebacks:
+                out.add("tracebacks")
         if s.result is not None:
             out.add("trace")
         if s.dirty:
@@ -172,6 +173,14 @@ class MainWindow(QMainWindow):
         s = self.session
         name = f"{s.case.name} — " if s.case is not None else ""
         self.setWindowTitle(f"{'* ' if s.dirty else ''}{name}{APP_TITLE}")
+
+    def changeEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        from PySide6.QtCore import QEvent
+        if ev.type() == QEvent.Type.ApplicationPaletteChange:  # system light/dark switch
+            from .assets import clear_icon_cache
+            clear_icon_cache()
+            self.retint_icons()
+        super().changeEvent(ev)
 
     def retint_icons(self) -> None:
         for spec in actions.ACTIONS:

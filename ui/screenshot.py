@@ -28,7 +28,8 @@ def settle(app, ms: int = 300) -> None:
 
 
 def take(app, case: Path | None, out: Path, *, trace_first: bool = False,
-         size: str = "1600x1000", timeout_s: float = 180.0, view: str = "chain") -> int:
+         size: str = "1600x1000", timeout_s: float = 180.0, view: str = "chain",
+         traceback: str | None = None) -> int:
     from .errors import one_line
     from .main_window import MainWindow
 
@@ -48,7 +49,7 @@ def take(app, case: Path | None, out: Path, *, trace_first: bool = False,
         state["opened"] = True
         if trace_first and session.case.tracebacks:
             session.sig_trace_changed.connect(lambda *_: state.update(traced=True))
-            session.trace_traceback(session.case.tracebacks[0].traceback_id)
+            session.trace_traceback(traceback or session.case.tracebacks[0].traceback_id)
         else:
             if trace_first:
                 failures.append("the case has no traceback records to trace")

@@ -179,7 +179,8 @@ class CaseSession(QObject):
         self.sig_dirty_changed.emit(True)
 
     def edit_case_notes(self, text: str) -> None:
-        saved = str(self.case.config.raw.get("case", {}).get("notes", "") or "") if self.case else ""
+        raw = self.case.config.raw if self.case else {}
+        saved = str(raw.get("case", {}).get("notes", "") or "")
         self.edits.case_notes = None if text.rstrip() == saved.rstrip() else text
         self.sig_dirty_changed.emit(self.dirty)
 

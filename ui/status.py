@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from .resources import icon
+from .assets import icon
 
 QUIET_KINDS = {"raw-line", "hop-raw"}  # too quick to be worth a flash in the status bar
 SHOW_AFTER_MS = 250

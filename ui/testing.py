@@ -34,14 +34,22 @@ def sample_copy(tmp_path) -> Path:
     return dst
 
 
-@pytest.fixture
-def chain_case(tmp_path) -> tuple[Path, dict]:
-    """The small five-provider test case of tests/casebuilder.py and its truth."""
+@pytest.fixture(scope="session")
+def _chain_case_master(tmp_path_factory) -> tuple[Path, dict]:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from tests import casebuilder
-    root = tmp_path / "chain"
+    root = tmp_path_factory.mktemp("chain-master") / "chain"
     return root, casebuilder.build(root)
+
+
+@pytest.fixture
+def chain_case(_chain_case_master, tmp_path) -> tuple[Path, dict]:
+    """The small five-provider test case of tests/casebuilder.py (a fresh copy) and its truth."""
+    master, truth = _chain_case_master
+    root = tmp_path / "chain"
+    shutil.copytree(master, root)
+    return root, truth
 
 
 @pytest.fixture
@@ -81,3 +89,7 @@ def open_case(qtbot, window, path: Path, timeout: int = 60_000) -> None:
     with qtbot.waitSignal(window.session.sig_case_changed, timeout=timeout):
         window.file.open(path)
     wait_idle(qtbot, window, timeout)
+
+
+__all__ = ["wb_settings", "sample_copy", "_chain_case_master", "chain_case", "shown_errors",
+           "window", "wait_idle", "open_case"]

@@ -21,11 +21,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from .errors import WorkbenchError
+
 AUDIT_FILE = "audit.jsonl"
 GENESIS = "0" * 64
 ACTIONS = ("import", "mapping change", "trace", "export", "reply", "note")
 
 _lock = threading.Lock()  # one writer per process; the file lock covers other processes
+
+
+class AuditError(WorkbenchError):
+    """The audit log cannot be written (read-only case folder, disk full): said in one line."""
 
 
 def audit_path(case_root: Path) -> Path:
@@ -53,7 +59,23 @@ def append_event(case_root: Path, action: str, details: dict, *,
     """Append one entry to the case's audit log and return it (with its hash)."""
     from . import __version__
     path = audit_path(case_root)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _append(path, action, details, actor, __version__)
+    except OSError as exc:
+        raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
+
+
+def ensure_writable(case_root: Path) -> None:
+    """Fail early (AuditError) when an action could not be logged, before doing the action."""
+    path = audit_path(case_root)
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
+
+
+def _append(path: Path, action: str, details: dict, actor: str | None, version: str) -> dict:
     with _lock, _locked(path) as fh:
         last = _last_entry(fh)
         entry: dict[str, Any] = {
@@ -62,7 +84,7 @@ def append_event(case_root: Path, action: str, details: dict, *,
             "actor": actor or default_actor(),
             "action": str(action),
             "details": json.loads(json.dumps(details or {}, default=str)),
-            "tool": f"traceback-workbench {__version__}",
+            "tool": f"traceback-workbench {version}",
             "prev": last.get("hash", GENESIS) if last else GENESIS,
         }
         entry["hash"] = entry_hash(entry)
@@ -81,6 +103,24 @@ def log_import(case_root: Path, path: str, sha256: str, *, provider: str | None 
     """An import entry: which file, for which provider, with its SHA-256 at import."""
     return append_event(case_root, "import", {"path": str(path), "sha256": sha256,
                                               "provider": provider, **extra}, actor=actor)
+
+
+def log_sources(case, *, actor: str | None = None, note: str = "first seen") -> list[dict]:
+    """An import entry for each source of `case` whose (path, SHA-256) the log does not hold yet.
+
+    Cases made before the audit trail existed, or by hand, get their sources' hashes on
+    record the first time an action is taken on them.
+    """
+    known = {(e["details"].get("path"), e["details"].get("sha256")) for e in read_audit(case.root)
+             if e.get("action") == "import" and isinstance(e.get("details"), dict)}
+    out = []
+    for src in case.sources:
+        if (src.config.path, src.sha256) not in known:
+            out.append(log_import(case.root, src.config.path, src.sha256, provider=src.provider,
+                                  actor=actor, format=src.summary.format, rows=src.summary.rows,
+                                  note=note))
+            known.add((src.config.path, src.sha256))
+    return out
 
 
 def log_mapping_change(case_root: Path, source: str, before: dict, after: dict, *,

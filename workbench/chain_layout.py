@@ -55,14 +55,14 @@ class ChainLayout:
 def edge_label(hop) -> str:
     """How the upstream record matched: its offset from the call and the confidence."""
     if not hop.found:
-        return "no matching record"
+        return "no matching record" if hop.source else "no CDRs in the case"
     parts = []
     if hop.offset_s is not None:
         parts.append(f"{hop.offset_s:+.1f} s")
     if hop.confidence is not None:
         parts.append(f"conf {hop.confidence:.0%}")
     if hop.alternatives:
-        parts.append(f"{hop.alternatives} alt")
+        parts.append(f"{hop.alternatives} rival" + ("s" if hop.alternatives > 1 else ""))
     return " · ".join(parts)
 
 
@@ -72,8 +72,8 @@ def node_sub(hop, kind: str, outcome: str, is_last: bool) -> str:
         words += f"\ncustomer: {hop.customer}"
     elif is_last and outcome == "unmapped_ingress" and hop.ingress:
         words += f"\ningress {hop.ingress}"
-    elif is_last and outcome == "loop":
-        words += "\nloop"
+    if hop.traceback_agrees is False:
+        words += f"\n⚠ traceback record says: {hop.traceback_upstream}"
     return words
 
 
@@ -90,6 +90,12 @@ def layout_chain(result, case=None, *, revealed: int | None = None) -> ChainLayo
                                    x=float(-i), y=0.0, hop=i))
     for i in range(1, shown):
         out.edges.append(ChainEdge(src=i, dst=i - 1, label=edge_label(hops[i])))
+    if result.outcome == "loop" and shown == full and result.loop_to:
+        # the provider named again, drawn once more on the left so the chain stays a line
+        out.nodes.append(ChainNode(result.loop_to, "unknown", "named again: a loop",
+                                   x=float(-shown), y=0.0, hop=None))
+        out.edges.append(ChainEdge(src=len(out.nodes) - 1, dst=shown - 1,
+                                   label="loop", faint=True))
     if case is not None:
         for i, hop in enumerate(hops):
             _add_rivals(out, case, hop, i)
@@ -98,7 +104,8 @@ def layout_chain(result, case=None, *, revealed: int | None = None) -> ChainLayo
 
 def _add_rivals(out: ChainLayout, case, hop, i: int) -> None:
     """Faint nodes for rival records of hop ``i`` whose ingress names another upstream."""
-    chosen = hop.upstream or (f"customer {hop.customer}" if hop.customer else None)
+    chosen = hop.upstream or (f"customer {hop.customer}" if hop.customer else
+                              f"ingress {hop.ingress}" if hop.ingress else None)
     level = 0
     for cand in hop.candidates[1:]:
         name = rival_upstream(case, hop, cand.get("line"))

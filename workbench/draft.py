@@ -24,6 +24,7 @@ from .progress import ProgressFn, StopFn, check, never_stop, no_progress
 from .times import NAT, iso_utc
 
 HEAD_LINES = 2000
+CLOSE_CALL = 0.05  # detection scores this close are settled by reading the rows
 HEAD_MIN_BYTES = 4 << 20  # text files above this are previewed from their head
 BINARY_EXT = {".xlsx", ".xlsm", ".parquet", ".pq", ".json", ".xml"}
 
@@ -37,6 +38,7 @@ class FileInspection:
     mapping: dict[str, str | list[str]] = field(default_factory=dict)
     error: str | None = None
     provider_guess: str = ""
+    note: str | None = None  # why the format was chosen, when detection was a close call
 
 
 @dataclass
@@ -62,6 +64,14 @@ def inspect_file(path: str | Path) -> FileInspection:
     det = formats.detect(path)
     fmt = det[0].format if det and det[0].score >= 0.5 else "generic"
     ins = FileInspection(path, det, fmt, provider_guess=provider_guess(path))
+    close = [d.format for d in det[:3] if d.score >= 0.5 and det[0].score - d.score <= CLOSE_CALL]
+    if len(close) > 1:  # near-tie: keep the format whose reading leaves the fewest unusable rows
+        unusable = {f: unusable_share(path, f) for f in close}
+        best = min(close, key=lambda f: (unusable[f], close.index(f)))
+        if best != fmt:
+            ins.note = (f"{fmt} and {best} both fit the header; {best} reads the rows "
+                        f"(as {fmt}, {unusable[fmt]:.0%} of them would be unusable)")
+            ins.format = fmt = best
     if fmt == "generic":
         try:
             ins.headers = header_row(path)
@@ -75,6 +85,16 @@ def inspect_file(path: str | Path) -> FileInspection:
             ins.mapping = auto_map(ins.headers)
             ins.error = exc.message
     return ins
+
+
+def unusable_share(path: Path, fmt: str) -> float:
+    """Share of the head's rows that would have no start time or called number as ``fmt``."""
+    try:
+        parsed = read_head(path, fmt, ReadOptions())
+        _, summary = normalize(parsed, fmt=fmt)
+    except Exception:  # noqa: BLE001 - a reader failing means the format does not fit
+        return 1.0
+    return summary.rejected / summary.rows if summary.rows else 1.0
 
 
 def header_row(path: Path, sheet: str | None = None) -> list[str]:

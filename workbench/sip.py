@@ -10,7 +10,6 @@ import binascii
 import json
 import re
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -239,7 +238,9 @@ CLAIM_COLUMNS = {"attest": pa.string(), "origid": pa.string(), "iat": pa.int64()
 
 
 def identity_claims(arr: pa.Array) -> dict[str, pa.Array]:
-    """Per-row attest, origid, iat (s), x5u, orig and first dest tn, decoded once per distinct value."""
+    """Per row: attest, origid, iat (s), x5u, orig and the first dest tn.
+
+    Each distinct header is decoded once (dictionary-encoded first)."""
     enc = pc.dictionary_encode(_text(arr))
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.combine_chunks()

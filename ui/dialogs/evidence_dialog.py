@@ -28,7 +28,8 @@ def _path_row(edit: QLineEdit, title: str, filt: str, parent) -> QHBoxLayout:
 
 
 def _buttons(dlg: QDialog, ok: str) -> QDialogButtonBox:
-    b = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    sb = QDialogButtonBox.StandardButton
+    b = QDialogButtonBox(sb.Ok | sb.Cancel)
     b.button(QDialogButtonBox.StandardButton.Ok).setText(ok)
     b.accepted.connect(dlg.accept)
     b.rejected.connect(dlg.reject)

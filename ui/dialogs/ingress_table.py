@@ -43,9 +43,10 @@ class IngressMapModel(QAbstractTableModel):
 
     def tables(self) -> tuple[dict[str, str], dict[str, str]]:
         """(upstreams, customers) as case.toml writes them."""
-        ups = {r.ingress: r.name.strip() for r in self.rows if r.kind == "upstream" and r.name.strip()}
-        cus = {r.ingress: r.name.strip() for r in self.rows if r.kind == "customer" and r.name.strip()}
-        return ups, cus
+        def table(kind: str) -> dict[str, str]:
+            return {r.ingress: r.name.strip() for r in self.rows
+                    if r.kind == kind and r.name.strip()}
+        return table("upstream"), table("customer")
 
     def set_entry(self, ingress: str, kind: str, name: str) -> bool:
         for i, r in enumerate(self.rows):

@@ -26,7 +26,8 @@ class StepQuestionDialog(QDialog):
         lay.addWidget(self.feedback)
         self.buttons = QDialogButtonBox()
         self.check = self.buttons.addButton("Check", QDialogButtonBox.ButtonRole.ActionRole)
-        self.reveal = self.buttons.addButton("Reveal the hop", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.reveal = self.buttons.addButton("Reveal the hop",
+                                             QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.check.clicked.connect(self.check_answer)
         self.buttons.accepted.connect(self.accept)

@@ -77,5 +77,6 @@ class TraceFormDialog(QDialog):
 
 
 def prefill_from_traceback(tb) -> dict:
-    return {"calling": tb.calling or tb.calling_raw or "", "called": tb.called or tb.called_raw or "",
+    return {"calling": tb.calling or tb.calling_raw or "",
+            "called": tb.called or tb.called_raw or "",
             "at": iso_utc(tb.call_time_us) or (tb.call_time or "")}

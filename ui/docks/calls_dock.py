@@ -35,6 +35,7 @@ class CallsDock(QDockWidget):
         session.sig_provider_selected.connect(self._on_provider_selected)
         session.sig_source_selected.connect(self._on_source_selected)
         session.sig_traceback_selected.connect(self._on_traceback_selected)
+        self._fill_combos(None)
 
     # -- widgets ------------------------------------------------------------------------
     def _build(self) -> None:
@@ -43,6 +44,7 @@ class CallsDock(QDockWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         bar = QHBoxLayout()
         self.number = QLineEdit(placeholderText="Number (any form)", clearButtonEnabled=True)
+        self.number.setMinimumWidth(150)
         self.number.setToolTip(_NUMBER_TIP)
         self.which = QComboBox()
         self.which.addItems(["calling or called", "calling", "called"])
@@ -55,7 +57,8 @@ class CallsDock(QDockWidget):
         self.disposition = QComboBox(toolTip="Show only calls with this disposition")
         self.clear = QPushButton("Clear", toolTip="Remove every filter")
         for combo in (self.provider, self.disposition):
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(12)
         for widget, stretch in ((self.number, 3), (self.which, 0), (self.t_from, 2),
                                 (self.t_to, 2), (self.provider, 2), (self.disposition, 1),
@@ -173,6 +176,11 @@ class CallsDock(QDockWidget):
     # -- session ------------------------------------------------------------------------
     def _on_case_changed(self, case) -> None:
         self.model.set_frames(self.session.frames if case is not None else [])
+        self._fill_combos(case)
+        self.count.setText("No case open" if case is None else "Loading calls…")
+        self.refresh()
+
+    def _fill_combos(self, case) -> None:
         for combo in (self.provider, self.disposition):
             combo.blockSignals(True)
             combo.clear()
@@ -187,8 +195,6 @@ class CallsDock(QDockWidget):
                 self.disposition.addItem(d, d)
         for combo in (self.provider, self.disposition):
             combo.blockSignals(False)
-        self.count.setText("No case open" if case is None else "Loading calls…")
-        self.refresh()
 
     def _select_combo(self, data) -> None:
         i = self.provider.findData(data)

@@ -9,7 +9,7 @@ from workbench.chain_layout import layout_chain
 from workbench.network import build_network
 from workbench.times import iso_utc
 
-from ..graph.chain_view import ChainView
+from ..graph.chain_view import NO_CASE, ChainView
 from ..graph.network_view import NetworkView
 from ..session import outcome_words
 
@@ -49,7 +49,7 @@ class GraphDock(QDockWidget):
 
     # -- chain --------------------------------------------------------------------------
     def _on_case_changed(self, case) -> None:
-        self.chain.show_empty()
+        self.chain.show_empty(None if case is not None else NO_CASE)
         if case is not None:
             self.rebuild_network()
 

@@ -79,7 +79,8 @@ class HopDock(QDockWidget):
             if hop.skew_s is None:
                 out.append("<p>none estimated for this file</p>")
             else:
-                out.append(f"<p>{round(hop.skew_s, 3) + 0.0:+.3f} s (this file's clock minus the reference), "
+                skew = round(hop.skew_s, 3) + 0.0  # never "-0.000"
+                out.append(f"<p>{skew:+.3f} s (this file's clock minus the reference), "
                            f"from {hop.skew_calls or 0} calls seen on both sides of a hand-off; "
                            f"record time {_t(hop.start_us)} → corrected {_t(hop.corrected_us)}"
                            "</p>")
@@ -145,7 +146,7 @@ class HopDock(QDockWidget):
         verdict = {True: "<span style='color:#2ca02c'>✓ agrees with the CDRs</span>",
                    False: "<span style='color:#d62728'>✗ disagrees with the CDRs</span>",
                    None: "not comparable"}[hop.traceback_agrees]
-        return (f"<h4>Traceback record</h4><table>" + _rows([
+        return ("<h4>Traceback record</h4><table>" + _rows([
             ("status", status), ("names upstream", said), ("verdict", verdict)]) + "</table>")
 
 

@@ -5,7 +5,7 @@ import datetime as _dt
 import html
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
 from workbench.palette import hop_kind
@@ -37,6 +37,8 @@ class UtcAxis(pg.AxisItem):
 
 
 class TimelinePlot(pg.PlotWidget):
+    sig_palette_changed = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent, axisItems={"bottom": UtcAxis(orientation="bottom")})
         item = self.getPlotItem()
@@ -50,6 +52,7 @@ class TimelinePlot(pg.PlotWidget):
     def changeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         if ev.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             theme.style_plot(self)
+            self.sig_palette_changed.emit()
         super().changeEvent(ev)
 
 
@@ -59,6 +62,7 @@ class TimelineDock(QDockWidget):
         self.setObjectName("dock.timeline")
         self.session = session
         self.plot = TimelinePlot()
+        self.plot.sig_palette_changed.connect(self.redraw)
         self.note = QLabel(wordWrap=True)
         self.note.setTextFormat(Qt.TextFormat.RichText)
         w = QWidget()

@@ -11,6 +11,7 @@ class GraphCanvas(pg.PlotWidget):
     """Zoom and pan with the mouse; labels keep pixel offsets from their anchors."""
 
     sig_relabel = Signal()
+    sig_palette_changed = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -38,7 +39,7 @@ class GraphCanvas(pg.PlotWidget):
     def changeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         if ev.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
             theme.style_plot(self)
-            self.sig_relabel.emit()
+            self.sig_palette_changed.emit()
         super().changeEvent(ev)
 
 

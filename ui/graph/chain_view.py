@@ -16,6 +16,9 @@ from .canvas import GraphCanvas, text_item
 
 NODE_PX = 34
 LABEL_GAP_PX = NODE_PX // 2 + 6
+NO_CASE = ("No case open.<br>Open one with <b>File ▸ Open case…</b> (Ctrl+O), build one from CDR "
+           "files with <b>File ▸ New case from files…</b> (Ctrl+N), drop a case folder on the "
+           "window, or try <b>File ▸ Open the sample case</b>.")
 
 
 class ChainView(QWidget):
@@ -40,11 +43,13 @@ class ChainView(QWidget):
         self.edge_labels: list[tuple[pg.TextItem, int]] = []
         self.arrows: list[tuple[pg.ArrowItem, int]] = []
         self.canvas.sig_relabel.connect(self._place_labels)
-        self.show_empty()
+        self.canvas.sig_palette_changed.connect(self._on_palette)
+        self.show_empty(NO_CASE)
 
     # -- content ------------------------------------------------------------------------
     def show_empty(self, message: str | None = None) -> None:
         self.layout_ = None
+        self._message = message
         self.canvas.clear_items()
         self.node_labels, self.edge_labels, self.arrows = [], [], []
         self.header.setText("<b>No trace yet</b>")
@@ -64,6 +69,12 @@ class ChainView(QWidget):
         self.header.setText(header_html)
         self._draw()
         self.fit()
+
+    def _on_palette(self) -> None:
+        if self.layout_ is not None:
+            self._draw()
+        else:
+            self.show_empty(self._message)
 
     def set_selected(self, hop: int) -> None:
         self.selected = hop
@@ -116,8 +127,9 @@ class ChainView(QWidget):
             if n.hop is not None and n.hop == self.selected:
                 pens.append(pg.mkPen(col["highlight"], width=4))
             else:
-                pens.append(pg.mkPen(col["ink"] if not n.faint else col["faint"], width=1.5,
-                                     style=Qt.PenStyle.DashLine if n.faint else Qt.PenStyle.SolidLine))
+                style = Qt.PenStyle.DashLine if n.faint else Qt.PenStyle.SolidLine
+                pens.append(pg.mkPen(col["faint"] if n.faint else col["ink"], width=1.5,
+                                     style=style))
             sizes.append(NODE_PX if not n.faint else NODE_PX * 0.7)
         nodes = pg.ScatterPlotItem(pos=pos, size=sizes, brush=brushes, pen=pens, symbol="o",
                                    data=list(range(len(lay.nodes))), hoverable=True,
@@ -164,13 +176,16 @@ class ChainView(QWidget):
     def _legend_html(self) -> str:
         kinds = []
         for n in self.layout_.nodes:
-            if not n.faint and n.kind not in kinds:
+            if not n.faint and n.hop is not None and n.kind not in kinds:
                 kinds.append(n.kind)
         parts = [f"<span style='color:{ROLE_COLOURS[k]}'>●</span>&nbsp;{ROLE_LABELS.get(k, k)}"
                  for k in kinds]
+        if any(n.hop is None and not n.faint for n in self.layout_.nodes):
+            parts.append(f"<span style='color:{ROLE_COLOURS['unknown']}'>●</span>&nbsp;named "
+                         "again (loop)")
         if any(n.faint for n in self.layout_.nodes):
             parts.append("dashed: a rival record names another upstream")
-        parts.append("edge: upstream record's time offset · match confidence")
+        parts.append("edge: the upstream record's time offset · match confidence · rival records")
         return "<small>" + " &nbsp;&nbsp; ".join(parts) + "</small>"
 
     def _tip(self, i: int) -> str:

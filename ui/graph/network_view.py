@@ -52,6 +52,7 @@ class NetworkView(QWidget):
         self.layout_kind.currentIndexChanged.connect(
             lambda *_: self.sig_layout_changed.emit(self.layout_kind.currentData()))
         self.canvas.sig_relabel.connect(self._place_labels)
+        self.canvas.sig_palette_changed.connect(lambda: self.net is not None and self._draw())
         self._hover = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=20,
                                      slot=self._on_mouse_moved)
 

@@ -170,16 +170,15 @@ class FilesPage(QWizardPage):
         self.model.dataChanged.connect(self.completeChanged)
 
     def _pick(self) -> None:
+        kinds = "*.csv *.txt *.tsv *.psv *.xlsx *.xlsm *.parquet *.json *.xml *.log *.cdr"
         files, _ = QFileDialog.getOpenFileNames(self, "CDR files", settings.last_dir(),
-                                                "CDR files (*.csv *.txt *.tsv *.psv *.xlsx *.xlsm "
-                                                "*.parquet *.json *.xml *.log *.cdr);;All files (*)")
+                                                f"CDR files ({kinds});;All files (*)")
         if files:
             settings.set_last_dir(files[0])
             self.add_files([Path(f) for f in files])
 
     def add_files(self, paths: list[Path]) -> None:
         self.model.add([Path(p) for p in paths])
-        self.view.resizeColumnsToContents()
 
     def set_provider(self, row: int, name: str) -> None:
         self.model.setData(self.model.index(row, 1), name)

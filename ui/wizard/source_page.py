@@ -73,7 +73,11 @@ class SourcePage(QWizardPage):
         row.addWidget(self.order, 1)
         row.addWidget(QLabel("Start is:"))
         row.addWidget(self.basis, 1)
-        form.addRow("Time &zone:", row)
+        form.addRow("Time zone:", row)
+        hint = QLabel("<small>Times written without a UTC offset are read in this zone "
+                      "(local switch time, e.g. America/Chicago).</small>")
+        hint.setStyleSheet("color: gray")
+        form.addRow("", hint)
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -113,9 +117,11 @@ class SourcePage(QWizardPage):
         self._loading = True
         ins = f.inspection
         det = ins.detections if ins else []
-        self.detected.setText("; ".join(f"<b>{d.format}</b> {d.score:.2f} "
-                                        f"({html.escape(', '.join(d.evidence[:2]))})"
-                                        for d in det[:2]) or "no format fits well: map the columns")
+        text = "; ".join(f"<b>{d.format}</b> {d.score:.2f} "
+                         f"({html.escape(', '.join(d.evidence[:2]))})" for d in det[:2])
+        if ins and ins.note:
+            text += f"<br><span style='color:#b35900'>{html.escape(ins.note)}</span>"
+        self.detected.setText(text or "no format fits well: map the columns")
         self.format.setCurrentIndex(max(self.format.findData(f.format), 0))
         self.zone.setCurrentText(f.timezone)
         self.order.setCurrentIndex(max(self.order.findData(f.date_order), 0))
@@ -156,7 +162,9 @@ class SourcePage(QWizardPage):
 
     def _on_preview_failed(self, exc) -> None:
         self.preview.set_rows([])
-        self.status.setText(f"<span style='color:#d62728'>{html.escape(one_line(exc))}</span>")
+        text = one_line(exc).replace("map it in [sources.columns]",
+                                     "map it in the Column mapping table")
+        self.status.setText(f"<span style='color:#d62728'>{html.escape(text)}</span>")
 
     # -- for tests and scripted use -------------------------------------------------------
     def select_file(self, i: int) -> None:
@@ -173,15 +181,32 @@ class SourcePage(QWizardPage):
         self.mapping.setData(self.mapping.index(FIELDS.index(name), 1), header)
 
     def validatePage(self) -> bool:  # noqa: N802
-        for f in self.state.files:
-            if f.mappable and f.inspection and f.inspection.headers:
-                try:
-                    effective_mapping(f.inspection.headers, f.columns(), f.path)
-                except Exception as exc:  # shown in words, the user fixes the mapping
-                    self.status.setText(f"<span style='color:#d62728'>{f.provider}: "
-                                        f"{html.escape(one_line(exc))}</span>")
-                    return False
+        """Every file must read: its required fields mapped and most of its rows usable."""
+        for i, f in enumerate(self.state.files):
+            problem = _problem(f, self.state.country)
+            if problem:
+                self.select_file(i)
+                self.status.setText(f"<span style='color:#d62728'>{html.escape(f.provider)}: "
+                                    f"{html.escape(problem)}</span>")
+                return False
         return True
+
+
+def _problem(f, country: str) -> str | None:
+    """Why ``f`` cannot become a source as set up, in words (None if it reads)."""
+    try:
+        if f.mappable and f.inspection and f.inspection.headers:
+            effective_mapping(f.inspection.headers, f.columns(), f.path)
+        pv = preview(f.path, f.effective_format, f.read_options(), date_order=f.date_order,
+                     default_country=country, time_basis=f.time_basis)
+    except Exception as exc:  # shown in words; the user fixes format or mapping
+        return one_line(exc).replace("map it in [sources.columns]",
+                                     "map it in the Column mapping table")
+    if pv.rows_read and pv.rejected > pv.rows_read // 2:
+        return (f"{pv.rejected} of the first {pv.rows_read} rows have no usable start time or "
+                f"called number as {f.effective_format}: choose another format or fix the "
+                "mapping")
+    return None
 
 
 def _preview(f, country, *, progress, should_stop):

@@ -40,7 +40,7 @@ def packet_folder(out_path: Path) -> str:
 
 
 def write_packet_zip(payload: dict[str, bytes | Path], out_path: Path, bag_info: dict[str, str],
-                     *, created: _dt.datetime,
+                     *, created: _dt.datetime, folder: str | None = None,
                      progress: Callable[[float, str], None] = lambda f, m: None,
                      should_stop: StopFn = never_stop) -> Path:
     """Write `payload` (names under data/) as a zipped bag at `out_path`, atomically."""
@@ -49,7 +49,7 @@ def write_packet_zip(payload: dict[str, bytes | Path], out_path: Path, bag_info:
     tmp = Path(tempfile.mkdtemp(dir=out_path.parent, prefix=f".{out_path.name}.",
                                 suffix=".part"))
     try:
-        folder = packet_folder(out_path)
+        folder = folder or packet_folder(out_path)
         bag_dir = tmp / folder
         bag_dir.mkdir()
         for i, (name, content) in enumerate(payload.items()):

@@ -134,7 +134,9 @@ def layout(view: PacketView) -> Layout:
     for i in range(len(nodes) - 1):
         right = ordered[i + 1] if i + 1 < len(ordered) else None
         if right is None:
-            arrow_labels.append(([Text("delivered")], [], False))
+            delivered = bool(view.hops) and bool(view.hops[0].data.get("found"))
+            arrow_labels.append(([Text("delivered" if delivered else "no record")], [],
+                                 not delivered))
             continue
         d = right.data
         if not d.get("found"):
@@ -210,10 +212,12 @@ def render_png(lay: Layout, scale: float = 2.0) -> bytes:
         _labels_png(d, a, font, scale)
     for b in lay.boxes:
         rect = [b.x * scale, b.y * scale, (b.x + b.w) * scale, (b.y + b.h) * scale]
-        d.rounded_rectangle(rect, radius=8 * scale, fill=b.fill, outline=b.border,
-                            width=int(2 * scale) if not b.dashed else int(scale))
         if b.dashed:
+            d.rectangle(rect, fill=b.fill)
             _dashed_rect_png(d, b, scale)
+        else:
+            d.rounded_rectangle(rect, radius=8 * scale, fill=b.fill, outline=b.border,
+                                width=int(2 * scale))
         ty = b.y + (b.h - sum(t.size + 5 for t in b.lines) + 5) / 2
         for t in b.lines:
             w = text_width(t)
@@ -239,14 +243,18 @@ def _labels_png(d, a: Arrow, font, scale: float) -> None:
         y += t.size + 3
 
 
-def _dashed_rect_png(d, b: Box, scale: float) -> None:
-    dash = 6
-    for x0, y0, x1, y1 in ((b.x, b.y, b.x + b.w, b.y), (b.x, b.y + b.h, b.x + b.w, b.y + b.h)):
-        x = x0
-        while x < x1:
-            d.line([(x * scale, y0 * scale), (min(x + dash, x1) * scale, y0 * scale)],
-                   fill="#000000", width=int(2 * scale))
-            x += 2 * dash
+def _dashed_rect_png(d, b: Box, scale: float, dash: float = 6.0) -> None:
+    """A dashed outline (Pillow draws only solid ones): the stall and unmapped boxes."""
+    corners = [(b.x, b.y), (b.x + b.w, b.y), (b.x + b.w, b.y + b.h), (b.x, b.y + b.h)]
+    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
+        length = abs(x1 - x0) + abs(y1 - y0)
+        t = 0.0
+        while t < length:
+            a, e = t / length, min(t + dash, length) / length
+            d.line([((x0 + (x1 - x0) * a) * scale, (y0 + (y1 - y0) * a) * scale),
+                    ((x0 + (x1 - x0) * e) * scale, (y0 + (y1 - y0) * e) * scale)],
+                   fill=b.border, width=int(2 * scale))
+            t += 2 * dash
 
 
 def _legend_png(d, lay: Layout, font, scale: float) -> None:
@@ -288,9 +296,9 @@ def render_svg(lay: Layout) -> str:
             out.append(_svg_text(cx, ty + t.size, t, "#444444"))
             ty += t.size + 3
     for b in lay.boxes:
-        dash = ' stroke-dasharray="6 6"' if b.dashed else ""
+        dash = ' stroke-dasharray="6 6"' if b.dashed else ' rx="8"'
         out.append(f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" '
-                   f'rx="8" fill="{b.fill}" stroke="{b.border}" stroke-width="2"{dash}/>')
+                   f'fill="{b.fill}" stroke="{b.border}" stroke-width="2"{dash}/>')
         ty = b.y + (b.h - sum(t.size + 5 for t in b.lines) + 5) / 2
         for t in b.lines:
             out.append(_svg_text(b.x + b.w / 2, ty + t.size - 2, t, b.ink))
@@ -341,7 +349,8 @@ def render_drawing(lay: Layout, max_width: float):
             txt(cx, ty + t.size, t, "#444444")
             ty += t.size + 3
     for b in lay.boxes:
-        g.add(Rect(b.x, H - b.y - b.h, b.w, b.h, rx=8, ry=8, fillColor=HexColor(b.fill),
+        r = 0 if b.dashed else 8
+        g.add(Rect(b.x, H - b.y - b.h, b.w, b.h, rx=r, ry=r, fillColor=HexColor(b.fill),
                    strokeColor=HexColor(b.border), strokeWidth=1.5,
                    strokeDashArray=[5, 4] if b.dashed else None))
         ty = b.y + (b.h - sum(t.size + 5 for t in b.lines) + 5) / 2

@@ -31,6 +31,13 @@ def excerpt_text(view: PacketView, src: SourceView) -> str:
         "(header / MATCHED / alternative), a tab, and the line exactly as in the file "
         "(re-encoded as UTF-8).",
     ]
+    kind = src.path.lower().rsplit(".", 1)[-1]
+    if kind in ("xlsx", "xlsm"):
+        head.append("# A spreadsheet has no text lines: each quoted 'line' is a sheet row, its "
+                    "cells as read joined with ' | '.")
+    elif kind in ("parquet", "pq"):
+        head.append("# A Parquet file has no text lines: each quoted 'line' is a row (numbered "
+                    "from 2, as if under a header) written as name=value joined with ' | '.")
     if view.profile != "none":
         head.append(f"# REDACTED ({view.profile}): {view.profile_words}; the SHA-256 above is "
                     "of the unredacted original.")

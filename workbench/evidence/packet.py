@@ -10,7 +10,7 @@ from pathlib import Path
 import bagit
 
 from .. import __version__
-from ..audit import append_event, default_actor
+from ..audit import append_event, ensure_writable, log_sources
 from ..case import Case
 from ..errors import InputError, WorkbenchError
 from ..progress import ProgressFn, StopFn, check, never_stop, no_progress
@@ -44,10 +44,12 @@ def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
     if out.is_dir():
         raise InputError("the output is a folder; give a file name such as packet.zip",
                          file=str(out), field="out")
+    ensure_writable(case.root)  # the export must be logged: refuse now rather than after
     params = {"traceback": result.traceback_id, "calling": result.calling,
               "called": result.called, "at": iso_utc(result.at_us),
               "tolerance_s": result.tolerance_s, "redact": redact,
               "include_sources": include_sources, "investigator": investigator}
+    log_sources(case, actor=investigator, note="first seen at export")
     created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
     created_us = int(created.timestamp()) * US
     view = build_view(case, result, investigator=investigator, redact=redact, params=params,
@@ -59,7 +61,8 @@ def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
     if view.redactor.active:
         _prove_redacted(view, payload, info)
     progress(0.6, "writing the bag")
-    path = write_packet_zip(payload, out, info, created=created,
+    folder = packet_folder(Path(view.redactor.text(out.name)))  # member names hide it too
+    path = write_packet_zip(payload, out, info, created=created, folder=folder,
                             progress=lambda f, m: progress(0.6 + 0.38 * f, m),
                             should_stop=should_stop)
     digest = _sha256(path)
@@ -121,7 +124,6 @@ def _bag_info(view: PacketView, created: _dt.datetime) -> dict[str, str]:
     t = view.redactor.text
     call = view.call
     return {
-        "Source-Organization": view.investigator or view.exported_by,
         "Contact-Name": view.investigator or "",
         "External-Description": t(f"Robocall traceback evidence packet: case '{view.case_name}', "
                                   f"{'traceback ' + view.traceback_id if view.traceback_id else 'ad-hoc trace'}"
@@ -157,11 +159,12 @@ def _prove_redacted(view: PacketView, payload: dict[str, bytes | Path], info: di
         data = content.read_bytes() if isinstance(content, Path) else content
         found = red.leaks(data)
         if found:
-            raise WorkbenchError(f"redaction check failed: data/{name} still holds a called "
-                                 f"number ({len(found)} occurrence(s)); no packet written")
+            raise WorkbenchError(f"redaction check failed: data/{name} still holds what the "
+                                 f"'{view.profile}' profile hides ({len(found)} occurrence(s)); "
+                                 "no packet written")
     if red.leaks("\n".join(f"{k}: {v}" for k, v in info.items()).encode("utf-8")):
-        raise WorkbenchError("redaction check failed: bag-info.txt still holds a called number; "
-                             "no packet written")
+        raise WorkbenchError("redaction check failed: bag-info.txt still holds what the "
+                             f"'{view.profile}' profile hides; no packet written")
 
 
 def _readme(view: PacketView, members: list[str]) -> str:
@@ -211,5 +214,3 @@ def _sha256(path: Path) -> str:
             h.update(block)
     return h.hexdigest()
 
-
-__all__ = ["export_packet", "packet_folder"]

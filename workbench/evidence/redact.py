@@ -93,8 +93,8 @@ class Redactor:
         return value
 
     def leaks(self, data: bytes) -> list[str]:
-        """The called-number forms still present in these bytes (zip members opened)."""
-        if not self._patterns:
+        """What should have been redacted but is still in these bytes (zip members opened)."""
+        if not (self._patterns or self._names):
             return []
         found: list[str] = []
         for chunk in _searchable(data):
@@ -103,6 +103,9 @@ class Redactor:
                 m = pat.search(text)
                 if m:
                     found.append(m.group(0))
+            if self._names:
+                utf = chunk.decode("utf-8", "replace")
+                found += [m.group(0) for pat, _ in self._names for m in [pat.search(utf)] if m]
         return found
 
     def describe(self) -> dict:

@@ -16,7 +16,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
 from .. import __version__
-from ..audit import append_event
+from ..audit import append_event, ensure_writable, log_sources
 from ..cache import atomic_write_bytes
 from ..case import Case
 from ..errors import InputError
@@ -37,6 +37,8 @@ def write_reply(case: Case, traceback_id: str, provider: str, out_path: str | Pa
         known = ", ".join(case.providers_with_records()) or "none"
         raise InputError(f"no CDRs from provider '{provider}' in this case, so there is nothing "
                          f"to answer from (providers with CDRs: {known})", field="provider")
+    ensure_writable(case.root)
+    log_sources(case, note="first seen when drafting a reply")
     hop, tol, how = _find(case, tb, name)
     rec = next((h for h in tb.hops if case.directory.canonical(h.provider) == name), None)
     received_us, received_from = _received(received_at, rec, case, tb)

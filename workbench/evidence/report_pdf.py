@@ -51,6 +51,11 @@ def p(text, style=CELL) -> Paragraph:
     return Paragraph(escape("" if text is None else str(text)).replace("\n", "<br/>"), style)
 
 
+def h2(title: str) -> list:
+    """A section heading that never sits alone at the foot of a page."""
+    return [CondPageBreak(1.4 * inch), Paragraph(escape(title), H2)]
+
+
 def table(rows: list[list], widths: list[float], header: bool = True) -> Table:
     cells = [[c if isinstance(c, Paragraph) else p(c, CELL_B if header and i == 0 else CELL)
               for c in r] for i, r in enumerate(rows)]
@@ -128,7 +133,7 @@ def _front(v: PacketView) -> list:
             ("Outcome", f"{v.outcome_words}"),
             ("Origin", f"{v.origin.get('provider')}, whose customer is "
                        f"{v.origin.get('customer')}" if v.origin else None)]
-    out += [Paragraph("The call", H2), _kv(call), Spacer(1, 4), p(narrative(v), BODY)]
+    out += [*h2("The call"), _kv(call), Spacer(1, 4), p(narrative(v), BODY)]
     return out
 
 
@@ -176,9 +181,9 @@ def _who(v: PacketView) -> list:
 
 def _chain(v: PacketView) -> list:
     if not v.hops:
-        return [Paragraph("The chain", H2), p("No hop could be traced.", BODY)]
+        return [*h2("The chain"), p("No hop could be traced.", BODY)]
     drawing = render_drawing(layout(v), WIDTH)
-    return [CondPageBreak(drawing.height + 60), Paragraph("The chain", H2),
+    return [CondPageBreak(drawing.height + 60), *h2("The chain"),
             p("From the customer or point of entry on the left to the called party on the right; "
               "each arrow carries the receiving provider's record: hop number, time offset from "
               "the call (skew-corrected, seconds), match confidence and the ingress it arrived "
@@ -205,7 +210,7 @@ def _hop_table(v: PacketView) -> list:
                      d.get("ingress") or "–", (h.record or {}).get("status") or "–",
                      _yes(d.get("traceback_agrees"))])
     w = [0.3, 1.5, 1.1, 1.55, 0.6, 0.45, 1.6, 0.95, 1.15, 0.8]
-    return [PageBreak(), Paragraph("Hops", H2), table(rows, [x * inch for x in w])]
+    return [PageBreak(), *h2("Hops"), table(rows, [x * inch for x in w])]
 
 
 def _responses(v: PacketView) -> list:
@@ -224,7 +229,7 @@ def _responses(v: PacketView) -> list:
     if len(rows) == 1:
         return []
     w = [0.3, 1.4, 1.35, 1.35, 1.35, 2.0, 1.1, 1.15]
-    return [Paragraph("Traceback responses and the 24-hour clock", H2),
+    return [*h2("Traceback responses and the 24-hour clock"),
             p("Deadline: receipt + 24 h (47 CFR §64.1200(n)(1), in force since 2024-01-08); for "
               "providers set to business-hours deferral, a request received outside business "
               f"hours counts from 08:00 the next business day ({BUSINESS_RULE}).", SMALL),
@@ -236,11 +241,11 @@ def _disagreements(v: PacketView) -> list:
         return []
     body = ([p("• " + d, BODY) for d in v.disagreements] if v.disagreements else
             [p("None: every provider's traceback answer matches what its CDRs show.", BODY)])
-    return [Paragraph("Disagreements between traceback records and CDRs", H2), *body]
+    return [*h2("Disagreements between traceback records and CDRs"), *body]
 
 
 def _evidence(v: PacketView) -> list:
-    out = [Paragraph("Evidence lines, exactly as in each source file", H2),
+    out = [*h2("Evidence lines, exactly as in each source file"),
            p("Each hop's matched record (and its closest rivals) quoted verbatim from the provider's "
              "file, with the file and line number; the same lines are in data/excerpts/ and the "
              "files' SHA-256 under Sources.", SMALL)]
@@ -277,13 +282,13 @@ READ_AS = {"start_utc": "start (UTC)", "answer_utc": "answer (UTC)", "end_utc": 
 
 def _shaken(v: PacketView) -> list:
     if not any(any((h.data.get("shaken") or {}).values()) for h in v.hops):
-        return [Paragraph("STIR/SHAKEN fields", H2), *[p("• " + n, BODY) for n in v.shaken_notes]]
+        return [*h2("STIR/SHAKEN fields"), *[p("• " + n, BODY) for n in v.shaken_notes]]
     rows = [["#", "Provider", "Attestation", "origid", "verstat"]]
     for h in v.hops:
         s = h.data.get("shaken") or {}
         rows.append([h.n, h.provider, s.get("attest") or "–", s.get("origid") or "–",
                      s.get("verstat") or "–"])
-    return [Paragraph("STIR/SHAKEN fields", H2),
+    return [*h2("STIR/SHAKEN fields"),
             table(rows, [x * inch for x in (0.3, 2.0, 1.0, 3.4, 3.3)]),
             *[p("• " + n, BODY) for n in v.shaken_notes]]
 
@@ -293,7 +298,7 @@ def _skew(v: PacketView) -> list:
     for s in v.skew:
         rows.append([s["provider"], s.get("source"), f"{s.get('offset_s', 0):+.3f}",
                      s.get("calls"), s.get("basis")])
-    return [Paragraph("Clock skew applied", H2),
+    return [*h2("Clock skew applied"),
             p("Each source's clock minus the reference clock, estimated from calls seen on both "
               "sides of a hand-off; hop times above are corrected by it.", SMALL),
             table(rows, [x * inch for x in (2.2, 2.6, 1.2, 1.2, 2.8)])]
@@ -304,7 +309,7 @@ def _notes(v: PacketView) -> list:
     items += [("Trace", n) for n in v.notes]
     if not items:
         return []
-    return [Paragraph("Notes from the trace", H2),
+    return [*h2("Notes from the trace"),
             table([["Where", "Note"]] + [list(i) for i in items], [2.2 * inch, WIDTH - 2.2 * inch])]
 
 
@@ -316,7 +321,7 @@ def _sources(v: PacketView) -> list:
         rows.append([s.provider, s.path, s.format, s.rows,
                      f"{s.first_utc or '?'} – {s.last_utc or '?'}",
                      p(s.sha256_export + same, MONO), "yes" if s.in_chain else "no"])
-    return [Paragraph("Source files", H2),
+    return [*h2("Source files"),
             table(rows, [x * inch for x in (1.3, 1.5, 0.6, 0.5, 1.55, 3.95, 0.6)])]
 
 
@@ -334,7 +339,7 @@ def _audit(v: PacketView) -> list:
     for e in v.audit[-60:]:
         rows.append([e.get("seq"), e.get("time"), e.get("actor"), e.get("action"),
                      summary_of(e)])
-    out = [Paragraph("Audit trail of the case (audit.jsonl)", H2), p(status, SMALL)]
+    out = [*h2("Audit trail of the case (audit.jsonl)"), p(status, SMALL)]
     if len(v.audit) > 60:
         out.append(p(f"Last 60 of {len(v.audit)} entries; all of them are in the workbook's "
                      "Audit sheet.", SMALL))

@@ -55,6 +55,9 @@ def unsafe_reason(name: str) -> str | None:
 def verify_packet(path: str | Path, *, deep: bool = True) -> VerifyResult:
     """Check a zipped packet; `problems` names every changed, missing or extra member."""
     path = Path(path)
+    if path.is_dir():
+        raise InputError("this is a folder: give the packet's .zip (an unzipped bag can be "
+                         "checked with `bagit.py --validate FOLDER`)", file=str(path))
     if not path.is_file():
         raise InputError("no such packet file", file=str(path))
     try:
@@ -87,7 +90,8 @@ def verify_packet(path: str | Path, *, deep: bool = True) -> VerifyResult:
             rel = i.filename[len(prefix):]
             try:
                 hashes[rel] = _hash_member(zf, i)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError,
+                    NotImplementedError) as exc:  # damaged, encrypted, unknown compression
                 problems.append(f"changed: {rel} (the zip data is damaged: {exc})")
                 hashes[rel] = {a: "" for a in ALGORITHMS}
         info = _bag_info(zf, prefix, names)

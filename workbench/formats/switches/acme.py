@@ -19,7 +19,7 @@ from ...sip import uri_number
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (MAX_BAD_KEPT, NULL_TEXT, blank_to_null, concat_sorted, extract, finish,
-                     fmt_share, lines_text, records, select_lines, share, text, text_lines)
+                     fmt_share, lines_text, select_lines, share, text, text_lines)
 from .positional import read_positional, with_text
 from .times import zoned_times
 
@@ -30,6 +30,7 @@ STOP = {  # 0-based
     "egress_realm": 21, "ingress_realm": 22,
 }
 NEED = max(STOP.values()) + 1
+DISPLAY_NAME = r"^\s*[\"']?(?P<v>[^\"'<]*?)[\"']?\s*<"
 ZONED = re.compile(r"^[*.]?\d{1,2}:\d{2}:\d{2}(\.\d+)? [A-Za-z]{1,5} [A-Za-z]{3} \d{1,2} \d{4}$")
 # a quoted value ends at a quote followed by a comma or the end of the line
 _TOKEN = re.compile(r'"(.*?)"(?=,|$)|([^,]*)')
@@ -84,14 +85,15 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     named, rows = concat_sorted(parts)
     named = {k: blank_to_null(v, NULL_TEXT) for k, v in named.items()}
     times, unknown = {}, {}
-    for canon, src in (("start", "setup_time"), ("answer", "connect_time"), ("end", "disconnect_time")):
+    for canon, src in (("start", "setup_time"), ("answer", "connect_time"),
+                       ("end", "disconnect_time")):
         times[canon], unk, _ = zoned_times(named[src])
         unknown.update(unk)
     calling_raw = text(named["calling_station"])
     columns = {
         **times,
         "calling": uri_number(calling_raw), "called": uri_number(named["called_station"]),
-        "calling_name": extract(calling_raw, r"^\s*[\"']?(?P<v>[^\"'<]*?)[\"']?\s*<", distinct=True),
+        "calling_name": extract(calling_raw, DISPLAY_NAME, distinct=True),
         "duration": named["session_time"], "disposition": named["disconnect_cause"],
         "ingress": named["ingress_realm"], "egress": named["egress_realm"],
         "call_id": named["ingress_call_id"], "call_id_2": named["egress_call_id"],
@@ -131,7 +133,8 @@ def sniff_acme(sample: Sample) -> Detection | None:
     score = (0.6 + 0.4 * len(typed) / len(rows)) * (0.3 + 0.3 * timed + 0.2 * sip + 0.15 * nas)
     return Detection("acme", round(score, 3), [
         f"{len(typed)} of {len(rows)} lines start with Acct-Status-Type 1/2/3; "
-        f"{len(stops)} Stop records with ≥{NEED} fields ({min(map(len, stops))}–{max(map(len, stops))})",
+        f"{len(stops)} Stop records with ≥{NEED} fields "
+        f"({min(map(len, stops))}–{max(map(len, stops))})",
         f"h323-setup-time (field 14) is 'HH:MM:SS.mmm ZONE MON DD YYYY' on {fmt_share(timed)}",
         f"Calling-Station-Id (field 10) is a SIP header value on {fmt_share(sip)}"])
 

@@ -10,9 +10,9 @@ import pyarrow.compute as pc
 
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from .common import (ISO_LOCAL, NULL_TEXT, between, blank_to_null, coalesce, concat_sorted,
-                     count_true, extract, finish, fmt_share, records, share, text)
-from .positional import Group, names, read_positional, with_text
+from .common import (ISO_LOCAL, between, blank_to_null, coalesce, concat_sorted,
+                     count_true, extract, finish, fmt_share, records, share)
+from .positional import Group, read_positional, with_text
 from .times import local_to_utc
 
 BASE = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
@@ -45,7 +45,8 @@ def layout_for(group: Group) -> list[str]:
     if extra in (1, 4):  # loguniqueid or loguserfield: tell them apart by shape
         first = blank_to_null(group.col(16).slice(0, 10_000))
         looks = count_true(pc.match_substring_regex(first, UNIQUEID))
-        one = ["uniqueid"] if looks >= (len(first) - first.null_count) / 2 and looks else ["userfield"]
+        present = len(first) - first.null_count
+        one = ["uniqueid"] if looks and looks >= present / 2 else ["userfield"]
         return BASE + one + (NEW_COLUMNS if extra == 4 else [])
     if extra == 2:
         return BASE + ["uniqueid", "userfield"]
@@ -96,8 +97,8 @@ def zone_check(named: dict[str, pa.Array], timezone: str) -> list[str]:
     ep = pc.filter(epoch, ok).to_numpy()
     offset = int(np.median(np.round((wall - ep) / 900.0)) * 15)
     sign = "+" if offset >= 0 else "−"
-    notes = [f"uniqueid epochs put start at UTC{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d} "
-             f"(median over {n} rows checked)"]
+    hhmm = f"{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
+    notes = [f"uniqueid epochs put start at UTC{sign}{hhmm} (median over {n} rows checked)"]
     try:
         utc = local_to_utc(pc.filter(start, ok), timezone)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -158,7 +159,9 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, custom: bool) ->
 
 def _guess_count(data: bytes) -> int:
     import csv
-    head = data[:65536].decode("utf-8", errors="replace").splitlines()[:-1 if len(data) > 65536 else None]
+    head = data[:65536].decode("utf-8", errors="replace").splitlines()
+    if len(data) > 65536:
+        head = head[:-1]  # cut by the head limit
     counts = [len(r) for r in csv.reader([ln for ln in head if ln.strip()][:200])]
     ok = [c for c in counts if 16 <= c <= 21]
     return max(set(ok), key=ok.count) if ok else 16

@@ -92,7 +92,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
         "ingress": pc.if_else(terminating, named["route"], user_side),
         "egress": pc.if_else(terminating, named["userNumber"], named["route"]),
         "call_id": named["networkCallID"],
-        "calling_name": pc.if_else(terminating, named["otherPartyName"], pa.scalar(None, pa.string())),
+        "calling_name": pc.if_else(terminating, named["otherPartyName"],
+                                   pa.scalar(None, pa.string())),
     }
     zones = pc.unique(pc.drop_null(named["userTimeZone"])).to_pylist()
     notes = [f"BroadWorks CSV, {expected} fields per data record; '\\,' escapes read as commas",
@@ -120,9 +121,11 @@ def sniff_broadworks(sample: Sample) -> Detection | None:
     timed = share(fit, lambda r: BW_TIME.match(r[9]))
     zone = share(fit, lambda r: ZONE.match(r[10]))
     count_ok = len(fit) / len(rows)
-    score = (0.7 + 0.3 * count_ok) * (0.25 + 0.25 * kind + 0.25 * direction + 0.15 * timed + 0.08 * zone)
+    score = (0.7 + 0.3 * count_ok) * (0.25 + 0.25 * kind + 0.25 * direction + 0.15 * timed
+                                      + 0.08 * zone)
     escaped = any("\\," in ln for ln in sample.lines)
-    ev = [f"{fmt_share(count_ok)} of lines have ≥{MIN_FIELDS} fields (others: file header/footer)",
+    ev = [f"{fmt_share(count_ok)} of lines have ≥{MIN_FIELDS} fields (others: file "
+          "header/footer)",
           f"field 3 is a record type (Normal, Start) on {fmt_share(kind)}",
           f"field 6 is Originating/Terminating on {fmt_share(direction)}",
           f"field 10 is YYYYMMDDhhmmss.mmm on {fmt_share(timed)}; field 11 a zone like 1-040000 "

@@ -16,7 +16,7 @@ from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..delimited import _dedupe, read_delimited
 from .common import (NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_true, finish,
                      fmt_share, records, share, text)
-from .positional import names, read_positional, with_text
+from .positional import read_positional, with_text
 from .times import epoch_to_utc, seconds_between, zoned_times
 
 # ---------------------------------------------------------------- CUCM
@@ -69,8 +69,8 @@ def _read_cucm(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTa
     gcid = [get("globalCallID_callManagerId"), get("globalCallID_callId")]
     columns = {
         "start": epoch_to_utc(get("dateTimeOrigination")),
-        "answer": epoch_to_utc(get("dateTimeConnect")) if get("dateTimeConnect") is not None else None,
-        "end": epoch_to_utc(get("dateTimeDisconnect")) if get("dateTimeDisconnect") is not None else None,
+        "answer": _epoch(get("dateTimeConnect")),
+        "end": _epoch(get("dateTimeDisconnect")),
         "calling": get("callingPartyNumber"),
         "called": coalesce(get("originalCalledPartyNumber"), get("finalCalledPartyNumber")),
         "duration": get("duration"),
@@ -88,6 +88,10 @@ def _read_cucm(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTa
              "globalCallID_callManagerId-globalCallID_callId (shared by the legs of a call)"]
     return finish(columns, d.lines, named=named, opts=opts, file=str(path), notes=notes,
                   bad=d.bad_lines, bad_count=d.bad_count, headers=header, encoding=enc)
+
+
+def _epoch(col: pa.Array | None) -> pa.Array | None:
+    return None if col is None else epoch_to_utc(col)
 
 
 def sniff_cucm(sample: Sample) -> Detection | None:
@@ -116,7 +120,10 @@ CUBE = {  # 0-based positions (Go-CDR's reading of the gw-accounting file; uncon
     "InIntrfcDesc": 107, "OutIntrfcDesc": 108, "SessionProtocol": 109, "LocalHostname": 110,
     "BackwardCallId": 111, "FacStatus": 129,
 }
-CUBE_TIME = re.compile(r"^[*.]?\d{1,2}:\d{2}:\d{2}(\.\d+)? [A-Za-z]{1,5} ([A-Za-z]{3} )?[A-Za-z]{3} \d{1,2} \d{4}$")
+CUBE_TIME = re.compile(r"^[*.]?\d{1,2}:\d{2}:\d{2}(\.\d+)? [A-Za-z]{1,5} ([A-Za-z]{3} )?"
+                       r"[A-Za-z]{3} \d{1,2} \d{4}$")
+CONF_ID = re.compile(r"^[0-9A-Fa-f]{8}( [0-9A-Fa-f]{8}){3}$")
+CLOCK_FLAGS = {"*": "not NTP-synchronised", ".": "not authoritative"}
 
 
 def read_cube(path: Path, opts: ReadOptions) -> ParsedTable:
@@ -157,11 +164,11 @@ def _read_cube(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTa
                          ", ".join(f"{k} ×{v}" for k, v in unknown_all.items()))
         if flags_all:
             notes.append("router clock flags on setup times: " + ", ".join(
-                f"{'*' if k == '*' else '.'} ×{v} ({'not NTP-synchronised' if k == '*' else 'not authoritative'})"
-                for k, v in flags_all.items()))
+                f"{k} ×{v} ({CLOCK_FLAGS.get(k, '?')})" for k, v in flags_all.items()))
         duration = pc.cast(seconds_between(times["answer"], times["end"]), pa.string())
     else:
-        times = {"start": setup, "answer": named["H323ConnectTime"], "end": named["H323DisconnectTime"]}
+        times = {"start": setup, "answer": named["H323ConnectTime"],
+                 "end": named["H323DisconnectTime"]}
         notes.append("times without a zone token: read in the source's timezone")
         duration = None
     columns = {
@@ -212,11 +219,12 @@ def sniff_cube(sample: Sample) -> Detection | None:
     if not rows or not fit:
         return None
     timed = share(fit, lambda r: CUBE_TIME.match(r[7]))
-    conf = share(fit, lambda r: re.match(r"^[0-9A-Fa-f]{8} [0-9A-Fa-f]{8} [0-9A-Fa-f]{8} [0-9A-Fa-f]{8}$", r[4]))
+    conf = share(fit, lambda r: CONF_ID.match(r[4]))
     count_ok = len(fit) / len(rows)
     score = (0.6 + 0.4 * count_ok) * (0.45 + 0.35 * timed + 0.15 * conf)
     return Detection("cube", round(score, 3), [
-        f"{fmt_share(count_ok)} of lines have ≥130 fields ({min(len(r) for r in fit)}–{max(len(r) for r in fit)})",
+        f"{fmt_share(count_ok)} of lines have ≥130 fields "
+        f"({min(len(r) for r in fit)}–{max(len(r) for r in fit)})",
         f"field 8 (H323SetupTime) is 'HH:MM:SS.mmm ZONE Day Mon D YYYY' on {fmt_share(timed)}",
         f"field 5 (H323ConfId) is four hex words on {fmt_share(conf)}"])
 
@@ -229,4 +237,5 @@ register(FormatProfile(
     name="cube", title="Cisco CUBE / IOS gateway accounting file", read=read_cube,
     sniff=sniff_cube, confirmed=False,
     description="Header-less, ≥130 fields, one row per leg (merged by H323ConfId); times with "
-                "a zone token; ingress/egress = in/out trunk-group labels (positions unconfirmed)."))
+                "a zone token; ingress/egress = in/out trunk-group labels (positions "
+                "unconfirmed)."))

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ...errors import InputError
 from ..base import (CANONICAL_FIELDS, EXTRA_FIELDS, TIME_FIELDS, BadLine, ParsedTable,
                     ReadOptions, Sample)
-from ..delimited import line_starts, nonblank_lines
+from ..delimited import line_starts
 
 UTC = pa.timestamp("us", tz="UTC")
 NULL_TEXT = ("", "NULL", "null", "\\N", "NA", "N/A", "None")
@@ -30,7 +30,8 @@ Q850_NAMES = frozenset((
     "MEDIA_TIMEOUT", "LOSE_RACE", "ALLOTTED_TIMEOUT", "NORMAL_UNSPECIFIED", "SUBSCRIBER_ABSENT",
     "EXCHANGE_ROUTING_ERROR", "BEARERCAPABILITY_NOTAVAIL", "MANAGER_REQUEST", "PICKED_OFF",
     "NUMBER_CHANGED", "REQUESTED_CHAN_UNAVAIL", "FACILITY_REJECTED", "SWITCH_CONGESTION",
-    "NETWORK_OUT_OF_ORDER", "UNSPECIFIED", "PROGRESS_TIMEOUT", "GATEWAY_DOWN", "CHAN_NOT_IMPLEMENTED",
+    "NETWORK_OUT_OF_ORDER", "UNSPECIFIED", "PROGRESS_TIMEOUT", "GATEWAY_DOWN",
+    "CHAN_NOT_IMPLEMENTED",
 ))
 
 
@@ -115,7 +116,8 @@ def between(col, after: str, before: str) -> pa.Array:
         return arr
     _, obuf, dbuf = arr.buffers()
     offs = np.frombuffer(obuf, dtype=np.int64 if big else np.int32)[:n + 1].astype(np.int64)
-    data = np.frombuffer(dbuf, dtype=np.uint8)[:offs[-1]] if dbuf is not None else np.zeros(0, np.uint8)
+    data = (np.frombuffer(dbuf, dtype=np.uint8)[:offs[-1]] if dbuf is not None
+            else np.zeros(0, np.uint8))
     starts, ends = offs[:-1], offs[1:]
     first_pos = np.flatnonzero(data == ord(after))
     i = np.searchsorted(first_pos, starts)
@@ -150,7 +152,9 @@ def quality_notes(columns: dict[str, pa.Array]) -> tuple[list[str], bool]:
     notes: list[str] = []
     low = False
     n = len(next(iter(columns.values()), []))
-    pick = pa.array(np.unique(np.linspace(0, n - 1, 20_000).astype(np.int64))) if n > 20_000 else None
+    pick = None
+    if n > 20_000:
+        pick = pa.array(np.unique(np.linspace(0, n - 1, 20_000).astype(np.int64)))
     sampled = " (sampled)" if pick is not None else ""
     for name in TIME_FIELDS:
         col = columns.get(name)
@@ -164,8 +168,9 @@ def quality_notes(columns: dict[str, pa.Array]) -> tuple[list[str], bool]:
         short = count_true(pc.match_substring_regex(col, r"(^|[ T])[0-9]{1,2}:[0-9]{2}$"))
         if short and short >= present / 2:
             low = True
-            notes.append(f"{name}: {short} of {present}{sampled} times have no seconds (spreadsheet "
-                         "round-trip?): low precision, matched with a wider tolerance")
+            notes.append(f"{name}: {short} of {present}{sampled} times have no seconds "
+                         "(spreadsheet round-trip?): low precision, matched with a wider "
+                         "tolerance")
     for name in ("calling", "called"):
         col = columns.get(name)
         if col is None or not pa.types.is_string(col.type):
@@ -174,8 +179,8 @@ def quality_notes(columns: dict[str, pa.Array]) -> tuple[list[str], bool]:
             col = pc.take(col, pick)
         sci = count_true(pc.match_substring_regex(col, r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"))
         if sci:
-            notes.append(f"{name}: {sci}{sampled} numbers in scientific notation (digits lost in a "
-                         "spreadsheet); they cannot be recovered from this file")
+            notes.append(f"{name}: {sci}{sampled} numbers in scientific notation (digits lost "
+                         "in a spreadsheet); they cannot be recovered from this file")
     return notes, low
 
 
@@ -287,7 +292,10 @@ def finish(columns: dict[str, pa.Array], lines: np.ndarray, *, named: dict[str, 
                        low_precision=low_precision or low, encoding=encoding)
 
 
-def concat_sorted(parts: list[tuple[dict[str, pa.Array], np.ndarray]]) -> tuple[dict[str, pa.Array], np.ndarray]:
+Part = tuple[dict[str, pa.Array], np.ndarray]
+
+
+def concat_sorted(parts: list[Part]) -> Part:
     """Join per-layout column sets back into file order."""
     if len(parts) == 1:
         return parts[0]

@@ -72,8 +72,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     expected = _first_count(data)
     pos = read_positional(data, delimiter=",", expected=expected, accept=lambda n: n in (13, 15),
                           file=str(path), reason="FreeSWITCH templates have 13 or 15")
-    notes = [f"template: {'example (15 fields)' if expected == 15 else 'built-in default (13 fields)'}"
-             f"{' as sql INSERT INTO lines' if sql else ''}"]
+    template = "example (15 fields)" if expected == 15 else "built-in default (13 fields)"
+    notes = [f"template: {template}{' as sql INSERT INTO lines' if sql else ''}"]
     groups = [(g.count, {n: text(g.col(i)) for i, n in enumerate(names(g.count))}, g.lines)
               for g in pos.groups]
     bad, bad_count = pos.bad_lines, pos.bad_count

@@ -54,7 +54,8 @@ def call_record(variables: dict, profile: dict, times: dict) -> dict:
     var = variables
     out: dict = {}
     for canon, (uvar, ctime, svar) in TIME_KEYS.items():
-        out[canon] = _first(_us(var.get(uvar), 1), _us(times.get(ctime), 1), _us(var.get(svar), 10**6))
+        out[canon] = _first(_us(var.get(uvar), 1), _us(times.get(ctime), 1),
+                            _us(var.get(svar), 10**6))
     out["calling"] = _first(profile.get("caller_id_number"), var.get("caller_id_number"),
                             var.get("sip_from_user"), profile.get("ani"), var.get("ani"))
     out["calling_name"] = _first(profile.get("caller_id_name"), var.get("caller_id_name"),
@@ -123,7 +124,8 @@ def _json_docs(text: str):
             doc, end = dec.raw_decode(text, i)
         except json.JSONDecodeError as exc:
             nxt = text.find("\n{", i + 1)
-            yield line, None, f"JSON: {exc.msg}", text[i:text.find("\n", i) if "\n" in text[i:] else n]
+            eol = text.find("\n", i)
+            yield line, None, f"JSON: {exc.msg}", text[i:eol if eol >= 0 else n]
             i = n if nxt < 0 else nxt + 1
             continue
         yield line, doc, "", ""
@@ -171,6 +173,10 @@ def _from_xml(root) -> dict:
 # ---------------------------------------------------------------- reading
 
 def _read_docs(path: Path, opts: ReadOptions, kind: str) -> ParsedTable:
+    if Path(path).is_dir():  # rows must point at a line of one file for the evidence read-back
+        raise InputError(f"a folder of per-call {kind.upper()} documents: join them into one file "
+                         f"first (e.g. cat *.{kind} > calls.{kind}); each call keeps the line its "
+                         "document starts on", file=str(path))
     data, enc = read_utf8(path, opts.encoding)
     text = data.decode("utf-8", errors="replace")
     docs = _json_docs(text) if kind == "json" else _xml_docs(text)

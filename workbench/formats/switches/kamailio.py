@@ -31,12 +31,14 @@ FIRST = (r"^(?:.*?ACC: )?(?P<kind>[a-z][a-z ]*?): (?P<k>[A-Za-z_][A-Za-z0-9_]*)=
 ACC_LINE = re.compile(r"ACC: ([a-z][a-z ]*?): ([A-Za-z_]\w*=.*)$")
 PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 IDENTITY_PARAMS = ("info", "alg", "ppt")
+STAMPED = re.compile(r"(^|;)(timestamp|created)=\d{9,11}(;|$)")
 # acc table columns → the names syslog lines use
 DB_ALIASES = {"callid": "call_id", "sip_code": "code", "sip_reason": "reason", "time": "time"}
 
 
 def parse_pairs(body: str) -> tuple[dict[str, str], bool]:
-    """``name=value;…`` with the quirks: ``;`` inside a value, ``<…;…>`` URIs, Identity params."""
+    """``name=value;…`` pairs, quirks included: ``;`` inside values, ``<…;…>`` URIs and the
+    Identity header's own parameters."""
     out: dict[str, str] = {}
     last = None
     odd = False
@@ -56,44 +58,59 @@ def parse_pairs(body: str) -> tuple[dict[str, str], bool]:
 
 # ---------------------------------------------------------------- syslog lines
 
+def _split2(col, sep: str, reverse: bool = False) -> tuple[pa.Array, pa.Array]:
+    """Both sides of the first (or last) ``sep`` of every value; ``sep`` must be present."""
+    parts = pc.split_pattern(col, sep, max_splits=1, reverse=reverse)
+    return pc.list_element(parts, 0), pc.list_element(parts, 1)
+
+
+def _first_field(col0) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
+    """(is ACC line, kind, first key, first value) of the first ``;`` field: string splits
+    only (3–5x faster than a regex over the syslog prefix)."""
+    is_acc = pc.match_substring(col0, "ACC: ")
+    _, rest = _split2(pc.binary_join_element_wise("ACC: ", col0, ""), "ACC: ", reverse=True)
+    ok = pc.and_(is_acc, pc.match_substring(rest, ": "))
+    kind, pair = _split2(pc.if_else(ok, rest, ": "), ": ")
+    ok = pc.and_(ok, pc.match_substring(pair, "="))
+    key, value = _split2(pc.if_else(ok, pair, "="), "=")
+    return ok, kind, key, value
+
+
 def _syslog_pairs(data: bytes, file: str):
-    """Per-key string columns of every ACC line, plus kinds, lines and odd-line count."""
+    """Per-key columns of every regular ACC line, the ACC lines to parse one by one, and the
+    number of other syslog lines."""
     pos = read_positional(data, delimiter=";", expected=_mode_count(data), accept=lambda n: True,
                           quote_char=False, double_quote=False, file=file)
     parts = []
     odd_lines: list[int] = []
+    other = 0
     for g in pos.groups:
-        first = pc.extract_regex(text(g.col(0)), FIRST)
-        is_acc = pc.match_substring_regex(text(g.col(0)), FIRST)
-        if not count_true(is_acc):
+        is_acc, kind, k0, v0 = _first_field(g.col(0))
+        acc_np = is_acc.to_numpy(zero_copy_only=False)
+        other += int((~acc_np).sum())
+        if not acc_np.any():
             continue
-        keep = is_acc
-        cols = {"@kind": pc.struct_field(first, "kind")}
-        k0 = pc.struct_field(first, "k")
-        key0 = pc.drop_null(pc.filter(k0, is_acc))[0].as_py()
-        vals = {key0: pc.struct_field(first, "v")}
-        regular = pc.equal(k0, pa.scalar(key0, pa.string()))
+        probe = int(np.argmax(acc_np))  # the group's first ACC line names its keys
+        key0 = k0[probe].as_py()
+        vals = {"@kind": kind, key0: v0}
+        regular = pc.and_(is_acc, pc.equal(k0, key0))
         for i in range(1, g.count):
-            col = text(g.col(i))
-            sample = pc.drop_null(pc.filter(col, is_acc))
-            m = PAIR.match(sample[0].as_py()) if len(sample) else None
+            col = g.col(i)
+            m = PAIR.match(col[probe].as_py() or "")
             key = m.group(1) if m else None
             if key is None or key in vals:
-                regular = pc.and_(regular, pa.scalar(False))
+                regular = pa.array(np.zeros(len(g.lines), bool))
                 break
-            ok = pc.starts_with(col, key + "=")
-            regular = pc.and_(regular, ok)
+            regular = pc.and_(regular, pc.starts_with(col, key + "="))
             vals[key] = pc.utf8_slice_codeunits(col, len(key) + 1)
-        regular = pc.and_(pc.fill_null(regular, False), keep)
-        oddmask = pc.and_(keep, pc.invert(regular))
-        reg_np = regular.to_numpy(zero_copy_only=False)
-        if reg_np.any():
-            cols.update(vals)
-            parts.append(({k: pc.filter(v, regular) for k, v in cols.items()}, g.lines[reg_np]))
-        odd_np = oddmask.to_numpy(zero_copy_only=False)
-        if odd_np.any():
-            odd_lines += g.lines[odd_np].tolist()
-    return pos, parts, sorted(odd_lines)
+        reg_np = pc.fill_null(regular, False).to_numpy(zero_copy_only=False)
+        if reg_np.all():
+            parts.append((vals, g.lines))
+        elif reg_np.any():
+            mask = pa.array(reg_np)
+            parts.append(({k: pc.filter(v, mask) for k, v in vals.items()}, g.lines[reg_np]))
+        odd_lines += g.lines[acc_np & ~reg_np].tolist()
+    return pos, parts, sorted(odd_lines), other
 
 
 def _mode_count(data: bytes) -> int:
@@ -128,7 +145,7 @@ def read_kamailio(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    pos, parts, odd = _syslog_pairs(data, str(path))
+    pos, parts, odd, other = _syslog_pairs(data, str(path))
     notes = []
     if odd:
         cols, lines, quirky = _odd_rows(data, odd)
@@ -140,17 +157,12 @@ def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> Parsed
     if not parts:
         raise InputError("no ACC: accounting lines found", file=str(path))
     kv, lines = concat_sorted(parts)
-    kinds = kv.pop("@kind")
-    kv = {k: blank_to_null(v) for k, v in kv.items()}
-    skipped = len(np.setdiff1d(_nonblank(data), lines)) - pos.bad_count
-    if skipped:
-        notes.append(f"{skipped} lines are not ACC: accounting lines (other syslog messages): skipped")
+    kinds = text(kv.pop("@kind"))
+    if other:
+        notes.append(f"{other} lines are not ACC: accounting lines (other syslog messages): "
+                     "skipped")
     return _build(kv, lines, kinds, opts, str(path), notes, pos.bad_lines, pos.bad_count, enc,
                   epoch=True, data=data)
-
-
-def _nonblank(data: bytes) -> np.ndarray:
-    return nonblank_lines(data, line_starts(data))
 
 
 # ---------------------------------------------------------------- records → calls
@@ -181,15 +193,24 @@ def _wall(col: pa.Array) -> pa.Array:
 def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: bool,
            data: bytes, headers=None) -> ParsedTable:
     n = len(lines)
-    method = pc.utf8_upper(kv["method"]) if "method" in kv else pa.nulls(n, pa.string())
+    cache: dict[str, pa.Array] = {}
+
+    def get(key: str) -> pa.Array | None:  # blank → null on first use: most keys go unused
+        if key not in kv:
+            return None
+        if key not in cache:
+            cache[key] = blank_to_null(kv[key])
+        return cache[key]
+
+    method = pc.utf8_upper(get("method")) if "method" in kv else pa.nulls(n, pa.string())
     is_invite = pc.fill_null(pc.or_kleene(pc.equal(method, "INVITE"), pc.is_null(method)), True)
     is_bye = pc.fill_null(pc.equal(method, "BYE"), False)
-    stamp = _times(coalesce(kv.get("timestamp"), kv.get("time")), epoch)
-    created = _times(kv.get("created"), epoch)
-    started = _times(coalesce(kv.get("call_start_time"), kv.get("start_time")), epoch)
-    ended = _times(kv.get("end_time"), epoch)
-    call_id = kv.get("call_id")
-    code = kv.get("code")
+    stamp = _times(coalesce(get("timestamp"), get("time")), epoch)
+    created = _times(get("created"), epoch)
+    started = _times(coalesce(get("call_start_time"), get("start_time")), epoch)
+    ended = _times(get("end_time"), epoch)
+    call_id = get("call_id")
+    code = get("code")
     answered_code = pc.starts_with(code, "2") if code is not None else pa.nulls(n, pa.bool_())
     if kinds is not None:
         answered = pc.fill_null(pc.or_(pc.equal(kinds, "transaction answered"),
@@ -199,7 +220,7 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     start = coalesce(created, stamp, started)
     answer = coalesce(started, pc.if_else(answered, stamp, pa.scalar(None, stamp.type))
                       if stamp is not None else None)
-    duration = kv.get("duration")
+    duration = get("duration")
     end = ended
     # BYE records close the INVITE with the same Call-ID (first BYE wins)
     if call_id is not None and stamp is not None and count_true(is_bye):
@@ -212,20 +233,22 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     if epoch and started is not None and duration is not None:  # OpenSIPS: answer + duration
         secs = pc.cast(pc.if_else(pc.match_substring_regex(duration, r"^[0-9]+$"), duration,
                                   pa.scalar(None, pa.string())), pa.int64())
-        until = pc.add(pc.cast(started, pa.int64()), pc.multiply(secs, 1_000_000)).cast(started.type)
+        until = pc.add(pc.cast(started, pa.int64()), pc.multiply(secs, 1_000_000))
+        until = until.cast(started.type)
         end = coalesce(end, until)
     if end is not None and answer is not None:
         a, e = (answer, end) if epoch else (_wall(answer), _wall(end))
         duration = coalesce(duration, pc.cast(seconds_between(a, e), pa.string()))
-    disposition = (pc.binary_join_element_wise(code, pc.fill_null(kv.get("reason"), ""), " ")
-                   if code is not None else kv.get("reason"))
+    disposition = (pc.binary_join_element_wise(code, pc.fill_null(get("reason"), ""), " ")
+                   if code is not None else get("reason"))
     cols = {
         "start": start, "answer": answer, "end": end, "duration": duration,
-        "calling": coalesce(kv.get("src_user"), kv.get("from_user")),
-        "called": coalesce(kv.get("dst_user"), kv.get("dst_ouser"), kv.get("to_user")),
-        "ingress": kv.get("src_ip"), "egress": kv.get("dst_domain"), "call_id": call_id,
-        "disposition": disposition, "identity": _identity(kv), "verstat": kv.get("verstat"),
-        "attest": kv.get("attest"), "origid": kv.get("origid"),
+        "calling": coalesce(get("src_user"), get("from_user")),
+        "called": coalesce(get("dst_user"), get("dst_ouser"), get("to_user")),
+        "ingress": get("src_ip"), "egress": get("dst_domain"), "call_id": call_id,
+        "disposition": disposition,
+        "identity": _identity({k: get(k) for k in ("identity",) + IDENTITY_PARAMS if k in kv}), "verstat": get("verstat"),
+        "attest": get("attest"), "origid": get("origid"),
     }
     # a record without a usable time (or, in syslog, without a method) cannot be placed
     valid = pc.is_valid(start)
@@ -243,11 +266,14 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     cols = {k: (v if v is None or pa.types.is_timestamp(v.type) else pc.cast(v, pa.string()))
             for k, v in cols.items()}
     inv = is_invite.to_numpy(zero_copy_only=False)
-    named = {k: pc.filter(v, is_invite) for k, v in kv.items()}
+    named = ({k: pc.filter(text(v), is_invite) for k, v in kv.items()} if opts.columns
+             else None)
     skipped = n - int(inv.sum()) - int(invalid.sum())
     from_created = (len(created) - created.null_count) if created is not None else 0
     rows = int(inv.sum())
-    basis = "invite" if created is not None and count_true(pc.filter(pc.is_valid(created), is_invite)) == rows else "answer"
+    all_created = created is not None and count_true(
+        pc.filter(pc.is_valid(created), is_invite)) == rows
+    basis = "invite" if all_created else "answer"
     notes = list(notes)
     notes.append(f"{rows} INVITE records read; {skipped} other records (BYE, ACK, …) used only "
                  "to close calls" if skipped else f"{rows} INVITE records read")
@@ -256,8 +282,8 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
                      "answered calls), not the INVITE: matching widens for this source")
     if from_created:
         notes.append(f"{from_created} OpenSIPS records carry created= (INVITE time): used as start")
-    notes.append("calling ← src_user, called ← dst_user (dst_ouser), ingress ← src_ip, egress ← "
-                 "dst_domain, disposition ← code + reason")
+    notes.append("calling ← src_user, called ← dst_user (dst_ouser), ingress ← src_ip, "
+                 "egress ← dst_domain, disposition ← code + reason")
     if not epoch:
         notes.append("times are the database's wall-clock DATETIME: read in the source's timezone")
     return finish(cols, lines[inv], named=named, opts=opts, file=file, notes=notes, bad=bad,
@@ -271,7 +297,8 @@ def read_kamailio_db(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    first = next((ln for ln in data[:65536].decode("utf-8", "replace").splitlines() if ln.strip()), "")
+    head = data[:65536].decode("utf-8", "replace").splitlines()
+    first = next((ln for ln in head if ln.strip()), "")
     delim = opts.delimiter or sniff_delimiter(first)
     d = read_delimited(data, delimiter=delim, header=True, file=str(path))
     kv = {}
@@ -289,7 +316,8 @@ def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTabl
 
 def _is_epoch(col: pa.Array) -> bool:
     present = len(col) - col.null_count
-    return bool(present) and count_true(pc.match_substring_regex(col, r"^[0-9]{9,16}(\.[0-9]+)?$")) == present
+    epochs = count_true(pc.match_substring_regex(col, r"^[0-9]{9,16}(\.[0-9]+)?$"))
+    return bool(present) and epochs == present
 
 
 # ---------------------------------------------------------------- detection
@@ -300,7 +328,7 @@ def sniff_kamailio(sample: Sample) -> Detection | None:
     acc = [m for m in acc if m and m.group(1) in KINDS]
     if not acc:
         return None
-    stamped = sum(1 for m in acc if re.search(r"(^|;)(timestamp|created)=\d{9,11}(;|$)", m.group(2)))
+    stamped = sum(1 for m in acc if STAMPED.search(m.group(2)))
     callid = sum(1 for m in acc if re.search(r"(^|;)call_id=", m.group(2)))
     frac = len(acc) / len(lines)
     score = 0.55 + 0.15 * min(1.0, frac * 2) + 0.15 * stamped / len(acc) + 0.1 * callid / len(acc)
@@ -330,9 +358,11 @@ def sniff_kamailio_db(sample: Sample) -> Detection | None:
 register(FormatProfile(
     name="kamailio", title="Kamailio / OpenSIPS acc syslog lines", read=read_kamailio,
     sniff=sniff_kamailio,
-    description="'ACC: transaction answered: timestamp=…;method=…' (and OpenSIPS 'call ended'); "
-                "epoch times (UTC); start is the answer time; ingress = src_ip, egress = dst_domain."))
+    description="'ACC: transaction answered: timestamp=…;method=…' (and OpenSIPS 'call "
+                "ended'); epoch times (UTC); start is the answer time; ingress = src_ip, "
+                "egress = dst_domain."))
 register(FormatProfile(
     name="kamailio_db", title="Kamailio / OpenSIPS acc or acc_cdrs table export",
     read=read_kamailio_db, sniff=sniff_kamailio_db,
-    description="Header-bearing export of the acc / missed_calls / acc_cdrs tables; NULL literals."))
+    description="Header-bearing export of the acc / missed_calls / acc_cdrs tables; NULL "
+                "literals."))

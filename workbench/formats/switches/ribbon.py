@@ -17,7 +17,7 @@ from ...errors import InputError
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (MAX_BAD_KEPT, NULL_TEXT, blank_to_null, coalesce, concat_sorted, extract,
-                     finish, fmt_share, lines_text, records, select_lines, text, text_lines)
+                     finish, fmt_share, lines_text, records, select_lines, text_lines)
 from .positional import read_positional, with_text
 from .times import strptime_frac, wall_to_utc
 
@@ -71,7 +71,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
         if not len(these):
             continue
         need = max(layout.values()) + 1
-        pos = read_positional(select_lines(data, these), delimiter=",", expected=_count(data, these),
+        pos = read_positional(select_lines(data, these), delimiter=",",
+                              expected=_count(data, these),
                               accept=lambda n, need=need: n >= need, file=str(path),
                               reason=f"a Ribbon {rtype} record needs at least {need}")
         for b in pos.bad_lines:
@@ -96,7 +97,7 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     if unknown and len(unknown) == len(pc.unique(pc.drop_null(zones))):
         notes.append(f"node time zone {', '.join(unknown)} not understood: times read in the "
                      "source's timezone")
-        columns["start"] = pc.strftime(wall, "%Y-%m-%d %H:%M:%S")  # wall time text (%S has the fraction)
+        columns["start"] = pc.strftime(wall, "%Y-%m-%d %H:%M:%S")  # %S keeps the fraction
         columns["end"] = pc.strftime(wall_end, "%Y-%m-%d %H:%M:%S")
     else:
         columns["start"] = start
@@ -106,8 +107,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
             notes.append("unknown node time zones (times left empty): " +
                          ", ".join(f"{k} ×{v}" for k, v in unknown.items()))
     notes.append("ingress/egress ← Ingress/Egress Trunk Group Name; call_id/call_id_2 ← "
-                 "sub-field 2 of the ingress/egress PVSD; duration ← Call Service Duration ÷ 100 "
-                 "(10 ms units, unconfirmed)")
+                 "sub-field 2 of the ingress/egress PVSD; duration ← Call Service Duration "
+                 "÷ 100 (10 ms units, unconfirmed)")
     bad.sort(key=lambda b: b.line)
     return finish(columns, rows, named=None, opts=opts, file=str(path), notes=notes,
                   bad=bad[:MAX_BAD_KEPT], bad_count=bad_count, encoding=enc)
@@ -117,8 +118,9 @@ def _canonical(named: dict[str, pa.Array], rtype: str) -> dict[str, pa.Array]:
     join = lambda d, t: pc.binary_join_element_wise(d, t, " ")  # noqa: E731
     duration = None
     if "service_duration" in named:
-        ticks = pc.cast(pc.if_else(pc.match_substring_regex(named["service_duration"], r"^[0-9]+$"),
-                                   named["service_duration"], pa.scalar(None, pa.string())), pa.float64())
+        raw = named["service_duration"]
+        ticks = pc.cast(pc.if_else(pc.match_substring_regex(raw, r"^[0-9]+$"), raw,
+                                   pa.scalar(None, pa.string())), pa.float64())
         duration = pc.divide(ticks, 100.0)
     n = len(named["called"])
     return {

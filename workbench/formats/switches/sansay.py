@@ -44,7 +44,7 @@ def ctime_local(col) -> pa.Array:
 
 
 def _rejoin_uri(cols: list[pa.Array]) -> pa.Array:
-    """Field 58 split at the ``;`` inside ``<sip:…;verstat=…>``: join up to the closing ``>``."""
+    """Field 58 split at the ``;`` of ``<sip:…;verstat=…>``: join up to the closing ``>``."""
     joined = pc.binary_join_element_wise(*cols, ";")
     whole = pc.extract_regex(joined, r"^(?P<v>[^<;]*<[^>]*>[^;]*)")
     opened = pc.greater(pc.count_substring(cols[0], "<"), pc.count_substring(cols[0], ">"))
@@ -75,7 +75,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     named = {k[1:]: v for k, v in raw.items()}
     notes = []
     west = blank_to_null(named["minutes_west"], NULL_TEXT, strip=True)
-    west = pc.if_else(pc.match_substring_regex(west, r"^-?[0-9]+$"), west, pa.scalar(None, pa.string()))
+    west = pc.if_else(pc.match_substring_regex(west, r"^-?[0-9]+$"), west,
+                      pa.scalar(None, pa.string()))
     minutes = pc.cast(west, pa.float64())
     if minutes.null_count and minutes.null_count < len(minutes):
         usual = pc.mode(minutes)[0]["mode"].as_py()
@@ -98,7 +99,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     inter = count_true(pc.equal(final, "I"))
     columns = {
         **times,
-        "calling": coalesce(blank_to_null(named["orig_src_number"]), blank_to_null(named["rpid_ani"])),
+        "calling": coalesce(blank_to_null(named["orig_src_number"]),
+                            blank_to_null(named["rpid_ani"])),
         "called": blank_to_null(named["orig_dst_number"]),
         "duration": blank_to_null(named["call_duration"]),
         "disposition": blank_to_null(named["release_cause_string"]),

@@ -28,13 +28,15 @@ ZONE_ABBREVIATIONS: dict[str, int] = {
 
 
 def epoch_to_utc(col) -> pa.Array:
-    """Epoch digits (s, ms, µs or ns by magnitude; optional fraction) to UTC µs; 0/blank → null."""
+    """Epoch digits (s, ms, µs or ns by magnitude; a fraction allowed) → UTC µs.
+
+    Zero, blank and non-numeric values become null."""
     arr = blank_to_null(col, NULL_TEXT, strip=True)
     ok = pc.match_substring_regex(arr, r"^[0-9]+(\.[0-9]+)?$")
     arr = pc.if_else(ok, arr, pa.scalar(None, pa.string()))
     num = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
     with np.errstate(invalid="ignore"):
-        scale = np.where(num < 1e11, 1e6, np.where(num < 1e14, 1e3, np.where(num < 1e17, 1.0, 1e-3)))
+        scale = np.select([num < 1e11, num < 1e14, num < 1e17], [1e6, 1e3, 1.0], 1e-3)
         us = np.rint(num * scale)
     bad = ~np.isfinite(us) | (num <= 0)
     out = np.where(bad, 0, us).astype(np.int64)
@@ -42,7 +44,7 @@ def epoch_to_utc(col) -> pa.Array:
 
 
 def naive_to_utc(naive: pa.Array, offset_minutes) -> pa.Array:
-    """Wall-clock timestamps plus an offset east of UTC (minutes) → UTC µs."""
+    """Wall-clock times kept at ``offset_minutes`` east of UTC (scalar or per row) → UTC µs."""
     vals = pc.fill_null(pc.cast(naive, pa.timestamp("us")).cast(pa.int64()), 0).to_numpy()
     mask = pc.is_null(naive).to_numpy(zero_copy_only=False)
     off = np.asarray(offset_minutes, dtype=np.float64)
@@ -88,7 +90,8 @@ def wall_to_utc(naive: pa.Array, zones: pa.Array) -> tuple[pa.Array, dict[str, i
     unknown: dict[str, int] = {}
     for row in pc.value_counts(zones).to_pylist():
         token, count = row["values"], row["counts"]
-        mask = pc.fill_null(pc.equal(zones, token), False) if token is not None else pc.is_null(zones)
+        mask = (pc.fill_null(pc.equal(zones, token), False) if token is not None
+                else pc.is_null(zones))
         sel = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
         part = pc.filter(naive, mask)
         mins = zone_minutes(token)
@@ -138,7 +141,8 @@ def ctime_naive(col) -> pa.Array:
     if n and not pa.types.is_large_string(arr.type) and arr.buffers()[2] is not None:
         offs = np.frombuffer(arr.buffers()[1], dtype=np.int32)[:n + 1]
         data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-        fixed = np.flatnonzero((np.diff(offs) == 24) & pc.is_valid(arr).to_numpy(zero_copy_only=False))
+        valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+        fixed = np.flatnonzero((np.diff(offs) == 24) & valid)
         if len(fixed):
             st = offs[fixed]
             b = lambda k: data[st + k]  # noqa: E731  (byte k of every value)
@@ -185,7 +189,8 @@ def strptime_frac(col, fmt: str) -> pa.Array:
     return pc.add(pc.cast(ts, pa.int64()), us).cast(pa.timestamp("us"))
 
 
-_ZONED = (r"^(?P<flag>[*.]?)(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?"
+_ZONED = (r"^(?P<flag>[*.]?)(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})"
+          r"(?:\.(?P<f>[0-9]{1,6}))?"
           r" +(?P<zone>[A-Za-z]{1,5})(?: +[A-Za-z]{3})? +(?P<mon>[A-Za-z]{3}) +(?P<day>[0-9]{1,2})"
           r" +(?P<year>[0-9]{4})$")
 
@@ -199,7 +204,8 @@ def zoned_times(col) -> tuple[pa.Array, dict[str, int], dict[str, int]]:
     arr = blank_to_null(col, NULL_TEXT, strip=True)
     ok = pc.match_substring_regex(arr, _ZONED)
     parts = pc.extract_regex(pc.if_else(ok, arr, pa.scalar(None, pa.string())), _ZONED)
-    f = {k: pc.struct_field(parts, k) for k in ("flag", "h", "m", "s", "f", "zone", "mon", "day", "year")}
+    f = {k: pc.struct_field(parts, k)
+         for k in ("flag", "h", "m", "s", "f", "zone", "mon", "day", "year")}
     wall = pc.binary_join_element_wise(f["year"], f["mon"], f["day"], f["h"], f["m"], f["s"], "-")
     naive = strptime_frac(pc.binary_join_element_wise(wall, pc.if_else(
         pc.equal(pc.binary_length(f["f"]), 0), "0", f["f"]), "."), "%Y-%b-%d-%H-%M-%S")
@@ -214,8 +220,8 @@ def zoned_times(col) -> tuple[pa.Array, dict[str, int], dict[str, int]]:
         if off is None:
             unknown[name] = next(c["counts"] for c in counts if c["values"] == name)
     per_row = pc.take(pa.array(offsets, pa.float64()), enc.indices).to_numpy(zero_copy_only=False)
-    flags = {k: v for k, v in ((c["values"], c["counts"]) for c in pc.value_counts(f["flag"]).to_pylist())
-             if k}
+    flags = {c["values"]: c["counts"] for c in pc.value_counts(f["flag"]).to_pylist()
+             if c["values"]}
     return naive_to_utc(naive, per_row), unknown, flags
 
 

@@ -1,4 +1,7 @@
-"""Finding the app's icons and the bundled sample case, installed or from a checkout."""
+"""Finding the app's icons and the bundled sample case, installed or from a checkout.
+
+(Named ``assets`` so that it never shadows the ``ui.resources`` data package.)
+"""
 from __future__ import annotations
 
 from functools import lru_cache
@@ -14,30 +17,45 @@ _CHECKOUT = Path(__file__).resolve().parents[1]
 SAMPLE_CASE = "auto_warranty_case"
 
 
-def _package_dir(package: str, fallback: Path) -> Path:
+def _data_dir(package: str, name: str) -> Path | None:
+    """``<package>/<name>`` where an installed wheel puts package data (None if absent)."""
     try:
-        p = Path(str(ir.files(package)))
-        if p.is_dir() and any(p.iterdir()):
-            return p
-    except (ModuleNotFoundError, TypeError, FileNotFoundError, NotADirectoryError):
-        pass
-    return fallback
+        p = Path(str(ir.files(package) / name))
+    except (ModuleNotFoundError, TypeError, ValueError, OSError):  # OSError: editable installs
+        return None
+    return p if p.is_dir() else None
 
 
 @lru_cache(maxsize=1)
 def resource_dir() -> Path:
     """The installed ``ui.resources`` data, else the checkout's ``resources/``."""
-    return _package_dir("ui.resources", _CHECKOUT / "resources")
+    return _data_dir("ui", "resources") or _CHECKOUT / "resources"
 
 
 def sample_case_dir() -> Path | None:
     """The bundled sample case folder, if it is installed or in the checkout."""
-    for base in (_package_dir("workbench.sample_data", _CHECKOUT / "sample_data"),
-                 _CHECKOUT / "sample_data"):
-        p = base / SAMPLE_CASE
-        if (p / "case.toml").exists():
-            return p
+    for base in (_data_dir("workbench", "sample_data"), _CHECKOUT / "sample_data"):
+        if base is not None and (base / SAMPLE_CASE / "case.toml").exists():
+            return base / SAMPLE_CASE
     return None
+
+
+def working_sample() -> Path | None:
+    """A private, writable copy of the sample case (traces and edits write into the case
+    folder: the installed original stays as shipped)."""
+    import shutil
+
+    from PySide6.QtCore import QStandardPaths
+    src = sample_case_dir()
+    if src is None:
+        return None
+    base = Path(QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppDataLocation) or Path.home() / ".traceback-workbench")
+    dst = base / "sample" / SAMPLE_CASE
+    if not (dst / "case.toml").exists():
+        shutil.copytree(src, dst, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("audit.jsonl", "*.bak"))
+    return dst
 
 
 def _ink() -> QColor:
