@@ -91,3 +91,16 @@ def test_db_export_with_null_literals():
     assert col(t, "called")[1] == "13125550191"  # dst_ouser NULL, dst_user set
     assert t.time_basis == "answer"
     assert {b.line for b in t.bad_lines} == {5, 6}  # NULL time; too few fields
+
+
+def test_pai_with_uri_parameters_in_every_line(tmp_path):
+    p = tmp_path / "acc.log"
+    line = ("ACC: transaction answered: timestamp=1718035238;method=INVITE;call_id=c{i}@b;code=200;"
+            "reason=OK;src_user=+1202555014{i};pai=<sip:+1202555014{i};verstat=TN-Validation-Passed"
+            "@ims.example.net;user=phone>;dst_user=13125550178;src_ip=198.51.100.20;"
+            "dst_domain=203.0.113.45\n")
+    p.write_text("".join(line.format(i=i) for i in range(3)))
+    t = get("kamailio").read(p, ReadOptions(columns={"verstat": "pai"}))
+    assert col(t, "verstat")[0] == ("<sip:+12025550140;verstat=TN-Validation-Passed"
+                                    "@ims.example.net;user=phone>")
+    assert col(t, "ingress") == ["198.51.100.20"] * 3

@@ -55,10 +55,44 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _setup_logging() -> Path | None:
+    """Unexpected errors go to a log file (the user sees them in words, never a traceback)."""
+    import logging
+
+    from PySide6.QtCore import QStandardPaths
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    if not base:
+        return None
+    path = Path(base) / "workbench-gui.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        logging.basicConfig(filename=str(path), level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    except OSError:
+        return None
+    return path
+
+
+def _install_excepthook(window) -> None:
+    """A bug in a slot is shown in words and logged, and the window keeps working."""
+    from .errors import show_error
+
+    def hook(kind, exc, tb):
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        import logging
+        import traceback
+        logging.getLogger("workbench.gui").error(
+            "uncaught\n%s", "".join(traceback.format_exception(kind, exc, tb)))
+        show_error(window, "Something went wrong", exc)
+    sys.excepthook = hook
+
+
 def _run(app, args) -> int:
     from . import settings, theme
-    from .main_window import MainWindow
     from .assets import working_sample
+    from .main_window import MainWindow
 
     settings.migrate()
     theme.apply(args.theme or settings.theme())
@@ -68,7 +102,9 @@ def _run(app, args) -> int:
         return take(app, case, Path(args.screenshot),
                     trace_first=args.trace_first or bool(args.traceback), traceback=args.traceback,
                     size=args.size, timeout_s=args.timeout, view=args.view)
+    _setup_logging()
     window = MainWindow()
+    _install_excepthook(window)
     window.show()
     if case is not None:
         window.file.open(case)

@@ -116,7 +116,10 @@ class CaseSession(QObject):
         self.sig_trace_changed.emit(result)
         self.sig_revealed_changed.emit(self.revealed)
         self.sig_hop_selected.emit(self.hop)
-        self.sig_status.emit(f"Traced {req.describe()}: {outcome_words(result)}")
+        if self.step_mode:
+            self.sig_status.emit(f"Traced {req.describe()}: step mode — F8 reveals the next hop")
+        else:
+            self.sig_status.emit(f"Traced {req.describe()}: {outcome_words(result)}")
 
     # -- step mode ----------------------------------------------------------------------
     def set_step_mode(self, on: bool) -> None:

@@ -37,7 +37,7 @@ class GraphDock(QDockWidget):
         self.network.sig_layout_changed.connect(lambda *_: self.rebuild_network())
         session.sig_case_changed.connect(self._on_case_changed)
         session.sig_trace_changed.connect(self._on_trace_changed)
-        session.sig_revealed_changed.connect(lambda *_: self._draw_chain())
+        session.sig_revealed_changed.connect(self._on_revealed)
         session.sig_hop_selected.connect(self.chain.set_selected)
         session.sig_provider_selected.connect(self.network.set_selected)
 
@@ -61,6 +61,17 @@ class GraphDock(QDockWidget):
         self._draw_chain()
         self.rebuild_network()
         self.tabs.setCurrentWidget(self.chain)
+
+    def _on_revealed(self, *_) -> None:
+        self._draw_chain()
+        r = self.session.result
+        if r is not None and self.session.revealed >= len(r.hops):
+            self.rebuild_network()  # now the trace may add its hand-offs to the network
+        elif self.network.net is not None:  # a trainee must not read the answer off the network
+            self.network.show_network(self.network.net, self._chain_edges(), fit=False)
+
+    def _chain_edges(self) -> set[tuple[str, str]]:
+        return {(h.upstream, h.provider) for h in self.session.shown_hops() if h.upstream}
 
     def _draw_chain(self) -> None:
         s = self.session
@@ -91,16 +102,15 @@ class GraphDock(QDockWidget):
         if s.case is None:
             return
         kind = self.network.layout_kind.currentData()
-        s.runner.run("Building the provider network", _build, s.case, list(s.results), kind,
+        results = list(s.results)
+        if s.result is not None and s.revealed < len(s.result.hops):
+            results = [r for r in results if r is not s.result]  # step mode: not yet revealed
+        s.runner.run("Building the provider network", _build, s.case, results, kind,
                      kind="network", on_done=self._on_network)
 
     def _on_network(self, net) -> None:
-        r = self.session.result
-        chain = set()
-        if r is not None:
-            chain = {(h.upstream, h.provider) for h in r.hops if h.upstream}
-        self.network.show_network(net, chain)
-        self.network.set_selected(self.session.provider)
+        self.network.selected = self.session.provider
+        self.network.show_network(net, self._chain_edges())
 
 
 def _build(case, results, layout, *, progress, should_stop):

@@ -32,6 +32,7 @@ class HopDock(QDockWidget):
         self.view.setHtml(EMPTY)
         self.setWidget(self.view)
         self.raw: dict[int, str] = {}
+        self.hide_answer = False
         session.sig_hop_selected.connect(self._on_hop)
         session.sig_trace_changed.connect(lambda r: self._on_hop(session.hop))
         session.sig_revealed_changed.connect(lambda *_: self._on_hop(session.hop))
@@ -70,6 +71,8 @@ class HopDock(QDockWidget):
         swatch = ROLE_COLOURS.get(kind, "#888")
         out = [f"<h3><span style='color:{swatch}'>■</span> Hop {index + 1}: "
                f"{html.escape(hop.provider)} — {ROLE_LABELS.get(kind, kind)}</h3>"]
+        s = self.session
+        self.hide_answer = s.step_mode and s.can_reveal() and index == s.revealed - 1
         if not hop.found:
             out.append("<p><b>No matching record.</b></p>")
         else:
@@ -89,7 +92,9 @@ class HopDock(QDockWidget):
                 ("origid", html.escape(hop.origid or "—")),
                 ("verstat", html.escape(hop.verstat or "—"))]) + "</table>")
         out.append(self._traceback(hop))
-        if hop.notes:
+        if hop.notes and self.hide_answer:
+            out.append("<h4>Notes</h4><p><i>hidden in step mode</i></p>")
+        elif hop.notes:
             out.append("<h4>Notes</h4><ul>" + "".join(f"<li>{html.escape(n)}</li>"
                                                       for n in hop.notes) + "</ul>")
         return "".join(out)
@@ -99,7 +104,8 @@ class HopDock(QDockWidget):
         raw_html = (f"<pre style='white-space: pre-wrap'>{html.escape(raw)}</pre>"
                     if raw is not None
                     else "<p style='color:gray'>reading the original line…</p>")
-        handed = (f"customer <b>{html.escape(hop.customer)}</b> (origin)" if hop.customer else
+        handed = ("<i>hidden in step mode: who is it? (F8 reveals)</i>" if self.hide_answer else
+                  f"customer <b>{html.escape(hop.customer)}</b> (origin)" if hop.customer else
                   f"<b>{html.escape(hop.upstream)}</b>" if hop.upstream else
                   "<b>not in the upstream or customer tables</b>")
         conf = "—" if hop.confidence is None else f"{hop.confidence:.0%}"
@@ -141,6 +147,8 @@ class HopDock(QDockWidget):
             return ""
         if hop.traceback_status is None:
             return "<h4>Traceback record</h4><p>no answer from this provider in the record</p>"
+        if self.hide_answer:
+            return "<h4>Traceback record</h4><p><i>hidden in step mode</i></p>"
         status = html.escape(hop.traceback_status.replace("_", " "))
         said = html.escape(hop.traceback_upstream or "—")
         verdict = {True: "<span style='color:#2ca02c'>✓ agrees with the CDRs</span>",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QRect, QSize
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
@@ -31,8 +32,19 @@ def export_svg(widget: QWidget, path: str | Path, title: str = "Traceback Workbe
     painter = QPainter()
     if not painter.begin(gen):
         raise OSError(f"could not write {path}")
+    items = _plot_items(widget)
     try:
+        for item in items:  # draw symbols as vector paths, not from the pixmap atlas
+            item.setExportMode(True, {"antialias": True, "background": None, "painter": painter})
         widget.render(painter, QPoint(0, 0))
     finally:
+        for item in items:
+            item.setExportMode(False)
         painter.end()
     return path
+
+
+def _plot_items(widget: QWidget) -> list:
+    views = [w for w in [widget, *widget.findChildren(pg.GraphicsView)]
+             if isinstance(w, pg.GraphicsView)]
+    return [i for v in views for i in v.scene().items() if hasattr(i, "setExportMode")]

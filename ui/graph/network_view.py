@@ -56,10 +56,12 @@ class NetworkView(QWidget):
         self._hover = pg.SignalProxy(self.canvas.scene().sigMouseMoved, rateLimit=20,
                                      slot=self._on_mouse_moved)
 
-    def show_network(self, net: ProviderNetwork, chain_edges: set[tuple[str, str]]) -> None:
+    def show_network(self, net: ProviderNetwork, chain_edges: set[tuple[str, str]],
+                     fit: bool = True) -> None:
         self.net, self.chain_edges = net, chain_edges
         self._draw()
-        self.fit()
+        if fit:
+            self.fit()
 
     def set_selected(self, name: str) -> None:
         self.selected = name

@@ -131,7 +131,7 @@ def build_view(case: Case, result: TraceResult, *, investigator: str | None = No
     hops = _hops(case, result, tb, red, sources)
     audit = [red.deep(e) for e in read_audit(case.root)]
     ok, problems = verify_audit(case.root)
-    tb_zone = _traceback_zone(case, tb)
+    tb_zone = traceback_zone(case, tb)
     call = {"calling": result.calling, "called": t(result.called or ""),
             "at_utc": iso_utc(result.at_us), "written": t(tb.call_time or "") if tb else None,
             "zone": tb_zone if tb else "UTC",
@@ -253,10 +253,6 @@ def _hops(case: Case, result: TraceResult, tb, red: Redactor,
         hops.append(view)
     for sv in sources:
         sv.lines.sort(key=lambda ln: ln.line)
-        header = [ln for ln in sv.lines if ln.kind == "header"]
-        if len(header) > 1:
-            sv.lines = [ln for ln in sv.lines if ln.kind != "header"] + header[:1]
-            sv.lines.sort(key=lambda ln: ln.line)
     return hops
 
 
@@ -327,7 +323,7 @@ def provider_zone(case: Case, provider: str) -> str:
     return srcs[0].config.timezone if srcs else "UTC"
 
 
-def _traceback_zone(case: Case, tb) -> str:
+def traceback_zone(case: Case, tb) -> str:
     if tb is None:
         return "UTC"
     for tcfg in case.config.tracebacks:
@@ -337,7 +333,7 @@ def _traceback_zone(case: Case, tb) -> str:
 
 
 def _clock(case: Case, tb, rec: dict, provider: str) -> ResponseClock:
-    zone = _traceback_zone(case, tb)
+    zone = traceback_zone(case, tb)
     settings = provider_settings(case, provider)
     return response_clock(parse_time(rec.get("notified_at"), zone),
                           parse_time(rec.get("responded_at"), zone),

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..times import NAT, US, iso_utc
 from ..trace import Hop, trace, trace_traceback
 from .clock import BUSINESS_RULE, parse_time, response_clock
-from .model import provider_settings, provider_zone, source_of
+from .model import provider_settings, provider_zone, source_of, traceback_zone
 
 BOX = "\u2610"
 
@@ -90,8 +90,7 @@ def _received(received_at, rec, case: Case, tb) -> tuple[int, str]:
                              field="received-at")
         return us, "as given when drafting"
     if rec is not None and rec.notified_at:
-        from .model import _traceback_zone
-        us = parse_time(rec.notified_at, _traceback_zone(case, tb))
+        us = parse_time(rec.notified_at, traceback_zone(case, tb))
         if us != NAT:
             return us, f"notification time in the traceback record ('{rec.notified_at}')"
     return NAT, "not recorded"

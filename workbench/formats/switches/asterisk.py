@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from .common import (ISO_LOCAL, between, blank_to_null, coalesce, concat_sorted,
+from .common import (ISO_LOCAL, between, blank_to_null, coalesce, concat_sorted, count_of,
                      count_true, extract, finish, fmt_share, records, share)
 from .positional import Group, read_positional, with_text
 from .times import local_to_utc
@@ -24,15 +24,13 @@ CUSTOM = ["clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", 
 DISPOSITIONS = {"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION", "CANCEL", "UNKNOWN"}
 AMAFLAGS = {"OMIT", "BILLING", "DOCUMENTATION", "DEFAULT", "0", "1", "2", "3"}
 CHANNEL = re.compile(r"^[A-Za-z0-9_]+/.+-[0-9a-fA-F]+(;\d+)?$")
-# TECH/<endpoint or peer>-<hex sequence>[;n] → the endpoint/peer (the trunk)
-CHANNEL_PEER = r"^[A-Za-z0-9_]+/(.*?)-[0-9a-fA-F]+(?:;[0-9]+)?$"
 UNIQUEID = r"^[0-9]{9,11}\.[0-9]+$"
 
 
 def channel_peer(col) -> pa.Array:
-    """``PJSIP/larkspur-in-0000012a`` → ``larkspur-in`` (vectorized).
+    """``PJSIP/larkspur-in-0000012a`` → ``larkspur-in``: the endpoint/peer, i.e. the trunk.
 
-    Drops ``TECH/`` and the last ``-<sequence>``.
+    Drops ``TECH/`` and the last ``-<sequence>`` (``Local/…-…;1`` included), vectorized.
     """
     return blank_to_null(between(col, "/", "-"))
 
@@ -135,7 +133,7 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, custom: bool) ->
     for g in pos.groups:
         cols = CUSTOM if custom else layout_for(g)
         named = {name: g.col(i) for i, name in enumerate(cols)}
-        layouts.append(f"{g.count} fields ({len(g.lines)} rows)" +
+        layouts.append(f"{g.count} fields ({count_of(len(g.lines), 'row')})" +
                        ("" if custom or g.count == 16 else ": … " + ", ".join(cols[16:])))
         parts.append(({**canonical(named), **{"@" + k: v for k, v in named.items()}}, g.lines))
     if not parts:

@@ -344,6 +344,11 @@ def share(rows: list, pred: Callable[[object], bool]) -> float:
     return hits / len(rows)
 
 
+def count_of(n: int, word: str) -> str:
+    """``1 line`` / ``3 lines``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def fmt_share(x: float) -> str:
     return f"{round(x * 100)}%"
 

@@ -14,8 +14,8 @@ import pyarrow.compute as pc
 
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from .common import (ISO_LOCAL, Q850_NAMES, UUID, blank_to_null, concat_sorted, finish, fmt_share,
-                     records, share, text)
+from .common import (ISO_LOCAL, Q850_NAMES, UUID, blank_to_null, concat_sorted, count_of, finish,
+                     fmt_share, records, share, text)
 from .positional import names, read_positional, with_text
 
 DEFAULT = ["caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
@@ -83,8 +83,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
             groups.append((expected, {k: pa.array(v, pa.string()) for k, v in rows.items()},
                            np.asarray(fixed, np.int64)))
             bad_count -= len(fixed)
-            notes.append(f"{len(fixed)} lines with an unescaped quote or comma in a value were "
-                         f"split on the template's quoted separators (lines "
+            notes.append(f"{count_of(len(fixed), 'line')} with an unescaped quote or comma in a "
+                         "value split again on the template's quoted separators (lines "
                          f"{', '.join(map(str, fixed[:10]))})")
     parts = []
     for count, cols, lines in groups:

@@ -19,21 +19,20 @@ import pyarrow.compute as pc
 from ...errors import InputError
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from ..delimited import line_starts, nonblank_lines, read_delimited, sniff_delimiter
-from .common import (MAX_BAD_KEPT, NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_true,
-                     finish, fmt_share, lines_text, text)
+from ..delimited import line_starts, read_delimited, sniff_delimiter
+from .common import (MAX_BAD_KEPT, NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_of,
+                     count_true, finish, fmt_share, lines_text, text)
 from .positional import read_positional, with_text
 from .times import epoch_to_utc, seconds_between
 
 KINDS = ("transaction answered", "call missed", "call ended", "request acknowledged",
          "request accounted", "call started")
-FIRST = (r"^(?:.*?ACC: )?(?P<kind>[a-z][a-z ]*?): (?P<k>[A-Za-z_][A-Za-z0-9_]*)=(?P<v>.*)$")
 ACC_LINE = re.compile(r"ACC: ([a-z][a-z ]*?): ([A-Za-z_]\w*=.*)$")
 PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 IDENTITY_PARAMS = ("info", "alg", "ppt")
 STAMPED = re.compile(r"(^|;)(timestamp|created)=\d{9,11}(;|$)")
 # acc table columns → the names syslog lines use
-DB_ALIASES = {"callid": "call_id", "sip_code": "code", "sip_reason": "reason", "time": "time"}
+DB_ALIASES = {"callid": "call_id", "sip_code": "code", "sip_reason": "reason"}
 
 
 def parse_pairs(body: str) -> tuple[dict[str, str], bool]:
@@ -102,6 +101,9 @@ def _syslog_pairs(data: bytes, file: str):
                 regular = pa.array(np.zeros(len(g.lines), bool))
                 break
             regular = pc.and_(regular, pc.starts_with(col, key + "="))
+            if pc.any(pc.match_substring(col, "<")).as_py():  # a URI split at its ';' params
+                split_uri = pc.greater(pc.count_substring(col, "<"), pc.count_substring(col, ">"))
+                regular = pc.and_(regular, pc.invert(split_uri))
             vals[key] = pc.utf8_slice_codeunits(col, len(key) + 1)
         reg_np = pc.fill_null(regular, False).to_numpy(zero_copy_only=False)
         if reg_np.all():
@@ -152,15 +154,15 @@ def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> Parsed
         if len(lines):
             parts.append((cols, lines))
         if quirky:
-            notes.append(f"{quirky} lines have a ';' inside a value (not escaped by acc); "
-                         "the value was kept whole")
+            notes.append(f"{count_of(quirky, 'line')} with a ';' inside a value (acc does not "
+                         "escape): the value was kept whole")
     if not parts:
         raise InputError("no ACC: accounting lines found", file=str(path))
     kv, lines = concat_sorted(parts)
     kinds = text(kv.pop("@kind"))
     if other:
-        notes.append(f"{other} lines are not ACC: accounting lines (other syslog messages): "
-                     "skipped")
+        notes.append(f"{count_of(other, 'line')} of other syslog messages (not ACC: accounting "
+                     "lines) skipped")
     return _build(kv, lines, kinds, opts, str(path), notes, pos.bad_lines, pos.bad_count, enc,
                   epoch=True, data=data)
 
@@ -247,7 +249,8 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
         "called": coalesce(get("dst_user"), get("dst_ouser"), get("to_user")),
         "ingress": get("src_ip"), "egress": get("dst_domain"), "call_id": call_id,
         "disposition": disposition,
-        "identity": _identity({k: get(k) for k in ("identity",) + IDENTITY_PARAMS if k in kv}), "verstat": get("verstat"),
+        "identity": _identity({k: get(k) for k in ("identity",) + IDENTITY_PARAMS if k in kv}),
+        "verstat": get("verstat"),
         "attest": get("attest"), "origid": get("origid"),
     }
     # a record without a usable time (or, in syslog, without a method) cannot be placed
