@@ -58,6 +58,23 @@ def test_header_bearing_export_stays_generic(tmp_path):
     assert not (_claims(p).keys() & SWITCHES)
 
 
+def test_carrier_export_with_start_end_duration_stays_generic(tmp_path):
+    p = tmp_path / "terminus.csv"
+    p.write_text("record_id,start_time,answer_time,end_time,ANI,DNIS,duration,disposition,"
+                 "trunk_in,call_id\nTW1,2026-03-06T00:02:03Z,2026-03-06T00:02:09Z,"
+                 "2026-03-06T00:02:44Z,+17255550186,+17795550190,35,ANSWERED,MWT-01,a5@10.20.0.5\n")
+    assert choose(p).format == "generic"
+    assert not (_claims(p).keys() & SWITCHES)
+
+
+def test_acc_cdrs_export(tmp_path):
+    p = tmp_path / "acc_cdrs.csv"
+    p.write_text("id,start_time,end_time,duration,callid,src_user,dst_user,src_ip,dst_domain\n"
+                 "7,2024-06-10 16:00:38,2024-06-10 16:01:14,36.000,4f2b@198.51.100.20,"
+                 "+12025550143,13125550178,198.51.100.20,203.0.113.45\n")
+    assert choose(p).format == "kamailio_db"
+
+
 def test_freepbx_dump_with_a_header_stays_generic(tmp_path):
     p = tmp_path / "cdr.csv"
     p.write_text("calldate,clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata,duration,"

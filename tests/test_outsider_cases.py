@@ -754,25 +754,16 @@ def test_latin1_trunk_id_maps(R):
 # failures found (documented; strict xfail so a fix shows up)
 
 
-@pytest.mark.xfail(strict=True, reason="CGRateS `usage` is in nanoseconds but is auto-mapped to "
-                   "duration as seconds; the originating hop's record is then rejected as a "
-                   "'different call (retry?)' (match._duration_consistent) -> not_found")
 def test_cgrates_usage_nanoseconds(R):
     d = _ok(R["cgrates"])
     assert d["outcome"] == "origin" and R["cgrates"].chain() == CHAIN
 
 
-@pytest.mark.xfail(strict=True, reason="a provider whose duration counts from INVITE (15 s ring "
-                   "+ 20 s talk: 34 s vs 20 s) has its only, exact-time record rejected by the "
-                   "hard duration filter (DURATION_SLACK_S=12, 1.5x) -> not_found")
 def test_duration_including_ring_time(R):
     d = _ok(R["ring"])
     assert d["outcome"] == "origin" and R["ring"].chain() == CHAIN
 
 
-@pytest.mark.xfail(strict=True, reason="a source without an ingress column (VoIP Innovations "
-                   "export, CustomerIP not mapped) crashes skew estimation: "
-                   "ValueError 'Categorical categories cannot be null', exit 1 + traceback")
 def test_source_without_ingress_column_does_not_crash(R):
     run = R["no_ingress"]
     assert run.rc in (0, 2) and "Traceback" not in run.err, run.err[-400:]
@@ -780,50 +771,31 @@ def test_source_without_ingress_column_does_not_crash(R):
         assert run.json["outcome"] == "unmapped_ingress"
 
 
-@pytest.mark.xfail(strict=True, reason="skew cache key (skew._cache_key) ignores "
-                   "[sources.columns]: after fixing a column mapping, the warm cache keeps the "
-                   "old skew estimate")
 def test_skew_recomputed_after_mapping_fix(R):
     s = R["stale"]
     warm, cold = _ok(s["warm"]), _ok(s["cold"])
     assert warm["skew"] == cold["skew"]
 
 
-@pytest.mark.xfail(strict=True, reason="with the terminating provider's trunk not yet mapped and "
-                   "--at 3 s off its CDR, trace._terminating compares raw and skew-corrected "
-                   "offsets and starts at Granite Transit: Lakeview is skipped, outcome origin "
-                   "instead of unmapped_ingress")
 def test_unmapped_ingress_at_terminating_hop(R):
     d = _ok(R["unmapped_term"])
     assert d["hops"][0]["provider"] == "Lakeview Mobile"
     assert d["outcome"] == "unmapped_ingress" and d["unmapped_ingress"] == "GRN-4410"
 
 
-@pytest.mark.xfail(strict=True, reason="no shared traffic: Granite (clock +150 s) is found by the "
-                   "±900 s fallback, but its uncorrected time becomes the reference for the next "
-                   "hop, so Prism (file 1 h off) is missed by the whole-hour search -> not_found")
 def test_no_shared_traffic_wrong_zone_next_to_skewed_clock(R):
     d = _ok(R["bare_zone_clock"])
     assert d["outcome"] == "origin" and R["bare_zone_clock"].chain() == CHAIN
 
 
-@pytest.mark.xfail(strict=True, reason="--at without offset is silently taken as UTC (contract: "
-                   "ISO 8601 with offset or Z); the whole-hour fallback then 'finds' every hop "
-                   "6 h away and blames each file's time zone, offset_s 0.0")
 def test_at_without_offset_rejected(R):
     _one_line_error(R["main_naive_at"], "at")
 
 
-@pytest.mark.xfail(strict=True, reason="a typo in a sub-table name ([sources.upstream]) is "
-                   "reported without its line (config._find_line only matches `key =` and "
-                   "`[key]`)")
 def test_typo_in_subtable_names_line(R):
     _one_line_error(R["info_typo_table"], "case.toml", "line 10", "upstream")
 
 
-@pytest.mark.xfail(strict=True, reason="skew is centred on the median source; here that is the "
-                   "answer-time switch, so the exact clocks of Lakeview and Cedar are reported "
-                   "about 5-7 s off (and Granite about +144 s instead of +150 s)")
 def test_correct_clocks_reported_near_zero(R):
     d = _ok(R["main"])
     assert abs(d["skew"]["Lakeview Mobile"]["offset_s"]) < 2
@@ -831,9 +803,6 @@ def test_correct_clocks_reported_near_zero(R):
     assert abs(d["skew"]["Granite Transit"]["offset_s"] - 150) < 2
 
 
-@pytest.mark.xfail(strict=True, reason="a start in the DST fall-back overlap (flagged ambiguous) "
-                   "is matched only by the whole-hour fallback: the hop says 'the file's time "
-                   "zone is probably wrong' and its confidence is cut by 0.6")
 def test_overlap_hour_not_blamed_on_zone(R):
     h = R["nov_second"].hop("Lakeview Mobile")
     assert not any("time zone is probably wrong" in n for n in h["notes"]), h["notes"]

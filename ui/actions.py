@@ -62,7 +62,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Trace the traceback record selected in the Case dock", toolbar=True,
                needs="case"),
     ActionSpec("trace.form", "Trace", "Trace a call by &number and time…", "trace.trace_form",
-               "Ctrl+Alt+T", "trace-form", "Type the calling and called numbers and the time",
+               "Ctrl+L", "trace-form", "Type the calling and called numbers and the time",
                toolbar=True, needs="case"),
     ActionSpec("trace.step", "Trace", "&Step mode (trainer)", "trace.toggle_step", "F7", "step",
                "Reveal a traced chain one hop at a time", toolbar=True, checkable=True,

@@ -113,9 +113,7 @@ class CaseSession(QObject):
         self.results = [r for r in self.results if not _same_call(r, result)] + [result]
         self.revealed = 1 if self.step_mode else len(result.hops)
         self.hop = 0 if result.hops else -1
-        self.sig_trace_changed.emit(result)
-        self.sig_revealed_changed.emit(self.revealed)
-        self.sig_hop_selected.emit(self.hop)
+        self.sig_trace_changed.emit(result)  # docks read revealed and hop from the session
         if self.step_mode:
             self.sig_status.emit(f"Traced {req.describe()}: step mode — F8 reveals the next hop")
         else:

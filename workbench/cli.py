@@ -152,11 +152,13 @@ def _cmd_detect(args) -> int:
 
 
 def _audit(case, action: str, details: dict) -> None:
+    """Record the action in the case's audit trail; a read-only case folder only warns."""
+    from .audit import AuditError, append_event, log_sources
     try:
-        from .audit import append_event
-    except ImportError:  # pragma: no cover
-        return
-    append_event(case.root, action, details)
+        log_sources(case)
+        append_event(case.root, action, details)
+    except (AuditError, OSError) as exc:
+        print(f"warning: audit trail not written: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -224,7 +224,7 @@ def _find_line(lines: list[str], key: str, value: str | None = None) -> int | No
         if pat.match(ln) and (value is None or value in ln):
             return i
     for i, ln in enumerate(lines, start=1):
-        if re.match(rf"^\s*\[+\s*{re.escape(key)}\s*\]+", ln):
+        if re.match(rf"^\s*\[+\s*(?:[\w.]+\.)?{re.escape(key)}\s*\]+", ln):
             return i
     return None
 

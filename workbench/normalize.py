@@ -58,6 +58,7 @@ class SourceSummary:
     low_precision: bool = False
     date_rule: str = ""
     time_forms: dict[str, int] = field(default_factory=dict)
+    zoned_rows: int = 0  # start times that carried their own zone (offset, Z, epoch)
     numbers_flagged: int = 0
     numbers_unparsed: int = 0
     numbers_invalid: int = 0
@@ -110,8 +111,7 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
     for name, bits in (("calling", (F_CALLING_UNPARSED, F_CALLING_INVALID)),
                        ("called", (F_CALLED_UNPARSED, F_CALLED_INVALID))):
         if name not in numbers_done:
-            out[name] = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
-                                                       pa.array([None], pa.string()))
+            out[name] = _dict_strings(None, n)
             out[f"{name}_key"] = np.full(n, -1, dtype=np.int64)
             continue
         res = numbers_done[name]
@@ -134,6 +134,7 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
         t = times_done[name]
         out[name] = t.us
         if name == "start":
+            summary.zoned_rows = int(t.forms.get("zoned", 0))
             summary.date_rule = t.rule
             summary.time_forms = t.forms
             flags[(t.flags & tm.UNPARSED) != 0] |= F_TIME_UNPARSED
@@ -208,9 +209,8 @@ def _duration(raw, start, answer, end, n: int) -> np.ndarray:
 
 
 def _dict_strings(raw, n: int) -> pa.DictionaryArray:
-    if raw is None:
-        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)),
-                                              pa.array([None], pa.string()))
+    if raw is None:  # all null, with an empty dictionary (a null category breaks pandas)
+        return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()), pa.array([], pa.string()))
     s = pc.utf8_trim_whitespace(pc.cast(raw, pa.string()))
     s = pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
     return pc.dictionary_encode(s)

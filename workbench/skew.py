@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import cache
 from .progress import ProgressFn, StopFn, check, never_stop, no_progress
@@ -25,6 +26,7 @@ from .times import NAT, US
 MAX_OFFSET_S = 26 * 3600  # beyond a day and a zone, two records are not the same call
 WINDOW_S = 120.0
 MIN_CALLS = 2
+CLUSTER_S = 3.0  # clocks within this of each other agree
 
 
 @dataclass
@@ -84,9 +86,11 @@ def estimate_skew(case, *, progress: ProgressFn = no_progress,
     def frame(i: int) -> pd.DataFrame:
         if i not in frames:
             s = case.sources[i]
+            ingress = s.table.column("ingress")
             frames[i] = pd.DataFrame({"calling_key": s.col("calling_key"),
                                       "called_key": s.col("called_key"), "start": s.col("start"),
-                                      "ingress": s.table.column("ingress").to_pandas()})
+                                      "ingress": ingress.cast(pa.string()).to_pandas()
+                                      if ingress.null_count < len(ingress) else None})
         return frames[i]
 
     edges: list[tuple[int, int, float, int]] = []
@@ -132,7 +136,7 @@ def _solve(case, edges) -> dict[int, Skew]:
                     seen.add(w)
                     stack.append(w)
         comp_edges = [e for e in edges if e[0] in comp]
-        x = _least_squares(comp, comp_edges)
+        x = _least_squares(comp, comp_edges, _trust(case, comp))
         calls = {i: 0 for i in comp}
         against: dict[int, list[str]] = {i: [] for i in comp}
         for a, b, _, c in comp_edges:
@@ -151,7 +155,19 @@ def _solve(case, edges) -> dict[int, Skew]:
     return out
 
 
-def _least_squares(comp: list[int], edges) -> dict[int, float]:
+def _trust(case, comp: list[int]) -> dict[int, float]:
+    """How much a source's clock deserves to be the reference: files whose times carry their
+    own zone (offsets, Z, epochs) are trusted over wall times read in a declared zone, and an
+    answer-time switch is never the reference if another clock is available."""
+    out = {}
+    for i in comp:
+        sm = case.sources[i].summary
+        zoned = sm.zoned_rows >= max(1, sm.rows // 2)
+        out[i] = (2.0 if zoned else 1.0) * (0.25 if sm.time_basis == "answer" else 1.0)
+    return out
+
+
+def _least_squares(comp: list[int], edges, trust: dict[int, float]) -> dict[int, float]:
     if not edges:
         return {i: 0.0 for i in comp}
     pos = {v: k for k, v in enumerate(comp)}
@@ -167,14 +183,27 @@ def _least_squares(comp: list[int], edges) -> dict[int, float]:
     A = np.vstack(rows + [anchor]) * np.array(w + [1.0])[:, None]
     y = np.array(rhs + [0.0]) * np.array(w + [1.0])
     sol, *_ = np.linalg.lstsq(A, y, rcond=None)
-    # centre: the median source keeps its clock, so one bad clock is the one that moves
-    sol = sol - np.sort(sol)[(len(sol) - 1) // 2]
-    return {v: float(sol[pos[v]]) for v in comp}
+    ref = _reference(sol, np.array([trust[v] for v in comp]))
+    return {v: float(sol[pos[v]] - ref) for v in comp}
+
+
+def _reference(x: np.ndarray, trust: np.ndarray) -> float:
+    """The clock that agrees with the most trusted weight of other clocks (within
+    CLUSTER_S) is the reference: one skewed or wrong-zone clock is then the one that moves."""
+    best, best_w = 0.0, -1.0
+    for xi in x:
+        member = np.abs(x - xi) <= CLUSTER_S
+        w = float(trust[member].sum())
+        centre = float(np.median(x[member & (trust >= trust[member].max())]))
+        if w > best_w + 1e-9 or (abs(w - best_w) <= 1e-9 and abs(centre) < abs(best)):
+            best, best_w = centre, w
+    return best
 
 
 def _cache_key(case) -> str:
-    parts = [(s.sha256, s.config.path, s.config.timezone, s.config.date_order,
-              sorted(s.config.upstreams.items()), s.config.skew_s, s.format)
+    from .source import cache_params
+    parts = [(s.sha256, s.config.path, cache_params(s.config, s.format, case.config.default_country),
+              sorted(s.config.upstreams.items()), s.config.skew_s)
              for s in case.sources]
     parts.append(sorted((p.name, tuple(p.aliases)) for p in case.config.providers))
     return hashlib.sha256(json.dumps([parts, cache.CACHE_VERSION, 2], default=str)

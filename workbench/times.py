@@ -65,7 +65,8 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
             return parse_times(ts, timezone, date_order, default_country)
         us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy()
         flags = np.where(us == NAT, UNPARSED, 0).astype(np.uint8)
-        return Times(us, flags, forms={"timestamp": int((us != NAT).sum())})
+        ok = int((us != NAT).sum())
+        return Times(us, flags, forms={"timestamp": ok, "zoned": ok})
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
     s = pc.utf8_trim_whitespace(col)
@@ -98,6 +99,7 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
         utc_rows = rows[is_utc[hit]]
         local_rows = rows[~is_utc[hit]]
         us[utc_rows] = got[hit][is_utc[hit]]
+        forms["zoned"] = forms.get("zoned", 0) + int(len(utc_rows))
         wall[local_rows] = got[hit][~is_utc[hit]]
         flags[rows[low[hit]]] |= LOW_PRECISION
         todo[rows] = False
@@ -123,7 +125,8 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
         ts = pc.cast(s, pa.timestamp("us", "UTC"))
         us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy(zero_copy_only=False)
         flags = np.zeros(len(s), dtype=np.uint8)
-        return Times(us, flags, forms={"iso": int(len(s) - s.null_count)})
+        ok = int(len(s) - s.null_count)
+        return Times(us, flags, forms={"iso": ok, "zoned": ok})
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     try:

@@ -1,6 +1,7 @@
 """The trace engine: follow one call from the terminating provider to where it entered."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .case import Case
@@ -11,6 +12,8 @@ from .source import CdrSource
 from .times import NAT, US, iso_utc, parse_one
 from .tracebacks import Traceback
 
+_ZONED = re.compile(r"(Z|z|[+-]\d{2}(:?\d{2})?)$")
+RELIABLE_SKEW_CALLS = 5
 OUTCOMES = ("origin", "no_records", "not_found", "unmapped_ingress", "loop")
 
 
@@ -102,6 +105,10 @@ def trace(case: Case, *, calling: str, called: str, at: str | int, tolerance_s: 
     called_e164, called_key, _ = normalize_one(called, country)
     if called_key < 0:
         raise InputError(f"called number '{called}' is not a telephone number", field="called")
+    if isinstance(at, str) and not _ZONED.search(at.strip()):
+        raise InputError(f"time '{at}' has no UTC offset: write it as ISO 8601 with an offset "
+                         "or Z, e.g. 2026-03-07T20:02:11Z or 2026-03-07T14:02:11-06:00",
+                         field="at")
     at_us = parse_one(at) if isinstance(at, str) else int(at)
     if at_us == NAT:
         raise InputError(f"time '{at}' is not ISO 8601 (e.g. 2026-03-07T20:02:11Z)", field="at")
@@ -112,8 +119,13 @@ def trace(case: Case, *, calling: str, called: str, at: str | int, tolerance_s: 
         s = skew_of.get(id(src))
         return s.offset_s if s else 0.0
 
+    def reliable(src: CdrSource) -> bool:
+        s = skew_of.get(id(src))
+        return s is not None and (s.basis == "manual" or
+                                  (s.basis == "estimated" and s.calls >= RELIABLE_SKEW_CALLS))
+
     first, first_match, first_src = _terminating(case, calling_key, called_key, at_us, tol,
-                                                 from_provider, traceback, skew_s)
+                                                 from_provider, traceback, skew_s, reliable)
     result = TraceResult(calling_e164 or calling, called_e164, at_us, "not_found", [], None,
                          _skew_json(case, skew), tol,
                          traceback.traceback_id if traceback else None)
@@ -138,7 +150,7 @@ def trace(case: Case, *, calling: str, called: str, at: str | int, tolerance_s: 
             break
         if match is None:
             match, src = _best_in(sources, calling_key, called_key, ref_us, tol, skew_s,
-                                  prev_duration, prev_origid)
+                                  prev_duration, prev_origid, reliable)
             if match.best is None and not result.hops and first_match is not None:
                 match, src = first_match, first_src  # `at` was given on the reference clock
         if match.best is None:
@@ -168,7 +180,9 @@ def trace(case: Case, *, calling: str, called: str, at: str | int, tolerance_s: 
         prev_duration, prev_origid = match.best.duration, match.best.origid or prev_origid
         provider, match, src = hop.upstream, None, None
     for h in result.hops:  # each hop's time relative to the call, on the reference clock
-        h.offset_s = None if h.corrected_us == NAT else round((h.corrected_us - at_ref) / US, 3)
+        if h.found and h.start_us != NAT:
+            observed = h.start_us - int(round((h.skew_s or 0.0) * US))
+            h.offset_s = round((observed - at_ref) / US, 3)
     if traceback is not None:
         _compare_traceback(case, result, traceback)
     return result
@@ -184,7 +198,8 @@ def trace_traceback(case: Case, traceback_id: str, *, tolerance_s: float | None 
                  tolerance_s=tolerance_s, from_provider=from_provider, traceback=tb)
 
 
-def _terminating(case, calling_key, called_key, at_us, tol, from_provider, traceback, skew_s):
+def _terminating(case, calling_key, called_key, at_us, tol, from_provider, traceback, skew_s,
+                 reliable):
     """The first hop: --from, else the holder of the call that no other holder names upstream."""
     if from_provider:
         name = case.directory.canonical(from_provider)
@@ -193,16 +208,20 @@ def _terminating(case, calling_key, called_key, at_us, tol, from_provider, trace
             known = ", ".join(case.providers_with_records())
             raise InputError(f"no CDRs from provider '{from_provider}' in this case "
                              f"(providers with CDRs: {known})", field="from")
-        m, src = _best_in(sources, calling_key, called_key, at_us, tol, lambda s: 0.0)
+        m, src = _best_in(sources, calling_key, called_key, at_us, tol, lambda s: 0.0,
+                          reliable=reliable)
         return name, m, src
     found: dict[str, tuple[Match, CdrSource]] = {}
+    own_clock: set[str] = set()
     for name in case.providers_with_records():
         # `at` is this provider's own clock if it is the terminating one
         m, src = _best_in(case.sources_of(name), calling_key, called_key, at_us, tol,
-                          lambda s: 0.0)
-        if m.best is None:  # or the reference clock, if its own clock is off
+                          lambda s: 0.0, reliable=lambda s: True)
+        if m.best is not None:
+            own_clock.add(name)
+        else:  # or the reference clock, if its own clock is off
             m2, src2 = _best_in(case.sources_of(name), calling_key, called_key,
-                                at_us, tol, skew_s)
+                                at_us, tol, skew_s, reliable=lambda s: True)
             if m2.best is not None:
                 m, src = m2, src2
         if m.best is not None:
@@ -220,8 +239,8 @@ def _terminating(case, calling_key, called_key, at_us, tol, from_provider, trace
             if tb_first in found:
                 return tb_first, *found[tb_first]
             return tb_first, None, None
-    if heads:
-        heads.sort(key=lambda n: abs(found[n][0].best.offset_s))
+    if heads:  # a match on the provider's own clock beats one that needed skew correction
+        heads.sort(key=lambda n: (n not in own_clock, abs(found[n][0].best.offset_s)))
         return heads[0], *found[heads[0]]
     if found:  # everyone is named by someone: a loop; start at the nearest record
         best = min(found, key=lambda n: abs(found[n][0].best.offset_s))
@@ -236,12 +255,13 @@ def _terminating(case, calling_key, called_key, at_us, tol, from_provider, trace
 
 
 def _best_in(sources, calling_key, called_key, ref_us, tol, skew_s, ref_duration=None,
-             ref_origid=None) -> tuple[Match, CdrSource]:
+             ref_origid=None, reliable=None) -> tuple[Match, CdrSource]:
     best: tuple[Match, CdrSource] | None = None
     for src in sources:
         m = find_call(src, calling_key=calling_key, called_key=called_key, at_us=ref_us,
                       skew_s=skew_s(src), tol_s=tol, ref_duration=ref_duration,
-                      ref_origid=ref_origid)
+                      ref_origid=ref_origid,
+                      allow_fallbacks=not (reliable(src) if reliable else False))
         if best is None or (m.best is not None and
                             (best[0].best is None or m.confidence > best[0].confidence)):
             best = (m, src)
@@ -265,8 +285,6 @@ def _hop_from(case: Case, provider: str, src: CdrSource, match: Match, skew: dic
               verstat=src.text("verstat", [r])[0],
               candidates=[x.to_dict() for x in [c] + match.alternatives[:9]],
               notes=list(match.notes))
-    if c.note:
-        hop.notes.append(c.note)
     return hop
 
 

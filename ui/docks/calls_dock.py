@@ -201,6 +201,10 @@ class CallsDock(QDockWidget):
         self.provider.setCurrentIndex(max(i, 0))
 
     def _on_provider_selected(self, name: str) -> None:
+        if name and self.provider.findData(name) < 0:
+            self._select_combo(None)
+            self.count.setText(f"The case holds no CDRs from {name}: showing every provider")
+            return
         self._select_combo(name or None)
 
     def _on_source_selected(self, index: int) -> None:

@@ -56,7 +56,7 @@ class ChainView(QWidget):
         self.legend.setText("")
         msg = message or ("Trace a call to see its chain here:<br>select a call and press "
                           "<b>Ctrl+T</b>, double-click a traceback record, or use "
-                          "<b>Trace ▸ Trace a call…</b> (Ctrl+Alt+T).")
+                          "<b>Trace ▸ Trace a call by number and time…</b> (Ctrl+L).")
         ink = theme.plot_colours()["ink"].name()
         t = text_item(f"<div style='color:{ink}; text-align:center'>{msg}</div>",
                       anchor=(0.5, 0.5), width=420)
@@ -78,8 +78,19 @@ class ChainView(QWidget):
 
     def set_selected(self, hop: int) -> None:
         self.selected = hop
-        if self.layout_ is not None:
-            self._draw()
+        if self.layout_ is not None and getattr(self, "nodes_item", None) is not None:
+            self.nodes_item.setPen(self._pens(theme.plot_colours()))  # no full redraw
+
+    def _pens(self, col) -> list:
+        pens = []
+        for n in self.layout_.nodes:
+            if n.hop is not None and n.hop == self.selected:
+                pens.append(pg.mkPen(col["highlight"], width=4))
+            else:
+                style = Qt.PenStyle.DashLine if n.faint else Qt.PenStyle.SolidLine
+                pens.append(pg.mkPen(col["faint"] if n.faint else col["ink"], width=1.5,
+                                     style=style))
+        return pens
 
     def fit(self) -> None:
         if self.layout_ is None or not self.layout_.nodes:
@@ -118,19 +129,14 @@ class ChainView(QWidget):
             self.arrows.append((arrow, lay.edges[i].dst))
         if self.hidden_next:
             self._draw_hidden_next(col)
-        brushes, pens, sizes = [], [], []
-        for i, n in enumerate(lay.nodes):
+        brushes, sizes = [], []
+        for n in lay.nodes:
             fill = theme.role_colour(n.kind)
             if n.faint:
                 fill.setAlpha(70)
             brushes.append(pg.mkBrush(fill))
-            if n.hop is not None and n.hop == self.selected:
-                pens.append(pg.mkPen(col["highlight"], width=4))
-            else:
-                style = Qt.PenStyle.DashLine if n.faint else Qt.PenStyle.SolidLine
-                pens.append(pg.mkPen(col["faint"] if n.faint else col["ink"], width=1.5,
-                                     style=style))
             sizes.append(NODE_PX if not n.faint else NODE_PX * 0.7)
+        pens = self._pens(col)
         nodes = pg.ScatterPlotItem(pos=pos, size=sizes, brush=brushes, pen=pens, symbol="o",
                                    data=list(range(len(lay.nodes))), hoverable=True,
                                    tip=lambda x, y, data: self._tip(data))

@@ -113,6 +113,9 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
         header_names = next(csv.reader([htext], delimiter=delimiter,
                                        quotechar=quote_char or '"'))
         header_names = [h.strip() for h in header_names]
+        if not any(header_names):
+            raise InputError("no header row: the file holds only blank lines", file=file,
+                             line=header_line)
         names = _dedupe(header_names)
         cands = cands[1:]
         body_start = hend

@@ -12,7 +12,7 @@ from ..errors import InputError
 from . import register
 from .base import REQUIRED_FIELDS, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .delimited import read_delimited, sniff_delimiter
-from .headers import auto_map, norm_header
+from .headers import auto_map, duration_scale, norm_header
 from .sample import read_utf8
 
 XLSX_EXT = {".xlsx", ".xlsm"}
@@ -53,6 +53,7 @@ def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedT
                            headers=headers, encoding=enc, sheet=sheet)
     mapping = resolve_mapping(headers, opts.columns, str(path), header_line)
     columns = {}
+    extra_notes: list[str] = []
     for canon, src in mapping.items():
         if isinstance(src, list):
             parts = [_as_text(parsed[s]) for s in src]
@@ -60,11 +61,32 @@ def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedT
         else:
             col = parsed[src]
             columns[canon] = col if pa.types.is_timestamp(col.type) else _as_text(col)
+            if canon == "duration":
+                columns[canon], note = _duration_seconds(columns[canon], src)
+                if note:
+                    extra_notes.append(note)
     notes = [f"columns: " + ", ".join(f"{k} ← {v if isinstance(v, str) else ' + '.join(v)}"
                                         for k, v in mapping.items())]
     return ParsedTable(columns=columns, lines=lines, bad_lines=result_bad,
-                       bad_line_count=bad_count, notes=notes, headers=headers,
+                       bad_line_count=bad_count, notes=notes + extra_notes, headers=headers,
                        encoding=enc, sheet=sheet)
+
+
+def _duration_seconds(col: pa.Array, header: str) -> tuple[pa.Array, str | None]:
+    """Durations in seconds: units from the header name (ms, µs, ns), and CGRateS-style
+    nanosecond `usage` recognized by magnitude (no call lasts 30 years)."""
+    vals = pc.cast(pc.if_else(pc.match_substring_regex(pc.utf8_trim_whitespace(col),
+                                                       r"^\d+(?:\.\d+)?$"),
+                              col, pa.scalar(None, pa.string())), pa.float64())
+    scale = duration_scale(header)
+    if scale is None:
+        med = pc.approximate_median(vals).as_py()
+        scale = 1e-9 if med is not None and med > 1e6 else 1.0
+    if scale == 1.0:
+        return col, None
+    secs = pc.cast(pc.multiply(vals, scale), pa.string())
+    unit = {1e-3: "ms", 1e-6: "µs", 1e-9: "ns"}.get(scale, f"x{scale}")
+    return pc.coalesce(secs, col), f"duration '{header}' read in {unit}"
 
 
 def resolve_mapping(headers: list[str], given: dict, file: str,

@@ -13,7 +13,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
               "startedat", "begin", "calltimeutc", "startutc", "starttimeutc", "callstartutc"),
     "calling": ("calling", "callingnumber", "callingparty", "callingpartynumber", "ani",
                 "cli", "caller", "callerid", "calleridnumber", "callernumber", "src",
-                "source", "sourcenumber", "from", "fromani", "fromnumber", "origination",
+                "sourcenumber", "from", "fromani", "fromnumber", "origination",
                 "orignumber", "originatingnumber", "anumber", "cgpn", "srcnumber",
                 "callingstationid", "clinumber", "callerE164".lower()),
     "called": ("called", "callednumber", "calledparty", "calledpartynumber", "dnis", "dst",
@@ -27,7 +27,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
             "hanguptime", "enddate", "endedat", "stop", "release"),
     "duration": ("duration", "durationsec", "durationsecs", "durationseconds", "billsec",
                  "callduration", "billduration", "sessiontime", "holdtime", "seconds",
-                 "talktime", "usage", "billableseconds", "durations"),
+                 "talktime", "usage", "billableseconds", "durations", "secs", "sec",
+                 "durationms", "durationmsec", "billmsec", "mduration", "usagens", "callsecs"),
     "disposition": ("disposition", "status", "callstatus", "result", "hangupcause",
                     "releasecause", "endreason", "terminationcause", "sipstatus",
                     "calldisposition", "causecode"),
@@ -100,6 +101,18 @@ def auto_map(headers: list[str]) -> dict[str, str | list[str]]:
                 used.add(h)
                 break
     return mapping
+
+
+def duration_scale(header: str) -> float | None:
+    """Seconds per unit of a duration column, from its name (None: decide by magnitude)."""
+    n = norm_header(header)
+    if n in ("usage", "usagens") or n.endswith("ns") or n.endswith("nanos"):
+        return None if n == "usage" else 1e-9  # CGRateS usage: nanoseconds, checked by size
+    if n.endswith("ms") or n.endswith("msec") or n.endswith("millis") or n in ("mduration", "billmsec"):
+        return 1e-3
+    if n.endswith("usec") or n.endswith("micros") or n in ("uduration", "billusec"):
+        return 1e-6
+    return 1.0
 
 
 def is_utc_header(name: str) -> bool:

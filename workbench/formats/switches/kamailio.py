@@ -280,7 +280,10 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     notes = list(notes)
     notes.append(f"{rows} INVITE records read; {skipped} other records (BYE, ACK, …) used only "
                  "to close calls" if skipped else f"{rows} INVITE records read")
-    if basis == "answer":
+    if basis == "answer" and stamp is None:
+        notes.append("start is the dialog's start_time (the answer), not the INVITE: matching "
+                     "widens for this source")
+    elif basis == "answer":
         notes.append("start is the time acc logged the final reply (the answer time for "
                      "answered calls), not the INVITE: matching widens for this source")
     if from_created:
@@ -347,14 +350,17 @@ def sniff_kamailio_db(sample: Sample) -> Detection | None:
     delim = sniff_delimiter(first)
     cols = {c.strip().strip('"').strip("`").lower() for c in first.split(delim)}
     acc = {"method", "from_tag", "to_tag", "callid", "sip_code", "sip_reason", "time"}
-    cdrs = {"start_time", "end_time", "duration"}
+    extras = {"src_user", "src_domain", "src_ip", "dst_ouser", "dst_user", "dst_domain",
+              "callid", "from_tag", "to_tag", "sip_code", "sip_reason", "method"}
     hit = acc & cols
-    if len(hit) >= 5:
+    if len(hit) >= 5 and {"from_tag", "to_tag"} & hit:
         return Detection("kamailio_db", round(0.7 + 0.04 * len(hit), 3),
                          [f"header has the acc table columns {', '.join(sorted(hit))}"])
-    if cdrs <= cols and ({"callid", "call_id", "id"} & cols):
-        return Detection("kamailio_db", 0.92, ["header has the acc_cdrs columns start_time, "
-                                              "end_time, duration"])
+    # acc_cdrs: id, start_time, end_time, duration + the db_extra columns of acc
+    if {"id", "start_time", "end_time", "duration"} <= cols and len(cols & extras) >= 2:
+        return Detection("kamailio_db", 0.92, [
+            "header has the acc_cdrs columns id, start_time, end_time, duration and acc "
+            f"extras {', '.join(sorted(cols & extras))}"])
     return None
 
 
