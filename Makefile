@@ -2,7 +2,6 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-SAMPLE := sample_data/auto_warranty_case
 
 .PHONY: run test bench clean
 
@@ -19,7 +18,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 run: $(VENV)/.installed
-	$(BIN)/workbench-gui $(SAMPLE)
+	$(BIN)/workbench-gui --sample
 
 test: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q

@@ -58,7 +58,7 @@ def edge_label(hop) -> str:
         return "no matching record" if hop.source else "no CDRs in the case"
     parts = []
     if hop.offset_s is not None:
-        parts.append(f"{hop.offset_s:+.1f} s")
+        parts.append(f"{round(hop.offset_s, 1) + 0.0:+.1f} s")  # never "-0.0"
     if hop.confidence is not None:
         parts.append(f"conf {hop.confidence:.0%}")
     if hop.alternatives:

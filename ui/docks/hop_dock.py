@@ -17,6 +17,11 @@ def _t(us) -> str:
     return (iso_utc(us) or "—").replace("T", " ").replace("Z", " UTC")
 
 
+def _signed(x: float, digits: int) -> str:
+    """``+1.2`` / ``-0.4`` without ever writing ``-0.0``."""
+    return f"{round(x, digits) + 0.0:+.{digits}f}"
+
+
 def _rows(pairs) -> str:
     return "".join(f"<tr><td style='padding-right:12px; color:gray'>{html.escape(k)}</td>"
                    f"<td>{v}</td></tr>" for k, v in pairs)
@@ -82,8 +87,8 @@ class HopDock(QDockWidget):
             if hop.skew_s is None:
                 out.append("<p>none estimated for this file</p>")
             else:
-                skew = round(hop.skew_s, 3) + 0.0  # never "-0.000"
-                out.append(f"<p>{skew:+.3f} s (this file's clock minus the reference), "
+                out.append(f"<p>{_signed(hop.skew_s, 3)} s (this file's clock minus the "
+                           "reference), "
                            f"from {hop.skew_calls or 0} calls seen on both sides of a hand-off; "
                            f"record time {_t(hop.start_us)} → corrected {_t(hop.corrected_us)}"
                            "</p>")
@@ -109,7 +114,7 @@ class HopDock(QDockWidget):
                   f"<b>{html.escape(hop.upstream)}</b>" if hop.upstream else
                   "<b>not in the upstream or customer tables</b>")
         conf = "—" if hop.confidence is None else f"{hop.confidence:.0%}"
-        offset = "—" if hop.offset_s is None else f"{hop.offset_s:+.3f} s"
+        offset = "—" if hop.offset_s is None else f"{_signed(hop.offset_s, 3)} s"
         return (f"<h4>Matched record — {html.escape(hop.source or '')}, line {hop.line}</h4>"
                 f"<p style='color:gray'>as written in the file:</p>{raw_html}"
                 "<p style='color:gray'>normalized:</p><table>" + _rows([
@@ -134,7 +139,7 @@ class HopDock(QDockWidget):
             raw = self.raw.get(c.get("line"))
             note = html.escape(c.get("note") or "")
             rows.append(f"<tr><td>{mark}{c.get('line')}</td><td align=right>"
-                        f"{c.get('offset_s', 0):+.1f} s</td><td align=right>{dur}</td>"
+                        f"{_signed(c.get('offset_s', 0), 1)} s</td><td align=right>{dur}</td>"
                         f"<td align=right>{c.get('score', 0):.2f}</td><td>{note}</td></tr>")
             if raw is not None and k > 0:
                 rows.append(f"<tr><td></td><td colspan=4><code>{html.escape(raw)}</code>"
