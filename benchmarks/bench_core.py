@@ -119,14 +119,18 @@ def rss_mb() -> float:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["make-data", "arrow-read", "import", "trace", "reopen", "all"])
+    p.add_argument("cmd", choices=["make-data", "make-one", "arrow-read", "import", "trace",
+                                   "reopen", "all"])
     p.add_argument("path")
     p.add_argument("--rows", type=int, default=2_000_000)
     p.add_argument("--sources", type=int, default=5)
+    p.add_argument("--repeat", type=int, default=5)
     a = p.parse_args(argv)
     path = Path(a.path)
     if a.cmd == "make-data":
         make_data(path, a.rows, a.sources)
+    elif a.cmd == "make-one":
+        make_source(path, a.rows, 0, seed=1)
     elif a.cmd == "arrow-read":
         print(f"pyarrow.csv.read_csv: {arrow_read(path):.2f} s")
     elif a.cmd == "import":
@@ -136,11 +140,17 @@ def main(argv=None) -> int:
         r = trace_once(path)
         print(json.dumps({**r, "peak_rss_mb": round(rss_mb())}))
     else:
-        src = path / "src0.csv"
-        ar = min(arrow_read(src) for _ in range(3))
-        imp = min(import_one(src) for _ in range(2))
-        print(f"1 source ({src.stat().st_size / 1e6:.0f} MB): pyarrow {ar:.2f} s, "
-              f"workbench {imp:.2f} s, ratio {imp / ar:.2f}x")
+        import statistics
+        src = path / "src0.csv" if path.is_dir() else path
+        pairs = [(arrow_read(src), import_one(src)) for _ in range(a.repeat)]
+        ar = statistics.median(p[0] for p in pairs)
+        imp = statistics.median(p[1] for p in pairs)
+        ratio = statistics.median(p[1] / p[0] for p in pairs)
+        print(f"1 source ({src.stat().st_size / 1e6:.0f} MB): pyarrow.csv.read_csv median "
+              f"{ar:.2f} s, workbench import+normalize median {imp:.2f} s, "
+              f"median ratio {ratio:.2f}x over {a.repeat} alternating pairs")
+        if not path.is_dir():
+            return 0
         cold = trace_once(path)
         warm = trace_once(path)
         print(f"first open (parse + cache + skew): {cold['open_s']:.1f} s; "

@@ -164,3 +164,13 @@ def test_case_toml_errors(tmp_path):
                                         'path = "missing.csv"\n')
     with pytest.raises(InputError, match="missing.csv"):
         load_case(tmp_path)
+
+
+@pytest.mark.parametrize("header,value,seconds", [
+    ("Duration (s)", "48", 48.0), ("Duration (ms)", "36210", 36.21),
+    ("usage", "41000000000", 41.0), ("usage", "41", 41.0), ("billsec", "01:02:03", 3723.0)])
+def test_duration_units(tmp_path, header, value, seconds):
+    (tmp_path / "a.csv").write_text(f"start_time,ANI,DNIS,{header}\n"
+                                    f"2026-03-07T20:02:11Z,3125550143,7735550188,{value}\n")
+    s = source(make_case(tmp_path, "a.csv", columns=False))
+    assert s.row(0)["duration"] == pytest.approx(seconds)

@@ -229,10 +229,9 @@ def _wide(source, called_key, center, args) -> list[Candidate]:
 
 
 def _nearest(source, calling_key, called_key, center, at_us, skew_us) -> Candidate | None:
-    a, b = source.called_range(called_key)
-    if a == b:
+    rows = source.rows_with_called(called_key)
+    if not len(rows):
         return None
-    rows = np.arange(a, b)
     rows = _same_calling(source, rows, calling_key)
     starts = source.col("start")[rows]
     ok = starts != NAT

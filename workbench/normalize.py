@@ -3,7 +3,7 @@
 The normalized table is what matching reads: E.164 numbers as int64 keys,
 UTC microseconds as int64, trunk ids dictionary-encoded, one flags word per
 row, and the 1-based line that ties each row to its original text. It is
-sorted by (called key, start) so a call is found with two binary searches.
+indexed by (called key, start) so a call is found with two binary searches.
 """
 from __future__ import annotations
 
@@ -105,8 +105,12 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
         time_jobs = {name: pool.submit(tm.parse_times, cols[name], timezone, date_order,
                                        default_country)
                      for name in ("start", "answer", "end") if cols.get(name) is not None}
+        text_jobs = {name: pool.submit(_dict_strings, _verstat(cols[name]) if name == "verstat"
+                                       else cols[name], n)
+                     for name in STRING_FIELDS if cols.get(name) is not None}
         numbers_done = {k: f.result() for k, f in num_jobs.items()}
         times_done = {k: f.result() for k, f in time_jobs.items()}
+        texts_done = {k: f.result() for k, f in text_jobs.items()}
 
     for name, bits in (("calling", (F_CALLING_UNPARSED, F_CALLING_INVALID)),
                        ("called", (F_CALLED_UNPARSED, F_CALLED_INVALID))):
@@ -150,10 +154,7 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
 
     out["duration"] = _duration(cols.get("duration"), out["start"], out["answer"], out["end"], n)
     for name in STRING_FIELDS:
-        raw = cols.get(name)
-        if raw is not None and name == "verstat":
-            raw = _verstat(raw)
-        out[name] = _dict_strings(raw, n)
+        out[name] = texts_done[name] if name in texts_done else _dict_strings(None, n)
     out["call_id"] = _strings(cols.get("call_id"), n)
     if "identity" in cols:
         _fill_from_identity(cols["identity"], out, n)
@@ -180,15 +181,34 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
         summary.last_utc = tm.iso_utc(int(ok_start.max()), 0)
     out["flags"] = flags
 
-    order = np.lexsort((start, out["called_key"]))
+    # Rows stay in file order; a sorted index (called number, start) beside them serves
+    # lookups with two binary searches, without reordering every column.
+    order = sort_order(out["called_key"], start)
+    out["idx_row"] = order.astype(np.int64)
+    out["idx_called"] = out["called_key"][order]
+    out["idx_start"] = start[order]
     table = pa.table({k: pa.array(v) if isinstance(v, np.ndarray) else v
-                      for k, v in out.items()}).take(pa.array(order))
+                      for k, v in out.items()})
     return table, summary
+
+
+def sort_order(called_key: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Row order by (called, start). CDR files are usually written in time order, and then a
+    stable sort on the called number alone gives the same order in half the time."""
+    if len(start) > 1 and bool((np.diff(start) >= 0).all()):
+        return np.argsort(called_key, kind="stable")
+    return np.lexsort((start, called_key))
 
 
 def _duration(raw, start, answer, end, n: int) -> np.ndarray:
     """Seconds of the call: the file's own field (s or h:mm:ss), else end - answer/start."""
     dur = np.full(n, np.nan)
+    try:  # the common case: plain numbers throughout
+        if raw is not None:
+            dur = pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+            raw = None
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
     if raw is not None:
         s = pc.utf8_trim_whitespace(pc.cast(raw, pa.string()))
         plain = pc.match_substring_regex(s, r"^\d+(?:\.\d+)?$")

@@ -40,6 +40,34 @@ def normalize_numbers(col: pa.Array, default_country: str = "US") -> Numbers:
         col = col.combine_chunks()
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
+    if (default_country or "US").upper() in NANP_REGIONS and len(col) > 4096:
+        return _normalize_rows_fast(col, default_country)
+    return _normalize_by_distinct(col, default_country)
+
+
+def _normalize_rows_fast(col: pa.Array, default_country: str) -> Numbers:
+    """Plain NANP digit strings read per row off the Arrow buffer (no hashing of strings);
+    only the rows that are not plain go through the per-distinct-value path."""
+    key = _fast_nanp(col)
+    fast = key >= 0
+    if not fast.any():
+        return _normalize_by_distinct(col, default_country)
+    enc = pc.dictionary_encode(pa.array(np.where(fast, key, 0)))
+    uniq_keys = enc.dictionary.to_numpy()
+    idx = enc.indices.to_numpy().astype(np.int32)
+    texts = pc.binary_join_element_wise("+", pc.cast(enc.dictionary, pa.string()), "")
+    flags = _validity(uniq_keys, np.ones(len(uniq_keys), bool))[idx]
+    rest = np.flatnonzero(~fast)
+    if len(rest):
+        slow = _normalize_by_distinct(pc.take(col, pa.array(rest)), default_country)
+        key[rest] = slow.key
+        flags[rest] = slow.flags
+        idx[rest] = slow.text.indices.to_numpy(zero_copy_only=False) + len(texts)
+        texts = pa.concat_arrays([texts, slow.text.dictionary])
+    return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), texts), key, flags)
+
+
+def _normalize_by_distinct(col: pa.Array, default_country: str) -> Numbers:
     enc = pc.dictionary_encode(col)
     uniq = enc.dictionary
     text, key, flags = normalize_distinct(uniq, default_country)

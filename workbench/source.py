@@ -1,6 +1,7 @@
 """A provider's CDR file inside a case: loading (cached), lookups and raw read-back."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,19 +62,28 @@ class CdrSource:
         return read_raw_rows(self.path, lines, sheet=self.summary.sheet)
 
     def called_range(self, called_key: int) -> tuple[int, int]:
-        keys = self.col("called_key")
+        """Positions in the (called, start) index holding this called number."""
+        keys = self.col("idx_called")
         return (int(np.searchsorted(keys, called_key, "left")),
                 int(np.searchsorted(keys, called_key, "right")))
+
+    def rows_with_called(self, called_key: int) -> np.ndarray:
+        """Row indexes of every record to this called number, in start order."""
+        a, b = self.called_range(called_key)
+        return self.col("idx_row")[a:b]
 
     def window(self, called_key: int, lo_us: int, hi_us: int) -> np.ndarray:
         """Row indexes with this called number and start in [lo, hi] (source clock)."""
         a, b = self.called_range(called_key)
         if a == b:
             return np.zeros(0, dtype=np.int64)
-        starts = self.col("start")[a:b]
+        starts = self.col("idx_start")[a:b]
         i = int(np.searchsorted(starts, lo_us, "left"))
         j = int(np.searchsorted(starts, hi_us, "right"))
-        return np.arange(a + i, a + j, dtype=np.int64)
+        return self.col("idx_row")[a + i:a + j]
+
+
+_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
 
 
 def read_options(cfg: SourceConfig) -> ReadOptions:
@@ -97,8 +107,14 @@ def load_source(cfg: SourceConfig, root: Path, default_country: str = "US", *,
     if path.stat().st_size == 0:
         raise InputError("file is empty", file=str(path))
     progress(0.0, f"hashing {cfg.path}")
-    sha = cache.file_sha256(path)
-    check(should_stop)
+    hashing = _POOL.submit(cache.file_sha256, path)  # hashlib frees the GIL: hash while parsing
+    try:
+        return _load(cfg, path, hashing, root, default_country, use_cache, progress, should_stop)
+    finally:
+        hashing.cancel()
+
+
+def _load(cfg, path, hashing, root, default_country, use_cache, progress, should_stop):
     detected = []
     fmt = cfg.format
     if fmt == "auto":
@@ -106,12 +122,14 @@ def load_source(cfg: SourceConfig, root: Path, default_country: str = "US", *,
         fmt, detected = det.format, formats.detect(path)
     params = cache_params(cfg, fmt, default_country)
     if use_cache:
+        sha = hashing.result()
         hit = cache.load(sha, params)
         if hit is not None:
             table, meta = hit
             progress(1.0, f"{cfg.path}: from cache")
             return CdrSource(cfg, path, sha, table, SourceSummary.from_dict(meta["summary"]),
                              detected, from_cache=True)
+    check(should_stop)
     progress(0.1, f"reading {cfg.path} ({fmt})")
     profile = formats.get(fmt)
     try:
@@ -129,6 +147,7 @@ def load_source(cfg: SourceConfig, root: Path, default_country: str = "US", *,
                                time_basis=cfg.time_basis)
     check(should_stop)
     _check_mostly_good(summary, path)
+    sha = hashing.result()
     if use_cache:
         progress(0.9, f"caching {cfg.path}")
         cache.store(sha, params, table, {"summary": summary.to_dict(), "sha256": sha})

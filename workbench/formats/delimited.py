@@ -54,26 +54,18 @@ def nonblank_lines(data: bytes, starts: np.ndarray) -> np.ndarray:
     return np.flatnonzero(~blank).astype(np.int64) + 1
 
 
-def _data_lines(data: bytes) -> tuple[np.ndarray | None, np.ndarray]:
-    """(line starts or None, 1-based non-blank line numbers). Files without blank lines, the
-    common case, need no per-line scan: a newline count is enough."""
-    if not data:
-        return None, np.zeros(0, dtype=np.int64)
-    has_blank = data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data
-    if has_blank:
-        starts = line_starts(data)
-        return starts, nonblank_lines(data, starts)
-    n = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-    return None, np.arange(1, n + 1, dtype=np.int64)
-
-
-def _line_offset(data: bytes, starts: np.ndarray | None, line: int) -> int:
-    if starts is not None:
-        return int(starts[line - 1])
-    pos = 0
-    for _ in range(line - 1):
-        pos = data.index(b"\n", pos) + 1
-    return pos
+def _first_nonblank(data: bytes, skip_lines: int) -> tuple[int, int] | None:
+    """(1-based line, byte offset) of the first non-blank line after ``skip_lines`` lines."""
+    pos, line = 0, 1
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        end = len(data) if nl < 0 else nl
+        if line > skip_lines and data[pos:end].strip(b"\r \t"):
+            return line, pos
+        if nl < 0:
+            return None
+        pos, line = nl + 1, line + 1
+    return None
 
 
 def sniff_delimiter(line: str) -> str:
@@ -92,24 +84,27 @@ def sniff_delimiter(line: str) -> str:
 def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = None,
                    header: bool = True, skip_lines: int = 0, quote_char: str | bool = '"',
                    escape_char: str | bool = False, double_quote: bool = True,
-                   file: str = "") -> Delimited:
+                   file: str = "", want=None) -> Delimited:
     """Parse ``data`` (UTF-8) into string columns, tying rows to physical lines.
 
     ``skip_lines`` physical lines are ignored first (preambles); with ``header``
     the first non-blank line after them names the columns, else ``names`` do.
+    ``want(names, header_line)`` may return the only columns to convert (parsing fewer
+    columns is cheaper; field counts are still checked on every column).
     """
-    starts, cands = _data_lines(data)
-    cands = cands[cands > skip_lines]
-    if len(cands) == 0:
+    first = _first_nonblank(data, skip_lines)
+    if first is None:
         raise InputError("file is empty (no data lines)", file=file)
+    first_line, first_off = first
     header_names = None
     header_line = None
+    body_start = first_off
+    body_first_line = first_line
     if header:
-        header_line = int(cands[0])
-        hstart = _line_offset(data, starts, header_line)
-        nl = data.find(b"\n", hstart)
+        header_line = first_line
+        nl = data.find(b"\n", first_off)
         hend = len(data) if nl < 0 else nl + 1
-        htext = data[hstart:hend].decode("utf-8", errors="replace").rstrip("\r\n")
+        htext = data[first_off:hend].decode("utf-8", errors="replace").rstrip("\r\n")
         header_names = next(csv.reader([htext], delimiter=delimiter,
                                        quotechar=quote_char or '"'))
         header_names = [h.strip() for h in header_names]
@@ -117,21 +112,29 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
             raise InputError("no header row: the file holds only blank lines", file=file,
                              line=header_line)
         names = _dedupe(header_names)
-        cands = cands[1:]
-        body_start = hend
-    else:
-        body_start = _line_offset(data, starts, int(cands[0]))
+        body_start, body_first_line = hend, header_line + 1
     if names is None:
         raise InputError("no column names for a header-less file", file=file)
+    include = want(names, header_line) if want else None
     body = memoryview(data)[body_start:]
-    if len(cands) == 0:
+    if not bytes(body[:65536]).strip() and not bytes(body).strip():
         table = pa.table({n: pa.array([], pa.string()) for n in names})
         return Delimited(table, np.zeros(0, np.int64), header=header_names, header_line=header_line)
 
-    result = _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads=True)
+    result = _parse(body, names, delimiter, quote_char, escape_char, double_quote, True, include)
     if result is None:  # an invalid row without a known number: parse again serially
-        result = _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads=False)
+        result = _parse(body, names, delimiter, quote_char, escape_char, double_quote, False,
+                        include)
     table, invalid = result
+    # Parse first, count after: when rows + invalid rows equal the body's lines there are no
+    # blank lines and no quoted newlines, and line numbers need no scan of the file.
+    n_body = data.count(b"\n", body_start) + (0 if data.endswith(b"\n") else 1)
+    if table.num_rows + len(invalid) == n_body:
+        cands = np.arange(body_first_line, body_first_line + n_body, dtype=np.int64)
+    else:
+        starts = line_starts(data)
+        cands = nonblank_lines(data, starts)
+        cands = cands[cands >= body_first_line]
     bad_idx = np.array([n - 1 for n, _ in invalid], dtype=np.int64)
     keep = np.ones(len(cands), dtype=bool)
     if len(bad_idx) and bad_idx.max() < len(cands):
@@ -142,7 +145,7 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
                  zip(bad_idx, invalid)][:MAX_BAD_KEPT]
     if len(lines) != table.num_rows:
         # quoted values spanning lines: only a serial reader knows where rows start
-        first_index = data.count(b"\n", 0, body_start)  # lines before the body
+        first_index = body_first_line - 1  # lines before the body
         lines, bad_lines = _lines_by_csv_module(body, delimiter, quote_char, len(names),
                                                 first_index)
         if len(lines) != table.num_rows:
@@ -153,7 +156,8 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
     return Delimited(table, lines, bad_lines, len(invalid), header_names, header_line)
 
 
-def _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads):
+def _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads,
+           include=None):
     invalid: list[tuple[int, str]] = []
     unknown = []
 
@@ -168,11 +172,12 @@ def _parse(body, names, delimiter, quote_char, escape_char, double_quote, thread
         table = pv.read_csv(
             io.BytesIO(body),
             read_options=pv.ReadOptions(column_names=names, use_threads=threads,
-                                        block_size=16 << 20),
+                                        ),
             parse_options=pv.ParseOptions(delimiter=delimiter, quote_char=quote_char,
                                           escape_char=escape_char, double_quote=double_quote,
                                           invalid_row_handler=on_invalid),
             convert_options=pv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                              include_columns=include or None,
                                               strings_can_be_null=False,
                                               quoted_strings_can_be_null=False),
         )

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from ..errors import InputError
 from . import register
 from .base import REQUIRED_FIELDS, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from .delimited import read_delimited, sniff_delimiter
+from .delimited import _dedupe, read_delimited, sniff_delimiter
 from .headers import auto_map, duration_scale, norm_header
 from .sample import read_utf8
 
@@ -34,13 +34,19 @@ def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedT
     else:
         data, enc = read_utf8(path, opts.encoding)
         delim = opts.delimiter or sniff_delimiter(_first_line(data))
+
+        def want(headers: list[str], header_line: int) -> list[str] | None:
+            if not mapping:
+                return None
+            return sorted(_used(resolve_mapping(headers, opts.columns, str(path), header_line)))
+
         try:
-            d = read_delimited(data, delimiter=delim, header=True, file=str(path))
+            d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
         except UnicodeError:
             data, enc = read_utf8(path, "cp1252")
-            d = read_delimited(data, delimiter=delim, header=True, file=str(path))
-        names = d.table.column_names
-        parsed = {n: d.table[n].combine_chunks() for n in names}
+            d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
+        names = _dedupe(d.header) if d.header else d.table.column_names
+        parsed = {n: d.table[n] for n in d.table.column_names}  # all, or the mapped ones
         lines, header_line, sheet = d.lines, d.header_line, None
         result_bad, bad_count = d.bad_lines, d.bad_count
     if ext in XLSX_EXT or ext in PARQUET_EXT:
@@ -125,7 +131,7 @@ def _used(mapping: dict) -> set[str]:
 
 def _as_text(col: pa.Array) -> pa.Array:
     if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     if pa.types.is_string(col.type):
         return col
     if pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type):
@@ -186,7 +192,6 @@ def _read_xlsx(path: Path, sheet: str | None):
                 break
         if header is None:
             raise InputError("sheet is empty", file=str(path))
-        from .delimited import _dedupe
         names = _dedupe(header)
         n = len(names)
         data: list[list[str | None]] = [[] for _ in range(n)]

@@ -103,16 +103,26 @@ def auto_map(headers: list[str]) -> dict[str, str | list[str]]:
     return mapping
 
 
+_UNIT_WORDS = {"ns": 1e-9, "nanos": 1e-9, "nanoseconds": 1e-9, "ms": 1e-3, "msec": 1e-3,
+               "msecs": 1e-3, "millis": 1e-3, "milliseconds": 1e-3, "us": 1e-6, "usec": 1e-6,
+               "µs": 1e-6, "micros": 1e-6, "microseconds": 1e-6, "s": 1.0, "sec": 1.0,
+               "secs": 1.0, "seconds": 1.0}
+_UNIT_NAMES = {"durationms": 1e-3, "mduration": 1e-3, "billmsec": 1e-3, "durationmsec": 1e-3,
+               "uduration": 1e-6, "billusec": 1e-6, "usagens": 1e-9}
+
+
 def duration_scale(header: str) -> float | None:
-    """Seconds per unit of a duration column, from its name (None: decide by magnitude)."""
+    """Seconds per unit of a duration column from its name: a unit word such as
+    "Duration (ms)" or a known name (FreeSWITCH `mduration`). None: decide by magnitude
+    (CGRateS `usage` is in nanoseconds)."""
+    words = [w for w in re.split(r"[^a-zµ]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", header).lower())
+             if w]
+    if words and words[-1] in _UNIT_WORDS and len(words) > 1:
+        return _UNIT_WORDS[words[-1]]
     n = norm_header(header)
-    if n in ("usage", "usagens") or n.endswith("ns") or n.endswith("nanos"):
-        return None if n == "usage" else 1e-9  # CGRateS usage: nanoseconds, checked by size
-    if n.endswith("ms") or n.endswith("msec") or n.endswith("millis") or n in ("mduration", "billmsec"):
-        return 1e-3
-    if n.endswith("usec") or n.endswith("micros") or n in ("uduration", "billusec"):
-        return 1e-6
-    return 1.0
+    if n in _UNIT_NAMES:
+        return _UNIT_NAMES[n]
+    return None if n == "usage" else 1.0
 
 
 def is_utc_header(name: str) -> bool:
