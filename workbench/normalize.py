@@ -258,9 +258,14 @@ def _fill_from_identity(identity: pa.Array, out: dict, n: int) -> None:
         return
     claims = identity_claims(identity)
     for name in ("attest", "origid"):
+        if name not in claims:
+            continue
         have = out[name]
-        if name in claims and pc.all(pc.is_null(have)).as_py():
+        if pc.all(pc.is_null(have)).as_py():
             out[name] = _dict_strings(claims[name], n)
+        else:  # a column of its own wins; the decoded token fills the rows it leaves empty
+            out[name] = _dict_strings(pc.coalesce(pc.cast(have, pa.string()),
+                                                  pc.cast(claims[name], pa.string())), n)
 
 
 def flag_words(flags: int) -> list[str]:

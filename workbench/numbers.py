@@ -127,18 +127,22 @@ def _fast_nanp(uniq: pa.Array) -> np.ndarray:
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
     lengths = np.diff(offsets)
     out = np.full(len(uniq), -1, dtype=np.int64)
-    pw = 10 ** np.arange(9, -1, -1, dtype=np.int64)
+    starts = offsets[:-1]
     for length, skip, lead in ((12, 2, b"+1"), (11, 1, b"1"), (10, 0, b"")):
         rows = np.flatnonzero(lengths == length)
         if not len(rows):
             continue
-        mat = data[offsets[rows][:, None] + np.arange(length)]
+        base = starts[rows]
         good = np.ones(len(rows), dtype=bool)
         for j, ch in enumerate(lead):
-            good &= mat[:, j] == ch
-        digs = mat[:, skip:].astype(np.int64) - 48
-        good &= ((digs >= 0) & (digs <= 9)).all(axis=1) & (digs[:, 0] >= 2)
-        out[rows[good]] = 10_000_000_000 + digs[good] @ pw
+            good &= data[base + j] == ch
+        value = np.zeros(len(rows), dtype=np.int64)
+        for j in range(skip, length):  # one pass per digit: no rows x digits matrix
+            d = data[base + j].astype(np.int64) - 48
+            good &= (d >= 0) & (d <= 9)
+            value = value * 10 + d
+        good &= data[base + skip] >= ord("2")  # NPA starts 2-9
+        out[rows[good]] = 10_000_000_000 + value[good]
     return out
 
 

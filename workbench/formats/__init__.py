@@ -34,6 +34,9 @@ def get(name: str) -> FormatProfile:
 def detect(path: Path) -> list[Detection]:
     """Score every profile on the head of ``path``; best first."""
     _load_builtin()
+    if Path(path).is_dir():
+        raise InputError("this is a folder: give one CDR file (join per-call documents into one "
+                         "file first)", file=str(path), field="path")
     sample = read_sample(path)
     found: list[Detection] = []
     for profile in _REGISTRY.values():
