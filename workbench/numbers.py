@@ -36,19 +36,23 @@ class Numbers:
 
 def normalize_numbers(col: pa.Array, default_country: str = "US") -> Numbers:
     """Normalize a column of raw number strings; nothing is dropped."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
     if (default_country or "US").upper() in NANP_REGIONS and len(col) > 4096:
         return _normalize_rows_fast(col, default_country)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
     return _normalize_by_distinct(col, default_country)
 
 
 def _normalize_rows_fast(col: pa.Array, default_country: str) -> Numbers:
     """Plain NANP digit strings read per row off the Arrow buffer (no hashing of strings);
     only the rows that are not plain go through the per-distinct-value path."""
-    key = _fast_nanp(col)
+    if isinstance(col, pa.ChunkedArray):
+        key = np.concatenate([_fast_nanp(c) for c in col.chunks]) if col.num_chunks else \
+            np.zeros(0, np.int64)
+    else:
+        key = _fast_nanp(col)
     fast = key >= 0
     if not fast.any():
         return _normalize_by_distinct(col, default_country)
@@ -59,7 +63,10 @@ def _normalize_rows_fast(col: pa.Array, default_country: str) -> Numbers:
     flags = _validity(uniq_keys, np.ones(len(uniq_keys), bool))[idx]
     rest = np.flatnonzero(~fast)
     if len(rest):
-        slow = _normalize_by_distinct(pc.take(col, pa.array(rest)), default_country)
+        sub = pc.take(col, pa.array(rest))
+        if isinstance(sub, pa.ChunkedArray):
+            sub = sub.combine_chunks()
+        slow = _normalize_by_distinct(sub, default_country)
         key[rest] = slow.key
         flags[rest] = slow.flags
         idx[rest] = slow.text.indices.to_numpy(zero_copy_only=False) + len(texts)

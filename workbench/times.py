@@ -121,14 +121,20 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
     lengths = pc.utf8_length(s)
     if pc.min(lengths).as_py() < 19:  # shorter than YYYY-MM-DDTHH:MM:SS: may lack seconds
         return None
-    try:
-        ts = pc.cast(s, pa.timestamp("us", "UTC"))
-        us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy(zero_copy_only=False)
-        flags = np.zeros(len(s), dtype=np.uint8)
-        ok = int(len(s) - s.null_count)
-        return Times(us, flags, forms={"iso": ok, "zoned": ok})
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
+    # A failing cast costs as much as a whole parse: look at the head to pick the one to try.
+    head = pc.drop_null(s.slice(0, 256))
+    zoned = pc.match_substring_regex(head, r"(Z|z|[+-]\d{2}:?\d{2})$")
+    if pc.all(zoned).as_py():
+        try:
+            ts = pc.cast(s, pa.timestamp("us", "UTC"))
+            us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy(zero_copy_only=False)
+            flags = np.zeros(len(s), dtype=np.uint8)
+            ok = int(len(s) - s.null_count)
+            return Times(us, flags, forms={"iso": ok, "zoned": ok})
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    if pc.any(zoned).as_py():
+        return None
     try:
         naive = pc.cast(s, pa.timestamp("us"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

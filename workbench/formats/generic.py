@@ -131,7 +131,12 @@ def _used(mapping: dict) -> set[str]:
 
 def _as_text(col: pa.Array) -> pa.Array:
     if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        if col.num_chunks == 1:
+            col = col.chunk(0)
+        elif pa.types.is_string(col.type):
+            return col  # consumers join chunks only where they need one buffer
+        else:
+            col = col.combine_chunks()
     if pa.types.is_string(col.type):
         return col
     if pa.types.is_large_string(col.type) or pa.types.is_dictionary(col.type):
