@@ -11,7 +11,8 @@ import pyarrow.compute as pc
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (ISO_LOCAL, between, blank_to_null, coalesce, concat_sorted, count_of,
-                     count_true, extract, finish, fmt_share, records, share)
+                     count_true, extract, finish, fmt_share, on_distinct, records, share,
+                     through_last)
 from .positional import Group, read_positional, with_text
 from .times import local_to_utc
 
@@ -25,6 +26,11 @@ DISPOSITIONS = {"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION", "CANCEL
 AMAFLAGS = {"OMIT", "BILLING", "DOCUMENTATION", "DEFAULT", "0", "1", "2", "3"}
 CHANNEL = re.compile(r"^[A-Za-z0-9_]+/.+-[0-9a-fA-F]+(;\d+)?$")
 UNIQUEID = r"^[0-9]{9,11}\.[0-9]+$"
+CALLING_NAME = r'^\s*"(?P<v>.*)"\s*<'
+CLID_NUMBER = r"<(?P<v>[^>]*)>"
+# the fields canonical() and zone_check() read; the rest are kept only for overrides
+USED = {"clid", "src", "dst", "channel", "dstchannel", "start", "answer", "end", "billsec",
+        "disposition", "uniqueid", "linkedid"}
 
 
 def channel_peer(col) -> pa.Array:
@@ -33,6 +39,38 @@ def channel_peer(col) -> pa.Array:
     Drops ``TECH/`` and the last ``-<sequence>`` (``Local/…-…;1`` included), vectorized.
     """
     return blank_to_null(between(col, "/", "-"))
+
+
+def used_fields(count: int, custom: bool) -> list[int]:
+    """Indexes of the fields read for lines of ``count`` fields (all layouts that count may
+    have; field 16 also tells loguniqueid from loguserfield)."""
+    if custom:
+        return [i for i, name in enumerate(CUSTOM) if name in USED]
+    extra = count - 16
+    layouts = [BASE]
+    if extra in (1, 4):
+        layouts = [BASE + [one] + (NEW_COLUMNS if extra == 4 else [])
+                   for one in ("uniqueid", "userfield")]
+    elif extra == 2:
+        layouts = [BASE + ["uniqueid", "userfield"]]
+    elif extra == 3:
+        layouts = [BASE + NEW_COLUMNS]
+    elif extra >= 5:
+        layouts = [BASE + ["uniqueid", "userfield"] + NEW_COLUMNS]
+    keep = {i for cols in layouts for i, name in enumerate(cols) if name in USED}
+    if extra in (1, 4):
+        keep.add(16)
+    return sorted(keep)
+
+
+def clid_name(clid: pa.Array) -> pa.Array:
+    """The quoted name of ``"Name" <number>``.
+
+    The match always ends at a ``<``, so it is the same on each value cut after its last
+    ``<``; those cuts repeat (the number, unique per call, is gone), so the regex runs on
+    the distinct cuts only.
+    """
+    return on_distinct(through_last(clid, "<"), lambda values: extract(values, CALLING_NAME))
 
 
 def layout_for(group: Group) -> list[str]:
@@ -57,14 +95,18 @@ def canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
     clid = blank_to_null(named["clid"])
     src = blank_to_null(named["src"])
     calling = src
-    if src.null_count:  # only then is the number in clid needed
-        calling = coalesce(src, extract(clid, r"<(?P<v>[^>]*)>", distinct=True))
+    if src.null_count == len(src):
+        calling = coalesce(src, extract(clid, CLID_NUMBER, distinct=True))
+    elif src.null_count:  # only there is the number in clid needed
+        empty = pc.is_null(src)
+        calling = pc.replace_with_mask(
+            src, empty, extract(pc.filter(clid, empty), CLID_NUMBER, distinct=True))
     cols = {
         "start": blank_to_null(named["start"]),
         "answer": blank_to_null(named["answer"]),
         "end": blank_to_null(named["end"]),
         "calling": calling,
-        "calling_name": extract(clid, r'^\s*"(?P<v>.*)"\s*<', distinct=True),
+        "calling_name": clid_name(clid),
         "called": blank_to_null(named["dst"]),
         "duration": blank_to_null(named["billsec"]),
         "disposition": blank_to_null(named["disposition"]),
@@ -120,22 +162,28 @@ def read_custom(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, custom: bool) -> ParsedTable:
+    # every field is needed only for [sources.columns] overrides: else convert the used ones
+    every = bool(opts.columns)
+    fields = None if every else (lambda count: used_fields(count, custom))
     if custom:
         pos = read_positional(data, delimiter=",", expected=19, accept=lambda n: n == 19,
-                              file=str(path), reason="cdr_custom legacy lines have 19")
+                              file=str(path), reason="cdr_custom legacy lines have 19",
+                              columns=fields)
     else:
         expected = _guess_count(data)
         pos = read_positional(data, delimiter=",", expected=expected,
                               accept=lambda n: 16 <= n <= 21, file=str(path),
-                              reason="cdr_csv lines have 16 to 21")
+                              reason="cdr_csv lines have 16 to 21", columns=fields)
     parts = []
     layouts = []
     for g in pos.groups:
         cols = CUSTOM if custom else layout_for(g)
-        named = {name: g.col(i) for i, name in enumerate(cols)}
+        read = set(g.table.column_names)
+        named = {name: g.col(i) for i, name in enumerate(cols) if f"f{i}" in read}
         layouts.append(f"{g.count} fields ({count_of(len(g.lines), 'row')})" +
                        ("" if custom or g.count == 16 else ": … " + ", ".join(cols[16:])))
-        parts.append(({**canonical(named), **{"@" + k: v for k, v in named.items()}}, g.lines))
+        raw = named if every else {k: v for k, v in named.items() if k in ("start", "uniqueid")}
+        parts.append(({**canonical(named), **{"@" + k: v for k, v in raw.items()}}, g.lines))
     if not parts:
         empty = {n: pa.array([], pa.string()) for n in CUSTOM + BASE}
         parts = [({**canonical(empty), **{"@" + k: v for k, v in empty.items()}},

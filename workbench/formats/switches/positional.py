@@ -33,7 +33,7 @@ class Group:
 
     def col(self, i: int) -> pa.Array | pa.ChunkedArray:
         """Column ``f{i}`` as read (possibly chunked: combined only when used)."""
-        c = self.table.column(i)
+        c = self.table.column(f"f{i}")
         return c.chunk(0) if c.num_chunks == 1 else c
 
 
@@ -65,11 +65,23 @@ def with_text(path: Path, encoding: str | None, fn: Callable[[bytes, str], T]) -
 def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Callable[[int], bool],
                     quote_char: str | bool = '"', escape_char: str | bool = False,
                     double_quote: bool = True, skip_lines: int = 0, ignore: set[int] | None = None,
-                    reason: str = "", file: str = "") -> Positional:
-    """Read ``data`` by field count; ``ignore`` lists lines (e.g. a footer) never reported bad."""
+                    reason: str = "", file: str = "",
+                    columns: Callable[[int], list[int]] | None = None) -> Positional:
+    """Read ``data`` by field count; ``ignore`` lists lines (e.g. a footer) never reported bad.
+
+    ``columns(count)`` may list the only field indexes to convert for lines of ``count``
+    fields (field counts are still checked on every field); the rest are not in the table.
+    """
+    def want(count: int):
+        if columns is None:
+            return None
+        keep = sorted({i for i in columns(count) if 0 <= i < count})
+        return lambda _names, _line: [f"f{i}" for i in keep] or None
+
     kw = dict(delimiter=delimiter, quote_char=quote_char, escape_char=escape_char,
               double_quote=double_quote, file=file)
-    first = read_delimited(data, names=names(expected), header=False, skip_lines=skip_lines, **kw)
+    first = read_delimited(data, names=names(expected), header=False, skip_lines=skip_lines,
+                           want=want(expected), **kw)
     groups = [Group(expected, first.table, first.lines)] if first.table.num_rows else []
     if first.bad_count == 0:
         return Positional(groups, data=data)
@@ -90,7 +102,7 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
         # open: read on its own it is fine
         if accept(int(count)) or count == expected:
             part = read_delimited(select_lines(data, these), names=names(int(count)),
-                                  header=False, **kw)
+                                  header=False, want=want(int(count)), **kw)
             if part.table.num_rows:
                 groups.append(Group(int(count), part.table, these[part.lines - 1]))
             bad_count += part.bad_count
