@@ -174,3 +174,16 @@ def test_duration_units(tmp_path, header, value, seconds):
                                     f"2026-03-07T20:02:11Z,3125550143,7735550188,{value}\n")
     s = source(make_case(tmp_path, "a.csv", columns=False))
     assert s.row(0)["duration"] == pytest.approx(seconds)
+
+
+def test_cached_columns_reopen_as_single_chunks(tmp_path):
+    """Reopening must memory-map, not copy: every cached column is one chunk."""
+    rows = "\n".join(f"2026-03-07T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z,"
+                     f"31255501{i % 100:02d},77355501{i % 97:02d},T{i % 3},{i % 60},"
+                     f"call-{i:012d}@sbc.example.net" for i in range(60000))  # > 1 parse block
+    (tmp_path / "a.csv").write_text(HEADER.strip() + ",call_id\n" + rows + "\n")
+    make_case(tmp_path, "a.csv")
+    load_case(tmp_path)
+    again = load_case(tmp_path).sources[0]
+    assert again.from_cache
+    assert all(again.table.column(n).num_chunks == 1 for n in again.table.column_names)

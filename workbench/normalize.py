@@ -187,8 +187,9 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
     out["idx_row"] = order.astype(np.int64)
     out["idx_called"] = out["called_key"][order]
     out["idx_start"] = start[order]
+    # One chunk per column: the cache then memory-maps each as one zero-copy numpy array.
     table = pa.table({k: pa.array(v) if isinstance(v, np.ndarray) else v
-                      for k, v in out.items()})
+                      for k, v in out.items()}).combine_chunks()
     return table, summary
 
 
