@@ -113,7 +113,21 @@ def store(sha: str, params: dict, table: pa.Table, meta: dict) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    atomic_write_text(base.with_suffix(".json"), json.dumps(meta, default=str))
+    atomic_write_text(base.with_suffix(".json"), json.dumps({**meta, "cache_version": CACHE_VERSION},
+                                                            default=str))
+    _drop_stale(base.parent, sha[:32])
+
+
+def _drop_stale(folder: Path, sha_prefix: str) -> None:
+    """Entries of the same file written by an older cache version are never read again."""
+    for meta in folder.glob(f"{sha_prefix}-*.json"):
+        try:
+            version = json.loads(meta.read_text()).get("cache_version")
+        except (OSError, json.JSONDecodeError):
+            continue
+        if version != CACHE_VERSION:
+            meta.with_suffix(".arrow").unlink(missing_ok=True)
+            meta.unlink(missing_ok=True)
 
 
 def load_json(name: str) -> dict | None:
