@@ -69,6 +69,10 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
         return Times(us, flags, forms={"timestamp": ok, "zoned": ok})
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
+    if col.null_count == 0 and len(col) and pc.min(pc.utf8_length(col)).as_py() >= 19:
+        fast = _fast_iso(col, timezone)  # clean ISO column: no blanks or NA to clear first
+        if fast is not None:
+            return fast
     s = pc.utf8_trim_whitespace(col)
     s = pc.if_else(pc.match_substring_regex(s, r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"),
                    pa.scalar(None, pa.string()), s)
