@@ -230,11 +230,26 @@ def _duration(raw, start, answer, end, n: int) -> np.ndarray:
 
 
 def _dict_strings(raw, n: int) -> pa.DictionaryArray:
+    """Trimmed text, blanks as null, dictionary-encoded. Encoding first means trimming runs
+    over the distinct values only (trunk ids and dispositions repeat a lot)."""
     if raw is None:  # all null, with an empty dictionary (a null category breaks pandas)
         return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()), pa.array([], pa.string()))
-    s = pc.utf8_trim_whitespace(pc.cast(raw, pa.string()))
-    s = pc.if_else(pc.equal(s, ""), pa.scalar(None, pa.string()), s)
-    return pc.dictionary_encode(s)
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    if not pa.types.is_string(raw.type):
+        raw = pc.cast(raw, pa.string())
+    enc = pc.dictionary_encode(raw)
+    d = pc.utf8_trim_whitespace(enc.dictionary)
+    d = pc.if_else(pc.equal(d, ""), pa.scalar(None, pa.string()), d)
+    if d.null_count:  # blank values: null indices, so "no value" is one thing everywhere
+        blank = pc.is_null(d).to_numpy(zero_copy_only=False)
+        idx = enc.indices.to_numpy(zero_copy_only=False)
+        valid = ~np.append(blank, False)[np.where(idx < 0, len(blank), idx)] if \
+            enc.indices.null_count == 0 else None
+        if valid is not None:
+            return pa.DictionaryArray.from_arrays(
+                pa.array(idx.astype(np.int32), mask=~valid), d)
+    return pa.DictionaryArray.from_arrays(enc.indices, d)
 
 
 def _strings(raw, n: int) -> pa.Array:
