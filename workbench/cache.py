@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-CACHE_VERSION = "6"
+CACHE_VERSION = "7"
 
 
 def cache_dir() -> Path:

@@ -72,6 +72,7 @@ class SourceSummary:
     headers: list[str] | None = None
     fields: list[str] = field(default_factory=list)
     sheet: str | None = None
+    header_line: int | None = None  # the file's own header row (generic files), else None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -94,6 +95,7 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
                             time_basis=time_basis or parsed.time_basis,
                             low_precision=parsed.low_precision, notes=list(parsed.notes),
                             headers=parsed.headers, fields=sorted(cols), sheet=parsed.sheet,
+                            header_line=parsed.header_line,
                             bad_line_count=max(parsed.bad_line_count, len(parsed.bad_lines)),
                             bad_lines=[asdict(b) for b in parsed.bad_lines[:200]])
 

@@ -260,7 +260,9 @@ def _evidence_lines(src: CdrSource, hop, red: Redactor) -> list[EvidenceLine]:
     cands = hop.candidates or [{"line": hop.line, "score": hop.confidence,
                                 "offset_s": hop.offset_s}]
     wanted = [int(c["line"]) for c in cands if c.get("line")]
-    header_line = 1 if src.summary.headers and min(wanted, default=0) > 1 else None
+    # only a file that has a header row of its own shows it (positional switch files do not)
+    hl = src.summary.header_line
+    header_line = hl if hl and min(wanted, default=0) > hl else None
     raw = src.raw_lines(wanted + ([header_line] if header_line else []))
     lines = []
     if header_line and header_line in raw:

@@ -67,6 +67,7 @@ class ParsedTable:
     low_precision: bool = False  # times known to be coarser than 1 s
     encoding: str = "utf-8"
     sheet: str | None = None  # XLSX sheet read (line numbers are sheet rows)
+    header_line: int | None = None  # the file's own header row, if it has one
 
     def __len__(self) -> int:
         return len(self.lines)

@@ -30,7 +30,7 @@ def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedT
         table = _read_parquet(path)
         names, parsed = table.column_names, {n: table[n].combine_chunks() for n in table.column_names}
         lines = np.arange(2, table.num_rows + 2, dtype=np.int64)  # as if a header were line 1
-        header_line, sheet, enc = 1, None, "parquet"
+        header_line, sheet, enc = None, None, "parquet"  # no text header to show
     else:
         data, enc = read_utf8(path, opts.encoding)
         delim = opts.delimiter or sniff_delimiter(_first_line(data))
@@ -56,7 +56,7 @@ def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedT
         return ParsedTable(columns={n: (parsed[n] if pa.types.is_timestamp(parsed[n].type)
                                         else _as_text(parsed[n])) for n in names},
                            lines=lines, bad_lines=result_bad, bad_line_count=bad_count,
-                           headers=headers, encoding=enc, sheet=sheet)
+                           headers=headers, encoding=enc, sheet=sheet, header_line=header_line)
     mapping = resolve_mapping(headers, opts.columns, str(path), header_line)
     columns = {}
     extra_notes: list[str] = []
@@ -75,7 +75,7 @@ def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedT
                                         for k, v in mapping.items())]
     return ParsedTable(columns=columns, lines=lines, bad_lines=result_bad,
                        bad_line_count=bad_count, notes=notes + extra_notes, headers=headers,
-                       encoding=enc, sheet=sheet)
+                       encoding=enc, sheet=sheet, header_line=header_line)
 
 
 def _duration_seconds(col: pa.Array, header: str) -> tuple[pa.Array, str | None]:
