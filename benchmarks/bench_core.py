@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -36,13 +34,9 @@ def make_source(path: Path, rows: int, idx: int, seed: int) -> None:
     calling = 12_000_000_000 + rng.integers(0, 200_000, rows) * 37_813 % 8_000_000_000
     called = 12_000_000_000 + rng.integers(0, 500_000, rows) * 15_373 % 8_000_000_000
     form = rng.integers(0, 3, rows)
-    def written(n, f):
+    def written(n, f):  # the same number as +1NXX…, 1NXX… or NXX… (10 digits)
         s = n.astype(str)
-        plus = np.char.add("+", s)
-        national = np.char.add(np.char.add(np.char.add("(", np.char.ljust(s, 11)), ""), "")
-        ten = np.array([x[1:] for x in s]) if len(s) < 1 else np.char.lstrip(
-            np.char.add("", s), "1")  # 10-digit national
-        return np.where(f == 0, plus, np.where(f == 1, s, ten))
+        return np.where(f == 0, np.char.add("+", s), np.where(f == 1, s, np.char.lstrip(s, "1")))
     own_trunk = TRUNKS[idx] if idx < len(TRUNKS) else "ACCT-1001"
     trunks = np.array([own_trunk, "OTHER-1", "OTHER-2", "000944"])
     ingress = trunks[rng.integers(0, 4, rows)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import CaseConfig, ProviderInfo, SourceConfig, load_config
+from .config import CaseConfig, ProviderInfo, load_config
 from .errors import InputError
 from .progress import ProgressFn, StopFn, check, never_stop, no_progress
 from .source import CdrSource, load_source
@@ -122,10 +122,3 @@ def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn 
                                                timezone=tcfg.timezone, sheet=tcfg.sheet))
     progress(1.0, "case loaded")
     return case
-
-
-def source_for_config(case: Case, cfg: SourceConfig) -> CdrSource | None:
-    for s in case.sources:
-        if s.config is cfg:
-            return s
-    return None

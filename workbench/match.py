@@ -26,7 +26,6 @@ class Candidate:
     offset_s: float  # corrected start minus the time searched for
     duration: float | None
     score: float
-    calling_matches: bool
     origid: str | None = None
     note: str | None = None
     shift_s: float = 0.0  # assumed clock error beyond the estimated skew
@@ -68,32 +67,28 @@ def find_call(source: CdrSource, *, calling_key: int, called_key: int, at_us: in
     estimated; with a well-estimated skew those would only find other calls.
     """
     tol = tolerance_for(source, tol_s)
-    skew_us = int(round(skew_s * US))
-    center = at_us + skew_us
-    args = (source, at_us, skew_us, ref_duration, ref_origid, calling_key)
-    rows = _same_calling(source, source.window(called_key, center - int(tol * US),
-                                               center + int(tol * US)), calling_key)
-    cands = [_candidate(*args, r, tol) for r in rows]
-    cands += _ambiguous_alternates(source, called_key, center, tol, args)
+    q = _Search(source, calling_key, called_key, at_us, int(round(skew_s * US)), ref_duration,
+                ref_origid)
+    cands = [q.candidate(r, tol) for r in q.rows_around(0, tol)]
+    cands += _ambiguous_alternates(q, tol)
     notes: list[str] = []
     if source.summary.time_basis == "answer":
         notes.append("this switch logs answer time as start: window widened")
     cands, rejected = _by_duration(cands, ref_duration, notes)
     if not cands and allow_fallbacks:
-        cands = _whole_hour(source, called_key, center, tol_s, args)
-        cands, more = _by_duration(cands, ref_duration, notes)
+        cands, more = _by_duration(_whole_hour(q, tol_s), ref_duration, notes)
         rejected += more
         if cands:
             notes.append(f"found only at a whole-hour offset ({cands[0].note}): the file's "
                          "time zone is probably wrong")
     if not cands and allow_fallbacks:
-        cands = _wide(source, called_key, center, args)
+        cands = _wide(q)
         if cands:
             notes.append(f"found only outside ±{tol:.0f} s (at {cands[0].offset_s:+.0f} s): "
                          "a clock off by minutes whose skew could not be estimated")
     if not cands:
         m = Match(None, rejected, 0.0, tol, notes)
-        m.nearest_outside = _nearest(source, calling_key, called_key, center, at_us, skew_us)
+        m.nearest_outside = _nearest(q)
         return m
     cands.sort(key=lambda c: -c.score)
     best, rest = cands[0], cands[1:]
@@ -144,99 +139,109 @@ def _duration_consistent(dur: float | None, ref: float | None) -> bool:
     return (hi - lo) <= DURATION_SLACK_S or hi <= 1.5 * lo
 
 
-def _same_calling(source: CdrSource, rows: np.ndarray, calling_key: int) -> np.ndarray:
-    if calling_key < 0 or not len(rows):
-        return rows
-    return rows[source.col("calling_key")[rows] == calling_key]
+@dataclass
+class _Search:
+    """One call looked for in one source: what every candidate is scored against."""
+
+    source: CdrSource
+    calling_key: int
+    called_key: int
+    at_us: int  # the time searched for, reference clock
+    skew_us: int  # the source's clock minus the reference
+    ref_duration: float | None
+    ref_origid: str | None
+
+    @property
+    def center(self) -> int:
+        """The searched time on the source's own clock."""
+        return self.at_us + self.skew_us
+
+    def rows_around(self, shift_us: int, half_width_s: float) -> np.ndarray:
+        """Rows of this call's numbers within ±half_width of center + shift (source clock)."""
+        mid, half = self.center + shift_us, int(half_width_s * US)
+        return self.same_calling(self.source.window(self.called_key, mid - half, mid + half))
+
+    def same_calling(self, rows: np.ndarray) -> np.ndarray:
+        if self.calling_key < 0 or not len(rows):
+            return rows
+        return rows[self.source.col("calling_key")[rows] == self.calling_key]
+
+    def candidate(self, r: int, tol: float, note: str | None = None, shift_us: int = 0,
+                  penalty: float = 1.0) -> Candidate:
+        """Score one row. ``shift_us`` is an assumed error of the row's clock beyond the
+        estimated skew (a whole hour, a DST overlap): the corrected time removes it, the
+        reported offset keeps it, so nothing is hidden."""
+        src = self.source
+        start = int(src.col("start")[r])
+        observed = start - self.skew_us
+        corrected = observed - shift_us
+        residual = (corrected - self.at_us) / US
+        dur = src.col("duration")[r]
+        dur = None if np.isnan(dur) else float(dur)
+        time_score = max(0.0, 1.0 - abs(residual) / tol) if tol else 1.0
+        if self.ref_duration is not None and dur is not None:
+            dur_score = max(0.0, 1.0 - abs(dur - self.ref_duration) / 30.0)
+            score = 0.65 * time_score + 0.35 * dur_score
+        else:
+            score = 0.85 * time_score + 0.15 * 0.5
+        if int(src.col("flags")[r]) & F_LOW_PRECISION:
+            score *= 0.9
+        origid = src.text("origid", [r])[0]
+        if self.ref_origid and origid == self.ref_origid:
+            score = min(1.0, score + 0.1)
+        return Candidate(int(r), int(src.col("line")[r]), start, corrected,
+                         (observed - self.at_us) / US, dur, round(score, 4), origid, note,
+                         shift_s=shift_us / US, penalty=penalty)
 
 
-def _candidate(source, at_us, skew_us, ref_duration, ref_origid, calling_key, r, tol,
-               note=None, shift_us=0, penalty=1.0) -> Candidate:
-    """Score one row. ``shift_us`` is an assumed error of the row's clock beyond the
-    estimated skew (a whole hour, a DST overlap): the corrected time removes it, the
-    reported offset keeps it, so nothing is hidden."""
-    start = int(source.col("start")[r])
-    observed = start - skew_us
-    corrected = observed - shift_us
-    offset = (observed - at_us) / US
-    residual = (corrected - at_us) / US
-    dur = source.col("duration")[r]
-    dur = None if np.isnan(dur) else float(dur)
-    time_score = max(0.0, 1.0 - abs(residual) / tol) if tol else 1.0
-    if ref_duration is not None and dur is not None:
-        dur_score = max(0.0, 1.0 - abs(dur - ref_duration) / 30.0)
-        score = 0.65 * time_score + 0.35 * dur_score
-    else:
-        score = 0.85 * time_score + 0.15 * 0.5
-    if int(source.col("flags")[r]) & F_LOW_PRECISION:
-        score *= 0.9
-    origid = source.text("origid", [r])[0]
-    if ref_origid and origid == ref_origid:
-        score = min(1.0, score + 0.1)
-    return Candidate(int(r), int(source.col("line")[r]), start, corrected, offset, dur,
-                     round(score, 4), calling_key < 0 or
-                     int(source.col("calling_key")[r]) == calling_key, origid, note,
-                     shift_s=shift_us / US, penalty=penalty)
-
-
-def _ambiguous_alternates(source, called_key, center, tol, args) -> list[Candidate]:
+def _ambiguous_alternates(q: _Search, tol: float) -> list[Candidate]:
     """Rows whose local start fell in a DST overlap were read as the first occurrence;
     try them as the second one (an hour later) too."""
     hour = 3600 * US
-    rows = source.window(called_key, center - hour - int(tol * US), center - hour + int(tol * US))
-    if not len(rows):
-        return []
-    rows = rows[(source.col("flags")[rows] & F_TIME_AMBIGUOUS) != 0]
-    rows = _same_calling(source, rows, args[-1])
-    return [_candidate(*args, r, tol, note="start in a DST overlap: read as the second "
-                       "occurrence of that local time", shift_us=-hour, penalty=0.95) for r in rows]
+    rows = q.rows_around(-hour, tol)
+    rows = rows[(q.source.col("flags")[rows] & F_TIME_AMBIGUOUS) != 0]
+    return [q.candidate(r, tol, note="start in a DST overlap: read as the second occurrence "
+                        "of that local time", shift_us=-hour, penalty=0.95) for r in rows]
 
 
-def _whole_hour(source, called_key, center, tol_s, args) -> list[Candidate]:
+def _whole_hour(q: _Search, tol_s: float) -> list[Candidate]:
     out = []
     for h in WHOLE_HOURS:
         for sign in (1, -1):
             shift = sign * h * 3600 * US
-            rows = source.window(called_key, center + shift - int(tol_s * US),
-                                 center + shift + int(tol_s * US))
-            rows = _same_calling(source, rows, args[-1])
-            out += [_candidate(*args, r, tol_s, note=f"{sign * h:+d} h from the expected time",
-                               shift_us=shift, penalty=0.6) for r in rows]
+            out += [q.candidate(r, tol_s, note=f"{sign * h:+d} h from the expected time",
+                                shift_us=shift, penalty=0.6)
+                    for r in q.rows_around(shift, tol_s)]
     return out
 
 
-def _wide(source, called_key, center, args) -> list[Candidate]:
+def _wide(q: _Search) -> list[Candidate]:
     """Same calling and called within ±WIDE_S; kept only if the duration agrees (or the
     origid does), since a skewed clock moves the start but not the call's length. The
     whole offset is taken as the clock's error, so the next hop searches the right time."""
-    at_us, calling_key, ref_duration, ref_origid = args[1], args[-1], args[3], args[4]
-    rows = source.window(called_key, center - int(WIDE_S * US), center + int(WIDE_S * US))
-    rows = _same_calling(source, rows, calling_key)
-    if calling_key < 0 or not len(rows):
+    if q.calling_key < 0:
         return []
     out = []
-    for r in rows:
-        observed = int(source.col("start")[r]) - args[2]
-        c = _candidate(*args, r, WIDE_S, note="outside the tolerance window",
-                       shift_us=observed - at_us, penalty=0.6)
-        same_origid = ref_origid is not None and c.origid == ref_origid
-        dur_ok = ref_duration is not None and c.duration is not None and \
-            abs(c.duration - ref_duration) <= 2.0
+    for r in q.rows_around(0, WIDE_S):
+        observed = int(q.source.col("start")[r]) - q.skew_us
+        c = q.candidate(r, WIDE_S, note="outside the tolerance window",
+                        shift_us=observed - q.at_us, penalty=0.6)
+        same_origid = q.ref_origid is not None and c.origid == q.ref_origid
+        dur_ok = q.ref_duration is not None and c.duration is not None and \
+            abs(c.duration - q.ref_duration) <= 2.0
         if same_origid or dur_ok:
             c.score = round(c.score * max(0.2, 1 - abs(c.offset_s) / WIDE_S), 4)
             out.append(c)
     return out
 
 
-def _nearest(source, calling_key, called_key, center, at_us, skew_us) -> Candidate | None:
-    rows = source.rows_with_called(called_key)
-    if not len(rows):
-        return None
-    rows = _same_calling(source, rows, calling_key)
-    starts = source.col("start")[rows]
+def _nearest(q: _Search) -> Candidate | None:
+    rows = q.same_calling(q.source.rows_with_called(q.called_key))
+    starts = q.source.col("start")[rows]
     ok = starts != NAT
     if not ok.any():
         return None
     rows, starts = rows[ok], starts[ok]
-    r = int(rows[np.argmin(np.abs(starts - center))])
-    return _candidate(source, at_us, skew_us, None, None, calling_key, r, 1.0)
+    r = int(rows[np.argmin(np.abs(starts - q.center))])
+    return _Search(q.source, q.calling_key, q.called_key, q.at_us, q.skew_us, None,
+                   None).candidate(r, 1.0)

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from . import numbers as num
 from . import times as tm
-from .formats.base import BadLine, ParsedTable
+from .formats.base import ParsedTable
 
 NAT = tm.NAT
 
@@ -261,19 +261,13 @@ def _strings(raw, n: int) -> pa.Array:
 
 
 def _verstat(raw: pa.Array) -> pa.Array:
-    try:
-        from .sip import extract_verstat
-    except ImportError:  # pragma: no cover
-        return raw
+    from .sip import extract_verstat
     return extract_verstat(raw)
 
 
 def _fill_from_identity(identity: pa.Array, out: dict, n: int) -> None:
     """attest / origid from a decoded Identity header where the file has no column of its own."""
-    try:
-        from .sip import identity_claims
-    except ImportError:  # pragma: no cover
-        return
+    from .sip import identity_claims
     claims = identity_claims(identity)
     for name in ("attest", "origid"):
         if name not in claims:

@@ -38,7 +38,7 @@ def normalize_numbers(col: pa.Array, default_country: str = "US") -> Numbers:
     """Normalize a column of raw number strings; nothing is dropped."""
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    if (default_country or "US").upper() in NANP_REGIONS and len(col) > 4096:
+    if (default_country or "US").upper() in NANP_REGIONS:
         return _normalize_rows_fast(col, default_country)
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
@@ -97,31 +97,9 @@ def normalize_one(value: str, default_country: str = "US") -> tuple[str, int, in
 
 
 def normalize_distinct(uniq: pa.Array, default_country: str = "US"):
-    """E.164 text, int64 key and flags for an array of distinct raw strings.
-
-    Plain digit strings (the common case) are read straight from the Arrow
-    buffer with numpy; only the rest go through the regex and phonenumbers path.
-    """
-    region = (default_country or "US").upper()
-    if region in NANP_REGIONS and len(uniq) > 64:
-        fast = _fast_nanp(uniq)
-        done = fast >= 0
-        if done.any():
-            rest = np.flatnonzero(~done)
-            key = fast.copy()
-            flags = _validity(key, done)
-            text = pc.binary_join_element_wise("+", pc.cast(pa.array(np.where(done, key, 0)),
-                                                            pa.string()), "")
-            if len(rest):
-                r_text, r_key, r_flags = _normalize_slow(pc.take(uniq, pa.array(rest)), region)
-                key[rest] = r_key
-                flags[rest] = r_flags
-                pos = np.full(len(uniq), -1, dtype=np.int64)
-                pos[rest] = np.arange(len(rest))
-                slow_text = pc.take(r_text, pa.array(np.maximum(pos, 0)))
-                text = pc.if_else(pa.array(done), text, slow_text)
-            return text, key, flags
-    return _normalize_slow(uniq, region)
+    """E.164 text, int64 key and flags for an array of distinct raw strings: Arrow string
+    kernels for the written forms, phonenumbers for what they leave."""
+    return _normalize_slow(uniq, (default_country or "US").upper())
 
 
 def _fast_nanp(uniq: pa.Array) -> np.ndarray:
@@ -260,10 +238,3 @@ def _validity(key: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return flags
 
 
-def describe_flags(flags: int) -> list[str]:
-    out = []
-    for bit, word in ((MISSING, "missing"), (UNPARSED, "not a number"), (INVALID, "invalid"),
-                      (FICTIONAL, "fictional 555-01xx range"), (SCIENTIFIC, "scientific notation")):
-        if flags & bit:
-            out.append(word)
-    return out

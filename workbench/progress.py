@@ -1,7 +1,7 @@
 """Progress and cancel hooks injected into long core functions (no Qt here)."""
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable
 
 from .errors import Cancelled
 
@@ -16,10 +16,6 @@ def no_progress(fraction: float, message: str) -> None:  # noqa: ARG001 - signat
 def never_stop() -> bool:
     """Default cancel probe: never cancel."""
     return False
-
-
-class Reporter(Protocol):
-    def __call__(self, fraction: float, message: str) -> None: ...
 
 
 def check(should_stop: StopFn) -> None:

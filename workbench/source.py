@@ -12,7 +12,7 @@ from . import cache, formats
 from .config import SourceConfig
 from .errors import InputError
 from .formats.base import ReadOptions
-from .normalize import NAT, SourceSummary, normalize
+from .normalize import SourceSummary, normalize
 from .progress import ProgressFn, StopFn, check, never_stop, no_progress
 from .rawlines import read_raw_rows
 
@@ -164,4 +164,3 @@ def _check_mostly_good(summary: SourceSummary, path: Path) -> None:
         raise InputError(f"{summary.rejected} of {summary.rows} rows unusable ({reason}); "
                          "check the column mapping, format, date_order and timezone",
                          file=str(path), line=line, field=field_name)
-    _ = NAT

@@ -69,14 +69,15 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
         return Times(us, flags, forms={"timestamp": ok, "zoned": ok})
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    if col.null_count == 0 and len(col) and pc.min(pc.utf8_length(col)).as_py() >= 19:
-        fast = _fast_iso(col, timezone)  # clean ISO column: no blanks or NA to clear first
+    clean = col.null_count == 0 and len(col) and pc.min(pc.utf8_length(col)).as_py() >= 19
+    if clean:  # no blanks or NA literals to clear first: try the ISO fast path on the raw text
+        fast = _fast_iso(col, timezone)
         if fast is not None:
             return fast
     s = pc.utf8_trim_whitespace(col)
     s = pc.if_else(pc.match_substring_regex(s, r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"),
                    pa.scalar(None, pa.string()), s)
-    fast = _fast_iso(s, timezone)
+    fast = None if clean else _fast_iso(s, timezone)  # a second try would only repeat the first
     if fast is not None:
         return fast
     us = np.full(n, NAT, dtype=np.int64)
@@ -304,12 +305,8 @@ def _serial(s, date_order, country):
 
 
 def _month_names(st) -> np.ndarray:
+    """Month numbers of the `mon` group (0 = not a month name), looked up per distinct value."""
     mon = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "mon"), "")).to_numpy(zero_copy_only=False)
-    return np.array([_MONTHS.get(x, 0) for x in mon], dtype=np.int64) if len(mon) < 4096 else \
-        _months_vector(mon)
-
-
-def _months_vector(mon: np.ndarray) -> np.ndarray:
     uniq, inv = np.unique(mon.astype(str), return_inverse=True)
     return np.array([_MONTHS.get(x, 0) for x in uniq], dtype=np.int64)[inv]
 
@@ -369,16 +366,6 @@ def _place_in_zone(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]
     flags[gap] |= NONEXISTENT
     flags[overlap] |= AMBIGUOUS
     return out, flags
-
-
-def describe_flags(flags: int) -> list[str]:
-    out = []
-    for bit, word in ((UNPARSED, "unreadable time"), (NONEXISTENT, "time does not exist (DST gap)"),
-                      (AMBIGUOUS, "ambiguous time (DST overlap)"),
-                      (LOW_PRECISION, "low precision (no seconds)")):
-        if flags & bit:
-            out.append(word)
-    return out
 
 
 def iso_utc(us: int, digits: int = 3) -> str | None:

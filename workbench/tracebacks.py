@@ -48,12 +48,6 @@ class Traceback:
     hops: list[TracebackHop] = field(default_factory=list)
     source: str = ""
 
-    def hop_for(self, provider_names: set[str]) -> TracebackHop | None:
-        for h in self.hops:
-            if h.provider in provider_names:
-                return h
-        return None
-
 
 def load_tracebacks(path: Path, *, default_country: str = "US", timezone: str = "UTC",
                     sheet: str | None = None) -> list[Traceback]:

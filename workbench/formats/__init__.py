@@ -74,12 +74,7 @@ def _load_builtin() -> None:
     if _loaded:
         return
     _loaded = True
-    from . import generic  # noqa: F401  (registers itself)
-    try:
-        from . import switches  # noqa: F401  (switch profiles, if present)
-    except ImportError as exc:  # pragma: no cover - only while switches are being written
-        if "switches" not in str(exc):
-            raise
+    from . import generic, switches  # noqa: F401  (each registers its profiles)
 
 
 __all__ = ["CANONICAL_FIELDS", "BadLine", "Detection", "FormatProfile", "ParsedTable",

@@ -151,8 +151,6 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
         if len(lines) != table.num_rows:
             raise InputError(f"could not tie {table.num_rows} rows to lines "
                              f"({len(lines)} found)", file=file)
-    for b in bad_lines:
-        b.reason = f"{b.reason}"
     return Delimited(table, lines, bad_lines, len(invalid), header_names, header_line)
 
 

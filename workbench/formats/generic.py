@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,63 +20,77 @@ XLSX_EXT = {".xlsx", ".xlsm"}
 PARQUET_EXT = {".parquet", ".pq"}
 
 
+@dataclass
+class _Raw:
+    """A header-bearing file read into columns, before any mapping."""
+
+    names: list[str]  # header names (deduplicated)
+    parsed: dict[str, pa.Array]  # the columns converted (all, or only the mapped ones)
+    lines: np.ndarray
+    header_line: int | None
+    sheet: str | None = None
+    encoding: str = "utf-8"
+    bad_lines: list = field(default_factory=list)
+    bad_count: int = 0
+
+
 def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedTable:
     """Read a header-bearing file; with ``mapping=False`` columns keep their header names."""
+    resolved: dict[str, str | list[str]] = {}
+
+    def want(headers: list[str], header_line: int) -> list[str]:
+        resolved.update(resolve_mapping(headers, opts.columns, str(path), header_line))
+        return sorted(_used(resolved))
+
+    raw = _read_raw(path, opts, want if mapping else None)
+    common = dict(lines=raw.lines, bad_lines=raw.bad_lines, bad_line_count=raw.bad_count,
+                  headers=list(raw.names), encoding=raw.encoding, sheet=raw.sheet,
+                  header_line=raw.header_line)
+    if not mapping:
+        return ParsedTable(columns={n: _text_or_time(raw.parsed[n]) for n in raw.names},
+                           **common)
+    if not resolved:  # XLSX and Parquet are read whole, then mapped
+        resolved.update(resolve_mapping(raw.names, opts.columns, str(path), raw.header_line))
+    columns = {}
+    notes = ["columns: " + ", ".join(f"{k} ← {v if isinstance(v, str) else ' + '.join(v)}"
+                                     for k, v in resolved.items())]
+    for canon, src in resolved.items():
+        if isinstance(src, list):
+            columns[canon] = pc.binary_join_element_wise(*[_as_text(raw.parsed[s]) for s in src],
+                                                         " ")
+            continue
+        columns[canon] = _text_or_time(raw.parsed[src])
+        if canon == "duration":
+            columns[canon], note = _duration_seconds(columns[canon], src)
+            if note:
+                notes.append(note)
+    return ParsedTable(columns=columns, notes=notes, **common)
+
+
+def _read_raw(path: Path, opts: ReadOptions, want) -> _Raw:
     ext = path.suffix.lower()
     if ext in XLSX_EXT:
         names, cols, lines, header_line, sheet = _read_xlsx(path, opts.sheet)
-        parsed = dict(zip(names, cols))
-        enc = "xlsx"
-    elif ext in PARQUET_EXT:
+        return _Raw(names, dict(zip(names, cols)), lines, header_line, sheet, "xlsx")
+    if ext in PARQUET_EXT:
         table = _read_parquet(path)
-        names, parsed = table.column_names, {n: table[n].combine_chunks() for n in table.column_names}
         lines = np.arange(2, table.num_rows + 2, dtype=np.int64)  # as if a header were line 1
-        header_line, sheet, enc = None, None, "parquet"  # no text header to show
-    else:
-        data, enc = read_utf8(path, opts.encoding)
-        delim = opts.delimiter or sniff_delimiter(_first_line(data))
+        return _Raw(table.column_names, {n: table[n].combine_chunks() for n in table.column_names},
+                    lines, None, encoding="parquet")  # no text header to show
+    data, enc = read_utf8(path, opts.encoding)
+    delim = opts.delimiter or sniff_delimiter(_first_line(data))
+    try:
+        d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
+    except UnicodeError:
+        data, enc = read_utf8(path, "cp1252")
+        d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
+    names = _dedupe(d.header) if d.header else d.table.column_names
+    return _Raw(names, {n: d.table[n] for n in d.table.column_names}, d.lines, d.header_line,
+                None, enc, d.bad_lines, d.bad_count)
 
-        def want(headers: list[str], header_line: int) -> list[str] | None:
-            if not mapping:
-                return None
-            return sorted(_used(resolve_mapping(headers, opts.columns, str(path), header_line)))
 
-        try:
-            d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
-        except UnicodeError:
-            data, enc = read_utf8(path, "cp1252")
-            d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
-        names = _dedupe(d.header) if d.header else d.table.column_names
-        parsed = {n: d.table[n] for n in d.table.column_names}  # all, or the mapped ones
-        lines, header_line, sheet = d.lines, d.header_line, None
-        result_bad, bad_count = d.bad_lines, d.bad_count
-    if ext in XLSX_EXT or ext in PARQUET_EXT:
-        result_bad, bad_count = [], 0
-    headers = list(names)
-    if not mapping:
-        return ParsedTable(columns={n: (parsed[n] if pa.types.is_timestamp(parsed[n].type)
-                                        else _as_text(parsed[n])) for n in names},
-                           lines=lines, bad_lines=result_bad, bad_line_count=bad_count,
-                           headers=headers, encoding=enc, sheet=sheet, header_line=header_line)
-    mapping = resolve_mapping(headers, opts.columns, str(path), header_line)
-    columns = {}
-    extra_notes: list[str] = []
-    for canon, src in mapping.items():
-        if isinstance(src, list):
-            parts = [_as_text(parsed[s]) for s in src]
-            columns[canon] = pc.binary_join_element_wise(*parts, " ")
-        else:
-            col = parsed[src]
-            columns[canon] = col if pa.types.is_timestamp(col.type) else _as_text(col)
-            if canon == "duration":
-                columns[canon], note = _duration_seconds(columns[canon], src)
-                if note:
-                    extra_notes.append(note)
-    notes = [f"columns: " + ", ".join(f"{k} ← {v if isinstance(v, str) else ' + '.join(v)}"
-                                        for k, v in mapping.items())]
-    return ParsedTable(columns=columns, lines=lines, bad_lines=result_bad,
-                       bad_line_count=bad_count, notes=notes + extra_notes, headers=headers,
-                       encoding=enc, sheet=sheet, header_line=header_line)
+def _text_or_time(col: pa.Array) -> pa.Array:
+    return col if pa.types.is_timestamp(col.type) else _as_text(col)
 
 
 def _duration_seconds(col: pa.Array, header: str) -> tuple[pa.Array, str | None]:

@@ -15,11 +15,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                 "cli", "caller", "callerid", "calleridnumber", "callernumber", "src",
                 "sourcenumber", "from", "fromani", "fromnumber", "origination",
                 "orignumber", "originatingnumber", "anumber", "cgpn", "srcnumber",
-                "callingstationid", "clinumber", "callerE164".lower()),
+                "callingstationid", "clinumber", "callere164"),
     "called": ("called", "callednumber", "calledparty", "calledpartynumber", "dnis", "dst",
                "destination", "destinationnumber", "to", "todid", "tonumber", "dialed",
                "dialednumber", "dialeddigits", "bnumber", "cdpn", "dstnumber", "callee",
-               "calleenumber", "calledstationid", "did", "calleeE164".lower(),
+               "calleenumber", "calledstationid", "did", "calleee164",
                "originalcalledpartynumber"),
     "answer": ("answer", "answertime", "answerstamp", "connecttime", "answered",
                "answereddate", "answeredat", "connect"),
@@ -125,9 +125,4 @@ def duration_scale(header: str) -> float | None:
     return None if n == "usage" else 1.0
 
 
-def is_utc_header(name: str) -> bool:
-    n = norm_header(name)
-    return "utc" in n or "gmt" in n
-
-
-__all__ = ["CANONICAL_FIELDS", "SYNONYMS", "auto_map", "norm_header", "is_utc_header"]
+__all__ = ["CANONICAL_FIELDS", "SYNONYMS", "auto_map", "norm_header"]
