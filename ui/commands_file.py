@@ -1,6 +1,7 @@
 """File menu: open, new case, save edits, export the view, evidence packet, reply draft."""
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -13,6 +14,7 @@ from .assets import working_sample
 from .wizard.wizard import NewCaseWizard
 
 
+@cache  # asked on every action refresh: try the import once
 def evidence_module():
     """``workbench.evidence`` if this build has it (export_packet and write_reply), else None."""
     try:
@@ -111,20 +113,16 @@ class FileCommands:
         return f"{tag}-{which}.{ext}"
 
     def export_png(self, path: str | Path | None = None) -> Path | None:
-        path = path or self._save_path("Export view as PNG", self._view_name("png"),
-                                       "PNG image (*.png)")
-        if path:
-            return self._export(export_png, path)
-        return None
+        return self._export(export_png, path, "PNG", "png", "PNG image (*.png)")
 
     def export_svg(self, path: str | Path | None = None) -> Path | None:
-        path = path or self._save_path("Export view as SVG", self._view_name("svg"),
-                                       "SVG drawing (*.svg)")
-        if path:
-            return self._export(export_svg, path)
-        return None
+        return self._export(export_svg, path, "SVG", "svg", "SVG drawing (*.svg)")
 
-    def _export(self, fn, path) -> Path | None:
+    def _export(self, fn, path, kind: str, ext: str, filt: str) -> Path | None:
+        """Write the current graph view with ``fn``, asking where if no ``path`` is given."""
+        path = path or self._save_path(f"Export view as {kind}", self._view_name(ext), filt)
+        if not path:
+            return None
         try:
             out = fn(self.w.graph_dock.current_view(), path)
         except OSError as exc:
@@ -143,10 +141,8 @@ class FileCommands:
             return
         out, opts = dlg.choices()
         settings.set_investigator(opts["investigator"] or "")
-        s.runner.run("Writing the evidence packet", ev.export_packet, s.case, s.result, out,
-                     kind="export", on_done=lambda p: self._done("Evidence packet written", p),
-                     on_failed=lambda exc: errors.show_error(self.w, "Evidence packet", exc),
-                     **opts)
+        self._write("Evidence packet", "Writing the evidence packet", ev.export_packet, s.case,
+                    s.result, out, kind="export", **opts)
 
     def reply_draft(self) -> None:
         ev, s = evidence_module(), self.session
@@ -157,12 +153,15 @@ class FileCommands:
         if not dlg.exec():
             return
         tid, provider, out = dlg.choices()
-        s.runner.run("Drafting the reply", _reply, ev.write_reply, s.case, tid, provider, out,
-                     kind="reply", on_done=lambda p: self._done("Reply draft written", p),
-                     on_failed=lambda exc: errors.show_error(self.w, "Reply draft", exc))
+        self._write("Reply draft", "Drafting the reply", _reply, ev.write_reply, s.case, tid,
+                    provider, out, kind="reply")
 
-    def _done(self, what: str, path) -> None:
-        self.w.statusBar().showMessage(f"{what}: {path}", 10000)
+    def _write(self, what: str, title: str, fn, *args, kind: str, **kwargs) -> None:
+        """Run an export in the background; then say where it went, or why it failed."""
+        self.session.runner.run(
+            title, fn, *args, kind=kind,
+            on_done=lambda p: self.w.statusBar().showMessage(f"{what} written: {p}", 10000),
+            on_failed=lambda exc: errors.show_error(self.w, what, exc), **kwargs)
 
 
 def _reply(fn, case, tid, provider, out, *, progress, should_stop):

@@ -56,11 +56,6 @@ def dark_palette() -> QPalette:
     return p
 
 
-def is_dark() -> bool:
-    pal = QApplication.instance().palette()
-    return pal.color(QPalette.ColorRole.Window).lightness() < 128
-
-
 def plot_colours() -> dict[str, QColor]:
     """Background, ink and faint ink for plots, from the current palette."""
     pal = QApplication.instance().palette()

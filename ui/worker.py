@@ -145,10 +145,6 @@ class TaskRunner(QObject):
     def running(self) -> list[Task]:
         return list(self._running)
 
-    def current(self) -> Task | None:
-        """The task the status bar shows: the most recent one still running."""
-        return self._running[-1] if self._running else None
-
     def cancel_all(self) -> None:
         for t in self._running:
             t.cancel()

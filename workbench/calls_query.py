@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 from .normalize import flag_words
 from .numbers import normalize_one
 from .progress import ProgressFn, StopFn, check, never_stop, no_progress
-from .times import NAT, US, iso_utc
+from .times import NAT, iso_utc
 
 #: (key, title) of the columns the calls table shows, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -84,8 +85,13 @@ class _DictColumn:
             return self._list[code]
         return self.dictionary[code].as_py()
 
+    def values(self) -> list:
+        """The dictionary as Python values."""
+        return self._list if self._list is not None else self.dictionary.to_pylist()
+
+    @cached_property
     def ranks(self) -> np.ndarray:
-        """Sort rank of every dictionary entry (nulls last)."""
+        """Sort rank of every dictionary entry, code -1 (null) last; computed once per column."""
         order = pc.array_sort_indices(self.dictionary, null_placement="at_end").to_numpy()
         rank = np.empty(len(order) + 1, dtype=np.int64)
         rank[order] = np.arange(len(order))
@@ -111,10 +117,8 @@ class SourceFrame:
         self.calling_key = source.col("calling_key")
         self.called_key = source.col("called_key")
         self.dicts = {name: _DictColumn(t.column(name)) for name in DICT_COLUMNS}
-        ing = self.dicts["ingress"]
-        names = [upstream_of(v) for v in (ing._list if ing._list is not None
-                                          else ing.dictionary.to_pylist())]
-        self.upstream_names: list[str | None] = names
+        self.upstream_names: list[str | None] = [upstream_of(v)
+                                                 for v in self.dicts["ingress"].values()]
 
     def upstream(self, row: int) -> str | None:
         code = int(self.dicts["ingress"].codes[row])
@@ -150,15 +154,20 @@ class SourceFrame:
         if key == "provider":
             return np.zeros(len(rows), np.int64)
         if key == "upstream":
-            names = self.upstream_names
-            order = sorted(range(len(names)),
-                           key=lambda i: (names[i] is None, (names[i] or "").casefold()))
-            rank = np.empty(len(names) + 1, np.int64)
-            rank[np.asarray(order, dtype=np.int64)] = np.arange(len(names))
-            rank[-1] = len(names)
-            return rank[self.dicts["ingress"].codes[rows]]
+            return self._upstream_ranks[self.dicts["ingress"].codes[rows]]
         col = self.dicts[key]
-        return col.ranks()[col.codes[rows]]
+        return col.ranks[col.codes[rows]]
+
+    @cached_property
+    def _upstream_ranks(self) -> np.ndarray:
+        """Sort rank of the upstream each ingress code names (case-blind, unnamed last)."""
+        names = self.upstream_names
+        order = sorted(range(len(names)),
+                       key=lambda i: (names[i] is None, (names[i] or "").casefold()))
+        rank = np.empty(len(names) + 1, np.int64)
+        rank[np.asarray(order, dtype=np.int64)] = np.arange(len(names))
+        rank[-1] = len(names)  # code -1 (no ingress) sorts last
+        return rank
 
 
 def build_frames(case) -> list[SourceFrame]:
@@ -174,11 +183,7 @@ def build_frames(case) -> list[SourceFrame]:
 
 def dispositions(frames: list[SourceFrame]) -> list[str]:
     """Every disposition value seen in the case, sorted."""
-    seen: set[str] = set()
-    for f in frames:
-        d = f.dicts["disposition"]
-        seen.update(v for v in (d._list if d._list is not None else d.dictionary.to_pylist()) if v)
-    return sorted(seen)
+    return sorted({v for f in frames for v in f.dicts["disposition"].values() if v})
 
 
 def query(frames: list[SourceFrame], flt: CallFilter, *, default_country: str = "US",
@@ -188,6 +193,7 @@ def query(frames: list[SourceFrame], flt: CallFilter, *, default_country: str = 
     src_parts, row_parts, key_parts = [], [], []
     total = 0
     chosen = [f for f in frames if _source_selected(f, flt)]
+    provider_rank = {name: i for i, name in enumerate(sorted({x.provider for x in frames}))}
     for k, f in enumerate(chosen):
         check(should_stop)
         progress(k / max(len(chosen), 1), f"filtering {f.provider}")
@@ -199,7 +205,7 @@ def query(frames: list[SourceFrame], flt: CallFilter, *, default_country: str = 
         if flt.sort:
             key = f.sort_key(flt.sort, rows)
             if flt.sort == "provider":
-                key = key + _provider_rank(frames, f)
+                key = key + provider_rank[f.provider]
             key_parts.append(key)
     if not row_parts:
         return CallRows(np.zeros(0, np.int32), np.zeros(0, np.int64), total, notes)
@@ -221,11 +227,6 @@ def _source_selected(f: SourceFrame, flt: CallFilter) -> bool:
     if flt.sources is not None and f.index not in flt.sources:
         return False
     return flt.providers is None or f.provider in flt.providers
-
-
-def _provider_rank(frames: list[SourceFrame], f: SourceFrame) -> int:
-    names = sorted({x.provider for x in frames})
-    return names.index(f.provider)
 
 
 def _number_target(text: str, country: str) -> tuple[int, str, list[str]]:
@@ -289,4 +290,4 @@ def record_fields(f: SourceFrame, row: int) -> list[tuple[str, str]]:
 
 
 __all__ = ["COLUMNS", "CallFilter", "CallRows", "SourceFrame", "build_frames", "dispositions",
-           "query", "record_fields", "US"]
+           "query", "record_fields"]

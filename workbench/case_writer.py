@@ -14,45 +14,36 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .cache import atomic_write_text
-from .config import CASE_FILE, CaseConfig, parse_config
+from .config import CASE_FILE, CaseConfig, SourceConfig, parse_config
 from .errors import InputError
 
 _TOP_ORDER = ("case", "providers", "sources", "tracebacks")
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
-@dataclass
-class DraftSource:
-    """One source as the New-case wizard describes it."""
+#: A source as the New-case wizard describes it: the same fields case.toml gives a source.
+DraftSource = SourceConfig
+_SOURCE_TABLES = ("columns", "upstreams", "customers")
+_SOURCE_SKIP = {"provider", "path", "format", "timezone", "line", *_SOURCE_TABLES}
 
-    provider: str
-    path: str  # relative to the case folder where possible
-    format: str = "auto"
-    timezone: str = "UTC"
-    date_order: str | None = None
-    columns: dict[str, str | list[str]] = field(default_factory=dict)
-    upstreams: dict[str, str] = field(default_factory=dict)
-    customers: dict[str, str] = field(default_factory=dict)
-    sheet: str | None = None
-    time_basis: str | None = None
-    notes: str | None = None
 
-    def to_dict(self) -> dict:
-        d: dict = {"provider": self.provider, "path": self.path, "format": self.format,
-                   "timezone": self.timezone}
-        for key in ("date_order", "sheet", "time_basis", "notes"):
-            value = getattr(self, key)
-            if value:
-                d[key] = value
-        for key in ("columns", "upstreams", "customers"):
-            value = {k: v for k, v in getattr(self, key).items() if k and v}
-            if value:
-                d[key] = value
-        return d
+def source_dict(s: SourceConfig) -> dict:
+    """The ``[[sources]]`` table of ``s``: its required keys, then only what is set."""
+    d: dict = {"provider": s.provider, "path": s.path, "format": s.format,
+               "timezone": s.timezone}
+    for f in fields(s):
+        value = getattr(s, f.name)
+        if f.name not in _SOURCE_SKIP and value not in (None, ""):
+            d[f.name] = value
+    for key in _SOURCE_TABLES:
+        value = {k: v for k, v in getattr(s, key).items() if k and v}
+        if value:
+            d[key] = value
+    return d
 
 
 @dataclass
@@ -61,7 +52,7 @@ class DraftCase:
     default_country: str = "US"
     description: str | None = None
     notes: str | None = None
-    sources: list[DraftSource] = field(default_factory=list)
+    sources: list[SourceConfig] = field(default_factory=list)
     tracebacks: list[str] = field(default_factory=list)  # paths of traceback files
     providers: list[dict] = field(default_factory=list)
 
@@ -74,7 +65,7 @@ class DraftCase:
         data: dict = {"case": case}
         if self.providers:
             data["providers"] = [dict(p) for p in self.providers]
-        data["sources"] = [s.to_dict() for s in self.sources]
+        data["sources"] = [source_dict(s) for s in self.sources]
         if self.tracebacks:
             data["tracebacks"] = [{"path": p} for p in self.tracebacks]
         return data

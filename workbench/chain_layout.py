@@ -48,8 +48,10 @@ class ChainLayout:
     def adjacency(self) -> np.ndarray:
         return np.array([(e.src, e.dst) for e in self.edges], dtype=np.int64).reshape(-1, 2)
 
-    def node_of_hop(self, hop: int) -> int | None:
-        return next((i for i, n in enumerate(self.nodes) if n.hop == hop), None)
+
+def signed(x: float, digits: int = 1) -> str:
+    """``+1.2`` / ``-0.4``, never ``-0.0``."""
+    return f"{round(x, digits) + 0.0:+.{digits}f}"
 
 
 def edge_label(hop) -> str:
@@ -58,7 +60,7 @@ def edge_label(hop) -> str:
         return "no matching record" if hop.source else "no CDRs in the case"
     parts = []
     if hop.offset_s is not None:
-        parts.append(f"{round(hop.offset_s, 1) + 0.0:+.1f} s")  # never "-0.0"
+        parts.append(f"{signed(hop.offset_s)} s")
     if hop.confidence is not None:
         parts.append(f"conf {hop.confidence:.0%}")
     if hop.alternatives:
@@ -104,11 +106,12 @@ def layout_chain(result, case=None, *, revealed: int | None = None) -> ChainLayo
 
 def _add_rivals(out: ChainLayout, case, hop, i: int) -> None:
     """Faint nodes for rival records of hop ``i`` whose ingress names another upstream."""
-    chosen = hop.upstream or (f"customer {hop.customer}" if hop.customer else
-                              f"ingress {hop.ingress}" if hop.ingress else None)
+    chosen = _named(hop.upstream, hop.customer, hop.ingress)
+    named = rival_upstreams(case, hop)
     level = 0
     for cand in hop.candidates[1:]:
-        name = rival_upstream(case, hop, cand.get("line"))
+        line = cand.get("line")
+        name = named.get(int(line)) if line is not None else None
         if name is None or name == chosen or any(n.label == name and n.faint and n.x == -i - 1
                                                   for n in out.nodes):
             continue
@@ -117,23 +120,41 @@ def _add_rivals(out: ChainLayout, case, hop, i: int) -> None:
             break
         off = cand.get("offset_s")
         when = f", {off:+.1f} s" if off is not None else ""
-        out.nodes.append(ChainNode(name, "unknown", f"rival record: line {cand.get('line')}{when}"
+        out.nodes.append(ChainNode(name, "unknown", f"rival record: line {line}{when}"
                                    f"\nscore {cand.get('score', 0):.2f}", x=float(-i - 1),
                                    y=float(level), hop=None, faint=True))
         out.edges.append(ChainEdge(src=len(out.nodes) - 1, dst=i, label="", faint=True))
 
 
-def rival_upstream(case, hop, line: int | None) -> str | None:
-    """The upstream (or customer) that a rival record of this hop names by its ingress."""
-    if line is None or hop.source is None:
+def _named(upstream: str | None, customer: str | None, ingress: str | None) -> str | None:
+    return upstream or (f"customer {customer}" if customer else
+                        f"ingress {ingress}" if ingress else None)
+
+
+def rival_upstreams(case, hop) -> dict[int, str | None]:
+    """Line of each rival record of this hop -> the upstream (or customer) its ingress names.
+
+    One pass over the source's line column for all rivals: a source may hold millions of rows.
+    """
+    src = hop_source(case, hop)
+    wanted = [int(c["line"]) for c in hop.candidates[1:] if c.get("line") is not None]
+    if src is None or not wanted:
+        return {}
+    lines = src.col("line")
+    first: dict[int, int] = {}  # line -> its first row
+    for row in np.flatnonzero(np.isin(lines, wanted)):
+        first.setdefault(int(lines[row]), int(row))
+    ingress = src.text("ingress", list(first.values()))
+    out = {}
+    for line, ing in zip(first, ingress):
+        up, cust = case.upstream_of(src, ing)
+        out[line] = _named(up, cust, ing)
+    return out
+
+
+def hop_source(case, hop):
+    """The case's CdrSource that holds ``hop``'s records (None if it has none)."""
+    if hop.source is None:
         return None
-    src = next((s for s in case.sources if s.config.path == hop.source and
-                case.directory.canonical(s.provider) == hop.provider), None)
-    if src is None:
-        return None
-    rows = np.flatnonzero(src.col("line") == int(line))
-    if not len(rows):
-        return None
-    ingress = src.text("ingress", [int(rows[0])])[0]
-    up, cust = case.upstream_of(src, ingress)
-    return up or (f"customer {cust}" if cust else (f"ingress {ingress}" if ingress else None))
+    return next((s for s in case.sources if s.config.path == hop.source and
+                 case.directory.canonical(s.provider) == hop.provider), None)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,31 +170,45 @@ def ingress_counts(path: str | Path, fmt: str, opts: ReadOptions, *,
     col = parsed.columns.get("ingress")
     if col is None:
         return []
-    counts = pc.value_counts(col)
-    out = [(v["values"].as_py(), int(v["counts"].as_py())) for v in counts]
+    out = count_values(col)
     progress(1.0, f"{len(out)} ingress ids")
-    return sorted(((str(v), n) for v, n in out if v not in (None, "")), key=lambda x: (-x[1], x[0]))
+    return out
 
 
-class _head:
-    """Context manager: ``path`` itself, or a temporary copy of its first lines."""
+def count_values(col: pa.Array | pa.ChunkedArray) -> list[tuple[str, int]]:
+    """Distinct non-empty values of a column with their row counts, most frequent first."""
+    if isinstance(col, pa.ChunkedArray) and not col.num_chunks:
+        return []
+    counts = pc.value_counts(col)
+    pairs = zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist())
+    return sorted(((str(v), int(n)) for v, n in pairs if v not in (None, "")),
+                  key=lambda x: (-x[1], x[0]))
 
-    def __init__(self, path: Path):
-        self.path, self.tmp = Path(path), None
 
-    def __enter__(self) -> Path:
-        p = self.path
-        if p.suffix.lower() in BINARY_EXT or p.stat().st_size < HEAD_MIN_BYTES:
-            return p
-        self.tmp = Path(tempfile.mkdtemp(prefix="wb-head-"))
-        out = self.tmp / p.name
-        with open(p, "rb") as src, open(out, "wb") as dst:
+def preview_problem(pv: Preview, fmt: str) -> str | None:
+    """Why a source previewed as ``pv`` should not be written as ``fmt`` (None if it reads):
+    more than half of its first rows lack a usable start time or called number."""
+    if pv.rows_read and pv.rejected > pv.rows_read // 2:
+        return (f"{pv.rejected} of the first {pv.rows_read} rows have no usable start time or "
+                f"called number as {fmt}: choose another format or fix the mapping")
+    return None
+
+
+@contextmanager
+def _head(path: Path) -> Iterator[Path]:
+    """``path`` itself, or a temporary copy of its first lines for a large text file."""
+    path = Path(path)
+    if path.suffix.lower() in BINARY_EXT or path.stat().st_size < HEAD_MIN_BYTES:
+        yield path
+        return
+    tmp = Path(tempfile.mkdtemp(prefix="wb-head-"))
+    try:
+        out = tmp / path.name
+        with open(path, "rb") as src, open(out, "wb") as dst:
             for i, line in enumerate(src):
                 if i >= HEAD_LINES:
                     break
                 dst.write(line)
-        return out
-
-    def __exit__(self, *exc) -> None:
-        if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+        yield out
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -62,17 +62,18 @@ class ProviderNetwork:
         return "\n".join(lines)
 
 
+def _traceback_pairs(tb, canon) -> set[tuple[str, str]]:
+    """Hand-offs (upstream, downstream) a traceback record names; "" upstream at the origin."""
+    return {(canon(h.upstream), canon(h.provider)) if h.upstream and h.status != "originator"
+            else ("", canon(h.provider)) for h in tb.hops}
+
+
 def chains(case, results=()) -> dict[str, list[tuple[str, str]]]:
     """Hand-offs (upstream, downstream) per traced call, keyed by traceback id or call."""
     canon = case.directory.canonical
     out: dict[str, set[tuple[str, str]]] = {}
     for tb in case.tracebacks:
-        s = out.setdefault(f"tb:{tb.traceback_id}", set())
-        for h in tb.hops:
-            if h.upstream and h.status != "originator":
-                s.add((canon(h.upstream), canon(h.provider)))
-            else:
-                s.add(("", canon(h.provider)))
+        out.setdefault(f"tb:{tb.traceback_id}", set()).update(_traceback_pairs(tb, canon))
     for r in results:
         key = f"tb:{r.traceback_id}" if r.traceback_id else f"call:{r.calling}>{r.called}@{r.at_us}"
         s = out.setdefault(key, set())
@@ -81,16 +82,25 @@ def chains(case, results=()) -> dict[str, list[tuple[str, str]]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def traceback_counts(case) -> dict[str, int]:
+    """How many traceback records name each provider, as a hop or as a hop's upstream."""
+    counts: dict[str, int] = {}
+    for tb in case.tracebacks:
+        for name in {n for pair in _traceback_pairs(tb, case.directory.canonical)
+                     for n in pair if n}:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -> ProviderNetwork:
     """The network of every provider met in the case, laid out for drawing."""
     g = nx.DiGraph()
     canon = case.directory.canonical
     for name in case.providers_with_records():
         g.add_node(name)
-    per_chain = chains(case, results)
     appear: dict[str, set[str]] = {}
     named_up: dict[str, set[str]] = {}
-    for key, pairs in per_chain.items():
+    for key, pairs in chains(case, results).items():
         for up, down in pairs:
             g.add_node(down)
             appear.setdefault(down, set()).add(key)
@@ -98,9 +108,7 @@ def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -
                 g.add_node(up)
                 appear.setdefault(up, set()).add(key)
                 named_up.setdefault(up, set()).add(key)
-                if not g.has_edge(up, down):
-                    g.add_edge(up, down, calls=0, chains=set())
-                g.edges[up, down]["chains"].add(key)
+                _edge(g, up, down)["chains"].add(key)
     for src in case.sources:  # hand-offs the CDRs show, counted in calls
         down = canon(src.provider)
         ing = src.table.column("ingress")
@@ -108,11 +116,8 @@ def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -
         for item in counts:
             value, n = item["values"].as_py(), int(item["counts"].as_py())
             up, _ = case.upstream_of(src, value) if value is not None else (None, None)
-            if up is None:
-                continue
-            if not g.has_edge(up, down):
-                g.add_edge(up, down, calls=0, chains=set())
-            g.edges[up, down]["calls"] += n
+            if up is not None:
+                _edge(g, up, down)["calls"] += n
     names = sorted(g.nodes)
     idx = {n: i for i, n in enumerate(names)}
     edge_list = list(g.edges(data=True))
@@ -132,6 +137,13 @@ def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -
         upstream_count=np.array([len(named_up.get(n, ())) for n in names], dtype=np.int64),
         has_records=np.array([n in with_records for n in names], dtype=bool),
         foreign=np.array(foreign, dtype=bool), graph=g)
+
+
+def _edge(g: nx.DiGraph, up: str, down: str) -> dict:
+    """The attributes of the hand-off ``up -> down``, added with no calls or chains if new."""
+    if not g.has_edge(up, down):
+        g.add_edge(up, down, calls=0, chains=set())
+    return g.edges[up, down]
 
 
 def positions(g: nx.DiGraph, names: list[str], layout: str = "layered",

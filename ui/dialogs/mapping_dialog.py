@@ -3,19 +3,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout)
 
+from workbench.draft import count_values
+
 from .ingress_table import IngressMapModel, ingress_view
-
-
-def ingress_counts(source) -> list[tuple[str, int]]:
-    """Distinct ingress ids of a loaded source with their row counts, most frequent first."""
-    out = []
-    col = source.table.column("ingress")
-    if col.num_chunks:
-        for item in col.value_counts():
-            v = item["values"].as_py()
-            if v not in (None, ""):
-                out.append((str(v), int(item["counts"].as_py())))
-    return sorted(out, key=lambda x: (-x[1], x[0]))
 
 
 class MappingDialog(QDialog):
@@ -29,7 +19,7 @@ class MappingDialog(QDialog):
         cus = session.pending(index, "customers", cfg.customers)
         notes = session.pending(index, "notes", cfg.notes or "")
         self.model = IngressMapModel(self)
-        self.model.set_rows(ingress_counts(src), ups, cus)
+        self.model.set_rows(count_values(src.table.column("ingress")), ups, cus)
         names = sorted(set(case.directory.providers) | set(case.providers_with_records()))
         self.view = ingress_view(self.model, names)
         self.notes = QPlainTextEdit(notes, placeholderText="Notes on this file (kept in case.toml)")

@@ -6,6 +6,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHBoxLayout, QHea
                                QPlainTextEdit, QPushButton, QSplitter, QTableView, QVBoxLayout,
                                QWidget)
 
+from workbench.chain_layout import signed
+from workbench.network import traceback_counts
 from workbench.times import iso_utc
 
 from .list_model import RowsModel
@@ -140,12 +142,7 @@ class CaseDock(QDockWidget):
 
     def _fill_providers(self, case) -> None:
         with_cdrs = set(case.providers_with_records())
-        counts: dict[str, int] = {}
-        for tb in case.tracebacks:
-            for name in {case.directory.canonical(h.provider) for h in tb.hops} | \
-                    {case.directory.canonical(h.upstream) for h in tb.hops
-                     if h.upstream and h.status != "originator"}:
-                counts[name] = counts.get(name, 0) + 1
+        counts = traceback_counts(case)
         names = sorted(set(case.directory.providers) | with_cdrs | set(counts))
         rows = []
         for n in names:
@@ -159,7 +156,7 @@ class CaseDock(QDockWidget):
             if i < self.sources.rowCount():
                 text = {"insufficient": "unknown (too few shared calls)",
                         "manual": f"{s.offset_s:+.1f} s (set by hand)"}.get(
-                    s.basis, f"{round(s.offset_s, 1) + 0.0:+.1f} s ({s.calls} calls)")
+                    s.basis, f"{signed(s.offset_s)} s ({s.calls} calls)")
                 self.sources.set_cell(i, SKEW_COL, text)
         self.source_view.resizeColumnToContents(SKEW_COL)
 

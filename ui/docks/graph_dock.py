@@ -7,14 +7,17 @@ from PySide6.QtWidgets import QDockWidget, QTabWidget
 
 from workbench.chain_layout import layout_chain
 from workbench.network import build_network
+from workbench.palette import ROLE_COLOURS
 from workbench.times import iso_utc
 
 from ..graph.chain_view import NO_CASE, ChainView
 from ..graph.network_view import NetworkView
 from ..session import outcome_words
 
-OUTCOME_COLOURS = {"origin": "#d62728", "no_records": "#9467bd", "not_found": "#7f7f7f",
-                   "unmapped_ingress": "#8c564b", "loop": "#bcbd22"}
+#: Each outcome in the colour of the hop it stops at (palette.hop_kind).
+OUTCOME_COLOURS = {"origin": ROLE_COLOURS["originating"], "no_records": ROLE_COLOURS["no_records"],
+                   "not_found": ROLE_COLOURS["not_found"],
+                   "unmapped_ingress": ROLE_COLOURS["unmapped"], "loop": ROLE_COLOURS["unknown"]}
 
 
 class GraphDock(QDockWidget):
@@ -91,9 +94,10 @@ class GraphDock(QDockWidget):
             verdict = (f"<b>Step mode</b>: {self.session.revealed} of ? hops shown "
                        "— F8 reveals the next")
         else:
-            colour = OUTCOME_COLOURS.get(r.outcome, "#7f7f7f")
+            colour = OUTCOME_COLOURS.get(r.outcome, ROLE_COLOURS["not_found"])
+            words = outcome_words(r)
             verdict = (f"<span style='color:{colour}'>■</span> <b>"
-                       f"{html.escape(outcome_words(r)[:1].upper() + outcome_words(r)[1:])}</b>")
+                       f"{html.escape(words[:1].upper() + words[1:])}</b>")
         return f"{what}<br>{verdict}"
 
     # -- network ------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import html
 
 from PySide6.QtWidgets import QDockWidget, QTextBrowser
 
+from workbench.chain_layout import hop_source, signed
 from workbench.palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
 from workbench.times import iso_utc
 
@@ -15,11 +16,6 @@ EMPTY = ("<p style='color:gray'>Select a hop in the chain view (or a point on th
 
 def _t(us) -> str:
     return (iso_utc(us) or "—").replace("T", " ").replace("Z", " UTC")
-
-
-def _signed(x: float, digits: int) -> str:
-    """``+1.2`` / ``-0.4`` without ever writing ``-0.0``."""
-    return f"{round(x, digits) + 0.0:+.{digits}f}"
 
 
 def _rows(pairs) -> str:
@@ -51,18 +47,11 @@ class HopDock(QDockWidget):
         hop = hops[index]
         self.raw = {}
         self.view.setHtml(self.render(index))
-        src = self._source(hop)
+        src = hop_source(s.case, hop) if s.case is not None else None
         lines = [c["line"] for c in hop.candidates if c.get("line")]
         if src is not None and lines:
             s.runner.run("Reading the original records", _read_raw, src, lines, kind="hop-raw",
                          on_done=lambda raw, i=index: self._on_raw(i, raw))
-
-    def _source(self, hop):
-        case = self.session.case
-        if case is None or hop.source is None:
-            return None
-        return next((x for x in case.sources if x.config.path == hop.source and
-                     case.directory.canonical(x.provider) == hop.provider), None)
 
     def _on_raw(self, index: int, raw: dict) -> None:
         if index == self.session.hop:
@@ -87,7 +76,7 @@ class HopDock(QDockWidget):
             if hop.skew_s is None:
                 out.append("<p>none estimated for this file</p>")
             else:
-                out.append(f"<p>{_signed(hop.skew_s, 3)} s (this file's clock minus the "
+                out.append(f"<p>{signed(hop.skew_s, 3)} s (this file's clock minus the "
                            "reference), "
                            f"from {hop.skew_calls or 0} calls seen on both sides of a hand-off; "
                            f"record time {_t(hop.start_us)} → corrected {_t(hop.corrected_us)}"
@@ -114,7 +103,7 @@ class HopDock(QDockWidget):
                   f"<b>{html.escape(hop.upstream)}</b>" if hop.upstream else
                   "<b>not in the upstream or customer tables</b>")
         conf = "—" if hop.confidence is None else f"{hop.confidence:.0%}"
-        offset = "—" if hop.offset_s is None else f"{_signed(hop.offset_s, 3)} s"
+        offset = "—" if hop.offset_s is None else f"{signed(hop.offset_s, 3)} s"
         return (f"<h4>Matched record — {html.escape(hop.source or '')}, line {hop.line}</h4>"
                 f"<p style='color:gray'>as written in the file:</p>{raw_html}"
                 "<p style='color:gray'>normalized:</p><table>" + _rows([
@@ -139,7 +128,7 @@ class HopDock(QDockWidget):
             raw = self.raw.get(c.get("line"))
             note = html.escape(c.get("note") or "")
             rows.append(f"<tr><td>{mark}{c.get('line')}</td><td align=right>"
-                        f"{_signed(c.get('offset_s', 0), 1)} s</td><td align=right>{dur}</td>"
+                        f"{signed(c.get('offset_s', 0))} s</td><td align=right>{dur}</td>"
                         f"<td align=right>{c.get('score', 0):.2f}</td><td>{note}</td></tr>")
             if raw is not None and k > 0:
                 rows.append(f"<tr><td></td><td colspan=4><code>{html.escape(raw)}</code>"

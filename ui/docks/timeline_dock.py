@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
+from workbench.chain_layout import signed
 from workbench.palette import hop_kind
 from workbench.times import NAT
 
@@ -142,7 +143,7 @@ class TimelineDock(QDockWidget):
                                               width=3 if selected else 1))
         cor.sigClicked.connect(lambda *_, k=i: s.select_hop(k))
         p.addItem(cor)
-        off = "" if hop.offset_s is None else f"{round(hop.offset_s, 1) + 0.0:+.1f} s"
+        off = "" if hop.offset_s is None else f"{signed(hop.offset_s)} s"
         label = pg.TextItem(html=f"<span style='color:{col['ink'].name()}'>{off}</span>",
                             anchor=(1.25, 0.5) if raw_x >= cor_x else (-0.25, 0.5))  # not on ○
         label.setPos(cor_x, y)

@@ -13,7 +13,7 @@ from workbench.case_writer import dumps
 from workbench.draft import inspect_file
 
 from .. import settings
-from .state import FileDraft, WizardState
+from .state import DRAFT_COMMENT, FileDraft, WizardState
 
 COUNTRIES = ["US", "CA", "PR", "GB", "AU", "DE", "FR", "IN", "MX", "PH"]
 
@@ -204,5 +204,4 @@ class FinishPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802
         self.error.clear()
-        self.text.setPlainText(dumps(self.state.draft().to_dict(),
-                                     "Written by Traceback Workbench (New case from files)."))
+        self.text.setPlainText(dumps(self.state.draft().to_dict(), DRAFT_COMMENT))

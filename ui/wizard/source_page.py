@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpl
                                QVBoxLayout, QWidget, QWizardPage)
 
 from workbench import formats
-from workbench.draft import effective_mapping, preview
+from workbench.draft import effective_mapping, preview_problem
 
 from ..docks.list_model import RowsModel
 from ..errors import one_line
@@ -162,8 +162,7 @@ class SourcePage(QWizardPage):
 
     def _on_preview_failed(self, exc) -> None:
         self.preview.set_rows([])
-        text = one_line(exc).replace("map it in [sources.columns]",
-                                     "map it in the Column mapping table")
+        text = _in_words(exc)
         self.status.setText(f"<span style='color:#d62728'>{html.escape(text)}</span>")
 
     # -- for tests and scripted use -------------------------------------------------------
@@ -197,19 +196,18 @@ def _problem(f, country: str) -> str | None:
     try:
         if f.mappable and f.inspection and f.inspection.headers:
             effective_mapping(f.inspection.headers, f.columns(), f.path)
-        pv = preview(f.path, f.effective_format, f.read_options(), date_order=f.date_order,
-                     default_country=country, time_basis=f.time_basis)
+        pv = f.preview(country)
     except Exception as exc:  # shown in words; the user fixes format or mapping
-        return one_line(exc).replace("map it in [sources.columns]",
-                                     "map it in the Column mapping table")
-    if pv.rows_read and pv.rejected > pv.rows_read // 2:
-        return (f"{pv.rejected} of the first {pv.rows_read} rows have no usable start time or "
-                f"called number as {f.effective_format}: choose another format or fix the "
-                "mapping")
-    return None
+        return _in_words(exc)
+    return preview_problem(pv, f.effective_format)
+
+
+def _in_words(exc: BaseException) -> str:
+    """The error in one line, pointing at the wizard's table rather than case.toml."""
+    return one_line(exc).replace("map it in [sources.columns]",
+                                 "map it in the Column mapping table")
 
 
 def _preview(f, country, *, progress, should_stop):
     progress(0.1, f"previewing {f.path.name}")
-    return preview(f.path, f.effective_format, f.read_options(), date_order=f.date_order,
-                   default_country=country, time_basis=f.time_basis)
+    return f.preview(country)

@@ -4,9 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.case_writer import DraftCase, DraftSource, relative_path
-from workbench.draft import FileInspection
+from workbench.case_writer import DraftCase, relative_path
+from workbench.config import SourceConfig
+from workbench.draft import FileInspection, Preview, preview
 from workbench.formats.base import ReadOptions
+
+#: The comment at the head of a case.toml the wizard writes (and shows before writing).
+DRAFT_COMMENT = "Written by Traceback Workbench (New case from files)."
 
 
 @dataclass
@@ -45,6 +49,12 @@ class FileDraft:
     def read_options(self) -> ReadOptions:
         return ReadOptions(columns=dict(self.columns()), timezone=self.timezone)
 
+    def preview(self, country: str) -> Preview:
+        """The first rows as the source will read them with the current settings."""
+        return preview(self.path, self.effective_format, self.read_options(),
+                       date_order=self.date_order, default_country=country,
+                       time_basis=self.time_basis)
+
 
 @dataclass
 class WizardState:
@@ -56,7 +66,7 @@ class WizardState:
 
     def draft(self) -> DraftCase:
         root = self.folder or Path.cwd()
-        sources = [DraftSource(provider=f.provider.strip(), path=relative_path(f.path, root),
+        sources = [SourceConfig(provider=f.provider.strip(), path=relative_path(f.path, root),
                                format=f.effective_format, timezone=f.timezone,
                                date_order=f.date_order,
                                columns=f.columns(), upstreams=dict(f.upstreams),

@@ -14,7 +14,7 @@ from ..worker import TaskRunner
 from .ingress_page import IngressPage
 from .pages import CasePage, FilesPage, FinishPage
 from .source_page import SourcePage
-from .state import WizardState
+from .state import DRAFT_COMMENT, WizardState
 
 
 class NewCaseWizard(QWizard):
@@ -43,9 +43,7 @@ class NewCaseWizard(QWizard):
         try:
             if folder and (folder / CASE_FILE).exists() and not self._confirm_overwrite(folder):
                 return
-            self.written = write_case(folder, self.state.draft(),
-                                      comment="Written by Traceback Workbench "
-                                              "(New case from files).")
+            self.written = write_case(folder, self.state.draft(), comment=DRAFT_COMMENT)
         except Exception as exc:  # shown on the page in words; the wizard stays open
             self.finish_page.error.setText(one_line(exc))
             return
