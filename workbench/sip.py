@@ -36,18 +36,22 @@ def _text(arr) -> pa.Array:
 
 
 def _extract(arr: pa.Array, pattern: str) -> pa.Array:
-    hit = pc.match_substring_regex(arr, pattern)
-    got = pc.struct_field(pc.extract_regex(pc.if_else(hit, arr, pa.scalar(None, pa.string())),
-                                           pattern), "v")
-    return pc.if_else(hit, got, pa.scalar(None, pa.string()))
+    """Group ``v`` of ``pattern``; null where it does not match."""
+    return pc.struct_field(pc.extract_regex(arr, pattern), "v")
+
+
+def _distinct(arr) -> tuple[pa.Array, pa.Array]:
+    """The distinct values of a column and, per row, the index of its value among them."""
+    enc = pc.dictionary_encode(_text(arr))
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    return enc.dictionary, enc.indices
 
 
 def _on_distinct(arr, fn) -> pa.Array:
     """Run the vectorized ``fn`` on the distinct values only, then spread back."""
-    enc = pc.dictionary_encode(_text(arr))
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    return pc.take(fn(enc.dictionary), enc.indices)
+    values, indices = _distinct(arr)
+    return pc.take(fn(values), indices)
 
 
 def extract_verstat(arr: pa.Array) -> pa.Array:
@@ -241,10 +245,8 @@ def identity_claims(arr: pa.Array) -> dict[str, pa.Array]:
     """Per row: attest, origid, iat (s), x5u, orig and the first dest tn.
 
     Each distinct header is decoded once (dictionary-encoded first)."""
-    enc = pc.dictionary_encode(_text(arr))
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.combine_chunks()
-    decoded = [decode_identity(v) for v in enc.dictionary.to_pylist()]
+    values, indices = _distinct(arr)
+    decoded = [decode_identity(v) for v in values.to_pylist()]
     cols = {}
     for name, typ in CLAIM_COLUMNS.items():
         if name == "dest":
@@ -253,7 +255,7 @@ def identity_claims(arr: pa.Array) -> dict[str, pa.Array]:
             vals = [d[name] for d in decoded]
         if typ == pa.int64():
             vals = [v if isinstance(v, int) and -2**62 < v < 2**62 else None for v in vals]
-        cols[name] = pc.take(pa.array(vals, typ), enc.indices)
+        cols[name] = pc.take(pa.array(vals, typ), indices)
     return cols
 
 

@@ -19,7 +19,8 @@ from ...sip import uri_number
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (MAX_BAD_KEPT, NULL_TEXT, blank_to_null, concat_sorted, extract, finish,
-                     fmt_share, lines_text, select_lines, share, text, text_lines)
+                     fmt_share, head_lines, most_common, select_lines, share, text, text_lines,
+                     texts_at)
 from .positional import read_positional, with_text
 from .times import zoned_times
 
@@ -55,10 +56,9 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     kind = pc.fill_null(extract(lines_arr, r"^(?P<v>[0-9]+),"), "").to_numpy(zero_copy_only=False)
     stops = numbers[kind == "2"]
     others = int(np.isin(kind, ["1", "3"]).sum())
-    strays = numbers[~np.isin(kind, ["1", "2", "3"])]
-    bad = [BadLine(int(n), "not an accounting record (Acct-Status-Type 1–3)", t)
-           for n, t in zip(strays[:MAX_BAD_KEPT], lines_text(data, strays[:MAX_BAD_KEPT].tolist()))]
-    bad_count = len(strays)
+    strays = np.flatnonzero(~np.isin(kind, ["1", "2", "3"]))
+    bad = [BadLine(int(numbers[i]), "not an accounting record (Acct-Status-Type 1–3)", t)
+           for i, t in zip(strays, texts_at(lines_arr, strays[:MAX_BAD_KEPT]))]
     if not len(stops):
         raise InputError("no Stop records (Acct-Status-Type 2) found", file=str(path))
     sub = select_lines(data, stops)
@@ -76,9 +76,7 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
         else:
             b.line = int(stops[b.line - 1])
             bad.append(b)
-            continue
-        bad_count -= 1
-    bad_count += pos.bad_count
+    bad_count = len(strays) + pos.bad_count - len(fixed)
     if fixed:
         parts.append(({k: pa.array([f[i] for _, f in fixed], pa.string()) for k, i in STOP.items()},
                       np.asarray([n for n, _ in fixed], np.int64)))
@@ -116,9 +114,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
 
 
 def _count(sub: bytes) -> int:
-    head = sub[:65536].decode("utf-8", "replace").splitlines()[:50]
-    counts = [len(split_lenient(ln)) for ln in head if ln.strip()]
-    return max(set(counts), key=counts.count) if counts else NEED
+    counts = [len(split_lenient(ln)) for ln in head_lines(sub)[:50] if ln.strip()]
+    return most_common(counts, NEED)
 
 
 def sniff_acme(sample: Sample) -> Detection | None:

@@ -1,6 +1,7 @@
 """Asterisk ``cdr_csv`` (Master.csv, 16–21 fields) and the ``cdr_custom`` legacy order (19)."""
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -10,9 +11,10 @@ import pyarrow.compute as pc
 
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
+from ..sample import HEAD_BYTES
 from .common import (ISO_LOCAL, between, blank_to_null, coalesce, concat_sorted, count_of,
-                     count_true, extract, finish, fmt_share, on_distinct, records, share,
-                     through_last)
+                     count_true, extract, finish, fmt_share, head_lines, most_common, on_distinct,
+                     records, share, through_last)
 from .positional import Group, read_positional, with_text
 from .times import local_to_utc
 
@@ -41,24 +43,30 @@ def channel_peer(col) -> pa.Array:
     return blank_to_null(between(col, "/", "-"))
 
 
+def _layouts(count: int) -> list[list[str]]:
+    """Column names a cdr_csv line of ``count`` fields may have (options are appended in
+    order; 17 and 20 fields have either loguniqueid or loguserfield)."""
+    extra = count - 16
+    if extra in (1, 4):
+        return [BASE + [one] + (NEW_COLUMNS if extra == 4 else [])
+                for one in ("uniqueid", "userfield")]
+    if extra == 2:
+        return [BASE + ["uniqueid", "userfield"]]
+    if extra == 3:
+        return [BASE + NEW_COLUMNS]
+    if extra >= 5:
+        return [BASE + ["uniqueid", "userfield"] + NEW_COLUMNS]
+    return [BASE]
+
+
 def used_fields(count: int, custom: bool) -> list[int]:
     """Indexes of the fields read for lines of ``count`` fields (all layouts that count may
     have; field 16 also tells loguniqueid from loguserfield)."""
     if custom:
         return [i for i, name in enumerate(CUSTOM) if name in USED]
-    extra = count - 16
-    layouts = [BASE]
-    if extra in (1, 4):
-        layouts = [BASE + [one] + (NEW_COLUMNS if extra == 4 else [])
-                   for one in ("uniqueid", "userfield")]
-    elif extra == 2:
-        layouts = [BASE + ["uniqueid", "userfield"]]
-    elif extra == 3:
-        layouts = [BASE + NEW_COLUMNS]
-    elif extra >= 5:
-        layouts = [BASE + ["uniqueid", "userfield"] + NEW_COLUMNS]
+    layouts = _layouts(count)
     keep = {i for cols in layouts for i, name in enumerate(cols) if name in USED}
-    if extra in (1, 4):
+    if len(layouts) > 1:
         keep.add(16)
     return sorted(keep)
 
@@ -75,20 +83,15 @@ def clid_name(clid: pa.Array) -> pa.Array:
 
 def layout_for(group: Group) -> list[str]:
     """Column names of a cdr_csv line from its field count (options are appended in order)."""
-    extra = group.count - 16
-    if extra <= 0:
-        return BASE
-    if extra in (1, 4):  # loguniqueid or loguserfield: tell them apart by shape
-        first = blank_to_null(group.col(16).slice(0, 10_000))
-        looks = count_true(pc.match_substring_regex(first, UNIQUEID))
-        present = len(first) - first.null_count
-        one = ["uniqueid"] if looks and looks >= present / 2 else ["userfield"]
-        return BASE + one + (NEW_COLUMNS if extra == 4 else [])
-    if extra == 2:
-        return BASE + ["uniqueid", "userfield"]
-    if extra == 3:
-        return BASE + NEW_COLUMNS
-    return BASE + ["uniqueid", "userfield"] + NEW_COLUMNS
+    layouts = _layouts(group.count)
+    if len(layouts) == 1:
+        return layouts[0]
+    # loguniqueid or loguserfield: tell them apart by shape
+    first = blank_to_null(group.col(16).slice(0, 10_000))
+    looks = count_true(pc.match_substring_regex(first, UNIQUEID))
+    present = len(first) - first.null_count
+    with_uniqueid, with_userfield = layouts
+    return with_uniqueid if looks and looks >= present / 2 else with_userfield
 
 
 def canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
@@ -204,13 +207,12 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, custom: bool) ->
 
 
 def _guess_count(data: bytes) -> int:
-    import csv
-    head = data[:65536].decode("utf-8", errors="replace").splitlines()
-    if len(data) > 65536:
+    head = head_lines(data)
+    if len(data) > HEAD_BYTES:
         head = head[:-1]  # cut by the head limit
     counts = [len(r) for r in csv.reader([ln for ln in head if ln.strip()][:200])]
     ok = [c for c in counts if 16 <= c <= 21]
-    return max(set(ok), key=ok.count) if ok else 16
+    return most_common(ok, 16)
 
 
 def sniff_asterisk(sample: Sample) -> Detection | None:

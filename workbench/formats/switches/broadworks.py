@@ -12,7 +12,7 @@ from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..delimited import line_starts, nonblank_lines
 from .common import (NULL_TEXT, blank_to_null, concat_sorted, count_true, finish, fmt_share,
-                     records, share, text)
+                     head_lines, lines_text, most_common, records, share, text)
 from .positional import read_positional, with_text
 from .times import seconds_between, strptime_frac
 
@@ -29,6 +29,7 @@ POSITIONS = {  # 1-based, from the Accounting CDR Interface Specification (R22)
     "redirectingNumber": 39, "localCallId": 45, "remoteCallId": 46,
     "callingPartyCategory": 47, "otherPartyName": 122, "chargedNumber": 146,
 }
+FIELD_SEP = re.compile(r"(?<!\\),")  # a comma not escaped as '\,'
 BW_TIME = re.compile(r"^\d{14}(\.\d{1,3})?$")
 ZONE = re.compile(r"^\d-[0-9]{6}$|^\d[+-][0-9]{6}$")
 
@@ -37,15 +38,18 @@ def read_broadworks(path: Path, opts: ReadOptions) -> ParsedTable:
     return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc))
 
 
+def _field_count(line: str) -> int:
+    return len(FIELD_SEP.split(line))
+
+
 def _file_records(data: bytes) -> tuple[int, set[int], list[str]]:
     """Header record (first line) and footer record (last line): skipped, not bad."""
     starts = line_starts(data)
     lines = nonblank_lines(data, starts)
     skip, ignore, seen = 0, set(), []
-    for n in (lines[:1].tolist() + lines[-1:].tolist()):
-        end = starts[n] if n < len(starts) else len(data)
-        raw = data[starts[n - 1]:end].decode("utf-8", "replace").rstrip("\r\n")
-        if len(re.split(r"(?<!\\),", raw)) < MIN_FIELDS and raw not in seen:
+    ends = lines[:1].tolist() + lines[-1:].tolist()
+    for n, raw in zip(ends, lines_text(data, ends, starts)):
+        if _field_count(raw) < MIN_FIELDS and raw not in seen:
             seen.append(raw)
             if n == lines[0]:
                 skip = int(n)
@@ -56,23 +60,19 @@ def _file_records(data: bytes) -> tuple[int, set[int], list[str]]:
 
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     skip, ignore, file_records = _file_records(data)
-    head = data[:65536].decode("utf-8", "replace").splitlines()[skip:skip + 200]
-    counts = [len(re.split(r"(?<!\\),", ln)) for ln in head if ln.strip()]
-    ok = [c for c in counts if c >= MIN_FIELDS]
-    expected = max(set(ok), key=ok.count) if ok else 450
+    head = head_lines(data)[skip:skip + 200]
+    counts = [_field_count(ln) for ln in head if ln.strip()]
+    expected = most_common([c for c in counts if c >= MIN_FIELDS], 450)
     pos = read_positional(data, delimiter=",", expected=expected, accept=lambda n: n >= MIN_FIELDS,
                           quote_char=False, escape_char="\\", double_quote=False,
                           skip_lines=skip, ignore=ignore, file=str(path),
                           reason=f"BroadWorks data records have at least {MIN_FIELDS}")
-    parts = []
-    for g in pos.groups:
-        named = {name: (text(g.col(i - 1)) if i <= g.count else pa.nulls(len(g.lines), pa.string()))
-                 for name, i in POSITIONS.items()}
-        parts.append(({"@" + k: v for k, v in named.items()}, g.lines))
+    parts = [({name: (text(g.col(i - 1)) if i <= g.count else pa.nulls(len(g.lines), pa.string()))
+               for name, i in POSITIONS.items()}, g.lines) for g in pos.groups]
     if not parts:
-        parts = [({"@" + k: pa.array([], pa.string()) for k in POSITIONS}, np.zeros(0, np.int64))]
+        parts = [({k: pa.array([], pa.string()) for k in POSITIONS}, np.zeros(0, np.int64))]
     raw, lines = concat_sorted(parts)
-    named = {k[1:]: blank_to_null(v, NULL_TEXT) for k, v in raw.items()}
+    named = {k: blank_to_null(v, NULL_TEXT) for k, v in raw.items()}
     kind = pc.utf8_lower(pc.fill_null(named["type"], ""))
     keep = pc.equal(kind, "normal")
     dropped = len(lines) - count_true(keep)

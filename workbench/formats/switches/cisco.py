@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..delimited import _dedupe, read_delimited
 from .common import (NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_true, finish,
-                     fmt_share, records, share, text)
+                     fmt_share, head_lines, most_common, records, share, text)
 from .positional import read_positional, with_text
 from .times import epoch_to_utc, seconds_between, zoned_times
 
@@ -42,7 +43,7 @@ def read_cucm(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read_cucm(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    head = data[:65536].decode("utf-8", "replace").splitlines()
+    head = head_lines(data)
     first = next((i for i, ln in enumerate(head) if ln.strip()), None)
     if first is None:
         raise InputError("file is empty", file=str(path))
@@ -50,33 +51,31 @@ def _read_cucm(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTa
     types = len(head) > first + 1 and SQL_TYPES.search(head[first + 1])
     skip = first + (2 if types else 1)
     cols = _dedupe(header)
-    d = read_delimited(data, delimiter=",", names=cols, header=False, skip_lines=skip,
-                       file=str(path))
     by_lower = {c.lower(): c for c in cols}
     missing = [c for c in CUCM_NEEDED if c.lower() not in by_lower]
-    if missing:
+    if missing:  # before the whole file is parsed
         raise InputError(f"not a CUCM CDR header: no {', '.join(missing)}", file=str(path), line=1)
+    d = read_delimited(data, delimiter=",", names=cols, header=False, skip_lines=skip,
+                       file=str(path))
     named = {c: text(d.table[c]) for c in cols}
 
     def get(name: str) -> pa.Array | None:
         c = by_lower.get(name.lower())
         return blank_to_null(named[c], NULL_TEXT) if c else None
 
-    orig_ip = ipv4_le(get("origIpAddr")) if get("origIpAddr") is not None else None
-    dest_ip = ipv4_le(get("destIpAddr")) if get("destIpAddr") is not None else None
     cause = coalesce(*(pc.if_else(pc.equal(c, "0"), pa.scalar(None, pa.string()), c)
                        for c in (get("destCause_value"), get("origCause_value")) if c is not None))
     gcid = [get("globalCallID_callManagerId"), get("globalCallID_callId")]
     columns = {
         "start": epoch_to_utc(get("dateTimeOrigination")),
-        "answer": _epoch(get("dateTimeConnect")),
-        "end": _epoch(get("dateTimeDisconnect")),
+        "answer": _maybe(epoch_to_utc, get("dateTimeConnect")),
+        "end": _maybe(epoch_to_utc, get("dateTimeDisconnect")),
         "calling": get("callingPartyNumber"),
         "called": coalesce(get("originalCalledPartyNumber"), get("finalCalledPartyNumber")),
         "duration": get("duration"),
         "disposition": cause,
-        "ingress": coalesce(get("origDeviceName"), orig_ip),
-        "egress": coalesce(get("destDeviceName"), dest_ip),
+        "ingress": coalesce(get("origDeviceName"), _maybe(ipv4_le, get("origIpAddr"))),
+        "egress": coalesce(get("destDeviceName"), _maybe(ipv4_le, get("destIpAddr"))),
         "call_id": (pc.binary_join_element_wise(*gcid, "-") if all(c is not None for c in gcid)
                     else None),
     }
@@ -90,8 +89,9 @@ def _read_cucm(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTa
                   bad=d.bad_lines, bad_count=d.bad_count, headers=header, encoding=enc)
 
 
-def _epoch(col: pa.Array | None) -> pa.Array | None:
-    return None if col is None else epoch_to_utc(col)
+def _maybe(fn: Callable[[pa.Array], pa.Array], col: pa.Array | None) -> pa.Array | None:
+    """``fn(col)``, or None for a column this export does not have."""
+    return None if col is None else fn(col)
 
 
 def sniff_cucm(sample: Sample) -> Detection | None:
@@ -131,10 +131,8 @@ def read_cube(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read_cube(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    head = [ln for ln in data[:65536].decode("utf-8", "replace").splitlines() if ln.strip()][:100]
-    counts = [len(r) for r in csv.reader(head)]
-    ok = [c for c in counts if c >= 130]
-    expected = max(set(ok), key=ok.count) if ok else 130
+    head = [ln for ln in head_lines(data) if ln.strip()][:100]
+    expected = most_common([len(r) for r in csv.reader(head) if len(r) >= 130], 130)
     pos = read_positional(data, delimiter=",", expected=expected, accept=lambda n: n >= 130,
                           file=str(path), reason="CUBE accounting lines have at least 130")
     parts = []

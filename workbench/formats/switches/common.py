@@ -16,11 +16,12 @@ import pyarrow.compute as pc
 from ...errors import InputError
 from ..base import (CANONICAL_FIELDS, EXTRA_FIELDS, TIME_FIELDS, BadLine, ParsedTable,
                     ReadOptions, Sample)
+from ..delimited import MAX_BAD_KEPT  # noqa: F401  (re-exported: one limit for all readers)
 from ..delimited import line_starts
+from ..sample import HEAD_BYTES
 
 UTC = pa.timestamp("us", tz="UTC")
 NULL_TEXT = ("", "NULL", "null", "\\N", "NA", "N/A", "None")
-MAX_BAD_KEPT = 200
 
 Q850_NAMES = frozenset((
     "NORMAL_CLEARING", "USER_BUSY", "NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL",
@@ -44,10 +45,6 @@ def text(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
         col = pc.cast(col, pa.string())
     return col
-
-
-def nulls(n: int, typ: pa.DataType = pa.string()) -> pa.Array:
-    return pa.nulls(n, typ)
 
 
 def blank_to_null(col, tokens: Iterable[str] = ("",), strip: bool = False) -> pa.Array:
@@ -99,7 +96,7 @@ def extract(arr: pa.Array, pattern: str, distinct: bool = False) -> pa.Array:
     return pc.struct_field(pc.extract_regex(text(arr), pattern), "v")
 
 
-def _bytes_of(col) -> tuple[pa.Array, np.ndarray, np.ndarray, bool]:
+def bytes_of(col) -> tuple[pa.Array, np.ndarray, np.ndarray, bool]:
     """The contiguous string array, its offsets (int64, n + 1) and its data bytes."""
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
@@ -142,7 +139,7 @@ def between(col, after: str, before: str) -> pa.Array:
     Where a character is missing that side is kept whole. numpy over the Arrow
     byte buffer: no regex, no per-value Python (3–5x faster than string splits).
     """
-    arr, offs, data, big = _bytes_of(col)
+    arr, offs, data, big = bytes_of(col)
     n = len(arr)
     if n == 0:
         return arr
@@ -160,7 +157,7 @@ def between(col, after: str, before: str) -> pa.Array:
 
 def through_last(col, char: str) -> pa.Array:
     """Every value up to and including its last ``char`` (ASCII); empty where it has none."""
-    arr, offs, data, big = _bytes_of(col)
+    arr, offs, data, big = bytes_of(col)
     n = len(arr)
     if n == 0:
         return arr
@@ -237,6 +234,11 @@ def text_lines(data: bytes) -> tuple[pa.Array, np.ndarray]:
     return (arr.cast(pa.string()) if big else arr), lines
 
 
+def texts_at(lines: pa.Array, rows: np.ndarray) -> list[str]:
+    """The text of the given rows (0-based) of the lines ``text_lines`` returned."""
+    return pc.take(lines, pa.array(rows, pa.int64())).to_pylist()
+
+
 def select_lines(data: bytes, wanted: np.ndarray) -> bytes:
     """The bytes of the given 1-based physical lines, each ending in a newline."""
     if not data.endswith(b"\n"):
@@ -268,9 +270,12 @@ def field_counts(data: bytes, delimiter: str, quote: str | None = '"',
     return np.bincount(line_of, minlength=len(starts)) + 1
 
 
-def lines_text(data: bytes, lines: Iterable[int]) -> list[str]:
-    """The raw text of the given 1-based physical lines (for bad-line reports)."""
-    starts = line_starts(data)
+def lines_text(data: bytes, lines: Iterable[int], starts: np.ndarray | None = None) -> list[str]:
+    """The raw text of the given 1-based physical lines (for bad-line reports).
+
+    ``starts``: the file's ``line_starts``, if the caller has them already."""
+    if starts is None:
+        starts = line_starts(data)
     out = []
     for line in lines:
         end = starts[line] if line < len(starts) else len(data)
@@ -298,7 +303,7 @@ def finish(columns: dict[str, pa.Array], lines: np.ndarray, *, named: dict[str, 
         col = columns.get(name)
         if col is None:
             if name in CANONICAL_FIELDS:
-                out[name] = nulls(n)
+                out[name] = pa.nulls(n, pa.string())
             continue
         if isinstance(col, pa.ChunkedArray):
             col = col.combine_chunks()
@@ -336,13 +341,23 @@ def concat_sorted(parts: list[Part]) -> Part:
     for name in names:
         typ = next(p[0][name].type for p in parts if name in p[0])
         chunks = [text(c) if pa.types.is_string(typ) else c for c in
-                  (p[0].get(name, nulls(len(p[1]), typ)) for p in parts)]
+                  (p[0].get(name, pa.nulls(len(p[1]), typ)) for p in parts)]
         chunks = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in chunks]
         cols[name] = pc.take(pa.concat_arrays([c.cast(typ) for c in chunks]), pa.array(order))
     return cols, lines[order]
 
 
 # ---------------------------------------------------------------- sniffing
+
+def head_lines(data: bytes) -> list[str]:
+    """The lines of the first 64 KiB of a file (to guess its usual field count)."""
+    return data[:HEAD_BYTES].decode("utf-8", "replace").splitlines()
+
+
+def most_common(values: list[int], default: int) -> int:
+    """The most frequent value (a file's usual field count); ``default`` when there is none."""
+    return max(set(values), key=values.count) if values else default
+
 
 def records(sample: Sample, delimiter: str, *, quotechar: str | None = '"',
             escapechar: str | None = None, skip: int = 0, limit: int = 40) -> list[list[str]]:

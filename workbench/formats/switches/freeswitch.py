@@ -5,6 +5,7 @@ the line; such lines are split again on the template's own ``","`` separators.
 """
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pyarrow.compute as pc
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (ISO_LOCAL, Q850_NAMES, UUID, blank_to_null, concat_sorted, count_of, finish,
-                     fmt_share, records, share, text)
+                     fmt_share, head_lines, most_common, records, share, text)
 from .positional import names, read_positional, with_text
 
 DEFAULT = ["caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
@@ -51,9 +52,7 @@ def _repair(bad: list[BadLine], count: int) -> tuple[dict[str, list], list[int],
     rows: dict[str, list] = {n: [] for n in names(count)}
     fixed, still = [], []
     for b in bad:
-        t = SQL_PREFIX.sub(b"", b.text.encode()).decode().strip()
-        t = re.sub(r"\);\s*$", "", t)
-        parts = re.split(r'",\s?"', t[1:-1]) if t.startswith('"') and t.endswith('"') else []
+        parts = _resplit(_unwrap_line(b.text))
         if len(parts) != count:
             still.append(b)
             continue
@@ -122,6 +121,11 @@ def _canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
     }
 
 
+def _unwrap_line(line: str) -> str:
+    """One ``INSERT INTO … VALUES (…);`` line → its bare value list (other lines unchanged)."""
+    return re.sub(r"\);\s*$", "", SQL_PREFIX.sub(b"", line.encode()).decode())
+
+
 def _resplit(line: str) -> list[str]:
     """A line split on the template's quoted separators (as the reader repairs it)."""
     t = line.strip()
@@ -129,17 +133,13 @@ def _resplit(line: str) -> list[str]:
 
 
 def _first_count(data: bytes) -> int:
-    import csv
-    lines = [ln for ln in data[:65536].decode("utf-8", "replace").splitlines()[:50] if ln.strip()]
-    counts = [len(r) for r in csv.reader(lines)]
-    ok = [c for c in counts if c in (13, 15)]
-    return max(set(ok), key=ok.count) if ok else 13
+    lines = [ln for ln in head_lines(data)[:50] if ln.strip()]
+    return most_common([len(r) for r in csv.reader(lines) if len(r) in (13, 15)], 13)
 
 
 def sniff_freeswitch(sample: Sample) -> Detection | None:
-    lines = [SQL_PREFIX.sub(b"", ln.encode()).decode() for ln in sample.lines]
+    lines = [_unwrap_line(ln) for ln in sample.lines]
     sql = any(SQL_PREFIX.match(ln.encode()) for ln in sample.lines[:5])
-    lines = [re.sub(r"\);\s*$", "", ln) for ln in lines]
     probe = Sample(sample.path, sample.raw, sample.text, lines, sample.encoding)
     rows = [r if len(r) in (13, 15) else _resplit(ln) for r, ln in
             zip(records(probe, ","), [ln for ln in lines if ln.strip()])]

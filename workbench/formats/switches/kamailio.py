@@ -19,9 +19,9 @@ import pyarrow.compute as pc
 from ...errors import InputError
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from ..delimited import line_starts, read_delimited, sniff_delimiter
+from ..delimited import read_delimited, sniff_delimiter
 from .common import (MAX_BAD_KEPT, NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_of,
-                     count_true, finish, fmt_share, lines_text, text)
+                     count_true, finish, fmt_share, head_lines, lines_text, most_common, text)
 from .positional import read_positional, with_text
 from .times import epoch_to_utc, seconds_between
 
@@ -116,18 +116,13 @@ def _syslog_pairs(data: bytes, file: str):
 
 
 def _mode_count(data: bytes) -> int:
-    head = data[:65536].decode("utf-8", "replace").splitlines()[:200]
-    counts = [ln.count(";") + 1 for ln in head if "ACC: " in ln]
-    return max(set(counts), key=counts.count) if counts else 1
+    return most_common([ln.count(";") + 1 for ln in head_lines(data)[:200] if "ACC: " in ln], 1)
 
 
 def _odd_rows(data: bytes, lines: list[int]) -> tuple[dict[str, pa.Array], np.ndarray, int]:
     """Lines that broke their group's key order, parsed one by one."""
-    starts = line_starts(data)
     recs, kinds, got, quirky = [], [], [], 0
-    for n in lines:
-        end = starts[n] if n < len(starts) else len(data)
-        raw = data[starts[n - 1]:end].decode("utf-8", "replace").rstrip("\r\n")
+    for n, raw in zip(lines, lines_text(data, lines)):
         m = ACC_LINE.search(raw)
         if not m:
             continue
@@ -303,8 +298,7 @@ def read_kamailio_db(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    head = data[:65536].decode("utf-8", "replace").splitlines()
-    first = next((ln for ln in head if ln.strip()), "")
+    first = next((ln for ln in head_lines(data) if ln.strip()), "")
     delim = opts.delimiter or sniff_delimiter(first)
     d = read_delimited(data, delimiter=delim, header=True, file=str(path))
     kv = {}

@@ -6,6 +6,7 @@ field and each group is read on its own. A file header line comes first and a
 """
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from ...errors import InputError
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (MAX_BAD_KEPT, NULL_TEXT, blank_to_null, coalesce, concat_sorted, extract,
-                     finish, fmt_share, lines_text, records, select_lines, text_lines)
+                     finish, fmt_share, most_common, records, select_lines, text_lines,
+                     texts_at)
 from .positional import read_positional, with_text
 from .times import strptime_frac, wall_to_utc
 
@@ -55,24 +57,24 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     known = np.isin(kind_np, RECORD_TYPES)
     notes = ["Ribbon .ACT accounting file: STOP and ATTEMPT records read; positions from the "
              "CDR field descriptions (ATTEMPT times and the duration unit unconfirmed)"]
-    other = numbers[~known]
-    header = [int(n) for n in other if n == numbers[0]]
-    closing = [int(n) for n, t in zip(other, lines_text(data, other.tolist()))
-               if "administratively closed" in t.lower()]
-    if header:
-        notes.append(f"file header line skipped: {lines_text(data, header)[0][:80]}")
-    strays = np.setdiff1d(other, header + closing)
-    bad = [BadLine(int(n), "not a Ribbon record (no STOP/ATTEMPT/… type)", t)
-           for n, t in zip(strays[:MAX_BAD_KEPT], lines_text(data, strays[:MAX_BAD_KEPT].tolist()))]
+    closing = pc.match_substring(lines_arr, "administratively closed", ignore_case=True)
+    stray = ~known & ~closing.to_numpy(zero_copy_only=False)
+    if not known[0]:
+        notes.append(f"file header line skipped: {lines_arr[0].as_py()[:80]}")
+        stray[0] = False
+    strays = np.flatnonzero(stray)
+    bad = [BadLine(int(numbers[i]), "not a Ribbon record (no STOP/ATTEMPT/… type)", t)
+           for i, t in zip(strays, texts_at(lines_arr, strays[:MAX_BAD_KEPT]))]
     bad_count = len(strays)
     parts = []
     for rtype, layout in LAYOUTS.items():
-        these = numbers[kind_np == rtype]
-        if not len(these):
+        rows = np.flatnonzero(kind_np == rtype)
+        if not len(rows):
             continue
+        these = numbers[rows]
         need = max(layout.values()) + 1
         pos = read_positional(select_lines(data, these), delimiter=",",
-                              expected=_count(data, these),
+                              expected=_count(texts_at(lines_arr, rows[:50])),
                               accept=lambda n, need=need: n >= need, file=str(path),
                               reason=f"a Ribbon {rtype} record needs at least {need}")
         for b in pos.bad_lines:
@@ -137,11 +139,9 @@ def _canonical(named: dict[str, pa.Array], rtype: str) -> dict[str, pa.Array]:
     }
 
 
-def _count(data: bytes, these: np.ndarray) -> int:
-    import csv
-    sample = lines_text(data, these[:50].tolist())
-    counts = [len(r) for r in csv.reader(sample)]
-    return max(set(counts), key=counts.count) if counts else 1
+def _count(sample: list[str]) -> int:
+    """The usual field count of some lines of one record type."""
+    return most_common([len(r) for r in csv.reader(sample)], 1)
 
 
 def sniff_ribbon(sample: Sample) -> Detection | None:

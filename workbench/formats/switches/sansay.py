@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_true, extract,
-                     finish, fmt_share, records, share, text)
+                     finish, fmt_share, head_lines, most_common, records, share, text)
 from .positional import read_positional, with_text
 from .times import ctime_naive, naive_to_utc
 
@@ -33,6 +33,7 @@ FIELDS = [
     "conference_id", "rpid_ani",
 ]
 assert len(FIELDS) == 59
+TIMES = (("start", "start_time"), ("answer", "answer_time"), ("end", "release_time"))
 CTIME = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}$")
 VERSION = re.compile(r"^V\d+\.\d+$")
 VERSTAT = r"(?i)verstat=(?P<v>[A-Za-z0-9_-]+)"  # the token of a PAI/RPID header value
@@ -57,22 +58,20 @@ def read_sansay(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    head = [ln for ln in data[:65536].decode("utf-8", "replace").splitlines() if ln.strip()][:200]
-    counts = [ln.count(";") + 1 for ln in head]
-    ok = [c for c in counts if c >= 59]
-    expected = max(set(ok), key=ok.count) if ok else 60
+    head = [ln for ln in head_lines(data) if ln.strip()][:200]
+    expected = most_common([c for c in (ln.count(";") + 1 for ln in head) if c >= 59], 60)
     pos = read_positional(data, delimiter=";", expected=expected, accept=lambda n: n >= 59,
                           quote_char=False, double_quote=False, file=str(path),
                           reason="Sansay V1.10 records have at least 59")
-    parts = [({"@" + name: g.col(i) for i, name in enumerate(FIELDS)}, g.lines)
-             for g in pos.groups]
-    for (cols, _), g in zip(parts, pos.groups):
+    parts = []
+    for g in pos.groups:
+        cols = {name: g.col(i) for i, name in enumerate(FIELDS)}
         if g.count > 60:  # a PAI/RPID URI with ';' parameters spilled into the next fields
-            cols["@rpid_ani"] = _rejoin_uri([text(g.col(i)) for i in range(58, g.count)])
+            cols["rpid_ani"] = _rejoin_uri([text(g.col(i)) for i in range(58, g.count)])
+        parts.append((cols, g.lines))
     if not parts:
-        parts = [({"@" + n: pa.array([], pa.string()) for n in FIELDS}, np.zeros(0, np.int64))]
-    raw, lines = concat_sorted(parts)
-    named = {k[1:]: v for k, v in raw.items()}
+        parts = [({n: pa.array([], pa.string()) for n in FIELDS}, np.zeros(0, np.int64))]
+    named, lines = concat_sorted(parts)
     notes = []
     west = blank_to_null(named["minutes_west"], NULL_TEXT, strip=True)
     west = pc.if_else(pc.match_substring_regex(west, r"^-?[0-9]+$"), west,
@@ -84,23 +83,20 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
                      f"{usual:g} was used")
         minutes = pc.fill_null(minutes, usual)
     if minutes.null_count == len(minutes) and len(minutes):
-        times = {c: blank_to_null(named[f], NULL_TEXT) for c, f in
-                 (("start", "start_time"), ("answer", "answer_time"), ("end", "release_time"))}
+        times = {c: blank_to_null(named[f], NULL_TEXT) for c, f in TIMES}
         notes.append("no minutes-west-of-GMT values: times read in the source's timezone")
     else:
         east = (-minutes.to_numpy(zero_copy_only=False))
-        times = {c: naive_to_utc(ctime_local(named[f]), east) for c, f in
-                 (("start", "start_time"), ("answer", "answer_time"), ("end", "release_time"))}
+        times = {c: naive_to_utc(ctime_local(named[f]), east) for c, f in TIMES}
         offsets = sorted({int(v) for v in np.unique(minutes.to_numpy(zero_copy_only=False))
                           if np.isfinite(v)})
         notes.append("times: local time + minutes west of GMT (" +
                      ", ".join(map(str, offsets)) + ") → UTC; NA = no time")
-    final = text(named["final_route"])
-    inter = count_true(pc.equal(final, "I"))
+    inter = count_true(pc.equal(text(named["final_route"]), "I"))
+    rpid = blank_to_null(named["rpid_ani"])
     columns = {
         **times,
-        "calling": coalesce(blank_to_null(named["orig_src_number"]),
-                            blank_to_null(named["rpid_ani"])),
+        "calling": coalesce(blank_to_null(named["orig_src_number"]), rpid),
         "called": blank_to_null(named["orig_dst_number"]),
         "duration": blank_to_null(named["call_duration"]),
         "disposition": blank_to_null(named["release_cause_string"]),
@@ -109,7 +105,6 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
         "call_id": blank_to_null(named["orig_call_id"]),
         "call_id_2": blank_to_null(named["term_call_id"]),
     }
-    rpid = blank_to_null(named["rpid_ani"])
     if count_true(pc.match_substring(rpid, "verstat", ignore_case=True)):
         columns["verstat"] = extract(rpid, VERSTAT, distinct=True)
     notes.append("ingress/egress ← Trunk ID (origination/termination), kept as text; calling ← "

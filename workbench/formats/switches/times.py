@@ -12,7 +12,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .common import NULL_TEXT, UTC, blank_to_null, extract, text
+from ...times import days_from_civil
+from .common import NULL_TEXT, UTC, blank_to_null, bytes_of, extract, text
 
 # Zone abbreviations switches print next to a time, as offsets from UTC in minutes.
 # Ambiguous ones take the carrier-gear reading: CST/CDT US Central, IST India, BST British.
@@ -110,18 +111,11 @@ def wall_to_utc(naive: pa.Array, zones: pa.Array) -> tuple[pa.Array, dict[str, i
     return pa.array(out, UTC, mask=~valid), unknown
 
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"))}
-
-
-def _days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm)."""
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+# month abbreviations as 24-bit keys (upper-case ASCII), sorted once for searchsorted
+_MONTH_KEYS = np.array([(ord(k[0]) << 16) | (ord(k[1]) << 8) | ord(k[2]) for k in (
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")])
+_MONTH_ORDER = np.argsort(_MONTH_KEYS)
+_MONTH_SORTED = _MONTH_KEYS[_MONTH_ORDER]
 
 
 def ctime_naive(col) -> pa.Array:
@@ -130,44 +124,35 @@ def ctime_naive(col) -> pa.Array:
     numpy over the Arrow byte buffer for the 24-character form; ``strptime`` only for
     the rest (unpadded days, stray spaces).
     """
-    arr = text(col)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if arr.offset:
-        arr = pa.concat_arrays([arr])
+    arr, offs, data, _ = bytes_of(col)
     n = len(arr)
     out = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
-    if n and not pa.types.is_large_string(arr.type) and arr.buffers()[2] is not None:
-        offs = np.frombuffer(arr.buffers()[1], dtype=np.int32)[:n + 1]
-        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-        valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
-        fixed = np.flatnonzero((np.diff(offs) == 24) & valid)
-        if len(fixed):
-            st = offs[fixed]
-            b = lambda k: data[st + k]  # noqa: E731  (byte k of every value)
-            dg = lambda k: b(k).astype(np.int16) - 48  # noqa: E731
-            two = lambda k: dg(k) * 10 + dg(k + 1)  # noqa: E731
-            key = (((b(4) & 0xDF).astype(np.int32) << 16) | ((b(5) & 0xDF).astype(np.int32) << 8)
-                   | (b(6) & 0xDF))
-            keys = np.array([(ord(k[0]) << 16) | (ord(k[1]) << 8) | ord(k[2]) for k in _MONTHS])
-            order = np.argsort(keys)
-            pos = np.minimum(np.searchsorted(keys[order], key), 11)
-            month = np.where(keys[order][pos] == key, order[pos] + 1, 0)
-            day = np.where(b(8) == 32, 0, dg(8)) * 10 + dg(9)
-            hh, mi, ss, cc, yy = two(11), two(14), two(17), two(20), two(22)
-            good = ((b(3) == 32) & (b(7) == 32) & (b(10) == 32) & (b(13) == 58) & (b(16) == 58)
-                    & (b(19) == 32) & (month > 0) & (day >= 1) & (day <= 31) & (hh >= 0) & (hh < 24)
-                    & (mi >= 0) & (mi < 60) & (ss >= 0) & (ss < 61) & (cc >= 0) & (cc < 100)
-                    & (yy >= 0) & (yy < 100))
-            for k in (9, 12, 15, 18, 21, 23):  # second digits of each pair
-                good &= (dg(k) >= 0) & (dg(k) <= 9)
-            year = cc.astype(np.int64) * 100 + yy
-            secs = (_days_from_civil(year, month.astype(np.int64), day.astype(np.int64)) * 86400
-                    + hh.astype(np.int64) * 3600 + mi * 60 + ss)
-            out[fixed[good]] = secs[good] * 1_000_000
-            ok[fixed[good]] = True
-    rest = ~ok & pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    fixed = np.flatnonzero((np.diff(offs) == 24) & valid)
+    if len(fixed):
+        st = offs[fixed]
+        b = lambda k: data[st + k]  # noqa: E731  (byte k of every value)
+        dg = lambda k: b(k).astype(np.int16) - 48  # noqa: E731
+        two = lambda k: dg(k) * 10 + dg(k + 1)  # noqa: E731
+        key = (((b(4) & 0xDF).astype(np.int32) << 16) | ((b(5) & 0xDF).astype(np.int32) << 8)
+               | (b(6) & 0xDF))
+        pos = np.minimum(np.searchsorted(_MONTH_SORTED, key), 11)
+        month = np.where(_MONTH_SORTED[pos] == key, _MONTH_ORDER[pos] + 1, 0)
+        day = np.where(b(8) == 32, 0, dg(8)) * 10 + dg(9)
+        hh, mi, ss, cc, yy = two(11), two(14), two(17), two(20), two(22)
+        good = ((b(3) == 32) & (b(7) == 32) & (b(10) == 32) & (b(13) == 58) & (b(16) == 58)
+                & (b(19) == 32) & (month > 0) & (day >= 1) & (day <= 31) & (hh >= 0) & (hh < 24)
+                & (mi >= 0) & (mi < 60) & (ss >= 0) & (ss < 61) & (cc >= 0) & (cc < 100)
+                & (yy >= 0) & (yy < 100))
+        for k in (9, 12, 15, 18, 21, 23):  # second digits of each pair
+            good &= (dg(k) >= 0) & (dg(k) <= 9)
+        year = cc.astype(np.int64) * 100 + yy
+        secs = (days_from_civil(year, month.astype(np.int64), day.astype(np.int64)) * 86400
+                + hh.astype(np.int64) * 3600 + mi * 60 + ss)
+        out[fixed[good]] = secs[good] * 1_000_000
+        ok[fixed[good]] = True
+    rest = ~ok & valid
     if rest.any():
         idx = np.flatnonzero(rest)
         vals = pc.replace_substring_regex(pc.take(arr, pa.array(idx)), "  +", " ")
@@ -213,12 +198,12 @@ def zoned_times(col) -> tuple[pa.Array, dict[str, int], dict[str, int]]:
     unknown: dict[str, int] = {}
     enc = pc.dictionary_encode(zone)
     offsets = []
-    counts = pc.value_counts(zone).to_pylist()
+    counts = {c["values"]: c["counts"] for c in pc.value_counts(zone).to_pylist()}
     for name in enc.dictionary.to_pylist():
         off = ZONE_ABBREVIATIONS.get(name)
         offsets.append(float("nan") if off is None else float(off))
         if off is None:
-            unknown[name] = next(c["counts"] for c in counts if c["values"] == name)
+            unknown[name] = counts[name]
     per_row = pc.take(pa.array(offsets, pa.float64()), enc.indices).to_numpy(zero_copy_only=False)
     flags = {c["values"]: c["counts"] for c in pc.value_counts(f["flag"]).to_pylist()
              if c["values"]}
