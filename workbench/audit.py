@@ -21,11 +21,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from . import __version__
 from .errors import WorkbenchError
 
 AUDIT_FILE = "audit.jsonl"
 GENESIS = "0" * 64
-ACTIONS = ("import", "mapping change", "trace", "export", "reply", "note")
 
 _lock = threading.Lock()  # one writer per process; the file lock covers other processes
 
@@ -57,25 +57,28 @@ def entry_hash(entry: dict) -> str:
 def append_event(case_root: Path, action: str, details: dict, *,
                  actor: str | None = None) -> dict:
     """Append one entry to the case's audit log and return it (with its hash)."""
-    from . import __version__
     path = audit_path(case_root)
-    try:
-        return _append(path, action, details, actor, __version__)
-    except OSError as exc:
-        raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
+    with _writing(path):
+        return _append(path, action, details, actor)
 
 
 def ensure_writable(case_root: Path) -> None:
     """Fail early (AuditError) when an action could not be logged, before doing the action."""
     path = audit_path(case_root)
+    with _writing(path), open(path, "ab"):
+        pass
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn an OSError while writing the log into one AuditError line."""
     try:
-        with open(path, "ab"):
-            pass
+        yield
     except OSError as exc:
         raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
 
 
-def _append(path: Path, action: str, details: dict, actor: str | None, version: str) -> dict:
+def _append(path: Path, action: str, details: dict, actor: str | None) -> dict:
     with _lock, _locked(path) as fh:
         last = _last_entry(fh)
         entry: dict[str, Any] = {
@@ -84,7 +87,7 @@ def _append(path: Path, action: str, details: dict, actor: str | None, version: 
             "actor": actor or default_actor(),
             "action": str(action),
             "details": json.loads(json.dumps(details or {}, default=str)),
-            "tool": f"traceback-workbench {version}",
+            "tool": f"traceback-workbench {__version__}",
             "prev": last.get("hash", GENESIS) if last else GENESIS,
         }
         entry["hash"] = entry_hash(entry)
@@ -132,23 +135,26 @@ def log_mapping_change(case_root: Path, source: str, before: dict, after: dict, 
 
 def read_audit(case_root: Path) -> list[dict]:
     """Every readable entry, in file order (unreadable lines are skipped; see verify_audit)."""
-    out = []
-    for _, entry, _ in _lines(audit_path(case_root)):
-        if entry is not None:
-            out.append(entry)
-    return out
+    return [entry for _, entry, _ in _lines(audit_path(case_root)) if entry is not None]
 
 
 def verify_audit(case_root: Path) -> tuple[bool, list[str]]:
     """Check the chain: (True, []) or (False, a problem per broken line)."""
-    path = audit_path(case_root)
+    _, problems = check_audit(case_root)
+    return not problems, problems
+
+
+def check_audit(case_root: Path) -> tuple[list[dict], list[str]]:
+    """Every readable entry and a problem per broken line, from one read of the log."""
+    entries: list[dict] = []
     problems: list[str] = []
     prev_hash, prev_seq = GENESIS, 0
-    for n, entry, error in _lines(path):
+    for n, entry, error in _lines(audit_path(case_root)):
         if entry is None:
             problems.append(f"{AUDIT_FILE} line {n}: {error}")
             prev_hash = None  # whatever follows cannot be linked to a known entry
             continue
+        entries.append(entry)
         seq = entry.get("seq")
         if entry.get("hash") != entry_hash(entry):
             problems.append(f"{AUDIT_FILE} line {n} (entry {seq}): edited — its content no "
@@ -163,12 +169,12 @@ def verify_audit(case_root: Path) -> tuple[bool, list[str]]:
                             f"{prev_seq}")
         prev_hash = entry.get("hash")
         prev_seq = seq if isinstance(seq, int) else prev_seq + 1
-    return not problems, problems
+    return entries, problems
 
 
-def head(case_root: Path) -> tuple[int, str]:
-    """(number of entries, hash of the last one); (0, GENESIS) without a log."""
-    entries = read_audit(case_root)
+def head(entries: list[dict]) -> tuple[int, str]:
+    """(number of entries, hash of the last one) of a log read with `read_audit`; (0, GENESIS)
+    for an empty log."""
     return (len(entries), entries[-1].get("hash", "")) if entries else (0, GENESIS)
 
 

@@ -35,14 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command")
 
+    from . import cli_evidence
     t = sub.add_parser("trace", help="trace one call to its origin")
-    t.add_argument("case", help="case folder or its case.toml")
-    t.add_argument("--calling", help="calling number, any written form")
-    t.add_argument("--called", help="called number, any written form")
-    t.add_argument("--at", help="call time at the terminating provider, ISO 8601 with offset or Z")
-    t.add_argument("--traceback", help="take the call from this traceback record")
-    t.add_argument("--tolerance", type=float, default=None, help="seconds (default 60)")
-    t.add_argument("--from", dest="from_provider", help="force the first (terminating) provider")
+    cli_evidence.add_call_arguments(t)
     t.add_argument("--json", action="store_true", help="one JSON object on stdout")
     t.set_defaults(func=_cmd_trace)
 
@@ -65,7 +60,6 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--rows", type=int, default=5, help="rows to show as read")
     d.set_defaults(func=_cmd_detect)
 
-    from . import cli_evidence
     cli_evidence.add_commands(sub)
     return p
 

@@ -4,23 +4,46 @@ from __future__ import annotations
 import json
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 from .errors import InputError
 
-REDACT = ("none", "consumer", "training")
+REDACT = ("none", "consumer", "training")  # evidence.redact.PROFILES, without importing reportlab
+
+
+def add_call_arguments(p) -> None:
+    """The case and the call to trace, as `trace` and `export` take them."""
+    p.add_argument("case", help="case folder or its case.toml")
+    p.add_argument("--calling", help="calling number, any written form")
+    p.add_argument("--called", help="called number, any written form")
+    p.add_argument("--at", help="call time at the terminating provider, ISO 8601 with offset or Z")
+    p.add_argument("--traceback", help="take the call from this traceback record")
+    p.add_argument("--tolerance", type=float, default=None,
+                   help="seconds (default: the case's tolerance_s, else 60)")
+    p.add_argument("--from", dest="from_provider", help="force the first (terminating) provider")
+
+
+def trace_from_args(case, args):
+    """Trace the call named by the arguments of `add_call_arguments`."""
+    from .trace import trace, trace_traceback
+    if args.traceback:
+        if args.calling or args.called or args.at:
+            raise InputError("give either --traceback or --calling/--called/--at, not both",
+                             field="traceback")
+        return trace_traceback(case, args.traceback, tolerance_s=args.tolerance,
+                               from_provider=args.from_provider)
+    missing = [n for n in ("called", "at") if not getattr(args, n)]
+    if missing:
+        raise InputError(f"give --{' and --'.join(missing)} (or --traceback ID)", field=missing[0])
+    return trace(case, calling=args.calling or "", called=args.called, at=args.at,
+                 tolerance_s=args.tolerance, from_provider=args.from_provider)
 
 
 def add_commands(sub) -> None:
     """Register `export`, `verify`, `audit` and `reply` on the `workbench` parser."""
     e = sub.add_parser("export", help="write the evidence packet (zipped BagIt bag) of one call")
-    e.add_argument("case", help="case folder or its case.toml")
-    e.add_argument("--traceback", help="the call of this traceback record")
-    e.add_argument("--calling", help="calling number, any written form")
-    e.add_argument("--called", help="called number, any written form")
-    e.add_argument("--at", help="call time at the terminating provider, ISO 8601 with offset or Z")
-    e.add_argument("--tolerance", type=float, default=None, help="seconds (default from the case)")
-    e.add_argument("--from", dest="from_provider", help="force the first (terminating) provider")
+    add_call_arguments(e)
     e.add_argument("--out", required=True, help="the packet to write, e.g. packet.zip")
     e.add_argument("--investigator", help="who is making the packet (recorded in it)")
     e.add_argument("--redact", choices=REDACT, default="none",
@@ -52,30 +75,14 @@ def add_commands(sub) -> None:
     r.set_defaults(func=_cmd_reply)
 
 
-def _trace_for(case, args):
-    from .trace import trace, trace_traceback
-    if args.traceback:
-        if args.calling or args.called or args.at:
-            raise InputError("give either --traceback or --calling/--called/--at, not both",
-                             field="traceback")
-        return trace_traceback(case, args.traceback, tolerance_s=args.tolerance,
-                               from_provider=args.from_provider)
-    missing = [n for n in ("called", "at") if not getattr(args, n)]
-    if missing:
-        raise InputError(f"give --{' and --'.join(missing)} (or --traceback ID)", field=missing[0])
-    return trace(case, calling=args.calling or "", called=args.called, at=args.at,
-                 tolerance_s=args.tolerance, from_provider=args.from_provider)
-
-
 def _cmd_export(args) -> int:
     from .case import load_case
     from .evidence import export_packet
     t0 = time.perf_counter()
     case = load_case(args.case)
-    result = _trace_for(case, args)
+    result = trace_from_args(case, args)
     path = export_packet(case, result, Path(args.out), investigator=args.investigator,
                          redact=args.redact, include_sources=args.include_sources)
-    import zipfile
     with zipfile.ZipFile(path) as zf:
         members = len(zf.namelist())
     size = path.stat().st_size
@@ -100,29 +107,29 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_audit(args) -> int:
-    from .audit import read_audit, summary_of, verify_audit
+    from .audit import audit_path, check_audit, summary_of
     from .config import case_path
     root = case_path(args.case).parent
-    entries = read_audit(root)
+    log = audit_path(root)
+    entries, problems = check_audit(root)
     if args.json:
         for e in entries:
             sys.stdout.write(json.dumps(e, ensure_ascii=False) + "\n")
     elif not args.verify:
         if not entries:
-            print(f"no audit entries yet in {root / 'audit.jsonl'}")
+            print(f"no audit entries yet in {log}")
         for e in entries:
             print(f"{e.get('seq'):>4}  {e.get('time')}  {e.get('actor')}  {e.get('action')}: "
                   f"{summary_of(e)}")
-    if args.verify:
-        ok, problems = verify_audit(root)
-        if ok:
-            print(f"audit chain intact: {len(entries)} entries in {root / 'audit.jsonl'}")
-            return 0
-        print(f"AUDIT CHAIN BROKEN: {root / 'audit.jsonl'}")
-        for p in problems:
-            print(f"  {p}")
-        return 1
-    return 0
+    if not args.verify:
+        return 0
+    if not problems:
+        print(f"audit chain intact: {len(entries)} entries in {log}")
+        return 0
+    print(f"AUDIT CHAIN BROKEN: {log}")
+    for p in problems:
+        print(f"  {p}")
+    return 1
 
 
 def _cmd_reply(args) -> int:

@@ -97,10 +97,7 @@ def _zip_folder(bag_dir: Path, folder: str, zip_path: Path, created: _dt.datetim
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             with open(path, "rb") as src, zf.open(info, "w") as dst:
-                while True:
-                    block = src.read(4 << 20)
-                    if not block:
-                        break
+                for block in iter(lambda: src.read(4 << 20), b""):
                     dst.write(block)
                     done += len(block)
                     check(should_stop)

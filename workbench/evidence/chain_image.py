@@ -11,9 +11,9 @@ import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 from xml.sax.saxutils import escape
 
-from ..palette import ROLE_COLOURS, ROLE_LABELS
 from .model import PacketView
 
 FONT_FAMILY = "DejaVu Sans, Bitstream Vera Sans, Verdana, Arial, sans-serif"
@@ -110,24 +110,23 @@ def _ink(colour: str) -> str:
 
 def layout(view: PacketView) -> Layout:
     """Positions, colours and labels of the chain; every renderer draws exactly this."""
-    nodes: list[tuple[str, list[Text], str, bool]] = []  # (fill, lines, kind, dashed)
+    nodes: list[tuple[str, list[Text], bool]] = []  # (fill, lines, dashed)
     tr = view.trace
     first = view.hops[-1] if view.hops else None
     if view.outcome == "origin" and view.origin:
         nodes.append((ENDPOINT_FILL, [Text("Customer", SMALL_SIZE),
                                       Text(str(view.origin.get("customer") or "?"), NAME_SIZE,
-                                           True)], "customer", False))
+                                           True)], False))
     elif view.outcome == "unmapped_ingress" and first is not None:
         nodes.append((ENDPOINT_FILL, [Text("Unmapped ingress", SMALL_SIZE),
                                       Text(str(tr.get("unmapped_ingress") or "?"), NAME_SIZE,
-                                           True)], "unmapped", True))
+                                           True)], True))
     for hop in reversed(view.hops):
         nodes.append((hop.colour, [Text(hop.provider, NAME_SIZE, True), Text(hop.label),
-                                   Text(f"hop {hop.n}")], hop.kind, hop.kind in ("not_found",
-                                                                               "no_records")))
+                                   Text(f"hop {hop.n}")], hop.kind in ("not_found", "no_records")))
     nodes.append((ENDPOINT_FILL, [Text("Called party", SMALL_SIZE),
                                   Text(str(view.call.get("called") or "?"), NAME_SIZE, True)],
-                  "called", False))
+                  False))
     # arrows: into each found hop, labelled with that hop's own record
     arrow_labels: list[tuple[list[Text], list[Text], bool]] = []
     ordered = ([None] if len(nodes) - 1 > len(view.hops) else []) + list(reversed(view.hops))
@@ -150,10 +149,8 @@ def layout(view: PacketView) -> Layout:
         below = [Text(f"via {d['ingress']}")] if d.get("ingress") else []
         arrow_labels.append((above, below, False))
     # sizes
-    box_ws = []
-    for fill, lines, kind, _ in nodes:
-        widest = max(text_width(t) for t in lines)
-        box_ws.append(min(max(widest + 24, 120.0), 190.0))
+    box_ws = [min(max(max(text_width(t) for t in lines) + 24, 120.0), 190.0)
+              for _, lines, _ in nodes]
     gaps = [max([text_width(t) for t in a + b] + [60.0]) + 28 for a, b, _ in arrow_labels]
     title = [Text(f"Call {view.call.get('calling') or '?'} → {view.call.get('called') or '?'} "
                   f"at {view.call.get('at_utc') or '?'} (UTC)", TITLE_SIZE, True),
@@ -161,7 +158,7 @@ def layout(view: PacketView) -> Layout:
     y0 = MARGIN + 2 * (TITLE_SIZE + 8) + 40
     x = MARGIN
     boxes: list[Box] = []
-    for (fill, lines, kind, dashed), w in zip(nodes, box_ws):
+    for (fill, lines, dashed), w in zip(nodes, box_ws):
         wrapped: list[Text] = []
         for t in lines:
             wrapped += [Text(s, t.size, t.bold) for s in
@@ -178,14 +175,40 @@ def layout(view: PacketView) -> Layout:
     mid = y0 + top_h / 2
     arrows = [Arrow(boxes[i].x + boxes[i].w, boxes[i + 1].x, mid, a, b, faint)
               for i, (a, b, faint) in enumerate(arrow_labels)]
-    kinds = []
-    for hop in view.hops:
-        if hop.kind not in kinds:
-            kinds.append(hop.kind)
-    legend = [(ROLE_COLOURS[k], ROLE_LABELS.get(k, k)) for k in kinds if k in ROLE_COLOURS]
+    legend = list(dict.fromkeys((hop.colour, hop.label) for hop in view.hops))
     width = max(x + MARGIN, max(text_width(t) for t in title) + 2 * MARGIN)
     legend_y = y0 + top_h + 46
     return Layout(width, legend_y + 30, title, boxes, arrows, legend, legend_y)
+
+
+def _arrow_texts(a: Arrow) -> Iterator[tuple[float, float, Text, str]]:
+    """(centre x, top y, text, ink) of an arrow's labels: those above it, then those below."""
+    cx = (a.x1 + a.x2) / 2
+    y = a.y - 8 - sum(t.size + 3 for t in a.above)
+    for t in a.above:
+        yield cx, y, t, "#888888" if a.faint else "#111111"
+        y += t.size + 3
+    y = a.y + 8
+    for t in a.below:
+        yield cx, y, t, "#444444"
+        y += t.size + 3
+
+
+def _box_texts(b: Box) -> Iterator[tuple[float, float, Text]]:
+    """(centre x, top y, text) of a box's lines, centred vertically in the box."""
+    y = b.y + (b.h - sum(t.size + 5 for t in b.lines) + 5) / 2
+    for t in b.lines:
+        yield b.x + b.w / 2, y, t
+        y += t.size + 5
+
+
+def _legend_items(lay: Layout) -> Iterator[tuple[float, str, Text]]:
+    """(left x, colour, label) of each legend swatch, left to right."""
+    x = MARGIN
+    for colour, label in lay.legend:
+        t = Text(label, SMALL_SIZE)
+        yield x, colour, t
+        x += 20 + text_width(t) + 22
 
 
 # -- PNG --------------------------------------------------------------------------------
@@ -209,7 +232,8 @@ def render_png(lay: Layout, scale: float = 2.0) -> bytes:
         tip = [(a.x2 * scale, a.y * scale), ((a.x2 - 10) * scale, (a.y - 5) * scale),
                ((a.x2 - 10) * scale, (a.y + 5) * scale)]
         d.polygon(tip, fill=colour)
-        _labels_png(d, a, font, scale)
+        for cx, y, t, ink in _arrow_texts(a):
+            d.text(((cx - text_width(t) / 2) * scale, y * scale), t.text, fill=ink, font=font(t))
     for b in lay.boxes:
         rect = [b.x * scale, b.y * scale, (b.x + b.w) * scale, (b.y + b.h) * scale]
         if b.dashed:
@@ -218,29 +242,15 @@ def render_png(lay: Layout, scale: float = 2.0) -> bytes:
         else:
             d.rounded_rectangle(rect, radius=8 * scale, fill=b.fill, outline=b.border,
                                 width=int(2 * scale))
-        ty = b.y + (b.h - sum(t.size + 5 for t in b.lines) + 5) / 2
-        for t in b.lines:
-            w = text_width(t)
-            d.text(((b.x + (b.w - w) / 2) * scale, ty * scale), t.text, fill=b.ink, font=font(t))
-            ty += t.size + 5
-    _legend_png(d, lay, font, scale)
+        for cx, y, t in _box_texts(b):
+            d.text(((cx - text_width(t) / 2) * scale, y * scale), t.text, fill=b.ink, font=font(t))
+    for x, colour, t in _legend_items(lay):
+        d.rectangle([x * scale, lay.legend_y * scale, (x + 14) * scale,
+                     (lay.legend_y + 14) * scale], fill=colour, outline="#333333")
+        d.text(((x + 20) * scale, lay.legend_y * scale), t.text, fill="#000000", font=font(t))
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=True)
     return buf.getvalue()
-
-
-def _labels_png(d, a: Arrow, font, scale: float) -> None:
-    cx = (a.x1 + a.x2) / 2
-    ink = "#888888" if a.faint else "#111111"
-    y = a.y - 8 - sum(t.size + 3 for t in a.above)
-    for t in a.above:
-        d.text(((cx - text_width(t) / 2) * scale, y * scale), t.text, fill=ink, font=font(t))
-        y += t.size + 3
-    y = a.y + 8
-    for t in a.below:
-        d.text(((cx - text_width(t) / 2) * scale, y * scale), t.text, fill="#444444",
-               font=font(t))
-        y += t.size + 3
 
 
 def _dashed_rect_png(d, b: Box, scale: float, dash: float = 6.0) -> None:
@@ -255,16 +265,6 @@ def _dashed_rect_png(d, b: Box, scale: float, dash: float = 6.0) -> None:
                     ((x0 + (x1 - x0) * e) * scale, (y0 + (y1 - y0) * e) * scale)],
                    fill=b.border, width=int(2 * scale))
             t += 2 * dash
-
-
-def _legend_png(d, lay: Layout, font, scale: float) -> None:
-    x = MARGIN
-    for colour, label in lay.legend:
-        d.rectangle([x * scale, lay.legend_y * scale, (x + 14) * scale,
-                     (lay.legend_y + 14) * scale], fill=colour, outline="#333333")
-        t = Text(label, SMALL_SIZE)
-        d.text(((x + 20) * scale, lay.legend_y * scale), label, fill="#000000", font=font(t))
-        x += 20 + text_width(t) + 22
 
 
 # -- SVG --------------------------------------------------------------------------------
@@ -286,30 +286,16 @@ def render_svg(lay: Layout) -> str:
                    f'stroke="{colour}" stroke-width="2"/>')
         out.append(f'<polygon points="{a.x2:.1f},{a.y:.1f} {a.x2 - 10:.1f},{a.y - 5:.1f} '
                    f'{a.x2 - 10:.1f},{a.y + 5:.1f}" fill="{colour}"/>')
-        cx = (a.x1 + a.x2) / 2
-        ty = a.y - 8 - sum(t.size + 3 for t in a.above)
-        for t in a.above:
-            out.append(_svg_text(cx, ty + t.size, t, "#888888" if a.faint else "#111111"))
-            ty += t.size + 3
-        ty = a.y + 8
-        for t in a.below:
-            out.append(_svg_text(cx, ty + t.size, t, "#444444"))
-            ty += t.size + 3
+        out += [_svg_text(cx, y + t.size, t, ink) for cx, y, t, ink in _arrow_texts(a)]
     for b in lay.boxes:
         dash = ' stroke-dasharray="6 6"' if b.dashed else ' rx="8"'
         out.append(f'<rect x="{b.x:.1f}" y="{b.y:.1f}" width="{b.w:.1f}" height="{b.h:.1f}" '
                    f'fill="{b.fill}" stroke="{b.border}" stroke-width="2"{dash}/>')
-        ty = b.y + (b.h - sum(t.size + 5 for t in b.lines) + 5) / 2
-        for t in b.lines:
-            out.append(_svg_text(b.x + b.w / 2, ty + t.size - 2, t, b.ink))
-            ty += t.size + 5
-    x = MARGIN
-    for colour, label in lay.legend:
-        t = Text(label, SMALL_SIZE)
+        out += [_svg_text(cx, y + t.size - 2, t, b.ink) for cx, y, t in _box_texts(b)]
+    for x, colour, t in _legend_items(lay):
         out.append(f'<rect x="{x}" y="{lay.legend_y:.1f}" width="14" height="14" '
                    f'fill="{colour}" stroke="#333333"/>')
         out.append(_svg_text(x + 20, lay.legend_y + 12, t, "#000000", "start"))
-        x += 20 + text_width(t) + 22
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -339,34 +325,21 @@ def render_drawing(lay: Layout, max_width: float):
         g.add(Line(a.x1, H - a.y, a.x2 - 9, H - a.y, strokeColor=colour, strokeWidth=2))
         g.add(Polygon([a.x2, H - a.y, a.x2 - 10, H - a.y + 5, a.x2 - 10, H - a.y - 5],
                       fillColor=colour, strokeColor=colour, strokeWidth=0))
-        cx = (a.x1 + a.x2) / 2
-        ty = a.y - 8 - sum(t.size + 3 for t in a.above)
-        for t in a.above:
-            txt(cx, ty + t.size, t, "#888888" if a.faint else "#111111")
-            ty += t.size + 3
-        ty = a.y + 8
-        for t in a.below:
-            txt(cx, ty + t.size, t, "#444444")
-            ty += t.size + 3
+        for cx, y, t, ink in _arrow_texts(a):
+            txt(cx, y + t.size, t, ink)
     for b in lay.boxes:
         r = 0 if b.dashed else 8
         g.add(Rect(b.x, H - b.y - b.h, b.w, b.h, rx=r, ry=r, fillColor=HexColor(b.fill),
                    strokeColor=HexColor(b.border), strokeWidth=1.5,
                    strokeDashArray=[5, 4] if b.dashed else None))
-        ty = b.y + (b.h - sum(t.size + 5 for t in b.lines) + 5) / 2
-        for t in b.lines:
-            txt(b.x + b.w / 2, ty + t.size - 2, t, b.ink)
-            ty += t.size + 5
-    x = MARGIN
-    for colour, label in lay.legend:
-        t = Text(label, SMALL_SIZE)
+        for cx, y, t in _box_texts(b):
+            txt(cx, y + t.size - 2, t, b.ink)
+    for x, colour, t in _legend_items(lay):
         g.add(Rect(x, H - lay.legend_y - 14, 14, 14, fillColor=HexColor(colour),
                    strokeColor=HexColor("#333333"), strokeWidth=0.5))
         txt(x + 20, lay.legend_y + 12, t, "#000000", "start")
-        x += 20 + text_width(t) + 22
     # the title is the report's own heading; skip it here and lift the drawing up
     top = lay.boxes[0].y - 40 if lay.boxes else 0
-    g.translate(0, 0)
     g.scale(s, s)
     d = Drawing(lay.width * s, (H - top) * s)
     d.add(g)

@@ -12,9 +12,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-
-from ..times import NAT, US, iso_utc, parse_times
+from ..times import NAT, US, iso_utc, parse_one
 
 DAY_US = 24 * 3600 * US
 BUSINESS_START, BUSINESS_END = 8, 17
@@ -115,7 +113,7 @@ def parse_time(text: str | int | None, zone: str = "UTC") -> int:
     if isinstance(text, _dt.datetime):
         t = text if text.tzinfo else text.replace(tzinfo=_zone(zone))
         return int(round(t.timestamp() * US))
-    return int(parse_times(pa.array([str(text)], pa.string()), zone or "UTC").us[0])
+    return parse_one(str(text), zone or "UTC")
 
 
 def span(seconds: float) -> str:

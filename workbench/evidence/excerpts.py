@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .model import PacketView, SourceView
-
-KIND_WORDS = {"header": "header", "matched": "MATCHED", "alternative": "alternative"}
+from .model import KIND_WORDS, PacketView, SourceView
 
 
 def excerpt_name(index: int, src: SourceView) -> str:

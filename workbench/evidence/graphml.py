@@ -22,7 +22,7 @@ def chain_graph(view: PacketView) -> nx.DiGraph:
               colour=hop.colour, hop=hop.n, found=bool(d.get("found")),
               start_utc=d.get("start"), start_corrected_utc=d.get("start_corrected"),
               offset_s=d.get("offset_s"), confidence=d.get("confidence"),
-              evidence=f"{d.get('source')}:{d.get('line')}" if d.get("line") else d.get("source"),
+              evidence=hop.evidence,
               attest=d["shaken"].get("attest"), origid=d["shaken"].get("origid"),
               verstat=d["shaken"].get("verstat"),
               traceback_status=d.get("traceback_status"))
@@ -30,7 +30,7 @@ def chain_graph(view: PacketView) -> nx.DiGraph:
         d = down.data
         _edge(g, up.provider, down.provider, hop=down.n, ingress=d.get("ingress"),
               offset_s=d.get("offset_s"), confidence=d.get("confidence"),
-              evidence=f"{d.get('source')}:{d.get('line')}" if d.get("line") else None,
+              evidence=down.evidence if d.get("line") else None,
               traceback_agrees=d.get("traceback_agrees"))
     if view.hops:
         first = view.hops[-1]

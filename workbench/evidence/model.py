@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..audit import default_actor, head, read_audit, verify_audit
+from ..audit import check_audit, default_actor, head
 from ..case import Case
 from ..errors import InputError
 from ..normalize import flag_words
@@ -27,6 +27,7 @@ from .clock import ResponseClock, parse_time, response_clock
 from .redact import PROFILE_WORDS, Redactor
 
 TOOL = f"Traceback Workbench {__version__}"
+KIND_WORDS = {"header": "header", "matched": "MATCHED", "alternative": "alternative"}
 NOTICE = ("Outcome and role categories are Traceback Workbench's own, built from the traceback "
           "consortium's published definitions; they are not official ITG labels.")
 
@@ -37,7 +38,7 @@ class EvidenceLine:
 
     line: int
     text: str | None
-    kind: str  # "matched" | "alternative" | "header"
+    kind: str  # a key of KIND_WORDS
     score: float | None = None
     offset_s: float | None = None
     normalized: dict = field(default_factory=dict)
@@ -54,6 +55,12 @@ class HopView:
     lines: list[EvidenceLine] = field(default_factory=list)
     record: dict | None = None  # what the traceback record says about this provider
     clock: ResponseClock | None = None
+
+    @property
+    def evidence(self) -> str | None:
+        """'file:line' of the hop's record, or the file alone when no record matched."""
+        d = self.data
+        return f"{d.get('source')}:{d.get('line')}" if d.get("line") else d.get("source")
 
 
 @dataclass
@@ -122,23 +129,21 @@ def build_view(case: Case, result: TraceResult, *, investigator: str | None = No
                created_us: int | None = None) -> PacketView:
     """Gather and redact everything the packet shows; re-hash every source on the way."""
     tb = case.traceback(result.traceback_id) if result.traceback_id else None
-    red = Redactor(redact, called=_called_numbers(case, result),
+    entries, problems = check_audit(case.root)
+    red = Redactor(redact, called=_called_numbers(case, result, entries),
                    customers=_customers(case), default_country=case.config.default_country)
     t = red.text
-    created_us = created_us or _now_us()
+    created_us = created_us or now_us()
     sources = _sources(case, result, red, progress, should_stop)
     check(should_stop)
     hops = _hops(case, result, tb, red, sources)
-    audit = [red.deep(e) for e in read_audit(case.root)]
-    ok, problems = verify_audit(case.root)
-    tb_zone = traceback_zone(case, tb)
     call = {"calling": result.calling, "called": t(result.called or ""),
             "at_utc": iso_utc(result.at_us), "written": t(tb.call_time or "") if tb else None,
-            "zone": tb_zone if tb else "UTC",
+            "zone": traceback_zone(case, tb),
             "calling_written": t(tb.calling_raw or "") if tb else None,
             "called_written": t(tb.called_raw or "") if tb else None}
     raw_case = case.config.raw.get("case", {})
-    view = PacketView(
+    return PacketView(
         case_name=t(case.name), case_folder=t(str(case.root)),
         description=t(case.config.description or "") or None, created_us=created_us,
         investigator=t(investigator or raw_case.get("investigator") or "") or None,
@@ -149,23 +154,23 @@ def build_view(case: Case, result: TraceResult, *, investigator: str | None = No
         campaign=t(tb.campaign or "") if tb else None, hops=hops, sources=sources,
         providers=_providers(case, result, tb, red), skew=red.deep(_skew_rows(result)),
         disagreements=[t(d) for d in _disagreements(case, result, tb)],
-        shaken_notes=_shaken_notes(result), audit=audit, audit_ok=ok,
-        audit_problems=[t(p) for p in problems], audit_head=head(case.root), redactor=red)
-    view.notes = [t(n) for n in result.notes]
-    return view
+        shaken_notes=_shaken_notes(result), audit=[red.deep(e) for e in entries],
+        audit_ok=not problems, audit_problems=[t(p) for p in problems], audit_head=head(entries),
+        redactor=red, notes=[t(n) for n in result.notes])
 
 
-def _now_us() -> int:
+def now_us() -> int:
+    """The current time as UTC µs."""
     now = _dt.datetime.now(_dt.timezone.utc)
     return int(now.timestamp()) * US + now.microsecond
 
 
-def _called_numbers(case: Case, result: TraceResult) -> list[str]:
+def _called_numbers(case: Case, result: TraceResult, audit: list[dict]) -> list[str]:
     """Every called number the packet could show: this call, the case's tracebacks, the log."""
     out = [result.called]
     for tb in case.tracebacks:
         out += [tb.called or "", tb.called_raw or ""]
-    for e in read_audit(case.root):
+    for e in audit:
         d = e.get("details") or {}
         for holder in (d, d.get("call") if isinstance(d.get("call"), dict) else {}):
             if holder.get("called"):
@@ -181,14 +186,12 @@ def _customers(case: Case) -> list[str]:
 
 
 def _sha256(path: Path, should_stop: StopFn, progress, base: float, span: float) -> tuple[str, int]:
+    """cache.sha256_file with progress and cancel: a source can be gigabytes."""
     h = hashlib.sha256()
     size = path.stat().st_size
     done = 0
     with open(path, "rb") as fh:
-        while True:
-            block = fh.read(8 << 20)
-            if not block:
-                break
+        for block in iter(lambda: fh.read(8 << 20), b""):
             h.update(block)
             done += len(block)
             check(should_stop)
@@ -267,17 +270,24 @@ def _evidence_lines(src: CdrSource, hop, red: Redactor) -> list[EvidenceLine]:
     lines = []
     if header_line and header_line in raw:
         lines.append(EvidenceLine(header_line, red.text(raw[header_line]), "header"))
-    line_col = src.col("line")
+    first_row = _first_rows(src.col("line"), wanted)
     for j, c in enumerate(cands):
         ln = int(c["line"])
         kind = "matched" if ln == hop.line and j == 0 else "alternative"
-        rows = np.flatnonzero(line_col == ln)
-        row = hop.row if kind == "matched" and hop.row is not None else \
-            (int(rows[0]) if len(rows) else None)
+        row = hop.row if kind == "matched" and hop.row is not None else first_row.get(ln)
         norm = red.deep(normalized(src, row)) if row is not None else {}
         lines.append(EvidenceLine(ln, red.text(raw[ln]) if ln in raw else None, kind,
                                   c.get("score"), c.get("offset_s"), norm))
     return lines
+
+
+def _first_rows(line_col: np.ndarray, lines: list[int]) -> dict[int, int]:
+    """{line: first row read from it}, in one pass over the column whatever the number of lines."""
+    rows = np.flatnonzero(np.isin(line_col, lines))
+    out: dict[int, int] = {}
+    for r in rows.tolist():
+        out.setdefault(int(line_col[r]), r)
+    return out
 
 
 def normalized(src: CdrSource, row: int) -> dict:
@@ -416,10 +426,3 @@ def _shaken_notes(result: TraceResult) -> list[str]:
             notes.append(f"{h.provider} (originating) signed with A attestation: it claims to "
                          "know the customer and its right to use the calling number.")
     return notes
-
-
-def time_cell(us: int | None) -> _dt.datetime | None:
-    """UTC µs -> naive datetime (spreadsheets have no zones; headers say UTC)."""
-    if us is None or us == NAT:
-        return None
-    return _dt.datetime(1970, 1, 1) + _dt.timedelta(microseconds=int(us))

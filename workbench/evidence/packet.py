@@ -11,6 +11,7 @@ import bagit
 
 from .. import __version__
 from ..audit import append_event, ensure_writable, log_sources
+from ..cache import sha256_file
 from ..case import Case
 from ..errors import InputError, WorkbenchError
 from ..progress import ProgressFn, StopFn, check, never_stop, no_progress
@@ -65,7 +66,7 @@ def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
     path = write_packet_zip(payload, out, info, created=created, folder=folder,
                             progress=lambda f, m: progress(0.6 + 0.38 * f, m),
                             should_stop=should_stop)
-    digest = _sha256(path)
+    digest = sha256_file(path)
     append_event(case.root, "export", {
         "packet": str(path), "packet_sha256": digest, "traceback": result.traceback_id,
         "call": result.to_json()["call"], "outcome": result.outcome, "redact": redact,
@@ -205,12 +206,4 @@ def _readme(view: PacketView, members: list[str]) -> str:
         lines.append("  audit.jsonl    the case's hash-chained audit log at export time")
     lines += ["", NOTICE, ""]
     return "\n".join(lines)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(8 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 

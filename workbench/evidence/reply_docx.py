@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..times import NAT, US, iso_utc
 from ..trace import Hop, trace, trace_traceback
 from .clock import BUSINESS_RULE, parse_time, response_clock
-from .model import provider_settings, provider_zone, source_of, traceback_zone
+from .model import now_us, provider_settings, provider_zone, source_of, traceback_zone
 
 BOX = "\u2610"
 
@@ -42,9 +42,9 @@ def write_reply(case: Case, traceback_id: str, provider: str, out_path: str | Pa
     hop, tol, how = _find(case, tb, name)
     rec = next((h for h in tb.hops if case.directory.canonical(h.provider) == name), None)
     received_us, received_from = _received(received_at, rec, case, tb)
-    now_us = _now_us()
+    drafted_us = now_us()
     settings = provider_settings(case, name)
-    clock = response_clock(received_us, now_us,
+    clock = response_clock(received_us, drafted_us,
                            deferral=bool(settings.get("business_hours_deferral", False)),
                            zone=provider_zone(case, name))
     doc = Document()
@@ -53,9 +53,9 @@ def write_reply(case: Case, traceback_id: str, provider: str, out_path: str | Pa
     _call(doc, tb)
     _record(doc, case, tb, name, hop, tol, how)
     _origin(doc, hop)
-    _timing(doc, clock, received_from, rec, now_us)
+    _timing(doc, clock, received_from, rec, drafted_us)
     _actions(doc)
-    _sign(doc, case, now_us)
+    _sign(doc, case, drafted_us)
     buf = io.BytesIO()
     doc.save(buf)
     out = Path(out_path)
@@ -64,11 +64,6 @@ def write_reply(case: Case, traceback_id: str, provider: str, out_path: str | Pa
                                       "out": str(out), "found": bool(hop and hop.found),
                                       "received": iso_utc(received_us, 0)})
     return out
-
-
-def _now_us() -> int:
-    now = _dt.datetime.now(_dt.timezone.utc)
-    return int(now.timestamp()) * US + now.microsecond
 
 
 def _find(case: Case, tb, name: str) -> tuple[Hop | None, float, str]:

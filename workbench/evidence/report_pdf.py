@@ -19,7 +19,7 @@ from reportlab.platypus import (CondPageBreak, KeepTogether, PageBreak, Paragrap
 from ..audit import summary_of
 from .chain_image import layout, render_drawing
 from .clock import BUSINESS_RULE
-from .model import NOTICE, PacketView
+from .model import KIND_WORDS, NOTICE, PacketView
 
 PAGE = landscape(letter)
 MARGIN = 0.5 * inch
@@ -259,7 +259,7 @@ def _evidence(v: PacketView) -> list:
             continue
         rows = [["Line", "What", "Text of the line in " + str(d.get("source"))]]
         for ln in h.lines:
-            what = {"header": "header", "matched": "MATCHED"}.get(ln.kind, "alternative")
+            what = KIND_WORDS.get(ln.kind, ln.kind)
             if ln.kind == "alternative" and ln.score is not None:
                 what += f" (score {ln.score:.2f}, {ln.offset_s:+.0f} s)" if ln.offset_s is not None \
                     else f" (score {ln.score:.2f})"

@@ -17,6 +17,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
@@ -65,7 +66,7 @@ def verify_packet(path: str | Path, *, deep: bool = True) -> VerifyResult:
     except zipfile.BadZipFile as exc:
         return VerifyResult(False, [f"not a readable zip file: {exc}"])
     with zf:
-        infos = [i for i in zf.infolist()]
+        infos = zf.infolist()
         refused = []
         for i in infos:
             why = unsafe_reason(i.filename)
@@ -76,7 +77,7 @@ def verify_packet(path: str | Path, *, deep: bool = True) -> VerifyResult:
         if refused:
             return VerifyResult(False, refused, len(infos))
         names = [i.filename for i in infos if not i.is_dir()]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, k in Counter(names).items() if k > 1)
         problems = [f"duplicate member '{n}': two different files under one name" for n in dupes]
         prefix = _bag_prefix(names)
         hashes: dict[str, dict[str, str]] = {}
@@ -116,10 +117,7 @@ def _bag_prefix(names: list[str]) -> str:
 def _hash_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, str]:
     hs = {a: hashlib.new(a) for a in ALGORITHMS}
     with zf.open(info) as fh:  # zipfile also checks each member's CRC-32 at the end
-        while True:
-            block = fh.read(4 << 20)
-            if not block:
-                break
+        for block in iter(lambda: fh.read(4 << 20), b""):
             for h in hs.values():
                 h.update(block)
     return {a: h.hexdigest() for a, h in hs.items()}

@@ -7,6 +7,7 @@ UTC and every time column says so.
 """
 from __future__ import annotations
 
+import datetime as _dt
 import io
 import json
 
@@ -18,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from ..audit import summary_of
 from ..times import NAT
 from .clock import parse_time
-from .model import NOTICE, PacketView, time_cell
+from .model import NOTICE, PacketView
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss.000"
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -79,8 +80,16 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list], *,
         ws.column_dimensions[get_column_letter(c)].width = width
 
 
-def _us(text: str | None) -> int:
-    return parse_time(text) if text else NAT
+def time_cell(us: int | None) -> _dt.datetime | None:
+    """UTC µs -> naive datetime (spreadsheets have no zones; headers say UTC)."""
+    if us is None or us == NAT:
+        return None
+    return _dt.datetime(1970, 1, 1) + _dt.timedelta(microseconds=int(us))
+
+
+def _text_time(text: str | None) -> _dt.datetime | None:
+    """An ISO time string of the view (UTC) as a spreadsheet date cell."""
+    return time_cell(parse_time(text))
 
 
 def workbook_bytes(view: PacketView) -> bytes:
@@ -105,7 +114,7 @@ def _summary(wb: Workbook, v: PacketView) -> None:
         ["Case", v.case_name], ["Case description", v.description],
         ["Traceback", v.traceback_id], ["Campaign", v.campaign],
         ["Calling number (E.164)", c.get("calling")], ["Called number (E.164)", c.get("called")],
-        ["Call time (UTC)", time_cell(_us(c.get("at_utc")))],
+        ["Call time (UTC)", _text_time(c.get("at_utc"))],
         ["Call time as written in the traceback record", c.get("written")],
         ["Time zone of the traceback record", c.get("zone")],
         ["Outcome", f"{v.outcome}: {v.outcome_words}"],
@@ -138,10 +147,10 @@ def _chain(wb: Workbook, v: PacketView) -> None:
         d, rec, clk = h.data, h.record or {}, h.clock
         rows.append([
             h.n, h.provider, h.label, "yes" if d.get("found") else "no",
-            time_cell(_us(d.get("start"))), time_cell(_us(d.get("start_corrected"))),
+            _text_time(d.get("start")), _text_time(d.get("start_corrected")),
             d.get("offset_s"), d.get("confidence"), d.get("alternatives"), d.get("ingress"),
             d.get("egress"), d.get("upstream"), d.get("customer"),
-            f"{d.get('source')}:{d.get('line')}" if d.get("line") else d.get("source"),
+            h.evidence,
             d.get("skew_s"), rec.get("status"),
             {True: "yes", False: "NO", None: None}[d.get("traceback_agrees")] if "traceback_agrees" in d else None,
             d.get("traceback_says") or rec.get("upstream"),
@@ -164,8 +173,8 @@ def _evidence(wb: Workbook, v: PacketView) -> None:
         for ln in h.lines:
             n = ln.normalized
             rows.append([h.n, h.provider, ln.kind, h.data.get("source"), ln.line, ln.text,
-                         time_cell(_us(n.get("start_utc"))), time_cell(_us(n.get("answer_utc"))),
-                         time_cell(_us(n.get("end_utc"))), n.get("calling"), n.get("called"),
+                         _text_time(n.get("start_utc")), _text_time(n.get("answer_utc")),
+                         _text_time(n.get("end_utc")), n.get("calling"), n.get("called"),
                          n.get("duration_s"), n.get("disposition"), n.get("ingress"),
                          n.get("egress"), n.get("attest"), n.get("origid"), n.get("verstat"),
                          n.get("call_id"), n.get("flags"), ln.score, ln.offset_s])
@@ -187,7 +196,7 @@ def _sources(wb: Workbook, v: PacketView) -> None:
                "SHA-256 when loaded", "Unchanged", "Used in this chain", "Excerpt in packet",
                "Original in packet"]
     rows = [[s.provider, s.path, s.format, s.encoding, s.timezone, s.rows,
-             time_cell(_us(s.first_utc)), time_cell(_us(s.last_utc)), s.size, s.sha256_export,
+             _text_time(s.first_utc), _text_time(s.last_utc), s.size, s.sha256_export,
              s.sha256_loaded, "yes" if s.sha256_export == s.sha256_loaded else "NO",
              "yes" if s.in_chain else "no", f"data/{s.excerpt}" if s.excerpt else None,
              f"data/{s.copy}" if s.copy else None] for s in v.sources]
@@ -197,7 +206,7 @@ def _sources(wb: Workbook, v: PacketView) -> None:
 def _audit(wb: Workbook, v: PacketView) -> None:
     headers = ["Entry", "Time (UTC)", "Who", "Action", "Summary", "Details (JSON)",
                "Previous entry SHA-256", "Entry SHA-256"]
-    rows = [[e.get("seq"), time_cell(_us(e.get("time"))), e.get("actor"), e.get("action"),
+    rows = [[e.get("seq"), _text_time(e.get("time")), e.get("actor"), e.get("action"),
              summary_of(e), json.dumps(e.get("details"), ensure_ascii=False, default=str),
              e.get("prev"), e.get("hash")] for e in v.audit]
     if not v.audit_ok:
