@@ -187,3 +187,15 @@ def test_cached_columns_reopen_as_single_chunks(tmp_path):
     again = load_case(tmp_path).sources[0]
     assert again.from_cache
     assert all(again.table.column(n).num_chunks == 1 for n in again.table.column_names)
+
+
+@pytest.mark.parametrize("eol,trailing", [("\r\n", False), ("\r\n", True), ("\n", False)])
+def test_line_numbers_with_crlf_quoted_newlines_and_no_final_newline(tmp_path, eol, trailing):
+    rows = [HEADER.strip(), "2026-03-07T20:02:11Z,3125550143,7735550188,T1,35",
+            '2026-03-07T20:03:11Z,3125550144,7735550188,"T2' + eol + 'second line",12',
+            "", "2026-03-07T20:04:11Z,3125550145,7735550188,T3,9"]
+    (tmp_path / "a.csv").write_bytes((eol.join(rows) + (eol if trailing else "")).encode())
+    s = source(make_case(tmp_path, "a.csv"))
+    assert s.col("line").tolist() == [2, 3, 6]
+    assert s.text("ingress", [0, 2]) == ["T1", "T3"]
+    assert s.raw_lines([6])[6].rstrip("\r") == rows[4]

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import keysort
 from . import numbers as num
 from . import times as tm
 from .formats.base import ParsedTable
@@ -99,20 +100,24 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
                             bad_line_count=max(parsed.bad_line_count, len(parsed.bad_lines)),
                             bad_lines=[asdict(b) for b in parsed.bad_lines[:200]])
 
-    # Numbers and times are independent column jobs; Arrow and numpy release the GIL,
-    # so two threads use both cores of a workstation.
+    # Column jobs in two threads (Arrow and numpy release the GIL, so both cores of a
+    # workstation work). The called numbers and start times go first: the (called, start)
+    # index waits for both and then sorts while the remaining columns are still running.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        num_jobs = {name: pool.submit(num.normalize_numbers, cols[name], default_country)
-                    for name in ("calling", "called") if cols.get(name) is not None}
+        num_jobs = {name: pool.submit(num.normalize_numbers, cols[name], default_country,
+                                      sort=name == "called")
+                    for name in ("called", "calling") if cols.get(name) is not None}
         time_jobs = {name: pool.submit(tm.parse_times, cols[name], timezone, date_order,
                                        default_country)
                      for name in ("start", "answer", "end") if cols.get(name) is not None}
+        index_job = pool.submit(_index, num_jobs.get("called"), time_jobs.get("start"), n)
         text_jobs = {name: pool.submit(_dict_strings, _verstat(cols[name]) if name == "verstat"
                                        else cols[name], n)
                      for name in STRING_FIELDS if cols.get(name) is not None}
         numbers_done = {k: f.result() for k, f in num_jobs.items()}
         times_done = {k: f.result() for k, f in time_jobs.items()}
         texts_done = {k: f.result() for k, f in text_jobs.items()}
+        index = index_job.result()
 
     for name, bits in (("calling", (F_CALLING_UNPARSED, F_CALLING_INVALID)),
                        ("called", (F_CALLED_UNPARSED, F_CALLED_INVALID))):
@@ -123,10 +128,8 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
         res = numbers_done[name]
         out[name] = res.text
         out[f"{name}_key"] = res.key
-        flags[(res.flags & num.UNPARSED) != 0] |= bits[0]
-        flags[(res.flags & num.INVALID) != 0] |= bits[1]
-        flags[(res.flags & num.FICTIONAL) != 0] |= F_FICTIONAL
-        flags[(res.flags & num.SCIENTIFIC) != 0] |= F_SCIENTIFIC
+        flags |= _flag_table({num.UNPARSED: bits[0], num.INVALID: bits[1],
+                              num.FICTIONAL: F_FICTIONAL, num.SCIENTIFIC: F_SCIENTIFIC})[res.flags]
     summary.numbers_unparsed = int(((flags & (F_CALLING_UNPARSED | F_CALLED_UNPARSED)) != 0).sum())
     summary.numbers_invalid = int(((flags & (F_CALLING_INVALID | F_CALLED_INVALID)) != 0).sum())
     summary.numbers_flagged = int(((flags & (F_CALLING_UNPARSED | F_CALLED_UNPARSED |
@@ -143,10 +146,9 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
             summary.zoned_rows = int(t.forms.get("zoned", 0))
             summary.date_rule = t.rule
             summary.time_forms = t.forms
-            flags[(t.flags & tm.UNPARSED) != 0] |= F_TIME_UNPARSED
-            flags[(t.flags & tm.NONEXISTENT) != 0] |= F_TIME_NONEXISTENT
-            flags[(t.flags & tm.AMBIGUOUS) != 0] |= F_TIME_AMBIGUOUS
-            flags[(t.flags & tm.LOW_PRECISION) != 0] |= F_LOW_PRECISION
+            flags |= _flag_table({tm.UNPARSED: F_TIME_UNPARSED, tm.NONEXISTENT: F_TIME_NONEXISTENT,
+                                  tm.AMBIGUOUS: F_TIME_AMBIGUOUS,
+                                  tm.LOW_PRECISION: F_LOW_PRECISION})[t.flags]
     low = int(((flags & F_LOW_PRECISION) != 0).sum())
     if n and low > n // 2 and not summary.low_precision:
         summary.low_precision = True
@@ -154,7 +156,8 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
                              "matched with a wider tolerance")
     summary.times_dst_flagged = int(((flags & (F_TIME_NONEXISTENT | F_TIME_AMBIGUOUS)) != 0).sum())
 
-    out["duration"] = _duration(cols.get("duration"), out["start"], out["answer"], out["end"], n)
+    out["duration"] = _duration(cols.get("duration"), out["start"], out["answer"],
+                                out["end"] if "end" in times_done else None, n)
     for name in STRING_FIELDS:
         out[name] = texts_done[name] if name in texts_done else _dict_strings(None, n)
     out["call_id"] = _strings(cols.get("call_id"), n)
@@ -185,30 +188,56 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
 
     # Rows stay in file order; a sorted index (called number, start) beside them serves
     # lookups with two binary searches, without reordering every column.
-    order = sort_order(out["called_key"], start)
-    out["idx_row"] = order.astype(np.int64)
-    out["idx_called"] = out["called_key"][order]
-    out["idx_start"] = start[order]
+    out["idx_row"], out["idx_called"], out["idx_start"] = index
     # One chunk per column: the cache then memory-maps each as one zero-copy numpy array.
     table = pa.table({k: pa.array(v) if isinstance(v, np.ndarray) else v
                       for k, v in out.items()}).combine_chunks()
     return table, summary
 
 
-def sort_order(called_key: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Row order by (called, start). CDR files are usually written in time order, and then a
-    stable sort on the called number alone gives the same order in half the time."""
-    if len(start) > 1 and bool((np.diff(start) >= 0).all()):
-        return np.argsort(called_key, kind="stable")
-    return np.lexsort((start, called_key))
+def _index(called_job, start_job, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row order, called key, start) of the (called, start) index, once both are parsed."""
+    called = called_job.result() if called_job is not None else None
+    start = start_job.result().us if start_job is not None else np.full(n, NAT, np.int64)
+    key = called.key if called is not None else np.full(n, -1, np.int64)
+    order = sort_order(key, start, called.order if called is not None else None)
+    return order.astype(np.int64, copy=False), key[order], start[order]
 
 
-def _duration(raw, start, answer, end, n: int) -> np.ndarray:
+def sort_order(called_key: np.ndarray, start: np.ndarray,
+               by_called: np.ndarray | None = None) -> np.ndarray:
+    """Row order by (called, start), ties in file order. ``by_called`` is the rows' stable
+    order by called number when already known. CDR files are usually written in time
+    order, and then that order is the answer; when they are not, a stable sort on the
+    start comes first."""
+    if len(start) < 2:
+        return np.arange(len(start), dtype=np.int64)
+    if by_called is None:
+        by_called = keysort.stable_argsort(called_key)
+    if bool((np.diff(start) >= 0).all()):
+        return by_called
+    # dense ranks of the called numbers need fewer radix passes than the keys themselves
+    _, rank, _ = keysort.factorize_sorted(called_key, by_called)
+    by_time = np.argsort(start, kind="stable")  # near-sorted input: timsort is ~linear
+    return by_time[keysort.stable_argsort(rank[by_time])]
+
+
+def _flag_table(bits: dict[int, int]) -> np.ndarray:
+    """Lookup table from a column's own flag byte to the row flags word: one gather per
+    column instead of a masked update per flag."""
+    codes = np.arange(256)
+    table = np.zeros(256, dtype=np.uint32)
+    for src, dst in bits.items():
+        table[(codes & src) != 0] |= dst
+    return table
+
+
+def _duration(raw, start, answer, end: np.ndarray | None, n: int) -> np.ndarray:
     """Seconds of the call: the file's own field (s or h:mm:ss), else end - answer/start."""
     dur = np.full(n, np.nan)
     try:  # the common case: plain numbers throughout
         if raw is not None:
-            dur = pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False).astype(float)
+            dur = pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False)
             raw = None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
@@ -224,7 +253,12 @@ def _duration(raw, start, answer, end, n: int) -> np.ndarray:
                 col = pc.fill_null(pc.struct_field(hms, k), "0")
                 return pc.cast(pc.if_else(pc.equal(col, ""), "0", col), pa.int64()).to_numpy()
             dur = np.where(ok, part("h") * 3600 + part("m") * 60 + part("s"), dur)
+    if end is None:  # nothing to compute a missing duration from
+        return dur
     fill = np.isnan(dur) & (end != NAT)
+    if not fill.any():
+        return dur
+    dur = np.array(dur)  # the cast may be a read-only view of Arrow memory
     base = np.where(answer != NAT, answer, start)
     fill &= base != NAT
     dur[fill] = (end[fill] - base[fill]) / 1e6

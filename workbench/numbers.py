@@ -14,6 +14,8 @@ import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import keysort
+
 # Per-row flags (bit values shared with workbench.flags)
 MISSING = 1
 UNPARSED = 2
@@ -32,46 +34,53 @@ class Numbers:
     text: pa.DictionaryArray  # E.164 where normalized, else the raw value
     key: np.ndarray  # int64: E.164 digits as an integer; -1 when not normalized
     flags: np.ndarray  # uint8 per row
+    entry_key: np.ndarray  # int64 key of each entry of text.dictionary
+    order: np.ndarray | None = None  # stable argsort of key, when asked for (sort=True)
 
 
-def normalize_numbers(col: pa.Array, default_country: str = "US") -> Numbers:
-    """Normalize a column of raw number strings; nothing is dropped."""
+def normalize_numbers(col: pa.Array, default_country: str = "US", *,
+                      sort: bool = False) -> Numbers:
+    """Normalize a column of raw number strings; nothing is dropped. With ``sort`` the
+    result carries the rows' stable order by key (the called-number index needs it)."""
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    if (default_country or "US").upper() in NANP_REGIONS:
-        return _normalize_rows_fast(col, default_country)
     if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    return _normalize_by_distinct(col, default_country)
+        col = col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
+    if (default_country or "US").upper() in NANP_REGIONS:
+        res = _normalize_rows_fast(col, default_country, sort)
+    else:
+        res = _normalize_by_distinct(col, default_country)
+    if sort and res.order is None:
+        res.order = keysort.stable_argsort(res.key)
+    return res
 
 
-def _normalize_rows_fast(col: pa.Array, default_country: str) -> Numbers:
+def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Numbers:
     """Plain NANP digit strings read per row off the Arrow buffer (no hashing of strings);
     only the rows that are not plain go through the per-distinct-value path."""
-    if isinstance(col, pa.ChunkedArray):
-        key = np.concatenate([_fast_nanp(c) for c in col.chunks]) if col.num_chunks else \
-            np.zeros(0, np.int64)
-    else:
-        key = _fast_nanp(col)
+    key = _fast_nanp(col)
     fast = key >= 0
     if not fast.any():
         return _normalize_by_distinct(col, default_country)
-    enc = pc.dictionary_encode(pa.array(np.where(fast, key, 0)))
-    uniq_keys = enc.dictionary.to_numpy()
-    idx = enc.indices.to_numpy().astype(np.int32)
-    texts = pc.binary_join_element_wise("+", pc.cast(enc.dictionary, pa.string()), "")
-    flags = _validity(uniq_keys, np.ones(len(uniq_keys), bool))[idx]
     rest = np.flatnonzero(~fast)
+    order = None
+    if sort and not len(rest):  # sorting gives the distinct keys too: no hashing
+        order, idx, entry_key = keysort.factorize_sorted(key)
+    else:
+        enc = pc.dictionary_encode(pa.array(np.where(fast, key, 0)))
+        entry_key = enc.dictionary.to_numpy()
+        idx = enc.indices.to_numpy().astype(np.int32)
+    texts = pc.binary_join_element_wise("+", pc.cast(pa.array(entry_key), pa.string()), "")
+    flags = _validity(entry_key, np.ones(len(entry_key), bool))[idx]
     if len(rest):
-        sub = pc.take(col, pa.array(rest))
-        if isinstance(sub, pa.ChunkedArray):
-            sub = sub.combine_chunks()
-        slow = _normalize_by_distinct(sub, default_country)
+        slow = _normalize_by_distinct(pc.take(col, pa.array(rest)), default_country)
         key[rest] = slow.key
         flags[rest] = slow.flags
         idx[rest] = slow.text.indices.to_numpy(zero_copy_only=False) + len(texts)
         texts = pa.concat_arrays([texts, slow.text.dictionary])
-    return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), texts), key, flags)
+        entry_key = np.concatenate([entry_key, slow.entry_key])
+    return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), texts), key, flags,
+                   entry_key, order)
 
 
 def _normalize_by_distinct(col: pa.Array, default_country: str) -> Numbers:
@@ -87,7 +96,7 @@ def _normalize_by_distinct(col: pa.Array, default_country: str) -> Numbers:
     key = np.append(key, -1)
     flags = np.append(flags, np.uint8(MISSING))
     return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), text),
-                   key[idx], flags[idx])
+                   key[idx], flags[idx], key)
 
 
 def normalize_one(value: str, default_country: str = "US") -> tuple[str, int, int]:
@@ -102,33 +111,38 @@ def normalize_distinct(uniq: pa.Array, default_country: str = "US"):
     return _normalize_slow(uniq, (default_country or "US").upper())
 
 
-def _fast_nanp(uniq: pa.Array) -> np.ndarray:
+# sum of 48 * 10**j for j < 10: the ASCII '0' of ten digits, taken off in one subtraction
+_ASCII_ZEROS = 48 * 1_111_111_111
+
+
+def _fast_nanp(col: pa.Array) -> np.ndarray:
     """int64 E.164 key for values that are exactly +1NXXNXXXXXX, 1NXXNXXXXXX or
-    NXXNXXXXXX (digits only); -1 for everything else. Pure numpy, no Python loop."""
-    if uniq.offset or uniq.null_count:
-        uniq = pc.fill_null(pa.concat_arrays([uniq]), "")
-    bufs = uniq.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(uniq) + 1, offset=uniq.offset * 4)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
-    lengths = np.diff(offsets)
-    out = np.full(len(uniq), -1, dtype=np.int64)
-    starts = offsets[:-1]
-    for length, skip, lead in ((12, 2, b"+1"), (11, 1, b"1"), (10, 0, b"")):
-        rows = np.flatnonzero(lengths == length)
-        if not len(rows):
-            continue
-        base = starts[rows]
-        good = np.ones(len(rows), dtype=bool)
-        for j, ch in enumerate(lead):
-            good &= data[base + j] == ch
-        value = np.zeros(len(rows), dtype=np.int64)
-        for j in range(skip, length):  # one pass per digit: no rows x digits matrix
-            d = data[base + j].astype(np.int64) - 48
-            good &= (d >= 0) & (d <= 9)
-            value = value * 10 + d
-        good &= data[base + skip] >= ord("2")  # NPA starts 2-9
-        out[rows[good]] = 10_000_000_000 + value[good]
-    return out
+    NXXNXXXXXX (digits only); -1 for everything else. Reads the last ten bytes of every
+    value off the Arrow buffer: ten gathers in numpy, no Python loop over rows."""
+    if col.offset or col.null_count:
+        col = pc.fill_null(pa.concat_arrays([col]), "")
+    n = len(col)
+    bufs = col.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1).astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
+        np.zeros(0, np.uint8)
+    if len(data) < max(int(offsets[-1]) + 2, 12):  # room for the gathers below
+        data = np.concatenate([data, np.zeros(12, np.uint8)])
+    starts, ends = offsets[:-1], offsets[1:]
+    lengths = ends - starts
+    good = (lengths >= 10) & (lengths <= 12)
+    base = np.where(good, ends - 10, 0)
+    value = np.zeros(n, dtype=np.int64)
+    for j in range(10):  # one pass per digit position: no rows x digits matrix
+        d = data[base + j]
+        good &= (d - 48) < 10  # uint8 arithmetic: bytes below '0' wrap round to >= 10
+        value = value * 10 + d
+    value -= _ASCII_ZEROS
+    first, second = data[starts], data[starts + 1]
+    good &= ((lengths == 10) | ((lengths == 11) & (first == ord("1"))) |
+             ((lengths == 12) & (first == ord("+")) & (second == ord("1"))))
+    good &= value >= 2_000_000_000  # NPA starts 2-9
+    return np.where(good, value + 10_000_000_000, -1)
 
 
 def _normalize_slow(uniq: pa.Array, region: str):

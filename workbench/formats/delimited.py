@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,21 @@ class Delimited:
     header_line: int | None = None
 
 
+_COUNT_BLOCK = 1 << 22
+
+
+def count_newlines(data, start: int = 0) -> int:
+    """Line feeds in ``data[start:]`` (bytes or a memory map), counted in blocks so no
+    file-sized temporary is made."""
+    buf = np.frombuffer(data, dtype=np.uint8)[start:]
+    return sum(int(np.count_nonzero(buf[i:i + _COUNT_BLOCK] == 10))
+               for i in range(0, len(buf), _COUNT_BLOCK))
+
+
+def ends_with_newline(data) -> bool:
+    return len(data) > 0 and data[len(data) - 1:] == b"\n"
+
+
 def line_starts(data: bytes) -> np.ndarray:
     """Byte offset of the start of every physical line (vectorized)."""
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -46,7 +62,7 @@ def nonblank_lines(data: bytes, starts: np.ndarray) -> np.ndarray:
     ends = np.empty_like(starts)
     ends[:-1] = starts[1:] - 1
     if len(starts):
-        ends[-1] = len(data) if not data.endswith(b"\n") else len(data) - 1
+        ends[-1] = len(data) - 1 if ends_with_newline(data) else len(data)
     length = ends - starts
     # a line that is only "\r" is blank too
     cr_only = (length == 1) & (buf[np.minimum(starts, max(len(buf) - 1, 0))] == 13) if len(buf) else length
@@ -81,7 +97,7 @@ def sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = None,
+def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] | None = None,
                    header: bool = True, skip_lines: int = 0, quote_char: str | bool = '"',
                    escape_char: str | bool = False, double_quote: bool = True,
                    file: str = "", want=None) -> Delimited:
@@ -128,7 +144,7 @@ def read_delimited(data: bytes, *, delimiter: str, names: list[str] | None = Non
     table, invalid = result
     # Parse first, count after: when rows + invalid rows equal the body's lines there are no
     # blank lines and no quoted newlines, and line numbers need no scan of the file.
-    n_body = data.count(b"\n", body_start) + (0 if data.endswith(b"\n") else 1)
+    n_body = count_newlines(data, body_start) + (0 if ends_with_newline(data) else 1)
     if table.num_rows + len(invalid) == n_body:
         cands = np.arange(body_first_line, body_first_line + n_body, dtype=np.int64)
     else:

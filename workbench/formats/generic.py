@@ -14,7 +14,7 @@ from . import register
 from .base import REQUIRED_FIELDS, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .delimited import _dedupe, read_delimited, sniff_delimiter
 from .headers import auto_map, duration_scale, norm_header
-from .sample import read_utf8
+from .sample import read_utf8, utf8_view
 
 XLSX_EXT = {".xlsx", ".xlsm"}
 PARQUET_EXT = {".parquet", ".pq"}
@@ -77,10 +77,10 @@ def _read_raw(path: Path, opts: ReadOptions, want) -> _Raw:
         lines = np.arange(2, table.num_rows + 2, dtype=np.int64)  # as if a header were line 1
         return _Raw(table.column_names, {n: table[n].combine_chunks() for n in table.column_names},
                     lines, None, encoding="parquet")  # no text header to show
-    data, enc = read_utf8(path, opts.encoding)
-    delim = opts.delimiter or sniff_delimiter(_first_line(data))
     try:
-        d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
+        with utf8_view(path, opts.encoding) as (data, enc):
+            delim = opts.delimiter or sniff_delimiter(_first_line(data))
+            d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
     except UnicodeError:
         data, enc = read_utf8(path, "cp1252")
         d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
@@ -96,10 +96,15 @@ def _text_or_time(col: pa.Array) -> pa.Array:
 def _duration_seconds(col: pa.Array, header: str) -> tuple[pa.Array, str | None]:
     """Durations in seconds: units from the header name (ms, µs, ns), and CGRateS-style
     nanosecond `usage` recognized by magnitude (no call lasts 30 years)."""
-    vals = pc.cast(pc.if_else(pc.match_substring_regex(pc.utf8_trim_whitespace(col),
-                                                       r"^\d+(?:\.\d+)?$"),
-                              col, pa.scalar(None, pa.string())), pa.float64())
     scale = duration_scale(header)
+    if scale == 1.0:
+        return col, None
+    try:  # the common case, plain numbers throughout: one cast, no regex
+        vals = pc.cast(col, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        vals = pc.cast(pc.if_else(pc.match_substring_regex(pc.utf8_trim_whitespace(col),
+                                                           r"^\d+(?:\.\d+)?$"),
+                                  col, pa.scalar(None, pa.string())), pa.float64())
     if scale is None:
         med = pc.approximate_median(vals).as_py()
         scale = 1e-9 if med is not None and med > 1e6 else 1.0
