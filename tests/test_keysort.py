@@ -34,14 +34,20 @@ def test_stable_argsort_matches_numpy_on_phone_keys(seed):
     assert codes.dtype == np.int32
 
 
-@pytest.mark.parametrize("in_time_order", [True, False])
-def test_sort_order_is_called_then_start_ties_in_file_order(in_time_order):
+@pytest.mark.parametrize("written", ["by start", "by end", "a few out of place", "shuffled"])
+def test_sort_order_is_called_then_start_ties_in_file_order(written):
     rng = np.random.default_rng(1)
     n = 20_000
     called = 13_125_550_000 + rng.integers(0, 300, n)
     start = np.sort(rng.integers(0, 10_000, n)) * 1_000_000  # many equal starts
-    if not in_time_order:
+    if written == "by end":  # switches write the record at hang-up
+        end = start + rng.integers(0, 600, n) * 1_000_000
+        by_end = np.argsort(end, kind="stable")
+        called, start = called[by_end], start[by_end]
+    elif written == "a few out of place":
         start[::97] = rng.integers(0, 10_000, len(start[::97])) * 1_000_000
+    elif written == "shuffled":
+        start = rng.permutation(start)
     expect = np.lexsort((np.arange(n), start, called))
     assert np.array_equal(sort_order(called, start), expect)
     assert np.array_equal(sort_order(called, start, keysort.stable_argsort(called)), expect)

@@ -126,23 +126,41 @@ def _fast_nanp(col: pa.Array) -> np.ndarray:
     offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1).astype(np.int64)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
         np.zeros(0, np.uint8)
-    if len(data) < max(int(offsets[-1]) + 2, 12):  # room for the gathers below
-        data = np.concatenate([data, np.zeros(12, np.uint8)])
+    if len(data) < 10:  # the gathers below read ten bytes even where values are shorter
+        data = np.concatenate([data, np.zeros(10, np.uint8)])
     starts, ends = offsets[:-1], offsets[1:]
     lengths = ends - starts
     good = (lengths >= 10) & (lengths <= 12)
     base = np.where(good, ends - 10, 0)
+    # One pass per digit position, into buffers made once (fresh temporaries per pass
+    # would cost a page fault per 4 KiB on every pass).
     value = np.zeros(n, dtype=np.int64)
-    for j in range(10):  # one pass per digit position: no rows x digits matrix
-        d = data[base + j]
-        good &= (d - 48) < 10  # uint8 arithmetic: bytes below '0' wrap round to >= 10
-        value = value * 10 + d
+    at = np.empty(n, dtype=np.int64)
+    d = np.empty(n, dtype=np.uint8)
+    digit = np.empty(n, dtype=np.uint8)
+    ok = np.empty(n, dtype=bool)
+    for j in range(10):
+        np.add(base, j, out=at)
+        np.take(data, at, out=d)
+        np.subtract(d, np.uint8(48), out=digit)  # uint8: bytes below '0' wrap round to >= 10
+        np.less(digit, 10, out=ok)
+        good &= ok
+        value *= 10
+        value += d
     value -= _ASCII_ZEROS
-    first, second = data[starts], data[starts + 1]
-    good &= ((lengths == 10) | ((lengths == 11) & (first == ord("1"))) |
-             ((lengths == 12) & (first == ord("+")) & (second == ord("1"))))
+    # what comes before the ten digits: nothing, "1" or "+1"
+    np.subtract(base, 1, out=at)
+    np.take(data, at, out=d, mode="clip")
+    np.greater_equal(lengths, 11, out=ok)
+    good &= ~ok | (d == ord("1"))
+    np.subtract(base, 2, out=at)
+    np.take(data, at, out=d, mode="clip")
+    np.equal(lengths, 12, out=ok)
+    good &= ~ok | (d == ord("+"))
     good &= value >= 2_000_000_000  # NPA starts 2-9
-    return np.where(good, value + 10_000_000_000, -1)
+    value += 10_000_000_000
+    value[~good] = -1
+    return value
 
 
 def _normalize_slow(uniq: pa.Array, region: str):
