@@ -66,3 +66,39 @@ def test_mixed_offsets_across_dst_stay_instants():
     """The pandas parse_dates trap: a column mixing -06:00 and -05:00 must still parse."""
     t = parse_times(pa.array(["2026-03-08T01:59:00-06:00", "2026-03-08T03:01:00-05:00"]))
     assert (t.us[1] - t.us[0]) == 120 * 1_000_000
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "Europe/London", "Australia/Lord_Howe",
+                                  "America/St_Johns", "Asia/Kolkata", "Pacific/Chatham"])
+def test_zone_placement_by_hour_matches_placing_every_row(zone):
+    """The per-hour shortcut gives what looking every row up in the zone gives, flags too,
+    across a year's changes (Lord Howe moves 30 minutes, Chatham sits at +12:45)."""
+    import numpy as np
+
+    from workbench.times import HOUR, US, _place_each, _place_in_zone
+
+    rng = np.random.default_rng(7)
+    start = int(np.datetime64("2026-01-01T00:00:00", "us").astype(np.int64))
+    year = rng.integers(0, 365 * 24 * HOUR, 40_000)
+    # every minute and a random second of each, for the whole of every changeover day
+    days = [np.datetime64(d, "us").astype(np.int64) - start for d in
+            ("2026-03-08", "2026-03-29", "2026-04-05", "2026-09-27", "2026-10-04",
+             "2026-10-25", "2026-11-01", "2026-04-04", "2026-09-26")]
+    minutes = np.concatenate([d + np.arange(0, 24 * HOUR, 60 * US) for d in days])
+    minutes = minutes + rng.integers(0, 60 * US, len(minutes))
+    wall = start + np.concatenate([year, minutes]).astype(np.int64)
+    got, got_flags = _place_in_zone(wall, zone)
+    want, want_flags = _place_each(wall, zone)
+    assert np.array_equal(got, want)
+    assert np.array_equal(got_flags, want_flags)
+
+
+def test_zone_placement_of_a_long_span_and_of_nothing():
+    import numpy as np
+
+    from workbench.times import _place_each, _place_in_zone
+
+    wall = np.array([0, 2_000_000_000 * 1_000_000, 1_700_000_000 * 1_000_000], dtype=np.int64)
+    assert np.array_equal(_place_in_zone(wall, "America/Chicago")[0],
+                          _place_each(wall, "America/Chicago")[0])
+    assert len(_place_in_zone(np.zeros(0, np.int64), "America/Chicago")[0]) == 0

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-CACHE_VERSION = "7"
+CACHE_VERSION = "8"
 
 
 def cache_dir() -> Path:

@@ -44,6 +44,7 @@ FLAG_WORDS = {
 }
 
 STRING_FIELDS = ("disposition", "ingress", "egress", "attest", "origid", "verstat")
+UNIQUE_FIELDS = ("origid",)  # one value a call: a dictionary would be as long as the column
 
 
 @dataclass
@@ -111,8 +112,8 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
                                        default_country)
                      for name in ("start", "answer", "end") if cols.get(name) is not None}
         index_job = pool.submit(_index, num_jobs.get("called"), time_jobs.get("start"), n)
-        text_jobs = {name: pool.submit(_dict_strings, _verstat(cols[name]) if name == "verstat"
-                                       else cols[name], n)
+        text_jobs = {name: pool.submit(_text_column(name), _verstat(cols[name])
+                                       if name == "verstat" else cols[name], n)
                      for name in STRING_FIELDS if cols.get(name) is not None}
         numbers_done = {k: f.result() for k, f in num_jobs.items()}
         times_done = {k: f.result() for k, f in time_jobs.items()}
@@ -159,7 +160,7 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
     out["duration"] = _duration(cols.get("duration"), out["start"], out["answer"],
                                 out["end"] if "end" in times_done else None, n)
     for name in STRING_FIELDS:
-        out[name] = texts_done[name] if name in texts_done else _dict_strings(None, n)
+        out[name] = texts_done[name] if name in texts_done else _text_column(name)(None, n)
     out["call_id"] = _strings(cols.get("call_id"), n)
     if "identity" in cols:
         _fill_from_identity(cols["identity"], out, n)
@@ -294,6 +295,20 @@ def _dict_strings(raw, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(enc.indices, d)
 
 
+def _plain_strings(raw, n: int) -> pa.Array:
+    """Trimmed text, blanks as null, not dictionary-encoded (for values unique per row)."""
+    if raw is None:
+        return pa.nulls(n, pa.string())
+    if isinstance(raw, pa.ChunkedArray):
+        raw = raw.combine_chunks()
+    t = pc.utf8_trim_whitespace(pc.cast(raw, pa.string()))
+    return pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
+
+
+def _text_column(name: str):
+    return _plain_strings if name in UNIQUE_FIELDS else _dict_strings
+
+
 def _strings(raw, n: int) -> pa.Array:
     if raw is None:
         return pa.nulls(n, pa.string())
@@ -312,12 +327,12 @@ def _fill_from_identity(identity: pa.Array, out: dict, n: int) -> None:
     for name in ("attest", "origid"):
         if name not in claims:
             continue
-        have = out[name]
+        have, encode = out[name], _text_column(name)
         if pc.all(pc.is_null(have)).as_py():
-            out[name] = _dict_strings(claims[name], n)
+            out[name] = encode(claims[name], n)
         else:  # a column of its own wins; the decoded token fills the rows it leaves empty
-            out[name] = _dict_strings(pc.coalesce(pc.cast(have, pa.string()),
-                                                  pc.cast(claims[name], pa.string())), n)
+            out[name] = encode(pc.coalesce(pc.cast(have, pa.string()),
+                                           pc.cast(claims[name], pa.string())), n)
 
 
 def flag_words(flags: int) -> list[str]:

@@ -59,10 +59,17 @@ def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Num
     """Plain NANP digit strings read per row off the Arrow buffer (no hashing of strings);
     only the rows that are not plain go through the per-distinct-value path."""
     key = _fast_nanp(col)
+    rest = np.flatnonzero(key < 0)
+    if len(rest):  # punctuated forms, "(312) 555-0143": the same digits once the marks go
+        bare = pc.take(col, pa.array(rest))
+        for mark in _COMMON_MARKS:  # literal replacing is ~4x cheaper than one regex
+            bare = pc.replace_substring(bare, mark, "")
+        again = _fast_nanp(bare)
+        key[rest] = again
+        rest = rest[again < 0]
     fast = key >= 0
     if not fast.any():
         return _normalize_by_distinct(col, default_country)
-    rest = np.flatnonzero(~fast)
     order = None
     if sort and not len(rest):  # sorting gives the distinct keys too: no hashing
         order, idx, entry_key = keysort.factorize_sorted(key)
@@ -163,11 +170,16 @@ def _fast_nanp(col: pa.Array) -> np.ndarray:
     return value
 
 
+# marks people write inside numbers; what is left must be the number's digits
+_MARKS = r"[\s\-.()/\[\]]"
+_COMMON_MARKS = (" ", "-", "(", ")", ".")  # the usual ones, tried before the regex path
+
+
 def _normalize_slow(uniq: pa.Array, region: str):
     n = len(uniq)
     s = pc.utf8_trim_whitespace(uniq)
     s = _user_part(s)
-    cleaned = pc.replace_substring_regex(s, r"[\s\-.()/\[\]]", "")
+    cleaned = pc.replace_substring_regex(s, _MARKS, "")
     cleaned = pc.replace_substring_regex(cleaned, r"^\+{2,}", "+")
     digits = pa.nulls(n, pa.string())
     flags = np.zeros(n, dtype=np.uint8)

@@ -74,9 +74,7 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
         fast = _fast_iso(col, timezone)
         if fast is not None:
             return fast
-    s = pc.utf8_trim_whitespace(col)
-    s = pc.if_else(pc.match_substring_regex(s, r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"),
-                   pa.scalar(None, pa.string()), s)
+    s = _blanks_as_null(col)
     fast = None if clean else _fast_iso(s, timezone)  # a second try would only repeat the first
     if fast is not None:
         return fast
@@ -86,10 +84,13 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
     forms: dict[str, int] = {}
     rule = ""
     wall = np.full(n, NAT, dtype=np.int64)  # local wall time still to place in a zone
+    shape = _leading_digits(s)
     for name in ("iso", "numeric", "compact", "epoch", "serial", "ctime", "dmony"):
         if not todo.any():
             break
-        idx = np.flatnonzero(todo)
+        idx = np.flatnonzero(todo & shape[name] if name in shape else todo)
+        if not len(idx):
+            continue
         sub = s if len(idx) == n else pc.take(s, pa.array(idx))
         res = _CLASSES[name](sub, date_order, default_country)
         if res is None:
@@ -230,12 +231,138 @@ def _iso(s, date_order, country):
     return out, has_tz, low, ""
 
 
-def _numeric(s, date_order, country):
-    st = pc.extract_regex(s, _NUMERIC)
-    ok = _valid(st)
+def _string_buffers(s: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(int32 offsets, uint8 data) of a string array, nulls as empty strings."""
+    if isinstance(s, pa.ChunkedArray):
+        s = s.combine_chunks()
+    if s.offset or s.null_count:
+        s = pc.fill_null(pa.concat_arrays([s]), "")
+    bufs = s.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(s) + 1)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
+        np.zeros(0, np.uint8)
+    return offsets, np.concatenate([data, np.zeros(8, np.uint8)])  # room to read past the end
+
+
+_NO_VALUE = r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[9, 10, 11, 12, 13, 32]] = True
+
+
+def _blanks_as_null(col: pa.Array) -> pa.Array:
+    """Trimmed text with blanks and "no value" words (NA, NULL, 0000-00-00 …) as null. The
+    trim and the regex only run where a value's ends or length make them matter."""
+    offsets, data = _string_buffers(col)
+    start, end = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
+    length = end - start
+    padded = (length > 0) & (_SPACE[data[start]] | _SPACE[data[np.maximum(end - 1, 0)]])
+    s = pc.utf8_trim_whitespace(col) if padded.any() else col
+    maybe = np.flatnonzero((length <= 5) | padded | ((length == 19) & (data[start] == ord("0"))))
+    if not len(maybe):
+        return s
+    hit = pc.match_substring_regex(pc.take(s, pa.array(maybe)), _NO_VALUE)
+    hit = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    if not hit.any():
+        return s
+    mask = np.zeros(len(s), dtype=bool)
+    mask[maybe[hit]] = True
+    return pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), s)
+
+
+def _leading_digits(s: pa.Array) -> dict[str, np.ndarray]:
+    """Rows each regex class could match at all, from the run of digits a value starts with
+    and the byte after it: a failing regex costs as much as a matching one, so the ISO and
+    numeric-date classes only look at rows of their shape."""
+    offsets, data = _string_buffers(s)
+    start = offsets[:-1].astype(np.int64)
+    length = np.diff(offsets)
+    run = np.zeros(len(start), dtype=np.int64)
+    going = np.ones(len(start), dtype=bool)
+    for i in range(5):
+        b = data[start + i]
+        going &= (b >= ord("0")) & (b <= ord("9")) & (length > i)
+        run += going
+    after = data[start + np.minimum(run, 5)]
+    date_sep = (after == ord("-")) | (after == ord("/")) | (after == ord("."))
+    return {"iso": (run == 4) & date_sep, "numeric": ((run == 1) | (run == 2)) & date_sep}
+
+
+def _fixed_numeric(s: pa.Array) -> dict[str, np.ndarray] | None:
+    """Parts of zero-padded `NN/NN/YYYY HH:MM:SS` values (any of / - . between the date
+    parts, a space or T before the time) read at fixed byte positions: no regex. ``ok``
+    marks the rows read; None when no row has that shape."""
+    n = len(s)
+    offsets, data = _string_buffers(s)
+    rows = np.flatnonzero(np.diff(offsets) == 19)
+    if not len(rows):
+        return None
+    base = offsets[rows].astype(np.int64)
+
+    def byte(i: int) -> np.ndarray:
+        return data[base + i]
+
+    sep = byte(2)
+    ok = ((sep == ord("/")) | (sep == ord("-")) | (sep == ord("."))) & (byte(5) == sep)
+    ok &= (byte(10) == ord(" ")) | (byte(10) == ord("T"))
+    ok &= (byte(13) == ord(":")) & (byte(16) == ord(":"))
+
+    def number(*at: int) -> np.ndarray:
+        nonlocal ok
+        value = np.zeros(len(rows), dtype=np.int64)
+        for i in at:
+            digit = byte(i) - np.uint8(48)  # uint8: bytes below '0' wrap round to >= 10
+            ok &= digit < 10
+            value = value * 10 + digit
+        return value
+
+    parts = {"a": number(0, 1), "b": number(3, 4), "y": number(6, 7, 8, 9),
+             "H": number(11, 12), "M": number(14, 15), "S": number(17, 18)}
     if not ok.any():
         return None
-    a, b, y = _ints(st, "a"), _ints(st, "b"), _ints(st, "y")
+    full = np.zeros(n, dtype=bool)
+    full[rows[ok]] = True
+    out = {"ok": full}
+    for k, v in parts.items():
+        col = np.zeros(n, dtype=np.int64)
+        col[rows] = v
+        out[k] = col
+    return out
+
+
+def _numeric(s, date_order, country):
+    n = len(s)
+    fixed = _fixed_numeric(s)
+    parts = {k: np.zeros(n, np.int64) for k in ("a", "b", "y", "H", "M", "S", "f", "off")}
+    has_tz, low, ok = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    if fixed is not None:  # the usual layout, read without a regex
+        ok = fixed["ok"].copy()
+        for k in "abyHMS":
+            parts[k] = fixed[k]
+    rest = np.flatnonzero(~ok)
+    if len(rest):  # other layouts: one-digit parts, AM/PM, offsets, no seconds
+        sub = s if len(rest) == n else pc.take(s, pa.array(rest))
+        st = pc.extract_regex(sub, _NUMERIC)
+        got = _valid(st)
+        H = _ints(st, "H")
+        ampm = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "ampm"), ""))
+        pm = pc.starts_with(ampm, "p").to_numpy(zero_copy_only=False)
+        am = pc.starts_with(ampm, "a").to_numpy(zero_copy_only=False)
+        H = np.where(pm & (H < 12), H + 12, np.where(am & (H == 12), 0, H))
+        off, tz = _tz_offset_us(st)
+        for k, v in (("a", _ints(st, "a")), ("b", _ints(st, "b")), ("y", _ints(st, "y")),
+                     ("H", H), ("M", _ints(st, "M")), ("S", _ints(st, "S")),
+                     ("f", _fraction_us(st)), ("off", off)):
+            parts[k][rest] = v
+        has_tz[rest], low[rest], ok[rest] = tz, ~_has(st, "S"), got
+    if not ok.any():
+        return None
+    return _numeric_result(ok, parts["a"], parts["b"], parts["y"], parts["H"], parts["M"],
+                           parts["S"], parts["f"], parts["off"], has_tz, low, date_order,
+                           country)
+
+
+def _numeric_result(ok, a, b, y, H, M, S, f, off, has_tz, low, date_order, country):
+    """Month/day order settled for the whole column, then the instants."""
     y = np.where(y < 100, 2000 + y, y)
     rule = ""
     order = (date_order or "").upper()
@@ -255,15 +382,9 @@ def _numeric(s, date_order, country):
     else:
         rule = f"{order}: date_order set in case.toml"
     m, d = (a, b) if order == "MDY" else (b, a)
-    H = _ints(st, "H")
-    ampm = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "ampm"), "")).to_numpy(zero_copy_only=False)
-    pm = np.char.startswith(ampm.astype(str), "p")
-    am = np.char.startswith(ampm.astype(str), "a")
-    H = np.where(pm & (H < 12), H + 12, np.where(am & (H == 12), 0, H))
-    out = _compose(ok, y, m, d, H, _ints(st, "M"), _ints(st, "S"), _fraction_us(st))
-    off, has_tz = _tz_offset_us(st)
+    out = _compose(ok, y, m, d, H, M, S, f)
     out = np.where((out != NAT) & has_tz, out - off, out)
-    return out, has_tz, ~_has(st, "S"), rule
+    return out, has_tz, low, rule
 
 
 def _compact(s, date_order, country):
@@ -335,11 +456,54 @@ _CLASSES = {"iso": _iso, "numeric": _numeric, "compact": _compact, "epoch": _epo
             "serial": _serial, "ctime": _ctime, "dmony": _dmony}
 
 
+HOUR = 3600 * US
+MINUTE = 60 * US
+
+
 def _place_in_zone(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
-    """Wall-clock µs in ``zone`` -> UTC µs, flagging DST gaps and overlaps."""
-    flags = np.zeros(len(wall), dtype=np.uint8)
+    """Wall-clock µs in ``zone`` -> UTC µs, flagging DST gaps and overlaps.
+
+    Arrow's zone lookup costs ~0.3 µs a value, and far more for the values inside a gap or
+    an overlap, so the zone is asked about the wall-clock hours the data touches rather
+    than about every row: an hour read the same way at its start and at the next hour's
+    start (same offset, same flags) moves all its rows by that offset. Rows of hours around
+    a change are settled the same way by the minute, and only rows of a minute that holds
+    a change are looked up one by one."""
     if zone in ("UTC", "Etc/UTC", "GMT", "Z", ""):
-        return wall, flags
+        return wall, np.zeros(len(wall), dtype=np.uint8)
+    return _place_by_cells(wall, zone, (HOUR, MINUTE))
+
+
+def _place_by_cells(wall: np.ndarray, zone: str, steps: tuple[int, ...]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    if not len(wall) or not steps:
+        return _place_each(wall, zone)
+    step = steps[0]
+    cell = wall // step
+    first = int(cell.min())
+    span = int(cell.max()) - first + 1
+    if span <= max(1024, min(len(wall), 50_000)):  # a dense range of cells: no sort
+        starts = first + np.arange(span, dtype=np.int64)
+        at = cell - first
+    else:  # rows spread thin (near changes months apart, junk dates)
+        starts, at = np.unique(cell, return_inverse=True)
+    lo = starts * step
+    placed, placed_flags = _place_each(np.concatenate([lo, lo + step]), zone)
+    k = len(starts)
+    shift = placed[:k] - lo
+    flags = placed_flags[:k]
+    # a cell read the same way at both ends holds no change: its rows share that reading
+    same = (shift == placed[k:] - (lo + step)) & (flags == placed_flags[k:])
+    out = wall + shift[at]
+    row_flags = flags[at]
+    near = np.flatnonzero(~same[at])
+    if len(near):
+        out[near], row_flags[near] = _place_by_cells(wall[near], zone, steps[1:])
+    return out, row_flags
+
+
+def _assume(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """UTC µs of wall times read with the earlier and with the later of two readings."""
     naive = pa.array(wall, pa.timestamp("us"))
     try:
         early = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest",
@@ -348,6 +512,13 @@ def _place_in_zone(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]
                                   nonexistent="latest").cast(pa.int64()).to_numpy()
     except pa.ArrowInvalid as exc:
         raise ValueError(f"unknown time zone '{zone}'") from exc
+    return early, late
+
+
+def _place_each(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every wall time looked up in the zone on its own."""
+    flags = np.zeros(len(wall), dtype=np.uint8)
+    early, late = _assume(wall, zone)
     differ = early != late
     if not differ.any():
         return early, flags
