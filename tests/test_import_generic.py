@@ -199,3 +199,21 @@ def test_line_numbers_with_crlf_quoted_newlines_and_no_final_newline(tmp_path, e
     assert s.col("line").tolist() == [2, 3, 6]
     assert s.text("ingress", [0, 2]) == ["T1", "T3"]
     assert s.raw_lines([6])[6].rstrip("\r") == rows[4]
+
+
+def test_cut_last_line_and_repeated_bad_lines_get_their_own_line_numbers(tmp_path):
+    """A cut last line (its text the start of a good line) and the same bad line twice, in a
+    file large enough to be parsed in parallel blocks: each bad line reported at its line."""
+    good = [f"2026-03-07T20:{i // 60 % 60:02d}:{i % 60:02d}Z,3125550143,77355{i % 100000:05d},T1,35"
+            for i in range(40_000)]
+    bad = "2026-03-07T20:00:00Z,3125550143"
+    lines = [HEADER.strip()] + good[:100] + [bad] + good[100:30_000] + [bad] + good[30_000:]
+    lines.append(good[5][:30])  # the file was cut while this line was being written
+    (tmp_path / "a.csv").write_text("\n".join(lines))
+    s = source(make_case(tmp_path, "a.csv"))
+    assert len(s) == 40_000
+    assert s.summary.bad_line_count == 3
+    assert [b["line"] for b in s.summary.bad_lines] == [102, 30_003, 40_004]
+    got = s.col("line")
+    assert got[0] == 2 and got[100] == 103 and got[-1] == 40_003
+    assert s.raw_lines([int(got[-1])])[int(got[-1])] == good[-1]

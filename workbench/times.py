@@ -74,7 +74,7 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
         fast = _fast_iso(col, timezone)
         if fast is not None:
             return fast
-    s = _blanks_as_null(col)
+    s, raw = _blanks_as_null(col)
     fast = None if clean else _fast_iso(s, timezone)  # a second try would only repeat the first
     if fast is not None:
         return fast
@@ -84,7 +84,7 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
     forms: dict[str, int] = {}
     rule = ""
     wall = np.full(n, NAT, dtype=np.int64)  # local wall time still to place in a zone
-    shape = _leading_digits(s)
+    shape = _leading_digits(raw)
     for name in ("iso", "numeric", "compact", "epoch", "serial", "ctime", "dmony"):
         if not todo.any():
             break
@@ -139,7 +139,8 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
             return Times(us, flags, forms={"iso": ok, "zoned": ok})
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None
-    if pc.any(zoned).as_py():
+    if pc.any(zoned).as_py() or not pc.all(pc.match_substring_regex(
+            head, r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")).as_py():
         return None
     try:
         naive = pc.cast(s, pa.timestamp("us"))
@@ -231,17 +232,38 @@ def _iso(s, date_order, country):
     return out, has_tz, low, ""
 
 
-def _string_buffers(s: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(int32 offsets, uint8 data) of a string array, nulls as empty strings."""
-    if isinstance(s, pa.ChunkedArray):
-        s = s.combine_chunks()
-    if s.offset or s.null_count:
-        s = pc.fill_null(pa.concat_arrays([s]), "")
-    bufs = s.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(s) + 1)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
-        np.zeros(0, np.uint8)
-    return offsets, np.concatenate([data, np.zeros(8, np.uint8)])  # room to read past the end
+class _Bytes:
+    """The bytes of a string array as numpy views (nulls read as empty strings), made once
+    and shared by the checks that look at the raw text."""
+
+    def __init__(self, s: pa.Array):
+        if isinstance(s, pa.ChunkedArray):
+            s = s.combine_chunks()
+        if s.offset or s.null_count:
+            s = pc.fill_null(pa.concat_arrays([s]), "")
+        bufs = s.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(s) + 1)
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
+            np.zeros(0, np.uint8)
+        if len(data) < int(offsets[-1]) + 8:  # room to read a few bytes past any value
+            data = np.concatenate([data[:int(offsets[-1])], np.zeros(8, np.uint8)])
+        self.data = data
+        self.start = offsets[:-1]
+        self.length = np.diff(offsets)
+
+    def at(self, rows: np.ndarray | None, i: int) -> np.ndarray:
+        """Byte ``i`` of each value (of the given rows)."""
+        base = self.start if rows is None else self.start[rows]
+        return self.data[base + i]
+
+    def grid(self, width: int) -> np.ndarray | None:
+        """All values as rows of a (n, width) byte matrix when every value is that wide:
+        a strided view, no copy."""
+        n = len(self.start)
+        if not n or not bool((self.length == width).all()):
+            return None
+        first = int(self.start[0])
+        return self.data[first:first + n * width].reshape(n, width)
 
 
 _NO_VALUE = r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"
@@ -249,89 +271,94 @@ _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[9, 10, 11, 12, 13, 32]] = True
 
 
-def _blanks_as_null(col: pa.Array) -> pa.Array:
-    """Trimmed text with blanks and "no value" words (NA, NULL, 0000-00-00 …) as null. The
-    trim and the regex only run where a value's ends or length make them matter."""
-    offsets, data = _string_buffers(col)
-    start, end = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
-    length = end - start
-    padded = (length > 0) & (_SPACE[data[start]] | _SPACE[data[np.maximum(end - 1, 0)]])
-    s = pc.utf8_trim_whitespace(col) if padded.any() else col
-    maybe = np.flatnonzero((length <= 5) | padded | ((length == 19) & (data[start] == ord("0"))))
+def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, _Bytes]:
+    """Trimmed text with blanks and "no value" words (NA, NULL, 0000-00-00 …) as null, and
+    its bytes. The trim and the regex only run where a value's ends or length call for them."""
+    b = _Bytes(col)
+    length = b.length
+    last = b.data[b.start + np.maximum(length - 1, 0)]
+    padded = (length > 0) & (_SPACE[b.at(None, 0)] | _SPACE[last])
+    s = col
+    if padded.any():
+        s = pc.utf8_trim_whitespace(col)
+        b = _Bytes(s)
+        length = b.length
+    maybe = np.flatnonzero((length <= 5) | ((length == 19) & (b.at(None, 0) == ord("0"))))
     if not len(maybe):
-        return s
+        return s, b
     hit = pc.match_substring_regex(pc.take(s, pa.array(maybe)), _NO_VALUE)
     hit = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
     if not hit.any():
-        return s
+        return s, b
     mask = np.zeros(len(s), dtype=bool)
     mask[maybe[hit]] = True
-    return pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), s)
+    s = pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), s)
+    return s, _Bytes(s)
 
 
-def _leading_digits(s: pa.Array) -> dict[str, np.ndarray]:
+def _leading_digits(b: _Bytes) -> dict[str, np.ndarray]:
     """Rows each regex class could match at all, from the run of digits a value starts with
     and the byte after it: a failing regex costs as much as a matching one, so the ISO and
     numeric-date classes only look at rows of their shape."""
-    offsets, data = _string_buffers(s)
-    start = offsets[:-1].astype(np.int64)
-    length = np.diff(offsets)
-    run = np.zeros(len(start), dtype=np.int64)
-    going = np.ones(len(start), dtype=bool)
+    run = np.zeros(len(b.start), dtype=np.int32)
+    going = np.ones(len(b.start), dtype=bool)
     for i in range(5):
-        b = data[start + i]
-        going &= (b >= ord("0")) & (b <= ord("9")) & (length > i)
+        byte = b.at(None, i)
+        going &= (byte >= ord("0")) & (byte <= ord("9")) & (b.length > i)
         run += going
-    after = data[start + np.minimum(run, 5)]
+    after = b.data[b.start + np.minimum(run, 5)]
     date_sep = (after == ord("-")) | (after == ord("/")) | (after == ord("."))
     return {"iso": (run == 4) & date_sep, "numeric": ((run == 1) | (run == 2)) & date_sep}
 
 
-def _fixed_numeric(s: pa.Array) -> dict[str, np.ndarray] | None:
+_NUMERIC_DIGITS = {"a": (0, 1), "b": (3, 4), "y": (6, 7, 8, 9), "H": (11, 12), "M": (14, 15),
+                   "S": (17, 18)}
+
+
+def _fixed_numeric(b: _Bytes) -> dict[str, np.ndarray] | None:
     """Parts of zero-padded `NN/NN/YYYY HH:MM:SS` values (any of / - . between the date
     parts, a space or T before the time) read at fixed byte positions: no regex. ``ok``
     marks the rows read; None when no row has that shape."""
-    n = len(s)
-    offsets, data = _string_buffers(s)
-    rows = np.flatnonzero(np.diff(offsets) == 19)
-    if not len(rows):
-        return None
-    base = offsets[rows].astype(np.int64)
-
-    def byte(i: int) -> np.ndarray:
-        return data[base + i]
-
+    n = len(b.start)
+    grid = b.grid(19)
+    if grid is not None:  # every value 19 bytes: columns of a strided view
+        rows = None
+        def byte(i: int) -> np.ndarray:
+            return grid[:, i]
+    else:
+        rows = np.flatnonzero(b.length == 19)
+        if not len(rows):
+            return None
+        def byte(i: int) -> np.ndarray:
+            return b.at(rows, i)
     sep = byte(2)
     ok = ((sep == ord("/")) | (sep == ord("-")) | (sep == ord("."))) & (byte(5) == sep)
     ok &= (byte(10) == ord(" ")) | (byte(10) == ord("T"))
     ok &= (byte(13) == ord(":")) & (byte(16) == ord(":"))
-
-    def number(*at: int) -> np.ndarray:
-        nonlocal ok
-        value = np.zeros(len(rows), dtype=np.int64)
+    parts = {}
+    for name, at in _NUMERIC_DIGITS.items():
+        value = np.zeros(len(sep), dtype=np.int64)
         for i in at:
             digit = byte(i) - np.uint8(48)  # uint8: bytes below '0' wrap round to >= 10
             ok &= digit < 10
-            value = value * 10 + digit
-        return value
-
-    parts = {"a": number(0, 1), "b": number(3, 4), "y": number(6, 7, 8, 9),
-             "H": number(11, 12), "M": number(14, 15), "S": number(17, 18)}
+            value *= 10
+            value += digit
+        parts[name] = value
     if not ok.any():
         return None
-    full = np.zeros(n, dtype=bool)
-    full[rows[ok]] = True
-    out = {"ok": full}
+    if rows is None:
+        return {"ok": ok, **parts}
+    out = {"ok": np.zeros(n, dtype=bool)}
+    out["ok"][rows[ok]] = True
     for k, v in parts.items():
-        col = np.zeros(n, dtype=np.int64)
-        col[rows] = v
-        out[k] = col
+        out[k] = np.zeros(n, dtype=np.int64)
+        out[k][rows] = v
     return out
 
 
 def _numeric(s, date_order, country):
     n = len(s)
-    fixed = _fixed_numeric(s)
+    fixed = _fixed_numeric(_Bytes(s))
     parts = {k: np.zeros(n, np.int64) for k in ("a", "b", "y", "H", "M", "S", "f", "off")}
     has_tz, low, ok = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
     if fixed is not None:  # the usual layout, read without a regex

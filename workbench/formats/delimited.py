@@ -34,10 +34,10 @@ class Delimited:
 _COUNT_BLOCK = 1 << 22
 
 
-def count_newlines(data, start: int = 0) -> int:
-    """Line feeds in ``data[start:]`` (bytes or a memory map), counted in blocks so no
+def count_newlines(data, start: int = 0, stop: int | None = None) -> int:
+    """Line feeds in ``data[start:stop]`` (bytes or a memory map), counted in blocks so no
     file-sized temporary is made."""
-    buf = np.frombuffer(data, dtype=np.uint8)[start:]
+    buf = np.frombuffer(data, dtype=np.uint8)[start:stop]
     return sum(int(np.count_nonzero(buf[i:i + _COUNT_BLOCK] == 10))
                for i in range(0, len(buf), _COUNT_BLOCK))
 
@@ -137,20 +137,25 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
         table = pa.table({n: pa.array([], pa.string()) for n in names})
         return Delimited(table, np.zeros(0, np.int64), header=header_names, header_line=header_line)
 
-    result = _parse(body, names, delimiter, quote_char, escape_char, double_quote, True, include)
-    if result is None:  # an invalid row without a known number: parse again serially
-        result = _parse(body, names, delimiter, quote_char, escape_char, double_quote, False,
-                        include)
-    table, invalid = result
+    table, invalid, unknown = _parse(body, names, delimiter, quote_char, escape_char,
+                                     double_quote, True, include)
+    located = _locate_lines(data, body_start, body_first_line, unknown) if unknown else []
+    if located is None:  # invalid rows the parallel parse could not place: parse serially
+        table, invalid, _ = _parse(body, names, delimiter, quote_char, escape_char,
+                                   double_quote, False, include)
+        located = []
     # Parse first, count after: when rows + invalid rows equal the body's lines there are no
     # blank lines and no quoted newlines, and line numbers need no scan of the file.
     n_body = count_newlines(data, body_start) + (0 if ends_with_newline(data) else 1)
-    if table.num_rows + len(invalid) == n_body:
+    if table.num_rows + len(invalid) + len(located) == n_body:
         cands = np.arange(body_first_line, body_first_line + n_body, dtype=np.int64)
     else:
         starts = line_starts(data)
         cands = nonblank_lines(data, starts)
         cands = cands[cands >= body_first_line]
+    for line, text in located:  # as if the parser had numbered them itself
+        invalid.append((int(np.searchsorted(cands, line)) + 1, text))
+    invalid.sort()
     bad_idx = np.array([n - 1 for n, _ in invalid], dtype=np.int64)
     keep = np.ones(len(cands), dtype=bool)
     if len(bad_idx) and bad_idx.max() < len(cands):
@@ -199,9 +204,34 @@ def _parse(body, names, delimiter, quote_char, escape_char, double_quote, thread
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise UnicodeError(str(exc)) from exc
         raise
-    if unknown and threads:
+    return table, invalid, unknown
+
+
+MAX_LOCATED = 8
+
+
+def _locate_lines(data, body_start: int, first_line: int, texts: list[str]
+                  ) -> list[tuple[int, str]] | None:
+    """(line, text) of rows the parallel parser refused without knowing their number (a cut
+    last line, say), found as whole lines in the file; None when there are too many or one
+    cannot be placed, and a serial parse must number them."""
+    if len(texts) > MAX_LOCATED:
         return None
-    return table, invalid
+    found: list[tuple[int, str]] = []
+    for text in sorted(set(texts)):
+        needle, want, pos = text.encode("utf-8"), texts.count(text), body_start
+        got = 0
+        while got < want:
+            i = data.find(needle, pos)
+            if i < 0 or not needle:
+                return None
+            after = data[i + len(needle):i + len(needle) + 2]
+            if (i == body_start or data[i - 1:i] == b"\n") and \
+                    (after[:1] in (b"", b"\n") or after == b"\r\n"):
+                found.append((first_line + count_newlines(data, body_start, i), text))
+                got += 1
+            pos = i + 1
+    return found
 
 
 def _lines_by_csv_module(body, delimiter, quote_char, ncols, first_line_index):
