@@ -8,6 +8,7 @@ pyarrow string kernels; only what those NANP rules cannot settle goes through
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import phonenumbers
@@ -58,13 +59,12 @@ def normalize_numbers(col: pa.Array, default_country: str = "US", *,
 def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Numbers:
     """Plain NANP digit strings read per row off the Arrow buffer (no hashing of strings);
     only the rows that are not plain go through the per-distinct-value path."""
-    key = _fast_nanp(col)
-    rest = np.flatnonzero(key < 0)
-    if len(rest):  # punctuated forms, "(312) 555-0143": the same digits once the marks go
-        bare = pc.take(col, pa.array(rest))
-        for mark in _COMMON_MARKS:  # literal replacing is ~4x cheaper than one regex
-            bare = pc.replace_substring(bare, mark, "")
-        again = _fast_nanp(bare)
+    key = np.full(len(col), -1, dtype=np.int64)
+    rest = np.arange(len(col))
+    for reader in _readers_for(col.slice(0, HEAD_ROWS)):
+        if not len(rest):
+            break
+        again = reader(col if len(rest) == len(col) else pc.take(col, pa.array(rest)))
         key[rest] = again
         rest = rest[again < 0]
     fast = key >= 0
@@ -122,20 +122,52 @@ def normalize_distinct(uniq: pa.Array, default_country: str = "US"):
 _ASCII_ZEROS = 48 * 1_111_111_111
 
 
-def _fast_nanp(col: pa.Array) -> np.ndarray:
-    """int64 E.164 key for values that are exactly +1NXXNXXXXXX, 1NXXNXXXXXX or
-    NXXNXXXXXX (digits only); -1 for everything else. Reads the last ten bytes of every
-    value off the Arrow buffer: ten gathers in numpy, no Python loop over rows."""
+HEAD_ROWS = 2048
+
+
+def _readers_for(head: pa.Array) -> list:
+    """The NANP readers worth running over a column: plain digits; SIP/tel URIs; punctuated
+    forms such as "(312) 555-0143". Each is tried on the column's head, in that order, and
+    one that settles none of the head's rows left to it is skipped (rows it would have read
+    still reach the general path, only slower)."""
+    chosen = []
+    left = head
+    for reader in (_fast_nanp, _uri_nanp, _unmarked_nanp):
+        if not len(left):
+            break
+        got = reader(left)
+        if (got >= 0).any():
+            chosen.append(reader)
+            left = pc.filter(left, pa.array(got < 0))
+    return chosen or [_fast_nanp]
+
+
+def _bytes(col: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(data, starts, ends) of a string array's values; nulls read as empty strings, and
+    the data has room to read ten bytes from any position."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
     if col.offset or col.null_count:
         col = pc.fill_null(pa.concat_arrays([col]), "")
-    n = len(col)
     bufs = col.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1).astype(np.int64)
+    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(col) + 1).astype(np.int64)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
         np.zeros(0, np.uint8)
-    if len(data) < 10:  # the gathers below read ten bytes even where values are shorter
-        data = np.concatenate([data, np.zeros(10, np.uint8)])
-    starts, ends = offsets[:-1], offsets[1:]
+    if len(data) < int(offsets[-1]) + 10:
+        data = np.concatenate([data[:int(offsets[-1])], np.zeros(10, np.uint8)])
+    return data, offsets[:-1], offsets[1:]
+
+
+def _fast_nanp(col: pa.Array) -> np.ndarray:
+    """int64 E.164 key for values that are exactly +1NXXNXXXXXX, 1NXXNXXXXXX or
+    NXXNXXXXXX (digits only); -1 for everything else."""
+    return _nanp_keys(*_bytes(col))
+
+
+def _nanp_keys(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """NANP keys of the byte ranges [starts, ends): the last ten bytes must be digits (NPA
+    2-9) with nothing, "1" or "+1" before them; -1 elsewhere. Ten gathers, no row loop."""
+    n = len(starts)
     lengths = ends - starts
     good = (lengths >= 10) & (lengths <= 12)
     base = np.where(good, ends - 10, 0)
@@ -170,9 +202,66 @@ def _fast_nanp(col: pa.Array) -> np.ndarray:
     return value
 
 
+_URI_END = np.zeros(256, dtype=bool)
+_URI_END[[ord("@"), ord(";"), ord(">"), ord(",")]] = True
+
+
+def _uri_nanp(col: pa.Array) -> np.ndarray:
+    """NANP keys of `sip:`/`sips:` URIs whose user part (up to the "@") and `tel:` URIs
+    whose number (up to a parameter) are plain NANP digits; -1 elsewhere."""
+    data, starts, ends = _bytes(col)
+    low = [data[starts + i] | 0x20 for i in range(5)]  # ASCII letters to lower case
+    colon = [data[starts + i] == ord(":") for i in range(5)]
+    sip = (low[0] == ord("s")) & (low[1] == ord("i")) & (low[2] == ord("p"))
+    tel = (low[0] == ord("t")) & (low[1] == ord("e")) & (low[2] == ord("l")) & colon[3]
+    user = np.where(sip & colon[3], starts + 4, np.where(sip & (low[3] == ord("s")) & colon[4],
+                                                         starts + 5, np.where(tel, starts + 4, -1)))
+    rows = np.flatnonzero(user >= 0)
+    key = np.full(len(starts), -1, dtype=np.int64)
+    if not len(rows):
+        return key
+    # A NANP user part is 10, 11 or 12 bytes long: the first stop byte must be at one of
+    # those places (an earlier one would put a non-digit inside the range, which fails).
+    user, limit = user[rows], ends[rows]
+    end = np.full(len(rows), -1, dtype=np.int64)
+    at_sign = np.zeros(len(rows), dtype=bool)
+    for width in (12, 11, 10):  # the shortest that fits wins
+        pos = user + width
+        byte = data[np.minimum(pos, len(data) - 1)]
+        here = (pos == limit) | ((pos < limit) & _URI_END[byte])
+        end = np.where(here, pos, end)
+        at_sign = np.where(here, (pos < limit) & (byte == ord("@")), at_sign)
+    usable = (end >= 0) & np.where(tel[rows], ~at_sign, at_sign)  # SIP: user part, then "@"
+    got = _nanp_keys(data, user, np.where(usable, end, user))
+    key[rows] = np.where(usable, got, -1)
+    return key
+
+
+_MARK = np.zeros(256, dtype=bool)
+_MARK[[ord(c) for c in " -().\t"]] = True
+
+
+def _unmarked_nanp(col: pa.Array) -> np.ndarray:
+    """NANP keys once spaces, dashes, dots and brackets are dropped from each value: the
+    whole buffer compacted in one numpy pass."""
+    data, starts, ends = _bytes(col)
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64)
+    first, stop = int(starts[0]), int(ends[-1])
+    body = data[first:stop]
+    marked = _MARK[body]
+    lengths = ends - starts
+    marks = np.zeros(len(starts), dtype=np.int64)
+    some = np.flatnonzero(lengths > 0)
+    if len(some) and len(body):
+        marks[some] = np.add.reduceat(marked, starts[some] - first, dtype=np.int64)
+    new_ends = np.cumsum(lengths - marks)
+    bare = np.concatenate([body[~marked], np.zeros(10, np.uint8)])
+    return _nanp_keys(bare, new_ends - (lengths - marks), new_ends)
+
+
 # marks people write inside numbers; what is left must be the number's digits
 _MARKS = r"[\s\-.()/\[\]]"
-_COMMON_MARKS = (" ", "-", "(", ")", ".")  # the usual ones, tried before the regex path
 
 
 def _normalize_slow(uniq: pa.Array, region: str):
@@ -273,12 +362,18 @@ def _validity(key: np.ndarray, ok: np.ndarray) -> np.ndarray:
     flags[bad] |= INVALID
     flags[nanp & (nxx == 555) & (line >= 100) & (line <= 199)] |= FICTIONAL
     for i in np.flatnonzero(ok & ~nanp):
-        try:
-            num = phonenumbers.parse(f"+{key[i]}", None)
-            if not phonenumbers.is_valid_number(num):
-                flags[i] |= INVALID
-        except phonenumbers.NumberParseException:
+        if not _valid_international(int(key[i])):
             flags[i] |= INVALID
     return flags
+
+
+@lru_cache(maxsize=1 << 17)
+def _valid_international(key: int) -> bool:
+    """phonenumbers' numbering-plan check of one E.164 number given as its digits,
+    remembered: the same foreign callers show up at every hop of a case."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(f"+{key}", None))
+    except phonenumbers.NumberParseException:
+        return False
 
 
