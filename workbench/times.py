@@ -88,34 +88,49 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
     for name in ("iso", "numeric", "compact", "epoch", "serial", "ctime", "dmony"):
         if not todo.any():
             break
-        idx = np.flatnonzero(todo & shape[name] if name in shape else todo)
-        if not len(idx):
+        cand = todo & shape[name] if name in shape else todo
+        count = int(cand.sum())
+        if not count:
             continue
-        sub = s if len(idx) == n else pc.take(s, pa.array(idx))
-        res = _CLASSES[name](sub, date_order, default_country)
+        whole = count == n  # every row: no gather in or scatter out
+        idx = None if whole else np.flatnonzero(cand)
+        res = _CLASSES[name](s if whole else pc.take(s, pa.array(idx)), date_order,
+                             default_country)
         if res is None:
             continue
         got, is_utc, low, r = res
-        hit = got != NAT
+        if not whole:  # back to full length
+            got, is_utc, low = (_spread(v, idx, n, fill) for v, fill in
+                                ((got, NAT), (is_utc, False), (low, False)))
+        hit = cand & (got != NAT)
         if not hit.any():
             continue
         rule = r or rule
-        rows = idx[hit]
         forms[name] = int(hit.sum())
-        utc_rows = rows[is_utc[hit]]
-        local_rows = rows[~is_utc[hit]]
-        us[utc_rows] = got[hit][is_utc[hit]]
-        forms["zoned"] = forms.get("zoned", 0) + int(len(utc_rows))
-        wall[local_rows] = got[hit][~is_utc[hit]]
-        flags[rows[low[hit]]] |= LOW_PRECISION
-        todo[rows] = False
+        zoned = hit & is_utc
+        forms["zoned"] = forms.get("zoned", 0) + int(zoned.sum())
+        np.copyto(us, got, where=zoned)
+        np.copyto(wall, got, where=hit & ~is_utc)
+        flags |= (hit & low).astype(np.uint8) * np.uint8(LOW_PRECISION)
+        todo &= ~hit
     local = wall != NAT
-    if local.any():
+    if local.all():
+        us, placed_flags = _place_in_zone(wall, timezone)
+        flags |= placed_flags
+    elif local.any():
         placed, f = _place_in_zone(wall[local], timezone)
         us[local] = placed
         flags[local] |= f
-    flags[(us == NAT) & pc.is_valid(s).to_numpy(zero_copy_only=False)] |= UNPARSED
+    unread = (us == NAT) & pc.is_valid(s).to_numpy(zero_copy_only=False)
+    flags |= unread.astype(np.uint8) * np.uint8(UNPARSED)
     return Times(us, flags, rule, forms)
+
+
+def _spread(values: np.ndarray, rows: np.ndarray, n: int, fill) -> np.ndarray:
+    """Values of some rows laid out over all n rows, ``fill`` elsewhere."""
+    out = np.full(n, fill, dtype=values.dtype)
+    out[rows] = values
+    return out
 
 
 def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
@@ -283,7 +298,9 @@ def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, _Bytes]:
         s = pc.utf8_trim_whitespace(col)
         b = _Bytes(s)
         length = b.length
-    maybe = np.flatnonzero((length <= 5) | ((length == 19) & (b.at(None, 0) == ord("0"))))
+    zero_date = (length == 19) & (b.at(None, 0) == ord("0")) & (b.at(None, 1) == ord("0")) \
+        & (b.at(None, 2) == ord("0"))
+    maybe = np.flatnonzero((length <= 5) | zero_date)
     if not len(maybe):
         return s, b
     hit = pc.match_substring_regex(pc.take(s, pa.array(maybe)), _NO_VALUE)
