@@ -88,3 +88,20 @@ def test_fast_nanp_last_value_empty_at_end_of_buffer():
     arr = pa.array(["3125550143", ""], pa.string())  # the empty value starts past the data
     res = normalize_numbers(arr, "US", sort=True)
     assert res.key.tolist() == [13125550143, -1]
+
+
+def test_punctuated_layouts_in_a_long_column_agree_with_the_general_rules():
+    """Over HEAD_ROWS values, one layout per length learnt from the head, then oddities of
+    the same lengths later on: every value still gets what the general rules give it."""
+    rng = np.random.default_rng(11)
+    n = 6000
+    npa, nxx, line = rng.integers(200, 999, n), rng.integers(200, 999, n), rng.integers(0, 9999, n)
+    values = [f"({a}) {b}-{c:04d}" if i % 2 else f"{a}.{b}.{c:04d}"
+              for i, (a, b, c) in enumerate(zip(npa, nxx, line))]
+    values[4000:4010] = ["(312)-555-0143", "312-555.0143", "(312) 555 0143", "312 . 555.014",
+                         "(012) 555-0143", "(312) 055-0143", "011 44 20 7946", "(31a) 555-0143",
+                         "312.555.01434", "+1.312.555.0143"]
+    arr = pa.array(values, pa.string())
+    expect = _by_slow_path(values)
+    res = normalize_numbers(arr, "US", sort=True)
+    assert (res.key.tolist(), res.text.to_pylist(), res.flags.tolist()) == expect

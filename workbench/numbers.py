@@ -132,7 +132,7 @@ def _readers_for(head: pa.Array) -> list:
     still reach the general path, only slower)."""
     chosen = []
     left = head
-    for reader in (_fast_nanp, _uri_nanp, _unmarked_nanp):
+    for reader in (_fast_nanp, _uri_nanp, _layout_nanp, _unmarked_nanp):
         if not len(left):
             break
         got = reader(left)
@@ -239,6 +239,40 @@ def _uri_nanp(col: pa.Array) -> np.ndarray:
 
 _MARK = np.zeros(256, dtype=bool)
 _MARK[[ord(c) for c in " -().\t"]] = True
+
+
+def _layout_nanp(col: pa.Array) -> np.ndarray:
+    """NANP keys of punctuated numbers written to one layout per length, such as
+    "(312) 555-0143" or "312.555.0143": the first value of each length gives the layout
+    (where its digits and marks sit) and every value of that length is read at those
+    places, one gather per byte. Values off the layout are left to the next reader."""
+    data, starts, ends = _bytes(col)
+    lengths = ends - starts
+    key = np.full(len(starts), -1, dtype=np.int64)
+    for width in np.unique(lengths[:HEAD_ROWS]):
+        rows = np.flatnonzero(lengths == width)
+        layout = data[starts[rows[0]]:starts[rows[0]] + width].tobytes()
+        digits = [i for i, ch in enumerate(layout) if 48 <= ch <= 57]
+        marks = [i for i, ch in enumerate(layout) if not 48 <= ch <= 57]
+        plus = layout[:1] == b"+"
+        if len(digits) not in (10, 11) or (plus and len(digits) != 11) or \
+                not all(_MARK[layout[i]] or (i == 0 and plus) for i in marks) or \
+                (plus and digits[0] != 1):
+            continue
+        base = starts[rows]
+        good = np.ones(len(rows), dtype=bool)
+        for i in marks:
+            good &= data[base + i] == layout[i]
+        value = np.zeros(len(rows), dtype=np.int64)
+        for i in digits[-10:]:
+            d = data[base + i] - np.uint8(48)  # uint8: bytes below '0' wrap round to >= 10
+            good &= d < 10
+            value = value * 10 + d
+        if len(digits) == 11:
+            good &= data[base + digits[0]] == ord("1")
+        good &= value >= 2_000_000_000  # NPA starts 2-9
+        key[rows[good]] = value[good] + 10_000_000_000
+    return key
 
 
 def _unmarked_nanp(col: pa.Array) -> np.ndarray:
