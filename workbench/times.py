@@ -256,6 +256,7 @@ class _Bytes:
             s = s.combine_chunks()
         if s.offset or s.null_count:
             s = pc.fill_null(pa.concat_arrays([s]), "")
+        self.array = s
         bufs = s.buffers()
         offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(s) + 1)
         data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
@@ -338,16 +339,16 @@ def _fixed_numeric(b: _Bytes) -> dict[str, np.ndarray] | None:
     marks the rows read; None when no row has that shape."""
     n = len(b.start)
     grid = b.grid(19)
-    if grid is not None:  # every value 19 bytes: columns of a strided view
-        rows = None
-        def byte(i: int) -> np.ndarray:
-            return grid[:, i]
-    else:
+    rows = None
+    if grid is None:
         rows = np.flatnonzero(b.length == 19)
         if not len(rows):
             return None
-        def byte(i: int) -> np.ndarray:
-            return b.at(rows, i)
+        # the 19-byte values side by side: one gather of whole values, then strided reads
+        grid = _Bytes(pc.take(b.array, pa.array(rows))).grid(19)
+
+    def byte(i: int) -> np.ndarray:
+        return grid[:, i]
     sep = byte(2)
     ok = ((sep == ord("/")) | (sep == ord("-")) | (sep == ord("."))) & (byte(5) == sep)
     ok &= (byte(10) == ord(" ")) | (byte(10) == ord("T"))
