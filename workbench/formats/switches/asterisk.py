@@ -157,11 +157,13 @@ def zone_check(named: dict[str, pa.Array], timezone: str) -> list[str]:
 
 
 def read_asterisk(path: Path, opts: ReadOptions) -> ParsedTable:
-    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc, False))
+    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc, False),
+                     mapped=True)
 
 
 def read_custom(path: Path, opts: ReadOptions) -> ParsedTable:
-    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc, True))
+    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc, True),
+                     mapped=True)
 
 
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, custom: bool) -> ParsedTable:

@@ -6,6 +6,7 @@ few distinct values of a column (zone tokens, dictionary entries).
 from __future__ import annotations
 
 import csv
+import mmap
 import re
 from collections.abc import Callable, Iterable
 
@@ -17,7 +18,7 @@ from ...errors import InputError
 from ..base import (CANONICAL_FIELDS, EXTRA_FIELDS, TIME_FIELDS, BadLine, ParsedTable,
                     ReadOptions, Sample)
 from ..delimited import MAX_BAD_KEPT  # noqa: F401  (re-exported: one limit for all readers)
-from ..delimited import line_starts
+from ..delimited import ends_with_newline, line_starts
 from ..sample import HEAD_BYTES
 
 UTC = pa.timestamp("us", tz="UTC")
@@ -121,8 +122,13 @@ def _substrings(arr: pa.Array, data: np.ndarray, new_start: np.ndarray, new_end:
     lengths = np.maximum(new_end - new_start, 0)
     new_offs = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=new_offs[1:])
-    idx = np.arange(new_offs[-1], dtype=np.int64) + np.repeat(new_start - new_offs[:-1], lengths)
-    out_data = data[idx]
+    # Mark the kept bytes with a running sum of +1 at each range's start and -1 at its end
+    # (ranges never overlap; empty ones add nothing), then compress: no per-byte indexes.
+    some = lengths > 0
+    edge = np.zeros(len(data) + 1, dtype=np.int8)
+    edge[new_start[some]] += 1
+    edge[new_end[some]] -= 1
+    out_data = data[np.cumsum(edge[:-1], dtype=np.int8).view(bool)]
     valid = None
     if arr.null_count:
         valid = pa.py_buffer(np.packbits(pc.is_valid(arr).to_numpy(zero_copy_only=False),
@@ -239,13 +245,13 @@ def texts_at(lines: pa.Array, rows: np.ndarray) -> list[str]:
     return pc.take(lines, pa.array(rows, pa.int64())).to_pylist()
 
 
-def select_lines(data: bytes, wanted: np.ndarray) -> bytes:
+def select_lines(data: bytes | mmap.mmap, wanted: np.ndarray) -> bytes:
     """The bytes of the given 1-based physical lines, each ending in a newline."""
-    if not data.endswith(b"\n"):
-        data = data + b"\n"
-    starts = line_starts(data)
-    ends = np.append(starts[1:], len(data))
     buf = np.frombuffer(data, np.uint8)
+    if not ends_with_newline(data):
+        buf = np.append(buf, np.uint8(10))
+    starts = line_starts(buf)
+    ends = np.append(starts[1:], len(buf))
     pick = np.zeros(len(starts), dtype=bool)
     pick[wanted - 1] = True
     return buf[np.repeat(pick, ends - starts)].tobytes()

@@ -8,6 +8,7 @@ its own column list. Lines that fit no accepted layout are bad lines.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -17,7 +18,7 @@ import pyarrow as pa
 
 from ..base import BadLine
 from ..delimited import line_starts, nonblank_lines, read_delimited
-from ..sample import read_utf8
+from ..sample import read_utf8, utf8_view
 from .common import MAX_BAD_KEPT, field_counts, select_lines
 
 T = TypeVar("T")
@@ -50,16 +51,21 @@ def names(n: int) -> list[str]:
     return [f"f{i}" for i in range(n)]
 
 
-def with_text(path: Path, encoding: str | None, fn: Callable[[bytes, str], T]) -> T:
-    """Run ``fn(data, encoding)`` on the file as UTF-8; retry as Windows-1252 if it is not UTF-8."""
-    data, enc = read_utf8(path, encoding)
-    try:
-        return fn(data, enc)
-    except UnicodeError:
-        if enc != "utf-8" or encoding:
-            raise
-        data, enc = read_utf8(path, "cp1252")
-        return fn(data, enc)
+def with_text(path: Path, encoding: str | None, fn: Callable[[bytes, str], T], *,
+              mapped: bool = False) -> T:
+    """Run ``fn(data, encoding)`` on the file as UTF-8; retry as Windows-1252 if it is not UTF-8.
+
+    ``mapped``: a UTF-8 file is memory-mapped, not read into memory (for readers that only
+    slice, search and parse ``data``, never call other bytes methods on it)."""
+    with (utf8_view(path, encoding) if mapped else nullcontext(read_utf8(path, encoding))) \
+            as (data, enc):
+        try:
+            return fn(data, enc)
+        except UnicodeError:
+            if enc != "utf-8" or encoding:
+                raise
+    data, enc = read_utf8(path, "cp1252")
+    return fn(data, enc)
 
 
 def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Callable[[int], bool],
