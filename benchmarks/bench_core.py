@@ -4,6 +4,8 @@ Runs with public tools only:
     python benchmarks/bench_core.py make-data /tmp/bench --rows 2000000 --sources 5
     python benchmarks/bench_core.py all /tmp/bench          # in-process figures
     /usr/bin/time -v python benchmarks/bench_core.py reopen /tmp/bench   # whole-process figures
+    workbench generate /tmp/gen --rows 1000000
+    python benchmarks/bench_core.py case-sources /tmp/gen --repeat 5   # other CDR shapes
 Sub-commands `arrow-read`, `import`, `trace`, `reopen` each do one thing, so an external timer
 (hyperfine, /usr/bin/time) can time them as whole processes.
 """
@@ -107,6 +109,36 @@ def trace_once(case_dir: Path) -> dict:
             "hops": [h.provider for h in r.hops], "rows": sum(len(s) for s in case.sources)}
 
 
+def case_sources(case_dir: Path, repeat: int) -> None:
+    """Every delimited source of a case (e.g. one made by `workbench generate OUT --rows N`),
+    loaded without cache against pyarrow reading the same file: other shapes of CDR than the
+    one `make-one` writes (local times, punctuated numbers, SIP URIs, a cut last line)."""
+    import statistics
+    from workbench.config import load_config
+    from workbench.formats.delimited import sniff_delimiter
+    from workbench.source import load_source
+    cfg = load_config(case_dir)
+    for src in cfg.sources:
+        path = src.resolved(case_dir)
+        if path.suffix.lower() in (".parquet", ".pq", ".xlsx", ".xlsm"):
+            continue
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            delim = src.delimiter or sniff_delimiter(fh.readline())
+        opts = pv.ParseOptions(delimiter=delim, invalid_row_handler=lambda row: "skip")
+        pairs = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            pv.read_csv(path, parse_options=opts)
+            a_s = time.perf_counter() - t
+            t = time.perf_counter()
+            load_source(src, case_dir, cfg.default_country, use_cache=False)
+            pairs.append((a_s, time.perf_counter() - t))
+        print(f"{path.name} ({path.stat().st_size / 1e6:.0f} MB): pyarrow median "
+              f"{statistics.median(p[0] for p in pairs):.2f} s, workbench median "
+              f"{statistics.median(p[1] for p in pairs):.2f} s, median ratio "
+              f"{statistics.median(p[1] / p[0] for p in pairs):.2f}x", flush=True)
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -114,7 +146,7 @@ def rss_mb() -> float:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("cmd", choices=["make-data", "make-one", "arrow-read", "import", "trace",
-                                   "reopen", "all"])
+                                   "reopen", "all", "case-sources"])
     p.add_argument("path")
     p.add_argument("--rows", type=int, default=2_000_000)
     p.add_argument("--sources", type=int, default=5)
@@ -123,6 +155,8 @@ def main(argv=None) -> int:
     path = Path(a.path)
     if a.cmd == "make-data":
         make_data(path, a.rows, a.sources)
+    elif a.cmd == "case-sources":
+        case_sources(path, a.repeat)
     elif a.cmd == "make-one":
         make_source(path, a.rows, 0, seed=1)
     elif a.cmd == "arrow-read":
