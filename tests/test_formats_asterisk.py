@@ -103,8 +103,10 @@ def test_many_lines_of_another_count(tmp_path):
 def test_file_without_final_newline_and_cp1252_text(tmp_path):
     """Read memory-mapped: a last line without its newline and the bad-line path still
     work, and a file that is not UTF-8 is read again as Windows-1252."""
+    import os
     body = (FX / "asterisk_master.csv").read_bytes().rstrip(b"\r\n")
     (tmp_path / "Master.csv").write_bytes(body)
+    os.utime(tmp_path / "Master.csv", (1_700_000_000, 1_700_000_000))  # settled: mapped
     t = get("asterisk").read(tmp_path / "Master.csv", ReadOptions())
     assert list(t.lines) == [1, 2, 3, 6] and t.bad_lines[0].line == 5
     (tmp_path / "latin.csv").write_bytes(body.replace(b"Smith", b"Sm\xefth"))

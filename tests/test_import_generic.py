@@ -1,6 +1,7 @@
 """Generic import: delimiters, encodings, spreadsheets, bad rows, errors that name file/line/field."""
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -189,19 +190,45 @@ def test_cached_columns_reopen_as_single_chunks(tmp_path):
     assert all(again.table.column(n).num_chunks == 1 for n in again.table.column_names)
 
 
+def settled(path: Path) -> Path:
+    """Date the file two hours back: files written within two minutes are read, not mapped."""
+    old = path.stat().st_mtime - 7200
+    os.utime(path, (old, old))
+    return path
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+def test_utf8_view_maps_settled_files_only(tmp_path, mapped):
+    import mmap
+
+    from workbench.formats.sample import utf8_view
+    f = tmp_path / "a.csv"
+    f.write_bytes(b"x,y\n1,2\n")
+    if mapped:
+        settled(f)
+    with utf8_view(f) as (data, enc):
+        assert isinstance(data, mmap.mmap) == mapped and enc == "utf-8"
+        assert data[:4] == b"x,y\n"
+
+
+@pytest.mark.parametrize("mapped", [False, True])
 @pytest.mark.parametrize("eol,trailing", [("\r\n", False), ("\r\n", True), ("\n", False)])
-def test_line_numbers_with_crlf_quoted_newlines_and_no_final_newline(tmp_path, eol, trailing):
+def test_line_numbers_with_crlf_quoted_newlines_and_no_final_newline(tmp_path, eol, trailing,
+                                                                      mapped):
     rows = [HEADER.strip(), "2026-03-07T20:02:11Z,3125550143,7735550188,T1,35",
             '2026-03-07T20:03:11Z,3125550144,7735550188,"T2' + eol + 'second line",12',
             "", "2026-03-07T20:04:11Z,3125550145,7735550188,T3,9"]
     (tmp_path / "a.csv").write_bytes((eol.join(rows) + (eol if trailing else "")).encode())
+    if mapped:
+        settled(tmp_path / "a.csv")
     s = source(make_case(tmp_path, "a.csv"))
     assert s.col("line").tolist() == [2, 3, 6]
     assert s.text("ingress", [0, 2]) == ["T1", "T3"]
     assert s.raw_lines([6])[6].rstrip("\r") == rows[4]
 
 
-def test_cut_last_line_and_repeated_bad_lines_get_their_own_line_numbers(tmp_path):
+@pytest.mark.parametrize("mapped", [False, True])
+def test_cut_last_line_and_repeated_bad_lines_get_their_own_line_numbers(tmp_path, mapped):
     """A cut last line (its text the start of a good line) and the same bad line twice, in a
     file large enough to be parsed in parallel blocks: each bad line reported at its line."""
     good = [f"2026-03-07T20:{i // 60 % 60:02d}:{i % 60:02d}Z,3125550143,77355{i % 100000:05d},T1,35"
@@ -210,6 +237,8 @@ def test_cut_last_line_and_repeated_bad_lines_get_their_own_line_numbers(tmp_pat
     lines = [HEADER.strip()] + good[:100] + [bad] + good[100:30_000] + [bad] + good[30_000:]
     lines.append(good[5][:30])  # the file was cut while this line was being written
     (tmp_path / "a.csv").write_text("\n".join(lines))
+    if mapped:
+        settled(tmp_path / "a.csv")
     s = source(make_case(tmp_path, "a.csv"))
     assert len(s) == 40_000
     assert s.summary.bad_line_count == 3
@@ -217,3 +246,13 @@ def test_cut_last_line_and_repeated_bad_lines_get_their_own_line_numbers(tmp_pat
     got = s.col("line")
     assert got[0] == 2 and got[100] == 103 and got[-1] == 40_003
     assert s.raw_lines([int(got[-1])])[int(got[-1])] == good[-1]
+
+
+def test_a_short_cut_line_found_in_many_lines_is_numbered_by_a_serial_parse(tmp_path):
+    """A cut last line of one character occurs inside almost every line: rather than
+    checking them one by one, the file is parsed again serially."""
+    good = [f"2026-03-07T20:{i // 60 % 60:02d}:{i % 60:02d}Z,3125550143,7735550188,T2,35"
+            for i in range(30_000)]
+    (tmp_path / "a.csv").write_text("\n".join([HEADER.strip()] + good + ["2"]))
+    s = source(make_case(tmp_path, "a.csv"))
+    assert len(s) == 30_000 and [b["line"] for b in s.summary.bad_lines] == [30_002]

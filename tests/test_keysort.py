@@ -70,7 +70,9 @@ def test_fast_nanp_path_agrees_with_the_general_rules(sort):
               "sip:+13125550143", "sip:+442079460958@h", "sip:@h", "tel:", "sip:",
               "(312) 555-0143", "312.555.0143", "+1 (312) 555-0143", "1-312-555-0143",
               "312 555 0143", "(312)555-0143 x12", "+1 312 555 01 43", "0 312 555 0143",
-              "tel:+13125550143@x", "(012) 555-0143", "- - -", "+ 1 312 555 0143"]
+              "tel:+13125550143@x", "(012) 555-0143", "- - -", "+ 1 312 555 0143",
+              "tel:3125550143;x=sip:4155550100@h", "tel:3125550143,sip:4155550100@h",
+              "sip:3125550143@h;x=tel:4155550100"]
     rng = np.random.default_rng(3)
     base = len(values)
     for _ in range(3):  # shuffled copies, also as a sliced (offset) and chunked column

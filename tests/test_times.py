@@ -102,3 +102,12 @@ def test_zone_placement_of_a_long_span_and_of_nothing():
     assert np.array_equal(_place_in_zone(wall, "America/Chicago")[0],
                           _place_each(wall, "America/Chicago")[0])
     assert len(_place_in_zone(np.zeros(0, np.int64), "America/Chicago")[0]) == 0
+
+
+def test_unicode_spaces_around_times_are_trimmed_and_a_lone_one_is_blank():
+    """NBSP and ideographic spaces from spreadsheets and web pages pad times like ASCII
+    spaces do, even where no value in the column has an ASCII space."""
+    t = parse_times(pa.array(["\u00a02024-03-07 10:00:00", "2024-03-07 10:05:00\u3000", "\u00a0"]),
+                    "America/New_York")
+    assert t.us.tolist()[:2] == [1709823600000000, 1709823900000000]
+    assert t.flags.tolist() == [0, 0, 0]

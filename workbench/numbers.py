@@ -231,7 +231,11 @@ def _uri_nanp(col: pa.Array) -> np.ndarray:
         here = (pos == limit) | ((pos < limit) & _URI_END[byte])
         end = np.where(here, pos, end)
         at_sign = np.where(here, (pos < limit) & (byte == ord("@")), at_sign)
-    usable = (end >= 0) & np.where(tel[rows], ~at_sign, at_sign)  # SIP: user part, then "@"
+    # SIP: the user part, then "@". tel: no "@" anywhere, else a SIP URI later in the value
+    # would win (as it does in the general rules)
+    anywhere = pc.fill_null(pc.find_substring(pc.take(col, pa.array(rows)), "@"), -1)
+    no_at = anywhere.to_numpy(zero_copy_only=False) < 0
+    usable = (end >= 0) & np.where(tel[rows], no_at, at_sign)
     got = _nanp_keys(data, user, np.where(usable, end, user))
     key[rows] = np.where(usable, got, -1)
     return key

@@ -302,8 +302,11 @@ class _Bytes:
 
 
 _NO_VALUE = r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"
+# bytes that can begin or end whitespace: ASCII blanks, the separators \x1c-\x1f, and any
+# non-ASCII byte (NBSP and the other Unicode spaces are multi-byte in UTF-8)
 _SPACE = np.zeros(256, dtype=bool)
-_SPACE[[9, 10, 11, 12, 13, 32]] = True
+_SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
+_SPACE[128:] = True
 
 
 def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, _Bytes]:

@@ -218,13 +218,15 @@ def _locate_lines(data, body_start: int, first_line: int, texts: list[str]
     if len(texts) > MAX_LOCATED:
         return None
     found: list[tuple[int, str]] = []
+    tries = 0
     for text in sorted(set(texts)):
         needle, want, pos = text.encode("utf-8"), texts.count(text), body_start
         got = 0
         while got < want:
             i = data.find(needle, pos)
-            if i < 0 or not needle:
-                return None
+            tries += 1
+            if i < 0 or not needle or tries > 16 * MAX_LOCATED:  # a short text found
+                return None  # inside many lines: numbering it by a serial parse is cheaper
             after = data[i + len(needle):i + len(needle) + 2]
             if (i == body_start or data[i - 1:i] == b"\n") and \
                     (after[:1] in (b"", b"\n") or after == b"\r\n"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mmap
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -64,6 +65,12 @@ def read_utf8(path: Path, encoding: str | None = None,
     return text.encode("utf-8"), enc
 
 
+# A file written to within this many seconds may be a live log (an Asterisk Master.csv, say)
+# that logrotate could truncate while it is mapped, and touching a truncated mapping kills
+# the process: such files are read into memory instead.
+LIVE_SECONDS = 120
+
+
 @contextmanager
 def utf8_view(path: Path, encoding: str | None = None):
     """Like `read_utf8`, but a UTF-8 file is memory-mapped rather than copied into memory
@@ -72,7 +79,8 @@ def utf8_view(path: Path, encoding: str | None = None):
     if enc is None:
         with open(path, "rb") as fh:
             enc = sniff_encoding(fh.read(HEAD_BYTES))
-    if enc != "utf-8" or Path(path).stat().st_size == 0:
+    st = Path(path).stat()
+    if enc != "utf-8" or st.st_size == 0 or time.time() - st.st_mtime < LIVE_SECONDS:
         yield read_utf8(path, enc)
         return
     with open(path, "rb") as fh:
