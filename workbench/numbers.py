@@ -1,9 +1,11 @@
-"""Telephone numbers to E.164, vectorized over the distinct values of a column.
+"""Telephone numbers to E.164, vectorized over whole columns.
 
-Every written form seen in CDRs (``+1…``, ``1…``, 10-digit national, punctuation,
-``011…``, SIP/tel URIs with display names and parameters) is settled with
-pyarrow string kernels; only what those NANP rules cannot settle goes through
-``phonenumbers``, once per distinct value (it costs ~13 µs a call).
+NANP numbers in their common written forms (``+1…``, ``1…``, 10-digit national, `sip:`/`tel:`
+URIs, punctuation) are read per row straight off the Arrow buffer with numpy. Every other
+form seen in CDRs (``011…``, display names, URI parameters, other countries, scientific
+notation) is settled with pyarrow string kernels over the distinct values, and only what
+those rules cannot settle goes through ``phonenumbers``, once per distinct value (it costs
+~13 µs a call).
 """
 from __future__ import annotations
 
@@ -57,8 +59,9 @@ def normalize_numbers(col: pa.Array, default_country: str = "US", *,
 
 
 def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Numbers:
-    """Plain NANP digit strings read per row off the Arrow buffer (no hashing of strings);
-    only the rows that are not plain go through the per-distinct-value path."""
+    """NANP numbers (plain digits, SIP/tel URIs, punctuated) read per row off the Arrow
+    buffer, no hashing of strings; only rows none of the readers settles go through the
+    per-distinct-value path."""
     key = np.full(len(col), -1, dtype=np.int64)
     rest = np.arange(len(col))
     for reader in _readers_for(col.slice(0, HEAD_ROWS)):
