@@ -385,72 +385,68 @@ def _fixed_numeric(b: _Bytes) -> dict[str, np.ndarray] | None:
              "M": pair(10), "S": pair(12)}
     if not ok.any():
         return None
-    if rows is None:
-        return {"ok": ok, **parts}
-    out = {"ok": np.zeros(n, dtype=bool)}
-    out["ok"][rows[ok]] = True
-    for k, v in parts.items():
-        out[k] = np.zeros(n, dtype=np.int64)
-        out[k][rows] = v
-    return out
+    return {"rows": rows, "ok": ok, **parts}
 
 
 def _numeric(s, date_order, country):
+    """Numeric dates (M/D/Y or D/M/Y): the zero-padded layout read at fixed byte places,
+    the rest (one-digit parts, AM/PM, offsets, no seconds) by regex. Each group is composed
+    on its own rows; the month/day order is settled over both."""
     n = len(s)
+    groups = []  # (rows or None for all, ok, a, b, y, H, M, S, fraction, offset, zoned, low)
+    done = np.zeros(n, dtype=bool)
     fixed = _fixed_numeric(_Bytes(s))
-    parts = {k: np.zeros(n, np.int64) for k in ("a", "b", "y", "H", "M", "S", "f", "off")}
-    has_tz, low, ok = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-    if fixed is not None:  # the usual layout, read without a regex
-        ok = fixed["ok"].copy()
-        for k in "abyHMS":
-            parts[k] = fixed[k]
-    rest = np.flatnonzero(~ok)
-    if len(rest):  # other layouts: one-digit parts, AM/PM, offsets, no seconds
-        sub = s if len(rest) == n else pc.take(s, pa.array(rest))
-        st = pc.extract_regex(sub, _NUMERIC)
-        got = _valid(st)
+    if fixed is not None:
+        rows, ok = fixed["rows"], fixed["ok"]
+        none, zero = np.zeros(len(ok), bool), np.zeros(len(ok), np.int64)
+        groups.append((rows, ok, *(fixed[k] for k in "abyHMS"), zero, zero, none, none))
+        if rows is None:
+            done = ok.copy()
+        else:
+            done[rows[ok]] = True
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        st = pc.extract_regex(s if len(rest) == n else pc.take(s, pa.array(rest)), _NUMERIC)
         H = _ints(st, "H")
         ampm = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "ampm"), ""))
         pm = pc.starts_with(ampm, "p").to_numpy(zero_copy_only=False)
         am = pc.starts_with(ampm, "a").to_numpy(zero_copy_only=False)
         H = np.where(pm & (H < 12), H + 12, np.where(am & (H == 12), 0, H))
-        off, tz = _tz_offset_us(st)
-        for k, v in (("a", _ints(st, "a")), ("b", _ints(st, "b")), ("y", _ints(st, "y")),
-                     ("H", H), ("M", _ints(st, "M")), ("S", _ints(st, "S")),
-                     ("f", _fraction_us(st)), ("off", off)):
-            parts[k][rest] = v
-        has_tz[rest], low[rest], ok[rest] = tz, ~_has(st, "S"), got
-    if not ok.any():
+        off, zoned = _tz_offset_us(st)
+        groups.append((None if len(rest) == n else rest, _valid(st), _ints(st, "a"),
+                       _ints(st, "b"), _ints(st, "y"), H, _ints(st, "M"), _ints(st, "S"),
+                       _fraction_us(st), off, zoned, ~_has(st, "S")))
+    if not any(g[1].any() for g in groups):
         return None
-    return _numeric_result(ok, parts["a"], parts["b"], parts["y"], parts["H"], parts["M"],
-                           parts["S"], parts["f"], parts["off"], has_tz, low, date_order,
-                           country)
-
-
-def _numeric_result(ok, a, b, y, H, M, S, f, off, has_tz, low, date_order, country):
-    """Month/day order settled for the whole column, then the instants."""
-    y = np.where(y < 100, 2000 + y, y)
-    rule = ""
-    order = (date_order or "").upper()
-    if order not in ("MDY", "DMY"):
-        a_big = bool((a[ok] > 12).any())
-        b_big = bool((b[ok] > 12).any())
-        if a_big and not b_big:
-            order, rule = "DMY", "day first: the data has a first part above 12"
-        elif b_big and not a_big:
-            order, rule = "MDY", "month first: the data has a second part above 12"
-        elif a_big and b_big:
-            order = "MDY" if (country or "US").upper() in MDY_COUNTRIES else "DMY"
-            rule = f"mixed day/month order in the data; {order} by the {country} convention"
+    order, rule = _day_order(np.concatenate([g[2][g[1]] for g in groups]),
+                             np.concatenate([g[3][g[1]] for g in groups]), date_order, country)
+    out = np.full(n, NAT, dtype=np.int64)
+    has_tz, low = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for rows, ok, a, b, y, H, M, S, f, off, zoned, short in groups:
+        m, d = (a, b) if order == "MDY" else (b, a)
+        got = _compose(ok, np.where(y < 100, 2000 + y, y), m, d, H, M, S, f)
+        got = np.where((got != NAT) & zoned, got - off, got)
+        if rows is None:
+            out, has_tz, low = got, zoned, short
         else:
-            order = "MDY" if (country or "US").upper() in MDY_COUNTRIES else "DMY"
-            rule = f"{order}: the data does not settle it; convention of {country}"
-    else:
-        rule = f"{order}: date_order set in case.toml"
-    m, d = (a, b) if order == "MDY" else (b, a)
-    out = _compose(ok, y, m, d, H, M, S, f)
-    out = np.where((out != NAT) & has_tz, out - off, out)
+            out[rows], has_tz[rows], low[rows] = got, zoned, short
     return out, has_tz, low, rule
+
+
+def _day_order(a: np.ndarray, b: np.ndarray, date_order, country) -> tuple[str, str]:
+    """MDY or DMY for a column of numeric dates (its first and second parts), and why."""
+    order = (date_order or "").upper()
+    if order in ("MDY", "DMY"):
+        return order, f"{order}: date_order set in case.toml"
+    a_big, b_big = bool((a > 12).any()), bool((b > 12).any())
+    if a_big and not b_big:
+        return "DMY", "day first: the data has a first part above 12"
+    if b_big and not a_big:
+        return "MDY", "month first: the data has a second part above 12"
+    order = "MDY" if (country or "US").upper() in MDY_COUNTRIES else "DMY"
+    if a_big and b_big:
+        return order, f"mixed day/month order in the data; {order} by the {country} convention"
+    return order, f"{order}: the data does not settle it; convention of {country}"
 
 
 def _compact(s, date_order, country):

@@ -139,14 +139,16 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
 
     table, invalid, unknown = _parse(body, names, delimiter, quote_char, escape_char,
                                      double_quote, True, include)
-    located = _locate_lines(data, body_start, body_first_line, unknown) if unknown else []
+    # Parse first, count after: when rows + invalid rows equal the body's lines there are no
+    # blank lines and no quoted newlines, and line numbers need no scan of the file.
+    body_newlines = count_newlines(data, body_start)
+    n_body = body_newlines + (0 if ends_with_newline(data) else 1)
+    located = _locate_lines(data, body_start, body_first_line, unknown,
+                            body_newlines) if unknown else []
     if located is None:  # invalid rows the parallel parse could not place: parse serially
         table, invalid, _ = _parse(body, names, delimiter, quote_char, escape_char,
                                    double_quote, False, include)
         located = []
-    # Parse first, count after: when rows + invalid rows equal the body's lines there are no
-    # blank lines and no quoted newlines, and line numbers need no scan of the file.
-    n_body = count_newlines(data, body_start) + (0 if ends_with_newline(data) else 1)
     if table.num_rows + len(invalid) + len(located) == n_body:
         cands = np.arange(body_first_line, body_first_line + n_body, dtype=np.int64)
     else:
@@ -210,8 +212,8 @@ def _parse(body, names, delimiter, quote_char, escape_char, double_quote, thread
 MAX_LOCATED = 8
 
 
-def _locate_lines(data, body_start: int, first_line: int, texts: list[str]
-                  ) -> list[tuple[int, str]] | None:
+def _locate_lines(data, body_start: int, first_line: int, texts: list[str],
+                  body_newlines: int) -> list[tuple[int, str]] | None:
     """(line, text) of rows the parallel parser refused without knowing their number (a cut
     last line, say), found as whole lines in the file; None when there are too many or one
     cannot be placed, and a serial parse must number them."""
@@ -230,7 +232,11 @@ def _locate_lines(data, body_start: int, first_line: int, texts: list[str]
             after = data[i + len(needle):i + len(needle) + 2]
             if (i == body_start or data[i - 1:i] == b"\n") and \
                     (after[:1] in (b"", b"\n") or after == b"\r\n"):
-                found.append((first_line + count_newlines(data, body_start, i), text))
+                if i - body_start < len(data) - i:  # count from the nearer end
+                    before = count_newlines(data, body_start, i)
+                else:
+                    before = body_newlines - count_newlines(data, i)
+                found.append((first_line + before, text))
                 got += 1
             pos = i + 1
     return found
