@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import keysort
+from .textbytes import TextBytes
 
 # Per-row flags (bit values shared with workbench.flags)
 MISSING = 1
@@ -145,26 +146,11 @@ def _readers_for(head: pa.Array) -> list:
     return chosen or [_fast_nanp]
 
 
-def _bytes(col: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(data, starts, ends) of a string array's values; nulls read as empty strings, and
-    the data has room to read ten bytes from any position."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    if col.offset or col.null_count:
-        col = pc.fill_null(pa.concat_arrays([col]), "")
-    bufs = col.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(col) + 1).astype(np.int64)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
-        np.zeros(0, np.uint8)
-    if len(data) < int(offsets[-1]) + 10:
-        data = np.concatenate([data[:int(offsets[-1])], np.zeros(10, np.uint8)])
-    return data, offsets[:-1], offsets[1:]
-
-
 def _fast_nanp(col: pa.Array) -> np.ndarray:
     """int64 E.164 key for values that are exactly +1NXXNXXXXXX, 1NXXNXXXXXX or
     NXXNXXXXXX (digits only); -1 for everything else."""
-    return _nanp_keys(*_bytes(col))
+    b = TextBytes(col)
+    return _nanp_keys(b.data, b.start, b.end)
 
 
 def _nanp_keys(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -212,7 +198,8 @@ _URI_END[[ord("@"), ord(";"), ord(">"), ord(",")]] = True
 def _uri_nanp(col: pa.Array) -> np.ndarray:
     """NANP keys of `sip:`/`sips:` URIs whose user part (up to the "@") and `tel:` URIs
     whose number (up to a parameter) are plain NANP digits; -1 elsewhere."""
-    data, starts, ends = _bytes(col)
+    b = TextBytes(col)
+    data, starts, ends = b.data, b.start, b.end
     low = [data[starts + i] | 0x20 for i in range(5)]  # ASCII letters to lower case
     colon = [data[starts + i] == ord(":") for i in range(5)]
     sip = (low[0] == ord("s")) & (low[1] == ord("i")) & (low[2] == ord("p"))
@@ -253,7 +240,8 @@ def _layout_nanp(col: pa.Array) -> np.ndarray:
     "(312) 555-0143" or "312.555.0143": the first value of each length gives the layout
     (where its digits and marks sit) and every value of that length is read at those
     places, one gather per byte. Values off the layout are left to the next reader."""
-    data, starts, ends = _bytes(col)
+    b = TextBytes(col)
+    data, starts, ends = b.data, b.start, b.end
     lengths = ends - starts
     key = np.full(len(starts), -1, dtype=np.int64)
     for width in np.unique(lengths[:HEAD_ROWS]):
@@ -285,7 +273,8 @@ def _layout_nanp(col: pa.Array) -> np.ndarray:
 def _unmarked_nanp(col: pa.Array) -> np.ndarray:
     """NANP keys once spaces, dashes, dots and brackets are dropped from each value: the
     whole buffer compacted in one numpy pass."""
-    data, starts, ends = _bytes(col)
+    b = TextBytes(col)
+    data, starts, ends = b.data, b.start, b.end
     if not len(starts):
         return np.zeros(0, dtype=np.int64)
     first, stop = int(starts[0]), int(ends[-1])

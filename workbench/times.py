@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .textbytes import TextBytes
+
 NAT = np.iinfo(np.int64).min
 US = 1_000_000
 
@@ -266,41 +268,6 @@ def _iso(s, date_order, country):
     return out, has_tz, low, ""
 
 
-class _Bytes:
-    """The bytes of a string array as numpy views (nulls read as empty strings), made once
-    and shared by the checks that look at the raw text."""
-
-    def __init__(self, s: pa.Array):
-        if isinstance(s, pa.ChunkedArray):
-            s = s.combine_chunks()
-        if s.offset or s.null_count:
-            s = pc.fill_null(pa.concat_arrays([s]), "")
-        self.array = s
-        bufs = s.buffers()
-        offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(s) + 1)
-        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
-            np.zeros(0, np.uint8)
-        if len(data) < int(offsets[-1]) + 8:  # room to read a few bytes past any value
-            data = np.concatenate([data[:int(offsets[-1])], np.zeros(8, np.uint8)])
-        self.data = data
-        self.start = offsets[:-1]
-        self.length = np.diff(offsets)
-
-    def at(self, rows: np.ndarray | None, i: int) -> np.ndarray:
-        """Byte ``i`` of each value (of the given rows)."""
-        base = self.start if rows is None else self.start[rows]
-        return self.data[base + i]
-
-    def grid(self, width: int) -> np.ndarray | None:
-        """All values as rows of a (n, width) byte matrix when every value is that wide:
-        a strided view, no copy."""
-        n = len(self.start)
-        if not n or not bool((self.length == width).all()):
-            return None
-        first = int(self.start[0])
-        return self.data[first:first + n * width].reshape(n, width)
-
-
 _NO_VALUE = r"^(?i:|na|n/a|null|none|0|-|0000-00-00 00:00:00)$"
 # bytes that can begin or end whitespace: ASCII blanks, the separators \x1c-\x1f, and any
 # non-ASCII byte (NBSP and the other Unicode spaces are multi-byte in UTF-8)
@@ -309,17 +276,17 @@ _SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 _SPACE[128:] = True
 
 
-def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, _Bytes]:
+def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, TextBytes]:
     """Trimmed text with blanks and "no value" words (NA, NULL, 0000-00-00 …) as null, and
     its bytes. The trim and the regex only run where a value's ends or length call for them."""
-    b = _Bytes(col)
+    b = TextBytes(col)
     length = b.length
     last = b.data[b.start + np.maximum(length - 1, 0)]
     padded = (length > 0) & (_SPACE[b.at(None, 0)] | _SPACE[last])
     s = col
     if padded.any():
         s = pc.utf8_trim_whitespace(col)
-        b = _Bytes(s)
+        b = TextBytes(s)
         length = b.length
     zero_date = (length == 19) & (b.at(None, 0) == ord("0")) & (b.at(None, 1) == ord("0")) \
         & (b.at(None, 2) == ord("0"))
@@ -333,15 +300,15 @@ def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, _Bytes]:
     mask = np.zeros(len(s), dtype=bool)
     mask[maybe[hit]] = True
     s = pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), s)
-    return s, _Bytes(s)
+    return s, TextBytes(s)
 
 
-def _leading_digits(b: _Bytes) -> dict[str, np.ndarray]:
+def _leading_digits(b: TextBytes) -> dict[str, np.ndarray]:
     """Rows each regex class could match at all, from the run of digits a value starts with
     and the byte after it: a failing regex costs as much as a matching one, so the ISO and
     numeric-date classes only look at rows of their shape."""
-    run = np.zeros(len(b.start), dtype=np.int32)
-    going = np.ones(len(b.start), dtype=bool)
+    run = np.zeros(len(b), dtype=np.int32)
+    going = np.ones(len(b), dtype=bool)
     for i in range(5):
         byte = b.at(None, i)
         going &= (byte >= ord("0")) & (byte <= ord("9")) & (b.length > i)
@@ -355,11 +322,11 @@ def _leading_digits(b: _Bytes) -> dict[str, np.ndarray]:
 _DIGIT_AT = [0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18]
 
 
-def _fixed_numeric(b: _Bytes) -> dict[str, np.ndarray] | None:
+def _fixed_numeric(b: TextBytes) -> dict[str, np.ndarray] | None:
     """Parts of zero-padded `NN/NN/YYYY HH:MM:SS` values (any of / - . between the date
     parts, a space or T before the time) read at fixed byte positions: no regex. ``ok``
     marks the rows read; None when no row has that shape."""
-    n = len(b.start)
+    n = len(b)
     grid = b.grid(19)
     rows = None
     if grid is None:
@@ -367,7 +334,7 @@ def _fixed_numeric(b: _Bytes) -> dict[str, np.ndarray] | None:
         if not len(rows):
             return None
         # the 19-byte values side by side: one gather of whole values, then strided reads
-        grid = _Bytes(pc.take(b.array, pa.array(rows))).grid(19)
+        grid = TextBytes(pc.take(b.array, pa.array(rows))).grid(19)
 
     def byte(i: int) -> np.ndarray:
         return grid[:, i]
@@ -395,7 +362,7 @@ def _numeric(s, date_order, country):
     n = len(s)
     groups = []  # (rows or None for all, ok, a, b, y, H, M, S, fraction, offset, zoned, low)
     done = np.zeros(n, dtype=bool)
-    fixed = _fixed_numeric(_Bytes(s))
+    fixed = _fixed_numeric(TextBytes(s))
     if fixed is not None:
         rows, ok = fixed["rows"], fixed["ok"]
         none, zero = np.zeros(len(ok), bool), np.zeros(len(ok), np.int64)

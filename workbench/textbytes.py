@@ -1,0 +1,47 @@
+"""The bytes of an Arrow string column as numpy views, for readers that look at raw text
+position by position (phone numbers, fixed-layout dates) without a Python loop over rows."""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+PAD = 16  # bytes readable past the end of the last value
+
+
+class TextBytes:
+    """A string array's data buffer and each value's byte range; nulls read as empty
+    strings, and the data has ``PAD`` spare bytes so fixed-offset reads never fall off."""
+
+    def __init__(self, col: pa.Array | pa.ChunkedArray):
+        if isinstance(col, pa.ChunkedArray):
+            col = col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
+        if col.offset or col.null_count:
+            col = pc.fill_null(pa.concat_arrays([col]), "")
+        self.array = col
+        bufs = col.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(col) + 1).astype(np.int64)
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
+            np.zeros(0, np.uint8)
+        if len(data) < int(offsets[-1]) + PAD:
+            data = np.concatenate([data[:int(offsets[-1])], np.zeros(PAD, np.uint8)])
+        self.data = data
+        self.start, self.end = offsets[:-1], offsets[1:]
+        self.length = self.end - self.start
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+    def at(self, rows: np.ndarray | None, i: int) -> np.ndarray:
+        """Byte ``i`` of each value (of the given rows)."""
+        base = self.start if rows is None else self.start[rows]
+        return self.data[base + i]
+
+    def grid(self, width: int) -> np.ndarray | None:
+        """All values as rows of a (n, width) byte matrix when every value is that wide:
+        a strided view, no copy."""
+        n = len(self)
+        if not n or not bool((self.length == width).all()):
+            return None
+        first = int(self.start[0])
+        return self.data[first:first + n * width].reshape(n, width)
