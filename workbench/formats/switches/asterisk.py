@@ -13,8 +13,8 @@ from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..sample import HEAD_BYTES
 from .common import (ISO_LOCAL, between, blank_to_null, coalesce, concat_sorted, count_of,
-                     count_true, extract, finish, fmt_share, head_lines, most_common, on_distinct,
-                     records, share, through_last)
+                     count_true, extract, fields, finish, fmt_share, head_lines, most_common,
+                     on_distinct, records, share, through_last)
 from .positional import Group, read_positional, with_text
 from .times import local_to_utc
 
@@ -104,23 +104,17 @@ def canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
         empty = pc.is_null(src)
         calling = pc.replace_with_mask(
             src, empty, extract(pc.filter(clid, empty), CLID_NUMBER, distinct=True))
-    cols = {
-        "start": blank_to_null(named["start"]),
-        "answer": blank_to_null(named["answer"]),
-        "end": blank_to_null(named["end"]),
+    optional = {k: v for k, v in (("call_id", "uniqueid"), ("call_id_2", "linkedid"))
+                if v in named}
+    return {
+        **fields(named, {"start": "start", "answer": "answer", "end": "end"}),
         "calling": calling,
         "calling_name": clid_name(clid),
-        "called": blank_to_null(named["dst"]),
-        "duration": blank_to_null(named["billsec"]),
-        "disposition": blank_to_null(named["disposition"]),
+        **fields(named, {"called": "dst", "duration": "billsec", "disposition": "disposition"}),
         "ingress": channel_peer(named["channel"]),
         "egress": channel_peer(named["dstchannel"]),
+        **fields(named, optional),
     }
-    if "uniqueid" in named:
-        cols["call_id"] = blank_to_null(named["uniqueid"])
-    if "linkedid" in named:
-        cols["call_id_2"] = blank_to_null(named["linkedid"])
-    return cols
 
 
 def zone_check(named: dict[str, pa.Array], timezone: str) -> list[str]:

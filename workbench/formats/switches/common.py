@@ -63,6 +63,12 @@ def blank_to_null(col, tokens: Iterable[str] = ("",), strip: bool = False) -> pa
     return pc.if_else(mask, pa.scalar(None, arr.type), arr)
 
 
+def fields(named: dict[str, pa.Array], mapping: dict[str, str]) -> dict[str, pa.Array]:
+    """Canonical columns taken from a format's own fields (``{canonical: field}``), blanks
+    as null."""
+    return {canon: blank_to_null(named[field]) for canon, field in mapping.items()}
+
+
 def coalesce(*cols: pa.Array | None) -> pa.Array | None:
     """First non-null value per row among the columns given (``None`` columns skipped)."""
     present = [c for c in cols if c is not None]

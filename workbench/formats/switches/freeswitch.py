@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from .common import (ISO_LOCAL, Q850_NAMES, UUID, blank_to_null, concat_sorted, count_of, finish,
+from .common import (ISO_LOCAL, Q850_NAMES, UUID, concat_sorted, count_of, fields, finish,
                      fmt_share, head_lines, most_common, records, share, text)
 from .positional import names, read_positional, with_text
 
@@ -105,20 +105,14 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
                   bad_count=bad_count, headers=EXAMPLE[:expected], encoding=enc)
 
 
+CANONICAL = {"calling": "caller_id_number", "calling_name": "caller_id_name",
+             "called": "destination_number", "start": "start_stamp", "answer": "answer_stamp",
+             "end": "end_stamp", "duration": "billsec", "disposition": "hangup_cause",
+             "call_id": "uuid", "call_id_2": "bleg_uuid", "ingress": "accountcode"}
+
+
 def _canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
-    return {
-        "calling": blank_to_null(named["caller_id_number"]),
-        "calling_name": blank_to_null(named["caller_id_name"]),
-        "called": blank_to_null(named["destination_number"]),
-        "start": blank_to_null(named["start_stamp"]),
-        "answer": blank_to_null(named["answer_stamp"]),
-        "end": blank_to_null(named["end_stamp"]),
-        "duration": blank_to_null(named["billsec"]),
-        "disposition": blank_to_null(named["hangup_cause"]),
-        "call_id": blank_to_null(named["uuid"]),
-        "call_id_2": blank_to_null(named["bleg_uuid"]),
-        "ingress": blank_to_null(named["accountcode"]),
-    }
+    return fields(named, CANONICAL)
 
 
 def _unwrap_line(line: str) -> str:

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (NULL_TEXT, blank_to_null, coalesce, concat_sorted, count_true, extract,
-                     finish, fmt_share, head_lines, most_common, records, share, text)
+                     fields, finish, fmt_share, head_lines, most_common, records, share, text)
 from .positional import read_positional, with_text
 from .times import ctime_naive, naive_to_utc
 
@@ -97,13 +97,10 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     columns = {
         **times,
         "calling": coalesce(blank_to_null(named["orig_src_number"]), rpid),
-        "called": blank_to_null(named["orig_dst_number"]),
-        "duration": blank_to_null(named["call_duration"]),
-        "disposition": blank_to_null(named["release_cause_string"]),
-        "ingress": blank_to_null(named["orig_trunk_id"]),
-        "egress": blank_to_null(named["term_trunk_id"]),
-        "call_id": blank_to_null(named["orig_call_id"]),
-        "call_id_2": blank_to_null(named["term_call_id"]),
+        **fields(named, {"called": "orig_dst_number", "duration": "call_duration",
+                         "disposition": "release_cause_string", "ingress": "orig_trunk_id",
+                         "egress": "term_trunk_id", "call_id": "orig_call_id",
+                         "call_id_2": "term_call_id"}),
     }
     if count_true(pc.match_substring(rpid, "verstat", ignore_case=True)):
         columns["verstat"] = extract(rpid, VERSTAT, distinct=True)
