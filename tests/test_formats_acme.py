@@ -1,22 +1,14 @@
 """Oracle / Acme Packet SBC Stop records: header values as numbers, zone-token times, realms."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 
-from workbench.formats import ReadOptions, get
 from workbench.formats.switches.acme import split_lenient
-
-FX = Path(__file__).parent / "fixtures" / "formats"
-UTC = timezone.utc
+from tests.format_fixtures import UTC, col, read as read_fixture
 
 
 def read(**opts):
-    return get("acme").read(FX / "acme_sbc.csv", ReadOptions(**opts))
-
-
-def col(table, name: str) -> list:
-    return table.columns[name].to_pylist()
+    return read_fixture("acme", "acme_sbc.csv", **opts)
 
 
 def test_stop_records_only():

@@ -1,24 +1,13 @@
 """Asterisk cdr_csv (16–21 fields) and cdr_custom: positions, quirks, bad lines, overrides."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 import pytest
 
 from workbench.errors import InputError
 from workbench.formats import ReadOptions, get
 from workbench.formats.switches.asterisk import channel_peer
-
-FX = Path(__file__).parent / "fixtures" / "formats"
-
-
-def read(fmt: str, name: str, **opts):
-    return get(fmt).read(FX / name, ReadOptions(**opts))
-
-
-def col(table, name: str) -> list:
-    return table.columns[name].to_pylist()
+from tests.format_fixtures import FX, col, read
 
 
 def test_master_csv_mixing_16_and_21_field_lines():

@@ -1,19 +1,11 @@
 """BroadWorks CSV: header/footer records, backslash-escaped commas, direction-dependent peers."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from workbench.formats import ReadOptions, get
-
-FX = Path(__file__).parent / "fixtures" / "formats"
+from tests.format_fixtures import col, read as read_fixture
 
 
 def read(**opts):
-    return get("broadworks").read(FX / "broadworks_cdr.csv", ReadOptions(**opts))
-
-
-def col(table, name: str) -> list:
-    return table.columns[name].to_pylist()
+    return read_fixture("broadworks", "broadworks_cdr.csv", **opts)
 
 
 def test_normal_records_only():

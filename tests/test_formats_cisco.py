@@ -1,25 +1,15 @@
 """Cisco CUCM CDR (two header lines, epoch UTC) and CUBE gateway accounting (zone tokens, legs)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 
 import pyarrow as pa
 
-from workbench.formats import ReadOptions, get
+from workbench.formats import get
 from workbench.formats.switches.cisco import ipv4_le
+from tests.format_fixtures import UTC, col, read
 
-FX = Path(__file__).parent / "fixtures" / "formats"
-UTC = timezone.utc
 CUCM = "cdr_StandAloneCluster_01_202406101601_12"
-
-
-def read(fmt: str, name: str, **opts):
-    return get(fmt).read(FX / name, ReadOptions(**opts))
-
-
-def col(table, name: str) -> list:
-    return table.columns[name].to_pylist()
 
 
 def test_cucm_rows_after_the_two_header_lines():

@@ -1,24 +1,13 @@
 """FreeSWITCH mod_cdr_csv templates and the per-call XML / JSON CDR documents."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 
 import pytest
 
 from workbench.errors import InputError
 from workbench.formats import ReadOptions, get
-
-FX = Path(__file__).parent / "fixtures" / "formats"
-UTC = timezone.utc
-
-
-def read(fmt: str, name: str, **opts):
-    return get(fmt).read(FX / name, ReadOptions(**opts))
-
-
-def col(table, name: str) -> list:
-    return table.columns[name].to_pylist()
+from tests.format_fixtures import FX, UTC, col, read
 
 
 def test_example_template():

@@ -1,22 +1,11 @@
 """Kamailio / OpenSIPS acc: syslog lines (answer-time basis, BYE pairing, quirks) and DB exports."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 
 from workbench.formats import ReadOptions, get
 from workbench.formats.switches.kamailio import parse_pairs
-
-FX = Path(__file__).parent / "fixtures" / "formats"
-UTC = timezone.utc
-
-
-def read(fmt: str, name: str, **opts):
-    return get(fmt).read(FX / name, ReadOptions(**opts))
-
-
-def col(table, name: str) -> list:
-    return table.columns[name].to_pylist()
+from tests.format_fixtures import UTC, col, read
 
 
 def test_syslog_invites_become_rows():

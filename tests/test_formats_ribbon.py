@@ -1,21 +1,14 @@
 """Ribbon / Sonus .ACT: file header, STOP and ATTEMPT layouts, PVSD sub-fields, node zone."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 
 from workbench.formats import ReadOptions, get
-
-FX = Path(__file__).parent / "fixtures" / "formats"
-UTC = timezone.utc
+from tests.format_fixtures import FX, UTC, col, read as read_fixture
 
 
 def read(**opts):
-    return get("ribbon").read(FX / "ribbon_sbc.ACT", ReadOptions(**opts))
-
-
-def col(table, name: str) -> list:
-    return table.columns[name].to_pylist()
+    return read_fixture("ribbon", "ribbon_sbc.ACT", **opts)
 
 
 def test_stop_record():

@@ -1,24 +1,16 @@
 """Sansay VSX V1.10: ';' fields, NA times, minutes west of GMT, trunk ids with leading zeros."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 
 import pyarrow as pa
 
-from workbench.formats import ReadOptions, get
 from workbench.formats.switches.times import ctime_naive
-
-FX = Path(__file__).parent / "fixtures" / "formats"
-UTC = timezone.utc
+from tests.format_fixtures import UTC, col, read as read_fixture
 
 
 def read(**opts):
-    return get("sansay").read(FX / "sansay_vsx.cdr", ReadOptions(**opts))
-
-
-def col(table, name: str) -> list:
-    return table.columns[name].to_pylist()
+    return read_fixture("sansay", "sansay_vsx.cdr", **opts)
 
 
 def test_reference_row():

@@ -1,7 +1,6 @@
 """A plain `pip install .` away from the checkout still has icons, the sample case and the CLI."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys

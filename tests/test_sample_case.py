@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from workbench.case import load_case
-from workbench.trace import trace, trace_traceback
+from workbench.trace import trace_traceback
 
 
 @pytest.fixture(scope="module")

@@ -325,8 +325,7 @@ _DIGIT_AT = [0, 1, 3, 4, 6, 7, 8, 9, 11, 12, 14, 15, 17, 18]
 def _fixed_numeric(b: TextBytes) -> dict[str, np.ndarray] | None:
     """Parts of zero-padded `NN/NN/YYYY HH:MM:SS` values (any of / - . between the date
     parts, a space or T before the time) read at fixed byte positions: no regex. ``ok``
-    marks the rows read; None when no row has that shape."""
-    n = len(b)
+    marks the rows read, of ``rows`` (None: of all rows); None when no row has that shape."""
     grid = b.grid(19)
     rows = None
     if grid is None:
