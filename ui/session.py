@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from workbench.case_writer import CaseEdits, save_edits
 from workbench.errors import InputError
+from workbench.report_text import outcome_sentence
 
 from . import operations, settings
 from .worker import Task, TaskRunner
@@ -117,7 +118,7 @@ class CaseSession(QObject):
         if self.step_mode:
             self.sig_status.emit(f"Traced {req.describe()}: step mode — F8 reveals the next hop")
         else:
-            self.sig_status.emit(f"Traced {req.describe()}: {outcome_words(result)}")
+            self.sig_status.emit(f"Traced {req.describe()}: {outcome_sentence(result)}")
 
     # -- step mode ----------------------------------------------------------------------
     def set_step_mode(self, on: bool) -> None:
@@ -224,16 +225,3 @@ def _same_call(a, b) -> bool:
     if a.traceback_id or b.traceback_id:
         return a.traceback_id == b.traceback_id
     return (a.calling, a.called, a.at_us) == (b.calling, b.called, b.at_us)
-
-
-def outcome_words(result) -> str:
-    """The outcome of a trace in one plain sentence."""
-    last = result.hops[-1].provider if result.hops else "?"
-    if result.outcome == "origin" and result.origin:
-        return f"origin found at {result.origin['provider']} (customer {result.origin['customer']})"
-    return {
-        "no_records": f"next request goes to {last}: the case holds none of its CDRs",
-        "not_found": f"stalled at {last}: no matching record",
-        "unmapped_ingress": f"stalled at {last}: ingress '{result.unmapped_ingress}' is not mapped",
-        "loop": f"loop: {result.loop_to} would appear twice",
-    }.get(result.outcome, result.outcome)

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from .normalize import flag_words
 from .numbers import normalize_one
 from .progress import ProgressFn, StopFn, check, never_stop, no_progress
-from .times import NAT, iso_utc
+from .times import NAT, display_utc, iso_utc
 
 #: (key, title) of the columns the calls table shows, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -132,7 +132,7 @@ class SourceFrame:
             return str(int(self.line[row]))
         if key == "start":
             us = int(self.start[row])
-            return "—" if us == NAT else iso_utc(us, 3).replace("T", " ").rstrip("Z")
+            return display_utc(us) or "—"
         if key == "duration":
             d = float(self.duration[row])
             return "" if np.isnan(d) else f"{d:g}"

@@ -1,4 +1,4 @@
-"""Plain-text renderings for the terminal: the hop table and the source summary."""
+"""Plain-text renderings of core results: outcome sentences, the hop table, source summaries."""
 from __future__ import annotations
 
 from .times import iso_utc
@@ -11,6 +11,19 @@ OUTCOME_WORDS = {
     "unmapped_ingress": "UNMAPPED INGRESS: record found, ingress in neither table",
     "loop": "LOOP: a provider would appear twice",
 }
+
+
+def outcome_sentence(result: TraceResult) -> str:
+    """The outcome of this trace in one plain sentence (status bars, chain headers)."""
+    last = result.hops[-1].provider if result.hops else "?"
+    if result.outcome == "origin" and result.origin:
+        return f"origin found at {result.origin['provider']} (customer {result.origin['customer']})"
+    return {
+        "no_records": f"next request goes to {last}: the case holds none of its CDRs",
+        "not_found": f"stalled at {last}: no matching record",
+        "unmapped_ingress": f"stalled at {last}: ingress '{result.unmapped_ingress}' is not mapped",
+        "loop": f"loop: {result.loop_to} would appear twice",
+    }.get(result.outcome, result.outcome)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:

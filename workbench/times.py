@@ -580,3 +580,10 @@ def iso_utc(us: int, digits: int = 3) -> str | None:
         if frac:
             base += "." + frac
     return base + "Z"
+
+
+def display_utc(us: int, digits: int = 3, zone: str = "") -> str | None:
+    """UTC µs as '2026-03-07 20:02:11.400' followed by ``zone`` (e.g. " UTC"), for tables
+    and labels; None for NAT."""
+    text = iso_utc(us, digits)
+    return None if text is None else text[:-1].replace("T", " ") + zone

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHBoxLayout, QHea
 
 from workbench.chain_layout import signed
 from workbench.network import traceback_counts
-from workbench.times import iso_utc
+from workbench.times import display_utc
 
 from .list_model import RowsModel
 
@@ -217,7 +217,8 @@ def _source_tip(s) -> str:
 def _tb_row(t) -> list[str]:
     last = t.hops[-1] if t.hops else None
     answer = f"{last.provider}: {(last.status or '—').replace('_', ' ')}" if last else "—"
-    return [t.traceback_id, (iso_utc(t.call_time_us, 0) or t.call_time or "—").replace("T", " "),
+    return [t.traceback_id,
+            display_utc(t.call_time_us, 0, "Z") or (t.call_time or "—").replace("T", " "),
             t.calling or t.calling_raw or "—", t.called or t.called_raw or "—",
             str(len(t.hops)), answer]
 

@@ -8,11 +8,11 @@ from PySide6.QtWidgets import QDockWidget, QTabWidget
 from workbench.chain_layout import layout_chain
 from workbench.network import build_network
 from workbench.palette import ROLE_COLOURS
-from workbench.times import iso_utc
+from workbench.times import display_utc
 
 from ..graph.chain_view import NO_CASE, ChainView
 from ..graph.network_view import NetworkView
-from ..session import outcome_words
+from workbench.report_text import outcome_sentence
 
 #: Each outcome in the colour of the hop it stops at (palette.hop_kind).
 OUTCOME_COLOURS = {"origin": ROLE_COLOURS["originating"], "no_records": ROLE_COLOURS["no_records"],
@@ -86,7 +86,7 @@ class GraphDock(QDockWidget):
         self.chain.show_chain(lay, self._header(r, partial), hidden_next=partial)
 
     def _header(self, r, partial: bool) -> str:
-        when = (iso_utc(r.at_us, 0) or "?").replace("T", " ").replace("Z", " UTC")
+        when = display_utc(r.at_us, 0, " UTC") or "?"
         what = f"{html.escape(r.calling or '?')} → {html.escape(r.called)} at {when}"
         if r.traceback_id:
             what = f"Traceback {html.escape(r.traceback_id)}: {what}"
@@ -95,7 +95,7 @@ class GraphDock(QDockWidget):
                        "— F8 reveals the next")
         else:
             colour = OUTCOME_COLOURS.get(r.outcome, ROLE_COLOURS["not_found"])
-            words = outcome_words(r)
+            words = outcome_sentence(r)
             verdict = (f"<span style='color:{colour}'>■</span> <b>"
                        f"{html.escape(words[:1].upper() + words[1:])}</b>")
         return f"{what}<br>{verdict}"

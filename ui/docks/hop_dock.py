@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QDockWidget, QTextBrowser
 
 from workbench.chain_layout import hop_source, signed
 from workbench.palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
-from workbench.times import iso_utc
+from workbench.times import display_utc
 
 EMPTY = ("<p style='color:gray'>Select a hop in the chain view (or a point on the timeline) "
          "to see the record that matched, the rival records with their scores, the clock skew "
@@ -15,7 +15,7 @@ EMPTY = ("<p style='color:gray'>Select a hop in the chain view (or a point on th
 
 
 def _t(us) -> str:
-    return (iso_utc(us) or "—").replace("T", " ").replace("Z", " UTC")
+    return display_utc(us, zone=" UTC") or "—"
 
 
 def _rows(pairs) -> str:
