@@ -8,6 +8,17 @@ from workbench.formats import ReadOptions, get
 
 FX = Path(__file__).parent / "fixtures" / "formats"
 UTC = timezone.utc
+# each switch fixture and the profile that reads it
+FIXTURES = {
+    "asterisk_master.csv": "asterisk", "asterisk_custom.csv": "asterisk_custom",
+    "freeswitch_example.csv": "freeswitch", "freeswitch_default.csv": "freeswitch",
+    "freeswitch_sql.csv": "freeswitch", "freeswitch_mangled.csv": "freeswitch",
+    "freeswitch_cdr.json": "freeswitch_json", "freeswitch_cdr.xml": "freeswitch_xml",
+    "kamailio_acc.log": "kamailio", "kamailio_db_acc.csv": "kamailio_db",
+    "cdr_StandAloneCluster_01_202406101601_12": "cucm", "cube_gw_accounting.csv": "cube",
+    "sansay_vsx.cdr": "sansay", "broadworks_cdr.csv": "broadworks", "ribbon_sbc.ACT": "ribbon",
+    "acme_sbc.csv": "acme",
+}
 
 
 def read(fmt: str, name: str, **opts):

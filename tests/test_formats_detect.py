@@ -7,18 +7,8 @@ import pytest
 
 from workbench.errors import InputError
 from workbench.formats import choose, detect, profiles
+from tests.format_fixtures import FIXTURES, FX
 
-FX = Path(__file__).parent / "fixtures" / "formats"
-FIXTURES = {
-    "asterisk_master.csv": "asterisk", "asterisk_custom.csv": "asterisk_custom",
-    "freeswitch_example.csv": "freeswitch", "freeswitch_default.csv": "freeswitch",
-    "freeswitch_sql.csv": "freeswitch", "freeswitch_mangled.csv": "freeswitch",
-    "freeswitch_cdr.json": "freeswitch_json", "freeswitch_cdr.xml": "freeswitch_xml",
-    "kamailio_acc.log": "kamailio", "kamailio_db_acc.csv": "kamailio_db",
-    "cdr_StandAloneCluster_01_202406101601_12": "cucm", "cube_gw_accounting.csv": "cube",
-    "sansay_vsx.cdr": "sansay", "broadworks_cdr.csv": "broadworks", "ribbon_sbc.ACT": "ribbon",
-    "acme_sbc.csv": "acme",
-}
 SWITCHES = {p.name for p in profiles()} - {"generic"}
 
 

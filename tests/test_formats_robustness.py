@@ -1,23 +1,15 @@
 """Line ends, encodings and empty input: every switch profile reads the same calls."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from workbench.errors import InputError
 from workbench.formats import ReadOptions, detect, get
+from tests.format_fixtures import FIXTURES as ALL_FIXTURES, FX
 
-FX = Path(__file__).parent / "fixtures" / "formats"
-FIXTURES = {
-    "asterisk_master.csv": "asterisk", "asterisk_custom.csv": "asterisk_custom",
-    "freeswitch_example.csv": "freeswitch", "freeswitch_sql.csv": "freeswitch",
-    "freeswitch_cdr.json": "freeswitch_json", "freeswitch_cdr.xml": "freeswitch_xml",
-    "kamailio_acc.log": "kamailio", "kamailio_db_acc.csv": "kamailio_db",
-    "cdr_StandAloneCluster_01_202406101601_12": "cucm", "cube_gw_accounting.csv": "cube",
-    "sansay_vsx.cdr": "sansay", "broadworks_cdr.csv": "broadworks", "ribbon_sbc.ACT": "ribbon",
-    "acme_sbc.csv": "acme",
-}
+# every fixture but two extra FreeSWITCH templates (the example template stands for them)
+FIXTURES = {k: v for k, v in ALL_FIXTURES.items()
+            if k not in ("freeswitch_default.csv", "freeswitch_mangled.csv")}
 
 
 def snapshot(table) -> dict:
