@@ -88,8 +88,8 @@ def arrow_read(path: Path) -> float:
 
 
 def import_one(path: Path) -> float:
-    from workbench.config import SourceConfig
-    from workbench.source import load_source
+    from workbench.ingest.config import SourceConfig
+    from workbench.store.source import load_source
     cfg = SourceConfig(provider="P", path=path.name, format="generic")
     t = time.perf_counter()
     load_source(cfg, path.parent, "US", use_cache=False)
@@ -97,8 +97,8 @@ def import_one(path: Path) -> float:
 
 
 def trace_once(case_dir: Path) -> dict:
-    from workbench.case import load_case
-    from workbench.trace import trace
+    from workbench.case.model import load_case
+    from workbench.trace.engine import trace
     t0 = time.perf_counter()
     case = load_case(case_dir)
     case.skew()
@@ -114,9 +114,10 @@ def case_sources(case_dir: Path, repeat: int) -> None:
     loaded without cache against pyarrow reading the same file: other shapes of CDR than the
     one `make-one` writes (local times, punctuated numbers, SIP URIs, a cut last line)."""
     import statistics
-    from workbench.config import load_config
-    from workbench.formats.delimited import sniff_delimiter
-    from workbench.source import load_source
+
+    from workbench.ingest.config import load_config
+    from workbench.ingest.formats.delimited import sniff_delimiter
+    from workbench.store.source import load_source
     cfg = load_config(case_dir)
     for src in cfg.sources:
         path = src.resolved(case_dir)

@@ -59,8 +59,8 @@ def plain(path: Path, delim: str) -> float:
 
 
 def load(path: Path, fmt: str) -> float:
-    from workbench.config import SourceConfig
-    from workbench.source import load_source
+    from workbench.ingest.config import SourceConfig
+    from workbench.store.source import load_source
     cfg = SourceConfig(provider="P", path=path.name, format=fmt, timezone="America/New_York")
     t = time.perf_counter()
     load_source(cfg, path.parent, "US", use_cache=False)

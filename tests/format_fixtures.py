@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timezone
 from pathlib import Path
 
-from workbench.formats import ReadOptions, get
+from workbench.ingest.formats import ReadOptions, get
 
 FX = Path(__file__).parent / "fixtures" / "formats"
 UTC = timezone.utc

@@ -7,9 +7,15 @@ import threading
 import pytest
 
 from tests.test_evidence_cases import harbor_case
-from workbench.audit import (append_event, audit_path, log_import, log_mapping_change,
-                             read_audit, verify_audit)
-from workbench.cli import main
+from workbench.case.audit import (
+    append_event,
+    audit_path,
+    log_import,
+    log_mapping_change,
+    read_audit,
+    verify_audit,
+)
+from workbench.cli.main import main
 
 
 @pytest.fixture
@@ -63,7 +69,7 @@ def test_reordered_and_forged_entries_are_detected(logged):
     assert not verify_audit(logged)[0]
     # an edit that recomputes the entry's own hash still breaks the next link
     ls = lines(logged)
-    from workbench.audit import entry_hash
+    from workbench.case.audit import entry_hash
     ls = [ls[0], ls[2], ls[1], ls[3]]
     ls.sort(key=lambda s: json.loads(s)["seq"])
     e = json.loads(ls[2])
@@ -118,8 +124,8 @@ def test_cli_audit_lists_and_verifies(tmp_path, capsys):
 
 
 def test_sources_are_put_on_record_once_with_their_sha256(tmp_path):
-    from workbench.audit import log_sources
-    from workbench.case import load_case
+    from workbench.case.audit import log_sources
+    from workbench.case.model import load_case
     case = load_case(harbor_case(tmp_path / "case"))
     first = log_sources(case)
     assert {e["details"]["path"] for e in first} == {s.config.path for s in case.sources}

@@ -150,8 +150,8 @@ def sample_copy(tmp_path: Path) -> Path:
 
 
 def test_harbor_case_traces_to_its_origin(tmp_path):
-    from workbench.case import load_case
-    from workbench.trace import trace_traceback
+    from workbench.case.model import load_case
+    from workbench.trace.engine import trace_traceback
     case = load_case(harbor_case(tmp_path / "harbor"))
     result = trace_traceback(case, "HB-0042")
     assert result.outcome == "origin"

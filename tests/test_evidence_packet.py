@@ -10,14 +10,13 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from tests.test_evidence_cases import (CALLED, CUSTOMER, builder_case, harbor_case,
-                                       sample_copy)
+from tests.test_evidence_cases import CALLED, CUSTOMER, builder_case, harbor_case, sample_copy
 from workbench import __version__
-from workbench.case import load_case
-from workbench.cli import main
-from workbench.errors import Cancelled, InputError
+from workbench.case.model import load_case
+from workbench.cli.main import main
+from workbench.common.errors import Cancelled, InputError
 from workbench.evidence import export_packet, verify_packet
-from workbench.trace import trace, trace_traceback
+from workbench.trace.engine import trace, trace_traceback
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +174,7 @@ def test_include_sources_adds_the_whole_originals(harbor, tmp_path):
 
 
 def test_export_is_logged_in_the_audit_trail_with_the_packet_hash(harbor, tmp_path):
-    from workbench.audit import read_audit, verify_audit
+    from workbench.case.audit import read_audit, verify_audit
     case, result = harbor
     out = export_packet(case, result, tmp_path / "logged.zip", investigator="A. Tester")
     last = read_audit(case.root)[-1]

@@ -10,11 +10,11 @@ import pytest
 from pypdf import PdfReader
 
 from tests.test_evidence_cases import CALLED, CUSTOMER, builder_case, harbor_case
-from workbench.case import load_case
-from workbench.cli import main
+from workbench.case.model import load_case
+from workbench.cli.main import main
 from workbench.evidence import export_packet, verify_packet
 from workbench.evidence.redact import Redactor, mask_number
-from workbench.trace import trace_traceback
+from workbench.trace.engine import trace_traceback
 
 
 def written_forms(e164: str) -> list[str]:
@@ -126,7 +126,7 @@ def test_redactor_handles_non_nanp_numbers():
 
 def test_include_sources_with_redaction_is_refused(harbor, tmp_path):
     case, result = harbor
-    from workbench.errors import InputError
+    from workbench.common.errors import InputError
     with pytest.raises(InputError, match="include-sources"):
         export_packet(case, result, tmp_path / "x.zip", redact="consumer", include_sources=True)
     assert not (tmp_path / "x.zip").exists()
@@ -134,7 +134,7 @@ def test_include_sources_with_redaction_is_refused(harbor, tmp_path):
 
 def test_a_leak_stops_the_export(harbor, tmp_path, monkeypatch):
     """If a renderer ever bypassed the redacted view, the final check refuses the packet."""
-    from workbench.errors import WorkbenchError
+    from workbench.common.errors import WorkbenchError
     from workbench.evidence import packet
     case, result = harbor
     monkeypatch.setattr(packet, "graphml_bytes", lambda view: CALLED.encode())

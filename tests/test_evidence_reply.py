@@ -5,12 +5,12 @@ import docx
 import pytest
 
 from tests.test_evidence_cases import CUSTOMER, harbor_case
-from workbench.case import load_case
-from workbench.cli import main
-from workbench.errors import InputError
+from workbench.case.model import load_case
+from workbench.cli.main import main
+from workbench.columns.times import US, parse_one
+from workbench.common.errors import InputError
 from workbench.evidence import write_reply
 from workbench.evidence.clock import deemed_receipt, response_clock
-from workbench.times import US, parse_one
 
 
 def text_of(path) -> str:
@@ -88,7 +88,7 @@ def test_unknown_provider_or_traceback_is_bad_input(case, tmp_path, capsys):
 
 
 def test_reply_is_logged(case, tmp_path):
-    from workbench.audit import read_audit
+    from workbench.case.audit import read_audit
     write_reply(case, "HB-0042", "KSI", tmp_path / "l.docx")
     last = read_audit(case.root)[-1]
     assert last["action"] == "reply" and last["details"]["provider"] == "Keystone Interconnect"

@@ -10,10 +10,10 @@ import pytest
 from pypdf import PdfReader
 
 from tests.test_evidence_cases import builder_case, harbor_case
-from workbench.case import load_case
+from workbench.case.model import load_case
 from workbench.evidence import export_packet
 from workbench.evidence.report_pdf import narrative
-from workbench.trace import trace_traceback
+from workbench.trace.engine import trace_traceback
 
 
 def report(case, result, path):

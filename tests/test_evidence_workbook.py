@@ -9,12 +9,16 @@ import zipfile
 import openpyxl
 import pytest
 
-from tests.test_evidence_cases import (HOSTILE_ACCOUNT, HOSTILE_DISPOSITIONS, HOSTILE_INGRESS,
-                                       harbor_case)
-from workbench.case import load_case
+from tests.test_evidence_cases import (
+    HOSTILE_ACCOUNT,
+    HOSTILE_DISPOSITIONS,
+    HOSTILE_INGRESS,
+    harbor_case,
+)
+from workbench.case.model import load_case
 from workbench.evidence import export_packet
 from workbench.evidence.workbook import put, safe_text
-from workbench.trace import trace_traceback
+from workbench.trace.engine import trace_traceback
 
 SHEETS = ["Summary", "Chain", "Evidence", "Providers", "Sources", "Audit"]
 
@@ -120,7 +124,7 @@ def test_put_writes_risky_text_as_text():
 
 
 def test_audit_sheet_comes_from_the_case_log(tmp_path):
-    from workbench.cli import main
+    from workbench.cli.main import main
     root = harbor_case(tmp_path / "case")
     assert main(["trace", str(root), "--traceback", "HB-0042"]) == 0
     case = load_case(root)
@@ -138,7 +142,8 @@ def test_audit_sheet_comes_from_the_case_log(tmp_path):
 def test_xlsx_inputs_are_read_with_xml_bomb_protection(tmp_path):
     """A spreadsheet CDR with an entity-expansion bomb is refused, never expanded."""
     import defusedxml
-    from workbench.rawlines import read_raw_rows
+
+    from workbench.ingest.rawlines import read_raw_rows
     path = tmp_path / "bomb.xlsx"
     book = openpyxl.Workbook()
     book.active["A1"], book.active["A2"] = "start", "x"

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from workbench.formats.switches.acme import split_lenient
-from tests.format_fixtures import UTC, col, read as read_fixture
+from tests.format_fixtures import UTC, col
+from tests.format_fixtures import read as read_fixture
+from workbench.ingest.formats.switches.acme import split_lenient
 
 
 def read(**opts):

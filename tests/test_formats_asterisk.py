@@ -4,10 +4,10 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from workbench.errors import InputError
-from workbench.formats import ReadOptions, get
-from workbench.formats.switches.asterisk import channel_peer
 from tests.format_fixtures import FX, col, read
+from workbench.common.errors import InputError
+from workbench.ingest.formats import ReadOptions, get
+from workbench.ingest.formats.switches.asterisk import channel_peer
 
 
 def test_master_csv_mixing_16_and_21_field_lines():

@@ -1,7 +1,8 @@
 """BroadWorks CSV: header/footer records, backslash-escaped commas, direction-dependent peers."""
 from __future__ import annotations
 
-from tests.format_fixtures import col, read as read_fixture
+from tests.format_fixtures import col
+from tests.format_fixtures import read as read_fixture
 
 
 def read(**opts):

@@ -5,9 +5,9 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from workbench.formats import get
-from workbench.formats.switches.cisco import ipv4_le
 from tests.format_fixtures import UTC, col, read
+from workbench.ingest.formats import get
+from workbench.ingest.formats.switches.cisco import ipv4_le
 
 CUCM = "cdr_StandAloneCluster_01_202406101601_12"
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from workbench.errors import InputError
-from workbench.formats import choose, detect, profiles
 from tests.format_fixtures import FIXTURES, FX
+from workbench.common.errors import InputError
+from workbench.ingest.formats import choose, detect, profiles
 
 SWITCHES = {p.name for p in profiles()} - {"generic"}
 

@@ -5,9 +5,9 @@ from datetime import datetime
 
 import pytest
 
-from workbench.errors import InputError
-from workbench.formats import ReadOptions, get
 from tests.format_fixtures import FX, UTC, col, read
+from workbench.common.errors import InputError
+from workbench.ingest.formats import ReadOptions, get
 
 
 def test_example_template():

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from workbench.formats import ReadOptions, get
-from workbench.formats.switches.kamailio import parse_pairs
 from tests.format_fixtures import UTC, col, read
+from workbench.ingest.formats import ReadOptions, get
+from workbench.ingest.formats.switches.kamailio import parse_pairs
 
 
 def test_syslog_invites_become_rows():

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from workbench.formats import ReadOptions, get
-from tests.format_fixtures import FX, UTC, col, read as read_fixture
+from tests.format_fixtures import FX, UTC, col
+from tests.format_fixtures import read as read_fixture
+from workbench.ingest.formats import ReadOptions, get
 
 
 def read(**opts):

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.errors import InputError
-from workbench.formats import ReadOptions, detect, get
-from tests.format_fixtures import FIXTURES as ALL_FIXTURES, FX
+from tests.format_fixtures import FIXTURES as ALL_FIXTURES
+from tests.format_fixtures import FX
+from workbench.common.errors import InputError
+from workbench.ingest.formats import ReadOptions, detect, get
 
 # every fixture but two extra FreeSWITCH templates (the example template stands for them)
 FIXTURES = {k: v for k, v in ALL_FIXTURES.items()

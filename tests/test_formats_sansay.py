@@ -5,8 +5,9 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from workbench.formats.switches.times import ctime_naive
-from tests.format_fixtures import UTC, col, read as read_fixture
+from tests.format_fixtures import UTC, col
+from tests.format_fixtures import read as read_fixture
+from workbench.ingest.formats.switches.times import ctime_naive
 
 
 def read(**opts):

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from tests import casebuilder
-from workbench.case import load_case
-from workbench.trace import trace
+from workbench.case.model import load_case
+from workbench.trace.engine import trace
 
 CHICAGO = ZoneInfo("America/Chicago")
 FORMATS = {"Term Wireless": ("cucm", "cdr_term_01_202603080630_1"),

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workbench import generate as gen
-from workbench.errors import Cancelled
+from workbench.common.errors import Cancelled
 
 CANONICAL = {"start", "calling", "called", "answer", "end", "duration", "disposition", "ingress",
              "egress", "call_id", "attest", "origid", "identity"}
@@ -238,8 +238,8 @@ def test_progress_and_cancel(tmp_path):
 
 
 def test_generic_reader_sees_the_same_rows(case_dir, case, truth):
-    formats = pytest.importorskip("workbench.formats")
-    from workbench.formats.base import ReadOptions
+    formats = pytest.importorskip("workbench.ingest.formats")
+    from workbench.ingest.formats.base import ReadOptions
 
     reader = formats.get("generic")
     for s in case["sources"]:

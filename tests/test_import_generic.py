@@ -9,10 +9,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from workbench.case import load_case
-from workbench.errors import InputError
-from workbench.normalize import F_REJECTED
-from workbench.times import iso_utc
+from workbench.case.model import load_case
+from workbench.columns.times import iso_utc
+from workbench.common.errors import InputError
+from workbench.store.normalize import F_REJECTED
 
 HEADER = "Call Start,ANI,DNIS,Ingress Trunk,Duration\n"
 
@@ -201,7 +201,7 @@ def settled(path: Path) -> Path:
 def test_utf8_view_maps_settled_files_only(tmp_path, mapped):
     import mmap
 
-    from workbench.formats.sample import utf8_view
+    from workbench.ingest.formats.sample import utf8_view
     f = tmp_path / "a.csv"
     f.write_bytes(b"x,y\n1,2\n")
     if mapped:

@@ -5,9 +5,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from workbench import keysort
-from workbench.normalize import sort_order
-from workbench.numbers import _normalize_by_distinct, normalize_numbers
+from workbench.columns import keysort
+from workbench.columns.numbers import _normalize_by_distinct, normalize_numbers
+from workbench.store.normalize import sort_order
 
 
 @pytest.mark.parametrize("values", [

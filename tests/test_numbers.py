@@ -4,8 +4,15 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from workbench.numbers import (FICTIONAL, INVALID, MISSING, SCIENTIFIC, UNPARSED,
-                               normalize_numbers, normalize_one)
+from workbench.columns.numbers import (
+    FICTIONAL,
+    INVALID,
+    MISSING,
+    SCIENTIFIC,
+    UNPARSED,
+    normalize_numbers,
+    normalize_one,
+)
 
 FORMS = [
     ("+13125550143", "+13125550143"),

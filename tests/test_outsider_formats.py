@@ -6,15 +6,16 @@ Every number is a fictional 555-01xx number."""
 import io
 import json
 import os
+import random
+import socket
+import struct
 import subprocess
 import sys
 import zipfile
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
-
-import random, struct, socket
-from datetime import datetime, timezone, timedelta
-from zoneinfo import ZoneInfo
 
 NY = ZoneInfo("America/New_York"); CHI = ZoneInfo("America/Chicago")
 UTC = timezone.utc

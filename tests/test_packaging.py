@@ -35,4 +35,4 @@ def test_wheel_carries_package_data(tmp_path):
     assert "workbench/sample_data/auto_warranty_case/case.toml" in names
     assert any(n.startswith("workbench/sample_data/auto_warranty_case/cdrs/") for n in names)
     assert "workbench/generate/__init__.py" in names
-    assert "workbench/formats/switches/__init__.py" in names
+    assert "workbench/ingest/formats/switches/__init__.py" in names

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from workbench.rawlines import read_raw_rows
+from workbench.ingest.rawlines import read_raw_rows
 
 
 def test_read_raw_rows_matches_a_plain_split(tmp_path):

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from workbench.case import load_case
-from workbench.trace import trace_traceback
+from workbench.case.model import load_case
+from workbench.trace.engine import trace_traceback
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import pyarrow as pa
 import pytest
 
-from workbench.sip import decode_identity, extract_verstat, identity_claims, uri_number
+from workbench.columns.sip import decode_identity, extract_verstat, identity_claims, uri_number
 
 # The synthetic token of stir_shaken.md §4 (dummy signature).
 REFERENCE = "".join((

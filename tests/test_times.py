@@ -4,8 +4,14 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from workbench.times import (AMBIGUOUS, LOW_PRECISION, NONEXISTENT, UNPARSED, iso_utc,
-                             parse_times)
+from workbench.columns.times import (
+    AMBIGUOUS,
+    LOW_PRECISION,
+    NONEXISTENT,
+    UNPARSED,
+    iso_utc,
+    parse_times,
+)
 
 CASES = [
     ("2026-03-07T20:02:11.400Z", "UTC", "2026-03-07T20:02:11.4Z"),
@@ -75,7 +81,7 @@ def test_zone_placement_by_hour_matches_placing_every_row(zone):
     across a year's changes (Lord Howe moves 30 minutes, Chatham sits at +12:45)."""
     import numpy as np
 
-    from workbench.times import HOUR, US, _place_each, _place_in_zone
+    from workbench.columns.times import HOUR, US, _place_each, _place_in_zone
 
     rng = np.random.default_rng(7)
     start = int(np.datetime64("2026-01-01T00:00:00", "us").astype(np.int64))
@@ -96,7 +102,7 @@ def test_zone_placement_by_hour_matches_placing_every_row(zone):
 def test_zone_placement_of_a_long_span_and_of_nothing():
     import numpy as np
 
-    from workbench.times import _place_each, _place_in_zone
+    from workbench.columns.times import _place_each, _place_in_zone
 
     wall = np.array([0, 2_000_000_000 * 1_000_000, 1_700_000_000 * 1_000_000], dtype=np.int64)
     assert np.array_equal(_place_in_zone(wall, "America/Chicago")[0],

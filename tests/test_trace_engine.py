@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from tests import casebuilder
-from workbench.case import load_case
-from workbench.trace import trace, trace_traceback
+from workbench.case.model import load_case
+from workbench.trace.engine import trace, trace_traceback
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 
 from tests import casebuilder
-from workbench.calls_query import CallFilter, build_frames, query
-from workbench.case import load_case
-from workbench.case_writer import CaseEdits, DraftCase, DraftSource, dumps, save_edits, write_case
-from workbench.chain_layout import layout_chain
-from workbench.config import load_config
-from workbench.draft import ingress_counts, inspect_file, preview
-from workbench.errors import InputError
-from workbench.formats.base import ReadOptions
-from workbench.network import build_network
-from workbench.palette import ROLE_COLOURS
-from workbench.trace import trace_traceback
-from workbench.training import ORIGIN, question
+from workbench.case.draft import ingress_counts, inspect_file, preview
+from workbench.case.model import load_case
+from workbench.case.writer import CaseEdits, DraftCase, DraftSource, dumps, save_edits, write_case
+from workbench.common.errors import InputError
+from workbench.ingest.config import load_config
+from workbench.ingest.formats.base import ReadOptions
+from workbench.present.calls_query import CallFilter, build_frames, query
+from workbench.present.chain_layout import layout_chain
+from workbench.present.palette import ROLE_COLOURS
+from workbench.present.training import ORIGIN, question
+from workbench.trace.engine import trace_traceback
+from workbench.trace.network import build_network
 
 
 @pytest.fixture(scope="module")

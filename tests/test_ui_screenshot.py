@@ -10,7 +10,6 @@ import pytest
 
 from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
 
-
 pytestmark = pytest.mark.gui
 
 

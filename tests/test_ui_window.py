@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 from ui.operations import TraceRequest
 from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
 from ui.testing import open_case, wait_idle
-from workbench.palette import ROLE_COLOURS
+from workbench.present.palette import ROLE_COLOURS
 
 pytestmark = pytest.mark.gui
 
@@ -128,7 +128,7 @@ def test_mapping_edit_is_saved_atomically_and_close_asks(qtbot, window, chain_ca
     assert not s.dirty
     assert s.case.sources[2].config.upstreams["NEW-TRUNK"] == "Other Carrier"
     assert (root / "case.toml.bak").exists()
-    from workbench.audit import read_audit
+    from workbench.case.audit import read_audit
     assert any(e["action"] == "mapping change" for e in read_audit(root))
 
 
@@ -189,7 +189,7 @@ def test_recent_cases_newest_first_without_duplicates(tmp_path):
 
 
 def _six_hop_result():
-    from workbench.trace import Hop, TraceResult
+    from workbench.trace.engine import Hop, TraceResult
     names = ["Terminus Wireless of Greater Chicagoland", "Midway Transit Interconnect Inc.",
              "Lakeshore Carrier Services", "Seaport Gateway LLC (International)",
              "Harborline Networks Wholesale", "Origin Voice Company of Delaware"]
@@ -210,7 +210,7 @@ def _six_hop_result():
 
 @pytest.mark.parametrize("size", [(1366, 768), (1600, 1000)])
 def test_six_hop_chain_labels_do_not_overlap(qtbot, window, size):
-    from workbench.chain_layout import layout_chain
+    from workbench.present.chain_layout import layout_chain
     window.resize(*size)
     window.fit_layout_to(size[1])
     chain = window.graph_dock.chain

@@ -6,9 +6,9 @@ import pytest
 from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
 from ui.testing import wait_idle
 from ui.wizard.wizard import NewCaseWizard
-from workbench.case import load_case
-from workbench.config import load_config
-from workbench.trace import trace_traceback
+from workbench.case.model import load_case
+from workbench.ingest.config import load_config
+from workbench.trace.engine import trace_traceback
 
 pytestmark = pytest.mark.gui
 

@@ -9,8 +9,8 @@ import pytest
 from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
 from ui.testing import wait_idle
 from ui.worker import Task, TaskRunner
-from workbench.errors import InputError
-from workbench.progress import check
+from workbench.common.errors import InputError
+from workbench.common.progress import check
 
 pytestmark = pytest.mark.gui
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from workbench.config import CASE_FILE
+from workbench.ingest.config import CASE_FILE
 
 from . import errors, settings
-from .graph.export import export_png, export_svg
 from .assets import working_sample
+from .graph.export import export_png, export_svg
 from .wizard.wizard import NewCaseWizard
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog
 
-from workbench.training import question
+from workbench.present.training import question
 
 from . import settings
 from .dialogs.step_dialog import StepQuestionDialog

@@ -5,7 +5,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from workbench import __version__
-from workbench.palette import ROLE_COLOURS, ROLE_LABELS
+from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS
 
 from . import settings, theme
 from .actions import ACTIONS

@@ -6,7 +6,7 @@ import traceback
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from workbench.errors import Cancelled, InputError, WorkbenchError
+from workbench.common.errors import Cancelled, InputError, WorkbenchError
 
 log = logging.getLogger("workbench.gui")
 

@@ -6,9 +6,10 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
-from workbench.config import CASE_FILE
+from workbench.ingest.config import CASE_FILE
 
 from . import actions, errors, settings
+from .assets import icon
 from .commands_file import FileCommands, evidence_module
 from .commands_trace import TraceCommands
 from .commands_view import ViewCommands
@@ -17,7 +18,6 @@ from .docks.case_dock import CaseDock
 from .docks.graph_dock import GraphDock
 from .docks.hop_dock import HopDock
 from .docks.timeline_dock import TimelineDock
-from .assets import icon
 from .session import CaseSession
 from .status import TaskProgressWidget
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workbench.calls_query import SourceFrame, build_frames
-from workbench.case import Case, load_case
-from workbench.progress import check
-from workbench.trace import TraceResult, trace, trace_traceback
+from workbench.case.model import Case, load_case
+from workbench.common.progress import check
+from workbench.present.calls_query import SourceFrame, build_frames
+from workbench.trace.engine import TraceResult, trace, trace_traceback
 
 
 @dataclass
@@ -53,7 +53,7 @@ def run_trace(case: Case, req: TraceRequest, *, audit: bool = True, progress,
     result = _trace(case, req, progress=progress, should_stop=should_stop)
     if audit:  # the same audit entry the command line writes for a trace
         try:
-            from workbench.audit import append_event
+            from workbench.case.audit import append_event
             append_event(case.root, "trace", {"call": result.to_json()["call"],
                                               "outcome": result.outcome,
                                               "traceback": req.traceback_id, "via": "gui"})

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.case_writer import CaseEdits, save_edits
-from workbench.errors import InputError
-from workbench.report_text import outcome_sentence
+from workbench.case.writer import CaseEdits, save_edits
+from workbench.common.errors import InputError
+from workbench.present.report_text import outcome_sentence
 
 from . import operations, settings
 from .worker import Task, TaskRunner
@@ -207,7 +207,7 @@ class CaseSession(QObject):
 
 def _audit_mappings(case, edits: CaseEdits) -> None:
     try:
-        from workbench.audit import log_mapping_change
+        from workbench.case.audit import log_mapping_change
     except ImportError:
         return
     for i, change in edits.sources.items():

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from workbench.palette import ROLE_COLOURS
+from workbench.present.palette import ROLE_COLOURS
 
 _SYSTEM_PALETTE: QPalette | None = None
 

@@ -14,7 +14,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from workbench.errors import Cancelled
+from workbench.common.errors import Cancelled
 
 
 class _Relay(QObject):

@@ -7,8 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHeaderView, QLineEdit,
-                               QStyledItemDelegate, QTableView)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QHeaderView,
+    QLineEdit,
+    QStyledItemDelegate,
+    QTableView,
+)
 
 KINDS = ["", "upstream", "customer"]
 KIND_TEXT = {"": "— not set —", "upstream": "Upstream provider", "customer": "Own customer"}

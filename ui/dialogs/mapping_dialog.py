@@ -1,9 +1,9 @@
 """Edit one source's upstream/customer tables and notes (staged; saved with Ctrl+S)."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
-from workbench.draft import count_values
+from workbench.case.draft import count_values
 
 from .ingress_table import IngressMapModel, ingress_view
 

@@ -3,10 +3,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QLabel, QRadioButton,
-                               QVBoxLayout)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QRadioButton,
+    QVBoxLayout,
+)
 
-from workbench.training import StepQuestion
+from workbench.present.training import StepQuestion
 
 
 class StepQuestionDialog(QDialog):

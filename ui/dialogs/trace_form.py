@@ -1,11 +1,19 @@
 """Trace a call given by hand: calling, called, time, and optionally where to start."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QLabel, QLineEdit, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+)
 
-from workbench.numbers import normalize_one
-from workbench.times import NAT, iso_utc, parse_one
+from workbench.columns.numbers import normalize_one
+from workbench.columns.times import NAT, iso_utc, parse_one
 
 from ..operations import TraceRequest
 

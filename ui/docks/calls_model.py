@@ -6,8 +6,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from workbench.calls_query import COLUMNS, CallRows
-from workbench.normalize import F_REJECTED
+from workbench.present.calls_query import COLUMNS, CallRows
+from workbench.store.normalize import F_REJECTED
 
 KEYS = [k for k, _ in COLUMNS]
 NUMERIC = {"line", "duration"}

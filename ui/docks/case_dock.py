@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QDockWidget, QHBoxLayout, QHeaderView, QLabel,
-                               QPlainTextEdit, QPushButton, QSplitter, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
-from workbench.chain_layout import signed
-from workbench.network import traceback_counts
-from workbench.times import display_utc
+from workbench.columns.times import display_utc
+from workbench.present.chain_layout import signed
+from workbench.trace.network import traceback_counts
 
 from .list_model import RowsModel
 

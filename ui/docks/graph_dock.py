@@ -5,14 +5,14 @@ import html
 
 from PySide6.QtWidgets import QDockWidget, QTabWidget
 
-from workbench.chain_layout import layout_chain
-from workbench.network import build_network
-from workbench.palette import ROLE_COLOURS
-from workbench.times import display_utc
+from workbench.columns.times import display_utc
+from workbench.present.chain_layout import layout_chain
+from workbench.present.palette import ROLE_COLOURS
+from workbench.present.report_text import outcome_sentence
+from workbench.trace.network import build_network
 
 from ..graph.chain_view import NO_CASE, ChainView
 from ..graph.network_view import NetworkView
-from workbench.report_text import outcome_sentence
 
 #: Each outcome in the colour of the hop it stops at (palette.hop_kind).
 OUTCOME_COLOURS = {"origin": ROLE_COLOURS["originating"], "no_records": ROLE_COLOURS["no_records"],

@@ -5,9 +5,9 @@ import html
 
 from PySide6.QtWidgets import QDockWidget, QTextBrowser
 
-from workbench.chain_layout import hop_source, signed
-from workbench.palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
-from workbench.times import display_utc
+from workbench.columns.times import display_utc
+from workbench.present.chain_layout import hop_source, signed
+from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
 
 EMPTY = ("<p style='color:gray'>Select a hop in the chain view (or a point on the timeline) "
          "to see the record that matched, the rival records with their scores, the clock skew "

@@ -8,9 +8,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QVBoxLayout, QWidget
 
-from workbench.chain_layout import signed
-from workbench.palette import hop_kind
-from workbench.times import NAT
+from workbench.columns.times import NAT
+from workbench.present.chain_layout import signed
+from workbench.present.palette import hop_kind
 
 from .. import theme
 

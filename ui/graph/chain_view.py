@@ -8,8 +8,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from workbench.chain_layout import ChainLayout
-from workbench.palette import ROLE_COLOURS, ROLE_LABELS
+from workbench.present.chain_layout import ChainLayout
+from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS
 
 from .. import theme
 from .canvas import GraphCanvas, text_item

@@ -10,8 +10,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
-from workbench.network import ProviderNetwork
-from workbench.palette import ROLE_COLOURS
+from workbench.present.palette import ROLE_COLOURS
+from workbench.trace.network import ProviderNetwork
 
 from .. import theme
 from .canvas import GraphCanvas

@@ -5,7 +5,7 @@ import html
 
 from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWizardPage
 
-from workbench.draft import ingress_counts
+from workbench.case.draft import ingress_counts
 
 from ..dialogs.ingress_table import IngressMapModel, ingress_view
 from ..errors import one_line

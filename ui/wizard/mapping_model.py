@@ -4,7 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QComboBox, QHeaderView, QStyledItemDelegate, QTableView
 
-from workbench.formats.base import CANONICAL_FIELDS, REQUIRED_FIELDS
+from workbench.ingest.formats.base import CANONICAL_FIELDS, REQUIRED_FIELDS
 
 FIELDS = list(CANONICAL_FIELDS) + ["verstat"]
 TIPS = {"start": "When the call started (INVITE or answer); a date and a time column can be "

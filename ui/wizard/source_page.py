@@ -5,11 +5,20 @@ import html
 from zoneinfo import available_timezones
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QSplitter, QTableView,
-                               QVBoxLayout, QWidget, QWizardPage)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
 
-from workbench import formats
-from workbench.draft import effective_mapping, preview_problem
+from workbench.case.draft import effective_mapping, preview_problem
+from workbench.ingest import formats
 
 from ..docks.list_model import RowsModel
 from ..errors import one_line

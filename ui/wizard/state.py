@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.case_writer import DraftCase, relative_path
-from workbench.config import SourceConfig
-from workbench.draft import FileInspection, Preview, preview
-from workbench.formats.base import ReadOptions
+from workbench.case.draft import FileInspection, Preview, preview
+from workbench.case.writer import DraftCase, relative_path
+from workbench.ingest.config import SourceConfig
+from workbench.ingest.formats.base import ReadOptions
 
 #: The comment at the head of a case.toml the wizard writes (and shows before writing).
 DRAFT_COMMENT = "Written by Traceback Workbench (New case from files)."

@@ -6,8 +6,8 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWizard
 
-from workbench.case_writer import write_case
-from workbench.config import CASE_FILE
+from workbench.case.writer import write_case
+from workbench.ingest.config import CASE_FILE
 
 from ..errors import one_line
 from ..worker import TaskRunner

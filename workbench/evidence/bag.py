@@ -19,7 +19,7 @@ from typing import Callable
 
 import bagit
 
-from ..progress import StopFn, check, never_stop
+from workbench.common.progress import StopFn, check, never_stop
 
 ALGORITHMS = ("sha256", "sha512")  # two independent manifests: a changed manifest is told
 # apart from a changed file (the file disagrees with both, a changed manifest with the other)

@@ -64,8 +64,8 @@ class Layout:
 
 @lru_cache(maxsize=16)
 def _font(size: int, bold: bool = False):
-    from PIL import ImageFont
     import reportlab
+    from PIL import ImageFont
     names = (["DejaVuSans-Bold.ttf", "VeraBd.ttf", "Arial Bold.ttf", "arialbd.ttf"] if bold else
              ["DejaVuSans.ttf", "Vera.ttf", "Arial.ttf", "arial.ttf"])
     shipped = Path(reportlab.__file__).parent / "fonts" / ("VeraBd.ttf" if bold else "Vera.ttf")

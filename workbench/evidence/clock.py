@@ -12,7 +12,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from ..times import NAT, US, iso_utc, parse_one
+from workbench.columns.times import NAT, US, iso_utc, parse_one
 
 DAY_US = 24 * 3600 * US
 BUSINESS_START, BUSINESS_END = 8, 17

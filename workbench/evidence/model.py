@@ -12,17 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.case.audit import check_audit, default_actor, head
+from workbench.case.model import Case
+from workbench.columns.times import NAT, US, iso_utc
+from workbench.common.errors import InputError
+from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
+from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
+from workbench.present.report_text import OUTCOME_WORDS
+from workbench.store.normalize import flag_words
+from workbench.store.source import CdrSource
+from workbench.trace.engine import TraceResult
+
 from .. import __version__
-from ..audit import check_audit, default_actor, head
-from ..case import Case
-from ..errors import InputError
-from ..normalize import flag_words
-from ..palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
-from ..progress import ProgressFn, StopFn, check, never_stop, no_progress
-from ..report_text import OUTCOME_WORDS
-from ..source import CdrSource
-from ..times import NAT, US, iso_utc
-from ..trace import TraceResult
 from .clock import ResponseClock, parse_time, response_clock
 from .redact import PROFILE_WORDS, Redactor
 
@@ -186,7 +187,7 @@ def _customers(case: Case) -> list[str]:
 
 
 def _sha256(path: Path, should_stop: StopFn, progress, base: float, span: float) -> tuple[str, int]:
-    """cache.sha256_file with progress and cancel: a source can be gigabytes."""
+    """common.hashing.sha256_file with progress and cancel: a source can be gigabytes."""
     h = hashlib.sha256()
     size = path.stat().st_size
     done = 0

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import bagit
 
+from workbench.case.audit import append_event, ensure_writable, log_sources
+from workbench.case.model import Case
+from workbench.columns.times import US, iso_utc
+from workbench.common.errors import InputError, WorkbenchError
+from workbench.common.hashing import sha256_file
+from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
+from workbench.trace.engine import TraceResult
+
 from .. import __version__
-from ..audit import append_event, ensure_writable, log_sources
-from ..cache import sha256_file
-from ..case import Case
-from ..errors import InputError, WorkbenchError
-from ..progress import ProgressFn, StopFn, check, never_stop, no_progress
-from ..times import US, iso_utc
-from ..trace import TraceResult
 from .bag import ALGORITHMS, packet_folder, write_packet_zip
 from .chain_image import layout, render_png, render_svg
 from .excerpts import excerpt_name, excerpt_text, sums_text

@@ -15,13 +15,14 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
+from workbench.case.audit import append_event, ensure_writable, log_sources
+from workbench.case.model import Case
+from workbench.columns.times import NAT, US, iso_utc
+from workbench.common.atomic import atomic_write_bytes
+from workbench.common.errors import InputError
+from workbench.trace.engine import Hop, trace, trace_traceback
+
 from .. import __version__
-from ..audit import append_event, ensure_writable, log_sources
-from ..cache import atomic_write_bytes
-from ..case import Case
-from ..errors import InputError
-from ..times import NAT, US, iso_utc
-from ..trace import Hop, trace, trace_traceback
 from .clock import BUSINESS_RULE, parse_time, response_clock
 from .model import now_us, provider_settings, provider_zone, source_of, traceback_zone
 

@@ -13,10 +13,19 @@ from reportlab.lib.pagesizes import landscape, letter
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas as pdfcanvas
-from reportlab.platypus import (CondPageBreak, KeepTogether, PageBreak, Paragraph,
-                                SimpleDocTemplate, Spacer, Table, TableStyle)
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
-from ..audit import summary_of
+from workbench.case.audit import summary_of
+
 from .chain_image import layout, render_drawing
 from .clock import BUSINESS_RULE
 from .model import KIND_WORDS, NOTICE, PacketView

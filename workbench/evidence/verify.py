@@ -24,7 +24,8 @@ from urllib.parse import unquote
 
 import bagit
 
-from ..errors import InputError
+from workbench.common.errors import InputError
+
 from .bag import ALGORITHMS
 
 REQUIRED_TAGS = ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt")

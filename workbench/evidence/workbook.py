@@ -16,8 +16,9 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..audit import summary_of
-from ..times import NAT
+from workbench.case.audit import summary_of
+from workbench.columns.times import NAT
+
 from .clock import parse_time
 from .model import NOTICE, PacketView
 

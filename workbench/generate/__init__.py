@@ -14,11 +14,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import InputError
-from ..progress import ProgressFn, StopFn, check, never_stop, no_progress
+from workbench.common.errors import InputError
+from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
+
 from .build import Job
-from .case_files import TRACEBACK_HEADER, case_toml, tracebacks_csv
-from .case_files import _toml_str  # noqa: F401 - tests check the escaping
+from .case_files import (
+    TRACEBACK_HEADER,
+    _toml_str,  # noqa: F401 - tests check the escaping
+    case_toml,
+    tracebacks_csv,
+)
 from .clock import S
 from .clock import to_iso as _iso  # noqa: F401 - the old name, used by tests
 from .scenario import CASE_NAME, SCENARIO, TracedCall, trace_expected

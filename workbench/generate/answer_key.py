@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .clock import (CHICAGO_DST_UTC, NEW_YORK_DST_UTC, S, WINDOW_DAYS, WINDOW_START, to_iso,
-                    to_iso_us, to_us)
+from .clock import (
+    CHICAGO_DST_UTC,
+    NEW_YORK_DST_UTC,
+    WINDOW_DAYS,
+    WINDOW_START,
+    S,
+    to_iso,
+    to_iso_us,
+    to_us,
+)
 from .formatting import uuid_text
 from .numberbook import format_number
 from .plan import Plan

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .clock import S, WINDOW_DAYS, WINDOW_START, to_us
+from .clock import WINDOW_DAYS, WINDOW_START, S, to_us
 from .numberbook import NumberBook
 from .sources import EGRESS_TO, FOREIGN, SOURCE, SOURCES, Source
 

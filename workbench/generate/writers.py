@@ -12,8 +12,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .formatting import (callids, dispositions, fixed_strings, hex_bytes, local_seconds,
-                         null_where, pick, round_s, times, uuids, write_delimited)
+from .formatting import (
+    callids,
+    dispositions,
+    fixed_strings,
+    hex_bytes,
+    local_seconds,
+    null_where,
+    pick,
+    round_s,
+    times,
+    uuids,
+    write_delimited,
+)
 from .numberbook import NumberBook
 from .rows import Rows
 from .sources import ATTESTS, Source

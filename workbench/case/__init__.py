@@ -1,0 +1,1 @@
+"""The case: its model (sources, tracebacks, provider directory), case.toml writing, drafts, audit trail."""

@@ -1,0 +1,124 @@
+"""The investigation's model object: a case folder with its sources and tracebacks loaded."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.common.errors import InputError
+from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
+from workbench.ingest.config import CaseConfig, ProviderInfo, load_config
+from workbench.ingest.tracebacks import Traceback, load_tracebacks
+from workbench.store.source import CdrSource, load_source
+
+
+class ProviderDirectory:
+    """Provider names as the case knows them: canonical names, aliases, attributes."""
+
+    def __init__(self, providers: list[ProviderInfo]):
+        self.providers = {p.name: p for p in providers}
+        self._alias: dict[str, str] = {}
+        for p in providers:
+            self._alias[_fold(p.name)] = p.name
+            for a in p.aliases:
+                self._alias[_fold(a)] = p.name
+
+    def canonical(self, name: str | None) -> str | None:
+        """The directory name for a name or alias (case- and space-insensitive)."""
+        if name is None:
+            return None
+        return self._alias.get(_fold(name), name.strip())
+
+    def info(self, name: str) -> ProviderInfo | None:
+        return self.providers.get(self.canonical(name) or "")
+
+    def add(self, name: str) -> None:
+        if _fold(name) not in self._alias:
+            self._alias[_fold(name)] = name
+            self.providers.setdefault(name, ProviderInfo(name=name))
+
+
+def _fold(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+@dataclass
+class Case:
+    config: CaseConfig
+    sources: list[CdrSource] = field(default_factory=list)
+    tracebacks: list[Traceback] = field(default_factory=list)
+    directory: ProviderDirectory = field(default_factory=lambda: ProviderDirectory([]))
+    _skew: dict | None = None
+
+    @property
+    def root(self) -> Path:
+        return self.config.root
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def sources_of(self, provider: str) -> list[CdrSource]:
+        want = self.directory.canonical(provider)
+        return [s for s in self.sources if self.directory.canonical(s.provider) == want]
+
+    def providers_with_records(self) -> list[str]:
+        seen: list[str] = []
+        for s in self.sources:
+            name = self.directory.canonical(s.provider)
+            if name not in seen:
+                seen.append(name)
+        return seen
+
+    def traceback(self, traceback_id: str) -> Traceback:
+        for tb in self.tracebacks:
+            if tb.traceback_id == traceback_id:
+                return tb
+        known = ", ".join(t.traceback_id for t in self.tracebacks[:10]) or "none"
+        raise InputError(f"no traceback '{traceback_id}' in this case (known: {known})",
+                         file=str(self.config.file), field="traceback")
+
+    def upstream_of(self, source: CdrSource, ingress: str | None) -> tuple[str | None, str | None]:
+        """(upstream provider, customer) that an ingress id names in this source's tables."""
+        if ingress is None:
+            return None, None
+        cfg = source.config
+        for table, is_customer in ((cfg.upstreams, False), (cfg.customers, True)):
+            value = table.get(ingress)
+            if value is None:  # trunk ids as written, then without surrounding blanks/case
+                folded = {k.strip().lower(): v for k, v in table.items()}
+                value = folded.get(ingress.strip().lower())
+            if value is not None:
+                return (None, value) if is_customer else (self.directory.canonical(value), None)
+        return None, None
+
+    def skew(self, progress: ProgressFn = no_progress, should_stop: StopFn = never_stop) -> dict:
+        """Estimated clock offset of every source (seconds, source clock minus reference)."""
+        if self._skew is None:
+            from workbench.trace.skew import estimate_skew
+            self._skew = estimate_skew(self, progress=progress, should_stop=should_stop)
+        return self._skew
+
+
+def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn = no_progress,
+              should_stop: StopFn = never_stop) -> Case:
+    """Open a case folder (or its case.toml): read every source and traceback file."""
+    cfg = load_config(path)
+    directory = ProviderDirectory(cfg.providers)
+    case = Case(config=cfg, directory=directory)
+    total = max(len(cfg.sources), 1)
+    for i, scfg in enumerate(cfg.sources):
+        check(should_stop)
+
+        def sub(frac: float, msg: str, i=i) -> None:
+            progress((i + frac) / (total + 1), msg)
+
+        src = load_source(scfg, cfg.root, cfg.default_country, use_cache=use_cache,
+                          progress=sub, should_stop=should_stop)
+        directory.add(scfg.provider)
+        case.sources.append(src)
+    for tcfg in cfg.tracebacks:
+        case.tracebacks.extend(load_tracebacks(cfg.root / tcfg.path,
+                                               default_country=cfg.default_country,
+                                               timezone=tcfg.timezone, sheet=tcfg.sheet))
+    progress(1.0, "case loaded")
+    return case

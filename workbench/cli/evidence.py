@@ -1,0 +1,142 @@
+"""Evidence subcommands: export, verify, audit, reply (the same functions the workbench calls)."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+from workbench.common.errors import InputError
+
+REDACT = ("none", "consumer", "training")  # evidence.redact.PROFILES, without importing reportlab
+
+
+def add_call_arguments(p) -> None:
+    """The case and the call to trace, as `trace` and `export` take them."""
+    p.add_argument("case", help="case folder or its case.toml")
+    p.add_argument("--calling", help="calling number, any written form")
+    p.add_argument("--called", help="called number, any written form")
+    p.add_argument("--at", help="call time at the terminating provider, ISO 8601 with offset or Z")
+    p.add_argument("--traceback", help="take the call from this traceback record")
+    p.add_argument("--tolerance", type=float, default=None,
+                   help="seconds (default: the case's tolerance_s, else 60)")
+    p.add_argument("--from", dest="from_provider", help="force the first (terminating) provider")
+
+
+def trace_from_args(case, args):
+    """Trace the call named by the arguments of `add_call_arguments`."""
+    from workbench.trace.engine import trace, trace_traceback
+    if args.traceback:
+        if args.calling or args.called or args.at:
+            raise InputError("give either --traceback or --calling/--called/--at, not both",
+                             field="traceback")
+        return trace_traceback(case, args.traceback, tolerance_s=args.tolerance,
+                               from_provider=args.from_provider)
+    missing = [n for n in ("called", "at") if not getattr(args, n)]
+    if missing:
+        raise InputError(f"give --{' and --'.join(missing)} (or --traceback ID)", field=missing[0])
+    return trace(case, calling=args.calling or "", called=args.called, at=args.at,
+                 tolerance_s=args.tolerance, from_provider=args.from_provider)
+
+
+def add_commands(sub) -> None:
+    """Register `export`, `verify`, `audit` and `reply` on the `workbench` parser."""
+    e = sub.add_parser("export", help="write the evidence packet (zipped BagIt bag) of one call")
+    add_call_arguments(e)
+    e.add_argument("--out", required=True, help="the packet to write, e.g. packet.zip")
+    e.add_argument("--investigator", help="who is making the packet (recorded in it)")
+    e.add_argument("--redact", choices=REDACT, default="none",
+                   help="none; consumer: called numbers masked to their last four digits; "
+                        "training: consumer plus customer names replaced")
+    e.add_argument("--include-sources", action="store_true",
+                   help="add the whole original CDR files the chain's evidence comes from")
+    e.set_defaults(func=_cmd_export)
+
+    v = sub.add_parser("verify", help="check a packet: exit 0 valid, 1 naming what changed")
+    v.add_argument("packet", help="the packet .zip")
+    v.add_argument("--quick", action="store_true",
+                   help="skip the second opinion of the bagit validator")
+    v.set_defaults(func=_cmd_verify)
+
+    a = sub.add_parser("audit", help="show the case's audit trail; --verify checks its hash chain")
+    a.add_argument("case", help="case folder or its case.toml")
+    a.add_argument("--verify", action="store_true", help="exit 1 if an entry was removed or edited")
+    a.add_argument("--json", action="store_true", help="the entries as JSON lines")
+    a.set_defaults(func=_cmd_audit)
+
+    r = sub.add_parser("reply", help="draft a provider's answer to a traceback request (.docx)")
+    r.add_argument("case", help="case folder or its case.toml")
+    r.add_argument("--traceback", required=True, help="traceback id")
+    r.add_argument("--provider", required=True, help="the responding provider (name or alias)")
+    r.add_argument("--out", required=True, help="the .docx to write")
+    r.add_argument("--received-at", help="when the request arrived (ISO 8601; default: the "
+                                         "notification time in the traceback record)")
+    r.set_defaults(func=_cmd_reply)
+
+
+def _cmd_export(args) -> int:
+    from workbench.case.model import load_case
+    from workbench.evidence import export_packet
+    t0 = time.perf_counter()
+    case = load_case(args.case)
+    result = trace_from_args(case, args)
+    path = export_packet(case, result, Path(args.out), investigator=args.investigator,
+                         redact=args.redact, include_sources=args.include_sources)
+    with zipfile.ZipFile(path) as zf:
+        members = len(zf.namelist())
+    size = path.stat().st_size
+    print(f"packet written: {path}  ({size / 1024:.0f} KiB, {members} files, outcome "
+          f"{result.outcome}, {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def _cmd_verify(args) -> int:
+    from workbench.evidence import verify_packet
+    res = verify_packet(Path(args.packet), deep=not args.quick)
+    if res.ok:
+        info = res.info
+        print(f"valid: {args.packet} — {res.members} files; case '{info.get('Case-Name', '?')}', "
+              f"created {info.get('Created-UTC', '?')} (UTC) by {info.get('Investigator', '?')}, "
+              f"{info.get('Tool-Version', '?')}")
+        return 0
+    print(f"INVALID: {args.packet}")
+    for p in res.problems:
+        print(f"  {p}")
+    return 1
+
+
+def _cmd_audit(args) -> int:
+    from workbench.case.audit import audit_path, check_audit, summary_of
+    from workbench.ingest.config import case_path
+    root = case_path(args.case).parent
+    log = audit_path(root)
+    entries, problems = check_audit(root)
+    if args.json:
+        for e in entries:
+            sys.stdout.write(json.dumps(e, ensure_ascii=False) + "\n")
+    elif not args.verify:
+        if not entries:
+            print(f"no audit entries yet in {log}")
+        for e in entries:
+            print(f"{e.get('seq'):>4}  {e.get('time')}  {e.get('actor')}  {e.get('action')}: "
+                  f"{summary_of(e)}")
+    if not args.verify:
+        return 0
+    if not problems:
+        print(f"audit chain intact: {len(entries)} entries in {log}")
+        return 0
+    print(f"AUDIT CHAIN BROKEN: {log}")
+    for p in problems:
+        print(f"  {p}")
+    return 1
+
+
+def _cmd_reply(args) -> int:
+    from workbench.case.model import load_case
+    from workbench.evidence import write_reply
+    case = load_case(args.case)
+    out = write_reply(case, args.traceback, args.provider, Path(args.out),
+                      received_at=args.received_at)
+    print(f"reply draft written: {out}")
+    return 0

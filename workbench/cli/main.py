@@ -1,0 +1,163 @@
+"""`workbench` command line: the same operations the GUI runs, for scripts and checks."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from workbench import __version__
+from workbench.common.errors import InputError, WorkbenchError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except WorkbenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # the reader went away (`workbench info --json | head`)
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench", description="Traceback Workbench: trace "
+                                "robocalls hop by hop through providers' CDRs.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    from workbench.cli import evidence as cli_evidence
+    t = sub.add_parser("trace", help="trace one call to its origin")
+    cli_evidence.add_call_arguments(t)
+    t.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    t.set_defaults(func=_cmd_trace)
+
+    i = sub.add_parser("info", help="summarize each source of a case")
+    i.add_argument("case")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=_cmd_info)
+
+    g = sub.add_parser("generate", help="write a realistic fictional case of any size")
+    g.add_argument("out")
+    g.add_argument("--rows", type=int, default=20000, help="background rows per source")
+    g.add_argument("--seed", type=int, default=7)
+    g.set_defaults(func=_cmd_generate)
+
+    f = sub.add_parser("formats", help="list the CDR format profiles")
+    f.set_defaults(func=_cmd_formats)
+
+    d = sub.add_parser("detect", help="rank the format profiles for a file and show the evidence")
+    d.add_argument("file")
+    d.add_argument("--rows", type=int, default=5, help="rows to show as read")
+    d.set_defaults(func=_cmd_detect)
+
+    cli_evidence.add_commands(sub)
+    return p
+
+
+def _cmd_trace(args) -> int:
+    from workbench.case.model import load_case
+    from workbench.present.report_text import trace_table
+    from workbench.trace.engine import trace, trace_traceback
+    case = load_case(args.case)
+    if args.traceback:
+        result = trace_traceback(case, args.traceback, tolerance_s=args.tolerance,
+                                 from_provider=args.from_provider)
+    else:
+        missing = [n for n in ("called", "at") if not getattr(args, n)]
+        if missing:
+            raise InputError(f"give --{' and --'.join(missing)} (or --traceback ID)",
+                             field=missing[0])
+        result = trace(case, calling=args.calling or "", called=args.called, at=args.at,
+                       tolerance_s=args.tolerance, from_provider=args.from_provider)
+    _audit(case, "trace", {"call": result.to_json()["call"], "outcome": result.outcome,
+                           "traceback": args.traceback})
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, indent=None)
+        sys.stdout.write("\n")
+    else:
+        print(trace_table(result))
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from workbench.case.model import load_case
+    from workbench.present.report_text import info_text
+    case = load_case(args.case)
+    skew = case.skew()
+    if args.json:
+        out = {"case": case.name, "sources": []}
+        for i, s in enumerate(case.sources):
+            d = {"provider": s.provider, "path": s.config.path, "sha256": s.sha256,
+                 **s.summary.to_dict()}
+            d["skew"] = skew[i].to_dict() if i in skew else None
+            out["sources"].append(d)
+        out["tracebacks"] = len(case.tracebacks)
+        json.dump(out, sys.stdout, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(info_text(case, skew))
+    return 0
+
+
+def _cmd_generate(args) -> int:
+    from workbench.generate import generate_case
+    out = generate_case(Path(args.out), rows=args.rows, seed=args.seed)
+    print(f"case written to {out}")
+    return 0
+
+
+def _cmd_formats(args) -> int:
+    from workbench.ingest import formats
+    for p in sorted(formats.profiles(), key=lambda p: p.name):
+        mark = "" if p.confirmed else "  (layout unconfirmed: implemented as documented)"
+        print(f"{p.name:16} {p.title}{mark}")
+    return 0
+
+
+def _cmd_detect(args) -> int:
+    from workbench.ingest import formats
+    from workbench.ingest.formats.base import ReadOptions
+    path = Path(args.file)
+    if not path.exists():
+        raise InputError("file not found", file=str(path))
+    ranked = formats.detect(path)
+    if not ranked:
+        print("no profile recognizes this file")
+    for d in ranked:
+        print(f"{d.format:16} score {d.score:.2f}")
+        for e in d.evidence:
+            print(f"    - {e}")
+    chosen = formats.choose(path)
+    print(f"\nchosen: {chosen.format}")
+    parsed = formats.get(chosen.format).read(path, ReadOptions())
+    names = [n for n in parsed.columns]
+    print(f"first {min(args.rows, len(parsed))} rows as read:")
+    for i in range(min(args.rows, len(parsed))):
+        vals = {n: parsed.columns[n][i].as_py() for n in names}
+        print(f"  line {int(parsed.lines[i])}: " +
+              ", ".join(f"{k}={v}" for k, v in vals.items() if v not in (None, "")))
+    return 0
+
+
+def _audit(case, action: str, details: dict) -> None:
+    """Record the action in the case's audit trail; a read-only case folder only warns."""
+    from workbench.case.audit import AuditError, append_event, log_sources
+    try:
+        log_sources(case)
+        append_event(case.root, action, details)
+    except (AuditError, OSError) as exc:
+        print(f"warning: audit trail not written: {exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,410 @@
+"""Telephone numbers to E.164, vectorized over whole columns.
+
+NANP numbers in their common written forms (``+1…``, ``1…``, 10-digit national, `sip:`/`tel:`
+URIs, punctuation) are read per row straight off the Arrow buffer with numpy. Every other
+form seen in CDRs (``011…``, display names, URI parameters, other countries, scientific
+notation) is settled with pyarrow string kernels over the distinct values, and only what
+those rules cannot settle goes through ``phonenumbers``, once per distinct value (it costs
+~13 µs a call).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from workbench.columns import keysort
+
+from .textbytes import TextBytes
+
+# Per-row flags (bit values shared with workbench.flags)
+MISSING = 1
+UNPARSED = 2
+INVALID = 4
+FICTIONAL = 8
+SCIENTIFIC = 16
+
+NANP_REGIONS = {"US", "CA", "PR", "GU", "VI", "AS", "MP", "AG", "AI", "BB", "BM", "BS", "DM",
+                "DO", "GD", "JM", "KN", "KY", "LC", "MS", "SX", "TC", "TT", "VC", "VG"}
+
+
+@dataclass
+class Numbers:
+    """Normalized numbers of one column, aligned with its rows."""
+
+    text: pa.DictionaryArray  # E.164 where normalized, else the raw value
+    key: np.ndarray  # int64: E.164 digits as an integer; -1 when not normalized
+    flags: np.ndarray  # uint8 per row
+    entry_key: np.ndarray  # int64 key of each entry of text.dictionary
+    order: np.ndarray | None = None  # stable argsort of key, when asked for (sort=True)
+
+
+def normalize_numbers(col: pa.Array, default_country: str = "US", *,
+                      sort: bool = False) -> Numbers:
+    """Normalize a column of raw number strings; nothing is dropped. With ``sort`` the
+    result carries the rows' stable order by key (the called-number index needs it)."""
+    if not pa.types.is_string(col.type):
+        col = pc.cast(col, pa.string())
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
+    if (default_country or "US").upper() in NANP_REGIONS:
+        res = _normalize_rows_fast(col, default_country, sort)
+    else:
+        res = _normalize_by_distinct(col, default_country)
+    if sort and res.order is None:
+        res.order = keysort.stable_argsort(res.key)
+    return res
+
+
+def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Numbers:
+    """NANP numbers (plain digits, SIP/tel URIs, punctuated) read per row off the Arrow
+    buffer, no hashing of strings; only rows none of the readers settles go through the
+    per-distinct-value path."""
+    key = np.full(len(col), -1, dtype=np.int64)
+    rest = np.arange(len(col))
+    for reader in _readers_for(col.slice(0, HEAD_ROWS)):
+        if not len(rest):
+            break
+        again = reader(col if len(rest) == len(col) else pc.take(col, pa.array(rest)))
+        key[rest] = again
+        rest = rest[again < 0]
+    fast = key >= 0
+    if not fast.any():
+        return _normalize_by_distinct(col, default_country)
+    order = None
+    if sort and not len(rest):  # sorting gives the distinct keys too: no hashing
+        order, idx, entry_key = keysort.factorize_sorted(key)
+    else:
+        enc = pc.dictionary_encode(pa.array(np.where(fast, key, 0)))
+        entry_key = enc.dictionary.to_numpy()
+        idx = enc.indices.to_numpy().astype(np.int32)
+    texts = pc.binary_join_element_wise("+", pc.cast(pa.array(entry_key), pa.string()), "")
+    flags = _validity(entry_key, np.ones(len(entry_key), bool))[idx]
+    if len(rest):
+        slow = _normalize_by_distinct(pc.take(col, pa.array(rest)), default_country)
+        key[rest] = slow.key
+        flags[rest] = slow.flags
+        idx[rest] = slow.text.indices.to_numpy(zero_copy_only=False) + len(texts)
+        texts = pa.concat_arrays([texts, slow.text.dictionary])
+        entry_key = np.concatenate([entry_key, slow.entry_key])
+    return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), texts), key, flags,
+                   entry_key, order)
+
+
+def _normalize_by_distinct(col: pa.Array, default_country: str) -> Numbers:
+    enc = pc.dictionary_encode(col)
+    uniq = enc.dictionary
+    text, key, flags = normalize_distinct(uniq, default_country)
+    idx = enc.indices.to_numpy(zero_copy_only=False) if enc.indices.null_count == 0 else \
+        enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    n_uniq = len(uniq)
+    # a null row gets index n_uniq: a "missing" slot appended to the distinct values
+    idx = np.where(idx < 0, n_uniq, idx).astype(np.int32)
+    text = pa.concat_arrays([text, pa.array([None], pa.string())])
+    key = np.append(key, -1)
+    flags = np.append(flags, np.uint8(MISSING))
+    return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), text),
+                   key[idx], flags[idx], key)
+
+
+def normalize_one(value: str, default_country: str = "US") -> tuple[str, int, int]:
+    """One number (e.g. from the command line): (E.164 or raw, key, flags)."""
+    text, key, flags = normalize_distinct(pa.array([value], pa.string()), default_country)
+    return text[0].as_py(), int(key[0]), int(flags[0])
+
+
+def normalize_distinct(uniq: pa.Array, default_country: str = "US"):
+    """E.164 text, int64 key and flags for an array of distinct raw strings: Arrow string
+    kernels for the written forms, phonenumbers for what they leave."""
+    return _normalize_slow(uniq, (default_country or "US").upper())
+
+
+# sum of 48 * 10**j for j < 10: the ASCII '0' of ten digits, taken off in one subtraction
+_ASCII_ZEROS = 48 * 1_111_111_111
+
+
+HEAD_ROWS = 2048
+
+
+def _readers_for(head: pa.Array) -> list:
+    """The NANP readers worth running over a column: plain digits; SIP/tel URIs; punctuated
+    forms such as "(312) 555-0143". Each is tried on the column's head, in that order, and
+    one that settles none of the head's rows left to it is skipped (rows it would have read
+    still reach the general path, only slower)."""
+    chosen = []
+    left = head
+    for reader in (_fast_nanp, _uri_nanp, _layout_nanp, _unmarked_nanp):
+        if not len(left):
+            break
+        got = reader(left)
+        if (got >= 0).any():
+            chosen.append(reader)
+            left = pc.filter(left, pa.array(got < 0))
+    return chosen or [_fast_nanp]
+
+
+def _fast_nanp(col: pa.Array) -> np.ndarray:
+    """int64 E.164 key for values that are exactly +1NXXNXXXXXX, 1NXXNXXXXXX or
+    NXXNXXXXXX (digits only); -1 for everything else."""
+    b = TextBytes(col)
+    return _nanp_keys(b.data, b.start, b.end)
+
+
+def _nanp_keys(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """NANP keys of the byte ranges [starts, ends): the last ten bytes must be digits (NPA
+    2-9) with nothing, "1" or "+1" before them; -1 elsewhere. Ten gathers, no row loop."""
+    n = len(starts)
+    lengths = ends - starts
+    good = (lengths >= 10) & (lengths <= 12)
+    base = np.where(good, ends - 10, 0)
+    # One pass per digit position, into buffers made once (fresh temporaries per pass
+    # would cost a page fault per 4 KiB on every pass).
+    value = np.zeros(n, dtype=np.int64)
+    at = np.empty(n, dtype=np.int64)
+    d = np.empty(n, dtype=np.uint8)
+    digit = np.empty(n, dtype=np.uint8)
+    ok = np.empty(n, dtype=bool)
+    for j in range(10):
+        np.add(base, j, out=at)
+        np.take(data, at, out=d)
+        np.subtract(d, np.uint8(48), out=digit)  # uint8: bytes below '0' wrap round to >= 10
+        np.less(digit, 10, out=ok)
+        good &= ok
+        value *= 10
+        value += d
+    value -= _ASCII_ZEROS
+    # what comes before the ten digits: nothing, "1" or "+1"
+    np.subtract(base, 1, out=at)
+    np.take(data, at, out=d, mode="clip")
+    np.greater_equal(lengths, 11, out=ok)
+    good &= ~ok | (d == ord("1"))
+    np.subtract(base, 2, out=at)
+    np.take(data, at, out=d, mode="clip")
+    np.equal(lengths, 12, out=ok)
+    good &= ~ok | (d == ord("+"))
+    good &= value >= 2_000_000_000  # NPA starts 2-9
+    value += 10_000_000_000
+    value[~good] = -1
+    return value
+
+
+_URI_END = np.zeros(256, dtype=bool)
+_URI_END[[ord("@"), ord(";"), ord(">"), ord(",")]] = True
+
+
+def _uri_nanp(col: pa.Array) -> np.ndarray:
+    """NANP keys of `sip:`/`sips:` URIs whose user part (up to the "@") and `tel:` URIs
+    whose number (up to a parameter) are plain NANP digits; -1 elsewhere."""
+    b = TextBytes(col)
+    data, starts, ends = b.data, b.start, b.end
+    low = [data[starts + i] | 0x20 for i in range(5)]  # ASCII letters to lower case
+    colon = [data[starts + i] == ord(":") for i in range(5)]
+    sip = (low[0] == ord("s")) & (low[1] == ord("i")) & (low[2] == ord("p"))
+    tel = (low[0] == ord("t")) & (low[1] == ord("e")) & (low[2] == ord("l")) & colon[3]
+    user = np.where(sip & colon[3], starts + 4, np.where(sip & (low[3] == ord("s")) & colon[4],
+                                                         starts + 5, np.where(tel, starts + 4, -1)))
+    rows = np.flatnonzero(user >= 0)
+    key = np.full(len(starts), -1, dtype=np.int64)
+    if not len(rows):
+        return key
+    # A NANP user part is 10, 11 or 12 bytes long: the first stop byte must be at one of
+    # those places (an earlier one would put a non-digit inside the range, which fails).
+    user, limit = user[rows], ends[rows]
+    end = np.full(len(rows), -1, dtype=np.int64)
+    at_sign = np.zeros(len(rows), dtype=bool)
+    for width in (12, 11, 10):  # the shortest that fits wins
+        pos = user + width
+        byte = data[np.minimum(pos, len(data) - 1)]
+        here = (pos == limit) | ((pos < limit) & _URI_END[byte])
+        end = np.where(here, pos, end)
+        at_sign = np.where(here, (pos < limit) & (byte == ord("@")), at_sign)
+    # SIP: the user part, then "@". tel: no "@" anywhere, else a SIP URI later in the value
+    # would win (as it does in the general rules)
+    anywhere = pc.fill_null(pc.find_substring(pc.take(col, pa.array(rows)), "@"), -1)
+    no_at = anywhere.to_numpy(zero_copy_only=False) < 0
+    usable = (end >= 0) & np.where(tel[rows], no_at, at_sign)
+    got = _nanp_keys(data, user, np.where(usable, end, user))
+    key[rows] = np.where(usable, got, -1)
+    return key
+
+
+_MARK = np.zeros(256, dtype=bool)
+_MARK[[ord(c) for c in " -().\t"]] = True
+
+
+def _layout_nanp(col: pa.Array) -> np.ndarray:
+    """NANP keys of punctuated numbers written to one layout per length, such as
+    "(312) 555-0143" or "312.555.0143": the first value of each length gives the layout
+    (where its digits and marks sit) and every value of that length is read at those
+    places, one gather per byte. Values off the layout are left to the next reader."""
+    b = TextBytes(col)
+    data, starts, ends = b.data, b.start, b.end
+    lengths = ends - starts
+    key = np.full(len(starts), -1, dtype=np.int64)
+    for width in np.unique(lengths[:HEAD_ROWS]):
+        rows = np.flatnonzero(lengths == width)
+        layout = data[starts[rows[0]]:starts[rows[0]] + width].tobytes()
+        digits = [i for i, ch in enumerate(layout) if 48 <= ch <= 57]
+        marks = [i for i, ch in enumerate(layout) if not 48 <= ch <= 57]
+        plus = layout[:1] == b"+"
+        if len(digits) not in (10, 11) or (plus and len(digits) != 11) or \
+                not all(_MARK[layout[i]] or (i == 0 and plus) for i in marks) or \
+                (plus and digits[0] != 1):
+            continue
+        base = starts[rows]
+        good = np.ones(len(rows), dtype=bool)
+        for i in marks:
+            good &= data[base + i] == layout[i]
+        value = np.zeros(len(rows), dtype=np.int64)
+        for i in digits[-10:]:
+            d = data[base + i] - np.uint8(48)  # uint8: bytes below '0' wrap round to >= 10
+            good &= d < 10
+            value = value * 10 + d
+        if len(digits) == 11:
+            good &= data[base + digits[0]] == ord("1")
+        good &= value >= 2_000_000_000  # NPA starts 2-9
+        key[rows[good]] = value[good] + 10_000_000_000
+    return key
+
+
+def _unmarked_nanp(col: pa.Array) -> np.ndarray:
+    """NANP keys once spaces, dashes, dots and brackets are dropped from each value: the
+    whole buffer compacted in one numpy pass."""
+    b = TextBytes(col)
+    data, starts, ends = b.data, b.start, b.end
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64)
+    first, stop = int(starts[0]), int(ends[-1])
+    body = data[first:stop]
+    marked = _MARK[body]
+    lengths = ends - starts
+    marks = np.zeros(len(starts), dtype=np.int64)
+    some = np.flatnonzero(lengths > 0)
+    if len(some) and len(body):
+        marks[some] = np.add.reduceat(marked, starts[some] - first, dtype=np.int64)
+    new_ends = np.cumsum(lengths - marks)
+    bare = np.concatenate([body[~marked], np.zeros(10, np.uint8)])
+    return _nanp_keys(bare, new_ends - (lengths - marks), new_ends)
+
+
+# marks people write inside numbers; what is left must be the number's digits
+_MARKS = r"[\s\-.()/\[\]]"
+
+
+def _normalize_slow(uniq: pa.Array, region: str):
+    n = len(uniq)
+    s = pc.utf8_trim_whitespace(uniq)
+    s = _user_part(s)
+    cleaned = pc.replace_substring_regex(s, _MARKS, "")
+    cleaned = pc.replace_substring_regex(cleaned, r"^\+{2,}", "+")
+    digits = pa.nulls(n, pa.string())
+    flags = np.zeros(n, dtype=np.uint8)
+
+    def settle(pattern: str, prefix: str = "") -> None:
+        nonlocal digits
+        got = _grp(cleaned, pattern, "d")
+        if prefix:
+            got = pc.binary_join_element_wise(pa.scalar(prefix), got, "")
+        digits = pc.coalesce(digits, got)
+
+    settle(r"^\+(?P<d>1[2-9]\d{9})$")
+    settle(r"^\+(?P<d>[2-9]\d{6,14})$")
+    if region in NANP_REGIONS:
+        settle(r"^(?P<d>1[2-9]\d{9})$")
+        settle(r"^(?P<d>[2-9]\d{9})$", "1")
+        settle(r"^011(?P<d>[2-9]\d{6,14})$")
+    # scientific notation from spreadsheets: 1.3125550178E+10
+    sci = pc.match_substring_regex(s, r"^\d(?:\.\d+)?[eE]\+?\d{1,2}$")
+    sci_np = sci.fill_null(False).to_numpy(zero_copy_only=False)
+    if sci_np.any():
+        vals = pc.cast(pc.if_else(sci, s, pa.scalar(None, pa.string())), pa.float64())
+        ints = pc.cast(pc.cast(pc.round(vals), pa.int64()), pa.string())
+        flags[sci_np] |= SCIENTIFIC
+        if region in NANP_REGIONS:
+            ints = pc.coalesce(_grp(ints, r"^(?P<d>1[2-9]\d{9})$", "d"),
+                               pc.binary_join_element_wise(
+                                   pa.scalar("1"),
+                                   _grp(ints, r"^(?P<d>[2-9]\d{9})$", "d"), ""))
+        digits = pc.coalesce(digits, ints)
+    empty = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(uniq)), 0), True)
+    empty_np = empty.to_numpy(zero_copy_only=False)
+    # what the vectorized rules could not settle: phonenumbers, once per distinct value
+    left = np.flatnonzero(pc.is_null(digits).to_numpy(zero_copy_only=False) & ~empty_np)
+    if len(left):
+        found = [_with_phonenumbers(cleaned[i].as_py(), uniq[i].as_py(), region) for i in left]
+        patch = pa.array(found, pa.string())
+        order = np.full(n, -1, dtype=np.int64)
+        order[left] = np.arange(len(left))
+        extra = pc.take(patch, pa.array(np.where(order >= 0, order, 0)))
+        extra = pc.if_else(pa.array(order >= 0), extra, pa.scalar(None, pa.string()))
+        digits = pc.coalesce(digits, extra)
+    ok = pc.is_valid(digits).to_numpy(zero_copy_only=False)
+    key = pc.cast(pc.fill_null(digits, "-1"), pa.int64()).to_numpy()
+    flags[empty_np] |= MISSING
+    flags[~ok & ~empty_np] |= UNPARSED
+    flags |= _validity(key, ok)
+    text = pc.if_else(pa.array(ok), pc.binary_join_element_wise(
+        pa.scalar("+"), pc.fill_null(digits, ""), ""), uniq)
+    return text, key, flags
+
+
+def _grp(arr: pa.Array, pattern: str, name: str) -> pa.Array:
+    """Named group of a regex per row; null where it does not match."""
+    return pc.struct_field(pc.extract_regex(arr, pattern), name)
+
+
+def _user_part(s: pa.Array) -> pa.Array:
+    """The number inside SIP/tel URIs; a display name when the URI has no user part."""
+    sip_user = _grp(s, r"(?i)sips?:(?P<u>[^@;>]+)(?:;[^@>]*)?@", "u")
+    tel = _grp(s, r"(?i)tel:(?P<u>[^;>,]+)", "u")
+    display = _grp(s, r"^\s*[\"']?(?P<u>\+?[\d\s().\-]{7,})[\"']?\s*<", "u")
+    has_uri = pc.match_substring_regex(s, r"(?i)(sips?|tel):")
+    uri_val = pc.coalesce(sip_user, tel, display)
+    return pc.if_else(pc.fill_null(has_uri, False), pc.coalesce(uri_val, s), s)
+
+
+def _with_phonenumbers(cleaned: str | None, raw: str, region: str) -> str | None:
+    text = cleaned or raw
+    if not text or not any(ch.isdigit() for ch in text):
+        return None
+    for candidate in (text, raw):
+        try:
+            num = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(num):
+            return f"{num.country_code}{num.national_number}"
+    return None
+
+
+def _validity(key: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """INVALID / FICTIONAL flags: NANP rules vectorized, phonenumbers for the rest."""
+    flags = np.zeros(len(key), dtype=np.uint8)
+    nanp = ok & (key >= 12_000_000_000) & (key < 20_000_000_000)
+    npa = (key // 10_000_000) % 1000
+    nxx = (key // 10_000) % 1000
+    line = key % 10_000
+    bad = nanp & ((npa < 200) | (npa % 100 == 11) | ((npa // 10) % 10 == 9) |
+                  (nxx < 200) | (nxx % 100 == 11))
+    flags[bad] |= INVALID
+    flags[nanp & (nxx == 555) & (line >= 100) & (line <= 199)] |= FICTIONAL
+    for i in np.flatnonzero(ok & ~nanp):
+        if not _valid_international(int(key[i])):
+            flags[i] |= INVALID
+    return flags
+
+
+@lru_cache(maxsize=1 << 17)
+def _valid_international(key: int) -> bool:
+    """phonenumbers' numbering-plan check of one E.164 number given as its digits,
+    remembered: the same foreign callers show up at every hop of a case."""
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(f"+{key}", None))
+    except phonenumbers.NumberParseException:
+        return False
+
+

@@ -1,0 +1,1 @@
+"""Shared kernel: errors, progress/cancel callbacks, safe XML, atomic writes."""

@@ -1,8 +1,0 @@
-"""Profiles for the CDR files real switches write; importing this registers them all."""
-from __future__ import annotations
-
-from . import (acme, asterisk, broadworks, cisco, freeswitch, freeswitch_docs,  # noqa: F401
-               kamailio, ribbon, sansay)
-
-__all__ = ["acme", "asterisk", "broadworks", "cisco", "freeswitch", "freeswitch_docs", "kamailio",
-           "ribbon", "sansay"]

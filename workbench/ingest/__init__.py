@@ -1,0 +1,1 @@
+"""Reading what users bring: case.toml, CDR format profiles, traceback records, raw lines read back."""

@@ -1,0 +1,89 @@
+"""Registry of CDR format profiles; ``detect`` ranks them for a file."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.common.errors import InputError
+
+from .base import (
+    CANONICAL_FIELDS,
+    BadLine,
+    Detection,
+    FormatProfile,
+    ParsedTable,
+    ReadOptions,
+    Sample,
+)
+from .sample import read_sample
+
+_REGISTRY: dict[str, FormatProfile] = {}
+
+
+def register(profile: FormatProfile) -> FormatProfile:
+    """Add a profile; later registrations of the same name replace earlier ones."""
+    _REGISTRY[profile.name] = profile
+    return profile
+
+
+def profiles() -> list[FormatProfile]:
+    _load_builtin()
+    return list(_REGISTRY.values())
+
+
+def get(name: str) -> FormatProfile:
+    _load_builtin()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY))
+        raise InputError(f"unknown format '{name}' (known: auto, {known})", field="format") from None
+
+
+def detect(path: Path) -> list[Detection]:
+    """Score every profile on the head of ``path``; best first."""
+    _load_builtin()
+    if Path(path).is_dir():
+        raise InputError("this is a folder: give one CDR file (join per-call documents into one "
+                         "file first)", file=str(path), field="path")
+    sample = read_sample(path)
+    found: list[Detection] = []
+    for profile in _REGISTRY.values():
+        try:
+            d = profile.sniff(sample)
+        except Exception as exc:  # a sniffer must never break detection
+            d = Detection(profile.name, 0.0, [f"sniffer error: {exc}"])
+        if d is not None and d.score > 0:
+            found.append(d)
+    found.sort(key=lambda d: -d.score)
+    return found
+
+
+def choose(path: Path) -> Detection:
+    """The single best profile for ``path``, or a clear error naming the candidates."""
+    ranked = detect(path)
+    if not ranked or ranked[0].score < 0.5:
+        names = ", ".join(f"{d.format} ({d.score:.2f})" for d in ranked[:4]) or "none"
+        raise InputError(
+            f"no CDR format fits (candidates: {names}); set `format` for this source "
+            "or map its columns as \"generic\"", file=str(path), field="format")
+    if len(ranked) > 1 and ranked[1].score >= ranked[0].score - 0.02:
+        raise InputError(
+            f"format is ambiguous between {ranked[0].format} and {ranked[1].format} "
+            f"(both score {ranked[0].score:.2f}); set `format` for this source",
+            file=str(path), field="format")
+    return ranked[0]
+
+
+_loaded = False
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    from . import generic, switches  # noqa: F401  (each registers its profiles)
+
+
+__all__ = ["CANONICAL_FIELDS", "BadLine", "Detection", "FormatProfile", "ParsedTable",
+           "ReadOptions", "Sample", "register", "profiles", "get", "detect", "choose"]

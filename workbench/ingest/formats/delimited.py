@@ -1,0 +1,276 @@
+"""Fast delimited-text reading with exact physical line numbers for every row.
+
+pyarrow parses; numpy finds the line starts, so each row is tied to the line
+it came from (for raw read-back and for error messages) without a Python loop
+over rows. Lines pyarrow cannot parse are skipped, reported and counted.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import mmap
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pv
+
+from workbench.common.errors import InputError
+
+from .base import BadLine
+
+MAX_BAD_KEPT = 200
+
+
+@dataclass
+class Delimited:
+    table: pa.Table  # every column pa.string()
+    lines: np.ndarray  # int64 1-based physical line of each row
+    bad_lines: list[BadLine] = field(default_factory=list)
+    bad_count: int = 0
+    header: list[str] | None = None
+    header_line: int | None = None
+
+
+_COUNT_BLOCK = 1 << 22
+
+
+def count_newlines(data, start: int = 0, stop: int | None = None) -> int:
+    """Line feeds in ``data[start:stop]`` (bytes or a memory map), counted in blocks so no
+    file-sized temporary is made."""
+    buf = np.frombuffer(data, dtype=np.uint8)[start:stop]
+    return sum(int(np.count_nonzero(buf[i:i + _COUNT_BLOCK] == 10))
+               for i in range(0, len(buf), _COUNT_BLOCK))
+
+
+def ends_with_newline(data) -> bool:
+    return len(data) > 0 and data[len(data) - 1:] == b"\n"
+
+
+def line_starts(data: bytes) -> np.ndarray:
+    """Byte offset of the start of every physical line (vectorized)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    nl = np.flatnonzero(buf == 10)
+    starts = np.concatenate(([0], nl + 1)).astype(np.int64)
+    if len(starts) and starts[-1] >= len(data):
+        starts = starts[:-1]
+    return starts
+
+
+def nonblank_lines(data: bytes, starts: np.ndarray) -> np.ndarray:
+    """1-based numbers of lines holding something other than an end-of-line."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:] - 1
+    if len(starts):
+        ends[-1] = len(data) - 1 if ends_with_newline(data) else len(data)
+    length = ends - starts
+    # a line that is only "\r" is blank too
+    cr_only = (length == 1) & (buf[np.minimum(starts, max(len(buf) - 1, 0))] == 13) if len(buf) else length
+    blank = (length <= 0) | cr_only
+    return np.flatnonzero(~blank).astype(np.int64) + 1
+
+
+def _first_nonblank(data: bytes, skip_lines: int) -> tuple[int, int] | None:
+    """(1-based line, byte offset) of the first non-blank line after ``skip_lines`` lines."""
+    pos, line = 0, 1
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        end = len(data) if nl < 0 else nl
+        if line > skip_lines and data[pos:end].strip(b"\r \t"):
+            return line, pos
+        if nl < 0:
+            return None
+        pos, line = nl + 1, line + 1
+    return None
+
+
+def sniff_delimiter(line: str) -> str:
+    """The most frequent of , ; | TAB outside quotes in a header line."""
+    counts = {d: 0 for d in ",;|\t"}
+    quoted = False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] | None = None,
+                   header: bool = True, skip_lines: int = 0, quote_char: str | bool = '"',
+                   escape_char: str | bool = False, double_quote: bool = True,
+                   file: str = "", want=None) -> Delimited:
+    """Parse ``data`` (UTF-8) into string columns, tying rows to physical lines.
+
+    ``skip_lines`` physical lines are ignored first (preambles); with ``header``
+    the first non-blank line after them names the columns, else ``names`` do.
+    ``want(names, header_line)`` may return the only columns to convert (parsing fewer
+    columns is cheaper; field counts are still checked on every column).
+    """
+    first = _first_nonblank(data, skip_lines)
+    if first is None:
+        raise InputError("file is empty (no data lines)", file=file)
+    first_line, first_off = first
+    header_names = None
+    header_line = None
+    body_start = first_off
+    body_first_line = first_line
+    if header:
+        header_line = first_line
+        nl = data.find(b"\n", first_off)
+        hend = len(data) if nl < 0 else nl + 1
+        htext = data[first_off:hend].decode("utf-8", errors="replace").rstrip("\r\n")
+        header_names = next(csv.reader([htext], delimiter=delimiter,
+                                       quotechar=quote_char or '"'))
+        header_names = [h.strip() for h in header_names]
+        if not any(header_names):
+            raise InputError("no header row: the file holds only blank lines", file=file,
+                             line=header_line)
+        names = _dedupe(header_names)
+        body_start, body_first_line = hend, header_line + 1
+    if names is None:
+        raise InputError("no column names for a header-less file", file=file)
+    include = want(names, header_line) if want else None
+    body = memoryview(data)[body_start:]
+    if not bytes(body[:65536]).strip() and not bytes(body).strip():
+        table = pa.table({n: pa.array([], pa.string()) for n in names})
+        return Delimited(table, np.zeros(0, np.int64), header=header_names, header_line=header_line)
+
+    table, invalid, unknown = _parse(body, names, delimiter, quote_char, escape_char,
+                                     double_quote, True, include)
+    # Parse first, count after: when rows + invalid rows equal the body's lines there are no
+    # blank lines and no quoted newlines, and line numbers need no scan of the file.
+    body_newlines = count_newlines(data, body_start)
+    n_body = body_newlines + (0 if ends_with_newline(data) else 1)
+    located = _locate_lines(data, body_start, body_first_line, unknown,
+                            body_newlines) if unknown else []
+    if located is None:  # invalid rows the parallel parse could not place: parse serially
+        table, invalid, _ = _parse(body, names, delimiter, quote_char, escape_char,
+                                   double_quote, False, include)
+        located = []
+    if table.num_rows + len(invalid) + len(located) == n_body:
+        cands = np.arange(body_first_line, body_first_line + n_body, dtype=np.int64)
+    else:
+        starts = line_starts(data)
+        cands = nonblank_lines(data, starts)
+        cands = cands[cands >= body_first_line]
+    for line, text in located:  # as if the parser had numbered them itself
+        invalid.append((int(np.searchsorted(cands, line)) + 1, text))
+    invalid.sort()
+    bad_idx = np.array([n - 1 for n, _ in invalid], dtype=np.int64)
+    keep = np.ones(len(cands), dtype=bool)
+    if len(bad_idx) and bad_idx.max() < len(cands):
+        keep[bad_idx] = False
+    lines = cands[keep]
+    bad_lines = [BadLine(int(cands[i]) if i < len(cands) else -1,
+                         "wrong number of fields", text) for i, (_, text) in
+                 zip(bad_idx, invalid)][:MAX_BAD_KEPT]
+    if len(lines) != table.num_rows:
+        # quoted values spanning lines: only a serial reader knows where rows start
+        first_index = body_first_line - 1  # lines before the body
+        lines, bad_lines = _lines_by_csv_module(body, delimiter, quote_char, len(names),
+                                                first_index)
+        if len(lines) != table.num_rows:
+            raise InputError(f"could not tie {table.num_rows} rows to lines "
+                             f"({len(lines)} found)", file=file)
+    return Delimited(table, lines, bad_lines, len(invalid), header_names, header_line)
+
+
+def _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads,
+           include=None):
+    invalid: list[tuple[int, str]] = []
+    unknown = []
+
+    def on_invalid(row):
+        if row.number is None:
+            unknown.append(row.text)
+        else:
+            invalid.append((row.number, row.text))
+        return "skip"
+
+    try:
+        table = pv.read_csv(
+            pa.BufferReader(pa.py_buffer(body)),  # zero-copy: no second copy of the file
+            read_options=pv.ReadOptions(column_names=names, use_threads=threads,
+                                        ),
+            parse_options=pv.ParseOptions(delimiter=delimiter, quote_char=quote_char,
+                                          escape_char=escape_char, double_quote=double_quote,
+                                          invalid_row_handler=on_invalid),
+            convert_options=pv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                              include_columns=include or None,
+                                              strings_can_be_null=False,
+                                              quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+            raise UnicodeError(str(exc)) from exc
+        raise
+    return table, invalid, unknown
+
+
+MAX_LOCATED = 8
+
+
+def _locate_lines(data, body_start: int, first_line: int, texts: list[str],
+                  body_newlines: int) -> list[tuple[int, str]] | None:
+    """(line, text) of rows the parallel parser refused without knowing their number (a cut
+    last line, say), found as whole lines in the file; None when there are too many or one
+    cannot be placed, and a serial parse must number them."""
+    if len(texts) > MAX_LOCATED:
+        return None
+    found: list[tuple[int, str]] = []
+    tries = 0
+    for text in sorted(set(texts)):
+        needle, want, pos = text.encode("utf-8"), texts.count(text), body_start
+        got = 0
+        while got < want:
+            i = data.find(needle, pos)
+            tries += 1
+            if i < 0 or not needle or tries > 16 * MAX_LOCATED:  # a short text found
+                return None  # inside many lines: numbering it by a serial parse is cheaper
+            after = data[i + len(needle):i + len(needle) + 2]
+            if (i == body_start or data[i - 1:i] == b"\n") and \
+                    (after[:1] in (b"", b"\n") or after == b"\r\n"):
+                if i - body_start < len(data) - i:  # count from the nearer end
+                    before = count_newlines(data, body_start, i)
+                else:
+                    before = body_newlines - count_newlines(data, i)
+                found.append((first_line + before, text))
+                got += 1
+            pos = i + 1
+    return found
+
+
+def _lines_by_csv_module(body, delimiter, quote_char, ncols, first_line_index):
+    """Slow exact path for files whose quoted values contain newlines."""
+    text = io.StringIO(bytes(body).decode("utf-8", errors="replace"), newline="")
+    reader = csv.reader(text, delimiter=delimiter, quotechar=quote_char or '"')
+    lines, bad = [], []
+    prev_end = 0
+    for rec in reader:
+        start_line = prev_end + 1
+        prev_end = reader.line_num
+        if not rec:
+            continue
+        if len(rec) != ncols:
+            bad.append(BadLine(first_line_index + start_line, "wrong number of fields",
+                               delimiter.join(rec)))
+            continue
+        lines.append(first_line_index + start_line)
+    return np.asarray(lines, dtype=np.int64), bad[:MAX_BAD_KEPT]
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, n in enumerate(names):
+        n = n or f"column_{i + 1}"
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}_{seen[n]}"
+        else:
+            seen[n] = 1
+        out.append(n)
+    return out

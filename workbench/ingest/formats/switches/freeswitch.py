@@ -1,0 +1,175 @@
+"""FreeSWITCH mod_cdr_csv: the built-in default (13 fields), ``example`` (15) and ``sql`` templates.
+
+Templates expand ``${var}`` without escaping, so a ``"`` in a caller name breaks
+the line; such lines are split again on the template's own ``","`` separators.
+"""
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .. import register
+from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
+from .common import (
+    ISO_LOCAL,
+    Q850_NAMES,
+    UUID,
+    concat_sorted,
+    count_of,
+    fields,
+    finish,
+    fmt_share,
+    head_lines,
+    most_common,
+    records,
+    share,
+    text,
+)
+from .positional import names, read_positional, with_text
+
+DEFAULT = ["caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
+           "answer_stamp", "end_stamp", "duration", "billsec", "hangup_cause", "uuid",
+           "bleg_uuid", "accountcode"]
+EXAMPLE = DEFAULT + ["read_codec", "write_codec"]
+SQL_PREFIX = re.compile(rb"^\s*INSERT INTO\s+[\w.`\"]+\s+VALUES\s*\(", re.I)
+MANGLED_TIME = re.compile(r"^\d{4}/\d{1,2}/\d{1,2} \d{1,2}:\d{2}(:\d{2})?$")
+CAUSE = re.compile(r"^[A-Z][A-Z_]+$")
+
+
+def _unwrap_sql(data: bytes) -> tuple[bytes, bool]:
+    """``INSERT INTO cdr VALUES (…);`` lines → the bare value lists (line count unchanged)."""
+    head = data[:4096].lstrip()
+    m = SQL_PREFIX.match(head)
+    if not m:
+        return data, False
+    prefix = m.group(0).strip()
+    data = data.replace(prefix, b"").replace(b");\r\n", b"\r\n").replace(b");\n", b"\n")
+    tail = data.rstrip()
+    if tail.endswith(b");"):
+        data = tail[:-2] + b"\n"
+    return data, True
+
+
+def _strip_quotes(col) -> pa.Array:
+    # the default template has a stray space before its last field: ` "acct"`
+    return pc.replace_substring_regex(text(col), r'^\s*"(.*)"\s*$', r"\1")
+
+
+def _repair(bad: list[BadLine], count: int) -> tuple[dict[str, list], list[int], list[BadLine]]:
+    """Re-split broken lines on the template's quoted separators (values were not escaped)."""
+    rows: dict[str, list] = {n: [] for n in names(count)}
+    fixed, still = [], []
+    for b in bad:
+        parts = _resplit(_unwrap_line(b.text))
+        if len(parts) != count:
+            still.append(b)
+            continue
+        for i, v in enumerate(parts):
+            rows[f"f{i}"].append(v)
+        fixed.append(b.line)
+    return rows, fixed, still
+
+
+def read_freeswitch(path: Path, opts: ReadOptions) -> ParsedTable:
+    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc))
+
+
+def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
+    data, sql = _unwrap_sql(data)
+    expected = _first_count(data)
+    pos = read_positional(data, delimiter=",", expected=expected, accept=lambda n: n in (13, 15),
+                          file=str(path), reason="FreeSWITCH templates have 13 or 15")
+    template = "example (15 fields)" if expected == 15 else "built-in default (13 fields)"
+    notes = [f"template: {template}{' as sql INSERT INTO lines' if sql else ''}"]
+    groups = [(g.count, {n: text(g.col(i)) for i, n in enumerate(names(g.count))}, g.lines)
+              for g in pos.groups]
+    bad, bad_count = pos.bad_lines, pos.bad_count
+    if bad:
+        rows, fixed, bad = _repair(bad, expected)
+        if fixed:
+            groups.append((expected, {k: pa.array(v, pa.string()) for k, v in rows.items()},
+                           np.asarray(fixed, np.int64)))
+            bad_count -= len(fixed)
+            notes.append(f"{count_of(len(fixed), 'line')} with an unescaped quote or comma in a "
+                         "value split again on the template's quoted separators (lines "
+                         f"{', '.join(map(str, fixed[:10]))})")
+    parts = []
+    for count, cols, lines in groups:
+        named = {n: cols[f"f{i}"] for i, n in enumerate(EXAMPLE[:count])}
+        named["accountcode"] = _strip_quotes(named["accountcode"])
+        parts.append(({**_canonical(named), **{"@" + k: v for k, v in named.items()}}, lines))
+    if not parts:
+        empty = {n: pa.array([], pa.string()) for n in EXAMPLE}
+        parts = [({**_canonical(empty)}, np.zeros(0, np.int64))]
+    columns, lines = concat_sorted(parts)
+    has_acct = columns["ingress"].null_count < len(columns["ingress"])
+    notes += ["calling ← caller_id_number, called ← destination_number, duration ← billsec; "
+              "call_id ← uuid (FreeSWITCH channel uuid), call_id_2 ← bleg_uuid",
+              "ingress ← accountcode" if has_acct else
+              "no ingress/egress in this template (use a template with ${sip_network_ip} / "
+              "${sip_gateway_name}, or the XML/JSON CDR)",
+              "*_stamp times are server local time: read in the source's timezone"]
+    return finish(columns, lines, named=None, opts=opts, file=str(path), notes=notes, bad=bad,
+                  bad_count=bad_count, headers=EXAMPLE[:expected], encoding=enc)
+
+
+CANONICAL = {"calling": "caller_id_number", "calling_name": "caller_id_name",
+             "called": "destination_number", "start": "start_stamp", "answer": "answer_stamp",
+             "end": "end_stamp", "duration": "billsec", "disposition": "hangup_cause",
+             "call_id": "uuid", "call_id_2": "bleg_uuid", "ingress": "accountcode"}
+
+
+def _canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    return fields(named, CANONICAL)
+
+
+def _unwrap_line(line: str) -> str:
+    """One ``INSERT INTO … VALUES (…);`` line → its bare value list (other lines unchanged)."""
+    return re.sub(r"\);\s*$", "", SQL_PREFIX.sub(b"", line.encode()).decode())
+
+
+def _resplit(line: str) -> list[str]:
+    """A line split on the template's quoted separators (as the reader repairs it)."""
+    t = line.strip()
+    return re.split(r'",\s?"', t[1:-1]) if t.startswith('"') and t.endswith('"') else [t]
+
+
+def _first_count(data: bytes) -> int:
+    lines = [ln for ln in head_lines(data)[:50] if ln.strip()]
+    return most_common([len(r) for r in csv.reader(lines) if len(r) in (13, 15)], 13)
+
+
+def sniff_freeswitch(sample: Sample) -> Detection | None:
+    lines = [_unwrap_line(ln) for ln in sample.lines]
+    sql = any(SQL_PREFIX.match(ln.encode()) for ln in sample.lines[:5])
+    probe = Sample(sample.path, sample.raw, sample.text, lines, sample.encoding)
+    rows = [r if len(r) in (13, 15) else _resplit(ln) for r, ln in
+            zip(records(probe, ","), [ln for ln in lines if ln.strip()])]
+    fit = [[v.strip().strip('"') for v in r] for r in rows if len(r) in (13, 15)]
+    if not rows or not fit:
+        return None
+    count_ok = len(fit) / len(rows)
+    uuid = share(fit, lambda r: UUID.match(r[10]))
+    cause = share(fit, lambda r: r[9] in Q850_NAMES or CAUSE.match(r[9]))
+    dates = share(fit, lambda r: all(ISO_LOCAL.match(v) or MANGLED_TIME.match(v) or v == ""
+                                     for v in r[4:7]) and r[4])
+    score = (0.6 + 0.4 * count_ok) * (0.3 + 0.3 * uuid + 0.2 * cause + 0.15 * dates + 0.05 * sql)
+    ev = [f"{fmt_share(count_ok)} of lines have 13 or 15 fields",
+          f"uuid (field 11) is a UUID on {fmt_share(uuid)}",
+          f"hangup_cause (field 10) is a Q.850 name on {fmt_share(cause)}",
+          f"*_stamp (5–7) are date-times or empty on {fmt_share(dates)}"]
+    if sql:
+        ev.append("lines are `INSERT INTO … VALUES (…);` (sql template)")
+    return Detection("freeswitch", round(score, 3), ev)
+
+
+register(FormatProfile(
+    name="freeswitch", title="FreeSWITCH mod_cdr_csv (default / example / sql templates)",
+    read=read_freeswitch, sniff=sniff_freeswitch,
+    description="Header-less, 13 or 15 fields or INSERT INTO lines; unescaped values repaired "
+                "where the quoted separators allow; local *_stamp times."))

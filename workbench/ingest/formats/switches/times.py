@@ -1,0 +1,217 @@
+"""Switch time formats to UTC: epochs, zone tokens, offsets, ctime; vectorized.
+
+Wall-clock times the format pins (an offset, a zone token, minutes west of GMT)
+become ``timestamp[us, UTC]`` here; times without a zone stay text for the
+normalizer, which applies the source's ``timezone``.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from workbench.columns.times import days_from_civil
+
+from .common import NULL_TEXT, UTC, blank_to_null, bytes_of, extract, text
+
+# Zone abbreviations switches print next to a time, as offsets from UTC in minutes.
+# Ambiguous ones take the carrier-gear reading: CST/CDT US Central, IST India, BST British.
+ZONE_ABBREVIATIONS: dict[str, int] = {
+    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 60, "BST": 60, "IST": 330,
+    "CET": 60, "CEST": 120, "MET": 60, "MEST": 120, "EET": 120, "EEST": 180, "MSK": 180,
+    "EST": -300, "EDT": -240, "CST": -360, "CDT": -300, "MST": -420, "MDT": -360,
+    "PST": -480, "PDT": -420, "AKST": -540, "AKDT": -480, "HST": -600, "HDT": -540,
+    "AST": -240, "ADT": -180, "NST": -210, "NDT": -150, "SST": -660, "CHST": 600,
+    "JST": 540, "KST": 540, "HKT": 480, "SGT": 480, "PHT": 480, "AWST": 480,
+    "ACST": 570, "ACDT": 630, "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780,
+}
+
+
+def epoch_to_utc(col) -> pa.Array:
+    """Epoch digits (s, ms, µs or ns by magnitude; a fraction allowed) → UTC µs.
+
+    Zero, blank and non-numeric values become null."""
+    arr = blank_to_null(col, NULL_TEXT, strip=True)
+    ok = pc.match_substring_regex(arr, r"^[0-9]+(\.[0-9]+)?$")
+    arr = pc.if_else(ok, arr, pa.scalar(None, pa.string()))
+    num = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    with np.errstate(invalid="ignore"):
+        scale = np.select([num < 1e11, num < 1e14, num < 1e17], [1e6, 1e3, 1.0], 1e-3)
+        us = np.rint(num * scale)
+    bad = ~np.isfinite(us) | (num <= 0)
+    out = np.where(bad, 0, us).astype(np.int64)
+    return pa.array(out, UTC, mask=bad)
+
+
+def naive_to_utc(naive: pa.Array, offset_minutes) -> pa.Array:
+    """Wall-clock times kept at ``offset_minutes`` east of UTC (scalar or per row) → UTC µs."""
+    vals = pc.fill_null(pc.cast(naive, pa.timestamp("us")).cast(pa.int64()), 0).to_numpy()
+    mask = pc.is_null(naive).to_numpy(zero_copy_only=False)
+    off = np.asarray(offset_minutes, dtype=np.float64)
+    mask = mask | ~np.isfinite(off)
+    off = np.nan_to_num(off)
+    vals = np.where(mask, 0, vals) - (off * 60_000_000).astype(np.int64)
+    return pa.array(vals, UTC, mask=mask)
+
+
+def local_to_utc(naive: pa.Array, zone: str) -> pa.Array:
+    """Wall-clock timestamps in an IANA zone → UTC (earliest at DST folds and gaps)."""
+    ts = pc.cast(naive, pa.timestamp("us"))
+    return pc.assume_timezone(ts, timezone=zone, ambiguous="earliest",
+                              nonexistent="earliest").cast(UTC)
+
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$")
+
+
+def zone_minutes(token: str | None) -> int | None:
+    """Minutes east of UTC for a zone abbreviation or a fixed offset (``GMT-05:00``)."""
+    if not token:
+        return None
+    t = token.strip().upper()
+    if t in ZONE_ABBREVIATIONS:
+        return ZONE_ABBREVIATIONS[t]
+    m = _OFFSET.match(t)
+    if m:
+        mins = int(m.group(2)) * 60 + int(m.group(3) or 0)
+        return mins if m.group(1) == "+" else -mins
+    return None
+
+
+def wall_to_utc(naive: pa.Array, zones: pa.Array) -> tuple[pa.Array, dict[str, int]]:
+    """Wall-clock times, each with its zone token (abbreviation, offset or IANA name) → UTC.
+
+    Works per distinct token; rows whose token is unknown stay null and are counted.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    n = len(naive)
+    out = np.zeros(n, dtype=np.int64)
+    valid = np.zeros(n, dtype=bool)
+    unknown: dict[str, int] = {}
+    for row in pc.value_counts(zones).to_pylist():
+        token, count = row["values"], row["counts"]
+        mask = (pc.fill_null(pc.equal(zones, token), False) if token is not None
+                else pc.is_null(zones))
+        sel = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+        part = pc.filter(naive, mask)
+        mins = zone_minutes(token)
+        if mins is not None:
+            utc = naive_to_utc(part, mins)
+        else:
+            try:
+                ZoneInfo(token or "")
+                utc = local_to_utc(part, token)
+            except (ZoneInfoNotFoundError, ValueError, pa.ArrowInvalid):
+                unknown[str(token)] = count
+                continue
+        vals = pc.cast(utc, pa.int64())
+        out[sel] = pc.fill_null(vals, 0).to_numpy()
+        valid[sel] = pc.is_valid(vals).to_numpy(zero_copy_only=False)
+    return pa.array(out, UTC, mask=~valid), unknown
+
+
+# month abbreviations as 24-bit keys (upper-case ASCII), sorted once for searchsorted
+_MONTH_KEYS = np.array([(ord(k[0]) << 16) | (ord(k[1]) << 8) | ord(k[2]) for k in (
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")])
+_MONTH_ORDER = np.argsort(_MONTH_KEYS)
+_MONTH_SORTED = _MONTH_KEYS[_MONTH_ORDER]
+
+
+def ctime_naive(col) -> pa.Array:
+    """``Mon Jun 10 12:00:31 2024`` (day space- or zero-padded) → naive µs; else null.
+
+    numpy over the Arrow byte buffer for the 24-character form; ``strptime`` only for
+    the rest (unpadded days, stray spaces).
+    """
+    arr, offs, data, _ = bytes_of(col)
+    n = len(arr)
+    out = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
+    fixed = np.flatnonzero((np.diff(offs) == 24) & valid)
+    if len(fixed):
+        st = offs[fixed]
+        b = lambda k: data[st + k]  # noqa: E731  (byte k of every value)
+        dg = lambda k: b(k).astype(np.int16) - 48  # noqa: E731
+        two = lambda k: dg(k) * 10 + dg(k + 1)  # noqa: E731
+        key = (((b(4) & 0xDF).astype(np.int32) << 16) | ((b(5) & 0xDF).astype(np.int32) << 8)
+               | (b(6) & 0xDF))
+        pos = np.minimum(np.searchsorted(_MONTH_SORTED, key), 11)
+        month = np.where(_MONTH_SORTED[pos] == key, _MONTH_ORDER[pos] + 1, 0)
+        day = np.where(b(8) == 32, 0, dg(8)) * 10 + dg(9)
+        hh, mi, ss, cc, yy = two(11), two(14), two(17), two(20), two(22)
+        good = ((b(3) == 32) & (b(7) == 32) & (b(10) == 32) & (b(13) == 58) & (b(16) == 58)
+                & (b(19) == 32) & (month > 0) & (day >= 1) & (day <= 31) & (hh >= 0) & (hh < 24)
+                & (mi >= 0) & (mi < 60) & (ss >= 0) & (ss < 61) & (cc >= 0) & (cc < 100)
+                & (yy >= 0) & (yy < 100))
+        for k in (9, 12, 15, 18, 21, 23):  # second digits of each pair
+            good &= (dg(k) >= 0) & (dg(k) <= 9)
+        year = cc.astype(np.int64) * 100 + yy
+        secs = (days_from_civil(year, month.astype(np.int64), day.astype(np.int64)) * 86400
+                + hh.astype(np.int64) * 3600 + mi * 60 + ss)
+        out[fixed[good]] = secs[good] * 1_000_000
+        ok[fixed[good]] = True
+    rest = ~ok & valid
+    if rest.any():
+        idx = np.flatnonzero(rest)
+        vals = pc.replace_substring_regex(pc.take(arr, pa.array(idx)), "  +", " ")
+        parsed = pc.strptime(vals, format="%a %b %d %H:%M:%S %Y", unit="us", error_is_null=True)
+        got = pc.is_valid(parsed).to_numpy(zero_copy_only=False)
+        out[idx[got]] = pc.fill_null(parsed.cast(pa.int64()), 0).to_numpy()[got]
+        ok[idx[got]] = True
+    return pa.array(out, pa.timestamp("us"), mask=~ok)
+
+
+def strptime_frac(col, fmt: str) -> pa.Array:
+    """``strptime`` for text with an optional ``.fraction`` after the seconds → naive µs."""
+    arr = text(col)
+    main = pc.replace_substring_regex(arr, r"\.([0-9]+)$", "")
+    frac = extract(arr, r"\.(?P<v>[0-9]{1,6})$")
+    ts = pc.strptime(main, format=fmt, unit="us", error_is_null=True)
+    padded = pc.utf8_rpad(pc.fill_null(frac, "0"), 6, "0")
+    us = pc.cast(pc.utf8_slice_codeunits(padded, 0, 6), pa.int64())
+    return pc.add(pc.cast(ts, pa.int64()), us).cast(pa.timestamp("us"))
+
+
+_ZONED = (r"^(?P<flag>[*.]?)(?P<h>[0-9]{1,2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})"
+          r"(?:\.(?P<f>[0-9]{1,6}))?"
+          r" +(?P<zone>[A-Za-z]{1,5})(?: +[A-Za-z]{3})? +(?P<mon>[A-Za-z]{3}) +(?P<day>[0-9]{1,2})"
+          r" +(?P<year>[0-9]{4})$")
+
+
+def zoned_times(col) -> tuple[pa.Array, dict[str, int], dict[str, int]]:
+    """Cisco/Acme ``HH:MM:SS.mmm ZONE [Day] Mon D YYYY`` → UTC µs.
+
+    Returns the times, a count of unknown zone tokens (those rows are null) and
+    a count of clock-quality flags (``*`` not synchronised, ``.`` not authoritative).
+    """
+    arr = blank_to_null(col, NULL_TEXT, strip=True)
+    ok = pc.match_substring_regex(arr, _ZONED)
+    parts = pc.extract_regex(pc.if_else(ok, arr, pa.scalar(None, pa.string())), _ZONED)
+    f = {k: pc.struct_field(parts, k)
+         for k in ("flag", "h", "m", "s", "f", "zone", "mon", "day", "year")}
+    wall = pc.binary_join_element_wise(f["year"], f["mon"], f["day"], f["h"], f["m"], f["s"], "-")
+    naive = strptime_frac(pc.binary_join_element_wise(wall, pc.if_else(
+        pc.equal(pc.binary_length(f["f"]), 0), "0", f["f"]), "."), "%Y-%b-%d-%H-%M-%S")
+    zone = pc.utf8_upper(f["zone"])
+    unknown: dict[str, int] = {}
+    enc = pc.dictionary_encode(zone)
+    offsets = []
+    counts = {c["values"]: c["counts"] for c in pc.value_counts(zone).to_pylist()}
+    for name in enc.dictionary.to_pylist():
+        off = ZONE_ABBREVIATIONS.get(name)
+        offsets.append(float("nan") if off is None else float(off))
+        if off is None:
+            unknown[name] = counts[name]
+    per_row = pc.take(pa.array(offsets, pa.float64()), enc.indices).to_numpy(zero_copy_only=False)
+    flags = {c["values"]: c["counts"] for c in pc.value_counts(f["flag"]).to_pylist()
+             if c["values"]}
+    return naive_to_utc(naive, per_row), unknown, flags
+
+
+def seconds_between(a: pa.Array, b: pa.Array) -> pa.Array:
+    """Whole seconds from ``a`` to ``b`` (both UTC µs), null where either is."""
+    diff = pc.subtract(pc.cast(b, pa.int64()), pc.cast(a, pa.int64()))
+    return pc.cast(pc.floor(pc.divide(pc.cast(diff, pa.float64()), 1e6)), pa.int64())

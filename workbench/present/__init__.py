@@ -1,0 +1,1 @@
+"""Words, numbers and layouts for people: trace text and JSON, report sentences, palettes, chain layout, calls table."""

@@ -1,0 +1,293 @@
+"""Filtering and sorting a case's normalized CDRs for display, vectorized over numpy.
+
+The GUI's calls table never copies rows: it shows the rows of ``CallRows``
+(source index, row index) in the order a query returns them. A query filters by
+a number in any written form (or a run of digits), a UTC time range, providers
+or sources and a disposition, and sorts through an argsort index.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from workbench.columns.numbers import normalize_one
+from workbench.columns.times import NAT, display_utc, iso_utc
+from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
+from workbench.store.normalize import flag_words
+
+#: (key, title) of the columns the calls table shows, in order.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("provider", "Provider"), ("line", "Line"), ("start", "Start (UTC)"),
+    ("calling", "Calling"), ("called", "Called"), ("duration", "Dur. s"),
+    ("disposition", "Disposition"), ("ingress", "Ingress"), ("upstream", "Upstream / customer"),
+    ("egress", "Egress"), ("attest", "Attest"), ("verstat", "Verstat"), ("flags", "Flags"),
+)
+DICT_COLUMNS = ("calling", "called", "disposition", "ingress", "egress", "attest", "verstat")
+SMALL_DICT = 200_000  # dictionaries up to this size are kept as Python lists
+
+
+@dataclass
+class CallFilter:
+    """What the investigator asked to see; empty fields do not filter."""
+
+    number: str = ""
+    which: str = "either"  # "either" | "calling" | "called"
+    start_us: int | None = None
+    end_us: int | None = None
+    providers: list[str] | None = None  # canonical names
+    sources: list[int] | None = None  # source indexes
+    disposition: str | None = None
+    sort: str | None = "start"  # a COLUMNS key
+    descending: bool = False
+
+
+@dataclass
+class CallRows:
+    """The rows of a query result, in display order."""
+
+    source: np.ndarray  # int32 source index per displayed row
+    row: np.ndarray  # int64 row of that source's table
+    total: int = 0  # rows considered before filtering
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+class _DictColumn:
+    """A dictionary-encoded column as int32 codes (-1 = null) over one dictionary."""
+
+    def __init__(self, col: pa.ChunkedArray | pa.Array):
+        if isinstance(col, pa.ChunkedArray):
+            chunks = col.unify_dictionaries().chunks if col.num_chunks > 1 else col.chunks
+        else:
+            chunks = [col]
+        if not chunks:
+            self.codes = np.zeros(0, np.int32)
+            self.dictionary = pa.array([], pa.string())
+        else:
+            self.dictionary = chunks[0].dictionary
+            self.codes = np.concatenate([
+                c.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+                for c in chunks])
+        self._list = self.dictionary.to_pylist() if len(self.dictionary) <= SMALL_DICT else None
+
+    def value(self, row: int) -> str | None:
+        code = int(self.codes[row])
+        if code < 0:
+            return None
+        if self._list is not None:
+            return self._list[code]
+        return self.dictionary[code].as_py()
+
+    def values(self) -> list:
+        """The dictionary as Python values."""
+        return self._list if self._list is not None else self.dictionary.to_pylist()
+
+    @cached_property
+    def ranks(self) -> np.ndarray:
+        """Sort rank of every dictionary entry, code -1 (null) last; computed once per column."""
+        order = pc.array_sort_indices(self.dictionary, null_placement="at_end").to_numpy()
+        rank = np.empty(len(order) + 1, dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        rank[-1] = len(order)  # code -1 indexes here: nulls sort last
+        return rank
+
+    def lut(self, mask: np.ndarray) -> np.ndarray:
+        """Row mask from a mask over the dictionary (nulls never match)."""
+        return np.append(mask, False)[self.codes]
+
+
+class SourceFrame:
+    """Display-ready columns of one source (built once, then shared by every query)."""
+
+    def __init__(self, index: int, source, provider: str, upstream_of):
+        self.index, self.source, self.provider = index, source, provider
+        t = source.table
+        self.n = t.num_rows
+        self.line = source.col("line")
+        self.start = source.col("start")
+        self.duration = source.col("duration")
+        self.flags = source.col("flags")
+        self.calling_key = source.col("calling_key")
+        self.called_key = source.col("called_key")
+        self.dicts = {name: _DictColumn(t.column(name)) for name in DICT_COLUMNS}
+        self.upstream_names: list[str | None] = [upstream_of(v)
+                                                 for v in self.dicts["ingress"].values()]
+
+    def upstream(self, row: int) -> str | None:
+        code = int(self.dicts["ingress"].codes[row])
+        return None if code < 0 else self.upstream_names[code]
+
+    def display(self, key: str, row: int) -> str:
+        """The text of one cell (formatted only when asked for)."""
+        if key == "provider":
+            return self.provider
+        if key == "line":
+            return str(int(self.line[row]))
+        if key == "start":
+            us = int(self.start[row])
+            return display_utc(us) or "—"
+        if key == "duration":
+            d = float(self.duration[row])
+            return "" if np.isnan(d) else f"{d:g}"
+        if key == "flags":
+            return ", ".join(flag_words(int(self.flags[row])))
+        if key == "upstream":
+            return self.upstream(row) or ""
+        return self.dicts[key].value(row) or ""
+
+    def sort_key(self, key: str, rows: np.ndarray) -> np.ndarray:
+        if key == "start":  # unreadable times (NAT) sort last, not first
+            v = self.start[rows]
+            return np.where(v == NAT, np.iinfo(np.int64).max, v)
+        if key in ("line", "flags"):
+            return getattr(self, key)[rows].astype(np.int64)
+        if key == "duration":
+            d = self.duration[rows]
+            return np.where(np.isnan(d), np.inf, d)
+        if key == "provider":
+            return np.zeros(len(rows), np.int64)
+        if key == "upstream":
+            return self._upstream_ranks[self.dicts["ingress"].codes[rows]]
+        col = self.dicts[key]
+        return col.ranks[col.codes[rows]]
+
+    @cached_property
+    def _upstream_ranks(self) -> np.ndarray:
+        """Sort rank of the upstream each ingress code names (case-blind, unnamed last)."""
+        names = self.upstream_names
+        order = sorted(range(len(names)),
+                       key=lambda i: (names[i] is None, (names[i] or "").casefold()))
+        rank = np.empty(len(names) + 1, np.int64)
+        rank[np.asarray(order, dtype=np.int64)] = np.arange(len(names))
+        rank[-1] = len(names)  # code -1 (no ingress) sorts last
+        return rank
+
+
+def build_frames(case) -> list[SourceFrame]:
+    """One SourceFrame per source of ``case`` (cheap: views over the cached tables)."""
+    frames = []
+    for i, src in enumerate(case.sources):
+        def upstream_of(ingress, src=src):
+            up, cust = case.upstream_of(src, ingress)
+            return up or (f"customer {cust}" if cust else None)
+        frames.append(SourceFrame(i, src, case.directory.canonical(src.provider), upstream_of))
+    return frames
+
+
+def dispositions(frames: list[SourceFrame]) -> list[str]:
+    """Every disposition value seen in the case, sorted."""
+    return sorted({v for f in frames for v in f.dicts["disposition"].values() if v})
+
+
+def query(frames: list[SourceFrame], flt: CallFilter, *, default_country: str = "US",
+          progress: ProgressFn = no_progress, should_stop: StopFn = never_stop) -> CallRows:
+    """Rows matching ``flt`` across the selected sources, sorted as asked."""
+    want_key, digits, notes = _number_target(flt.number, default_country)
+    src_parts, row_parts, key_parts = [], [], []
+    total = 0
+    chosen = [f for f in frames if _source_selected(f, flt)]
+    provider_rank = {name: i for i, name in enumerate(sorted({x.provider for x in frames}))}
+    for k, f in enumerate(chosen):
+        check(should_stop)
+        progress(k / max(len(chosen), 1), f"filtering {f.provider}")
+        total += f.n
+        mask = _mask(f, flt, want_key, digits)
+        rows = np.flatnonzero(mask) if mask is not None else np.arange(f.n, dtype=np.int64)
+        src_parts.append(np.full(len(rows), f.index, dtype=np.int32))
+        row_parts.append(rows.astype(np.int64))
+        if flt.sort:
+            key = f.sort_key(flt.sort, rows)
+            if flt.sort == "provider":
+                key = key + provider_rank[f.provider]
+            key_parts.append(key)
+    if not row_parts:
+        return CallRows(np.zeros(0, np.int32), np.zeros(0, np.int64), total, notes)
+    src = np.concatenate(src_parts)
+    rows = np.concatenate(row_parts)
+    if flt.sort and len(rows) > 1:
+        check(should_stop)
+        progress(0.9, "sorting")
+        key = np.concatenate(key_parts)
+        if flt.descending:
+            key = -key.astype(np.float64) if key.dtype.kind == "f" else -key
+        order = np.argsort(key, kind="stable")
+        src, rows = src[order], rows[order]
+    progress(1.0, f"{len(rows):,} rows")
+    return CallRows(src, rows, total, notes)
+
+
+def _source_selected(f: SourceFrame, flt: CallFilter) -> bool:
+    if flt.sources is not None and f.index not in flt.sources:
+        return False
+    return flt.providers is None or f.provider in flt.providers
+
+
+def _number_target(text: str, country: str) -> tuple[int, str, list[str]]:
+    """(E.164 key or -1, digits to search for as a substring, notes)."""
+    text = (text or "").strip()
+    if not text:
+        return -1, "", []
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 10:
+        _, key, _ = normalize_one(text, country)
+        if key >= 0:
+            return key, "", [f"number {text} read as +{key}"]
+    return -1, digits or text, [f"numbers containing '{digits or text}'"]
+
+
+def _mask(f: SourceFrame, flt: CallFilter, want_key: int, digits: str) -> np.ndarray | None:
+    mask = None
+
+    def both(m):
+        nonlocal mask
+        mask = m if mask is None else (mask & m)
+
+    if want_key >= 0:
+        m = np.zeros(f.n, bool)
+        if flt.which in ("either", "calling"):
+            m |= f.calling_key == want_key
+        if flt.which in ("either", "called"):
+            m |= f.called_key == want_key
+        both(m)
+    elif digits:
+        m = np.zeros(f.n, bool)
+        for name in ("calling", "called"):
+            if flt.which in ("either", name):
+                col = f.dicts[name]
+                hit = pc.match_substring(col.dictionary, digits).fill_null(False)
+                m |= col.lut(hit.to_numpy(zero_copy_only=False))
+        both(m)
+    if flt.start_us is not None:
+        both((f.start >= flt.start_us) & (f.start != NAT))
+    if flt.end_us is not None:
+        both((f.start <= flt.end_us) & (f.start != NAT))
+    if flt.disposition:
+        col = f.dicts["disposition"]
+        hit = pc.equal(col.dictionary, flt.disposition).fill_null(False)
+        both(col.lut(hit.to_numpy(zero_copy_only=False)))
+    return mask
+
+
+def record_fields(f: SourceFrame, row: int) -> list[tuple[str, str]]:
+    """(label, normalized value) of one row, for a details pane."""
+    out = [(title, f.display(key, row)) for key, title in COLUMNS]
+    r = f.source.row(row)
+    for key in ("answer", "end"):
+        if r.get(key) not in (None, NAT):
+            out.append((key.capitalize() + " (UTC)", iso_utc(int(r[key]))))
+    for key in ("origid", "call_id"):
+        if r.get(key):
+            out.append((key, str(r[key])))
+    out.append(("Identity header", "present" if r.get("identity_present") else "absent"))
+    return out
+
+
+__all__ = ["COLUMNS", "CallFilter", "CallRows", "SourceFrame", "build_frames", "dispositions",
+           "query", "record_fields"]

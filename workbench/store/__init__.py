@@ -1,0 +1,1 @@
+"""Normalized CDR rows and the CdrStore protocol through which everything above reaches them."""
