@@ -133,3 +133,37 @@ def test_sources_are_put_on_record_once_with_their_sha256(tmp_path):
     assert all(e["action"] == "import" for e in first)
     assert log_sources(case) == []  # already on record
     assert verify_audit(case.root) == (True, [])
+
+
+def test_one_policy_sources_first_then_the_action_once_across_threads(tmp_path):
+    from workbench.case.audit import log_action
+    from workbench.case.model import load_case
+    case = load_case(harbor_case(tmp_path / "case"))
+    start = threading.Barrier(4)
+
+    def work(k):
+        start.wait()
+        log_action(case, "trace", {"k": k})
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    entries = read_audit(case.root)
+    n = len(case.sources)
+    assert [e["action"] for e in entries] == ["import"] * n + ["trace"] * 4  # on record once
+    assert {e["details"]["note"] for e in entries[:n]} == {"first seen"}
+    assert sorted(e["details"]["k"] for e in entries[n:]) == [0, 1, 2, 3]
+    assert verify_audit(case.root) == (True, [])
+
+
+def test_evidence_actions_are_refused_when_the_log_cannot_be_written(tmp_path):
+    from workbench.case.audit import AuditError, log_action, prepare_action
+    from workbench.case.model import load_case
+    case = load_case(harbor_case(tmp_path / "case"))
+    audit_path(case.root).mkdir()  # nothing can append here, whoever runs the test
+    with pytest.raises(AuditError, match="cannot write the audit log"):
+        prepare_action(case, "export")
+    with pytest.raises(AuditError, match="cannot write the audit log"):
+        log_action(case, "trace", {})  # never a bare OSError: the caller decides to warn

@@ -145,16 +145,17 @@ def sample_copy(tmp_path: Path) -> Path:
     if not (src / "case.toml").exists():
         pytest.skip("the bundled sample case is not there yet")
     dst = tmp_path / "sample"
-    shutil.copytree(src, dst)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("audit.jsonl"))
     return dst
 
 
 def test_harbor_case_traces_to_its_origin(tmp_path):
     from workbench.case.model import load_case
     from workbench.trace.engine import trace_traceback
+    from workbench.trace.results import Origin
     case = load_case(harbor_case(tmp_path / "harbor"))
     result = trace_traceback(case, "HB-0042")
     assert result.outcome == "origin"
     assert [h.provider for h in result.hops] == ["Bayside Mobile", "Keystone Interconnect",
                                                   "Ostara Dial"]
-    assert result.origin == {"provider": "Ostara Dial", "customer": CUSTOMER}
+    assert result.origin == Origin("Ostara Dial", CUSTOMER)

@@ -9,8 +9,8 @@ from workbench.case.model import load_case
 from workbench.cli.main import main
 from workbench.columns.times import US, parse_one
 from workbench.common.errors import InputError
-from workbench.evidence import write_reply
 from workbench.evidence.clock import deemed_receipt, response_clock
+from workbench.investigation import Investigation
 
 
 def text_of(path) -> str:
@@ -25,6 +25,11 @@ def text_of(path) -> str:
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
     return load_case(harbor_case(tmp_path_factory.mktemp("harbor") / "case"))
+
+
+def write_reply(case, traceback_id, provider, out, **kw):
+    """A reply as every front end drafts one: through the investigation."""
+    return Investigation(case).reply(traceback_id, provider, out, **kw)
 
 
 def test_intermediate_names_its_upstream_and_ingress(case, tmp_path):

@@ -69,7 +69,7 @@ def test_report_sections_and_facts(harbor):
     for s in case.sources:  # every source's SHA-256, re-computed
         assert hashlib.sha256(s.path.read_bytes()).hexdigest() in flat
     for hop in result.hops:  # each hop's evidence line exactly as in its source file
-        src = next(s for s in case.sources if s.config.path == hop.source)
+        src = case.source(hop.source)
         line = src.path.read_text(encoding="utf-8").splitlines()[hop.line - 1]
         assert squash(line) in flat, line
 

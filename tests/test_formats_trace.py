@@ -18,7 +18,9 @@ import pytest
 
 from tests import casebuilder
 from workbench.case.model import load_case
+from workbench.present.trace_json import hop_json
 from workbench.trace.engine import trace
+from workbench.trace.results import Origin
 
 CHICAGO = ZoneInfo("America/Chicago")
 FORMATS = {"Term Wireless": ("cucm", "cdr_term_01_202603080630_1"),
@@ -231,10 +233,9 @@ def test_traces_match_the_header_bearing_case(cases):
         assert ref.outcome == "origin"
         for case in (named, auto):
             r = trace(case, calling=call["calling"], called=call["called"], at=call["at"])
-            assert r.outcome == ref.outcome, [h.to_json() for h in r.hops]
+            assert r.outcome == ref.outcome, [hop_json(h) for h in r.hops]
             assert [h.provider for h in r.hops] == [h.provider for h in ref.hops]
-            assert r.origin == ref.origin == {"provider": "Origin Voice",
-                                              "customer": "Robo Dialer LLC"}
+            assert r.origin == ref.origin == Origin("Origin Voice", "Robo Dialer LLC")
 
 
 def test_raw_lines_read_back(cases):

@@ -139,15 +139,23 @@ def test_parquet(tmp_path):
     assert iso_utc(s.row(0)["start"]) == "2026-03-07T20:02:11Z"
 
 
-def test_source_file_is_never_modified_and_reopen_uses_cache(tmp_path):
-    (tmp_path / "a.csv").write_text(HEADER + "2026-03-07T20:02:11Z,3125550143,7735550188,T1,35\n")
-    before = (tmp_path / "a.csv").read_bytes()
-    make_case(tmp_path, "a.csv")
-    assert not load_case(tmp_path).sources[0].from_cache or True
-    second = load_case(tmp_path).sources[0]
+def test_source_file_is_never_modified_and_reopen_uses_cache(tmp_path, monkeypatch):
+    # An empty cache of its own: the session cache may already hold this file's table.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("WORKBENCH_CACHE_DIR", str(cache))
+    case = tmp_path / "case"
+    case.mkdir()
+    (case / "a.csv").write_text(HEADER + "2026-03-07T20:02:11Z,3125550143,7735550188,T1,35\n")
+    before = (case / "a.csv").read_bytes()
+    make_case(case, "a.csv")
+    first = load_case(case).sources[0]
+    assert not first.from_cache  # read and normalized, then stored
+    assert len(list((cache / "tables").glob("*.arrow"))) == 1
+    second = load_case(case).sources[0]
     assert second.from_cache
-    assert (tmp_path / "a.csv").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "case.toml"]
+    assert second.sha256 == first.sha256 and second.table.equals(first.table)
+    assert (case / "a.csv").read_bytes() == before
+    assert sorted(p.name for p in case.iterdir()) == ["a.csv", "case.toml"]
 
 
 def test_case_toml_errors(tmp_path):

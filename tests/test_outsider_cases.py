@@ -2,12 +2,14 @@
 
 Self-contained: every case is simulated here (calls crossing five providers, each provider
 writing its own export style: thinQ CSV, VoIP Innovations semicolon, Vitelity, XLSX,
-CGRateS / plain UTC CSV), then `python -m workbench` is run as a subprocess and its JSON
-checked. Passing scenarios are regression tests; each failure found is an
-`xfail(strict=True)` test that documents it.
+CGRateS / plain UTC CSV), then the `workbench` command line is run on it (in process, through
+tests/clirun.py: same arguments, stdout, stderr and exit status) and its JSON checked.
 
-All CLI runs are started together (a thread pool) from one session fixture, so the file
-stays well under half a minute.
+Every test here is expected to pass. The scenarios under "failures found, now fixed" were
+strict xfails until the fixes of commit 1ab415c; each docstring says what used to go wrong.
+There are no known failures (no xfail) in this file.
+
+All CLI runs happen once, in one module fixture (`R`), and the tests read their results.
 """
 from __future__ import annotations
 
@@ -15,19 +17,16 @@ import csv
 import datetime as dt
 import io
 import json
-import os
 import random
 import shutil
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.clirun import run_cli
+
 UTC = dt.timezone.utc
 
 # ----------------------------------------------------------------------------------------------
@@ -455,10 +454,8 @@ class Run:
 
 
 def _cli(args: list, cache: Path) -> Run:
-    env = {**os.environ, "WORKBENCH_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
-    p = subprocess.run([sys.executable, "-m", "workbench", *map(str, args)], cwd=ROOT, env=env,
-                       capture_output=True, text=True, timeout=120)
-    return Run(list(args), p.returncode, p.stdout, p.stderr)
+    r = run_cli(*args, cache=cache)
+    return Run(list(args), r.returncode, r.stdout, r.stderr)
 
 
 AT = "2026-03-08T07:58:40Z"
@@ -555,11 +552,8 @@ def R(tmp_path_factory) -> dict:
     for mode in ("missing_called", "typo_key", "typo_table", "bad_zone", "bad_mapping",
                  "empty", "bad_dates", "bom", "utf16", "latin1"):
         jobs[f"info_{mode}"] = (["info", cases[mode], "--json"], cache)
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futs = {k: pool.submit(_cli, a, c) for k, (a, c) in jobs.items()}
-        stale = pool.submit(_stale_sequence, cases["stale"], base / "stale-cache")
-        out = {k: f.result() for k, f in futs.items()}
-        out["stale"] = stale.result()
+    out = {k: _cli(a, c) for k, (a, c) in jobs.items()}
+    out["stale"] = _stale_sequence(cases["stale"], base / "stale-cache")
     out["_truth"] = truth
     out["_cases"] = cases
     return out
@@ -751,52 +745,63 @@ def test_latin1_trunk_id_maps(R):
 
 
 # ----------------------------------------------------------------------------------------------
-# failures found (documented; strict xfail so a fix shows up)
+# failures found, now fixed (were strict xfails until commit 1ab415c; kept as regressions)
 
 
 def test_cgrates_usage_nanoseconds(R):
+    """CGRateS `usage` is in nanoseconds; read as seconds, the origin's record was rejected."""
     d = _ok(R["cgrates"])
     assert d["outcome"] == "origin" and R["cgrates"].chain() == CHAIN
 
 
 def test_duration_including_ring_time(R):
+    """A duration counted from INVITE (ring + talk) once failed the hard duration filter."""
     d = _ok(R["ring"])
     assert d["outcome"] == "origin" and R["ring"].chain() == CHAIN
 
 
 def test_source_without_ingress_column_does_not_crash(R):
+    """A source without an ingress column once crashed skew estimation (exit 1, traceback)."""
     run = R["no_ingress"]
-    assert run.rc in (0, 2) and "Traceback" not in run.err, run.err[-400:]
-    if run.rc == 0:
-        assert run.json["outcome"] == "unmapped_ingress"
+    assert run.rc == 0 and "Traceback" not in run.err, run.err[-400:]
+    assert run.json["outcome"] == "unmapped_ingress"
+    assert run.chain() == CHAIN[:2]  # found at Granite Transit, which has no ingress to map
+    assert run.hop("Granite Transit")["found"] is True
+    assert run.hop("Granite Transit")["ingress"] is None
 
 
 def test_skew_recomputed_after_mapping_fix(R):
+    """The skew cache key once ignored [sources.columns]: a fixed mapping kept the old skew."""
     s = R["stale"]
     warm, cold = _ok(s["warm"]), _ok(s["cold"])
     assert warm["skew"] == cold["skew"]
 
 
 def test_unmapped_ingress_at_terminating_hop(R):
+    """With the terminating trunk unmapped and --at 3 s off, Lakeview was once skipped."""
     d = _ok(R["unmapped_term"])
     assert d["hops"][0]["provider"] == "Lakeview Mobile"
     assert d["outcome"] == "unmapped_ingress" and d["unmapped_ingress"] == "GRN-4410"
 
 
 def test_no_shared_traffic_wrong_zone_next_to_skewed_clock(R):
+    """Granite's uncorrected fallback time once became the reference and Prism was missed."""
     d = _ok(R["bare_zone_clock"])
     assert d["outcome"] == "origin" and R["bare_zone_clock"].chain() == CHAIN
 
 
 def test_at_without_offset_rejected(R):
+    """--at without an offset was once taken as UTC silently."""
     _one_line_error(R["main_naive_at"], "at")
 
 
 def test_typo_in_subtable_names_line(R):
+    """A typo in a sub-table name ([sources.upstream]) was once reported without its line."""
     _one_line_error(R["info_typo_table"], "case.toml", "line 10", "upstream")
 
 
 def test_correct_clocks_reported_near_zero(R):
+    """Skew was once centred on the median source, reporting exact clocks 5-7 s off."""
     d = _ok(R["main"])
     assert abs(d["skew"]["Lakeview Mobile"]["offset_s"]) < 2
     assert abs(d["skew"]["Cedar Voice"]["offset_s"]) < 2
@@ -804,6 +809,7 @@ def test_correct_clocks_reported_near_zero(R):
 
 
 def test_overlap_hour_not_blamed_on_zone(R):
+    """A start in the DST fall-back overlap was once blamed on the file's time zone."""
     h = R["nov_second"].hop("Lakeview Mobile")
     assert not any("time zone is probably wrong" in n for n in h["notes"]), h["notes"]
     assert h["confidence"] >= 0.7

@@ -9,13 +9,13 @@ import os
 import random
 import socket
 import struct
-import subprocess
-import sys
 import zipfile
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+
+from tests.clirun import run_cli
 
 NY = ZoneInfo("America/New_York"); CHI = ZoneInfo("America/Chicago")
 UTC = timezone.utc
@@ -75,7 +75,7 @@ def build(out, auto=False, formula=True):
         st = c["t"] - timedelta(milliseconds=600) + timedelta(seconds=SANSAY_SKEW)
         an = st + timedelta(seconds=c["setup"]); en = an + timedelta(seconds=c["talk"]) if c["ans"] else st + timedelta(seconds=c["setup"])
         def sl(d):
-            l = d.astimezone(CHI); return l.strftime("%a %b %d %H:%M:%S %Y").replace(" 0", "  ") if False else l.strftime("%a %b %d %H:%M:%S %Y")
+            return d.astimezone(CHI).strftime("%a %b %d %H:%M:%S %Y")
         mw = int(-st.astimezone(CHI).utcoffset().total_seconds() // 60)
         f = [""] * 59
         f[0] = "%09d" % (4100000 + n); f[1] = "V1.10"; f[2] = "R"; f[3] = "WithMedia"; f[4] = f"{n}-{int(st.timestamp())}@192.0.2.10"
@@ -105,7 +105,7 @@ def build(out, auto=False, formula=True):
         an = st + timedelta(seconds=c["setup"])
         cid = f"k{n:05d}@198.51.100.77"
         if c["ans"]:
-            hdr = an.strftime("%b %d %H:%M:%S").replace(" 0", "  ", 1) if False else an.strftime("%b %d %H:%M:%S")
+            hdr = an.strftime("%b %d %H:%M:%S")
             lines.append(f"{hdr} sip-edge-1 kamailio[2211]: NOTICE: acc: ACC: transaction answered: timestamp={int(an.timestamp())};method=INVITE;from_tag=ft{n};to_tag=tt{n};call_id={cid};code=200;reason=OK;src_user=+1{c['a']};src_domain=198.51.100.77;src_ip=198.51.100.77;dst_ouser=1{c['b']};dst_user=1{c['b']};dst_domain=203.0.113.45")
             en = an + timedelta(seconds=c["talk"])
             lines.append(f"{en.strftime('%b %d %H:%M:%S')} sip-edge-1 kamailio[2211]: NOTICE: acc: ACC: transaction answered: timestamp={int(en.timestamp())};method=BYE;from_tag=ft{n};to_tag=tt{n};call_id={cid};code=200;reason=OK;src_user=+1{c['a']};src_domain=198.51.100.77;src_ip=198.51.100.77;dst_ouser=1{c['b']};dst_user=1{c['b']};dst_domain=203.0.113.45")
@@ -204,9 +204,8 @@ path = "tracebacks.csv"
 
 
 def wb(*args, cwd=None):
-    env = dict(os.environ)
-    return subprocess.run([sys.executable, "-m", "workbench", *map(str, args)], capture_output=True,
-                          text=True, env=env, cwd=cwd)
+    """`workbench ARGS...`, run in process (tests/clirun.py)."""
+    return run_cli(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -36,3 +36,30 @@ def test_wheel_carries_package_data(tmp_path):
     assert any(n.startswith("workbench/sample_data/auto_warranty_case/cdrs/") for n in names)
     assert "workbench/generate/__init__.py" in names
     assert "workbench/ingest/formats/switches/__init__.py" in names
+    assert not any(n.startswith("tests/") or n == "ui/testing.py" for n in names), \
+        "test helpers do not ship in the wheel"
+    assert not any(n.endswith("audit.jsonl") for n in names), "a case's audit trail shipped"
+
+
+# The rest of the suite runs the CLI in process (tests/clirun.py); these two start a real
+# interpreter, so the entry points themselves (`python -m workbench`, the `workbench` script)
+# and the exit status a shell sees stay covered.
+
+
+def test_python_dash_m_workbench_runs_the_cli():
+    res = subprocess.run([sys.executable, "-m", "workbench", "--version"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    from workbench import __version__
+    assert res.stdout.strip() == f"workbench {__version__}"
+
+
+def test_console_script_exit_status_and_one_line_error(tmp_path):
+    exe = shutil.which("workbench", path=str(Path(sys.executable).parent))
+    if exe is None:
+        pytest.skip("the `workbench` script is not installed next to this interpreter")
+    res = subprocess.run([exe, "info", str(tmp_path / "no-such-case")], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2, (res.stdout, res.stderr)
+    assert res.stderr.startswith("error: ") and len(res.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in res.stderr

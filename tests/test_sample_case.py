@@ -1,25 +1,32 @@
-"""The bundled sample case traces to the chains its answer key records."""
+"""The bundled sample case traces to the chains its answer key records.
+
+Every test works on one copy of the case in a temporary folder: a trace writes the case's
+audit trail (audit.jsonl) into the case folder, and the checkout's sample_data/ stays as
+shipped (tests/conftest.py fails the run if a test writes there).
+"""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+import shutil
+from pathlib import Path
 
 import pytest
 
+from tests.clirun import run_cli
 from workbench.case.model import load_case
 from workbench.trace.engine import trace_traceback
+from workbench.trace.results import Origin
+from workbench.trace.skew import estimate_skew
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "auto_warranty_case"
 
 
 @pytest.fixture(scope="module")
-def sample(request):
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[1] / "sample_data" / "auto_warranty_case"
+def sample(tmp_path_factory):
+    """(copy of the sample case, its answer key, the loaded case): one copy for the module."""
+    root = tmp_path_factory.mktemp("sample") / SAMPLE.name
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("audit.jsonl"))
     return root, json.loads((root / "truth.json").read_text()), load_case(root)
-
-
-def _ids(sample):
-    return list(sample[1]["tracebacks"])
 
 
 def test_every_traceback_matches_the_answer_key(sample):
@@ -31,10 +38,10 @@ def test_every_traceback_matches_the_answer_key(sample):
         assert r.outcome == want["outcome"], (tid, got, [h.notes for h in r.hops])
         assert got == want["hops"], tid
         if want["outcome"] == "origin":
-            assert r.origin == {"provider": want["origin_provider"], "customer": want["customer"]}
+            assert r.origin == Origin(want["origin_provider"], want["customer"])
         for rec in want["records"]:
             hop = r.hops[rec["hop"] - 1]
-            assert (hop.source, hop.line) == (rec["source"], rec["line"]), (tid, rec["hop"])
+            assert (hop.source_path, hop.line) == (rec["source"], rec["line"]), (tid, rec["hop"])
         if want.get("unmapped_ingress"):
             assert r.unmapped_ingress == want["unmapped_ingress"]
 
@@ -51,7 +58,7 @@ def test_contradicting_traceback_answer_is_flagged(sample):
 
 def test_skew_of_the_fast_clock_is_found(sample):
     root, truth, case = sample
-    skew = {s.provider: s for s in case.skew().values()}
+    skew = {s.provider: s for s in estimate_skew(case).values()}
     assert skew["Seaport Gateway LLC"].offset_s == pytest.approx(97, abs=3)
     assert skew["Seaport Gateway LLC"].calls >= 20
 
@@ -61,21 +68,19 @@ def test_the_same_call_given_by_hand_through_the_cli(sample):
     tid, want = next((k, v) for k, v in truth["tracebacks"].items() if v["outcome"] == "origin")
     call = want["call"]
     national = call["called"][2:5] + "-" + call["called"][5:8] + "-" + call["called"][8:]
-    res = subprocess.run([sys.executable, "-m", "workbench", "trace", str(root), "--calling",
-                          call["calling"], "--called", national, "--at", call["call_time"],
-                          "--json"], capture_output=True, text=True)
+    res = run_cli("trace", root, "--calling", call["calling"], "--called", national,
+                  "--at", call["call_time"], "--json")
     assert res.returncode == 0, res.stderr
-    j = json.loads(res.stdout)
+    j = res.json
     assert j["outcome"] == "origin" and [h["provider"] for h in j["hops"]] == want["hops"]
     assert j["origin"]["customer"] == want["customer"]
 
 
 def test_info_lists_rejected_rows_and_bad_lines(sample):
     root, truth, case = sample
-    res = subprocess.run([sys.executable, "-m", "workbench", "info", str(root), "--json"],
-                         capture_output=True, text=True)
+    res = run_cli("info", root, "--json")
     assert res.returncode == 0, res.stderr
-    info = json.loads(res.stdout)
+    info = res.json
     by_path = {s["path"]: s for s in info["sources"]}
     midway = by_path["cdrs/midway.txt"]
     bad = {b["line"] for b in truth["bad_rows"] if b["source"] == "cdrs/midway.txt"}

@@ -9,7 +9,10 @@ import pytest
 
 from tests import casebuilder
 from workbench.case.model import load_case
+from workbench.present.trace_json import hop_json, trace_json
 from workbench.trace.engine import trace, trace_traceback
+from workbench.trace.results import Origin
+from workbench.trace.skew import estimate_skew
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +27,9 @@ def test_every_call_traces_to_the_origin(built):
     case = load_case(root)
     for call in truth["calls"]:
         r = trace(case, calling=call["calling"], called=call["called"], at=call["at"])
-        assert r.outcome == "origin", (call, [h.to_json() for h in r.hops])
+        assert r.outcome == "origin", (call, [hop_json(h) for h in r.hops])
         assert [h.provider for h in r.hops] == casebuilder.CHAIN
-        assert r.origin == {"provider": "Origin Voice", "customer": "Robo Dialer LLC"}
+        assert r.origin == Origin("Origin Voice", "Robo Dialer LLC")
         assert r.hops[0].offset_s == pytest.approx(0.0, abs=0.01)
         assert all(h.confidence > 0.5 for h in r.hops)
 
@@ -34,7 +37,7 @@ def test_every_call_traces_to_the_origin(built):
 def test_skew_of_the_gateway_is_estimated(built):
     root, _ = built
     case = load_case(root)
-    skew = {s.provider: s for s in case.skew().values()}
+    skew = {s.provider: s for s in estimate_skew(case).values()}
     assert skew["Gateway Co"].offset_s == pytest.approx(casebuilder.SKEW_GATEWAY, abs=2)
     assert skew["Gateway Co"].calls >= 50
     assert abs(skew["Term Wireless"].offset_s) < 2
@@ -48,9 +51,9 @@ def test_traceback_contradiction_is_reported(built):
     mid = r.hops[1]
     assert mid.provider == "Midway Transit"
     assert mid.traceback_agrees is False
-    j = r.to_json()["hops"][1]
+    j = trace_json(r)["hops"][1]
     assert j["traceback_says"] == "Bogus Telecom" and j["cdr_says"] == "Lakes Carrier"
-    assert r.to_json()["hops"][0]["traceback_agrees"] is True
+    assert trace_json(r)["hops"][0]["traceback_agrees"] is True
 
 
 def test_not_found_when_provider_lacks_the_call(tmp_path):
@@ -68,7 +71,6 @@ def test_no_records_and_unmapped(built, tmp_path):
     case = load_case(root)
     # drop the gateway's and origin's files from the case: the chain stops at the named upstream
     case.sources = [s for s in case.sources if s.provider not in ("Gateway Co", "Origin Voice")]
-    case._skew = None
     call = truth["calls"][0]
     r = trace(case, calling=call["calling"], called=call["called"], at=call["at"])
     assert r.outcome == "no_records"

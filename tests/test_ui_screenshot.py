@@ -8,8 +8,6 @@ import sys
 
 import pytest
 
-from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
-
 pytestmark = pytest.mark.gui
 
 

@@ -6,9 +6,8 @@ from PySide6.QtCore import QMimeData, Qt, QUrl
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox
 
-from ui.operations import TraceRequest
-from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
-from ui.testing import open_case, wait_idle
+from tests.qt_fixtures import open_case, wait_idle
+from workbench.investigation import TraceRequest
 from workbench.present.palette import ROLE_COLOURS
 
 pytestmark = pytest.mark.gui
@@ -68,7 +67,7 @@ def test_trace_this_call_from_the_calls_table(qtbot, window, chain_case):
     _trace_action(qtbot, window, "trace.call")
     r = window.session.result
     assert r.outcome == "origin" and r.hops[0].provider == "Term Wireless"
-    assert r.origin["customer"] == "Robo Dialer LLC"
+    assert r.origin.customer == "Robo Dialer LLC"
     qtbot.waitUntil(lambda: "As written" in calls.record.toPlainText(), timeout=10_000)
 
 
@@ -227,7 +226,7 @@ def test_six_hop_chain_labels_do_not_overlap(qtbot, window, size):
 
 def test_trace_form_and_evidence_export(qtbot, window, chain_case, tmp_path, monkeypatch,
                                         shown_errors):
-    from ui.commands_file import evidence_module
+    from ui.commands.file import evidence_module
     from ui.dialogs.evidence_dialog import EvidenceDialog
     from ui.dialogs.trace_form import TraceFormDialog
     root, truth = chain_case

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
-from ui.testing import wait_idle
+from tests.qt_fixtures import wait_idle
 from ui.wizard.wizard import NewCaseWizard
 from workbench.case.model import load_case
 from workbench.ingest.config import load_config

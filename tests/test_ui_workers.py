@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from ui.testing import *  # noqa: F401,F403 - the pytest fixtures
-from ui.testing import wait_idle
+from tests.qt_fixtures import wait_idle
 from ui.worker import Task, TaskRunner
 from workbench.common.errors import InputError
 from workbench.common.progress import check

@@ -10,9 +10,9 @@ from workbench.ingest.config import CASE_FILE
 
 from . import actions, errors, settings
 from .assets import icon
-from .commands_file import FileCommands, evidence_module
-from .commands_trace import TraceCommands
-from .commands_view import ViewCommands
+from .commands.file import FileCommands, evidence_module
+from .commands.trace import TraceCommands
+from .commands.view import ViewCommands
 from .docks.calls_dock import CallsDock
 from .docks.case_dock import CaseDock
 from .docks.graph_dock import GraphDock

@@ -1,26 +1,44 @@
 """The open investigation as the GUI sees it: one object, every dock subscribes to it.
 
-Holds the loaded case, the current trace and what is selected; runs the long
-operations through the worker bridge; keeps unsaved edits until they are saved.
+Holds a ``workbench`` Investigation (the case, its traces, staged edits, step mode and the
+audit policy, shared with the command line), runs its long methods through the worker
+bridge, and adds what only the GUI has: the calls table's frames and the selection.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from workbench.case.writer import CaseEdits, save_edits
+from workbench.case.model import Case
+from workbench.case.writer import CaseEdits
 from workbench.common.errors import InputError
+from workbench.common.progress import ProgressFn, StopFn, check
+from workbench.investigation import Investigation, TraceRequest
+from workbench.present.calls_query import SourceFrame, build_frames
 from workbench.present.report_text import outcome_sentence
 
-from . import operations, settings
+from . import settings
 from .worker import Task, TaskRunner
+
+
+@dataclass
+class _Loaded:
+    """What a load task hands the GUI thread: the investigation, its case (a copy read
+    again when ``reread``: adopted there, so a cancelled reload changes nothing) and the
+    calls table's frames."""
+
+    investigation: Investigation
+    case: Case
+    frames: list[SourceFrame]
+    reread: bool = False
 
 
 class CaseSession(QObject):
     sig_loading = Signal(str)
     sig_case_changed = Signal(object)  # Case or None
-    sig_skew_changed = Signal(object)  # {source index: Skew}
+    sig_skew_changed = Signal(object)  # {SourceId: Skew}
     sig_trace_changed = Signal(object)  # TraceResult or None
     sig_revealed_changed = Signal(int)
     sig_hop_selected = Signal(int)  # -1: none
@@ -29,51 +47,105 @@ class CaseSession(QObject):
     sig_traceback_selected = Signal(str)
     sig_dirty_changed = Signal(bool)
     sig_failed = Signal(str, object)  # title, exception
+    sig_warning = Signal(str)  # done, but something the user must know (audit not written)
     sig_status = Signal(str)
 
     def __init__(self, runner: TaskRunner | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.runner = runner or TaskRunner(self)
-        self.case = None
+        self.investigation: Investigation | None = None
         self.frames: list = []
         self.path: Path | None = None
-        self.result = None
-        self.results: list = []  # every trace of this session (the network view shows them)
-        self.request: operations.TraceRequest | None = None
-        self.step_mode = False
-        self.revealed = 0
+        self.request: TraceRequest | None = None
         self.hop = -1
         self.provider = ""
         self.source = -1
         self.traceback_id = ""
-        self.edits = CaseEdits()
-        self.audit = True  # write traces and mapping changes to the case's audit trail
+        self._audit = True  # write traces and mapping changes to the case's audit trail
+        self._step_mode = False  # kept from one case to the next
+        self._no_edits = CaseEdits()  # what `edits` shows while no case is open
         self._after_load: list = []
+
+    # -- the investigation's state, as the docks read it ---------------------------------
+    @property
+    def case(self) -> Case | None:
+        return self.investigation.case if self.investigation else None
+
+    @property
+    def result(self):
+        return self.investigation.current if self.investigation else None
+
+    @property
+    def results(self) -> list:
+        """Every trace of this session (the network view shows them)."""
+        return self.investigation.results if self.investigation else []
+
+    @property
+    def revealed(self) -> int:
+        return self.investigation.revealed if self.investigation else 0
+
+    @property
+    def step_mode(self) -> bool:
+        return self._step_mode
+
+    @property
+    def edits(self) -> CaseEdits:
+        return self.investigation.edits if self.investigation else self._no_edits
+
+    @property
+    def audit(self) -> bool:
+        return self._audit
+
+    @audit.setter
+    def audit(self, on: bool) -> None:
+        self._audit = on
+        if self.investigation is not None:
+            self.investigation.audit = on
 
     # -- opening ------------------------------------------------------------------------
     def open(self, path: str | Path, then=None) -> Task:
         """Load a case in the background; ``then(session)`` runs once it is open."""
         path = Path(path)
+        return self._load(path, then, _open, path, self._audit)
+
+    def reload(self) -> Task | None:
+        """Read the open case again (after saved edits) and re-run the last trace."""
+        inv = self.investigation
+        if inv is None or self.path is None:
+            return None
+        req = self.request
+        return self._load(self.path.parent, (lambda s: s.trace(req)) if req else None,
+                          _reread, inv)
+
+    def _load(self, path: Path, then, fn, *args) -> Task:
         if then is not None:
             self._after_load.append(then)
         self.sig_loading.emit(str(path))
-        return self.runner.run(f"Opening {path.name}", operations.load, path, kind="load",
+        return self.runner.run(f"Opening {path.name}", fn, *args, kind="load",
                                on_done=lambda loaded, p=path: self._on_loaded(p, loaded),
                                on_failed=lambda exc: self._on_load_failed(exc),
                                on_cancelled=lambda: self._on_load_cancelled())
 
-    def _on_loaded(self, path: Path, loaded: operations.LoadedCase) -> None:
-        self.case, self.frames = loaded.case, loaded.frames
-        self.path = Path(loaded.case.config.file)
-        self.result, self.results, self.revealed, self.hop = None, [], 0, -1
-        self.provider, self.source, self.traceback_id = "", -1, ""
-        self._set_edits(CaseEdits())
+    def _on_loaded(self, path: Path, loaded: _Loaded) -> None:
+        inv = loaded.investigation
+        if loaded.reread:
+            if inv is not self.investigation:
+                return  # another case was opened meanwhile
+            inv.replace_case(loaded.case)
+        else:
+            inv.step_mode, inv.audit = self._step_mode, self._audit
+            self.investigation = inv
+        self.frames = loaded.frames
+        self.path = Path(inv.case.config.file)
+        self.hop, self.provider, self.source, self.traceback_id = -1, "", -1, ""
+        self.sig_dirty_changed.emit(self.dirty)
         settings.add_recent_case(path)
-        self.sig_case_changed.emit(self.case)
+        self.sig_case_changed.emit(inv.case)
         self.sig_trace_changed.emit(None)
-        self.sig_status.emit(f"Opened {self.case.name}")
-        self.runner.run("Estimating clock skew", operations.estimate_skew, self.case,
-                        kind="skew", on_done=self._on_skew,
+        self.sig_status.emit(f"Opened {inv.case.name}")
+        version = inv.version
+        self.runner.run("Estimating clock skew", inv.skew, kind="skew",
+                        on_done=lambda skew: self._on_skew(inv, version, skew),
                         on_failed=lambda exc: self.sig_failed.emit("Clock skew", exc))
         pending, self._after_load = self._after_load, []
         for fn in pending:
@@ -87,63 +159,75 @@ class CaseSession(QObject):
         self._after_load.clear()
         self.sig_status.emit("Opening the case was cancelled")
 
-    def _on_skew(self, skew: dict) -> None:
-        self.sig_skew_changed.emit(skew)
-
-    def reload(self) -> Task | None:
-        if self.path is None:
-            return None
-        req = self.request
-        return self.open(self.path.parent, then=(lambda s: s.trace(req)) if req else None)
+    def _on_skew(self, inv: Investigation, version: int, skew: dict) -> None:
+        if inv is self.investigation and version == inv.version:
+            self.sig_skew_changed.emit(skew)
 
     # -- tracing ------------------------------------------------------------------------
-    def trace(self, req: operations.TraceRequest) -> Task | None:
-        if self.case is None:
+    def trace(self, req: TraceRequest) -> Task | None:
+        inv = self.investigation
+        if inv is None:
             self.sig_failed.emit("Trace", InputError("open a case first"))
             return None
-        return self.runner.run(f"Tracing {req.describe()}", operations.run_trace, self.case, req,
-                               audit=self.audit, kind="trace",
-                               on_done=lambda r, q=req: self._on_traced(q, r),
+        return self.runner.run(f"Tracing {req.describe()}", inv.trace, req, kind="trace",
+                               on_done=lambda r, q=req: self._on_traced(inv, q, r),
                                on_failed=lambda exc: self.sig_failed.emit("Trace", exc))
 
     def trace_traceback(self, traceback_id: str) -> Task | None:
-        return self.trace(operations.TraceRequest(traceback_id=traceback_id))
+        return self.trace(TraceRequest(traceback_id=traceback_id))
 
-    def _on_traced(self, req: operations.TraceRequest, result) -> None:
-        self.request, self.result = req, result
-        self.results = [r for r in self.results if not _same_call(r, result)] + [result]
-        self.revealed = 1 if self.step_mode else len(result.hops)
+    def _on_traced(self, inv: Investigation, req: TraceRequest, result) -> None:
+        self._report_warnings(inv)
+        if inv is not self.investigation:
+            return  # traced on a case that is no longer open
+        self.request = req
+        inv.select(result)
         self.hop = 0 if result.hops else -1
         self.sig_trace_changed.emit(result)  # docks read revealed and hop from the session
-        if self.step_mode:
+        if self._step_mode:
             self.sig_status.emit(f"Traced {req.describe()}: step mode — F8 reveals the next hop")
         else:
             self.sig_status.emit(f"Traced {req.describe()}: {outcome_sentence(result)}")
 
+    def _report_warnings(self, inv: Investigation) -> None:
+        """Tell the user what was done but not logged: in the status bar each time, and in
+        words (``sig_failed``) the first time for this case."""
+        new = inv.take_warnings()
+        for w in new:
+            self.sig_warning.emit(str(w))
+        if new:
+            self.sig_status.emit(f"Warning: {new[-1]}")
+        if new and len(new) == len(inv.warnings):
+            self.sig_failed.emit("Audit trail not written", new[0].error)
+
     # -- step mode ----------------------------------------------------------------------
     def set_step_mode(self, on: bool) -> None:
-        self.step_mode = on
-        if self.result is not None:
-            self.revealed = 1 if on else len(self.result.hops)
-            self.sig_revealed_changed.emit(self.revealed)
-            self.select_hop(min(self.hop, self.revealed - 1))
+        self._step_mode = on
+        inv = self.investigation
+        if inv is None:
+            return
+        inv.set_step_mode(on)
+        if inv.current is not None:
+            self.sig_revealed_changed.emit(inv.revealed)
+            self.select_hop(min(self.hop, inv.revealed - 1))
 
     def can_reveal(self) -> bool:
-        return self.result is not None and self.revealed < len(self.result.hops)
+        return self.investigation is not None and self.investigation.can_reveal()
 
     def reveal_next(self) -> None:
-        if self.can_reveal():
-            self.revealed += 1
-            self.sig_revealed_changed.emit(self.revealed)
-            self.select_hop(self.revealed - 1)
+        inv = self.investigation
+        if inv is not None and inv.reveal_next():
+            self.sig_revealed_changed.emit(inv.revealed)
+            self.select_hop(inv.revealed - 1)
 
     def reveal_all(self) -> None:
-        if self.result is not None:
-            self.revealed = len(self.result.hops)
-            self.sig_revealed_changed.emit(self.revealed)
+        inv = self.investigation
+        if inv is not None and inv.current is not None:
+            inv.reveal_all()
+            self.sig_revealed_changed.emit(inv.revealed)
 
     def shown_hops(self) -> list:
-        return [] if self.result is None else self.result.hops[:self.revealed]
+        return self.investigation.shown_hops() if self.investigation else []
 
     # -- selection ----------------------------------------------------------------------
     def select_hop(self, index: int) -> None:
@@ -169,59 +253,58 @@ class CaseSession(QObject):
     # -- edits --------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
-        return bool(self.edits)
-
-    def _set_edits(self, edits: CaseEdits) -> None:
-        self.edits = edits
-        self.sig_dirty_changed.emit(self.dirty)
+        return self.investigation is not None and self.investigation.dirty
 
     def edit_source(self, index: int, **change) -> None:
         """Stage new upstreams/customers/notes for source ``index`` (saved by ``save``)."""
-        self.edits.sources.setdefault(index, {}).update(change)
-        self.sig_dirty_changed.emit(True)
+        if self.investigation is not None:
+            self.investigation.edit_source(index, **change)
+            self.sig_dirty_changed.emit(True)
 
     def edit_case_notes(self, text: str) -> None:
-        raw = self.case.config.raw if self.case else {}
-        saved = str(raw.get("case", {}).get("notes", "") or "")
-        self.edits.case_notes = None if text.rstrip() == saved.rstrip() else text
-        self.sig_dirty_changed.emit(self.dirty)
+        if self.investigation is not None:
+            self.investigation.edit_case_notes(text)
+            self.sig_dirty_changed.emit(self.dirty)
 
     def pending(self, index: int, key: str, default):
-        return self.edits.sources.get(index, {}).get(key, default)
+        return self.investigation.pending(index, key, default) if self.investigation else default
 
     def save(self) -> Path | None:
         """Write the edits atomically and reopen the case so traces use them."""
-        if self.case is None or not self.dirty:
+        inv = self.investigation
+        if inv is None or not inv.dirty:
             return None
-        path = save_edits(self.case.config, self.edits)
-        if self.audit:
-            _audit_mappings(self.case, self.edits)
-        self._set_edits(CaseEdits())
+        path = inv.save_edits()
+        self.sig_dirty_changed.emit(False)
+        self._report_warnings(inv)
         self.sig_status.emit(f"Saved {path}")
         self.reload()
         return path
 
     def discard_edits(self) -> None:
-        self._set_edits(CaseEdits())
+        if self.investigation is not None:
+            self.investigation.discard_edits()
+        self.sig_dirty_changed.emit(False)
 
 
-def _audit_mappings(case, edits: CaseEdits) -> None:
-    try:
-        from workbench.case.audit import log_mapping_change
-    except ImportError:
-        return
-    for i, change in edits.sources.items():
-        cfg = case.sources[i].config
-        before = {"upstreams": cfg.upstreams, "customers": cfg.customers}
-        after = {k: change.get(k, before[k]) for k in before}
-        if after != before:
-            try:
-                log_mapping_change(case.root, cfg.path, before, after)
-            except OSError:
-                pass
+# -- worker functions (no widget here) ---------------------------------------------------
+
+def _open(path: Path, audit: bool, *, progress: ProgressFn, should_stop: StopFn) -> _Loaded:
+    inv = Investigation.open(path, audit=audit, progress=lambda f, m: progress(0.9 * f, m),
+                             should_stop=should_stop)
+    check(should_stop)
+    return _Loaded(inv, inv.case, _frames(inv.case, progress))
 
 
-def _same_call(a, b) -> bool:
-    if a.traceback_id or b.traceback_id:
-        return a.traceback_id == b.traceback_id
-    return (a.calling, a.called, a.at_us) == (b.calling, b.called, b.at_us)
+def _reread(inv: Investigation, *, progress: ProgressFn, should_stop: StopFn) -> _Loaded:
+    case = inv.read_again(progress=lambda f, m: progress(0.9 * f, m), should_stop=should_stop)
+    check(should_stop)
+    return _Loaded(inv, case, _frames(case, progress), reread=True)
+
+
+def _frames(case: Case, progress: ProgressFn) -> list[SourceFrame]:
+    """The calls table's columns: GUI-only, built in the same task right after the load."""
+    progress(0.92, "preparing the calls table")
+    frames = build_frames(case)
+    progress(1.0, f"{case.name}: {sum(len(s) for s in case.sources):,} records")
+    return frames

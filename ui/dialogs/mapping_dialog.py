@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
-from workbench.case.draft import count_values
-
 from .ingress_table import IngressMapModel, ingress_view
 
 
@@ -19,7 +17,7 @@ class MappingDialog(QDialog):
         cus = session.pending(index, "customers", cfg.customers)
         notes = session.pending(index, "notes", cfg.notes or "")
         self.model = IngressMapModel(self)
-        self.model.set_rows(count_values(src.table.column("ingress")), ups, cus)
+        self.model.set_rows(ingress_values(case, src.id), ups, cus)
         names = sorted(set(case.directory.providers) | set(case.providers_with_records()))
         self.view = ingress_view(self.model, names)
         self.notes = QPlainTextEdit(notes, placeholderText="Notes on this file (kept in case.toml)")
@@ -42,3 +40,11 @@ class MappingDialog(QDialog):
     def changes(self) -> dict:
         ups, cus = self.model.tables()
         return {"upstreams": ups, "customers": cus, "notes": self.notes.toPlainText()}
+
+
+def ingress_values(case, sid) -> list[tuple[str, int]]:
+    """Distinct non-empty ingress ids of source ``sid`` with their row counts, most frequent
+    first (through the case's store)."""
+    counts = case.store.ingress_counts([sid]).get(sid, [])
+    return sorted(((str(v), int(n)) for v, n in counts if v not in (None, "")),
+                  key=lambda x: (-x[1], x[0]))

@@ -14,8 +14,7 @@ from PySide6.QtWidgets import (
 
 from workbench.columns.numbers import normalize_one
 from workbench.columns.times import NAT, iso_utc, parse_one
-
-from ..operations import TraceRequest
+from workbench.investigation import TraceRequest
 
 
 class TraceFormDialog(QDialog):

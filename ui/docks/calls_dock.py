@@ -245,24 +245,26 @@ class CallsDock(QDockWidget):
         if sel is None:
             return
         frame, row = sel
-        fields = record_fields(frame, row)
+        store = self.session.case.store
+        fields = record_fields(frame, row, store)
         text = "\n".join(f"{k:<22} {v}" for k, v in fields)
         self.record.setPlainText(f"Normalized:\n{text}\n\nAs written (line "
-                                 f"{int(frame.line[row])} of {frame.source.config.path}):\n…")
+                                 f"{int(frame.line[row])} of {frame.sid.path}):\n…")
         line = int(frame.line[row])
-        self.session.runner.run("Reading the original line", _raw_line, frame.source, line,
+        self.session.runner.run("Reading the original line", _raw_line, store, frame.sid, line,
                                 kind="raw-line",
                                 on_done=lambda raw, t=text, f=frame, ln=line:
                                 self._show_raw(t, f, ln, raw))
 
     def _show_raw(self, text: str, frame, line: int, raw: str) -> None:
-        self.record.setPlainText(f"As written (line {line} of {frame.source.config.path}):\n"
+        self.record.setPlainText(f"As written (line {line} of {frame.sid.path}):\n"
                                  f"{raw}\n\nNormalized:\n{text}")
 
 
-def _raw_line(source, line: int, *, progress, should_stop) -> str:
+def _raw_line(store, sid, line: int, *, progress, should_stop) -> str:
+    """The original text of one line of source ``sid``, read through the case's store."""
     progress(0.0, f"reading line {line}")
-    return source.raw_lines([line]).get(line, "(line not found in the file)")
+    return store.raw_lines(sid, [line]).get(line, "(line not found in the file)")
 
 
 __all__ = ["CallsDock"]

@@ -63,7 +63,7 @@ class CallsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             s, row = self.locate(r)
             f = self.frames[s]
-            return (f"{f.provider} — {f.source.config.path}, line {int(f.line[row])}\n"
+            return (f"{f.provider} — {f.sid.path}, line {int(f.line[row])}\n"
                     f"{KEYS[c]}: {f.display(KEYS[c], row)}")
         return None
 

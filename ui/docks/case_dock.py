@@ -162,8 +162,11 @@ class CaseDock(QDockWidget):
         self.providers.set_rows(rows, keys=names)
 
     def _on_skew(self, skew: dict) -> None:
-        for i, s in skew.items():
-            if i < self.sources.rowCount():
+        case = self.session.case
+        rows = {src.id: i for i, src in enumerate(case.sources)} if case is not None else {}
+        for sid, s in skew.items():
+            i = rows.get(sid)
+            if i is not None and i < self.sources.rowCount():
                 text = {"insufficient": "unknown (too few shared calls)",
                         "manual": f"{s.offset_s:+.1f} s (set by hand)"}.get(
                     s.basis, f"{signed(s.offset_s)} s ({s.calls} calls)")

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDockWidget, QTextBrowser
 from workbench.columns.times import display_utc
 from workbench.present.chain_layout import hop_source, signed
 from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
+from workbench.present.trace_words import note_text, notes_text
 
 EMPTY = ("<p style='color:gray'>Select a hop in the chain view (or a point on the timeline) "
          "to see the record that matched, the rival records with their scores, the clock skew "
@@ -48,10 +49,10 @@ class HopDock(QDockWidget):
         self.raw = {}
         self.view.setHtml(self.render(index))
         src = hop_source(s.case, hop) if s.case is not None else None
-        lines = [c["line"] for c in hop.candidates if c.get("line")]
+        lines = [c.line for c in hop.candidates if c.line]
         if src is not None and lines:
-            s.runner.run("Reading the original records", _read_raw, src, lines, kind="hop-raw",
-                         on_done=lambda raw, i=index: self._on_raw(i, raw))
+            s.runner.run("Reading the original records", _read_raw, s.case.store, src.id, lines,
+                         kind="hop-raw", on_done=lambda raw, i=index: self._on_raw(i, raw))
 
     def _on_raw(self, index: int, raw: dict) -> None:
         if index == self.session.hop:
@@ -90,7 +91,7 @@ class HopDock(QDockWidget):
             out.append("<h4>Notes</h4><p><i>hidden in step mode</i></p>")
         elif hop.notes:
             out.append("<h4>Notes</h4><ul>" + "".join(f"<li>{html.escape(n)}</li>"
-                                                      for n in hop.notes) + "</ul>")
+                                                      for n in notes_text(hop.notes)) + "</ul>")
         return "".join(out)
 
     def _record(self, hop) -> str:
@@ -104,7 +105,7 @@ class HopDock(QDockWidget):
                   "<b>not in the upstream or customer tables</b>")
         conf = "—" if hop.confidence is None else f"{hop.confidence:.0%}"
         offset = "—" if hop.offset_s is None else f"{signed(hop.offset_s, 3)} s"
-        return (f"<h4>Matched record — {html.escape(hop.source or '')}, line {hop.line}</h4>"
+        return (f"<h4>Matched record — {html.escape(hop.source_path or '')}, line {hop.line}</h4>"
                 f"<p style='color:gray'>as written in the file:</p>{raw_html}"
                 "<p style='color:gray'>normalized:</p><table>" + _rows([
                     ("start (file clock)", _t(hop.start_us)),
@@ -124,12 +125,12 @@ class HopDock(QDockWidget):
         rows = []
         for k, c in enumerate(hop.candidates):
             mark = "✓ " if k == 0 else ""
-            dur = "—" if c.get("duration") is None else f"{c['duration']:g} s"
-            raw = self.raw.get(c.get("line"))
-            note = html.escape(c.get("note") or "")
-            rows.append(f"<tr><td>{mark}{c.get('line')}</td><td align=right>"
-                        f"{signed(c.get('offset_s', 0))} s</td><td align=right>{dur}</td>"
-                        f"<td align=right>{c.get('score', 0):.2f}</td><td>{note}</td></tr>")
+            dur = "—" if c.duration is None else f"{c.duration:g} s"
+            raw = self.raw.get(c.line)
+            note = html.escape(note_text(c.note) or "")
+            rows.append(f"<tr><td>{mark}{c.line}</td><td align=right>"
+                        f"{signed(c.offset_s)} s</td><td align=right>{dur}</td>"
+                        f"<td align=right>{c.score:.2f}</td><td>{note}</td></tr>")
             if raw is not None and k > 0:
                 rows.append(f"<tr><td></td><td colspan=4><code>{html.escape(raw)}</code>"
                             "</td></tr>")
@@ -152,6 +153,6 @@ class HopDock(QDockWidget):
             ("status", status), ("names upstream", said), ("verdict", verdict)]) + "</table>")
 
 
-def _read_raw(source, lines, *, progress, should_stop) -> dict:
+def _read_raw(store, sid, lines, *, progress, should_stop) -> dict:
     progress(0.0, "reading the original records")
-    return source.raw_lines(lines)
+    return store.raw_lines(sid, lines)

@@ -27,7 +27,12 @@ from workbench.common.errors import WorkbenchError
 AUDIT_FILE = "audit.jsonl"
 GENESIS = "0" * 64
 
-_lock = threading.Lock()  # one writer per process; the file lock covers other processes
+# One writer per process (re-entrant: `log_action` holds it across its several appends); the
+# file lock covers other processes.
+_lock = threading.RLock()
+
+#: The note on the import entries an action writes for sources the log has not seen yet.
+FIRST_SEEN = {"export": "first seen at export", "reply": "first seen when drafting a reply"}
 
 
 class AuditError(WorkbenchError):
@@ -114,16 +119,43 @@ def log_sources(case, *, actor: str | None = None, note: str = "first seen") -> 
     Cases made before the audit trail existed, or by hand, get their sources' hashes on
     record the first time an action is taken on them.
     """
-    known = {(e["details"].get("path"), e["details"].get("sha256")) for e in read_audit(case.root)
-             if e.get("action") == "import" and isinstance(e.get("details"), dict)}
-    out = []
-    for src in case.sources:
-        if (src.config.path, src.sha256) not in known:
-            out.append(log_import(case.root, src.config.path, src.sha256, provider=src.provider,
-                                  actor=actor, format=src.summary.format, rows=src.summary.rows,
-                                  note=note))
-            known.add((src.config.path, src.sha256))
-    return out
+    with _lock:  # two threads must not both find a source unseen and log it twice
+        known = {(e["details"].get("path"), e["details"].get("sha256"))
+                 for e in read_audit(case.root)
+                 if e.get("action") == "import" and isinstance(e.get("details"), dict)}
+        out = []
+        for src in case.sources:
+            if (src.config.path, src.sha256) not in known:
+                out.append(log_import(case.root, src.config.path, src.sha256,
+                                      provider=src.provider, actor=actor,
+                                      format=src.summary.format, rows=src.summary.rows,
+                                      note=note))
+                known.add((src.config.path, src.sha256))
+        return out
+
+
+# -- the one audit policy: every front end logs an action through these two -------------------
+
+def log_action(case, action: str, details: dict, *, actor: str | None = None) -> list[dict]:
+    """Log an action on `case` the one way: an import entry for each source the log has not
+    seen, then the action's own entry. Raises AuditError (never a bare OSError).
+
+    For actions whose result is only on screen (trace): the caller reports a failure as a
+    warning and keeps the result.
+    """
+    with _writing(audit_path(case.root)), _lock:
+        out = log_sources(case, actor=actor, note=FIRST_SEEN.get(action, "first seen"))
+        out.append(append_event(case.root, action, details, actor=actor))
+        return out
+
+
+def prepare_action(case, action: str, *, actor: str | None = None) -> list[dict]:
+    """Before an action whose output is evidence (export, reply): refuse (AuditError) when the
+    log cannot be written, and put the sources on record before the output is made (a packet
+    carries the log). The action's own entry follows with `append_event` once it is done."""
+    with _writing(audit_path(case.root)), _lock:
+        ensure_writable(case.root)
+        return log_sources(case, actor=actor, note=FIRST_SEEN.get(action, "first seen"))
 
 
 def log_mapping_change(case_root: Path, source: str, before: dict, after: dict, *,

@@ -18,11 +18,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.columns.times import NAT, iso_utc
+from workbench.columns.times import iso_utc
 from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.ingest import formats
-from workbench.ingest.formats.base import ParsedTable, ReadOptions
+from workbench.ingest.formats.base import Detection, ParsedTable, ReadOptions
 from workbench.store.normalize import flag_words, normalize
 
 HEAD_LINES = 2000
@@ -34,7 +34,7 @@ BINARY_EXT = {".xlsx", ".xlsm", ".parquet", ".pq", ".json", ".xml"}
 @dataclass
 class FileInspection:
     path: Path
-    detections: list  # formats.Detection, best first
+    detections: list[Detection]  # best first
     format: str  # the format that would be chosen ("generic" if none fits well)
     headers: list[str] = field(default_factory=list)
     mapping: dict[str, str | list[str]] = field(default_factory=dict)
@@ -105,7 +105,8 @@ def header_row(path: Path, sheet: str | None = None) -> list[str]:
         return list(read_generic(head, ReadOptions(sheet=sheet), mapping=False).headers or [])
 
 
-def effective_mapping(headers: list[str], columns: dict, path: Path) -> dict:
+def effective_mapping(headers: list[str], columns: dict[str, str | list[str]],
+                      path: Path) -> dict[str, str | list[str]]:
     """The mapping the generic reader will use: the given columns, then known names."""
     from workbench.ingest.formats.generic import resolve_mapping
     return resolve_mapping(headers, columns, str(path), None)
@@ -133,14 +134,14 @@ def preview(path: str | Path, fmt: str, opts: ReadOptions, *, date_order: str | 
     first = {int(ln): i for i, ln in enumerate(parsed.lines)}
     cols = (["line"] + [f"{c} (as written)" for c in raw_names] +
             ["start UTC", "calling E.164", "called E.164", "flags"])
-    out = []
+    out: list[list[str]] = []
     for k in range(len(t["line"])):
         line = int(t["line"][k])
         i = first.get(line)
         raw = [_text(parsed.columns[c], i) for c in raw_names]
-        start = t["start"][k]
+        start: int = t["start"][k]  # a non-null int64 column: NAT where unreadable
         out.append([str(line)] + raw + [
-            iso_utc(start) if start != NAT else "unreadable",
+            iso_utc(start) or "unreadable",  # None exactly when start is NAT
             t["calling"][k] or "", t["called"][k] or "",
             ", ".join(w for w in flag_words(int(t["flags"][k])) if "fictional" not in w)])
     notes = list(summary.notes)

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.ingest.config import CaseConfig, ProviderInfo, load_config
 from workbench.ingest.tracebacks import Traceback, load_tracebacks
+from workbench.store.arrow_store import ArrowStore
+from workbench.store.protocol import CdrStore, SourceId
 from workbench.store.source import CdrSource, load_source
 
 
@@ -22,6 +25,10 @@ class ProviderDirectory:
             for a in p.aliases:
                 self._alias[_fold(a)] = p.name
 
+    @overload
+    def canonical(self, name: str) -> str: ...
+    @overload
+    def canonical(self, name: None) -> None: ...
     def canonical(self, name: str | None) -> str | None:
         """The directory name for a name or alias (case- and space-insensitive)."""
         if name is None:
@@ -47,7 +54,7 @@ class Case:
     sources: list[CdrSource] = field(default_factory=list)
     tracebacks: list[Traceback] = field(default_factory=list)
     directory: ProviderDirectory = field(default_factory=lambda: ProviderDirectory([]))
-    _skew: dict | None = None
+    store: CdrStore = field(default_factory=lambda: ArrowStore([]))
 
     @property
     def root(self) -> Path:
@@ -91,12 +98,12 @@ class Case:
                 return (None, value) if is_customer else (self.directory.canonical(value), None)
         return None, None
 
-    def skew(self, progress: ProgressFn = no_progress, should_stop: StopFn = never_stop) -> dict:
-        """Estimated clock offset of every source (seconds, source clock minus reference)."""
-        if self._skew is None:
-            from workbench.trace.skew import estimate_skew
-            self._skew = estimate_skew(self, progress=progress, should_stop=should_stop)
-        return self._skew
+    def source(self, sid: SourceId) -> CdrSource:
+        """The loaded source with this id."""
+        for s in self.sources:
+            if s.id == sid:
+                return s
+        raise KeyError(f"no source {sid} in this case")
 
 
 def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn = no_progress,
@@ -109,7 +116,7 @@ def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn 
     for i, scfg in enumerate(cfg.sources):
         check(should_stop)
 
-        def sub(frac: float, msg: str, i=i) -> None:
+        def sub(frac: float, msg: str, i: int = i) -> None:
             progress((i + frac) / (total + 1), msg)
 
         src = load_source(scfg, cfg.root, cfg.default_country, use_cache=use_cache,
@@ -120,5 +127,6 @@ def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn 
         case.tracebacks.extend(load_tracebacks(cfg.root / tcfg.path,
                                                default_country=cfg.default_country,
                                                timezone=tcfg.timezone, sheet=tcfg.sheet))
+    case.store = ArrowStore(case.sources)
     progress(1.0, "case loaded")
     return case

@@ -16,6 +16,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from workbench.common.atomic import atomic_write_text
 from workbench.common.errors import InputError
@@ -31,10 +32,10 @@ _SOURCE_TABLES = ("columns", "upstreams", "customers")
 _SOURCE_SKIP = {"provider", "path", "format", "timezone", "line", *_SOURCE_TABLES}
 
 
-def source_dict(s: SourceConfig) -> dict:
+def source_dict(s: SourceConfig) -> dict[str, Any]:
     """The ``[[sources]]`` table of ``s``: its required keys, then only what is set."""
-    d: dict = {"provider": s.provider, "path": s.path, "format": s.format,
-               "timezone": s.timezone}
+    d: dict[str, Any] = {"provider": s.provider, "path": s.path, "format": s.format,
+                         "timezone": s.timezone}
     for f in fields(s):
         value = getattr(s, f.name)
         if f.name not in _SOURCE_SKIP and value not in (None, ""):
@@ -54,15 +55,15 @@ class DraftCase:
     notes: str | None = None
     sources: list[SourceConfig] = field(default_factory=list)
     tracebacks: list[str] = field(default_factory=list)  # paths of traceback files
-    providers: list[dict] = field(default_factory=list)
+    providers: list[dict[str, Any]] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         case = {"name": self.name, "default_country": self.default_country.upper()}
         if self.description:
             case["description"] = self.description
         if self.notes:
             case["notes"] = self.notes
-        data: dict = {"case": case}
+        data: dict[str, Any] = {"case": case}
         if self.providers:
             data["providers"] = [dict(p) for p in self.providers]
         data["sources"] = [source_dict(s) for s in self.sources]
@@ -75,7 +76,8 @@ class DraftCase:
 class CaseEdits:
     """Unsaved changes to an open case: per-source mappings and notes, case notes."""
 
-    sources: dict[int, dict] = field(default_factory=dict)  # index -> {upstreams, customers, notes}
+    # index -> {upstreams, customers, notes}
+    sources: dict[int, dict[str, Any]] = field(default_factory=dict)
     case_notes: str | None = None  # None: unchanged
 
     def __bool__(self) -> bool:
@@ -91,7 +93,7 @@ def relative_path(file: str | Path, folder: str | Path) -> str:
     return Path(rel).as_posix()
 
 
-def dumps(data: dict, comment: str | None = None) -> str:
+def dumps(data: dict[str, Any], comment: str | None = None) -> str:
     """TOML text for ``data`` (the shape ``tomllib`` returns for a case.toml)."""
     lines: list[str] = []
     if comment:
@@ -101,11 +103,11 @@ def dumps(data: dict, comment: str | None = None) -> str:
     return "\n".join(lines).strip("\n") + "\n"
 
 
-def _is_aot(v) -> bool:
+def _is_aot(v: object) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 
 
-def _emit(lines: list[str], path: list[str], table: dict, array: bool = False) -> None:
+def _emit(lines: list[str], path: list[str], table: dict[str, Any], array: bool = False) -> None:
     if path:
         if lines and lines[-1] != "":
             lines.append("")
@@ -129,7 +131,7 @@ def _key(k: str) -> str:
     return k if _BARE.match(k) else json.dumps(k, ensure_ascii=False)
 
 
-def _value(v) -> str:
+def _value(v: object) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -149,7 +151,7 @@ def _value(v) -> str:
     return json.dumps(str(v), ensure_ascii=False)
 
 
-def write_case(folder: str | Path, data: dict | DraftCase, *, backup: bool = False,
+def write_case(folder: str | Path, data: dict[str, Any] | DraftCase, *, backup: bool = False,
                comment: str | None = "Written by Traceback Workbench.") -> Path:
     """Check and atomically write ``folder/case.toml``; returns its path."""
     if isinstance(data, DraftCase):
@@ -169,7 +171,7 @@ def write_case(folder: str | Path, data: dict | DraftCase, *, backup: bool = Fal
     return file
 
 
-def _plain(v):
+def _plain(v: object) -> object:
     if isinstance(v, dict):
         return {k: _plain(x) for k, x in v.items() if x is not None}
     if isinstance(v, (list, tuple)):
@@ -177,7 +179,7 @@ def _plain(v):
     return v
 
 
-def apply_edits(raw: dict, edits: CaseEdits) -> dict:
+def apply_edits(raw: dict[str, Any], edits: CaseEdits) -> dict[str, Any]:
     """A copy of the parsed case.toml data with ``edits`` applied."""
     data = copy.deepcopy(raw)
     sources = data.get("sources", [])
@@ -200,7 +202,7 @@ def apply_edits(raw: dict, edits: CaseEdits) -> dict:
     return data
 
 
-def _set_or_drop(d: dict, key: str, value: str | None) -> None:
+def _set_or_drop(d: dict[str, Any], key: str, value: str | None) -> None:
     if value and value.strip():
         d[key] = value.rstrip()
     else:

@@ -6,8 +6,10 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from workbench.common.errors import InputError
+if TYPE_CHECKING:
+    from workbench.investigation import Investigation, TraceRequest
 
 REDACT = ("none", "consumer", "training")  # evidence.redact.PROFILES, without importing reportlab
 
@@ -24,20 +26,18 @@ def add_call_arguments(p) -> None:
     p.add_argument("--from", dest="from_provider", help="force the first (terminating) provider")
 
 
-def trace_from_args(case, args):
-    """Trace the call named by the arguments of `add_call_arguments`."""
-    from workbench.trace.engine import trace, trace_traceback
-    if args.traceback:
-        if args.calling or args.called or args.at:
-            raise InputError("give either --traceback or --calling/--called/--at, not both",
-                             field="traceback")
-        return trace_traceback(case, args.traceback, tolerance_s=args.tolerance,
-                               from_provider=args.from_provider)
-    missing = [n for n in ("called", "at") if not getattr(args, n)]
-    if missing:
-        raise InputError(f"give --{' and --'.join(missing)} (or --traceback ID)", field=missing[0])
-    return trace(case, calling=args.calling or "", called=args.called, at=args.at,
-                 tolerance_s=args.tolerance, from_provider=args.from_provider)
+def request_from_args(args) -> TraceRequest:
+    """The call named by the arguments of `add_call_arguments` (InputError if they clash)."""
+    from workbench.investigation import TraceRequest
+    return TraceRequest(traceback_id=args.traceback, calling=args.calling or "",
+                        called=args.called or "", at=args.at or "",
+                        from_provider=args.from_provider, tolerance_s=args.tolerance)
+
+
+def print_warnings(inv: Investigation) -> None:
+    """What was done but not logged, on stderr: the exit status stays that of the action."""
+    for w in inv.take_warnings():
+        print(f"warning: {w}", file=sys.stderr)
 
 
 def add_commands(sub) -> None:
@@ -76,18 +76,17 @@ def add_commands(sub) -> None:
 
 
 def _cmd_export(args) -> int:
-    from workbench.case.model import load_case
-    from workbench.evidence import export_packet
+    from workbench.investigation import Investigation
     t0 = time.perf_counter()
-    case = load_case(args.case)
-    result = trace_from_args(case, args)
-    path = export_packet(case, result, Path(args.out), investigator=args.investigator,
-                         redact=args.redact, include_sources=args.include_sources)
-    with zipfile.ZipFile(path) as zf:
+    request = request_from_args(args)
+    inv = Investigation.open(args.case)
+    done = inv.export(request, Path(args.out), investigator=args.investigator,
+                      redact=args.redact, include_sources=args.include_sources)
+    with zipfile.ZipFile(done.path) as zf:
         members = len(zf.namelist())
-    size = path.stat().st_size
-    print(f"packet written: {path}  ({size / 1024:.0f} KiB, {members} files, outcome "
-          f"{result.outcome}, {time.perf_counter() - t0:.1f} s)")
+    size = done.path.stat().st_size
+    print(f"packet written: {done.path}  ({size / 1024:.0f} KiB, {members} files, outcome "
+          f"{done.result.outcome}, {time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -133,10 +132,8 @@ def _cmd_audit(args) -> int:
 
 
 def _cmd_reply(args) -> int:
-    from workbench.case.model import load_case
-    from workbench.evidence import write_reply
-    case = load_case(args.case)
-    out = write_reply(case, args.traceback, args.provider, Path(args.out),
-                      received_at=args.received_at)
+    from workbench.investigation import Investigation
+    inv = Investigation.open(args.case)
+    out = inv.reply(args.traceback, args.provider, Path(args.out), received_at=args.received_at)
     print(f"reply draft written: {out}")
     return 0

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from workbench import __version__
+from workbench.cli import evidence as cli_evidence
 from workbench.common.errors import InputError, WorkbenchError
 
 
@@ -35,7 +36,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command")
 
-    from workbench.cli import evidence as cli_evidence
     t = sub.add_parser("trace", help="trace one call to its origin")
     cli_evidence.add_call_arguments(t)
     t.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -65,24 +65,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_trace(args) -> int:
-    from workbench.case.model import load_case
+    from workbench.investigation import Investigation
     from workbench.present.report_text import trace_table
-    from workbench.trace.engine import trace, trace_traceback
-    case = load_case(args.case)
-    if args.traceback:
-        result = trace_traceback(case, args.traceback, tolerance_s=args.tolerance,
-                                 from_provider=args.from_provider)
-    else:
-        missing = [n for n in ("called", "at") if not getattr(args, n)]
-        if missing:
-            raise InputError(f"give --{' and --'.join(missing)} (or --traceback ID)",
-                             field=missing[0])
-        result = trace(case, calling=args.calling or "", called=args.called, at=args.at,
-                       tolerance_s=args.tolerance, from_provider=args.from_provider)
-    _audit(case, "trace", {"call": result.to_json()["call"], "outcome": result.outcome,
-                           "traceback": args.traceback})
+    from workbench.present.trace_json import trace_json
+    request = cli_evidence.request_from_args(args)
+    inv = Investigation.open(args.case)
+    result = inv.trace(request)
+    cli_evidence.print_warnings(inv)
     if args.json:
-        json.dump(result.to_json(), sys.stdout, indent=None)
+        json.dump(trace_json(result), sys.stdout, indent=None)
         sys.stdout.write("\n")
     else:
         print(trace_table(result))
@@ -90,16 +81,16 @@ def _cmd_trace(args) -> int:
 
 
 def _cmd_info(args) -> int:
-    from workbench.case.model import load_case
+    from workbench.investigation import Investigation
     from workbench.present.report_text import info_text
-    case = load_case(args.case)
-    skew = case.skew()
+    inv = Investigation.open(args.case)
+    case, skew = inv.case, inv.skew()
     if args.json:
         out = {"case": case.name, "sources": []}
-        for i, s in enumerate(case.sources):
+        for s in case.sources:
             d = {"provider": s.provider, "path": s.config.path, "sha256": s.sha256,
                  **s.summary.to_dict()}
-            d["skew"] = skew[i].to_dict() if i in skew else None
+            d["skew"] = skew[s.id].to_dict() if s.id in skew else None
             out["sources"].append(d)
         out["tracebacks"] = len(case.tracebacks)
         json.dump(out, sys.stdout, default=str)
@@ -147,16 +138,6 @@ def _cmd_detect(args) -> int:
         print(f"  line {int(parsed.lines[i])}: " +
               ", ".join(f"{k}={v}" for k, v in vals.items() if v not in (None, "")))
     return 0
-
-
-def _audit(case, action: str, details: dict) -> None:
-    """Record the action in the case's audit trail; a read-only case folder only warns."""
-    from workbench.case.audit import AuditError, append_event, log_sources
-    try:
-        log_sources(case)
-        append_event(case.root, action, details)
-    except (AuditError, OSError) as exc:
-        print(f"warning: audit trail not written: {exc}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,9 +19,12 @@ from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
 from workbench.present.report_text import OUTCOME_WORDS
+from workbench.present.trace_json import hop_json, skew_json, trace_json
+from workbench.present.trace_words import notes_text
 from workbench.store.normalize import flag_words
+from workbench.store.protocol import CdrStore, SourceId
 from workbench.store.source import CdrSource
-from workbench.trace.engine import TraceResult
+from workbench.trace.results import Candidate, TraceResult
 
 from .. import __version__
 from .clock import ResponseClock, parse_time, response_clock
@@ -149,15 +152,16 @@ def build_view(case: Case, result: TraceResult, *, investigator: str | None = No
         description=t(case.config.description or "") or None, created_us=created_us,
         investigator=t(investigator or raw_case.get("investigator") or "") or None,
         exported_by=default_actor(), profile=redact, params=red.deep(params or {}),
-        trace=red.deep(result.to_json()), call=call, outcome=result.outcome,
+        trace=red.deep(trace_json(result)), call=call, outcome=str(result.outcome),
         outcome_words=OUTCOME_WORDS.get(result.outcome, result.outcome),
-        origin=red.deep(result.origin), traceback_id=result.traceback_id,
+        origin=red.deep({"provider": result.origin.provider, "customer": result.origin.customer}
+                        if result.origin else None), traceback_id=result.traceback_id,
         campaign=t(tb.campaign or "") if tb else None, hops=hops, sources=sources,
         providers=_providers(case, result, tb, red), skew=red.deep(_skew_rows(result)),
         disagreements=[t(d) for d in _disagreements(case, result, tb)],
         shaken_notes=_shaken_notes(result), audit=[red.deep(e) for e in entries],
         audit_ok=not problems, audit_problems=[t(p) for p in problems], audit_head=head(entries),
-        redactor=red, notes=[t(n) for n in result.notes])
+        redactor=red, notes=[t(n) for n in notes_text(result.notes)])
 
 
 def now_us() -> int:
@@ -203,7 +207,7 @@ def _sha256(path: Path, should_stop: StopFn, progress, base: float, span: float)
 def _sources(case: Case, result: TraceResult, red: Redactor, progress: ProgressFn,
              should_stop: StopFn) -> list[SourceView]:
     """Every source of the case, re-hashed now; the chain's ones with their quoted lines."""
-    used = {(h.provider, h.source) for h in result.hops if h.source}
+    used = {h.source for h in result.hops if h.source}
     out: list[SourceView] = []
     n = max(len(case.sources), 1)
     for i, src in enumerate(case.sources):
@@ -218,36 +222,35 @@ def _sources(case: Case, result: TraceResult, red: Redactor, progress: ProgressF
                           file=src.path, format=sm.format, encoding=sm.encoding,
                           timezone=src.config.timezone, rows=sm.rows, first_utc=sm.first_utc,
                           last_utc=sm.last_utc, size=size, sha256_loaded=src.sha256,
-                          sha256_export=sha, in_chain=(canon, src.config.path) in used)
+                          sha256_export=sha, in_chain=src.id in used)
         out.append(view)
     return out
 
 
-def source_of(case: Case, provider: str, path: str | None) -> CdrSource | None:
-    """The loaded source a hop's evidence came from (by provider and path as in case.toml)."""
-    if not path:
+def source_of(case: Case, sid: SourceId | None) -> CdrSource | None:
+    """The loaded source a hop's evidence came from."""
+    if sid is None:
         return None
-    same = [s for s in case.sources if s.config.path == path]
-    for s in same:
-        if case.directory.canonical(s.provider) == provider:
-            return s
-    return same[0] if same else None
+    try:
+        return case.source(sid)
+    except KeyError:
+        return None
 
 
 def _hops(case: Case, result: TraceResult, tb, red: Redactor,
           sources: list[SourceView]) -> list[HopView]:
     hops: list[HopView] = []
     last = len(result.hops) - 1
-    by_file = {id(s): v for s, v in zip(case.sources, sources)}
+    by_file = {s.id: v for s, v in zip(case.sources, sources)}
     for i, hop in enumerate(result.hops):
         kind = hop_kind(hop, result.outcome, i == last)
         view = HopView(n=i + 1, provider=red.text(hop.provider), kind=kind,
                        label=ROLE_LABELS.get(kind, kind), colour=ROLE_COLOURS.get(kind, "#bcbd22"),
-                       data=red.deep(hop.to_json(result.traceback_id is not None)))
-        src = source_of(case, hop.provider, hop.source)
+                       data=red.deep(hop_json(hop, result.traceback_id is not None)))
+        src = source_of(case, hop.source)
         if src is not None and hop.line:
-            view.lines = _evidence_lines(src, hop, red)
-            sv = by_file[id(src)]
+            view.lines = _evidence_lines(case.store, src, hop, red)
+            sv = by_file[src.id]
             seen = {ln.line for ln in sv.lines}
             sv.lines.extend(ln for ln in view.lines if ln.line not in seen)
         rec = _record_for(case, tb, hop.provider)
@@ -260,40 +263,45 @@ def _hops(case: Case, result: TraceResult, tb, red: Redactor,
     return hops
 
 
-def _evidence_lines(src: CdrSource, hop, red: Redactor) -> list[EvidenceLine]:
-    cands = hop.candidates or [{"line": hop.line, "score": hop.confidence,
-                                "offset_s": hop.offset_s}]
-    wanted = [int(c["line"]) for c in cands if c.get("line")]
+def _evidence_lines(store: CdrStore, src: CdrSource, hop, red: Redactor) -> list[EvidenceLine]:
+    cands: list[Candidate] = hop.candidates
+    wanted = [c.line for c in cands if c.line] or ([hop.line] if hop.line else [])
     # only a file that has a header row of its own shows it (positional switch files do not)
     hl = src.summary.header_line
     header_line = hl if hl and min(wanted, default=0) > hl else None
-    raw = src.raw_lines(wanted + ([header_line] if header_line else []))
+    raw = store.raw_lines(src.id, wanted + ([header_line] if header_line else []))
     lines = []
     if header_line and header_line in raw:
         lines.append(EvidenceLine(header_line, red.text(raw[header_line]), "header"))
-    first_row = _first_rows(src.col("line"), wanted)
-    for j, c in enumerate(cands):
-        ln = int(c["line"])
+    if cands:
+        entries = [(c.line, c.row, c.score, c.offset_s) for c in cands]
+    else:  # a hop kept no candidate list: its own line
+        entries = [(hop.line, hop.row, hop.confidence, hop.offset_s)]
+    rows = [r for _, r, _, _ in entries if r is not None]
+    by_row = _normalized_rows(store, src.id, rows)
+    for j, (ln, row, score, offset) in enumerate(entries):
         kind = "matched" if ln == hop.line and j == 0 else "alternative"
-        row = hop.row if kind == "matched" and hop.row is not None else first_row.get(ln)
-        norm = red.deep(normalized(src, row)) if row is not None else {}
+        norm = red.deep(by_row[row]) if row is not None and row in by_row else {}
         lines.append(EvidenceLine(ln, red.text(raw[ln]) if ln in raw else None, kind,
-                                  c.get("score"), c.get("offset_s"), norm))
+                                  round(score, 3) if score is not None else None,
+                                  round(offset, 3) if offset is not None else None, norm))
     return lines
 
 
-def _first_rows(line_col: np.ndarray, lines: list[int]) -> dict[int, int]:
-    """{line: first row read from it}, in one pass over the column whatever the number of lines."""
-    rows = np.flatnonzero(np.isin(line_col, lines))
-    out: dict[int, int] = {}
-    for r in rows.tolist():
-        out.setdefault(int(line_col[r]), r)
-    return out
+NORMALIZED_FIELDS = ("start", "answer", "end", "calling", "called", "duration", "disposition",
+                     "ingress", "egress", "attest", "origid", "verstat", "call_id", "flags")
 
 
-def normalized(src: CdrSource, row: int) -> dict:
+def _normalized_rows(store: CdrStore, sid: SourceId, rows: list[int]) -> dict[int, dict]:
+    """Rows as the workbench read them, in display form, with one store call."""
+    if not rows:
+        return {}
+    table = store.rows(sid, np.asarray(rows, dtype=np.int64), NORMALIZED_FIELDS).to_pylist()
+    return {row: normalized(r) for row, r in zip(rows, table)}
+
+
+def normalized(r: dict) -> dict:
     """A row as the workbench read it, in display form (times in UTC)."""
-    r = src.row(row)
 
     def t(name: str) -> str | None:
         v = r.get(name)
@@ -383,7 +391,7 @@ def _providers(case: Case, result: TraceResult, tb, red: Redactor) -> list[dict]
 
 
 def _skew_rows(result: TraceResult) -> list[dict]:
-    return [{"provider": k, **v} for k, v in result.skew.items()]
+    return [{"provider": k, **v} for k, v in skew_json(result.skew).items()]
 
 
 def _disagreements(case: Case, result: TraceResult, tb) -> list[str]:
@@ -394,7 +402,7 @@ def _disagreements(case: Case, result: TraceResult, tb) -> list[str]:
         if h.traceback_agrees is False:
             cdr = h.upstream or (f"customer {h.customer}" if h.customer else "no upstream")
             out.append(f"Hop {i}, {h.provider}: the traceback record says the call came from "
-                       f"'{h.traceback_upstream}'; its CDRs ({h.source} line {h.line}, ingress "
+                       f"'{h.traceback_upstream}'; its CDRs ({h.source_path} line {h.line}, ingress "
                        f"'{h.ingress}') show {cdr}.")
     chain = {h.provider for h in result.hops}
     for rec in tb.hops:

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import bagit
 
-from workbench.case.audit import append_event, ensure_writable, log_sources
+from workbench.case.audit import append_event, prepare_action
 from workbench.case.model import Case
 from workbench.columns.times import US, iso_utc
 from workbench.common.errors import InputError, WorkbenchError
 from workbench.common.hashing import sha256_file
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
+from workbench.present.trace_json import call_json
 from workbench.trace.engine import TraceResult
 
 from .. import __version__
@@ -46,12 +47,11 @@ def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
     if out.is_dir():
         raise InputError("the output is a folder; give a file name such as packet.zip",
                          file=str(out), field="out")
-    ensure_writable(case.root)  # the export must be logged: refuse now rather than after
+    prepare_action(case, "export", actor=investigator)  # logged, or refused now: not after
     params = {"traceback": result.traceback_id, "calling": result.calling,
               "called": result.called, "at": iso_utc(result.at_us),
               "tolerance_s": result.tolerance_s, "redact": redact,
               "include_sources": include_sources, "investigator": investigator}
-    log_sources(case, actor=investigator, note="first seen at export")
     created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
     created_us = int(created.timestamp()) * US
     view = build_view(case, result, investigator=investigator, redact=redact, params=params,
@@ -70,7 +70,7 @@ def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
     digest = sha256_file(path)
     append_event(case.root, "export", {
         "packet": str(path), "packet_sha256": digest, "traceback": result.traceback_id,
-        "call": result.to_json()["call"], "outcome": result.outcome, "redact": redact,
+        "call": call_json(result), "outcome": str(result.outcome), "redact": redact,
         "include_sources": include_sources, "investigator": investigator,
         "members": len(payload), "created": iso_utc(created_us, 0)},
         actor=investigator or None)

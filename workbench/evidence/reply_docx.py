@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
-from workbench.case.audit import append_event, ensure_writable, log_sources
+from workbench.case.audit import append_event, prepare_action
 from workbench.case.model import Case
 from workbench.columns.times import NAT, US, iso_utc
 from workbench.common.atomic import atomic_write_bytes
 from workbench.common.errors import InputError
-from workbench.trace.engine import Hop, trace, trace_traceback
+from workbench.present.trace_words import notes_text
+from workbench.trace.results import Hop, TraceResult
 
 from .. import __version__
 from .clock import BUSINESS_RULE, parse_time, response_clock
@@ -29,18 +31,25 @@ from .model import now_us, provider_settings, provider_zone, source_of, tracebac
 BOX = "\u2610"
 
 
+#: Runs a trace for the reply: ``tracer(None)`` traces the traceback's whole chain,
+#: ``tracer(name)`` searches the call from that provider alone.
+Tracer = Callable[[str | None], TraceResult]
+
+
 def write_reply(case: Case, traceback_id: str, provider: str, out_path: str | Path, *,
-                received_at: str | int | _dt.datetime | None = None) -> Path:
-    """Write the Word draft answering traceback `traceback_id` for `provider`; returns its path."""
+                tracer: Tracer, received_at: str | int | _dt.datetime | None = None) -> Path:
+    """Write the Word draft answering traceback `traceback_id` for `provider`; returns its path.
+
+    ``tracer`` is the investigation's trace (its skew, its engine call): this module only
+    words the answer."""
     tb = case.traceback(traceback_id)
     name = case.directory.canonical(provider) or provider
     if not case.sources_of(name):
         known = ", ".join(case.providers_with_records()) or "none"
         raise InputError(f"no CDRs from provider '{provider}' in this case, so there is nothing "
                          f"to answer from (providers with CDRs: {known})", field="provider")
-    ensure_writable(case.root)
-    log_sources(case, note="first seen when drafting a reply")
-    hop, tol, how = _find(case, tb, name)
+    prepare_action(case, "reply")  # logged, or refused now: not after the draft is written
+    hop, tol, how = _find(tracer, name)
     rec = next((h for h in tb.hops if case.directory.canonical(h.provider) == name), None)
     received_us, received_from = _received(received_at, rec, case, tb)
     drafted_us = now_us()
@@ -67,14 +76,13 @@ def write_reply(case: Case, traceback_id: str, provider: str, out_path: str | Pa
     return out
 
 
-def _find(case: Case, tb, name: str) -> tuple[Hop | None, float, str]:
+def _find(tracer: Tracer, name: str) -> tuple[Hop | None, float, str]:
     """This provider's hop of the call: from the whole chain, else searched from it alone."""
-    chain = trace_traceback(case, tb.traceback_id)
+    chain = tracer(None)
     for h in chain.hops:
         if h.provider == name:
             return h, chain.tolerance_s, "chain"
-    alone = trace(case, calling=tb.calling or "", called=tb.called, at=tb.call_time_us,
-                  from_provider=name)
+    alone = tracer(name)
     return (alone.hops[0] if alone.hops else None), alone.tolerance_s, "alone"
 
 
@@ -136,7 +144,7 @@ def _call(doc, tb) -> None:
 
 def _record(doc, case: Case, tb, name: str, hop: Hop | None, tol: float, how: str) -> None:
     doc.add_heading("2. Our record of the call", level=1)
-    src = source_of(case, hop.provider, hop.source) if hop and hop.source else None
+    src = source_of(case, hop.source) if hop else None
     if hop is None or not hop.found:
         files = ", ".join(s.config.path for s in case.sources_of(name))
         lo, hi = tb.call_time_us - int(tol * US), tb.call_time_us + int(tol * US)
@@ -144,10 +152,10 @@ def _record(doc, case: Case, tb, name: str, hop: Hop | None, tol: float, how: st
             f"We found no record of this call. We searched {files or 'our CDRs'} for calls to "
             f"{tb.called} from {tb.calling} between {iso_utc(lo)} and {iso_utc(hi)} (UTC, ±{tol:.0f} s "
             "around the requested time, after correcting for our clock's measured offset).")
-        for n in (hop.notes if hop else []):
+        for n in (notes_text(hop.notes) if hop else []):
             doc.add_paragraph(n, style="List Bullet")
         return
-    rows = [("Source file", f"{hop.source}, line {hop.line}"),
+    rows = [("Source file", f"{hop.source_path}, line {hop.line}"),
             ("SHA-256 of the file", src.sha256 if src else "—"),
             ("Start as logged (UTC)", iso_utc(hop.start_us)),
             ("Start corrected for clock skew (UTC)", iso_utc(hop.corrected_us)),
@@ -162,7 +170,8 @@ def _record(doc, case: Case, tb, name: str, hop: Hop | None, tol: float, how: st
         rows.append(("Note", "This provider is not on the chain the case traced; the record "
                              "was searched from this provider's CDRs alone."))
     _table(doc, rows)
-    raw = src.raw_lines([hop.line]).get(hop.line) if src else None
+    raw = (case.store.raw_lines(src.id, [hop.line]).get(hop.line)
+           if src is not None and hop.line is not None else None)
     if raw is not None:
         doc.add_paragraph("The record exactly as in the file:")
         p = doc.add_paragraph()

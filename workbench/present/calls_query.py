@@ -4,6 +4,10 @@ The GUI's calls table never copies rows: it shows the rows of ``CallRows``
 (source index, row index) in the order a query returns them. A query filters by
 a number in any written form (or a run of digits), a UTC time range, providers
 or sources and a disposition, and sorts through an argsort index.
+
+Columns come from the case's store (``CdrStore.columns``, one call per source) and
+a record's other fields from ``CdrStore.rows``; a frame names its source by
+``SourceId`` and never touches the source's table.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from workbench.columns.numbers import normalize_one
 from workbench.columns.times import NAT, display_utc, iso_utc
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.store.normalize import flag_words
+from workbench.store.protocol import CdrStore, SourceId
 
 #: (key, title) of the columns the calls table shows, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -28,6 +33,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("egress", "Egress"), ("attest", "Attest"), ("verstat", "Verstat"), ("flags", "Flags"),
 )
 DICT_COLUMNS = ("calling", "called", "disposition", "ingress", "egress", "attest", "verstat")
+NUMERIC_COLUMNS = ("line", "start", "duration", "flags", "calling_key", "called_key")
+#: What a frame reads from the store, in one ``CdrStore.columns`` call per source.
+FRAME_FIELDS: tuple[str, ...] = NUMERIC_COLUMNS + DICT_COLUMNS
+#: What ``record_fields`` adds from the store for one row.
+RECORD_FIELDS: tuple[str, ...] = ("answer", "end", "origid", "call_id", "identity_present")
 SMALL_DICT = 200_000  # dictionaries up to this size are kept as Python lists
 
 
@@ -40,7 +50,7 @@ class CallFilter:
     start_us: int | None = None
     end_us: int | None = None
     providers: list[str] | None = None  # canonical names
-    sources: list[int] | None = None  # source indexes
+    sources: list[int] | None = None  # source indexes (``SourceFrame.index``)
     disposition: str | None = None
     sort: str | None = "start"  # a COLUMNS key
     descending: bool = False
@@ -60,9 +70,14 @@ class CallRows:
 
 
 class _DictColumn:
-    """A dictionary-encoded column as int32 codes (-1 = null) over one dictionary."""
+    """A dictionary-encoded column as int32 codes (-1 = null) over one dictionary.
+
+    Takes what a store returns: dictionary-encoded strings (the embedded store, zero-copy)
+    or plain strings (a SQL backend), which are dictionary-encoded here, once."""
 
     def __init__(self, col: pa.ChunkedArray | pa.Array):
+        if not pa.types.is_dictionary(col.type):
+            col = pc.dictionary_encode(col)
         if isinstance(col, pa.ChunkedArray):
             chunks = col.unify_dictionaries().chunks if col.num_chunks > 1 else col.chunks
         else:
@@ -104,19 +119,22 @@ class _DictColumn:
 
 
 class SourceFrame:
-    """Display-ready columns of one source (built once, then shared by every query)."""
+    """Display-ready columns of one source (built once, then shared by every query).
 
-    def __init__(self, index: int, source, provider: str, upstream_of):
-        self.index, self.source, self.provider = index, source, provider
-        t = source.table
-        self.n = t.num_rows
-        self.line = source.col("line")
-        self.start = source.col("start")
-        self.duration = source.col("duration")
-        self.flags = source.col("flags")
-        self.calling_key = source.col("calling_key")
-        self.called_key = source.col("called_key")
-        self.dicts = {name: _DictColumn(t.column(name)) for name in DICT_COLUMNS}
+    ``sid`` is the source's identity (what lookups in the store use); ``index`` is its
+    position in the case, kept for ``CallRows.source`` and the source filter."""
+
+    def __init__(self, index: int, sid: SourceId, provider: str, columns: pa.Table,
+                 upstream_of, store: CdrStore | None = None):
+        self.index, self.sid, self.provider, self.store = index, sid, provider, store
+        self.n = columns.num_rows
+        self.line = _numeric(columns.column("line"))
+        self.start = _numeric(columns.column("start"))
+        self.duration = _numeric(columns.column("duration"))
+        self.flags = _numeric(columns.column("flags"))
+        self.calling_key = _numeric(columns.column("calling_key"))
+        self.called_key = _numeric(columns.column("called_key"))
+        self.dicts = {name: _DictColumn(columns.column(name)) for name in DICT_COLUMNS}
         self.upstream_names: list[str | None] = [upstream_of(v)
                                                  for v in self.dicts["ingress"].values()]
 
@@ -170,14 +188,25 @@ class SourceFrame:
         return rank
 
 
+def _numeric(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A numeric column as numpy (zero-copy where the store's buffers allow it)."""
+    if isinstance(col, pa.ChunkedArray):
+        return col.to_numpy()
+    return col.to_numpy(zero_copy_only=False)
+
+
 def build_frames(case) -> list[SourceFrame]:
-    """One SourceFrame per source of ``case`` (cheap: views over the cached tables)."""
+    """One SourceFrame per source of ``case`` (cheap on the embedded store: views over the
+    cached tables; one ``columns`` call per source)."""
     frames = []
     for i, src in enumerate(case.sources):
         def upstream_of(ingress, src=src):
             up, cust = case.upstream_of(src, ingress)
             return up or (f"customer {cust}" if cust else None)
-        frames.append(SourceFrame(i, src, case.directory.canonical(src.provider), upstream_of))
+        sid = src.id
+        frames.append(SourceFrame(i, sid, case.directory.canonical(src.provider),
+                                  case.store.columns(sid, FRAME_FIELDS), upstream_of,
+                                  case.store))
     return frames
 
 
@@ -275,10 +304,15 @@ def _mask(f: SourceFrame, flt: CallFilter, want_key: int, digits: str) -> np.nda
     return mask
 
 
-def record_fields(f: SourceFrame, row: int) -> list[tuple[str, str]]:
-    """(label, normalized value) of one row, for a details pane."""
+def record_fields(f: SourceFrame, row: int,
+                  store: CdrStore | None = None) -> list[tuple[str, str]]:
+    """(label, normalized value) of one row, for a details pane (the frame's store unless
+    ``store`` is given)."""
     out = [(title, f.display(key, row)) for key, title in COLUMNS]
-    r = f.source.row(row)
+    store = store if store is not None else f.store
+    if store is None:
+        raise ValueError(f"no store to read row {row} of {f.sid} from")
+    r = store.rows(f.sid, np.array([row], dtype=np.int64), RECORD_FIELDS).to_pylist()[0]
     for key in ("answer", "end"):
         if r.get(key) not in (None, NAT):
             out.append((key.capitalize() + " (UTC)", iso_utc(int(r[key]))))
@@ -289,5 +323,5 @@ def record_fields(f: SourceFrame, row: int) -> list[tuple[str, str]]:
     return out
 
 
-__all__ = ["COLUMNS", "CallFilter", "CallRows", "SourceFrame", "build_frames", "dispositions",
-           "query", "record_fields"]
+__all__ = ["COLUMNS", "FRAME_FIELDS", "RECORD_FIELDS", "CallFilter", "CallRows", "SourceFrame",
+           "build_frames", "dispositions", "query", "record_fields"]

@@ -110,18 +110,17 @@ def _add_rivals(out: ChainLayout, case, hop, i: int) -> None:
     named = rival_upstreams(case, hop)
     level = 0
     for cand in hop.candidates[1:]:
-        line = cand.get("line")
-        name = named.get(int(line)) if line is not None else None
+        line = cand.line
+        name = named.get(line)
         if name is None or name == chosen or any(n.label == name and n.faint and n.x == -i - 1
                                                   for n in out.nodes):
             continue
         level += 1
         if level > MAX_ALTERNATIVES:
             break
-        off = cand.get("offset_s")
-        when = f", {off:+.1f} s" if off is not None else ""
+        when = f", {cand.offset_s:+.1f} s"
         out.nodes.append(ChainNode(name, "unknown", f"rival record: line {line}{when}"
-                                   f"\nscore {cand.get('score', 0):.2f}", x=float(-i - 1),
+                                   f"\nscore {cand.score:.2f}", x=float(-i - 1),
                                    y=float(level), hop=None, faint=True))
         out.edges.append(ChainEdge(src=len(out.nodes) - 1, dst=i, label="", faint=True))
 
@@ -134,21 +133,18 @@ def _named(upstream: str | None, customer: str | None, ingress: str | None) -> s
 def rival_upstreams(case, hop) -> dict[int, str | None]:
     """Line of each rival record of this hop -> the upstream (or customer) its ingress names.
 
-    One pass over the source's line column for all rivals: a source may hold millions of rows.
+    The candidates carry their own ingress (``Candidate.ingress``): no scan of the source
+    and no store call, however many rows it holds. The first candidate of a line wins.
     """
     src = hop_source(case, hop)
-    wanted = [int(c["line"]) for c in hop.candidates[1:] if c.get("line") is not None]
-    if src is None or not wanted:
+    if src is None:
         return {}
-    lines = src.col("line")
-    first: dict[int, int] = {}  # line -> its first row
-    for row in np.flatnonzero(np.isin(lines, wanted)):
-        first.setdefault(int(lines[row]), int(row))
-    ingress = src.text("ingress", list(first.values()))
-    out = {}
-    for line, ing in zip(first, ingress):
-        up, cust = case.upstream_of(src, ing)
-        out[line] = _named(up, cust, ing)
+    out: dict[int, str | None] = {}
+    for c in hop.candidates[1:]:
+        if c.line is None or int(c.line) in out:
+            continue
+        up, cust = case.upstream_of(src, c.ingress)
+        out[int(c.line)] = _named(up, cust, c.ingress)
     return out
 
 
@@ -156,5 +152,7 @@ def hop_source(case, hop):
     """The case's CdrSource that holds ``hop``'s records (None if it has none)."""
     if hop.source is None:
         return None
-    return next((s for s in case.sources if s.config.path == hop.source and
-                 case.directory.canonical(s.provider) == hop.provider), None)
+    try:
+        return case.source(hop.source)
+    except KeyError:
+        return None

@@ -1,8 +1,13 @@
 """Plain-text renderings of core results: outcome sentences, the hop table, source summaries."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from workbench.columns.times import iso_utc
-from workbench.trace.engine import TraceResult
+from workbench.present.trace_json import call_json, skew_json
+from workbench.present.trace_words import notes_text
+from workbench.store.protocol import SourceId
+from workbench.trace.results import Skew, TraceResult
 
 OUTCOME_WORDS = {
     "origin": "ORIGIN FOUND: the originating provider and its customer",
@@ -17,7 +22,7 @@ def outcome_sentence(result: TraceResult) -> str:
     """The outcome of this trace in one plain sentence (status bars, chain headers)."""
     last = result.hops[-1].provider if result.hops else "?"
     if result.outcome == "origin" and result.origin:
-        return f"origin found at {result.origin['provider']} (customer {result.origin['customer']})"
+        return f"origin found at {result.origin.provider} (customer {result.origin.customer})"
     return {
         "no_records": f"next request goes to {last}: the case holds none of its CDRs",
         "not_found": f"stalled at {last}: no matching record",
@@ -36,13 +41,12 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def trace_table(result: TraceResult) -> str:
-    j = result.to_json()
-    head = [f"Call {j['call']['calling']} → {j['call']['called']} at {j['call']['at']}"
+    call = call_json(result)
+    head = [f"Call {call['calling']} → {call['called']} at {call['at']}"
             + (f"  (traceback {result.traceback_id})" if result.traceback_id else ""),
             f"Outcome: {OUTCOME_WORDS.get(result.outcome, result.outcome)}"]
     if result.origin:
-        head.append(f"Origin: {result.origin['provider']}, customer "
-                    f"{result.origin['customer']}")
+        head.append(f"Origin: {result.origin.provider}, customer {result.origin.customer}")
     rows = []
     for n, h in enumerate(result.hops, start=1):
         agree = ""
@@ -52,7 +56,7 @@ def trace_table(result: TraceResult) -> str:
                      iso_utc(h.start_us) or "", "" if h.offset_s is None else f"{h.offset_s:+.1f}",
                      "" if h.confidence is None else f"{h.confidence:.2f}", str(h.alternatives),
                      h.ingress or "", h.upstream or (f"customer: {h.customer}" if h.customer else ""),
-                     f"{h.source}:{h.line}" if h.line else (h.source or ""), agree])
+                     f"{h.source_path}:{h.line}" if h.line else (h.source_path or ""), agree])
     headers = ["#", "provider", "role", "found", "start (UTC, as logged)", "offset s", "conf",
                "alt", "ingress", "upstream", "evidence"]
     if result.traceback_id is not None:
@@ -60,22 +64,23 @@ def trace_table(result: TraceResult) -> str:
     else:
         rows = [r[:-1] for r in rows]
     text = "\n".join(head) + "\n\n" + _table(headers, rows)
-    notes = [f"  hop {n}: {note}" for n, h in enumerate(result.hops, 1) for note in h.notes]
+    notes = [f"  hop {n}: {note}" for n, h in enumerate(result.hops, 1)
+             for note in notes_text(h.notes)]
     if notes:
         text += "\n\nNotes:\n" + "\n".join(notes)
     if result.skew:
         text += "\n\nClock skew applied (source minus reference):\n" + "\n".join(
             f"  {p}: {(round(v['offset_s'], 1) or 0.0):+.1f} s over {v['calls']} calls ({v['basis']})"
-            for p, v in result.skew.items())
+            for p, v in skew_json(result.skew).items())
     return text
 
 
-def info_text(case, skew: dict) -> str:
+def info_text(case, skew: Mapping[SourceId, Skew]) -> str:
     out = [f"Case: {case.name}  ({case.root})", f"Default country: {case.config.default_country}",
            ""]
-    for i, s in enumerate(case.sources):
+    for s in case.sources:
         sm = s.summary
-        sk = skew.get(i)
+        sk = skew.get(s.id)
         out.append(f"{s.provider} — {s.config.path}")
         out.append(f"  format {sm.format}, encoding {sm.encoding}, {sm.rows} rows, "
                    f"{sm.first_utc} … {sm.last_utc} UTC, zone {s.config.timezone}")

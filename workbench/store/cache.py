@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -21,16 +22,16 @@ from workbench.common.dirs import cache_dir
 CACHE_VERSION = "8"
 
 
-def params_key(params: dict) -> str:
+def params_key(params: dict[str, Any]) -> str:
     blob = json.dumps({"v": CACHE_VERSION, **params}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def entry(sha: str, params: dict) -> Path:
+def entry(sha: str, params: dict[str, Any]) -> Path:
     return cache_dir() / "tables" / f"{sha[:32]}-{params_key(params)}"
 
 
-def load(sha: str, params: dict) -> tuple[pa.Table, dict] | None:
+def load(sha: str, params: dict[str, Any]) -> tuple[pa.Table, dict[str, Any]] | None:
     base = entry(sha, params)
     arrow, meta = base.with_suffix(".arrow"), base.with_suffix(".json")
     if not (arrow.exists() and meta.exists()):
@@ -43,7 +44,7 @@ def load(sha: str, params: dict) -> tuple[pa.Table, dict] | None:
         return None  # a damaged cache entry is rebuilt, never trusted
 
 
-def store(sha: str, params: dict, table: pa.Table, meta: dict) -> None:
+def store(sha: str, params: dict[str, Any], table: pa.Table, meta: dict[str, Any]) -> None:
     base = entry(sha, params)
     base.parent.mkdir(parents=True, exist_ok=True)
     arrow = base.with_suffix(".arrow")
@@ -56,8 +57,8 @@ def store(sha: str, params: dict, table: pa.Table, meta: dict) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    atomic_write_text(base.with_suffix(".json"), json.dumps({**meta, "cache_version": CACHE_VERSION},
-                                                            default=str))
+    atomic_write_text(base.with_suffix(".json"),
+                      json.dumps({**meta, "cache_version": CACHE_VERSION}, default=str))
     _drop_stale(base.parent, sha[:32])
 
 
@@ -73,13 +74,14 @@ def _drop_stale(folder: Path, sha_prefix: str) -> None:
             meta.unlink(missing_ok=True)
 
 
-def load_json(name: str) -> dict | None:
+def load_json(name: str) -> dict[str, Any] | None:
     p = cache_dir() / "misc" / f"{name}.json"
     try:
-        return json.loads(p.read_text())
+        value: dict[str, Any] = json.loads(p.read_text())
+        return value
     except (OSError, json.JSONDecodeError):
         return None
 
 
-def store_json(name: str, value: dict) -> None:
+def store_json(name: str, value: dict[str, Any]) -> None:
     atomic_write_text(cache_dir() / "misc" / f"{name}.json", json.dumps(value, default=str))

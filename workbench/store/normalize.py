@@ -7,10 +7,13 @@ indexed by (called key, start) so a call is found with two binary searches.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -35,7 +38,8 @@ F_LOW_PRECISION = 1 << 11
 F_REJECTED = 1 << 15  # no usable start or called number: kept, never matched
 
 FLAG_WORDS = {
-    F_CALLING_UNPARSED: "calling number not normalized", F_CALLED_UNPARSED: "called number not normalized",
+    F_CALLING_UNPARSED: "calling number not normalized",
+    F_CALLED_UNPARSED: "called number not normalized",
     F_CALLING_INVALID: "calling number invalid", F_CALLED_INVALID: "called number invalid",
     F_FICTIONAL: "fictional 555-01xx number", F_SCIENTIFIC: "number in scientific notation",
     F_TIME_UNPARSED: "unreadable start time", F_TIME_NONEXISTENT: "start in a DST gap",
@@ -68,7 +72,7 @@ class SourceSummary:
     rejected: int = 0
     rejected_reasons: dict[str, int] = field(default_factory=dict)
     rejected_lines: list[int] = field(default_factory=list)
-    bad_lines: list[dict] = field(default_factory=list)
+    bad_lines: list[dict[str, Any]] = field(default_factory=list)
     bad_line_count: int = 0
     notes: list[str] = field(default_factory=list)
     headers: list[str] | None = None
@@ -76,11 +80,11 @@ class SourceSummary:
     sheet: str | None = None
     header_line: int | None = None  # the file's own header row (generic files), else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SourceSummary":
+    def from_dict(cls, d: dict[str, Any]) -> "SourceSummary":
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
@@ -196,7 +200,8 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
     return table, summary
 
 
-def _index(called_job, start_job, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _index(called_job: Future[num.Numbers] | None, start_job: Future[tm.Times] | None,
+           n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row order, called key, start) of the (called, start) index, once both are parsed."""
     called = called_job.result() if called_job is not None else None
     start = start_job.result().us if start_job is not None else np.full(n, NAT, np.int64)
@@ -239,9 +244,10 @@ def _flag_table(bits: dict[int, int]) -> np.ndarray:
     return table
 
 
-def _duration(raw, start, answer, end: np.ndarray | None, n: int) -> np.ndarray:
+def _duration(raw: pa.Array | None, start: np.ndarray, answer: np.ndarray,
+              end: np.ndarray | None, n: int) -> np.ndarray:
     """Seconds of the call: the file's own field (s or h:mm:ss), else end - answer/start."""
-    dur = np.full(n, np.nan)
+    dur: np.ndarray = np.full(n, np.nan)
     try:  # the common case: plain numbers throughout
         if raw is not None:
             dur = pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False)
@@ -256,9 +262,11 @@ def _duration(raw, start, answer, end: np.ndarray | None, n: int) -> np.ndarray:
         hms = pc.extract_regex(s, r"^(?P<h>\d+):(?P<m>\d{2}):(?P<s>\d{2})$")
         ok = pc.is_valid(hms).to_numpy(zero_copy_only=False)
         if ok.any():
-            def part(k):
+            def part(k: str) -> npt.NDArray[np.int64]:
                 col = pc.fill_null(pc.struct_field(hms, k), "0")
-                return pc.cast(pc.if_else(pc.equal(col, ""), "0", col), pa.int64()).to_numpy()
+                ints = pc.cast(pc.if_else(pc.equal(col, ""), "0", col), pa.int64())
+                values: npt.NDArray[np.int64] = ints.to_numpy()
+                return values
             dur = np.where(ok, part("h") * 3600 + part("m") * 60 + part("s"), dur)
     if end is None:  # nothing to compute a missing duration from
         return dur
@@ -272,7 +280,7 @@ def _duration(raw, start, answer, end: np.ndarray | None, n: int) -> np.ndarray:
     return dur
 
 
-def _dict_strings(raw, n: int) -> pa.DictionaryArray:
+def _dict_strings(raw: pa.Array | pa.ChunkedArray | None, n: int) -> pa.DictionaryArray:
     """Trimmed text, blanks as null, dictionary-encoded. Encoding first means trimming runs
     over the distinct values only (trunk ids and dispositions repeat a lot)."""
     if raw is None:  # all null, with an empty dictionary (a null category breaks pandas)
@@ -295,7 +303,7 @@ def _dict_strings(raw, n: int) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(enc.indices, d)
 
 
-def _plain_strings(raw, n: int) -> pa.Array:
+def _plain_strings(raw: pa.Array | pa.ChunkedArray | None, n: int) -> pa.Array:
     """Trimmed text, blanks as null, not dictionary-encoded (for values unique per row)."""
     if raw is None:
         return pa.nulls(n, pa.string())
@@ -305,11 +313,11 @@ def _plain_strings(raw, n: int) -> pa.Array:
     return pc.if_else(pc.equal(t, ""), pa.scalar(None, pa.string()), t)
 
 
-def _text_column(name: str):
+def _text_column(name: str) -> Callable[[pa.Array | None, int], pa.Array]:
     return _plain_strings if name in UNIQUE_FIELDS else _dict_strings
 
 
-def _strings(raw, n: int) -> pa.Array:
+def _strings(raw: pa.Array | None, n: int) -> pa.Array:
     if raw is None:
         return pa.nulls(n, pa.string())
     return pc.cast(raw, pa.string())
@@ -320,7 +328,8 @@ def _verstat(raw: pa.Array) -> pa.Array:
     return extract_verstat(raw)
 
 
-def _fill_from_identity(identity: pa.Array, out: dict, n: int) -> None:
+def _fill_from_identity(identity: pa.Array, out: dict[str, pa.Array | np.ndarray],
+                        n: int) -> None:
     """attest / origid from a decoded Identity header where the file has no column of its own."""
     from workbench.columns.sip import identity_claims
     claims = identity_claims(identity)

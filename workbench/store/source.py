@@ -1,9 +1,10 @@
 """A provider's CDR file inside a case: loading (cached), lookups and raw read-back."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -13,11 +14,11 @@ from workbench.common.hashing import file_sha256
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.ingest import formats
 from workbench.ingest.config import SourceConfig
-from workbench.ingest.formats.base import ReadOptions
+from workbench.ingest.formats.base import Detection, ReadOptions
 from workbench.ingest.rawlines import read_raw_rows
 from workbench.store import cache
-
-from .normalize import SourceSummary, normalize
+from workbench.store.normalize import SourceSummary, normalize
+from workbench.store.protocol import SourceId
 
 
 @dataclass
@@ -29,9 +30,13 @@ class CdrSource:
     sha256: str
     table: pa.Table
     summary: SourceSummary
-    detected: list = field(default_factory=list)  # Detection list when format = auto
+    detected: list[Detection] = field(default_factory=list)  # when format = auto
     from_cache: bool = False
-    _cols: dict = field(default_factory=dict, repr=False)
+    _cols: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> SourceId:
+        return SourceId(self.config.provider, self.config.path)
 
     @property
     def provider(self) -> str:
@@ -42,7 +47,7 @@ class CdrSource:
         return self.summary.format
 
     def __len__(self) -> int:
-        return self.table.num_rows
+        return int(self.table.num_rows)
 
     def col(self, name: str) -> np.ndarray:
         """A numeric column as a (zero-copy where possible) numpy array."""
@@ -54,9 +59,11 @@ class CdrSource:
         """String values of a column for a few rows (dictionary decoded)."""
         if not len(rows):
             return []
-        return self.table.column(name).take(pa.array(np.asarray(rows, dtype=np.int64))).to_pylist()
+        taken = self.table.column(name).take(pa.array(np.asarray(rows, dtype=np.int64)))
+        values: list[str | None] = taken.to_pylist()
+        return values
 
-    def row(self, i: int) -> dict:
+    def row(self, i: int) -> dict[str, Any]:
         """One normalized row as plain Python values."""
         return {k: v[0] for k, v in self.table.slice(i, 1).to_pydict().items()}
 
@@ -64,37 +71,18 @@ class CdrSource:
         """The original text of these 1-based lines (or sheet rows), read back from the file."""
         return read_raw_rows(self.path, lines, sheet=self.summary.sheet)
 
-    def called_range(self, called_key: int) -> tuple[int, int]:
-        """Positions in the (called, start) index holding this called number."""
-        keys = self.col("idx_called")
-        return (int(np.searchsorted(keys, called_key, "left")),
-                int(np.searchsorted(keys, called_key, "right")))
-
-    def rows_with_called(self, called_key: int) -> np.ndarray:
-        """Row indexes of every record to this called number, in start order."""
-        a, b = self.called_range(called_key)
-        return self.col("idx_row")[a:b]
-
-    def window(self, called_key: int, lo_us: int, hi_us: int) -> np.ndarray:
-        """Row indexes with this called number and start in [lo, hi] (source clock)."""
-        a, b = self.called_range(called_key)
-        if a == b:
-            return np.zeros(0, dtype=np.int64)
-        starts = self.col("idx_start")[a:b]
-        i = int(np.searchsorted(starts, lo_us, "left"))
-        j = int(np.searchsorted(starts, hi_us, "right"))
-        return self.col("idx_row")[a + i:a + j]
-
 
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
 
 
 def read_options(cfg: SourceConfig) -> ReadOptions:
-    return ReadOptions(columns=dict(cfg.columns), sheet=cfg.sheet, delimiter=cfg.delimiter,
+    # ReadOptions.columns is declared dict[str, str], but readers take header lists too
+    return ReadOptions(columns=dict(cfg.columns),  # type: ignore[arg-type]
+                       sheet=cfg.sheet, delimiter=cfg.delimiter,
                        encoding=cfg.encoding, timezone=cfg.timezone)
 
 
-def cache_params(cfg: SourceConfig, fmt: str, country: str) -> dict:
+def cache_params(cfg: SourceConfig, fmt: str, country: str) -> dict[str, Any]:
     return {"format": fmt, "timezone": cfg.timezone, "date_order": cfg.date_order,
             "columns": cfg.columns, "sheet": cfg.sheet, "delimiter": cfg.delimiter,
             "encoding": cfg.encoding, "country": country, "time_basis": cfg.time_basis}
@@ -117,8 +105,10 @@ def load_source(cfg: SourceConfig, root: Path, default_country: str = "US", *,
         hashing.cancel()
 
 
-def _load(cfg, path, hashing, root, default_country, use_cache, progress, should_stop):
-    detected = []
+def _load(cfg: SourceConfig, path: Path, hashing: Future[str], root: Path,
+          default_country: str, use_cache: bool, progress: ProgressFn,
+          should_stop: StopFn) -> CdrSource:
+    detected: list[Detection] = []
     fmt = cfg.format
     if fmt == "auto":
         det = formats.choose(path)
@@ -161,7 +151,7 @@ def _load(cfg, path, hashing, root, default_country, use_cache, progress, should
 def _check_mostly_good(summary: SourceSummary, path: Path) -> None:
     """Most rows bad means the mapping or format is wrong: fail loudly, don't limp on."""
     if summary.rows and summary.rejected > summary.rows // 2:
-        reason = max(summary.rejected_reasons, key=summary.rejected_reasons.get)
+        reason = max(summary.rejected_reasons, key=summary.rejected_reasons.__getitem__)
         line = summary.rejected_lines[0] if summary.rejected_lines else None
         field_name = "start" if "start" in reason else "called"
         raise InputError(f"{summary.rejected} of {summary.rows} rows unusable ({reason}); "

@@ -1,13 +1,19 @@
-"""Finding one call in one source: window search on the sorted index, then scoring."""
+"""Finding one call in one source: scoring the rows the store returned for its numbers.
+
+The store is asked once per hop for every record of the call's (called, calling)
+pair (``CdrStore.candidates``); the time windows, whole-hour and DST alternatives and
+the nearest-record hint are all cut from that small table here, in memory.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 
-from workbench.columns.times import NAT, US
-from workbench.store.normalize import F_LOW_PRECISION, F_TIME_AMBIGUOUS
-from workbench.store.source import CdrSource
+from workbench.columns.times import US
+from workbench.store.normalize import F_LOW_PRECISION, F_TIME_AMBIGUOUS, SourceSummary
+from workbench.trace.results import Candidate, Note, NoteKind
 
 ANSWER_EXTRA_S = 45.0  # answer-time logging: ring time varies around the estimated offset
 LOW_PRECISION_EXTRA_S = 60.0
@@ -15,25 +21,39 @@ WHOLE_HOURS = range(1, 15)
 WIDE_S = 900.0
 DURATION_SLACK_S = 12.0
 DOUBTFUL_MAX_OFFSET_S = 10.0
+HOUR_US = 3600 * US
 
 
 @dataclass
-class Candidate:
-    row: int
-    line: int
-    start_us: int  # as the source's clock wrote it (UTC)
-    corrected_us: int  # minus the source's skew
-    offset_s: float  # corrected start minus the time searched for
-    duration: float | None
-    score: float
-    origid: str | None = None
-    note: str | None = None
-    shift_s: float = 0.0  # assumed clock error beyond the estimated skew
-    penalty: float = 1.0  # confidence factor for a match that needed an assumption
+class PairRows:
+    """The records of one call's numbers in one source, in start order (store rows)."""
 
-    def to_dict(self) -> dict:
-        return {"line": self.line, "offset_s": round(self.offset_s, 3),
-                "duration": self.duration, "score": round(self.score, 3), "note": self.note}
+    row: np.ndarray
+    line: np.ndarray
+    start: np.ndarray
+    duration: np.ndarray
+    flags: np.ndarray
+    origid: list[str | None]
+    ingress: list[str | None]
+    egress: list[str | None]
+    attest: list[str | None]
+    verstat: list[str | None]
+
+    @classmethod
+    def from_table(cls, t: pa.Table) -> PairRows:
+        def arr(name: str) -> np.ndarray:
+            values: np.ndarray = t.column(name).to_numpy()
+            return values
+
+        def text(name: str) -> list[str | None]:
+            return list(t.column(name).to_pylist())
+
+        return cls(arr("row"), arr("line"), arr("start"), arr("duration"), arr("flags"),
+                   text("origid"), text("ingress"), text("egress"), text("attest"),
+                   text("verstat"))
+
+    def __len__(self) -> int:
+        return len(self.row)
 
 
 @dataclass
@@ -44,48 +64,48 @@ class Match:
     alternatives: list[Candidate] = field(default_factory=list)
     confidence: float = 0.0
     window_s: float = 0.0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     nearest_outside: Candidate | None = None
 
 
-def tolerance_for(source: CdrSource, tol_s: float) -> float:
+def tolerance_for(summary: SourceSummary, tol_s: float) -> float:
     tol = tol_s
-    if source.summary.time_basis == "answer":
+    if summary.time_basis == "answer":
         tol += ANSWER_EXTRA_S
-    if source.summary.low_precision:
+    if summary.low_precision:
         tol += LOW_PRECISION_EXTRA_S
     return tol
 
 
-def find_call(source: CdrSource, *, calling_key: int, called_key: int, at_us: int,
+def find_call(rows: PairRows, summary: SourceSummary, *, calling_key: int, at_us: int,
               skew_s: float, tol_s: float, ref_duration: float | None = None,
               ref_origid: str | None = None, allow_fallbacks: bool = True) -> Match:
-    """Search ``source`` for the call placed at ``at_us`` (reference clock).
+    """Choose among ``rows`` (one source's records of the call's numbers) the call placed
+    at ``at_us`` on the reference clock.
 
     ``allow_fallbacks`` lets the search look at whole-hour offsets (a file in the wrong
     zone) and up to ±15 min (a clock off by minutes) when the source's skew could not be
     estimated; with a well-estimated skew those would only find other calls.
     """
-    tol = tolerance_for(source, tol_s)
-    q = _Search(source, calling_key, called_key, at_us, int(round(skew_s * US)), ref_duration,
-                ref_origid)
+    tol = tolerance_for(summary, tol_s)
+    q = _Search(rows, calling_key, at_us, int(round(skew_s * US)), ref_duration, ref_origid)
     cands = [q.candidate(r, tol) for r in q.rows_around(0, tol)]
     cands += _ambiguous_alternates(q, tol)
-    notes: list[str] = []
-    if source.summary.time_basis == "answer":
-        notes.append("this switch logs answer time as start: window widened")
+    notes: list[Note] = []
+    if summary.time_basis == "answer":
+        notes.append(Note(NoteKind.ANSWER_BASIS))
     cands, rejected = _by_duration(cands, ref_duration, notes)
     if not cands and allow_fallbacks:
         cands, more = _by_duration(_whole_hour(q, tol_s), ref_duration, notes)
         rejected += more
         if cands:
-            notes.append(f"found only at a whole-hour offset ({cands[0].note}): the file's "
-                         "time zone is probably wrong")
+            notes.append(Note(NoteKind.WHOLE_HOUR_ONLY,
+                              {"hours": round(cands[0].shift_s / 3600)}))
     if not cands and allow_fallbacks:
         cands = _wide(q)
         if cands:
-            notes.append(f"found only outside ±{tol:.0f} s (at {cands[0].offset_s:+.0f} s): "
-                         "a clock off by minutes whose skew could not be estimated")
+            notes.append(Note(NoteKind.WIDE_ONLY, {"window_s": tol,
+                                                   "offset_s": cands[0].offset_s}))
     if not cands:
         m = Match(None, rejected, 0.0, tol, notes)
         m.nearest_outside = _nearest(q)
@@ -98,19 +118,19 @@ def find_call(source: CdrSource, *, calling_key: int, called_key: int, at_us: in
     if ref_origid and best.origid:
         if best.origid == ref_origid:
             conf = max(conf, min(0.99, best.score + 0.3))
-            notes.append("same SHAKEN origid as the downstream hop")
+            notes.append(Note(NoteKind.SAME_ORIGID))
         else:
-            notes.append(f"different origid ({best.origid} here, {ref_origid} downstream): "
-                         "re-signed?")
+            notes.append(Note(NoteKind.DIFFERENT_ORIGID,
+                              {"here": best.origid, "downstream": ref_origid}))
             conf *= 0.8
     if best.note:
         conf *= best.penalty
         notes.append(best.note)
-    return Match(best, rest + rejected, round(float(min(max(conf, 0.0), 1.0)), 3), tol, notes)
+    return Match(best, rest + rejected, float(min(max(conf, 0.0), 1.0)), tol, notes)
 
 
 def _by_duration(cands: list[Candidate], ref: float | None,
-                 notes: list[str]) -> tuple[list[Candidate], list[Candidate]]:
+                 notes: list[Note]) -> tuple[list[Candidate], list[Candidate]]:
     """Keep calls whose length fits the downstream record. A doubtful length (ring time
     counted on one side) is kept only right on time; a retry 30 s later is not."""
     keep, rejected = [], []
@@ -119,15 +139,15 @@ def _by_duration(cands: list[Candidate], ref: float | None,
             keep.append(c)
         elif abs(c.offset_s - c.shift_s) <= DOUBTFUL_MAX_OFFSET_S:
             c.score = round(c.score * 0.7, 4)
-            c.note = c.note or (f"duration {c.duration:.0f} s against {ref:.0f} s downstream "
-                                "(ring time counted on one side?)")
+            c.note = c.note or Note(NoteKind.DOUBTFUL_DURATION,
+                                    {"duration_s": c.duration, "ref_s": ref})
             c.penalty = min(c.penalty, 0.8)
             keep.append(c)
         else:
             rejected.append(c)
     for c in rejected[:3]:
-        notes.append(f"line {c.line} ({c.offset_s:+.0f} s) has duration {c.duration:.0f} s "
-                     f"against {ref:.0f} s downstream: a different call (retry?), not taken")
+        notes.append(Note(NoteKind.RETRY_REJECTED, {"line": c.line, "offset_s": c.offset_s,
+                                                    "duration_s": c.duration, "ref_s": ref}))
     return keep, rejected
 
 
@@ -141,11 +161,10 @@ def _duration_consistent(dur: float | None, ref: float | None) -> bool:
 
 @dataclass
 class _Search:
-    """One call looked for in one source: what every candidate is scored against."""
+    """One call looked for in one source's rows: what every candidate is scored against."""
 
-    source: CdrSource
+    rows: PairRows
     calling_key: int
-    called_key: int
     at_us: int  # the time searched for, reference clock
     skew_us: int  # the source's clock minus the reference
     ref_duration: float | None
@@ -157,61 +176,59 @@ class _Search:
         return self.at_us + self.skew_us
 
     def rows_around(self, shift_us: int, half_width_s: float) -> np.ndarray:
-        """Rows of this call's numbers within ±half_width of center + shift (source clock)."""
+        """Positions of rows within ±half_width of center + shift (source clock), in start
+        order."""
         mid, half = self.center + shift_us, int(half_width_s * US)
-        return self.same_calling(self.source.window(self.called_key, mid - half, mid + half))
+        start = self.rows.start
+        return np.flatnonzero((start >= mid - half) & (start <= mid + half))
 
-    def same_calling(self, rows: np.ndarray) -> np.ndarray:
-        if self.calling_key < 0 or not len(rows):
-            return rows
-        return rows[self.source.col("calling_key")[rows] == self.calling_key]
-
-    def candidate(self, r: int, tol: float, note: str | None = None, shift_us: int = 0,
+    def candidate(self, i: int, tol: float, note: Note | None = None, shift_us: int = 0,
                   penalty: float = 1.0) -> Candidate:
-        """Score one row. ``shift_us`` is an assumed error of the row's clock beyond the
-        estimated skew (a whole hour, a DST overlap): the corrected time removes it, the
-        reported offset keeps it, so nothing is hidden."""
-        src = self.source
-        start = int(src.col("start")[r])
+        """Score row position ``i``. ``shift_us`` is an assumed error of the row's clock
+        beyond the estimated skew (a whole hour, a DST overlap): the corrected time removes
+        it, the reported offset keeps it, so nothing is hidden."""
+        rows = self.rows
+        start = int(rows.start[i])
         observed = start - self.skew_us
         corrected = observed - shift_us
         residual = (corrected - self.at_us) / US
-        dur = src.col("duration")[r]
-        dur = None if np.isnan(dur) else float(dur)
+        dur_v = float(rows.duration[i])
+        dur = None if np.isnan(dur_v) else dur_v
         time_score = max(0.0, 1.0 - abs(residual) / tol) if tol else 1.0
         if self.ref_duration is not None and dur is not None:
             dur_score = max(0.0, 1.0 - abs(dur - self.ref_duration) / 30.0)
             score = 0.65 * time_score + 0.35 * dur_score
         else:
             score = 0.85 * time_score + 0.15 * 0.5
-        if int(src.col("flags")[r]) & F_LOW_PRECISION:
+        if int(rows.flags[i]) & F_LOW_PRECISION:
             score *= 0.9
-        origid = src.text("origid", [r])[0]
+        origid = rows.origid[i]
         if self.ref_origid and origid == self.ref_origid:
             score = min(1.0, score + 0.1)
-        return Candidate(int(r), int(src.col("line")[r]), start, corrected,
+        # scores are kept to 4 decimals: ranking ties between equal records stay stable
+        return Candidate(int(rows.row[i]), int(rows.line[i]), start, corrected,
                          (observed - self.at_us) / US, dur, round(score, 4), origid, note,
-                         shift_s=shift_us / US, penalty=penalty)
+                         shift_s=shift_us / US, penalty=penalty, ingress=rows.ingress[i],
+                         egress=rows.egress[i], attest=rows.attest[i], verstat=rows.verstat[i])
 
 
 def _ambiguous_alternates(q: _Search, tol: float) -> list[Candidate]:
     """Rows whose local start fell in a DST overlap were read as the first occurrence;
     try them as the second one (an hour later) too."""
-    hour = 3600 * US
-    rows = q.rows_around(-hour, tol)
-    rows = rows[(q.source.col("flags")[rows] & F_TIME_AMBIGUOUS) != 0]
-    return [q.candidate(r, tol, note="start in a DST overlap: read as the second occurrence "
-                        "of that local time", shift_us=-hour, penalty=0.95) for r in rows]
+    pos = q.rows_around(-HOUR_US, tol)
+    pos = pos[(q.rows.flags[pos] & F_TIME_AMBIGUOUS) != 0]
+    return [q.candidate(i, tol, note=Note(NoteKind.DST_SECOND_PASS), shift_us=-HOUR_US,
+                        penalty=0.95) for i in pos]
 
 
 def _whole_hour(q: _Search, tol_s: float) -> list[Candidate]:
     out = []
     for h in WHOLE_HOURS:
         for sign in (1, -1):
-            shift = sign * h * 3600 * US
-            out += [q.candidate(r, tol_s, note=f"{sign * h:+d} h from the expected time",
+            shift = sign * h * HOUR_US
+            out += [q.candidate(i, tol_s, note=Note(NoteKind.HOUR_SHIFT, {"hours": sign * h}),
                                 shift_us=shift, penalty=0.6)
-                    for r in q.rows_around(shift, tol_s)]
+                    for i in q.rows_around(shift, tol_s)]
     return out
 
 
@@ -222,9 +239,9 @@ def _wide(q: _Search) -> list[Candidate]:
     if q.calling_key < 0:
         return []
     out = []
-    for r in q.rows_around(0, WIDE_S):
-        observed = int(q.source.col("start")[r]) - q.skew_us
-        c = q.candidate(r, WIDE_S, note="outside the tolerance window",
+    for i in q.rows_around(0, WIDE_S):
+        observed = int(q.rows.start[i]) - q.skew_us
+        c = q.candidate(i, WIDE_S, note=Note(NoteKind.OUTSIDE_WINDOW),
                         shift_us=observed - q.at_us, penalty=0.6)
         same_origid = q.ref_origid is not None and c.origid == q.ref_origid
         dur_ok = q.ref_duration is not None and c.duration is not None and \
@@ -236,12 +253,9 @@ def _wide(q: _Search) -> list[Candidate]:
 
 
 def _nearest(q: _Search) -> Candidate | None:
-    rows = q.same_calling(q.source.rows_with_called(q.called_key))
-    starts = q.source.col("start")[rows]
-    ok = starts != NAT
-    if not ok.any():
+    """The record of this pair nearest the searched time, at any distance (a hint)."""
+    if not len(q.rows):
         return None
-    rows, starts = rows[ok], starts[ok]
-    r = int(rows[np.argmin(np.abs(starts - q.center))])
-    return _Search(q.source, q.calling_key, q.called_key, q.at_us, q.skew_us, None,
-                   None).candidate(r, 1.0)
+    i = int(np.argmin(np.abs(q.rows.start - q.center)))
+    plain = _Search(q.rows, q.calling_key, q.at_us, q.skew_us, None, None)
+    return plain.candidate(i, 1.0)

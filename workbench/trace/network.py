@@ -109,13 +109,12 @@ def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -
                 appear.setdefault(up, set()).add(key)
                 named_up.setdefault(up, set()).add(key)
                 _edge(g, up, down)["chains"].add(key)
-    for src in case.sources:  # hand-offs the CDRs show, counted in calls
+    # hand-offs the CDRs show, counted in calls: one batched store call for every source
+    counts = case.store.ingress_counts([src.id for src in case.sources])
+    for src in case.sources:
         down = canon(src.provider)
-        ing = src.table.column("ingress")
-        counts = ing.value_counts() if ing.num_chunks else []
-        for item in counts:
-            value, n = item["values"].as_py(), int(item["counts"].as_py())
-            up, _ = case.upstream_of(src, value) if value is not None else (None, None)
+        for value, n in counts.get(src.id, ()):
+            up, _ = case.upstream_of(src, value)
             if up is not None:
                 _edge(g, up, down)["calls"] += n
     names = sorted(g.nodes)
@@ -123,11 +122,7 @@ def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -
     edge_list = list(g.edges(data=True))
     edges = np.array([(idx[u], idx[v]) for u, v, _ in edge_list], dtype=np.int64).reshape(-1, 2)
     with_records = set(case.providers_with_records())
-    foreign = []
-    for n in names:
-        info = case.directory.info(n)
-        foreign.append(bool(info and (info.foreign or (info.country and
-                                                        info.country.upper() != "US"))))
+    foreign = [is_foreign(case, n) for n in names]
     pos = positions(g, names, layout, seed)
     return ProviderNetwork(
         names=names, pos=pos, edges=edges,
@@ -137,6 +132,16 @@ def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -
         upstream_count=np.array([len(named_up.get(n, ())) for n in names], dtype=np.int64),
         has_records=np.array([n in with_records for n in names], dtype=bool),
         foreign=np.array(foreign, dtype=bool), graph=g)
+
+
+def is_foreign(case, name: str) -> bool:
+    """Whether the directory calls ``name`` foreign, or places it in a country other than
+    the case's ``default_country``."""
+    info = case.directory.info(name)
+    if info is None:
+        return False
+    home = (case.config.default_country or "US").upper()
+    return bool(info.foreign or (info.country and info.country.upper() != home))
 
 
 def _edge(g: nx.DiGraph, up: str, down: str) -> dict:

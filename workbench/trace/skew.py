@@ -2,60 +2,39 @@
 
 For a source A and an upstream B it names, the calls A received from B and
 the calls in B's file are paired on (calling, called) where the pair occurs
-exactly once on each side. The densest two-minute window of their offsets
-(robust against coincidental pairs and retries) gives A-minus-B; a weighted
-least-squares solve turns the pairwise offsets into one offset per source,
-centred so that the median source is the reference clock. Whole-hour offsets
-(a file in the wrong zone) and answer-time logging (a few seconds late) come
-out the same way.
+exactly once on each side (``CdrStore.pair_offsets``). The densest two-minute
+window of their offsets (robust against coincidental pairs and retries) gives
+A-minus-B; a weighted least-squares solve turns the pairwise offsets into one
+offset per source, centred so that the median source is the reference clock.
+Whole-hour offsets (a file in the wrong zone) and answer-time logging (a few
+seconds late) come out the same way.
+
+CDR rows are reached only through ``case.store``; sources are keyed by ``SourceId``.
+This module keeps no memo and takes no lock: remembering the estimate between calls,
+and across threads, is the investigation's job. The on-disk cache below is keyed by
+the sources' hashes and settings, so concurrent estimates of one case write the same
+entry (atomically).
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
 
-from workbench.columns.times import NAT, US
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.store import cache
+from workbench.store.protocol import SourceId
+from workbench.trace.results import Skew
 
 MAX_OFFSET_S = 26 * 3600  # beyond a day and a zone, two records are not the same call
 WINDOW_S = 120.0
 MIN_CALLS = 2
 CLUSTER_S = 3.0  # clocks within this of each other agree
+_CACHE_FORMAT = 3  # 3: entries listed in source order, keyed by (provider, path)
 
-
-@dataclass
-class Skew:
-    provider: str
-    path: str
-    offset_s: float
-    calls: int
-    basis: str  # "estimated" | "manual" | "reference" | "insufficient"
-    against: list[str]
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def pair_offset(a_rows: pd.DataFrame, b_rows: pd.DataFrame) -> tuple[float, int] | None:
-    """Median offset (s) of A minus B over unique shared pairs, in the densest window."""
-    a = _unique_pairs(a_rows)
-    b = _unique_pairs(b_rows)
-    if a.empty or b.empty:
-        return None
-    m = a.merge(b, on=["calling_key", "called_key"], suffixes=("_a", "_b"))
-    if m.empty:
-        return None
-    off = (m["start_a"].to_numpy() - m["start_b"].to_numpy()) / US
-    off = off[np.abs(off) <= MAX_OFFSET_S]
-    if len(off) == 0:
-        return None
-    return densest(off)
+#: A pairwise estimate between two sources, by position in the case: (a, b, A minus B, calls).
+Edge = tuple[int, int, float, int]
 
 
 def densest(off: np.ndarray) -> tuple[float, int]:
@@ -68,32 +47,17 @@ def densest(off: np.ndarray) -> tuple[float, int]:
     return float(np.median(inside)), int(len(inside))
 
 
-def _unique_pairs(df: pd.DataFrame) -> pd.DataFrame:
-    df = df[(df["calling_key"] >= 0) & (df["called_key"] >= 0) & (df["start"] != NAT)]
-    counts = df.groupby(["calling_key", "called_key"], sort=False)["start"].transform("size")
-    return df.loc[counts == 1, ["calling_key", "called_key", "start"]]
-
-
 def estimate_skew(case, *, progress: ProgressFn = no_progress,
-                  should_stop: StopFn = never_stop) -> dict[int, Skew]:
-    """Offset of every source of ``case`` (index -> Skew), cached by the sources' hashes."""
+                  should_stop: StopFn = never_stop) -> dict[SourceId, Skew]:
+    """Offset of every source of ``case`` (SourceId -> Skew, in case order), cached on disk
+    by the sources' hashes and settings."""
+    ids = [s.id for s in case.sources]
     key = _cache_key(case)
-    hit = cache.load_json(f"skew-{key}")
+    hit = _from_cache(cache.load_json(f"skew-{key}"), ids)
     if hit is not None:
-        return {int(k): Skew(**v) for k, v in hit.items()}
-    frames = {}
-
-    def frame(i: int) -> pd.DataFrame:
-        if i not in frames:
-            s = case.sources[i]
-            ingress = s.table.column("ingress")
-            frames[i] = pd.DataFrame({"calling_key": s.col("calling_key"),
-                                      "called_key": s.col("called_key"), "start": s.col("start"),
-                                      "ingress": ingress.cast(pa.string()).to_pandas()
-                                      if ingress.null_count < len(ingress) else None})
-        return frames[i]
-
-    edges: list[tuple[int, int, float, int]] = []
+        return hit
+    pos = {sid: i for i, sid in enumerate(ids)}
+    edges: list[Edge] = []
     n_src = len(case.sources)
     for ai, a in enumerate(case.sources):
         check(should_stop)
@@ -103,21 +67,36 @@ def estimate_skew(case, *, progress: ProgressFn = no_progress,
             by_up.setdefault(case.directory.canonical(up), []).append(ingress)
         for up, ingresses in by_up.items():
             for b in case.sources_of(up):
-                bi = case.sources.index(b)
-                fa = frame(ai)
-                rows = fa[fa["ingress"].isin(ingresses)]
-                res = pair_offset(rows, frame(bi))
-                if res and res[1] >= MIN_CALLS:
-                    edges.append((ai, bi, res[0], res[1]))
+                off = case.store.pair_offsets(a.id, ingresses, b.id, MAX_OFFSET_S)
+                if len(off) == 0:
+                    continue
+                offset, calls = densest(off)
+                if calls >= MIN_CALLS:
+                    edges.append((ai, pos[b.id], offset, calls))
     result = _solve(case, edges)
-    cache.store_json(f"skew-{key}", {str(k): v.to_dict() for k, v in result.items()})
+    cache.store_json(f"skew-{key}", {"format": _CACHE_FORMAT,
+                                     "sources": [v.to_dict() for v in result.values()]})
     progress(1.0, "clock skew estimated")
     return result
 
 
-def _solve(case, edges) -> dict[int, Skew]:
+def _from_cache(hit: dict | None, ids: list[SourceId]) -> dict[SourceId, Skew] | None:
+    """A cached estimate, if it is one of this format and lists exactly these sources."""
+    if not isinstance(hit, dict) or hit.get("format") != _CACHE_FORMAT:
+        return None
+    try:
+        skews = [Skew(**v) for v in hit["sources"]]
+    except (KeyError, TypeError):
+        return None
+    if [SourceId(s.provider, s.path) for s in skews] != ids:
+        return None
+    return dict(zip(ids, skews))
+
+
+def _solve(case, edges: list[Edge]) -> dict[SourceId, Skew]:
+    """One offset per source from the pairwise estimates, component by component."""
     n = len(case.sources)
-    out: dict[int, Skew] = {}
+    by_pos: dict[int, Skew] = {}
     adj: dict[int, list[int]] = {i: [] for i in range(n)}
     for a, b, _, _ in edges:
         adj[a].append(b)
@@ -150,9 +129,9 @@ def _solve(case, edges) -> dict[int, Skew]:
             off = x[i]
             if s.config.skew_s is not None:
                 off, basis = float(s.config.skew_s), "manual"
-            out[i] = Skew(s.provider, s.config.path, round(float(off), 3), int(calls[i]), basis,
-                          sorted(set(against[i])))
-    return out
+            by_pos[i] = Skew(s.provider, s.config.path, round(float(off), 3), int(calls[i]),
+                             basis, sorted(set(against[i])))
+    return {case.sources[i].id: by_pos[i] for i in range(n)}
 
 
 def _trust(case, comp: list[int]) -> dict[int, float]:
@@ -161,13 +140,16 @@ def _trust(case, comp: list[int]) -> dict[int, float]:
     answer-time switch is never the reference if another clock is available."""
     out = {}
     for i in comp:
-        sm = case.sources[i].summary
+        sm = case.store.summary(case.sources[i].id)
         zoned = sm.zoned_rows >= max(1, sm.rows // 2)
         out[i] = (2.0 if zoned else 1.0) * (0.25 if sm.time_basis == "answer" else 1.0)
     return out
 
 
-def _least_squares(comp: list[int], edges, trust: dict[int, float]) -> dict[int, float]:
+def _least_squares(comp: list[int], edges: list[Edge],
+                   trust: dict[int, float]) -> dict[int, float]:
+    """Offsets of ``comp``'s members that best explain ``edges`` (weighted by the square
+    root of their calls), shifted so that the ``_reference`` clock reads 0."""
     if not edges:
         return {i: 0.0 for i in comp}
     pos = {v: k for k, v in enumerate(comp)}
@@ -202,9 +184,10 @@ def _reference(x: np.ndarray, trust: np.ndarray) -> float:
 
 def _cache_key(case) -> str:
     from workbench.store.source import cache_params
-    parts = [(s.sha256, s.config.path, cache_params(s.config, s.format, case.config.default_country),
+    parts = [(s.sha256, s.provider, s.config.path,
+              cache_params(s.config, s.format, case.config.default_country),
               sorted(s.config.upstreams.items()), s.config.skew_s)
              for s in case.sources]
     parts.append(sorted((p.name, tuple(p.aliases)) for p in case.config.providers))
-    return hashlib.sha256(json.dumps([parts, cache.CACHE_VERSION, 2], default=str)
+    return hashlib.sha256(json.dumps([parts, cache.CACHE_VERSION, _CACHE_FORMAT], default=str)
                           .encode()).hexdigest()[:24]

@@ -7,11 +7,12 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from workbench.ingest.config import CASE_FILE
+from workbench.investigation import Exported
 
-from . import errors, settings
-from .assets import working_sample
-from .graph.export import export_png, export_svg
-from .wizard.wizard import NewCaseWizard
+from .. import errors, settings
+from ..assets import working_sample
+from ..graph.export import export_png, export_svg
+from ..wizard.wizard import NewCaseWizard
 
 
 @cache  # asked on every action refresh: try the import once
@@ -132,38 +133,35 @@ class FileCommands:
         return out
 
     def export_evidence(self) -> None:
-        ev, s = evidence_module(), self.session
-        if ev is None or s.result is None:
+        s = self.session
+        if evidence_module() is None or s.result is None or s.investigation is None:
             return
-        from .dialogs.evidence_dialog import EvidenceDialog
+        from ..dialogs.evidence_dialog import EvidenceDialog
         dlg = EvidenceDialog(s, self.w)
         if not dlg.exec():
             return
         out, opts = dlg.choices()
         settings.set_investigator(opts["investigator"] or "")
-        self._write("Evidence packet", "Writing the evidence packet", ev.export_packet, s.case,
+        self._write("Evidence packet", "Writing the evidence packet", s.investigation.export,
                     s.result, out, kind="export", **opts)
 
     def reply_draft(self) -> None:
-        ev, s = evidence_module(), self.session
-        if ev is None or s.case is None:
+        s = self.session
+        if evidence_module() is None or s.investigation is None:
             return
-        from .dialogs.evidence_dialog import ReplyDialog
+        from ..dialogs.evidence_dialog import ReplyDialog
         dlg = ReplyDialog(s, self.w)
         if not dlg.exec():
             return
         tid, provider, out = dlg.choices()
-        self._write("Reply draft", "Drafting the reply", _reply, ev.write_reply, s.case, tid,
-                    provider, out, kind="reply")
+        self._write("Reply draft", "Drafting the reply", s.investigation.reply, tid, provider,
+                    out, kind="reply")
 
     def _write(self, what: str, title: str, fn, *args, kind: str, **kwargs) -> None:
         """Run an export in the background; then say where it went, or why it failed."""
         self.session.runner.run(
             title, fn, *args, kind=kind,
-            on_done=lambda p: self.w.statusBar().showMessage(f"{what} written: {p}", 10000),
+            on_done=lambda done: self.w.statusBar().showMessage(
+                f"{what} written: {done.path if isinstance(done, Exported) else done}", 10000),
             on_failed=lambda exc: errors.show_error(self.w, what, exc), **kwargs)
 
-
-def _reply(fn, case, tid, provider, out, *, progress, should_stop):
-    progress(0.1, f"drafting the reply of {provider}")
-    return fn(case, tid, provider, out)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog
 
+from workbench.common.errors import InputError
+from workbench.investigation import TraceRequest
 from workbench.present.training import question
 
-from . import settings
-from .dialogs.step_dialog import StepQuestionDialog
-from .dialogs.trace_form import TraceFormDialog, prefill_from_traceback
-from .operations import TraceRequest
+from .. import settings
+from ..dialogs.step_dialog import StepQuestionDialog
+from ..dialogs.trace_form import TraceFormDialog, prefill_from_traceback
 
 
 class TraceCommands:
@@ -29,7 +30,11 @@ class TraceCommands:
                             from_provider=frame.provider)
 
     def trace_selected_call(self) -> None:
-        req = self.request_for_selected_call()
+        try:
+            req = self.request_for_selected_call()
+        except InputError as exc:  # a record without a called number or time
+            self._hint(f"This call cannot be traced: {exc}")
+            return
         if req is None:
             self._hint("Select a call in the Calls table first, then press Ctrl+T.")
             self.w.calls_dock.raise_()

@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QMessageBox
 from workbench import __version__
 from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS
 
-from . import settings, theme
-from .actions import ACTIONS
-from .assets import clear_icon_cache
+from .. import settings, theme
+from ..actions import ACTIONS
+from ..assets import clear_icon_cache
 
 THEME_TEXT = {"system": "Follow the &system", "light": "&Light", "dark": "&Dark"}
 

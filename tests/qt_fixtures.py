@@ -1,43 +1,23 @@
 """pytest fixtures for driving the real workbench widgets offscreen (used by tests/test_ui_*).
 
-Settings go to a private INI file, cases are copied to a temporary folder (a trace
-writes the case's audit trail), modal error boxes are recorded instead of shown,
-and a test fails if it leaves a worker running.
+Registered for the whole test tree by ``pytest_plugins`` in tests/conftest.py (it used to
+ship inside the ``ui`` package as ui/testing.py). Cases are copied to a temporary folder (a
+trace writes the case's audit trail), modal error boxes are recorded instead of shown, and
+a test fails if it leaves a worker running. Private settings for every test: see
+``wb_settings`` in tests/conftest.py.
+
+Qt is imported inside the fixtures only, so the core tests never load it through here.
 """
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def wb_settings(tmp_path, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_SETTINGS", str(tmp_path / "settings.ini"))
-    yield tmp_path / "settings.ini"
-
-
-@pytest.fixture
-def sample_copy(tmp_path) -> Path:
-    """The bundled sample case copied to a temporary folder (built if it is missing)."""
-    src = ROOT / "sample_data" / "auto_warranty_case"
-    dst = tmp_path / "case"
-    if (src / "case.toml").exists():
-        shutil.copytree(src, dst, ignore=shutil.ignore_patterns("audit.jsonl"))
-    else:
-        from workbench.generate import generate_case
-        generate_case(dst, rows=5000, seed=7)
-    return dst
-
 
 @pytest.fixture(scope="session")
 def _chain_case_master(tmp_path_factory) -> tuple[Path, dict]:
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     from tests import casebuilder
     root = tmp_path_factory.mktemp("chain-master") / "chain"
     return root, casebuilder.build(root)
@@ -55,7 +35,7 @@ def chain_case(_chain_case_master, tmp_path) -> tuple[Path, dict]:
 @pytest.fixture
 def shown_errors(monkeypatch) -> list[tuple[str, str]]:
     """Error boxes the workbench would have shown: (title, text)."""
-    from . import errors
+    from ui import errors
     seen: list[tuple[str, str]] = []
 
     def record(parent, title, exc):
@@ -67,7 +47,7 @@ def shown_errors(monkeypatch) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def window(qtbot, shown_errors):
-    from .main_window import MainWindow
+    from ui.main_window import MainWindow
     w = MainWindow(restore=False)
     qtbot.addWidget(w)
     w.resize(1600, 1000)
@@ -89,7 +69,3 @@ def open_case(qtbot, window, path: Path, timeout: int = 60_000) -> None:
     with qtbot.waitSignal(window.session.sig_case_changed, timeout=timeout):
         window.file.open(path)
     wait_idle(qtbot, window, timeout)
-
-
-__all__ = ["wb_settings", "sample_copy", "_chain_case_master", "chain_case", "shown_errors",
-           "window", "wait_idle", "open_case"]

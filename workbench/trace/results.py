@@ -1,0 +1,162 @@
+"""What a trace finds, as typed values: numbers, enums and structured notes.
+
+No prose, JSON or display rounding here: ``workbench.present`` turns these into the
+`trace --json` contract, sentences and tables.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+from workbench.columns.times import NAT
+from workbench.store.protocol import SourceId
+
+NoteValue = str | int | float | None
+
+
+class Outcome(StrEnum):
+    """How a trace ended: exactly one per trace."""
+
+    ORIGIN = "origin"  # originating provider and its customer found
+    NO_RECORDS = "no_records"  # upstream named, the case holds none of its CDRs
+    NOT_FOUND = "not_found"  # that provider's CDRs are in the case, the call is not
+    UNMAPPED_INGRESS = "unmapped_ingress"  # record found, its ingress in neither table
+    LOOP = "loop"  # a provider would appear twice
+
+
+class Role(StrEnum):
+    """A provider's place in one chain (a case may also give a role of its own, as text)."""
+
+    TERMINATING = "terminating"
+    TERMINATING_ORIGINATING = "terminating+originating"
+    ORIGINATING = "originating"
+    GATEWAY = "gateway"
+    FOREIGN = "foreign"
+    TRANSIT = "transit"
+    UNKNOWN = "unknown"
+
+
+class NoteKind(StrEnum):
+    """Why a hop or a candidate looks the way it does; words come from ``present``."""
+
+    ANSWER_BASIS = "answer_basis"  # the switch logs answer time: window widened
+    WHOLE_HOUR_ONLY = "whole_hour_only"  # hours: found only at a whole-hour offset
+    WIDE_ONLY = "wide_only"  # window_s, offset_s: found only outside the window
+    SAME_ORIGID = "same_origid"
+    DIFFERENT_ORIGID = "different_origid"  # here, downstream
+    DST_SECOND_PASS = "dst_second_pass"  # candidate read as the second pass of a DST overlap
+    HOUR_SHIFT = "hour_shift"  # hours: candidate at a whole-hour offset
+    OUTSIDE_WINDOW = "outside_window"  # candidate outside the tolerance window
+    DOUBTFUL_DURATION = "doubtful_duration"  # duration_s, ref_s: kept, right on time
+    RETRY_REJECTED = "retry_rejected"  # line, offset_s, duration_s, ref_s
+    NO_CDRS = "no_cdrs"  # the case holds no CDRs from this provider
+    NOT_IN_WINDOW = "not_in_window"  # calling, called, window_s
+    NEAREST = "nearest"  # line, offset_s: nearest record of the pair
+    UNMAPPED_INGRESS = "unmapped_ingress"  # ingress
+    TRACEBACK_DISAGREES = "traceback_disagrees"  # said, cdr
+    LOOP = "loop"  # provider
+
+
+@dataclass(frozen=True)
+class Note:
+    kind: NoteKind
+    values: Mapping[str, NoteValue] = field(default_factory=dict)
+
+    def get(self, key: str) -> NoteValue:
+        return self.values.get(key)
+
+
+@dataclass
+class Candidate:
+    """One record considered for a hop, scored against the call searched for."""
+
+    row: int
+    line: int
+    start_us: int  # as the source's clock wrote it (UTC)
+    corrected_us: int  # minus the source's skew and any assumed shift
+    offset_s: float  # observed start (skew removed) minus the time searched for
+    duration: float | None
+    score: float
+    origid: str | None = None
+    note: Note | None = None
+    shift_s: float = 0.0  # assumed clock error beyond the estimated skew
+    penalty: float = 1.0  # confidence factor for a match that needed an assumption
+    ingress: str | None = None
+    egress: str | None = None
+    attest: str | None = None
+    verstat: str | None = None
+
+
+@dataclass
+class Skew:
+    """A source's clock offset against the case's reference clock."""
+
+    provider: str
+    path: str
+    offset_s: float  # source clock minus reference, to the millisecond
+    calls: int  # shared calls the estimate rests on
+    basis: str  # "estimated" | "manual" | "reference" | "insufficient"
+    against: list[str]  # providers it was compared with
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass
+class Origin:
+    provider: str
+    customer: str
+
+
+@dataclass
+class Hop:
+    """One provider of the chain: the record found there (if any) and what it names."""
+
+    provider: str
+    found: bool
+    role: str = Role.TRANSIT  # a Role, or the role the case gives the provider
+    upstream: str | None = None
+    customer: str | None = None
+    ingress: str | None = None
+    egress: str | None = None
+    start_us: int = NAT
+    corrected_us: int = NAT
+    offset_s: float | None = None
+    confidence: float | None = None
+    alternatives: int = 0
+    source: SourceId | None = None
+    line: int | None = None
+    row: int | None = None
+    duration: float | None = None
+    skew_s: float | None = None
+    skew_calls: int | None = None
+    attest: str | None = None
+    origid: str | None = None
+    verstat: str | None = None
+    candidates: list[Candidate] = field(default_factory=list)  # the match first, then rivals
+    notes: list[Note] = field(default_factory=list)
+    traceback_agrees: bool | None = None
+    traceback_upstream: str | None = None
+    traceback_status: str | None = None
+
+    @property
+    def source_path(self) -> str | None:
+        """The source file as written in case.toml (what reports and the JSON show)."""
+        return self.source.path if self.source else None
+
+
+@dataclass
+class TraceResult:
+    calling: str
+    called: str
+    at_us: int
+    outcome: Outcome
+    hops: list[Hop]
+    origin: Origin | None
+    skew: Mapping[SourceId, Skew]  # in case order
+    tolerance_s: float
+    traceback_id: str | None = None
+    unmapped_ingress: str | None = None
+    loop_to: str | None = None
+    notes: list[Note] = field(default_factory=list)
