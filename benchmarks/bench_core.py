@@ -97,16 +97,16 @@ def import_one(path: Path) -> float:
 
 
 def trace_once(case_dir: Path) -> dict:
-    from workbench.case.model import load_case
-    from workbench.trace.engine import trace
+    from workbench.investigation import Investigation, TraceRequest
     t0 = time.perf_counter()
-    case = load_case(case_dir)
-    case.skew()
+    inv = Investigation.open(case_dir, audit=False)
+    inv.skew()
     t1 = time.perf_counter()
-    r = trace(case, **TARGET)
+    r = inv.trace(TraceRequest(**TARGET))
     t2 = time.perf_counter()
-    return {"open_s": t1 - t0, "trace_s": t2 - t1, "outcome": r.outcome,
-            "hops": [h.provider for h in r.hops], "rows": sum(len(s) for s in case.sources)}
+    return {"open_s": t1 - t0, "trace_s": t2 - t1, "outcome": str(r.outcome),
+            "hops": [h.provider for h in r.hops],
+            "rows": sum(len(s) for s in inv.case.sources)}
 
 
 def case_sources(case_dir: Path, repeat: int) -> None:

@@ -19,6 +19,7 @@ from workbench.present.calls_query import CallFilter, build_frames, query
 from workbench.present.chain_layout import layout_chain
 from workbench.present.palette import ROLE_COLOURS
 from workbench.present.training import ORIGIN, question
+from workbench.store.protocol import SourceId
 from workbench.trace.engine import trace_traceback
 from workbench.trace.network import build_network
 
@@ -88,7 +89,8 @@ def test_case_writer_round_trips_and_saves_edits_atomically(built, tmp_path):
     cfg = load_config(case_dir)
     text = dumps(cfg.raw)
     assert tomllib.loads(text) == cfg.raw
-    edits = CaseEdits(sources={0: {"upstreams": {"MID-01": "Midway Transit", "X 9": "Other Co"},
+    first = cfg.sources[0]
+    edits = CaseEdits(sources={SourceId(first.provider, first.path): {"upstreams": {"MID-01": "Midway Transit", "X 9": "Other Co"},
                                    "notes": "checked 'twice'\nsecond line"}},
                       case_notes='He said "ok"')
     save_edits(cfg, edits)

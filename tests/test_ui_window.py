@@ -113,7 +113,8 @@ def test_mapping_edit_is_saved_atomically_and_close_asks(qtbot, window, chain_ca
     root, _ = chain_case
     open_case(qtbot, window, root)
     s = window.session
-    s.edit_source(2, upstreams={"GW-7": "Gateway Co", "NEW-TRUNK": "Other Carrier"},
+    s.edit_source(s.case.sources[2].id,
+                  upstreams={"GW-7": "Gateway Co", "NEW-TRUNK": "Other Carrier"},
                   customers={}, notes="checked with Lakes NOC")
     assert window.actions["file.save"].isEnabled() and window.windowTitle().startswith("*")
     asked = []

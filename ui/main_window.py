@@ -142,7 +142,7 @@ class MainWindow(QMainWindow):
         from .dialogs.mapping_dialog import MappingDialog
         dlg = MappingDialog(self.session, index, self)
         if dlg.exec():
-            self.session.edit_source(index, **dlg.changes())
+            self.session.edit_source(dlg.source, **dlg.changes())
 
     def _on_failed(self, title: str, exc: BaseException) -> None:
         self.statusBar().showMessage(errors.one_line(exc), 15000)

@@ -18,6 +18,7 @@ from workbench.common.progress import ProgressFn, StopFn, check
 from workbench.investigation import Investigation, TraceRequest
 from workbench.present.calls_query import SourceFrame, build_frames
 from workbench.present.report_text import outcome_sentence
+from workbench.store.protocol import SourceId
 
 from . import settings
 from .worker import Task, TaskRunner
@@ -255,10 +256,10 @@ class CaseSession(QObject):
     def dirty(self) -> bool:
         return self.investigation is not None and self.investigation.dirty
 
-    def edit_source(self, index: int, **change) -> None:
-        """Stage new upstreams/customers/notes for source ``index`` (saved by ``save``)."""
+    def edit_source(self, source: SourceId, **change) -> None:
+        """Stage new upstreams/customers/notes for a source (saved by ``save``)."""
         if self.investigation is not None:
-            self.investigation.edit_source(index, **change)
+            self.investigation.edit_source(source, **change)
             self.sig_dirty_changed.emit(True)
 
     def edit_case_notes(self, text: str) -> None:
@@ -266,8 +267,8 @@ class CaseSession(QObject):
             self.investigation.edit_case_notes(text)
             self.sig_dirty_changed.emit(self.dirty)
 
-    def pending(self, index: int, key: str, default):
-        return self.investigation.pending(index, key, default) if self.investigation else default
+    def pending(self, source: SourceId, key: str, default):
+        return self.investigation.pending(source, key, default) if self.investigation else default
 
     def save(self) -> Path | None:
         """Write the edits atomically and reopen the case so traces use them."""

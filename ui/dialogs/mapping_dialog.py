@@ -10,12 +10,13 @@ class MappingDialog(QDialog):
     def __init__(self, session, index: int, parent=None):
         super().__init__(parent)
         case = session.case
-        src = case.sources[index]
+        src = case.sources[index]  # the row of the Case dock
+        self.source = src.id
         cfg = src.config
         self.setWindowTitle(f"Mappings of {src.provider} — {cfg.path}")
-        ups = session.pending(index, "upstreams", cfg.upstreams)
-        cus = session.pending(index, "customers", cfg.customers)
-        notes = session.pending(index, "notes", cfg.notes or "")
+        ups = session.pending(src.id, "upstreams", cfg.upstreams)
+        cus = session.pending(src.id, "customers", cfg.customers)
+        notes = session.pending(src.id, "notes", cfg.notes or "")
         self.model = IngressMapModel(self)
         self.model.set_rows(ingress_values(case, src.id), ups, cus)
         names = sorted(set(case.directory.providers) | set(case.providers_with_records()))

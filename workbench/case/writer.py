@@ -21,6 +21,7 @@ from typing import Any
 from workbench.common.atomic import atomic_write_text
 from workbench.common.errors import InputError
 from workbench.ingest.config import CASE_FILE, CaseConfig, SourceConfig, parse_config
+from workbench.store.protocol import SourceId
 
 _TOP_ORDER = ("case", "providers", "sources", "tracebacks")
 _BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -76,8 +77,8 @@ class DraftCase:
 class CaseEdits:
     """Unsaved changes to an open case: per-source mappings and notes, case notes."""
 
-    # index -> {upstreams, customers, notes}
-    sources: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # source -> {upstreams, customers, notes}
+    sources: dict[SourceId, dict[str, Any]] = field(default_factory=dict)
     case_notes: str | None = None  # None: unchanged
 
     def __bool__(self) -> bool:
@@ -183,10 +184,11 @@ def apply_edits(raw: dict[str, Any], edits: CaseEdits) -> dict[str, Any]:
     """A copy of the parsed case.toml data with ``edits`` applied."""
     data = copy.deepcopy(raw)
     sources = data.get("sources", [])
-    for i, change in edits.sources.items():
-        if not 0 <= i < len(sources):
-            raise InputError(f"no source number {i + 1} in this case", field="sources")
-        s = sources[i]
+    for sid, change in edits.sources.items():
+        s = next((x for x in sources if (str(x.get("provider", "")), str(x.get("path", "")))
+                  == (sid.provider, sid.path)), None)
+        if s is None:
+            raise InputError(f"no source {sid} in this case", field="sources")
         for key in ("upstreams", "customers"):
             if key in change:
                 table = {str(k).strip(): str(v).strip() for k, v in change[key].items()

@@ -237,16 +237,16 @@ class Investigation:
     def dirty(self) -> bool:
         return bool(self.edits)
 
-    def edit_source(self, index: int, **change: Any) -> None:
-        """Stage new upstreams/customers/notes for source ``index`` (written by ``save_edits``)."""
-        self.edits.sources.setdefault(index, {}).update(change)
+    def edit_source(self, source: SourceId, **change: Any) -> None:
+        """Stage new upstreams/customers/notes for a source (written by ``save_edits``)."""
+        self.edits.sources.setdefault(source, {}).update(change)
 
     def edit_case_notes(self, text: str) -> None:
         saved = str(self._case.config.raw.get("case", {}).get("notes", "") or "")
         self.edits.case_notes = None if text.rstrip() == saved.rstrip() else text
 
-    def pending(self, index: int, key: str, default: Any) -> Any:
-        return self.edits.sources.get(index, {}).get(key, default)
+    def pending(self, source: SourceId, key: str, default: Any) -> Any:
+        return self.edits.sources.get(source, {}).get(key, default)
 
     def discard_edits(self) -> None:
         self.edits = CaseEdits()
@@ -272,8 +272,8 @@ def mapping_changes(case: Case, edits: CaseEdits) -> list[tuple[str, dict, dict]
     """(source path, before, after) of each source whose upstreams or customers the edits
     change."""
     out = []
-    for i, change in edits.sources.items():
-        cfg = case.sources[i].config
+    for sid, change in edits.sources.items():
+        cfg = case.source(sid).config
         before = {"upstreams": cfg.upstreams, "customers": cfg.customers}
         after = {k: change.get(k, before[k]) for k in before}
         if after != before:

@@ -19,6 +19,7 @@ from workbench.store.protocol import CANDIDATE_FIELDS, CallKey, SourceId
 from workbench.store.source import CdrSource
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_NUMERIC = {"line", "start", "answer", "duration", "flags", "calling_key", "called_key"}
 
 
 class ArrowStore:
@@ -49,17 +50,31 @@ class ArrowStore:
             by_source.setdefault(key.source, []).append((q, rows))
         parts = []
         for sid, found in by_source.items():
-            rows = np.concatenate([r for _, r in found]) if found else _EMPTY
+            rows = np.concatenate([r for _, r in found])
             qs = np.concatenate([np.full(len(r), q, dtype=np.int32) for q, r in found])
-            part = _plain(self.source(sid).table.select(
-                [f for f in CANDIDATE_FIELDS if f not in ("q", "row")]).take(pa.array(rows)))
-            part = part.append_column("row", pa.array(rows, pa.int64()))
-            part = part.append_column("q", pa.array(qs, pa.int32()))
-            parts.append(part.select(list(CANDIDATE_FIELDS)))
+            parts.append(self._gather(self.source(sid), rows, qs))
         if not parts:
             return _empty_candidates()
+        if len(parts) == 1 and len(keys) == 1:
+            return parts[0]
         out = pa.concat_tables(parts)
         return out.sort_by([("q", "ascending")])  # stable: each lookup keeps its index order
+
+    def _gather(self, src: CdrSource, rows: np.ndarray, qs: np.ndarray) -> pa.Table:
+        """CANDIDATE_FIELDS of these rows: numpy gathers for numbers, Arrow takes (decoded to
+        plain strings) for text. A lookup returns a handful of rows: per-call overhead rules."""
+        idx = pa.array(rows)
+        cols: dict[str, pa.Array] = {"q": pa.array(qs, pa.int32()),
+                                     "row": pa.array(rows, pa.int64())}
+        for name in CANDIDATE_FIELDS[2:]:
+            if name in _NUMERIC:
+                cols[name] = pa.array(src.col(name)[rows])
+            else:
+                col = src.table.column(name).take(idx)
+                if pa.types.is_dictionary(col.type):
+                    col = col.cast(col.type.value_type)
+                cols[name] = col
+        return pa.table(cols)
 
     def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
                      max_offset_s: float) -> np.ndarray:

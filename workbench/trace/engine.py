@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
+
 from workbench.case.model import Case
 from workbench.columns.numbers import normalize_one
 from workbench.columns.times import NAT, US, parse_one
@@ -42,12 +44,15 @@ class _Lookup:
     def __init__(self, case: Case, sources: Sequence[CdrSource], calling_key: int,
                  called_key: int):
         keys = [CallKey(s.id, called_key, calling_key) for s in sources]
-        table = case.store.candidates(keys) if keys else None
         self.rows: dict[SourceId, PairRows] = {}
-        for q, s in enumerate(sources):
-            part = table.filter(table.column("q").to_numpy() == q) if table is not None else None
-            if part is not None:
-                self.rows[s.id] = PairRows.from_table(part)
+        if not keys:
+            return
+        table = case.store.candidates(keys)
+        q = table.column("q").to_numpy()  # ordered by q: each lookup is one slice
+        cuts = np.searchsorted(q, np.arange(len(keys) + 1), "left")
+        for i, s in enumerate(sources):
+            part = table.slice(int(cuts[i]), int(cuts[i + 1] - cuts[i]))
+            self.rows[s.id] = PairRows.from_table(part)
 
 
 def trace(case: Case, *, calling: str, called: str, at: str | int,
