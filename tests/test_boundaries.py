@@ -19,6 +19,25 @@ def test_import_linter_contract_holds():
     assert "KEPT" in res.stdout
 
 
+def test_import_linter_checks_the_layers_contract():
+    """Not only "no Qt": every core layer imports only the layers below it."""
+    import tomllib
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = [c for c in contracts["contracts"] if c["type"] == "layers"]
+    assert layers and layers[0]["layers"][0] == "workbench.cli"
+    assert layers[0]["layers"][-1] == "workbench.common"
+
+
+def test_mypy_strict_on_the_store_case_and_trace_layers(monkeypatch):
+    """The typed core (store, case, trace) stays clean under mypy --strict (pyproject.toml)."""
+    api = pytest.importorskip("mypy.api", reason="mypy is in the test extras")
+    monkeypatch.chdir(ROOT)  # the configured `files` are relative to the checkout
+    out, err, status = api.run(["--config-file", str(ROOT / "pyproject.toml"),
+                                "--cache-dir", str(ROOT / ".mypy_cache")])
+    assert status == 0, out + err
+    assert "Success" in out
+
+
 def test_importing_every_core_module_loads_no_qt():
     code = (
         "import pkgutil, importlib, sys, workbench\n"

@@ -9,7 +9,7 @@ from workbench.case.model import load_case
 from workbench.cli.main import main
 from workbench.columns.times import US, parse_one
 from workbench.common.errors import InputError
-from workbench.evidence.clock import deemed_receipt, response_clock
+from workbench.case.deadlines import deemed_receipt, response_clock
 from workbench.investigation import Investigation
 
 

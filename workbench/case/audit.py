@@ -19,10 +19,13 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
 
 from workbench import __version__
 from workbench.common.errors import WorkbenchError
+
+if TYPE_CHECKING:  # the model pulls in the store (pyarrow); the audit trail does not need it
+    from workbench.case.model import Case
 
 AUDIT_FILE = "audit.jsonl"
 GENESIS = "0" * 64
@@ -51,7 +54,7 @@ def default_actor() -> str:
         return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
 
 
-def entry_hash(entry: dict) -> str:
+def entry_hash(entry: dict[str, Any]) -> str:
     """SHA-256 over the canonical JSON of an entry without its own `hash` field."""
     body = {k: v for k, v in entry.items() if k != "hash"}
     blob = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
@@ -59,8 +62,8 @@ def entry_hash(entry: dict) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def append_event(case_root: Path, action: str, details: dict, *,
-                 actor: str | None = None) -> dict:
+def append_event(case_root: Path, action: str, details: dict[str, Any], *,
+                 actor: str | None = None) -> dict[str, Any]:
     """Append one entry to the case's audit log and return it (with its hash)."""
     path = audit_path(case_root)
     with _writing(path):
@@ -83,7 +86,8 @@ def _writing(path: Path) -> Iterator[None]:
         raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
 
 
-def _append(path: Path, action: str, details: dict, actor: str | None) -> dict:
+def _append(path: Path, action: str, details: dict[str, Any],
+            actor: str | None) -> dict[str, Any]:
     with _lock, _locked(path) as fh:
         last = _last_entry(fh)
         entry: dict[str, Any] = {
@@ -107,13 +111,14 @@ def _append(path: Path, action: str, details: dict, actor: str | None) -> dict:
 
 
 def log_import(case_root: Path, path: str, sha256: str, *, provider: str | None = None,
-               actor: str | None = None, **extra: Any) -> dict:
+               actor: str | None = None, **extra: Any) -> dict[str, Any]:
     """An import entry: which file, for which provider, with its SHA-256 at import."""
     return append_event(case_root, "import", {"path": str(path), "sha256": sha256,
                                               "provider": provider, **extra}, actor=actor)
 
 
-def log_sources(case, *, actor: str | None = None, note: str = "first seen") -> list[dict]:
+def log_sources(case: Case, *, actor: str | None = None,
+                note: str = "first seen") -> list[dict[str, Any]]:
     """An import entry for each source of `case` whose (path, SHA-256) the log does not hold yet.
 
     Cases made before the audit trail existed, or by hand, get their sources' hashes on
@@ -123,7 +128,7 @@ def log_sources(case, *, actor: str | None = None, note: str = "first seen") -> 
         known = {(e["details"].get("path"), e["details"].get("sha256"))
                  for e in read_audit(case.root)
                  if e.get("action") == "import" and isinstance(e.get("details"), dict)}
-        out = []
+        out: list[dict[str, Any]] = []
         for src in case.sources:
             if (src.config.path, src.sha256) not in known:
                 out.append(log_import(case.root, src.config.path, src.sha256,
@@ -136,7 +141,8 @@ def log_sources(case, *, actor: str | None = None, note: str = "first seen") -> 
 
 # -- the one audit policy: every front end logs an action through these two -------------------
 
-def log_action(case, action: str, details: dict, *, actor: str | None = None) -> list[dict]:
+def log_action(case: Case, action: str, details: dict[str, Any], *,
+               actor: str | None = None) -> list[dict[str, Any]]:
     """Log an action on `case` the one way: an import entry for each source the log has not
     seen, then the action's own entry. Raises AuditError (never a bare OSError).
 
@@ -149,7 +155,8 @@ def log_action(case, action: str, details: dict, *, actor: str | None = None) ->
         return out
 
 
-def prepare_action(case, action: str, *, actor: str | None = None) -> list[dict]:
+def prepare_action(case: Case, action: str, *,
+                   actor: str | None = None) -> list[dict[str, Any]]:
     """Before an action whose output is evidence (export, reply): refuse (AuditError) when the
     log cannot be written, and put the sources on record before the output is made (a packet
     carries the log). The action's own entry follows with `append_event` once it is done."""
@@ -158,14 +165,14 @@ def prepare_action(case, action: str, *, actor: str | None = None) -> list[dict]
         return log_sources(case, actor=actor, note=FIRST_SEEN.get(action, "first seen"))
 
 
-def log_mapping_change(case_root: Path, source: str, before: dict, after: dict, *,
-                       actor: str | None = None) -> dict:
+def log_mapping_change(case_root: Path, source: str, before: dict[str, Any],
+                       after: dict[str, Any], *, actor: str | None = None) -> dict[str, Any]:
     """A mapping change entry: the source and its column/upstream mapping before and after."""
     return append_event(case_root, "mapping change",
                         {"source": source, "before": before, "after": after}, actor=actor)
 
 
-def read_audit(case_root: Path) -> list[dict]:
+def read_audit(case_root: Path) -> list[dict[str, Any]]:
     """Every readable entry, in file order (unreadable lines are skipped; see verify_audit)."""
     return [entry for _, entry, _ in _lines(audit_path(case_root)) if entry is not None]
 
@@ -176,11 +183,12 @@ def verify_audit(case_root: Path) -> tuple[bool, list[str]]:
     return not problems, problems
 
 
-def check_audit(case_root: Path) -> tuple[list[dict], list[str]]:
+def check_audit(case_root: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """Every readable entry and a problem per broken line, from one read of the log."""
-    entries: list[dict] = []
+    entries: list[dict[str, Any]] = []
     problems: list[str] = []
-    prev_hash, prev_seq = GENESIS, 0
+    prev_hash: str | None = GENESIS  # None: the previous line was unreadable
+    prev_seq = 0
     for n, entry, error in _lines(audit_path(case_root)):
         if entry is None:
             problems.append(f"{AUDIT_FILE} line {n}: {error}")
@@ -204,13 +212,13 @@ def check_audit(case_root: Path) -> tuple[list[dict], list[str]]:
     return entries, problems
 
 
-def head(entries: list[dict]) -> tuple[int, str]:
+def head(entries: list[dict[str, Any]]) -> tuple[int, str]:
     """(number of entries, hash of the last one) of a log read with `read_audit`; (0, GENESIS)
     for an empty log."""
     return (len(entries), entries[-1].get("hash", "")) if entries else (0, GENESIS)
 
 
-def summary_of(entry: dict) -> str:
+def summary_of(entry: dict[str, Any]) -> str:
     """One short line describing an entry's details, for tables."""
     d = entry.get("details") or {}
     parts = []
@@ -231,7 +239,7 @@ def _now_iso() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     if not path.exists():
         return
     with open(path, "rb") as fh:
@@ -253,7 +261,7 @@ def _lines(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
             yield n, entry, None
 
 
-def _last_entry(fh) -> dict | None:
+def _last_entry(fh: BinaryIO) -> dict[str, Any] | None:
     """The last complete entry of the open log (reads only its tail)."""
     fh.seek(0, os.SEEK_END)
     size = fh.tell()
@@ -278,13 +286,13 @@ def _last_entry(fh) -> dict | None:
         block *= 4
 
 
-def _ends_with_newline(fh) -> bool:
+def _ends_with_newline(fh: BinaryIO) -> bool:
     fh.seek(-1, os.SEEK_END)
     return fh.read(1) == b"\n"
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator:
+def _locked(path: Path) -> Iterator[BinaryIO]:
     """Open the log for read+append under an exclusive lock shared with other processes."""
     fh = open(path, "a+b")
     try:

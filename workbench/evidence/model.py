@@ -27,7 +27,7 @@ from workbench.store.source import CdrSource
 from workbench.trace.results import Candidate, TraceResult
 
 from .. import __version__
-from .clock import ResponseClock, parse_time, response_clock
+from workbench.case.deadlines import ResponseClock, parse_time, response_clock
 from .redact import PROFILE_WORDS, Redactor
 
 TOOL = f"Traceback Workbench {__version__}"

@@ -25,7 +25,7 @@ from workbench.present.trace_words import notes_text
 from workbench.trace.results import Hop, TraceResult
 
 from .. import __version__
-from .clock import BUSINESS_RULE, parse_time, response_clock
+from workbench.case.deadlines import BUSINESS_RULE, parse_time, response_clock
 from .model import now_us, provider_settings, provider_zone, source_of, traceback_zone
 
 BOX = "\u2610"

@@ -27,7 +27,7 @@ from reportlab.platypus import (
 from workbench.case.audit import summary_of
 
 from .chain_image import layout, render_drawing
-from .clock import BUSINESS_RULE
+from workbench.case.deadlines import BUSINESS_RULE
 from .model import KIND_WORDS, NOTICE, PacketView
 
 PAGE = landscape(letter)

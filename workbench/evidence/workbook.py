@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from workbench.case.audit import summary_of
 from workbench.columns.times import NAT
 
-from .clock import parse_time
+from workbench.case.deadlines import parse_time
 from .model import NOTICE, PacketView
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss.000"

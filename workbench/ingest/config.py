@@ -20,7 +20,7 @@ CASE_FILE = "case.toml"
 
 _KEYS = {
     "case": {"name", "default_country", "description", "notes", "investigator", "tolerance_s",
-             "based_on"},
+             "based_on", "rmd", "dno"},
     "providers": {"name", "aliases", "rmd", "frn", "country", "foreign", "role", "notes",
                   "contact", "business_hours_deferral", "timezone"},
     "sources": {"provider", "path", "format", "timezone", "date_order", "columns",
@@ -84,6 +84,8 @@ class CaseConfig:
     providers: list[ProviderInfo] = field(default_factory=list)
     sources: list[SourceConfig] = field(default_factory=list)
     tracebacks: list[TracebackFileConfig] = field(default_factory=list)
+    rmd: list[str] = field(default_factory=list)  # RMD CSV downloads, oldest snapshot first
+    dno: str | None = None  # a Do-Not-Originate list (one number per line, or a CSV)
     raw: dict = field(default_factory=dict)
 
     @property
@@ -125,7 +127,9 @@ def parse_config(data: dict, file: Path, text: str = "") -> CaseConfig:
     _check_country(country, f, lines)
     cfg = CaseConfig(root=file.parent.resolve(), name=str(case.get("name", file.parent.name)),
                      default_country=country, description=case.get("description"),
-                     tolerance_s=float(case.get("tolerance_s", 60.0)), raw=data)
+                     tolerance_s=float(case.get("tolerance_s", 60.0)), raw=data,
+                     rmd=_paths(case.get("rmd"), "rmd", f, lines),
+                     dno=_paths(case.get("dno"), "dno", f, lines)[0] if case.get("dno") else None)
     for p in _list(data, "providers", f):
         _check_keys("providers", p, f, lines)
         if "name" not in p:
@@ -145,6 +149,18 @@ def parse_config(data: dict, file: Path, text: str = "") -> CaseConfig:
         cfg.tracebacks.append(TracebackFileConfig(path=str(t["path"]), sheet=t.get("sheet"),
                                                   timezone=t.get("timezone", "UTC")))
     return cfg
+
+
+def _paths(value: object, key: str, f: str, lines: list[str]) -> list[str]:
+    """A path or a list of paths (relative to the case folder), as written."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise InputError(f"{key} must be a path or a list of paths", file=f,
+                     line=_find_line(lines, key), field=key)
 
 
 def _source(s: dict, f: str, lines: list[str], line: int | None, root: Path) -> SourceConfig:

@@ -128,7 +128,8 @@ class Investigation:
             if version == self._version:  # else traced on a case since replaced
                 self.results = [r for r in self.results if not same_call(r, result)] + [result]
         self._log(case, "trace", {"call": call_json(result), "outcome": str(result.outcome),
-                                  "traceback": request.traceback_id})
+                                  "traceback": request.traceback_id,
+                                  "hops": [_hop_entry(h) for h in result.hops]})
         return result
 
     def _trace(self, case: Case, version: int, request: TraceRequest, progress: ProgressFn,
@@ -279,6 +280,13 @@ def mapping_changes(case: Case, edits: CaseEdits) -> list[tuple[str, dict, dict]
         if after != before:
             out.append((cfg.path, before, after))
     return out
+
+
+def _hop_entry(hop: Hop) -> dict[str, Any]:
+    """What the audit trail keeps of a hop: who, what its CDRs name, whether the traceback
+    record agreed (provider dossiers count contradictions from these entries)."""
+    return {"provider": hop.provider, "found": hop.found, "upstream": hop.upstream,
+            "customer": hop.customer, "traceback_agrees": hop.traceback_agrees}
 
 
 def same_call(a: TraceResult, b: TraceResult) -> bool:

@@ -7,10 +7,16 @@ Calls flow from the upstream (left) to the downstream provider (right).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 import numpy as np
+
+from workbench.case.model import Case
+from workbench.ingest.tracebacks import Traceback
+from workbench.trace.results import TraceResult
 
 REPEAT_MIN = 2  # named as upstream in this many distinct tracebacks: a repeat upstream
 
@@ -36,7 +42,9 @@ class ProviderNetwork:
     def edge_repeat(self) -> np.ndarray:
         if not len(self.edges):
             return np.zeros(0, bool)
-        return self.repeat_upstream[self.edges[:, 0]] & (self.edge_chains >= REPEAT_MIN)
+        repeat: np.ndarray = (self.repeat_upstream[self.edges[:, 0]]
+                              & (self.edge_chains >= REPEAT_MIN))
+        return repeat
 
     def index(self, name: str) -> int | None:
         try:
@@ -62,13 +70,14 @@ class ProviderNetwork:
         return "\n".join(lines)
 
 
-def _traceback_pairs(tb, canon) -> set[tuple[str, str]]:
+def _traceback_pairs(tb: Traceback, canon: Callable[[str], str]) -> set[tuple[str, str]]:
     """Hand-offs (upstream, downstream) a traceback record names; "" upstream at the origin."""
     return {(canon(h.upstream), canon(h.provider)) if h.upstream and h.status != "originator"
             else ("", canon(h.provider)) for h in tb.hops}
 
 
-def chains(case, results=()) -> dict[str, list[tuple[str, str]]]:
+def chains(case: Case,
+           results: Iterable[TraceResult] = ()) -> dict[str, list[tuple[str, str]]]:
     """Hand-offs (upstream, downstream) per traced call, keyed by traceback id or call."""
     canon = case.directory.canonical
     out: dict[str, set[tuple[str, str]]] = {}
@@ -82,7 +91,7 @@ def chains(case, results=()) -> dict[str, list[tuple[str, str]]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
-def traceback_counts(case) -> dict[str, int]:
+def traceback_counts(case: Case) -> dict[str, int]:
     """How many traceback records name each provider, as a hop or as a hop's upstream."""
     counts: dict[str, int] = {}
     for tb in case.tracebacks:
@@ -92,7 +101,8 @@ def traceback_counts(case) -> dict[str, int]:
     return counts
 
 
-def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -> ProviderNetwork:
+def build_network(case: Case, results: Iterable[TraceResult] = (), *, layout: str = "layered",
+                  seed: int = 7) -> ProviderNetwork:
     """The network of every provider met in the case, laid out for drawing."""
     g = nx.DiGraph()
     canon = case.directory.canonical
@@ -114,9 +124,9 @@ def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -
     for src in case.sources:
         down = canon(src.provider)
         for value, n in counts.get(src.id, ()):
-            up, _ = case.upstream_of(src, value)
-            if up is not None:
-                _edge(g, up, down)["calls"] += n
+            upstream, _ = case.upstream_of(src, value)
+            if upstream is not None:
+                _edge(g, upstream, down)["calls"] += n
     names = sorted(g.nodes)
     idx = {n: i for i, n in enumerate(names)}
     edge_list = list(g.edges(data=True))
@@ -134,7 +144,7 @@ def build_network(case, results=(), *, layout: str = "layered", seed: int = 7) -
         foreign=np.array(foreign, dtype=bool), graph=g)
 
 
-def is_foreign(case, name: str) -> bool:
+def is_foreign(case: Case, name: str) -> bool:
     """Whether the directory calls ``name`` foreign, or places it in a country other than
     the case's ``default_country``."""
     info = case.directory.info(name)
@@ -144,11 +154,12 @@ def is_foreign(case, name: str) -> bool:
     return bool(info.foreign or (info.country and info.country.upper() != home))
 
 
-def _edge(g: nx.DiGraph, up: str, down: str) -> dict:
+def _edge(g: nx.DiGraph, up: str, down: str) -> dict[str, Any]:
     """The attributes of the hand-off ``up -> down``, added with no calls or chains if new."""
     if not g.has_edge(up, down):
         g.add_edge(up, down, calls=0, chains=set())
-    return g.edges[up, down]
+    attrs: dict[str, Any] = g.edges[up, down]  # the graph's own dict: callers update it
+    return attrs
 
 
 def positions(g: nx.DiGraph, names: list[str], layout: str = "layered",
@@ -166,7 +177,8 @@ def positions(g: nx.DiGraph, names: list[str], layout: str = "layered",
         xy = _layered(g, names)
     span = xy.max(axis=0) - xy.min(axis=0)
     span[span == 0] = 1.0
-    return (xy - xy.min(axis=0)) / span
+    scaled: np.ndarray = (xy - xy.min(axis=0)) / span
+    return scaled
 
 
 def _layered(g: nx.DiGraph, names: list[str]) -> np.ndarray:

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import numpy as np
 
+from workbench.case.model import Case
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.store import cache
 from workbench.store.protocol import SourceId
@@ -47,7 +49,7 @@ def densest(off: np.ndarray) -> tuple[float, int]:
     return float(np.median(inside)), int(len(inside))
 
 
-def estimate_skew(case, *, progress: ProgressFn = no_progress,
+def estimate_skew(case: Case, *, progress: ProgressFn = no_progress,
                   should_stop: StopFn = never_stop) -> dict[SourceId, Skew]:
     """Offset of every source of ``case`` (SourceId -> Skew, in case order), cached on disk
     by the sources' hashes and settings."""
@@ -80,7 +82,7 @@ def estimate_skew(case, *, progress: ProgressFn = no_progress,
     return result
 
 
-def _from_cache(hit: dict | None, ids: list[SourceId]) -> dict[SourceId, Skew] | None:
+def _from_cache(hit: dict[str, Any] | None, ids: list[SourceId]) -> dict[SourceId, Skew] | None:
     """A cached estimate, if it is one of this format and lists exactly these sources."""
     if not isinstance(hit, dict) or hit.get("format") != _CACHE_FORMAT:
         return None
@@ -93,7 +95,7 @@ def _from_cache(hit: dict | None, ids: list[SourceId]) -> dict[SourceId, Skew] |
     return dict(zip(ids, skews))
 
 
-def _solve(case, edges: list[Edge]) -> dict[SourceId, Skew]:
+def _solve(case: Case, edges: list[Edge]) -> dict[SourceId, Skew]:
     """One offset per source from the pairwise estimates, component by component."""
     n = len(case.sources)
     by_pos: dict[int, Skew] = {}
@@ -134,7 +136,7 @@ def _solve(case, edges: list[Edge]) -> dict[SourceId, Skew]:
     return {case.sources[i].id: by_pos[i] for i in range(n)}
 
 
-def _trust(case, comp: list[int]) -> dict[int, float]:
+def _trust(case: Case, comp: list[int]) -> dict[int, float]:
     """How much a source's clock deserves to be the reference: files whose times carry their
     own zone (offsets, Z, epochs) are trusted over wall times read in a declared zone, and an
     answer-time switch is never the reference if another clock is available."""
@@ -182,12 +184,12 @@ def _reference(x: np.ndarray, trust: np.ndarray) -> float:
     return best
 
 
-def _cache_key(case) -> str:
+def _cache_key(case: Case) -> str:
     from workbench.store.source import cache_params
-    parts = [(s.sha256, s.provider, s.config.path,
-              cache_params(s.config, s.format, case.config.default_country),
-              sorted(s.config.upstreams.items()), s.config.skew_s)
-             for s in case.sources]
+    parts: list[object] = [(s.sha256, s.provider, s.config.path,
+                             cache_params(s.config, s.format, case.config.default_country),
+                             sorted(s.config.upstreams.items()), s.config.skew_s)
+                            for s in case.sources]
     parts.append(sorted((p.name, tuple(p.aliases)) for p in case.config.providers))
     return hashlib.sha256(json.dumps([parts, cache.CACHE_VERSION, _CACHE_FORMAT], default=str)
                           .encode()).hexdigest()[:24]
