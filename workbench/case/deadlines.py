@@ -60,7 +60,7 @@ class ResponseClock:
             return f"answered in {took}, within the {which} deadline"
         return f"answered in {took}: LATE by {span(late / US)} against the {which} deadline"
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {"received_utc": iso_utc(self.received_us, 0),
                 "answered_utc": iso_utc(self.answered_us, 0),
                 "deadline_utc": iso_utc(self.deadline_us, 0),
