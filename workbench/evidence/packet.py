@@ -16,7 +16,7 @@ from workbench.common.errors import InputError, WorkbenchError
 from workbench.common.hashing import sha256_file
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.present.trace_json import call_json
-from workbench.trace.engine import TraceResult
+from workbench.trace.results import TraceResult
 
 from .. import __version__
 from .bag import ALGORITHMS, packet_folder, write_packet_zip
