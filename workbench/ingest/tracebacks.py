@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from workbench.columns.numbers import normalize_one
+from workbench.columns.numbers import normalize_distinct
 from workbench.columns.times import NAT, parse_times
 from workbench.common.errors import InputError
 
@@ -52,8 +52,12 @@ class Traceback:
 
 def load_tracebacks(path: Path, *, default_country: str = "US", timezone: str = "UTC",
                     sheet: str | None = None) -> list[Traceback]:
+    """Every traceback of a records file, its hops in order. Numbers and call times are
+    normalized as columns (one pass per file, distinct values once), not one call per row:
+    a campaign's file holds tens of thousands of records."""
     rows = _rows(path, sheet)
     by_id: dict[str, Traceback] = {}
+    first_line: dict[str, int] = {}
     for line, row in rows:
         r = {k.strip().lower(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
         for req in REQUIRED:
@@ -72,30 +76,52 @@ def load_tracebacks(path: Path, *, default_country: str = "US", timezone: str = 
                              file=str(path), line=line, field="status")
         tb = by_id.get(tid)
         if tb is None:
-            raw_time = r.get("call_time")
-            us = NAT
-            if raw_time:
-                us = int(parse_times(pa.array([str(raw_time)]), timezone).us[0])
-                if us == NAT:
-                    raise InputError(f"unreadable call_time '{raw_time}'", file=str(path),
-                                     line=line, field="call_time")
             calling_raw, called_raw = r.get("calling"), r.get("called")
-            tb = Traceback(
-                traceback_id=tid, campaign=r.get("campaign"), call_time=raw_time,
-                call_time_us=us,
-                calling=normalize_one(str(calling_raw), default_country)[0] if calling_raw else None,
-                called=normalize_one(str(called_raw), default_country)[0] if called_raw else None,
-                calling_raw=calling_raw, called_raw=called_raw, source=str(path))
+            tb = Traceback(traceback_id=tid, campaign=r.get("campaign"),
+                           call_time=r.get("call_time") or None, call_time_us=NAT,
+                           calling=None, called=None,
+                           calling_raw=str(calling_raw) if calling_raw else None,
+                           called_raw=str(called_raw) if called_raw else None, source=str(path))
             by_id[tid] = tb
+            first_line[tid] = line
         extra = {k: v for k, v in r.items() if k not in COLUMNS}
         tb.hops.append(TracebackHop(hop=hop_no, provider=str(r["provider"]),
                                     upstream=r.get("upstream") or None, status=status,
                                     notified_at=r.get("notified_at") or None,
                                     responded_at=r.get("responded_at") or None,
                                     notes=r.get("notes") or None, line=line, extra=extra))
-    for tb in by_id.values():
+    records = list(by_id.values())
+    _call_times(records, first_line, path, timezone)
+    _numbers(records, default_country)
+    for tb in records:
         tb.hops.sort(key=lambda h: h.hop)
-    return list(by_id.values())
+    return records
+
+
+def _call_times(records: list[Traceback], first_line: dict[str, int], path: Path,
+                timezone: str) -> None:
+    """Every record's call time in one parse; an unreadable one names its line."""
+    timed = [tb for tb in records if tb.call_time]
+    if not timed:
+        return
+    us = parse_times(pa.array([str(tb.call_time) for tb in timed], pa.string()), timezone).us
+    for tb, value in zip(timed, us.tolist()):
+        if value == NAT:
+            raise InputError(f"unreadable call_time '{tb.call_time}'", file=str(path),
+                             line=first_line[tb.traceback_id], field="call_time")
+        tb.call_time_us = int(value)
+
+
+def _numbers(records: list[Traceback], default_country: str) -> None:
+    """E.164 of every calling and called number, each distinct written form once."""
+    raws = sorted({x for tb in records for x in (tb.calling_raw, tb.called_raw) if x})
+    if not raws:
+        return
+    text, _, _ = normalize_distinct(pa.array(raws, pa.string()), default_country)
+    e164 = dict(zip(raws, text.to_pylist()))
+    for tb in records:
+        tb.calling = e164[tb.calling_raw] if tb.calling_raw else None
+        tb.called = e164[tb.called_raw] if tb.called_raw else None
 
 
 def _rows(path: Path, sheet: str | None) -> list[tuple[int, dict]]:
