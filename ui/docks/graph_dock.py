@@ -38,6 +38,7 @@ class GraphDock(QDockWidget):
         self.chain.sig_hop_clicked.connect(session.select_hop)
         self.network.sig_provider_clicked.connect(session.select_provider)
         self.network.sig_layout_changed.connect(lambda *_: self.rebuild_network())
+        self.network.sig_campaign_changed.connect(lambda *_: self.rebuild_network())
         session.sig_case_changed.connect(self._on_case_changed)
         session.sig_trace_changed.connect(self._on_trace_changed)
         session.sig_revealed_changed.connect(self._on_revealed)
@@ -53,6 +54,7 @@ class GraphDock(QDockWidget):
     # -- chain --------------------------------------------------------------------------
     def _on_case_changed(self, case) -> None:
         self.chain.show_empty(None if case is not None else NO_CASE)
+        self.network.set_campaigns([], [], None)  # another case: its own campaigns, all shown
         if case is not None:
             self.rebuild_network()
 
@@ -110,13 +112,14 @@ class GraphDock(QDockWidget):
         if s.result is not None and s.revealed < len(s.result.hops):
             results = [r for r in results if r is not s.result]  # step mode: not yet revealed
         s.runner.run("Building the provider network", _build, s.case, results, kind,
-                     kind="network", on_done=self._on_network)
+                     self.network.campaign(), kind="network", on_done=self._on_network)
 
     def _on_network(self, net) -> None:
         self.network.selected = self.session.provider
+        self.network.set_campaigns(net.campaigns, net.campaign_sizes, net.campaign)
         self.network.show_network(net, self._chain_edges())
 
 
-def _build(case, results, layout, *, progress, should_stop):
-    progress(0.1, "building the provider network")
-    return build_network(case, results, layout=layout)
+def _build(case, results, layout, campaign, *, progress, should_stop):
+    progress(0.1, "building the provider network" + (f" of {campaign}" if campaign else ""))
+    return build_network(case, results, layout=layout, campaign=campaign)
