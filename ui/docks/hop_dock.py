@@ -8,7 +8,13 @@ from PySide6.QtWidgets import QDockWidget, QTextBrowser
 from workbench.columns.times import display_utc
 from workbench.present.chain_layout import hop_source, signed
 from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS, hop_kind
-from workbench.present.trace_words import note_text, notes_text
+from workbench.present.trace_words import (
+    CHECK_LABELS,
+    UNVERIFIED,
+    check_text,
+    note_text,
+    notes_text,
+)
 
 EMPTY = ("<p style='color:gray'>Select a hop in the chain view (or a point on the timeline) "
          "to see the record that matched, the rival records with their scores, the clock skew "
@@ -82,10 +88,8 @@ class HopDock(QDockWidget):
                            f"from {hop.skew_calls or 0} calls seen on both sides of a hand-off; "
                            f"record time {_t(hop.start_us)} → corrected {_t(hop.corrected_us)}"
                            "</p>")
-            out.append("<h4>SHAKEN</h4><table>" + _rows([
-                ("attestation", html.escape(hop.attest or "—")),
-                ("origid", html.escape(hop.origid or "—")),
-                ("verstat", html.escape(hop.verstat or "—"))]) + "</table>")
+            # the checks name hops further up the chain: in step mode, not before they are shown
+            out.append(_shaken(hop, hide_checks=s.step_mode and s.can_reveal()))
         out.append(self._traceback(hop))
         if hop.notes and self.hide_answer:
             out.append("<h4>Notes</h4><p><i>hidden in step mode</i></p>")
@@ -151,6 +155,34 @@ class HopDock(QDockWidget):
                    None: "not comparable"}[hop.traceback_agrees]
         return ("<h4>Traceback record</h4><table>" + _rows([
             ("status", status), ("names upstream", said), ("verdict", verdict)]) + "</table>")
+
+
+_MARKS = {True: "<span style='color:#2ca02c'>✓</span>",
+          False: "<span style='color:#d62728'>✗</span>",
+          None: "<span style='color:gray'>—</span>"}
+
+
+def _shaken(hop, hide_checks: bool = False) -> str:
+    """The SHAKEN fields of the matched record, then the path checks (✓ / ✗ / — unknown)."""
+    fields = [("attestation", hop.attest), ("origid", hop.origid), ("verstat", hop.verstat),
+              ("signed calling (orig)", hop.pp_orig), ("signed called (dest)", hop.pp_dest),
+              ("signed at (iat)", display_utc(hop.pp_iat_us, zone=" UTC") or None),
+              ("signer certificate (x5u)", hop.pp_x5u)]
+    out = ["<h4>SHAKEN</h4><table>" + _rows([(k, html.escape(v or "—")) for k, v in fields])
+           + "</table>"]
+    if hop.shaken_checks and hide_checks:
+        out.append("<h4>SHAKEN path checks</h4><p><i>hidden in step mode until the whole chain "
+                   "is revealed</i></p>")
+    elif hop.shaken_checks:
+        rows = "".join(f"<tr><td align=center>{_MARKS[c.ok]}</td><td style='padding-right:8px'>"
+                       f"{html.escape(CHECK_LABELS[c.check])}</td>"
+                       f"<td>{html.escape(check_text(c, caveat=False))}</td></tr>"
+                       for c in hop.shaken_checks)
+        out.append("<h4>SHAKEN path checks</h4>"
+                   "<p style='color:gray'>Decoded fields compared along the chain, "
+                   f"{html.escape(UNVERIFIED)}.</p>"
+                   f"<table cellspacing=3>{rows}</table>")
+    return "".join(out)
 
 
 def _read_raw(store, sid, lines, *, progress, should_stop) -> dict:

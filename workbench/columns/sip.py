@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 
@@ -83,6 +84,8 @@ def uri_number(arr: pa.Array) -> pa.Array:
 
 def _split_headers(value: str) -> list[str]:
     """Identity header values joined by commas (outside <…> and quotes)."""
+    if "," not in value:  # one header: the usual case, without a walk over every character
+        return [value.strip()] if value.strip() else []
     parts, depth, quoted, cur = [], 0, False, []
     for ch in value:
         if ch == '"':
@@ -118,6 +121,13 @@ def _b64json(segment: str, what: str, problems: list[str]):
     except (UnicodeDecodeError, json.JSONDecodeError):
         problems.append(f"{what}: not JSON")
         return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_segment(segment: str) -> tuple[object, tuple[str, ...]]:
+    """A PASSporT header segment, decoded once: one signer's header repeats on every call."""
+    problems: list[str] = []
+    return _b64json(segment, "header", problems), tuple(problems)
 
 
 def _params(rest: str) -> dict[str, str]:
@@ -169,7 +179,10 @@ def _decode_one(token: str) -> dict:
         if len(segs) < 2:
             out["ppt"] = params.get("ppt")
             return out
-    header = _b64json(segs[0], "header", problems)
+    header, header_problems = _header_segment(segs[0])
+    problems.extend(header_problems)
+    if isinstance(header, dict):
+        header = dict(header)  # the cached value stays untouched
     claims = _b64json(segs[1], "claims", problems)
     if len(segs) > 2 and not segs[2].strip():
         problems.append("no signature segment")
@@ -238,21 +251,34 @@ def decode_identity(header: str) -> dict:
 
 
 CLAIM_COLUMNS = {"attest": pa.string(), "origid": pa.string(), "iat": pa.int64(),
-                 "x5u": pa.string(), "orig": pa.string(), "dest": pa.string()}
+                 "x5u": pa.string(), "orig": pa.string(), "dest": pa.string(),
+                 "dests": pa.string(), "iat_us": pa.int64()}
+#: The latest ``iat`` (9999-12-31T23:59:59Z) whose microseconds still fit an int64.
+MAX_IAT_S = 253_402_300_799
+
+
+def _claim(d: dict, name: str) -> object:
+    """One per-row value of ``identity_claims`` from a decoded header."""
+    if name == "dest":
+        return d["dest"][0] if d["dest"] else None
+    if name == "dests":  # every signed called number, comma-joined (a tn holds no comma)
+        return ",".join(d["dest"]) if d["dest"] else None
+    if name == "iat_us":  # signing time as UTC microseconds, like every CDR time column
+        iat = d["iat"]
+        return iat * 1_000_000 if isinstance(iat, int) and 0 <= iat <= MAX_IAT_S else None
+    return d[name]
 
 
 def identity_claims(arr: pa.Array) -> dict[str, pa.Array]:
-    """Per row: attest, origid, iat (s), x5u, orig and the first dest tn.
+    """Per row: attest, origid, iat (s), iat_us, x5u, orig, the first dest tn and every dest
+    tn (``dests``, comma-joined); null where a row has no header or the claim is missing.
 
     Each distinct header is decoded once (dictionary-encoded first)."""
     values, indices = _distinct(arr)
     decoded = [decode_identity(v) for v in values.to_pylist()]
     cols = {}
     for name, typ in CLAIM_COLUMNS.items():
-        if name == "dest":
-            vals = [(d["dest"][0] if d["dest"] else None) for d in decoded]
-        else:
-            vals = [d[name] for d in decoded]
+        vals = [_claim(d, name) for d in decoded]
         if typ == pa.int64():
             vals = [v if isinstance(v, int) and -2**62 < v < 2**62 else None for v in vals]
         cols[name] = pc.take(pa.array(vals, typ), indices)

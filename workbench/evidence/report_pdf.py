@@ -25,9 +25,11 @@ from reportlab.platypus import (
 )
 
 from workbench.case.audit import summary_of
+from workbench.case.deadlines import BUSINESS_RULE
+from workbench.present.trace_words import CHECK_LABELS, UNVERIFIED
+from workbench.trace.results import ShakenCheckKind
 
 from .chain_image import layout, render_drawing
-from workbench.case.deadlines import BUSINESS_RULE
 from .model import KIND_WORDS, NOTICE, PacketView
 
 PAGE = landscape(letter)
@@ -290,16 +292,46 @@ READ_AS = {"start_utc": "start (UTC)", "answer_utc": "answer (UTC)", "end_utc": 
 
 
 def _shaken(v: PacketView) -> list:
-    if not any(any((h.data.get("shaken") or {}).values()) for h in v.hops):
-        return [*h2("STIR/SHAKEN fields"), *[p("• " + n, BODY) for n in v.shaken_notes]]
-    rows = [["#", "Provider", "Attestation", "origid", "verstat"]]
-    for h in v.hops:
-        s = h.data.get("shaken") or {}
-        rows.append([h.n, h.provider, s.get("attest") or "–", s.get("origid") or "–",
-                     s.get("verstat") or "–"])
-    return [*h2("STIR/SHAKEN fields"),
-            table(rows, [x * inch for x in (0.3, 2.0, 1.0, 3.4, 3.3)]),
-            *[p("• " + n, BODY) for n in v.shaken_notes]]
+    out = [*h2("STIR/SHAKEN fields")]
+    if any(any((h.data.get("shaken") or {}).values()) for h in v.hops):
+        rows = [["#", "Provider", "Attestation", "origid", "verstat"]]
+        for h in v.hops:
+            s = h.data.get("shaken") or {}
+            rows.append([h.n, h.provider, s.get("attest") or "–", s.get("origid") or "–",
+                         s.get("verstat") or "–"])
+        out.append(table(rows, [x * inch for x in (0.3, 2.0, 1.0, 3.4, 3.3)]))
+    return out + [p("• " + n, BODY) for n in v.shaken_notes] + _shaken_checks(v)
+
+
+CHECK_RESULT = {True: "pass", False: "FAIL", None: "–"}
+
+
+def _shaken_checks(v: PacketView) -> list:
+    """The path checks: a pass/FAIL grid per hop, then the reason of every decided check."""
+    hops = [h for h in v.hops if h.data.get("shaken_checks")]
+    if not hops:
+        return []
+    ids = [c["check"] for c in hops[0].data["shaken_checks"]]
+    rows = [["#", "Provider", *[CHECK_LABELS.get(ShakenCheckKind(i), i) for i in ids]]]
+    reasons: list[tuple[bool, str]] = []
+    for h in hops:
+        checks = h.data["shaken_checks"]
+        rows.append([h.n, h.provider, *[CHECK_RESULT[c["ok"]] for c in checks]])
+        reasons += [(c["ok"], f"• Hop {h.n}, {h.provider} — "
+                              f"{CHECK_LABELS.get(ShakenCheckKind(c['check']))}: "
+                              f"{CHECK_RESULT[c['ok']]}: "
+                              f"{c['detail'].removesuffix(' — ' + UNVERIFIED)}")
+                    for c in checks if c["ok"] is not None]
+    reasons.sort(key=lambda r: r[0])  # failures first, each group in chain order
+    intro = (f"Path checks compare the decoded SHAKEN fields along the chain ({UNVERIFIED}). "
+             "– means the records lack what the check reads.")
+    lines = [r for _, r in reasons] or [
+        "• No check could be decided: the records carry too few SHAKEN fields."]
+    grid = table(rows, [0.3 * inch, 2.0 * inch] + [1.5 * inch] * len(ids))
+    grid.setStyle(TableStyle([("BACKGROUND", (c, r), (c, r), colors.HexColor("#f6d5d5"))
+                              for r, row in enumerate(rows) for c, cell in enumerate(row)
+                              if r and c > 1 and cell == CHECK_RESULT[False]]))
+    return [Spacer(1, 4), p(intro, BODY), grid, *[p(line, BODY) for line in lines]]
 
 
 def _skew(v: PacketView) -> list:

@@ -17,9 +17,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from workbench.case.audit import summary_of
-from workbench.columns.times import NAT
-
 from workbench.case.deadlines import parse_time
+from workbench.columns.times import NAT
+from workbench.present.trace_words import CHECK_LABELS
+
 from .model import NOTICE, PacketView
 
 TIME_FORMAT = "yyyy-mm-dd hh:mm:ss.000"
@@ -142,7 +143,8 @@ def _chain(wb: Workbook, v: PacketView) -> None:
                "Ingress", "Egress", "Upstream (from CDRs)", "Customer", "Evidence (file:line)",
                "Clock skew (s)", "Traceback status", "Traceback agrees", "Traceback says",
                "Notified (UTC)", "Responded (UTC)", "Deadline applied (UTC)", "Within 24 h",
-               "Attest", "Origid", "Verstat", "Notes", "Provider's notes (traceback record)"]
+               "Attest", "Origid", "Verstat", *SHAKEN_HEADERS, "Notes",
+               "Provider's notes (traceback record)"]
     rows = []
     for h in v.hops:
         d, rec, clk = h.data, h.record or {}, h.clock
@@ -160,8 +162,23 @@ def _chain(wb: Workbook, v: PacketView) -> None:
             time_cell(clk.deadline_us) if clk else None,
             {True: "yes", False: "NO", None: None}[clk.met] if clk else None,
             d["shaken"].get("attest"), d["shaken"].get("origid"), d["shaken"].get("verstat"),
-            "; ".join(d.get("notes") or []), rec.get("notes")])
-    _sheet(wb, "Chain", headers, rows, widths={26: 90})
+            *_shaken_cells(d), "; ".join(d.get("notes") or []), rec.get("notes")])
+    details, notes = headers.index(SHAKEN_HEADERS[-1]) + 1, headers.index("Notes") + 1
+    _sheet(wb, "Chain", headers, rows, widths={details: 90, notes: 90}, wrap={details})
+
+
+#: One column per STIR/SHAKEN path check (pass / FAIL / empty: undecided), then the reasons.
+SHAKEN_HEADERS = [*(f"SHAKEN check: {label}" for label in CHECK_LABELS.values()),
+                  "SHAKEN check details (decoded fields; no signature verified)"]
+
+
+def _shaken_cells(d: dict) -> list:
+    checks = {c["check"]: c for c in d.get("shaken_checks") or []}
+    marks = [{True: "pass", False: "FAIL", None: None}[checks[k]["ok"]] if k in checks else None
+             for k in CHECK_LABELS]
+    details = "\n".join(f"{CHECK_LABELS[k]}: {checks[k]['detail']}" for k in CHECK_LABELS
+                        if k in checks and checks[k]["ok"] is not None)
+    return [*marks, details or None]
 
 
 def _evidence(wb: Workbook, v: PacketView) -> None:

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from workbench.columns.times import iso_utc
-from workbench.present.trace_words import note_text, notes_text
+from workbench.present.trace_words import check_text, note_text, notes_text
 from workbench.store.protocol import SourceId
-from workbench.trace.results import Candidate, Hop, Skew, TraceResult
+from workbench.trace.results import Candidate, Hop, ShakenCheck, Skew, TraceResult
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
@@ -21,6 +21,11 @@ def _r(value: float | None, digits: int = 3) -> float | None:
 def candidate_json(c: Candidate) -> dict[str, Any]:
     return {"line": c.line, "offset_s": round(c.offset_s, 3), "duration": c.duration,
             "score": round(c.score, 3), "note": note_text(c.note)}
+
+
+def check_json(c: ShakenCheck) -> dict[str, Any]:
+    """One STIR/SHAKEN path check: its id, true/false/null and the sentence saying why."""
+    return {"check": str(c.check), "ok": c.ok, "detail": check_text(c)}
 
 
 def hop_json(hop: Hop, with_traceback: bool = False) -> dict[str, Any]:
@@ -33,6 +38,7 @@ def hop_json(hop: Hop, with_traceback: bool = False) -> dict[str, Any]:
         "alternatives": hop.alternatives, "source": hop.source_path, "line": hop.line,
         "duration_s": hop.duration, "skew_s": hop.skew_s, "skew_calls": hop.skew_calls,
         "shaken": {"attest": hop.attest, "origid": hop.origid, "verstat": hop.verstat},
+        "shaken_checks": [check_json(c) for c in hop.shaken_checks],
         "candidates": [candidate_json(c) for c in hop.candidates],
         "notes": notes_text(hop.notes)}
     if with_traceback:

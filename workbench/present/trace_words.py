@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workbench.trace.results import Note, NoteKind
+from workbench.columns.times import iso_utc
+from workbench.trace.results import Note, NoteKind, ShakenCheck, ShakenCheckKind, ShakenReason
 
 
 def _hours(n: Note) -> str:
@@ -59,3 +60,134 @@ def note_text(note: Note | None) -> str | None:
 
 def notes_text(notes: list[Note]) -> list[str]:
     return [_WORDS[n.kind](n) for n in notes]
+
+
+# -- STIR/SHAKEN path checks ---------------------------------------------------------------
+
+#: Said of every check that came out either way: agreement of decoded fields is not proof.
+UNVERIFIED = "not verified: the workbench decodes, it does not check signatures"
+
+#: Short names of the checks, for table headings.
+CHECK_LABELS: dict[ShakenCheckKind, str] = {
+    ShakenCheckKind.ORIGID_CONSTANT: "origid constant",
+    ShakenCheckKind.ATTESTATION_ORIGIN: "A only from the originator",
+    ShakenCheckKind.PASSPORT_NUMBERS: "PASSporT numbers = CDR",
+    ShakenCheckKind.IAT_WINDOW: "iat near the call",
+    ShakenCheckKind.SAME_SIGNER: "same signer (x5u)",
+}
+
+_ABSENT: dict[ShakenCheckKind, str] = {
+    ShakenCheckKind.ORIGID_CONSTANT: "this hop's record carries no origid",
+    ShakenCheckKind.ATTESTATION_ORIGIN: "this hop's record carries no attestation",
+    ShakenCheckKind.PASSPORT_NUMBERS: ("no PASSporT orig/dest in this hop's record (no Identity "
+                                       "header)"),
+    ShakenCheckKind.IAT_WINDOW: "no PASSporT iat in this hop's record (no Identity header)",
+    ShakenCheckKind.SAME_SIGNER: ("no signer certificate URL (x5u) in this hop's record (no "
+                                  "Identity header)"),
+}
+
+
+def _field(c: ShakenCheck) -> str:
+    return "origid" if c.check == ShakenCheckKind.ORIGID_CONSTANT else "certificate URL (x5u)"
+
+
+def _at(c: ShakenCheck, prefix: str = "other", inner: bool = False) -> str:
+    """'hop 4 (Seaport Gateway)', or 'hop 4, Seaport Gateway' inside brackets."""
+    hop, provider = c.get(prefix + "_hop"), c.get(prefix + "_provider")
+    return f"hop {hop}, {provider}" if inner else f"hop {hop} ({provider})"
+
+
+def _compare_words(c: ShakenCheck) -> str:
+    if c.reason == ShakenReason.SAME:
+        return f"{_field(c)} {c.get('here')} is the same as at {_at(c)}"
+    if c.check == ShakenCheckKind.ORIGID_CONSTANT:
+        return (f"origid {c.get('here')} differs from {c.get('other')} at {_at(c)}: the call "
+                "was re-signed between them (or the records are not the same call)")
+    return (f"certificate URL {c.get('here')} differs from {c.get('other')} at {_at(c)}: "
+            "another provider signed the token")
+
+
+def _numbers_words(c: ShakenCheck) -> str:
+    parts = []
+    for signed, ours, ok, what in (("orig", "calling", c.get("orig_ok"), "calling number"),
+                                   ("dest", "called", c.get("dest_ok"), "called number")):
+        if c.get(signed) is None:
+            continue
+        if ok is None:
+            parts.append(f"PASSporT {signed} {c.get(signed)} not compared (no {what} in the "
+                         "record)")
+        else:
+            rel = "equals" if ok else "differs from"
+            parts.append(f"PASSporT {signed} {c.get(signed)} {rel} the record's {what} "
+                         f"{c.get(ours)}")
+    words = "; ".join(parts)
+    if c.reason == ShakenReason.NUMBERS_DIFFER:
+        words += ": the numbers were rewritten after signing, or the token was signed for others"
+    return words
+
+
+def _iat_words(c: ShakenCheck) -> str:
+    iat = iso_utc(int(c.get("iat_us") or 0), 0)
+    ref = (f"the originating CDR's start ({_at(c, 'ref', True)}, skew-corrected)"
+           if c.get("ref_basis") == "origin" else
+           "this hop's own start (the chain has no originating record)")
+    if c.reason == ShakenReason.NO_REFERENCE_TIME:
+        return f"iat {iat}: no start time to compare it with"
+    tol = f"the stated tolerance of ±{_f_values(c, 'tolerance_s'):.0f} s"
+    gap = f"iat {iat} is {_f_values(c, 'gap_s'):+.1f} s from {ref}"
+    if c.ok:
+        return f"{gap}: within {tol}"
+    return f"{gap}: outside {tol} (clock skew at the signer, or a replayed token)"
+
+
+def _f_values(c: ShakenCheck, key: str) -> float:
+    value = c.get(key)
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def _attest_words(c: ShakenCheck) -> str:
+    r = c.reason
+    if r == ShakenReason.NOT_A:
+        return (f"attestation {c.get('attest')}: no claim of full knowledge of the caller "
+                "to test")
+    if r == ShakenReason.ORIGIN_KNOWN:
+        return (f"attestation A at the originating provider, which names its customer "
+                f"({c.get('customer')})")
+    if r == ShakenReason.ORIGIN_UNKNOWN:
+        return ("attestation A at the originating position, but its customer is not identified:"
+                " A claims the signer knows the caller")
+    if r == ShakenReason.SIGNED_AT_ORIGIN:
+        return (f"attestation A on the token of the originating provider "
+                f"({_at(c, 'signer', True)}), "
+                "passed on unchanged")
+    if r == ShakenReason.RESIGNED:
+        return (f"attestation A on a token first seen at {_at(c, 'signer')}, while {_at(c)} "
+                f"carries another ({c.get('other')}): a provider other than the originator "
+                "signed with A")
+    return (f"attestation A, but the chain does not show who signed it (the token is first "
+            f"seen at {_at(c, 'signer')})")
+
+
+_CHECK_WORDS: dict[ShakenCheckKind, Callable[[ShakenCheck], str]] = {
+    ShakenCheckKind.ORIGID_CONSTANT: _compare_words,
+    ShakenCheckKind.SAME_SIGNER: _compare_words,
+    ShakenCheckKind.ATTESTATION_ORIGIN: _attest_words,
+    ShakenCheckKind.PASSPORT_NUMBERS: _numbers_words,
+    ShakenCheckKind.IAT_WINDOW: _iat_words,
+}
+
+
+def check_text(c: ShakenCheck, caveat: bool = True) -> str:
+    """The sentence of one SHAKEN check. Every decided check says that nothing was verified,
+    unless ``caveat`` is False (a table whose heading says it once for all rows)."""
+    if c.reason == ShakenReason.NO_RECORD:
+        return "no record matched at this hop"
+    if c.reason == ShakenReason.ABSENT:
+        return _ABSENT[c.check]
+    if c.reason == ShakenReason.NOTHING_TO_COMPARE:
+        return f"{_field(c)} {c.get('here')}: no other hop carries one to compare with"
+    if c.reason == ShakenReason.NO_CDR_NUMBERS:
+        return (f"the record's own calling and called numbers are missing: PASSporT orig "
+                f"{c.get('orig')}, dest {c.get('dest')} not compared")
+    words = _CHECK_WORDS[c.check](c)
+    return words if c.ok is None or not caveat else f"{words} — {UNVERIFIED}"

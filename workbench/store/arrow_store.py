@@ -19,7 +19,8 @@ from workbench.store.protocol import CANDIDATE_FIELDS, CallKey, SourceId
 from workbench.store.source import CdrSource
 
 _EMPTY = np.zeros(0, dtype=np.int64)
-_NUMERIC = {"line", "start", "answer", "duration", "flags", "calling_key", "called_key"}
+_NUMERIC = {"line", "start", "answer", "duration", "flags", "calling_key", "called_key",
+            "pp_iat"}
 
 
 class ArrowStore:
@@ -144,7 +145,7 @@ def _plain(table: pa.Table) -> pa.Table:
 def _empty_candidates() -> pa.Table:
     types = {"q": pa.int32(), "row": pa.int64(), "line": pa.int64(), "start": pa.int64(),
              "answer": pa.int64(), "duration": pa.float64(), "flags": pa.uint32(),
-             "calling_key": pa.int64(), "called_key": pa.int64()}
+             "calling_key": pa.int64(), "called_key": pa.int64(), "pp_iat": pa.int64()}
     return pa.table({f: pa.array([], types.get(f, pa.string())) for f in CANDIDATE_FIELDS})
 
 

@@ -19,7 +19,7 @@ import pyarrow.ipc as ipc
 from workbench.common.atomic import atomic_write_text
 from workbench.common.dirs import cache_dir
 
-CACHE_VERSION = "8"
+CACHE_VERSION = "9"  # 9: PASSporT columns pp_orig, pp_dest, pp_iat, pp_x5u
 
 
 def params_key(params: dict[str, Any]) -> str:

@@ -166,8 +166,7 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
     for name in STRING_FIELDS:
         out[name] = texts_done[name] if name in texts_done else _text_column(name)(None, n)
     out["call_id"] = _strings(cols.get("call_id"), n)
-    if "identity" in cols:
-        _fill_from_identity(cols["identity"], out, n)
+    _fill_from_identity(cols.get("identity"), out, n)
     out["identity_present"] = (pc.is_valid(cols["identity"]).to_numpy(zero_copy_only=False)
                                if "identity" in cols else np.zeros(n, bool))
 
@@ -328,9 +327,22 @@ def _verstat(raw: pa.Array) -> pa.Array:
     return extract_verstat(raw)
 
 
-def _fill_from_identity(identity: pa.Array, out: dict[str, pa.Array | np.ndarray],
-                        n: int) -> None:
-    """attest / origid from a decoded Identity header where the file has no column of its own."""
+#: What the checks on a traced chain need from the Identity header's PASSporT, one column
+#: each, filled only where the file has a header: the signed calling number, the signed
+#: called number(s) (comma-joined), the signing time (UTC µs, NAT when missing) and the
+#: signer's certificate URL. attest and origid go into the columns of those names.
+PASSPORT_FIELDS = ("pp_orig", "pp_dest", "pp_iat", "pp_x5u")
+
+
+def _fill_from_identity(identity: pa.Array | pa.ChunkedArray | None,
+                        out: dict[str, pa.Array | np.ndarray], n: int) -> None:
+    """attest / origid from a decoded Identity header where the file has no column of its own,
+    and the PASSporT columns (all null without a header)."""
+    if identity is None:
+        out["pp_orig"], out["pp_x5u"] = _dict_strings(None, n), _dict_strings(None, n)
+        out["pp_dest"] = _plain_strings(None, n)
+        out["pp_iat"] = np.full(n, NAT, dtype=np.int64)
+        return
     from workbench.columns.sip import identity_claims
     claims = identity_claims(identity)
     for name in ("attest", "origid"):
@@ -342,6 +354,11 @@ def _fill_from_identity(identity: pa.Array, out: dict[str, pa.Array | np.ndarray
         else:  # a column of its own wins; the decoded token fills the rows it leaves empty
             out[name] = encode(pc.coalesce(pc.cast(have, pa.string()),
                                            pc.cast(claims[name], pa.string())), n)
+    # signers and calling numbers repeat (dictionary); called numbers are nearly one a call
+    out["pp_orig"], out["pp_x5u"] = _dict_strings(claims["orig"], n), _dict_strings(
+        claims["x5u"], n)
+    out["pp_dest"] = _plain_strings(claims["dests"], n)
+    out["pp_iat"] = pc.fill_null(claims["iat_us"], NAT).to_numpy(zero_copy_only=False)
 
 
 def flag_words(flags: int) -> list[str]:

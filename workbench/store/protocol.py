@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pyarrow as pa
 
-from workbench.store.normalize import SourceSummary
+from workbench.store.normalize import PASSPORT_FIELDS, SourceSummary
 
 
 @dataclass(frozen=True, order=True)
@@ -46,17 +46,18 @@ class CallKey:
 
 
 #: Columns of ``CdrStore.candidates``: the query's position ``q``, the row's identity
-#: (``row``, ``line``) and what matching and a hop need of it.
+#: (``row``, ``line``) and what matching and a hop need of it; ``pp_*`` are the decoded
+#: PASSporT's orig, dest (comma-joined), iat (UTC µs) and x5u (``store.normalize``).
 CANDIDATE_FIELDS: tuple[str, ...] = (
     "q", "row", "line", "start", "answer", "duration", "flags", "calling_key", "called_key",
-    "origid", "ingress", "egress", "attest", "verstat",
+    "origid", "ingress", "egress", "attest", "verstat", *PASSPORT_FIELDS,
 )
 
 #: Fields a store can return by row id (``CdrStore.rows``) or as whole columns.
 ROW_FIELDS: tuple[str, ...] = (
     "line", "start", "answer", "end", "duration", "flags", "calling", "called", "calling_key",
     "called_key", "disposition", "ingress", "egress", "attest", "origid", "verstat", "call_id",
-    "identity_present",
+    "identity_present", *PASSPORT_FIELDS,
 )
 
 

@@ -28,6 +28,7 @@ from workbench.trace.results import (
     Skew,
     TraceResult,
 )
+from workbench.trace.shaken_checks import annotate as annotate_shaken
 
 _ZONED = re.compile(r"(Z|z|[+-]\d{2}(:?\d{2})?)$")
 RELIABLE_SKEW_CALLS = 5
@@ -141,6 +142,7 @@ def trace(case: Case, *, calling: str, called: str, at: str | int,
             h.offset_s = (observed - at_ref) / US
     if traceback is not None:
         _compare_traceback(case, result, traceback)
+    annotate_shaken(result)
     return result
 
 
@@ -270,7 +272,8 @@ def _hop_from(case: Case, provider: str, src: CdrSource, match: Match,
                duration=c.duration, skew_s=sk.offset_s if sk else None,
                skew_calls=sk.calls if sk else None, attest=c.attest, origid=c.origid,
                verstat=c.verstat, candidates=[c] + match.alternatives[:MAX_CANDIDATES - 1],
-               notes=list(match.notes))
+               notes=list(match.notes), calling_key=c.calling_key, called_key=c.called_key,
+               pp_orig=c.pp_orig, pp_dest=c.pp_dest, pp_iat_us=c.pp_iat_us, pp_x5u=c.pp_x5u)
 
 
 def _is_foreign(case: Case, name: str | None) -> bool:

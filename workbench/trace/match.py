@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from workbench.columns.times import US
+from workbench.columns.times import NAT, US
 from workbench.store.normalize import F_LOW_PRECISION, F_TIME_AMBIGUOUS, SourceSummary
 from workbench.trace.results import Candidate, Note, NoteKind
 
@@ -38,6 +38,13 @@ class PairRows:
     egress: list[str | None]
     attest: list[str | None]
     verstat: list[str | None]
+    # the record's own numbers and its decoded PASSporT (None: the store did not return them)
+    calling_key: np.ndarray | None = None
+    called_key: np.ndarray | None = None
+    pp_orig: list[str | None] | None = None
+    pp_dest: list[str | None] | None = None
+    pp_iat: np.ndarray | None = None
+    pp_x5u: list[str | None] | None = None
 
     @classmethod
     def from_table(cls, t: pa.Table) -> PairRows:
@@ -50,10 +57,24 @@ class PairRows:
 
         return cls(arr("row"), arr("line"), arr("start"), arr("duration"), arr("flags"),
                    text("origid"), text("ingress"), text("egress"), text("attest"),
-                   text("verstat"))
+                   text("verstat"), calling_key=arr("calling_key"),
+                   called_key=arr("called_key"), pp_orig=text("pp_orig"),
+                   pp_dest=text("pp_dest"), pp_iat=arr("pp_iat"), pp_x5u=text("pp_x5u"))
 
     def __len__(self) -> int:
         return len(self.row)
+
+    def key(self, name: str, i: int) -> int:
+        """Row ``i`` of an int64 column that may be absent (-1 for numbers, NAT for times)."""
+        a: np.ndarray | None = getattr(self, name)
+        if a is None:
+            return NAT if name == "pp_iat" else -1
+        return int(a[i])
+
+    def text_at(self, name: str, i: int) -> str | None:
+        """Row ``i`` of a text column that may be absent."""
+        values: list[str | None] | None = getattr(self, name)
+        return None if values is None else values[i]
 
 
 @dataclass
@@ -209,7 +230,11 @@ class _Search:
         return Candidate(int(rows.row[i]), int(rows.line[i]), start, corrected,
                          (observed - self.at_us) / US, dur, round(score, 4), origid, note,
                          shift_s=shift_us / US, penalty=penalty, ingress=rows.ingress[i],
-                         egress=rows.egress[i], attest=rows.attest[i], verstat=rows.verstat[i])
+                         egress=rows.egress[i], attest=rows.attest[i], verstat=rows.verstat[i],
+                         calling_key=rows.key("calling_key", i),
+                         called_key=rows.key("called_key", i), pp_orig=rows.text_at("pp_orig", i),
+                         pp_dest=rows.text_at("pp_dest", i), pp_iat_us=rows.key("pp_iat", i),
+                         pp_x5u=rows.text_at("pp_x5u", i))
 
 
 def _ambiguous_alternates(q: _Search, tol: float) -> list[Candidate]:

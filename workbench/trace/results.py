@@ -67,6 +67,54 @@ class Note:
         return self.values.get(key)
 
 
+class ShakenCheckKind(StrEnum):
+    """The STIR/SHAKEN path checks run on every hop of a traced chain (``trace.shaken_checks``)."""
+
+    ORIGID_CONSTANT = "origid_constant"  # same origid as the nearest hop that has one
+    ATTESTATION_ORIGIN = "attestation_origin"  # A only where the originating provider signed
+    PASSPORT_NUMBERS = "passport_numbers"  # PASSporT orig/dest equal the CDR's numbers
+    IAT_WINDOW = "iat_window"  # iat within a tolerance of the originating CDR's start
+    SAME_SIGNER = "same_signer"  # same x5u as the nearest hop that has one
+
+
+class ShakenReason(StrEnum):
+    """Why a check came out as it did; ``present.trace_words`` turns it into a sentence."""
+
+    NO_RECORD = "no_record"  # no record matched at this hop
+    ABSENT = "absent"  # the hop's record lacks the field the check reads
+    NOTHING_TO_COMPARE = "nothing_to_compare"  # no other hop carries the field
+    SAME = "same"  # here, other, other_hop, other_provider
+    DIFFERS = "differs"  # here, other, other_hop, other_provider
+    NOT_A = "not_a"  # attest: B or C claims no full knowledge of the caller
+    ORIGIN_KNOWN = "origin_known"  # attest, customer: A at the origin, customer identified
+    ORIGIN_UNKNOWN = "origin_unknown"  # attest: A at the origin, customer not identified
+    SIGNED_AT_ORIGIN = "signed_at_origin"  # signer_hop, signer_provider: token of the origin
+    RESIGNED = "resigned"  # signer_hop, signer_provider, other_hop, other_provider, other
+    SIGNER_UNKNOWN = "signer_unknown"  # nothing shows who signed the A token
+    NUMBERS_MATCH = "numbers_match"  # orig, calling, dest, called
+    NUMBERS_DIFFER = "numbers_differ"  # orig, calling, dest, called, orig_ok, dest_ok
+    NO_CDR_NUMBERS = "no_cdr_numbers"  # the CDR's own numbers are missing
+    IAT_WITHIN = "iat_within"  # iat_us, ref_us, gap_s, tolerance_s, ref_hop, ref_provider
+    IAT_OUTSIDE = "iat_outside"  # same values
+    NO_REFERENCE_TIME = "no_reference_time"  # no start time to compare iat with
+
+
+@dataclass(frozen=True)
+class ShakenCheck:
+    """One STIR/SHAKEN path check on one hop: ``ok`` is None when the data it needs is absent.
+
+    Checks compare decoded fields only: no signature is ever verified.
+    """
+
+    check: ShakenCheckKind
+    ok: bool | None
+    reason: ShakenReason
+    values: Mapping[str, NoteValue] = field(default_factory=dict)
+
+    def get(self, key: str) -> NoteValue:
+        return self.values.get(key)
+
+
 @dataclass
 class Candidate:
     """One record considered for a hop, scored against the call searched for."""
@@ -86,6 +134,12 @@ class Candidate:
     egress: str | None = None
     attest: str | None = None
     verstat: str | None = None
+    calling_key: int = -1  # the record's own numbers (E.164 digits, -1 missing)
+    called_key: int = -1
+    pp_orig: str | None = None  # the PASSporT of the record's Identity header, decoded
+    pp_dest: str | None = None  # comma-joined when the token names several
+    pp_iat_us: int = NAT
+    pp_x5u: str | None = None
 
 
 @dataclass
@@ -139,6 +193,13 @@ class Hop:
     traceback_agrees: bool | None = None
     traceback_upstream: str | None = None
     traceback_status: str | None = None
+    calling_key: int = -1  # the matched record's numbers (E.164 digits, -1 missing)
+    called_key: int = -1
+    pp_orig: str | None = None  # its PASSporT: signed calling number
+    pp_dest: str | None = None  # signed called number(s), comma-joined
+    pp_iat_us: int = NAT  # signing time, UTC µs
+    pp_x5u: str | None = None  # signer's certificate URL
+    shaken_checks: list[ShakenCheck] = field(default_factory=list)
 
     @property
     def source_path(self) -> str | None:

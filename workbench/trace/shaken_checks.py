@@ -1,0 +1,193 @@
+"""STIR/SHAKEN path checks on a traced chain: does the signed token agree with the chain?
+
+A function of the ``TraceResult`` alone (no store calls), run by the engine once the
+chain is built. Every check compares decoded fields: the workbench decodes PASSporTs,
+it never verifies a signature, so a passing check proves consistency, not authenticity.
+Hops are in chain order: index 0 is the terminating provider, the last is the furthest
+upstream (the originating provider when the trace found it).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from workbench.columns.times import NAT, US
+from workbench.trace.results import (
+    Hop,
+    NoteValue,
+    Role,
+    ShakenCheck,
+    ShakenCheckKind,
+    ShakenReason,
+    TraceResult,
+)
+
+#: How far a PASSporT's ``iat`` may lie from the originating CDR's start. Verifiers commonly
+#: reject tokens older than about a minute; ``iat`` is whole seconds on the signer's clock.
+IAT_TOLERANCE_S = 60.0
+
+_ORIGIN_ROLES = {Role.ORIGINATING.value, Role.TERMINATING_ORIGINATING.value, "originator"}
+_NON_DIGIT = re.compile(r"\D")
+
+K = ShakenCheckKind
+R = ShakenReason
+
+
+def shaken_checks(result: TraceResult) -> list[list[ShakenCheck]]:
+    """Per hop, in chain order, the five checks (always all five, in ``ShakenCheckKind``
+    order, so a reader can index them by check id)."""
+    return [[_origid_constant(result, i), _attestation_origin(result, i),
+             _passport_numbers(result.hops[i]), _iat_window(result, i),
+             _same_signer(result, i)] for i in range(len(result.hops))]
+
+
+def annotate(result: TraceResult) -> None:
+    """Set each hop's ``shaken_checks``."""
+    for hop, checks in zip(result.hops, shaken_checks(result)):
+        hop.shaken_checks = checks
+
+
+# -- origid and signer along the chain ----------------------------------------------------
+
+def _origid_constant(result: TraceResult, i: int) -> ShakenCheck:
+    return _constant(result, i, K.ORIGID_CONSTANT, lambda h: h.origid)
+
+
+def _same_signer(result: TraceResult, i: int) -> ShakenCheck:
+    return _constant(result, i, K.SAME_SIGNER, lambda h: h.pp_x5u)
+
+
+def _constant(result: TraceResult, i: int, kind: ShakenCheckKind,
+              value: Callable[[Hop], str | None]) -> ShakenCheck:
+    """The hop's value against the nearest other hop that has one: downstream first (so the
+    hop where a re-signed token starts is the one flagged), else upstream."""
+    hop = result.hops[i]
+    if not hop.found:
+        return ShakenCheck(kind, None, R.NO_RECORD)
+    here = value(hop)
+    if not here:
+        return ShakenCheck(kind, None, R.ABSENT)
+    j = _nearest(result.hops, i, lambda h: bool(h.found and value(h)))
+    if j is None:
+        return ShakenCheck(kind, None, R.NOTHING_TO_COMPARE, {"here": here})
+    other = result.hops[j]
+    same = value(other) == here
+    return ShakenCheck(kind, same, R.SAME if same else R.DIFFERS,
+                       {"here": here, "other": value(other), "other_hop": j + 1,
+                        "other_provider": other.provider})
+
+
+def _nearest(hops: list[Hop], i: int, has: Callable[[Hop], bool]) -> int | None:
+    down = [j for j in range(i - 1, -1, -1) if has(hops[j])]
+    if down:
+        return down[0]
+    up = [j for j in range(i + 1, len(hops)) if has(hops[j])]
+    return up[0] if up else None
+
+
+# -- attestation against the chain --------------------------------------------------------
+
+def _is_origin(hop: Hop) -> bool:
+    """The hop took the call from its own customer (or the case says it originates)."""
+    return hop.customer is not None or str(hop.role).lower() in _ORIGIN_ROLES
+
+
+def _same_token(a: Hop, b: Hop) -> bool | None:
+    """Whether two records carry the same token: by origid, else by signer; None when they
+    share neither field."""
+    if a.origid and b.origid:
+        return a.origid == b.origid
+    if a.pp_x5u and b.pp_x5u:
+        return a.pp_x5u == b.pp_x5u
+    return None
+
+
+def _attestation_origin(result: TraceResult, i: int) -> ShakenCheck:
+    """A (full) attestation is the originating provider's claim to know the caller and its
+    right to the number: it must come from the origin, and the origin must know its customer.
+
+    A downstream record repeats the token it received; the token's signer is taken to be the
+    furthest-upstream hop carrying the same token (same origid, else same x5u)."""
+    hops, kind = result.hops, K.ATTESTATION_ORIGIN
+    hop = hops[i]
+    if not hop.found:
+        return ShakenCheck(kind, None, R.NO_RECORD)
+    attest = (hop.attest or "").strip().upper()
+    if not attest:
+        return ShakenCheck(kind, None, R.ABSENT)
+    if attest != "A":
+        return ShakenCheck(kind, True, R.NOT_A, {"attest": attest})
+    if _is_origin(hop):
+        if hop.customer is None:
+            return ShakenCheck(kind, False, R.ORIGIN_UNKNOWN, {"attest": attest})
+        return ShakenCheck(kind, True, R.ORIGIN_KNOWN, {"attest": attest,
+                                                        "customer": hop.customer})
+    carriers = [k for k in range(i, len(hops)) if hops[k].found and
+                (k == i or _same_token(hop, hops[k]) is True)]
+    j = carriers[-1]
+    signer: dict[str, NoteValue] = {"attest": attest, "signer_hop": j + 1,
+                                    "signer_provider": hops[j].provider}
+    if _is_origin(hops[j]) and hops[j].customer is not None:
+        return ShakenCheck(kind, True, R.SIGNED_AT_ORIGIN, signer)
+    for k in range(j + 1, len(hops)):  # a different token upstream: re-signed in between
+        if hops[k].found and _same_token(hop, hops[k]) is False:
+            return ShakenCheck(kind, False, R.RESIGNED, {
+                **signer, "other_hop": k + 1, "other_provider": hops[k].provider,
+                "other": hops[k].origid if hop.origid and hops[k].origid else hops[k].pp_x5u})
+    return ShakenCheck(kind, None, R.SIGNER_UNKNOWN, signer)
+
+
+# -- the token's claims against the record ------------------------------------------------
+
+def _digits_match(tn: str, key: int) -> bool:
+    """A signed number against a record's E.164 digits (a NANP tn may lack its leading 1)."""
+    digits, e164 = _NON_DIGIT.sub("", tn), str(key)
+    return bool(digits) and (digits == e164 or (len(digits) == 10 and e164 == "1" + digits))
+
+
+def _passport_numbers(hop: Hop) -> ShakenCheck:
+    kind = K.PASSPORT_NUMBERS
+    if not hop.found:
+        return ShakenCheck(kind, None, R.NO_RECORD)
+    if not hop.pp_orig and not hop.pp_dest:
+        return ShakenCheck(kind, None, R.ABSENT)
+    values: dict[str, NoteValue] = {
+        "orig": hop.pp_orig, "dest": hop.pp_dest,
+        "calling": f"+{hop.calling_key}" if hop.calling_key >= 0 else None,
+        "called": f"+{hop.called_key}" if hop.called_key >= 0 else None}
+    orig_ok = (_digits_match(hop.pp_orig, hop.calling_key)
+               if hop.pp_orig and hop.calling_key >= 0 else None)
+    dest_ok = (any(_digits_match(tn, hop.called_key) for tn in hop.pp_dest.split(","))
+               if hop.pp_dest and hop.called_key >= 0 else None)
+    if orig_ok is None and dest_ok is None:
+        return ShakenCheck(kind, None, R.NO_CDR_NUMBERS, values)
+    values.update(orig_ok=orig_ok, dest_ok=dest_ok)
+    ok = orig_ok is not False and dest_ok is not False
+    return ShakenCheck(kind, ok, R.NUMBERS_MATCH if ok else R.NUMBERS_DIFFER, values)
+
+
+def _iat_window(result: TraceResult, i: int) -> ShakenCheck:
+    """iat against the originating CDR's start on the reference clock (skew-corrected), or
+    this hop's own start when the chain has no originating record."""
+    hop, kind = result.hops[i], K.IAT_WINDOW
+    if not hop.found:
+        return ShakenCheck(kind, None, R.NO_RECORD)
+    if hop.pp_iat_us == NAT:
+        return ShakenCheck(kind, None, R.ABSENT)
+    ref_i = next((k for k, h in enumerate(result.hops)
+                  if h.found and h.customer is not None and _start(h) != NAT), i)
+    ref = result.hops[ref_i]
+    ref_us = _start(ref)
+    values: dict[str, NoteValue] = {"iat_us": hop.pp_iat_us, "tolerance_s": IAT_TOLERANCE_S,
+                                    "ref_hop": ref_i + 1, "ref_provider": ref.provider,
+                                    "ref_basis": "origin" if ref.customer is not None else "own"}
+    if ref_us == NAT:
+        return ShakenCheck(kind, None, R.NO_REFERENCE_TIME, values)
+    gap_s = (hop.pp_iat_us - ref_us) / US
+    values.update(ref_us=ref_us, gap_s=gap_s)
+    ok = abs(gap_s) <= IAT_TOLERANCE_S
+    return ShakenCheck(kind, ok, R.IAT_WITHIN if ok else R.IAT_OUTSIDE, values)
+
+
+def _start(hop: Hop) -> int:
+    return hop.corrected_us if hop.corrected_us != NAT else hop.start_us
