@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("out")
     g.add_argument("--rows", type=int, default=20000, help="background rows per source")
     g.add_argument("--seed", type=int, default=7)
+    g.add_argument("--tracebacks", type=int, default=0, metavar="T",
+                   help="add T training tracebacks (a rotating-ANI customer, a slow and a "
+                        "silent provider)")
+    g.add_argument("--campaigns", type=int, default=None, metavar="K",
+                   help="spread the training tracebacks over K campaigns (default 5)")
     g.set_defaults(func=_cmd_generate)
 
     f = sub.add_parser("formats", help="list the CDR format profiles")
@@ -105,7 +110,8 @@ def _cmd_info(args) -> int:
 
 def _cmd_generate(args) -> int:
     from workbench.generate import generate_case
-    out = generate_case(Path(args.out), rows=args.rows, seed=args.seed)
+    out = generate_case(Path(args.out), rows=args.rows, seed=args.seed,
+                        tracebacks=args.tracebacks, campaigns=args.campaigns)
     print(f"case written to {out}")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .chains import CHAINS, SILENT, SLOW, Traced
 from .clock import (
     CHICAGO_DST_UTC,
     NEW_YORK_DST_UTC,
@@ -19,7 +20,11 @@ from .numberbook import format_number
 from .plan import Plan
 from .scenario import CASE_NAME, SCENARIO, call_time, trace_expected
 from .sources import BY_PROVIDER, FOREIGN, SOURCE, SOURCES
+from .training import ROTATING, Training
+from .training_records import campaign_facts, campaign_names, read_records, response_facts
 from .writers import Where
+
+SOURCE_BY_NAME = {s.provider: s.key for s in SOURCES}
 
 
 def _role(hop: int, provider: str, upstream: str | None, customer: bool) -> str:
@@ -148,3 +153,34 @@ def _dst_facts(plan: Plan, where: Where, paths: dict[str, str]) -> dict:
                            "local_gap": "02:00-03:00 local does not exist on 2026-03-08",
                            "traced_before": sorted(before), "traced_after": sorted(after)}
     return out
+
+
+def training_truth(training: Training, traced: Traced, customers: list[dict],
+                   own_numbers: dict[tuple[str, str], list[str]], records: str) -> dict:
+    """The training answer key: who rotates its calling numbers, who answers late or never,
+    and per provider and campaign the counts an analysis of the records should reproduce."""
+    rotating_source = SOURCE[ROTATING[0]].provider
+    rot = next(f for f in customers if (f["provider"], f["ingress"]) == (rotating_source,
+                                                                         ROTATING[1]))
+    honest = [dict(f, calling_numbers=own_numbers[(SOURCE_BY_NAME[f["provider"]], f["ingress"])])
+              for f in customers if f is not rot]
+    rows = read_records(records)
+    responses = response_facts(rows)
+    return {
+        "tracebacks": training.tracebacks,
+        "campaigns": campaign_names(training.campaigns),
+        "chains": {c.key: {"tracebacks": int((traced.chain == k).sum()),
+                           "answers": [list(h) for h in c.stated]}
+                   for k, c in enumerate(CHAINS)},
+        "rotating_ani_customer": dict(rot, tracebacks=int((traced.chain == 0).sum())),
+        "honest_customers": honest,
+        "slow_responder": {"provider": SLOW, "answers_after_hours": [25, 60],
+                           **responses.get(SLOW, {})},
+        "silent_provider": {"provider": SILENT, **responses.get(SILENT, {})},
+        "prompt_providers": sorted(p for p, f in responses.items()
+                                   if p not in (SLOW, SILENT) and not f["late"]),
+        "late_rule": "strict: answered more than 24 h after notified_at (the case sets no "
+                     "business-hours deferral)",
+        "responses": responses,
+        "campaign_facts": campaign_facts(rows),
+    }

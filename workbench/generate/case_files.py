@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
 import numpy as np
 
 from .clock import S, to_iso, to_us
+from .dno import PATH as DNO_PATH
+from .rmd import SNAPSHOTS
 from .scenario import CASE_NAME, SCENARIO, call_time
 from .sources import PROVIDERS, SOURCES
+from .training import Training
 
 TRACEBACK_HEADER = ["traceback_id", "campaign", "call_time", "calling", "called", "hop",
                     "provider", "upstream", "status", "notified_at", "responded_at", "notes"]
@@ -34,15 +38,23 @@ def _toml_value(v: object) -> str:
     return _toml_str(str(v))
 
 
-def case_toml(paths: dict[str, str], notes: dict[str, str], rows: int, seed: int) -> str:
+def case_toml(paths: dict[str, str], notes: dict[str, str], rows: int, seed: int,
+              training: Training | None = None) -> str:
     """The case file, written by hand (no TOML writer dependency)."""
-    out = [f"# Fictional training case written by workbench.generate (seed {seed}, {rows} "
-           "background rows per source).",
+    size = f"{rows} background rows per source"
+    if training is not None:
+        size += (f"; {training.tracebacks} training tracebacks across {training.campaigns} "
+                 "campaigns")
+    out = [f"# Fictional training case written by workbench.generate (seed {seed}, {size}).",
            "# Every provider, customer and number is invented (NANP lines are NPA-555-01xx).",
-           "", "[case]", f"name = {_toml_str(CASE_NAME)}", 'default_country = "US"']
+           "", "[case]", f"name = {_toml_str(CASE_NAME)}", 'default_country = "US"',
+           "# Robocall Mitigation Database downloads (fictional), oldest snapshot first",
+           f"rmd = {_toml_value(list(SNAPSHOTS))}", f"dno = {_toml_str(DNO_PATH)}"]
     for p in PROVIDERS:
         out += ["", "[[providers]]", f"name = {_toml_str(p.name)}",
-                f"aliases = {_toml_value(list(p.aliases))}", f"rmd = {_toml_str(p.rmd)}"]
+                f"aliases = {_toml_value(list(p.aliases))}"]
+        if p.rmd:  # the others are found in the RMD by name
+            out.append(f"rmd = {_toml_str(p.rmd)}")
     for src in SOURCES:
         out += ["", "[[sources]]", f"# {notes.get(src.key) or src.comment}"]
         out += [f"provider = {_toml_str(src.provider)}", f"path = {_toml_str(paths[src.key])}",
@@ -60,8 +72,9 @@ def case_toml(paths: dict[str, str], notes: dict[str, str], rows: int, seed: int
     return "\n".join(out)
 
 
-def tracebacks_csv(rng: np.random.Generator) -> str:
-    """What each provider answered per traceback, with notification and response times."""
+def tracebacks_csv(rng: np.random.Generator, extra: Iterable[list[str]] = ()) -> str:
+    """What each provider answered per traceback, with notification and response times;
+    ``extra`` rows (a training case's tracebacks) follow the story's."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(TRACEBACK_HEADER)
@@ -74,4 +87,5 @@ def tracebacks_csv(rng: np.random.Generator) -> str:
                         provider, upstream, status, to_iso(sent * S),
                         to_iso((sent + took) * S) if answered else "", notes])
             sent += took + int(rng.integers(600, 4 * 3600))
+    w.writerows(extra)
     return buf.getvalue()

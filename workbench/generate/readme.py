@@ -1,8 +1,16 @@
 """README.md of a generated case: the story, the traps, and what each traceback teaches."""
 from __future__ import annotations
 
+import textwrap
+
+import numpy as np
+
+from .dno import DnoList
+from .numberbook import NumberBook
+from .rmd import LISTING
 from .scenario import SCENARIO, trace_expected
 from .sources import SEAPORT_SKEW_S
+from .writers import Written
 
 README = """# Auto-warranty training case (fictional)
 
@@ -47,13 +55,106 @@ records in its own export format.
 - Around every traced call: other callers to the same number within a minute, the same
   caller to several numbers in the same second, and a short retry of the same call 30 s later.
 
+## The Robocall Mitigation Database and a Do-Not-Originate list
+
+`rmd/rmd_2026-02-01.csv` and `rmd/rmd_2026-03-01.csv` are two snapshots of the FCC's RMD
+download in its real layout (23 columns, every field quoted, addresses over several lines,
+CRLF inside some DBA lists, "None" written half a dozen ways, FRNs as zero-padded text),
+filled with invented filers. `case.toml` names both (`[case] rmd`, oldest first). The
+download has no removal column: a filer missing from the later snapshot was removed.
+
+| provider | in the RMD |
+|---|---|
+{rmd_table}
+
+{dno_paragraph}
+{training}
 `truth.json` is the answer key (outcome, hops and the exact CDR line per hop). Keep it away
 from trainees.
 """
 
+TRAINING = """
+## Training traffic ({tracebacks} tracebacks across {campaigns} campaigns)
 
-def readme(rows: int, seed: int) -> str:
+{intro}
+
+| chain | tracebacks | answers, terminating provider first |
+|---|---|---|
+{chains}
+
+{bullets}
+
+`truth.json` (`training`) names them and gives per provider the records answered, late and
+unanswered, and per campaign the origins and the providers its chains pass through.
+"""
+
+
+def _wrap(text: str, bullet: bool = False) -> str:
+    return textwrap.fill(text, 92, initial_indent="- " if bullet else "",
+                         subsequent_indent="  " if bullet else "", break_on_hyphens=False)
+
+
+def readme(rows: int, seed: int, dno: dict[str, str], training: dict | None = None) -> str:
     """The case README with this run's seed, size and the per-traceback lessons."""
     table = "\n".join(f"| {tb.tb_id} | {trace_expected(tb)['outcome']}: {tb.teaching} |"
                       for tb in SCENARIO)
-    return README.format(seed=seed, rows=rows, table=table, skew=SEAPORT_SKEW_S)
+    rmd_table = "\n".join(f"| {name} | {text} |" for name, text in LISTING.items())
+    return README.format(seed=seed, rows=rows, table=table, skew=SEAPORT_SKEW_S,
+                         rmd_table=rmd_table, training=_training(training) if training else "",
+                         **dno)
+
+
+def _training(t: dict) -> str:
+    rot = t["rotating_ani_customer"]
+    chains = "\n".join(f"| {k} | {c['tracebacks']} | "
+                       + " -> ".join(f"{p} ({s.replace('_', ' ')}{': ' + u if u else ''})"
+                                     for p, s, u in c["answers"]) + " |"
+                       for k, c in t["chains"].items())
+    empty = next((c["tracebacks"] for c in t["campaign_facts"] if c["campaign"] == ""), 0)
+    names = ", ".join(f'"{n}"' for n in t["campaigns"])
+    intro = _wrap(f"`tracebacks.csv` also holds {t['tracebacks']} training tracebacks "
+                  f"(TB-26-00001 onwards, by call time) in the campaigns {names}; {empty} of "
+                  "them have an empty campaign field. Every traced call is in the CDRs of each "
+                  "provider of the case it crossed. Five kinds of chain:")
+    signed = sum(rot["attest"].values()) or 1
+    honest = ", ".join(f"{h['name'] or h['ingress']} ({h['provider']})"
+                       for h in t["honest_customers"])
+    bullets = [
+        f"**Rotating-ANI customer:** {rot['name']} ({rot['provider']}, account {rot['ingress']})"
+        f" places {rot['calls']} calls from {rot['distinct_calling']} calling numbers; "
+        f"{round(100 * rot['neighbor_share'])} % show a number in the called number's NPA-NXX, "
+        f"{round(100 * rot['short_share'])} % last under 6 s (unanswered ones included), "
+        f"{round(100 * rot['answer_rate'])} % are answered, "
+        f"{round(100 * (rot['attest'].get('B', 0) + rot['attest'].get('C', 0)) / signed)} % "
+        "are signed B or C.",
+        f"**Honest customers:** {honest} each call from a few numbers of their own, with "
+        "ordinary durations and answer rates.",
+        f"**Slow responder:** {t['slow_responder']['provider']} answers every request 25-60 "
+        "hours after it arrives, late against the 24-hour rule.",
+        f"**Silent provider:** {t['silent_provider']['provider']} is notified and never "
+        "answers.",
+        "Every other provider answers within minutes to a few hours."]
+    return TRAINING.format(tracebacks=t["tracebacks"], campaigns=len(t["campaigns"]),
+                           intro=intro, chains=chains,
+                           bullets="\n".join(_wrap(b, bullet=True) for b in bullets))
+
+
+def dno_facts(listed: DnoList, book: NumberBook, counts: np.ndarray, origin_calling: np.ndarray,
+              origin: Written, beside: dict[int, str]) -> dict[str, str]:
+    """The README's sentence on the DNO list: which call uses a listed number, where."""
+    hit = book.text(listed.hit, "e164")
+    rows = np.flatnonzero(origin_calling == listed.hit)
+    lines = [int(origin.lines[r]) for r in rows]
+    account = origin.texts["ingress"][int(rows[0])].as_py() if len(rows) else ""
+    where = (f"`{hit}` is the calling number of a near-miss decoy call in `{origin.path}` "
+             f"(line {lines[0]}, account {account}), beside {beside[listed.hit]}'s call"
+             if lines else f"`{hit}` is listed")
+    elsewhere = int(counts[listed.hit]) - len(lines[:1])
+    if elsewhere:
+        where += f"; {elsewhere} other calls in the case show it too"
+    others = [int(counts[n]) for n in listed.numbers if n != listed.hit]
+    rest = ("the others are never a calling number" if not any(others) else
+            f"the others show as a calling number on {sum(others)} rows (random traffic)")
+    return {"dno_paragraph": _wrap(
+        f"`dno.txt` (`[case] dno`) is a Do-Not-Originate list: {len(listed.numbers)} fictional "
+        f"numbers, one per line, each written a different way. {where}; {rest}.")}

@@ -2,6 +2,7 @@
 calls that several providers' files share (so clock offsets can be estimated from the data)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,9 +109,17 @@ ROUTES = (
 THROUGH_SHARE = 0.45  # through-route calls per source row requested
 
 
-def through_traffic(rows: int, rng: np.random.Generator, book: NumberBook) -> dict[str, Rows]:
+#: Reshapes one batch of through-route calls before it is laid along its route: called with
+#: the route's source keys, each hop's ingress ids, the batch's calls and shared columns.
+Shaper = Callable[[list[str], list[np.ndarray], dict[str, np.ndarray], dict[str, np.ndarray]],
+                  None]
+
+
+def through_traffic(rows: int, rng: np.random.Generator, book: NumberBook,
+                    shape: Shaper | None = None) -> dict[str, Rows]:
     """Calls that cross several providers: same numbers at every hop, each hop a little
-    earlier than the one downstream, ingress/egress ids consistent with the case tables."""
+    earlier than the one downstream, ingress/egress ids consistent with the case tables.
+    ``shape`` (training cases only) may rewrite a batch's customers and numbers first."""
     parts: dict[str, list[Rows]] = {s.key: [] for s in SOURCES}
     for weight, hops in ROUTES:
         n = int(rows * THROUGH_SHARE * weight)
@@ -130,30 +139,44 @@ def through_traffic(rows: int, rng: np.random.Generator, book: NumberBook) -> di
                   "called": rng.choice(book.pool("chicago" if keys[0] == "terminus" else "us"),
                                        n).astype(np.int32),
                   "attest": attest, "origid": rng.integers(0, 256, (n, 16), dtype=np.uint8)}
-        inv, downstream = calls["inv"].copy(), None
-        for j, (key, _) in enumerate(hops):
-            src = SOURCE[key]
-            if j:
-                inv = inv - rng.integers(50_000, 800_000, n)
-            trunk_ids = [t.id for t in src.trunks]
-            if downstream is None:
-                others = [k for k, e in enumerate(src.egress) if e not in EGRESS_TO.values()]
-                egress = rng.choice(np.array(others or [0]), n)
-            else:
-                egress = np.full(n, src.egress.index(EGRESS_TO[(key, downstream)]))
-            keep = calls["answered"] if src.answered_only else np.ones(n, bool)
-            part = Rows({**calls, **shared, "inv": inv,
-                         "ingress": np.array([trunk_ids.index(i) for i in ingress[j]],
-                                             np.int16).reshape(n),
-                         "egress": egress.astype(np.int16),
-                         "callid": rng.integers(0, 256, (n, 8), dtype=np.uint8),
-                         "tag": np.full(n, -1, np.int32)})
-            parts[key].append(part.take(np.flatnonzero(keep)))
-            downstream = src.provider
+        if shape is not None:
+            shape(keys, ingress, calls, shared)
+        for key, part in along(keys, ingress, calls, shared, rng).items():
+            parts[key].append(part)
     out = {}
     for key, chunks in parts.items():
         merged = chunks[0]
         for c in chunks[1:]:
             merged = Rows.concat(merged, c)
         out[key] = merged
+    return out
+
+
+def along(keys: list[str], ingress: list[np.ndarray], calls: dict[str, np.ndarray],
+          shared: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, Rows]:
+    """One batch of calls as each provider of a route records it (terminating end first):
+    each hop a little earlier than the one downstream, egress towards the next provider."""
+    n = len(calls["inv"])
+    out: dict[str, Rows] = {}
+    inv, downstream = calls["inv"].copy(), None
+    for j, key in enumerate(keys):
+        src = SOURCE[key]
+        if j:
+            inv = inv - rng.integers(50_000, 800_000, n)
+        trunk_ids = [t.id for t in src.trunks]
+        if downstream is None:
+            others = [k for k, e in enumerate(src.egress) if e not in EGRESS_TO.values()]
+            egress = rng.choice(np.array(others or [0]), n)
+        else:
+            egress = np.full(n, src.egress.index(EGRESS_TO[(key, downstream)]))
+        keep = calls["answered"] if src.answered_only else np.ones(n, bool)
+        codes = np.zeros(n, np.int16)
+        for k, t in enumerate(trunk_ids):  # a handful of ids: one vectorized compare each
+            codes[ingress[j] == t] = k
+        part = Rows({**calls, **shared, "inv": inv, "ingress": codes,
+                     "egress": egress.astype(np.int16),
+                     "callid": rng.integers(0, 256, (n, 8), dtype=np.uint8),
+                     "tag": np.full(n, -1, np.int32)})
+        out[key] = part.take(np.flatnonzero(keep))
+        downstream = src.provider
     return out

@@ -16,22 +16,22 @@ class Provider:
 
     name: str
     aliases: tuple[str, ...]
-    rmd: str
+    rmd: str  # the RMD number case.toml records; "" = to be matched by name (see rmd.py)
     foreign: bool = False
 
 
 PROVIDERS = (
-    Provider("Terminus Wireless", ("Terminus", "TWX"), "RMD0004410"),
-    Provider("Midway Transit", ("MWT", "Midway Transit Inc."), "RMD0002275"),
-    Provider("Lakeshore Carrier Services", ("LCS", "Lakeshore"), "RMD0003318"),
-    Provider("Seaport Gateway LLC", ("SGW",), "RMD0001234"),
-    Provider("Origin Voice Co", ("OVC", "Origin Voice Company"), "RMD0005562"),
-    Provider("Gullwing Telecom Ltd", ("Gullwing",), "RMD0009071", foreign=True),
-    Provider("Marisol Telecom SA", ("Marisol",), "RMD0009188", foreign=True),
-    Provider("Harborline Networks", ("Harborline",), "RMD0006604"),
-    Provider("Bluefin Networks", ("Bluefin",), "RMD0007713"),
-    Provider("Prairie Exchange", ("PRX",), "RMD0008120"),
-    Provider("Cobalt Voice", ("Cobalt Voice LLC",), "RMD0008846"),
+    Provider("Terminus Wireless", ("Terminus", "TWX"), "RMD9004410"),
+    Provider("Midway Transit", ("MWT", "Midway Transit Inc."), ""),
+    Provider("Lakeshore Carrier Services", ("LCS", "Lakeshore"), ""),
+    Provider("Seaport Gateway LLC", ("SGW",), "RMD9001234"),
+    Provider("Origin Voice Co", ("OVC", "Origin Voice Company"), "RMD9005562"),
+    Provider("Gullwing Telecom Ltd", ("Gullwing",), "RMD9009071", foreign=True),
+    Provider("Marisol Telecom SA", ("Marisol",), "", foreign=True),
+    Provider("Harborline Networks", ("Harborline",), "RMD9006604"),
+    Provider("Bluefin Networks", ("Bluefin",), ""),
+    Provider("Prairie Exchange", ("PRX",), "RMD9008120"),
+    Provider("Cobalt Voice", ("Cobalt Voice LLC",), "RMD9008846"),
 )
 FOREIGN = {p.name for p in PROVIDERS if p.foreign}
 
