@@ -44,6 +44,22 @@ class ProviderDirectory:
             self.providers.setdefault(name, ProviderInfo(name=name))
 
 
+_FOLDED: dict[int, tuple[dict[str, str], dict[str, str]]] = {}
+
+
+def _folded(table: dict[str, str]) -> dict[str, str]:
+    """``table`` keyed without surrounding blanks and case, built once per table (a source
+    may ask for thousands of unmapped ingress ids); rebuilt when the table is replaced or
+    changes size."""
+    hit = _FOLDED.get(id(table))
+    if hit is not None and hit[0] is table and len(hit[1]) == len(table):
+        return hit[1]
+    folded = {k.strip().lower(): v for k, v in table.items()}
+    if len(folded) == len(table):
+        _FOLDED[id(table)] = (table, folded)
+    return folded
+
+
 def _fold(name: str) -> str:
     return " ".join(name.lower().split())
 
@@ -92,8 +108,7 @@ class Case:
         for table, is_customer in ((cfg.upstreams, False), (cfg.customers, True)):
             value = table.get(ingress)
             if value is None:  # trunk ids as written, then without surrounding blanks/case
-                folded = {k.strip().lower(): v for k, v in table.items()}
-                value = folded.get(ingress.strip().lower())
+                value = _folded(table).get(ingress.strip().lower())
             if value is not None:
                 return (None, value) if is_customer else (self.directory.canonical(value), None)
         return None, None
