@@ -145,3 +145,18 @@ def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn 
     case.store = ArrowStore(case.sources)
     progress(1.0, "case loaded")
     return case
+
+
+def load_records(path: str | Path) -> Case:
+    """The case's configuration and traceback records, without reading any CDRs: what the
+    record-level views (provider dossiers, campaigns) need, in a fraction of the time."""
+    cfg = load_config(path)
+    directory = ProviderDirectory(cfg.providers)
+    for s in cfg.sources:
+        directory.add(s.provider)
+    case = Case(config=cfg, directory=directory)
+    for tcfg in cfg.tracebacks:
+        case.tracebacks.extend(load_tracebacks(cfg.root / tcfg.path,
+                                               default_country=cfg.default_country,
+                                               timezone=tcfg.timezone, sheet=tcfg.sheet))
+    return case

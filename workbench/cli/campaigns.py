@@ -20,14 +20,13 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def _cmd_campaigns(args: argparse.Namespace) -> int:
     from workbench.analytics.campaigns import campaigns
-    from workbench.investigation import Investigation
+    from workbench.case.model import load_records
     from workbench.present.campaign_report import campaigns_json, campaigns_text
-    inv = Investigation.open(args.case)
-    camps = campaigns(inv.case, results=inv.results,
-                      audit_entries=[] if args.records_only else None)
+    case = load_records(args.case)  # records and the audit trail's traces: no CDRs needed
+    camps = campaigns(case, audit_entries=[] if args.records_only else None)
     if args.json:
-        json.dump(campaigns_json(camps, inv.case.name), sys.stdout)
+        json.dump(campaigns_json(camps, case.name), sys.stdout)
         sys.stdout.write("\n")
     else:
-        print(campaigns_text(camps, inv.case.name))
+        print(campaigns_text(camps, case.name))
     return 0

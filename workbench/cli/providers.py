@@ -48,16 +48,5 @@ def run(args: argparse.Namespace) -> int:
 
 def open_records(path: str | Path) -> Case:
     """The case with its configuration and traceback records, without reading any CDRs."""
-    from workbench.case.model import Case, ProviderDirectory
-    from workbench.ingest.config import load_config
-    from workbench.ingest.tracebacks import load_tracebacks
-    cfg = load_config(path)
-    directory = ProviderDirectory(cfg.providers)
-    for s in cfg.sources:
-        directory.add(s.provider)
-    case = Case(config=cfg, directory=directory)
-    for t in cfg.tracebacks:
-        case.tracebacks.extend(load_tracebacks(cfg.root / t.path,
-                                               default_country=cfg.default_country,
-                                               timezone=t.timezone, sheet=t.sheet))
-    return case
+    from workbench.case.model import load_records
+    return load_records(path)
