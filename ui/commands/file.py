@@ -1,4 +1,5 @@
-"""File menu: open, new case, save edits, export the view, evidence packet, reply draft."""
+"""File menu: open, new case, save edits, export the view, evidence packets (of a call, of a
+provider), reply draft."""
 from __future__ import annotations
 
 from functools import cache
@@ -8,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from workbench.ingest.config import CASE_FILE
 from workbench.investigation import Exported
+from workbench.investigation.investigation import ExportedProvider
 
 from .. import errors, settings
 from ..assets import working_sample
@@ -145,6 +147,20 @@ class FileCommands:
         self._write("Evidence packet", "Writing the evidence packet", s.investigation.export,
                     s.result, out, kind="export", **opts)
 
+    def export_provider_packet(self) -> None:
+        s = self.session
+        if evidence_module() is None or s.case is None or s.investigation is None:
+            return
+        from ..dialogs.evidence_dialog import ProviderPacketDialog
+        dlg = ProviderPacketDialog(s, self.w)
+        if not dlg.exec():
+            return
+        provider, out, opts = dlg.choices()
+        settings.set_investigator(opts["investigator"] or "")
+        self._write("Provider packet", f"Writing the packet of {provider}",
+                    s.investigation.export_provider, provider, out, kind="provider-export",
+                    **opts)
+
     def reply_draft(self) -> None:
         s = self.session
         if evidence_module() is None or s.investigation is None:
@@ -162,6 +178,10 @@ class FileCommands:
         self.session.runner.run(
             title, fn, *args, kind=kind,
             on_done=lambda done: self.w.statusBar().showMessage(
-                f"{what} written: {done.path if isinstance(done, Exported) else done}", 10000),
+                f"{what} written: {_written(done)}", 10000),
             on_failed=lambda exc: errors.show_error(self.w, what, exc), **kwargs)
 
+
+def _written(done: object) -> object:
+    """The file an export wrote (a packet's path, or the draft's own path)."""
+    return done.path if isinstance(done, (Exported, ExportedProvider)) else done

@@ -1,4 +1,4 @@
-"""Options of an evidence packet and of a reply draft."""
+"""Options of an evidence packet (of a call or of a provider) and of a reply draft."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,6 +29,25 @@ def _path_row(edit: QLineEdit, title: str, filt: str, parent) -> QHBoxLayout:
         f, _ = QFileDialog.getSaveFileName(parent, title, edit.text(), filt)
         if f:
             edit.setText(f)
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    b = QPushButton("Browse…")
+    b.clicked.connect(pick)
+    row.addWidget(b)
+    return row
+
+
+def _open_row(edit: QLineEdit, title: str, filt: str, parent, many: bool = False) -> QHBoxLayout:
+    """A line edit for existing files with a Browse… button (several, separated by ';')."""
+    def pick():
+        if many:
+            fs, _ = QFileDialog.getOpenFileNames(parent, title, settings.last_dir(), filt)
+            if fs:
+                edit.setText("; ".join(fs))
+        else:
+            f, _ = QFileDialog.getOpenFileName(parent, title, settings.last_dir(), filt)
+            if f:
+                edit.setText(f)
     row = QHBoxLayout()
     row.addWidget(edit, 1)
     b = QPushButton("Browse…")
@@ -80,6 +99,78 @@ class EvidenceDialog(QDialog):
         return Path(self.out.text()), {"investigator": self.investigator.text().strip() or None,
                                        "redact": self.redact.currentData(),
                                        "include_sources": include}
+
+
+class ProviderPacketDialog(QDialog):
+    """Which provider, where, and how redacted: its dossier, traffic and tracebacks."""
+
+    def __init__(self, session, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Export provider packet")
+        case = session.case
+        self.provider = QComboBox(toolTip="The provider the packet is about")
+        for name in provider_names(case):
+            self.provider.addItem(name, name)
+        if session.provider:
+            self.provider.setCurrentIndex(max(self.provider.findData(session.provider), 0))
+        self.out = QLineEdit()
+        self._auto: str | None = None  # the name given by default, replaced with the provider
+        self.provider.currentIndexChanged.connect(lambda *_: self._default_out())
+        self._default_out()
+        self.investigator = QLineEdit(settings.investigator(),
+                                      placeholderText="your name (recorded in the packet)")
+        self.redact = QComboBox()
+        for key, text in REDACT:
+            self.redact.addItem(text, key)
+        self.rmd = QLineEdit(placeholderText="the case's [case] rmd files"
+                             if case.config.rmd else "none: RMD status not checked")
+        self.dno = QLineEdit(placeholderText="the case's [case] dno list"
+                             if case.config.dno else "none")
+        form = QFormLayout()
+        form.addRow("Provider:", self.provider)
+        form.addRow("Packet:", _path_row(self.out, "Provider packet", "Zip (*.zip)", self))
+        form.addRow("Investigator:", self.investigator)
+        form.addRow("Redaction:", self.redact)
+        form.addRow("RMD downloads:", _open_row(self.rmd, "RMD CSV downloads",
+                                                "CSV (*.csv);;All files (*)", self, many=True))
+        form.addRow("Do-Not-Originate list:", _open_row(self.dno, "Do-Not-Originate list",
+                                                        "Lists (*.txt *.csv);;All files (*)",
+                                                        self))
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("The packet holds the provider's dossier (responses against the "
+                             "24-hour clock, RMD standing, concerns), the analysis of its "
+                             "traffic per ingress, and every traceback it appears in, each "
+                             "traced, with checksums of everything.", wordWrap=True))
+        lay.addLayout(form)
+        lay.addWidget(_buttons(self, "Export"))
+        self.resize(600, self.sizeHint().height())
+
+    def _default_out(self) -> None:
+        """Name the packet after the provider, unless the user has chosen a name."""
+        if self.out.text() and self.out.text() != self._auto:
+            return
+        name = "".join(c if c.isalnum() else "-" for c in self.provider.currentData() or "")
+        self._auto = str(Path(settings.last_dir()) / f"{name.strip('-').lower()}-"
+                                                     "provider-packet.zip")
+        self.out.setText(self._auto)
+
+    def choices(self) -> tuple[str, Path, dict]:
+        rmd = [f.strip() for f in self.rmd.text().split(";") if f.strip()]
+        return self.provider.currentData(), Path(self.out.text()), {
+            "investigator": self.investigator.text().strip() or None,
+            "redact": self.redact.currentData(), "rmd": rmd or None,
+            "dno": self.dno.text().strip() or None}
+
+
+def provider_names(case) -> list[str]:
+    """Providers with CDRs first, then the rest the case names (directory, records)."""
+    names = list(case.providers_with_records())
+    canon = case.directory.canonical
+    for name in [*case.directory.providers,
+                 *(canon(h.provider) for tb in case.tracebacks for h in tb.hops)]:
+        if name not in names:
+            names.append(name)
+    return names
 
 
 class ReplyDialog(QDialog):

@@ -8,6 +8,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.common.errors import InputError
+
 if TYPE_CHECKING:
     from workbench.investigation import Investigation, TraceRequest
 
@@ -42,8 +44,19 @@ def print_warnings(inv: Investigation) -> None:
 
 def add_commands(sub) -> None:
     """Register `export`, `verify`, `audit` and `reply` on the `workbench` parser."""
-    e = sub.add_parser("export", help="write the evidence packet (zipped BagIt bag) of one call")
+    e = sub.add_parser("export", help="write the evidence packet (zipped BagIt bag) of one call, "
+                                      "or with --provider of one provider across the case")
     add_call_arguments(e)
+    e.add_argument("--provider", metavar="NAME",
+                   help="a provider packet instead of a call packet: the provider's dossier, "
+                        "the analysis of its traffic per ingress and every traceback it appears "
+                        "in (each traced); not with --traceback/--calling/--called/--at/--from/"
+                        "--tolerance/--include-sources")
+    e.add_argument("--rmd", nargs="+", metavar="FILE",
+                   help="with --provider: RMD CSV downloads, oldest first (default: the case's "
+                        "[case] rmd)")
+    e.add_argument("--dno", metavar="FILE",
+                   help="with --provider: a Do-Not-Originate list (default: the case's [case] dno)")
     e.add_argument("--out", required=True, help="the packet to write, e.g. packet.zip")
     e.add_argument("--investigator", help="who is making the packet (recorded in it)")
     e.add_argument("--redact", choices=REDACT, default="none",
@@ -72,12 +85,30 @@ def add_commands(sub) -> None:
     r.add_argument("--out", required=True, help="the .docx to write")
     r.add_argument("--received-at", help="when the request arrived (ISO 8601; default: the "
                                          "notification time in the traceback record)")
+    s = r.add_argument_group(
+        "suspension (originating provider only)",
+        "State in sections 3 and 5 which customer the originating provider suspended, when and "
+        "on what evidence, with that customer's traffic in the provider's CDRs (calls, distinct "
+        "calling numbers, share under 6 s). Refused (exit 2) when the provider is not the "
+        "originator of the traceback's chain. Without these options the draft is unchanged.")
+    s.add_argument("--suspended", metavar="CUSTOMER",
+                   help="the suspended customer: its name or account (ingress) id")
+    s.add_argument("--suspended-at", metavar="ISO",
+                   help="when its traffic was suspended, ISO 8601 (e.g. 2026-05-17T14:05:00Z; "
+                        "a time without an offset is read in the provider's time zone)")
+    s.add_argument("--evidence", metavar="TEXT",
+                   help="the evidence the suspension rests on, in a sentence or two")
     r.set_defaults(func=_cmd_reply)
 
 
 def _cmd_export(args) -> int:
     from workbench.investigation import Investigation
     t0 = time.perf_counter()
+    if args.provider is not None:
+        return _export_provider(args, t0)
+    if args.rmd or args.dno:
+        raise InputError("--rmd and --dno belong to a provider packet: give --provider NAME",
+                         field="rmd" if args.rmd else "dno")
     request = request_from_args(args)
     inv = Investigation.open(args.case)
     done = inv.export(request, Path(args.out), investigator=args.investigator,
@@ -87,6 +118,33 @@ def _cmd_export(args) -> int:
     size = done.path.stat().st_size
     print(f"packet written: {done.path}  ({size / 1024:.0f} KiB, {members} files, outcome "
           f"{done.result.outcome}, {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+#: The call arguments a provider packet does not take, by their option names.
+CALL_OPTIONS = {"traceback": "--traceback", "calling": "--calling", "called": "--called",
+                "at": "--at", "from_provider": "--from", "tolerance": "--tolerance",
+                "include_sources": "--include-sources"}
+
+
+def _export_provider(args, t0: float) -> int:
+    from workbench.investigation import Investigation
+    clash = [opt for key, opt in CALL_OPTIONS.items() if getattr(args, key, None)]
+    if clash:
+        raise InputError(f"--provider writes a provider packet: it cannot be combined with "
+                         f"{', '.join(clash)} (those name one call)", field="provider")
+    if not args.provider.strip():
+        raise InputError("give the provider's name or alias", field="provider")
+    inv = Investigation.open(args.case)
+    done = inv.export_provider(args.provider, Path(args.out), investigator=args.investigator,
+                               redact=args.redact, rmd=args.rmd, dno=args.dno)
+    print_warnings(inv)
+    with zipfile.ZipFile(done.path) as zf:
+        members = len(zf.namelist())
+    size = done.path.stat().st_size
+    print(f"provider packet written: {done.path}  ({size / 1024:.0f} KiB, {members} files, "
+          f"{done.provider}, {len(done.results)} traceback(s) traced, "
+          f"{time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -134,6 +192,8 @@ def _cmd_audit(args) -> int:
 def _cmd_reply(args) -> int:
     from workbench.investigation import Investigation
     inv = Investigation.open(args.case)
-    out = inv.reply(args.traceback, args.provider, Path(args.out), received_at=args.received_at)
+    out = inv.reply(args.traceback, args.provider, Path(args.out), received_at=args.received_at,
+                    suspended=args.suspended, suspended_at=args.suspended_at,
+                    evidence=args.evidence)
     print(f"reply draft written: {out}")
     return 0

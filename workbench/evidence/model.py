@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.case.audit import check_audit, default_actor, head
+from workbench.case.deadlines import ResponseClock, parse_time, response_clock
 from workbench.case.model import Case
 from workbench.columns.times import NAT, US, iso_utc
 from workbench.common.errors import InputError
@@ -27,7 +28,6 @@ from workbench.store.source import CdrSource
 from workbench.trace.results import Candidate, TraceResult
 
 from .. import __version__
-from workbench.case.deadlines import ResponseClock, parse_time, response_clock
 from .redact import PROFILE_WORDS, Redactor
 
 TOOL = f"Traceback Workbench {__version__}"
@@ -141,7 +141,7 @@ def build_view(case: Case, result: TraceResult, *, investigator: str | None = No
     sources = _sources(case, result, red, progress, should_stop)
     check(should_stop)
     hops = _hops(case, result, tb, red, sources)
-    call = {"calling": result.calling, "called": t(result.called or ""),
+    call = {"calling": t(result.calling or ""), "called": t(result.called or ""),
             "at_utc": iso_utc(result.at_us), "written": t(tb.call_time or "") if tb else None,
             "zone": traceback_zone(case, tb),
             "calling_written": t(tb.calling_raw or "") if tb else None,

@@ -24,9 +24,12 @@ PROFILE_WORDS = {
                 "replaced by neutral labels",
 }
 MASK = "X"
+KEY_DIGITS = 7  # every masked number has at least these many national digits
+_NOT_DIGIT = re.compile(r"\D")  # what the patterns allow between digits is never a digit
 # what may stand between the digits of one written number: blanks, dots, dashes, brackets,
 # slashes (and the backslash a PDF string escapes brackets with)
 _SEP = r"[\s().\-/\\\u00a0\u2010-\u2015\[\]]{0,3}"
+_RUN = re.compile(r"\d(?:" + _SEP + r"\d)*")  # digits and what may stand between them
 
 
 class Redactor:
@@ -41,13 +44,25 @@ class Redactor:
         self.numbers: list[str] = []
         self._patterns: list[re.Pattern] = []
         self._names: list[tuple[re.Pattern, str]] = []
+        # each number pattern under the last 7 digits every match of it holds (separators
+        # aside): a string whose digits hold none of these keys is not searched at all, so
+        # thousands of called numbers cost one scan of the digits, not one regex each
+        self._key: dict[re.Pattern, str] = {}
+        self._keys: set[str] = set()
         if profile == "none":
             return
+        seen: set[str] = set()
         for number in dict.fromkeys(n for n in called if n):
-            pats = number_patterns(number, default_country)
+            parts = _number_parts(number, default_country)
+            pats = _patterns_of(*parts)
             if pats:
                 self.numbers.append(number)
-                self._patterns.extend(pats)
+                for pat in pats:
+                    if pat.pattern not in seen:  # '+1630…' and '630.…' give the same ones
+                        seen.add(pat.pattern)
+                        self._patterns.append(pat)
+                        self._key[pat] = parts[1][-KEY_DIGITS:]
+        self._keys = set(self._key.values())
         if profile == "training":
             names = sorted({c.strip() for c in customers if c and len(c.strip()) >= 2},
                            key=len, reverse=True)  # longest first: "Acme Dialer LLC" before "Acme"
@@ -64,7 +79,7 @@ class Redactor:
         """The redacted form of one string."""
         if not self.active or not s:
             return s
-        for pat in self._patterns:
+        for pat in self._candidates(s):
             s, n = pat.subn(_mask_match, s)
             if n:
                 self.counts["called number"] += n
@@ -99,14 +114,35 @@ class Redactor:
         found: list[str] = []
         for chunk in _searchable(data):
             text = chunk.decode("latin-1")
-            for pat in self._patterns:
-                m = pat.search(text)
-                if m:
-                    found.append(m.group(0))
+            if self._patterns:
+                found += self._numbers_in(text)
             if self._names:
                 utf = chunk.decode("utf-8", "replace")
                 found += [m.group(0) for pat, _ in self._names for m in [pat.search(utf)] if m]
         return found
+
+    def _numbers_in(self, text: str) -> list[str]:
+        """Each written number the patterns find in a long text. A match lies inside one run
+        of digits and separators, so only the runs that hold a key are searched, each with
+        the few characters around it that a prefix or a look-behind can see."""
+        found: list[str] = []
+        for run in _RUN.finditer(text):
+            pats = self._candidates(run.group(0))
+            window = text[max(run.start() - 8, 0):run.end() + 1] if pats else ""
+            found += [m.group(0) for pat in pats for m in [pat.search(window)] if m]
+        return found
+
+    def _candidates(self, s: str) -> list[re.Pattern]:
+        """The number patterns that can match `s` (in their order): those whose key is in
+        the digits of `s`."""
+        if not self._patterns:
+            return []
+        digits = _NOT_DIGIT.sub("", s)
+        if len(digits) < KEY_DIGITS:
+            return []
+        found = {digits[i:i + KEY_DIGITS]
+                 for i in range(len(digits) - KEY_DIGITS + 1)} & self._keys
+        return [p for p in self._patterns if self._key[p] in found] if found else []
 
     def describe(self) -> dict:
         return {"profile": self.profile, "rule": PROFILE_WORDS[self.profile],
@@ -122,6 +158,11 @@ def mask_number(number: str) -> str:
 
 def number_patterns(number: str, default_country: str = "US") -> list[re.Pattern]:
     """Regexes matching a number in every written form we know of."""
+    return _patterns_of(*_number_parts(number, default_country))
+
+
+def _number_parts(number: str, default_country: str) -> tuple[str, str, str]:
+    """(country code, national significant number, trunk prefix) of a number."""
     digits = re.sub(r"\D", "", number or "")
     cc, nsn, trunk = "", digits, ""
     try:
@@ -134,7 +175,11 @@ def number_patterns(number: str, default_country: str = "US") -> list[re.Pattern
         trunk = (meta.national_prefix or "") if meta is not None else ""
     except phonenumbers.NumberParseException:
         pass
-    if len(nsn) < 7:
+    return cc, nsn, trunk
+
+
+def _patterns_of(cc: str, nsn: str, trunk: str) -> list[re.Pattern]:
+    if len(nsn) < KEY_DIGITS:
         return []
     body = _SEP.join(re.escape(d) for d in nsn)
     prefixes = []

@@ -3,7 +3,8 @@
 It states the call as requested, the matching record in the provider's own CDRs
 (or that none was found, and where and how widely we looked), who the call came
 from (the upstream and the ingress it arrived on, or the provider's own customer),
-the 24-hour clock, and a section of actions taken for the team to complete.
+the 24-hour clock, and a section of actions taken for the team to complete. An
+originating provider's draft can also state the suspension of its customer.
 """
 from __future__ import annotations
 
@@ -17,16 +18,18 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 
 from workbench.case.audit import append_event, prepare_action
+from workbench.case.deadlines import BUSINESS_RULE, parse_time, response_clock
 from workbench.case.model import Case
 from workbench.columns.times import NAT, US, iso_utc
 from workbench.common.atomic import atomic_write_bytes
 from workbench.common.errors import InputError
+from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.present.trace_words import notes_text
 from workbench.trace.results import Hop, TraceResult
 
 from .. import __version__
-from workbench.case.deadlines import BUSINESS_RULE, parse_time, response_clock
 from .model import now_us, provider_settings, provider_zone, source_of, traceback_zone
+from .suspension import Suspension, SuspensionStatement, check_suspension, statement
 
 BOX = "\u2610"
 
@@ -37,43 +40,73 @@ Tracer = Callable[[str | None], TraceResult]
 
 
 def write_reply(case: Case, traceback_id: str, provider: str, out_path: str | Path, *,
-                tracer: Tracer, received_at: str | int | _dt.datetime | None = None) -> Path:
+                tracer: Tracer, received_at: str | int | _dt.datetime | None = None,
+                suspension: Suspension | None = None, progress: ProgressFn = no_progress,
+                should_stop: StopFn = never_stop) -> Path:
     """Write the Word draft answering traceback `traceback_id` for `provider`; returns its path.
 
     ``tracer`` is the investigation's trace (its skew, its engine call): this module only
-    words the answer."""
+    words the answer. ``suspension`` (an originating provider's only) is stated in sections 3
+    and 5 with the customer's traffic figures."""
     tb = case.traceback(traceback_id)
     name = case.directory.canonical(provider) or provider
     if not case.sources_of(name):
         known = ", ".join(case.providers_with_records()) or "none"
         raise InputError(f"no CDRs from provider '{provider}' in this case, so there is nothing "
                          f"to answer from (providers with CDRs: {known})", field="provider")
+    zone = provider_zone(case, name)
+    if suspension is not None:
+        check_suspension(suspension, zone=zone)  # bad input before any work
     prepare_action(case, "reply")  # logged, or refused now: not after the draft is written
     hop, tol, how = _find(tracer, name)
+    said = None
+    if suspension is not None:
+        _must_originate(hop, name, tb.traceback_id)
+        check(should_stop)
+        said = statement(case, name, suspension, zone=zone, progress=progress,
+                         should_stop=should_stop)
     rec = next((h for h in tb.hops if case.directory.canonical(h.provider) == name), None)
     received_us, received_from = _received(received_at, rec, case, tb)
     drafted_us = now_us()
     settings = provider_settings(case, name)
     clock = response_clock(received_us, drafted_us,
                            deferral=bool(settings.get("business_hours_deferral", False)),
-                           zone=provider_zone(case, name))
+                           zone=zone)
     doc = Document()
     _styles(doc)
     _head(doc, case, tb, name)
     _call(doc, tb)
     _record(doc, case, tb, name, hop, tol, how)
-    _origin(doc, hop)
+    _origin(doc, hop, said)
     _timing(doc, clock, received_from, rec, drafted_us)
-    _actions(doc)
+    _actions(doc, said)
     _sign(doc, case, drafted_us)
     buf = io.BytesIO()
     doc.save(buf)
     out = Path(out_path)
     atomic_write_bytes(out, buf.getvalue())
-    append_event(case.root, "reply", {"traceback": traceback_id, "provider": name,
-                                      "out": str(out), "found": bool(hop and hop.found),
-                                      "received": iso_utc(received_us, 0)})
+    details = {"traceback": traceback_id, "provider": name, "out": str(out),
+               "found": bool(hop and hop.found), "received": iso_utc(received_us, 0)}
+    if said is not None:
+        details["suspended"] = {"customer": said.customer, "at": said.at_utc,
+                                "evidence": said.evidence}
+    append_event(case.root, "reply", details)
     return out
+
+
+def _must_originate(hop: Hop | None, name: str, traceback_id: str) -> None:
+    """A suspension is the originator's to state: refuse it for any other hop."""
+    if hop is not None and hop.found and hop.customer:
+        return
+    if hop is None or not hop.found:
+        why = "its CDRs hold no record of the call"
+    elif hop.upstream:
+        why = f"its CDRs show the call came from {hop.upstream}"
+    else:
+        why = f"its CDRs show ingress '{hop.ingress}', which names no customer"
+    raise InputError(f"{name} is not the originating provider of traceback {traceback_id} "
+                     f"({why}): a suspension of its customer is stated only by the originator",
+                     field="suspended")
 
 
 def _find(tracer: Tracer, name: str) -> tuple[Hop | None, float, str]:
@@ -180,7 +213,7 @@ def _record(doc, case: Case, tb, name: str, hop: Hop | None, tol: float, how: st
         r.font.size = Pt(8.5)
 
 
-def _origin(doc, hop: Hop | None) -> None:
+def _origin(doc, hop: Hop | None, said: SuspensionStatement | None = None) -> None:
     doc.add_heading("3. Where the call came from", level=1)
     if hop is None or not hop.found:
         doc.add_paragraph("Not applicable: no record found. [State the reason, e.g. retention "
@@ -189,6 +222,13 @@ def _origin(doc, hop: Hop | None) -> None:
         doc.add_paragraph(f"The call was placed by our own customer {hop.customer} (account / "
                           f"ingress '{hop.ingress}'). We are the originating provider for this "
                           "call.")
+        if said is not None:
+            if _fold(said.customer) not in (_fold(hop.customer), _fold(hop.ingress or "")):
+                doc.add_paragraph(f"Note: the customer suspended ({said.customer}) is not the "
+                                  f"one our CDRs show for this call ({hop.customer}). [Explain "
+                                  "how they are related.]")
+            for sentence in said.sentences():
+                doc.add_paragraph(sentence)
     elif hop.upstream:
         doc.add_paragraph(f"We received this call from {hop.upstream}, on ingress "
                           f"'{hop.ingress}'. {hop.upstream} is the upstream provider to "
@@ -223,15 +263,24 @@ def _timing(doc, clock, received_from: str, rec, now_us: int) -> None:
                       f"providers that qualify; {BUSINESS_RULE}.").runs[0].font.size = Pt(8.5)
 
 
-def _actions(doc) -> None:
+def _actions(doc, said: SuspensionStatement | None = None) -> None:
     doc.add_heading("5. Actions taken [complete]", level=1)
-    _table(doc, [("Customer notified on (date, time, zone)", "[            ]"),
-                 ("Traffic suspended on (date, time, zone)", "[            ]"),
-                 ("Action on the originating customer",
-                  f"{BOX} warned   {BOX} terminated   {BOX} customer claims consent   "
-                  f"{BOX} no action   {BOX} not our customer"),
-                 ("Further actions (blocking, KYC review, upstream notified)", "[            ]"),
-                 ("Records kept (where, for how long)", "[            ]")])
+    blank = "[            ]"
+    rows = [("Customer notified on (date, time, zone)", blank),
+            ("Traffic suspended on (date, time, zone)",
+             blank if said is None else f"{said.at_utc} (UTC): {said.customer}")]
+    if said is not None:
+        rows.append(("Evidence for the suspension", said.evidence or "[describe the evidence]"))
+    rows += [("Action on the originating customer",
+              f"{BOX} warned   {BOX} terminated   {BOX} customer claims consent   "
+              f"{BOX} no action   {BOX} not our customer"),
+             ("Further actions (blocking, KYC review, upstream notified)", blank),
+             ("Records kept (where, for how long)", blank)]
+    _table(doc, rows)
+
+
+def _fold(s: str) -> str:
+    return " ".join(s.lower().split())
 
 
 def _sign(doc, case: Case, now_us: int) -> None:

@@ -2,20 +2,22 @@
 
 The only caller of the trace engine: skew is estimated once per case version and shared by
 every trace, each action is logged by one audit policy, and a log that cannot be written
-is reported as a warning instead of vanishing. ``trace``, ``skew``, ``export`` and ``reply``
-may run on worker threads; selection, step mode and edits belong to one (the GUI) thread.
+is reported as a warning instead of vanishing. ``trace``, ``skew``, ``export``,
+``export_provider`` and ``reply`` may run on worker threads; selection, step mode and edits
+belong to one (the GUI) thread.
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.case.audit import AuditError, log_action, log_mapping_change
 from workbench.case.model import Case, load_case
 from workbench.case.writer import CaseEdits, save_edits
+from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.present.trace_json import call_json
 from workbench.store.protocol import SourceId
@@ -24,6 +26,10 @@ from workbench.trace.results import Hop, Skew, TraceResult
 from workbench.trace.skew import estimate_skew
 
 from .requests import TraceRequest
+
+if TYPE_CHECKING:  # read only when a provider packet asks for them
+    from workbench.ingest.dno import DnoList
+    from workbench.ingest.rmd import Rmd
 
 SkewMap = Mapping[SourceId, Skew]
 
@@ -45,6 +51,15 @@ class Exported:
 
     path: Path
     result: TraceResult
+
+
+@dataclass(frozen=True)
+class ExportedProvider:
+    """A written provider packet and the traces of the tracebacks it holds."""
+
+    path: Path
+    provider: str
+    results: list[TraceResult]
 
 
 class Investigation:
@@ -165,12 +180,52 @@ class Investigation:
                              progress=progress, should_stop=should_stop)
         return Exported(path, result)
 
+    def export_provider(self, provider: str, out: str | Path, *,
+                        investigator: str | None = None, redact: str = "none",
+                        rmd: Sequence[str | Path] | None = None, dno: str | Path | None = None,
+                        progress: ProgressFn = no_progress,
+                        should_stop: StopFn = never_stop) -> ExportedProvider:
+        """Write the evidence packet of `provider`: its dossier, the analysis of its traffic and
+        every traceback it appears in, each traced here (not logged as traces: the export
+        entry records them). ``rmd``/``dno`` are files; by default the case's own. Refused
+        (AuditError) when the log cannot be written."""
+        from workbench.evidence import export_provider_packet
+        case, version = self._snapshot()
+        rmd_paths = list(rmd) if rmd else [case.root / p for p in case.config.rmd]
+        dno_path = dno or (case.root / case.config.dno if case.config.dno else None)
+        traced: list[TraceResult] = []
+
+        def tracer(traceback_id: str) -> TraceResult:
+            result = self._trace(case, version, TraceRequest(traceback_id=traceback_id),
+                                 no_progress, should_stop)
+            traced.append(result)
+            return result
+
+        with self._state:
+            session = list(self.results) if version == self._version else []
+        skew = self._skew_of(case, version, _part(progress, 0, 0.2), should_stop)
+        path = export_provider_packet(
+            case, provider, Path(out), tracer=tracer, investigator=investigator, redact=redact,
+            rmd=_load_rmd(rmd_paths),
+            dno=_load_dno(dno, case.config.default_country) if dno else None, skew=skew,
+            results=session, params={"rmd": [str(p) for p in rmd_paths],
+                                     "dno": str(dno_path) if dno_path else None},
+            progress=_part(progress, 0.2, 1.0), should_stop=should_stop)
+        return ExportedProvider(path, case.directory.canonical(provider), traced)
+
     def reply(self, traceback_id: str, provider: str, out: str | Path, *,
-              received_at: str | None = None, progress: ProgressFn = no_progress,
-              should_stop: StopFn = never_stop) -> Path:
+              received_at: str | None = None, suspended: str | None = None,
+              suspended_at: str | None = None, evidence: str | None = None,
+              progress: ProgressFn = no_progress, should_stop: StopFn = never_stop) -> Path:
         """Draft `provider`'s answer to a traceback request (refused, like an export, when the
-        log cannot be written)."""
-        from workbench.evidence import write_reply
+        log cannot be written). An originating provider's draft states the suspension of
+        customer `suspended` at `suspended_at` on `evidence` when they are given."""
+        from workbench.evidence import Suspension, write_reply
+        if suspended is None and (suspended_at or evidence):
+            raise InputError("--suspended-at and --evidence describe a suspension: give the "
+                             "suspended customer with --suspended", field="suspended")
+        suspension = (None if suspended is None else
+                      Suspension(suspended, suspended_at or "", evidence))
         case, version = self._snapshot()
         tb = case.traceback(traceback_id)
         check(should_stop)
@@ -185,7 +240,8 @@ class Investigation:
             return self._trace(case, version, req, _part(progress, 0.1, 0.8), should_stop)
 
         return write_reply(case, traceback_id, provider, Path(out), tracer=tracer,
-                           received_at=received_at)
+                           received_at=received_at, suspension=suspension,
+                           progress=_part(progress, 0.8, 1.0), should_stop=should_stop)
 
     # -- audit --------------------------------------------------------------------------
     def _log(self, case: Case, action: str, details: dict[str, Any]) -> None:
@@ -294,6 +350,21 @@ def same_call(a: TraceResult, b: TraceResult) -> bool:
     if a.traceback_id or b.traceback_id:
         return a.traceback_id == b.traceback_id
     return (a.calling, a.called, a.at_us) == (b.calling, b.called, b.at_us)
+
+
+def _load_rmd(paths: Sequence[str | Path]) -> Rmd | None:
+    """The RMD snapshots, read (None when there are none)."""
+    if not paths:
+        return None
+    from workbench.ingest.rmd import load_rmd
+    return load_rmd(paths)
+
+
+def _load_dno(path: str | Path, country: str) -> DnoList:
+    """A Do-Not-Originate list given for this export (the case's own one the analysis reads
+    itself)."""
+    from workbench.ingest.dno import load_dno
+    return load_dno(path, country)
 
 
 def _part(progress: ProgressFn, lo: float, hi: float) -> ProgressFn:
