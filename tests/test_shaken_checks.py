@@ -403,3 +403,16 @@ def test_hop_details_show_the_checks_and_step_mode_hides_them(qtbot, window, sig
     text = window.hop_dock.view.toPlainText()
     assert "hidden in step mode until the whole chain is revealed" in text
     assert "Gateway Co" not in text  # named by the checks, not yet revealed
+
+
+def test_the_text_report_lists_the_checks_that_failed(signed_case: Path):
+    r = run_cli("trace", signed_case, "--traceback", "TB-1", cache=signed_case.parent / "cache")
+    assert r.returncode == 0, r.stderr
+    head, _, failed = r.stdout.partition("STIR/SHAKEN path checks that failed")
+    assert failed, r.stdout
+    assert "not verified" in failed.splitlines()[0]
+    lines = [ln for ln in failed.splitlines()[1:] if ln.startswith("  hop ")]
+    # the six False of the table above: hops 1 and 3 attestation, hop 4 origid, numbers and
+    # signer, hop 5 numbers
+    assert len(lines) == 6 and all("✗" in ln for ln in lines)
+    assert {ln.split(":")[0].strip() for ln in lines} == {"hop 1", "hop 3", "hop 4", "hop 5"}

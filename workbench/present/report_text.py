@@ -5,7 +5,7 @@ from collections.abc import Mapping
 
 from workbench.columns.times import iso_utc
 from workbench.present.trace_json import call_json, skew_json
-from workbench.present.trace_words import notes_text
+from workbench.present.trace_words import UNVERIFIED, check_text, notes_text
 from workbench.store.protocol import SourceId
 from workbench.trace.results import Skew, TraceResult
 
@@ -68,6 +68,11 @@ def trace_table(result: TraceResult) -> str:
              for note in notes_text(h.notes)]
     if notes:
         text += "\n\nNotes:\n" + "\n".join(notes)
+    failed = [f"  hop {n}: ✗ {check_text(c, caveat=False)}" for n, h in enumerate(result.hops, 1)
+              for c in h.shaken_checks if c.ok is False]
+    if failed:
+        text += (f"\n\nSTIR/SHAKEN path checks that failed ({UNVERIFIED}):\n"
+                 + "\n".join(failed))
     if result.skew:
         text += "\n\nClock skew applied (source minus reference):\n" + "\n".join(
             f"  {p}: {(round(v['offset_s'], 1) or 0.0):+.1f} s over {v['calls']} calls ({v['basis']})"
