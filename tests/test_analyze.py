@@ -248,6 +248,16 @@ def test_charts_from_the_analysis(analysis):
         calls_per_minute(analysis, PROVIDER, "NOPE")
 
 
+def test_every_ingress_has_its_own_charts(analysis):
+    """Each ingress's histogram and per-minute series hold its own calls, not only the first
+    group's (the packed group key must be read back with the width it was written with)."""
+    for row in analysis.ingresses:
+        _edges, hist = duration_histogram(analysis, PROVIDER, row.ingress, bins=[0, 3600, 1e9])
+        _minutes, per_min = calls_per_minute(analysis, PROVIDER, row.ingress)
+        assert int(per_min.sum()) == row.calls, row.ingress
+        assert 0 < int(hist.sum()) <= row.calls, row.ingress
+
+
 def test_dno_list_forms(tmp_path):
     f = tmp_path / "dno.csv"
     f.write_text('id,Phone Number,note\n1,"(212) 730-0101","agency, inbound only"\n'

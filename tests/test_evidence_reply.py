@@ -5,11 +5,11 @@ import docx
 import pytest
 
 from tests.test_evidence_cases import CUSTOMER, harbor_case
+from workbench.case.deadlines import deemed_receipt, response_clock
 from workbench.case.model import load_case
 from workbench.cli.main import main
 from workbench.columns.times import US, parse_one
 from workbench.common.errors import InputError
-from workbench.case.deadlines import deemed_receipt, response_clock
 from workbench.investigation import Investigation
 
 

@@ -25,6 +25,8 @@ def test_open_sample_trace_traceback_and_read_the_chain(qtbot, window, sample_co
     assert window.case_dock.sources.rowCount() == len(case.sources) == 5
     assert "Vehicle warranty" in window.windowTitle()
     assert window.case_dock.sources.rows[0][2] != "estimating…"  # skew estimated and shown
+    assert window.actions["file.provider_packet"].isEnabled()  # needs a case, not a trace
+    assert not window.actions["file.evidence"].isEnabled()
     window.case_dock.tb_view.selectRow(0)
     _trace_action(qtbot, window, "trace.traceback")
     r = window.session.result

@@ -49,6 +49,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("file.evidence", "File", "Export &evidence packet…", "file.export_evidence",
                "Ctrl+Shift+P", "evidence", "Write the evidence packet (zipped BagIt bag) of the "
                "current trace", toolbar=True, needs="trace+evidence"),
+    ActionSpec("file.provider_packet", "File", "Export p&rovider packet…",
+               "file.export_provider_packet", None, "evidence", "Write the evidence packet of "
+               "one provider: dossier, traffic analysis and every traceback it appears in",
+               needs="case+evidence"),
     ActionSpec("file.reply", "File", "Reply &draft…", "file.reply_draft", "Ctrl+Shift+R",
                "reply", "Draft a provider's answer to a traceback request (.docx)",
                needs="tracebacks+evidence"),
@@ -84,6 +88,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "network", "Show every provider met in the case", toolbar=True),
     ActionSpec("view.fit", "View", "&Fit the graph", "view.fit", "Ctrl+0", "fit",
                "Zoom the graph to show everything", toolbar=True),
+    ActionSpec("view.analyze", "View", "&Analyze provider…", "analysis.choose", "Ctrl+3", None,
+               "Rank a provider's customers and upstreams by how suspicious their traffic "
+               "looks in its own CDRs", needs="case", separator_before=True),
+    ActionSpec("view.providers", "View", "Provider &dossiers", "providers.present", "Ctrl+4",
+               None, "Every provider ranked: roles, late or missing answers, contradictions, "
+               "RMD status", needs="case"),
     ActionSpec("view.reset", "View", "&Reset window layout", "view.reset_layout", None, None,
                "Put every dock back where it started", separator_before=True),
     ActionSpec("help.keys", "Help", "&Keyboard shortcuts", "view.shortcuts", "F1", "help",

@@ -13,10 +13,13 @@ from .assets import icon
 from .commands.file import FileCommands, evidence_module
 from .commands.trace import TraceCommands
 from .commands.view import ViewCommands
+from .docks.analysis_charts import AnalysisChartsDock
+from .docks.analysis_dock import AnalysisDock
 from .docks.calls_dock import CallsDock
 from .docks.case_dock import CaseDock
 from .docks.graph_dock import GraphDock
 from .docks.hop_dock import HopDock
+from .docks.providers_dock import ProvidersDock
 from .docks.timeline_dock import TimelineDock
 from .session import CaseSession
 from .status import TaskProgressWidget
@@ -37,11 +40,14 @@ class MainWindow(QMainWindow):
         self.case_dock, self.calls_dock = CaseDock(s, self), CallsDock(s, self)
         self.graph_dock, self.hop_dock = GraphDock(s, self), HopDock(s, self)
         self.timeline_dock = TimelineDock(s, self)
+        self.analysis_dock, self.charts_dock = AnalysisDock(s, self), AnalysisChartsDock(s, self)
+        self.providers_dock = ProvidersDock(s, self)
         self._place_docks()
         self.file, self.trace = FileCommands(self), TraceCommands(self)
         self.view = ViewCommands(self)
         self.actions = actions.build(self, {"file": self.file, "trace": self.trace,
-                                            "view": self.view})
+                                            "view": self.view, "analysis": self.analysis_dock,
+                                            "providers": self.providers_dock})
         self._build_menus()
         self._build_toolbar()
         self.progress = TaskProgressWidget(s.runner, self)
@@ -61,15 +67,25 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.graph_dock, self.hop_dock, Qt.Orientation.Horizontal)
         self.splitDockWidget(self.graph_dock, self.timeline_dock, Qt.Orientation.Vertical)
         self.splitDockWidget(self.timeline_dock, self.calls_dock, Qt.Orientation.Vertical)
+        # the provider views share areas as tabs: the analysis the graph's, its charts the
+        # timeline's, so its rows, charts and the calls they filter are in sight together;
+        # the dossiers the calls table's
+        self.tabifyDockWidget(self.graph_dock, self.analysis_dock)
+        self.tabifyDockWidget(self.timeline_dock, self.charts_dock)
+        self.tabifyDockWidget(self.calls_dock, self.providers_dock)
+        for d in (self.graph_dock, self.timeline_dock, self.calls_dock):
+            d.raise_()
         self.resizeDocks([self.case_dock, self.graph_dock, self.hop_dock], [360, 800, 380],
                          Qt.Orientation.Horizontal)
         self.resizeDocks([self.graph_dock, self.timeline_dock, self.calls_dock], [420, 190, 300],
                          Qt.Orientation.Vertical)
 
     def fit_layout_to(self, height: int) -> None:
-        """On short screens (768 px) the timeline shares a tab with the calls table."""
-        if height < 900 and not self.tabifiedDockWidgets(self.calls_dock):
+        """On short screens (768 px) the timeline and the traffic charts share a tab with the
+        calls table."""
+        if height < 900 and self.timeline_dock not in self.tabifiedDockWidgets(self.calls_dock):
             self.tabifyDockWidget(self.calls_dock, self.timeline_dock)
+            self.tabifyDockWidget(self.calls_dock, self.charts_dock)
             self.calls_dock.raise_()
             self.resizeDocks([self.graph_dock, self.calls_dock], [int(height * 0.45),
                                                                   int(height * 0.4)],
@@ -94,7 +110,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         docks = view.addMenu("&Docks")
         for d in (self.case_dock, self.calls_dock, self.graph_dock, self.hop_dock,
-                  self.timeline_dock):
+                  self.timeline_dock, self.analysis_dock, self.charts_dock, self.providers_dock):
             docks.addAction(d.toggleViewAction())
         self.view.theme_menu(view.addMenu("&Theme"))
 
@@ -135,6 +151,7 @@ class MainWindow(QMainWindow):
         s.runner.sig_ended.connect(lambda *_: self.refresh_actions())
         s.sig_trace_changed.connect(self._on_trace_changed)
         self.calls_dock.sig_trace_requested.connect(self.trace.trace_selected_call)
+        self.analysis_dock.sig_ingress_selected.connect(self.charts_dock.show_ingress)
         self.case_dock.sig_trace_traceback.connect(s.trace_traceback)
         self.case_dock.sig_edit_mappings.connect(self._edit_mappings)
 
@@ -203,8 +220,10 @@ class MainWindow(QMainWindow):
     def restore_default_layout(self) -> None:
         self.restoreState(self._default_state)
         for d in (self.case_dock, self.calls_dock, self.graph_dock, self.hop_dock,
-                  self.timeline_dock):
+                  self.timeline_dock, self.analysis_dock, self.charts_dock, self.providers_dock):
             d.show()
+        for d in (self.graph_dock, self.timeline_dock, self.calls_dock):
+            d.raise_()
 
     def closeEvent(self, ev) -> None:  # noqa: N802 - Qt API
         if not self.file.confirm_discard():

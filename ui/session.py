@@ -6,15 +6,20 @@ bridge, and adds what only the GUI has: the calls table's frames and the selecti
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from workbench.analytics.dossier import Dossier, provider_dossiers
+from workbench.analytics.traffic import TrafficAnalysis, analyze_provider
+from workbench.case.audit import read_audit
 from workbench.case.model import Case
 from workbench.case.writer import CaseEdits
 from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check
+from workbench.ingest.dno import load_dno
+from workbench.ingest.rmd import Rmd, load_rmd
 from workbench.investigation import Investigation, TraceRequest
 from workbench.present.calls_query import SourceFrame, build_frames
 from workbench.present.report_text import outcome_sentence
@@ -22,6 +27,15 @@ from workbench.store.protocol import SourceId
 
 from . import settings
 from .worker import Task, TaskRunner
+
+
+@dataclass
+class Dossiers:
+    """The provider dossiers of the open case and the RMD snapshots they were read against."""
+
+    providers: list[Dossier]
+    rmd: Rmd | None
+    notes: list[str] = field(default_factory=list)  # what could not be read, in words
 
 
 @dataclass
@@ -50,6 +64,9 @@ class CaseSession(QObject):
     sig_failed = Signal(str, object)  # title, exception
     sig_warning = Signal(str)  # done, but something the user must know (audit not written)
     sig_status = Signal(str)
+    sig_analysis_changed = Signal(object)  # TrafficAnalysis or None
+    sig_dossiers_changed = Signal(object)  # Dossiers or None
+    sig_calls_filter = Signal(str, object)  # provider, ingress (None: every one; "": none)
 
     def __init__(self, runner: TaskRunner | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -66,6 +83,10 @@ class CaseSession(QObject):
         self._step_mode = False  # kept from one case to the next
         self._no_edits = CaseEdits()  # what `edits` shows while no case is open
         self._after_load: list = []
+        self.analysis: TrafficAnalysis | None = None
+        self.dossiers: Dossiers | None = None
+        self.sig_case_changed.connect(self._on_case_for_analyses)
+        self.sig_trace_changed.connect(self._on_trace_for_dossiers)
 
     # -- the investigation's state, as the docks read it ---------------------------------
     @property
@@ -251,6 +272,62 @@ class CaseSession(QObject):
             self.traceback_id = traceback_id
             self.sig_traceback_selected.emit(traceback_id)
 
+    def filter_calls(self, provider: str, ingress: str | None) -> None:
+        """Ask the calls table for one provider's calls from one ingress."""
+        self.sig_calls_filter.emit(provider, ingress)
+
+    # -- provider analyses ----------------------------------------------------------------
+    def analyze(self, provider: str, dno: str | Path | None = None) -> Task | None:
+        """Rank ``provider``'s ingresses by how suspicious their traffic looks (in a worker);
+        ``dno`` is a Do-Not-Originate list (relative to the case folder), else [case] dno."""
+        inv = self.investigation
+        if inv is None:
+            self.sig_failed.emit("Analysis", InputError("open a case first"))
+            return None
+        case = inv.case
+        path = case.root / dno if dno else None
+        return self.runner.run(f"Analyzing {provider}", _analyze, inv, case, provider, path,
+                               kind="analysis",
+                               on_done=lambda a, c=case: self._on_analyzed(c, a),
+                               on_failed=lambda exc: self.sig_failed.emit("Analysis", exc))
+
+    def _on_analyzed(self, case: Case, analysis: TrafficAnalysis) -> None:
+        if case is self.case:
+            self.analysis = analysis
+            self.sig_analysis_changed.emit(analysis)
+            flagged = sum(1 for s in analysis.ingresses if s.reasons)
+            self.sig_status.emit(f"Analyzed {analysis.provider}: {len(analysis.ingresses):,} "
+                                 f"ingresses, {flagged} standing out")
+
+    def refresh_dossiers(self) -> Task | None:
+        """Rebuild the provider dossiers from the records, the audit trail and this
+        session's traces (in a worker)."""
+        case = self.case
+        if case is None:
+            return None
+        # a refresh nobody asked for: a failure is told in the Providers dock and the
+        # status bar, not in an error box on every trace
+        return self.runner.run("Provider dossiers", _dossiers, case, list(self.results),
+                               kind="dossiers", on_done=lambda d, c=case: self._on_dossiers(c, d),
+                               on_failed=lambda exc: self.sig_status.emit(
+                                   f"Provider dossiers not built: {exc}"))
+
+    def _on_dossiers(self, case: Case, dossiers: Dossiers) -> None:
+        if case is self.case:
+            self.dossiers = dossiers
+            self.sig_dossiers_changed.emit(dossiers)
+
+    def _on_case_for_analyses(self, case: Case | None) -> None:
+        self.analysis, self.dossiers = None, None
+        self.sig_analysis_changed.emit(None)
+        self.sig_dossiers_changed.emit(None)
+        if case is not None:
+            self.refresh_dossiers()
+
+    def _on_trace_for_dossiers(self, result) -> None:
+        if result is not None:  # a new trace: its hops count in the dossiers
+            self.refresh_dossiers()
+
     # -- edits --------------------------------------------------------------------------
     @property
     def dirty(self) -> bool:
@@ -309,3 +386,36 @@ def _frames(case: Case, progress: ProgressFn) -> list[SourceFrame]:
     frames = build_frames(case)
     progress(1.0, f"{case.name}: {sum(len(s) for s in case.sources):,} records")
     return frames
+
+
+def _analyze(inv: Investigation, case: Case, provider: str, dno: Path | None, *,
+             progress: ProgressFn, should_stop: StopFn) -> TrafficAnalysis:
+    """The provider's traffic per ingress, times on the traceback records' clock (the
+    investigation's skew estimate, shared with its traces)."""
+    progress(0.0, "estimating clock skew")
+    skew = inv.skew(should_stop=should_stop) if inv.case is case else None
+    check(should_stop)
+    dno_list = load_dno(dno, case.config.default_country) if dno is not None else None
+    return analyze_provider(case, provider, dno=dno_list, skew=skew,
+                            progress=lambda f, m: progress(0.1 + 0.9 * f, m),
+                            should_stop=should_stop)
+
+
+def _dossiers(case: Case, results: list, *, progress: ProgressFn,
+              should_stop: StopFn) -> Dossiers:
+    """Dossiers from the records, the audit trail and ``results``, with [case] rmd."""
+    progress(0.1, "reading the RMD snapshots")
+    paths = [case.root / p for p in case.config.rmd]
+    rmd = load_rmd(paths) if paths else None
+    check(should_stop)
+    notes = []
+    try:
+        entries = read_audit(case.root)
+    except OSError as exc:  # the traces of this session still count
+        entries = []
+        notes.append(f"earlier traces not counted: the audit trail could not be read ({exc})")
+    check(should_stop)
+    progress(0.4, "building provider dossiers")
+    dossiers = provider_dossiers(case, results=results, audit_entries=entries, rmd=rmd)
+    progress(1.0, f"{len(dossiers)} providers")
+    return Dossiers(dossiers, rmd, notes)

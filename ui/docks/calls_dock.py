@@ -39,6 +39,7 @@ class CallsDock(QDockWidget):
         self.setObjectName("dock.calls")
         self.session = session
         self.model = CallsTableModel(self)
+        self.ingress: str | None = None  # one trunk or account of the chosen provider
         self._build()
         self._timer = QTimer(self, singleShot=True, interval=250)
         self._timer.timeout.connect(self.refresh)
@@ -47,6 +48,7 @@ class CallsDock(QDockWidget):
         session.sig_provider_selected.connect(self._on_provider_selected)
         session.sig_source_selected.connect(self._on_source_selected)
         session.sig_traceback_selected.connect(self._on_traceback_selected)
+        session.sig_calls_filter.connect(self._on_calls_filter)
         self._fill_combos(None)
 
     # -- widgets ------------------------------------------------------------------------
@@ -121,6 +123,7 @@ class CallsDock(QDockWidget):
         for combo in (self.which, self.provider, self.disposition):
             combo.currentIndexChanged.connect(self._later)
         self.clear.clicked.connect(self.clear_filters)
+        self.provider.currentIndexChanged.connect(self._drop_ingress)
         self.trace_button.clicked.connect(self.sig_trace_requested)
         self.view.selectionModel().selectionChanged.connect(self._on_row_selected)
         self.view.doubleClicked.connect(lambda *_: self.sig_trace_requested.emit())
@@ -155,7 +158,7 @@ class CallsDock(QDockWidget):
         return CallFilter(number=self.number.text(), which=("either", "calling", "called")[
             self.which.currentIndex()], start_us=times[0], end_us=times[1],
             providers=providers, sources=sources, disposition=self.disposition.currentData(),
-            sort=self.model.sort_key, descending=self.model.descending)
+            ingress=self.ingress, sort=self.model.sort_key, descending=self.model.descending)
 
     def refresh(self) -> None:
         if self.session.case is None:
@@ -173,6 +176,8 @@ class CallsDock(QDockWidget):
     def _on_rows(self, rows) -> None:
         self.model.set_rows(rows)
         note = f" — {rows.notes[0]}" if rows.notes else ""
+        if self.ingress is not None:
+            note = f" — ingress {self.ingress or '(none recorded)'} only{note}"
         self.count.setText(f"{len(rows):,} of {rows.total:,} records{note}")
         self.trace_button.setEnabled(False)
         self.record.clear()
@@ -183,10 +188,12 @@ class CallsDock(QDockWidget):
             edit.clear()
         for combo in (self.which, self.provider, self.disposition):
             combo.setCurrentIndex(0)
+        self.ingress = None
         self.refresh()
 
     # -- session ------------------------------------------------------------------------
     def _on_case_changed(self, case) -> None:
+        self.ingress = None
         self.model.set_frames(self.session.frames if case is not None else [])
         self._fill_combos(case)
         self.count.setText("No case open" if case is None else "Loading calls…")
@@ -218,6 +225,20 @@ class CallsDock(QDockWidget):
             self.count.setText(f"The case holds no CDRs from {name}: showing every provider")
             return
         self._select_combo(name or None)
+
+    def _on_calls_filter(self, provider: str, ingress) -> None:
+        """Show one provider's calls from one ingress (an analysis row was clicked)."""
+        self.provider.blockSignals(True)
+        self._select_combo(provider or None)
+        self.provider.blockSignals(False)
+        self.ingress = ingress
+        self.show()
+        self.raise_()
+        self.apply_now()
+
+    def _drop_ingress(self, *_) -> None:
+        """An ingress belongs to one provider's files: choosing another provider drops it."""
+        self.ingress = None
 
     def _on_source_selected(self, index: int) -> None:
         self._select_combo(index if index >= 0 else None)

@@ -98,7 +98,7 @@ class _Charts:
     keys: list[tuple[str | None, str, str | None]]  # group id -> (ingress, kind, name)
     minute_key: np.ndarray  # group << 32 | minute since the epoch
     minute_count: np.ndarray
-    second_key: np.ndarray  # group << 12 | whole seconds (HIST_CAP_S: an hour or more)
+    second_key: np.ndarray  # group << 32 | whole seconds (HIST_CAP_S: an hour or more)
     second_count: np.ndarray
 
 
@@ -157,7 +157,7 @@ def duration_histogram(analysis_or_case: TrafficAnalysis | Case, provider: str,
     """(edges, counts) of the call durations of an ingress, as ``numpy.histogram`` gives
     them. Durations are counted to the whole second; an hour or longer counts as an hour."""
     charts, gids = _chart_groups(analysis_or_case, provider, ingress)
-    secs, counts = _runs_of(charts.second_key, charts.second_count, gids, 12)
+    secs, counts = _runs_of(charts.second_key, charts.second_count, gids, 32)
     if isinstance(bins, int):
         top = float(secs.max()) + 1 if len(secs) else 1.0
         edges = np.linspace(0.0, top, max(bins, 1) + 1)

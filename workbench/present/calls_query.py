@@ -52,6 +52,7 @@ class CallFilter:
     providers: list[str] | None = None  # canonical names
     sources: list[int] | None = None  # source indexes (``SourceFrame.index``)
     disposition: str | None = None
+    ingress: str | None = None  # one trunk or customer account; "" = rows with no ingress
     sort: str | None = "start"  # a COLUMNS key
     descending: bool = False
 
@@ -301,6 +302,11 @@ def _mask(f: SourceFrame, flt: CallFilter, want_key: int, digits: str) -> np.nda
         col = f.dicts["disposition"]
         hit = pc.equal(col.dictionary, flt.disposition).fill_null(False)
         both(col.lut(hit.to_numpy(zero_copy_only=False)))
+    if flt.ingress is not None:
+        col = f.dicts["ingress"]
+        hit = pc.equal(col.dictionary, flt.ingress).fill_null(False)
+        m = col.lut(hit.to_numpy(zero_copy_only=False))
+        both(m | (col.codes < 0) if flt.ingress == "" else m)
     return mask
 
 
