@@ -215,11 +215,14 @@ def test_rmd_status_and_upstream_flags(case):
     ds = provider_dossiers(case, audit_entries=[_trace_entry("TB-1", False)],
                            rmd=load_rmd([june, april]), now_us=NOW)
     d = _by_name(ds)
-    # Slowpoke answers late, its CDRs contradict it once, and it took traffic from three
-    # providers the RMD does not list (or no longer lists): it passes the silent one
+    # How a provider answers comes first (shares of its requests, less sure on few): the silent
+    # one (3 of 3: 10 x 3/5 = 6.0, not listed +2.5) stays above Slowpoke, which answers 2 of 3
+    # late (5 x 2/3 x 3/5 = 2.0) and whose other concerns (three unlisted upstreams, capped at
+    # 2.0; its CDRs contradicting its one traced answer, 3.0) are capped at 4.5 together.
+    # Origin Telecom: removed from the RMD 3.0 + originated 1 of 1 tracebacks 1.0.
     assert [(x.name, x.score) for x in ds] == [
-        ("Slowpoke Transit", 14.5), ("Quiet Networks", 14.0), ("Origin Telecom", 7.0),
-        ("Faraway Telecom", 5.0), ("Prompt Wireless", 3.0), ("Rural Telco", 1.5)]
+        ("Quiet Networks", 8.5), ("Slowpoke Transit", 6.5), ("Origin Telecom", 4.0),
+        ("Faraway Telecom", 2.5), ("Rural Telco", 1.25), ("Prompt Wireless", 1.0)]
     assert (d["Quiet Networks"].rmd_status, d["Quiet Networks"].rmd) == ("not listed", None)
     assert "not in the RMD" in d["Quiet Networks"].concerns
     origin = d["Origin Telecom"]
@@ -320,3 +323,27 @@ def test_ten_thousand_tracebacks_within_two_seconds(tmp_path):
     assert ds[0].name == "Carrier 11" and ds[0].responses.answered == 0
     assert {ds[1].name, ds[2].name} == {"Carrier 03", "Carrier 07"}
     assert all(d.responses.late == d.responses.answered for d in ds[1:3])
+
+
+def test_a_generated_training_case_ranks_its_slow_and_silent_providers_first(tmp_path):
+    """The generator's answer key says who answers late, never, or promptly: the dossiers must
+    rank the slow and the silent provider above every prompt one, with the key's counts."""
+    from workbench.case.model import load_records
+    from workbench.generate import generate_case
+    root = generate_case(tmp_path / "training", rows=2000, seed=11, tracebacks=400,
+                         campaigns=4)
+    key = json.loads((root / "truth.json").read_text())["training"]
+    case = load_records(root)
+    ds = provider_dossiers(case, audit_entries=[], rmd=load_rmd(
+        [root / p for p in case.config.rmd]))
+    rank = {d.name: i for i, d in enumerate(ds)}
+    slow, silent = key["slow_responder"]["provider"], key["silent_provider"]["provider"]
+    for prompt in key["prompt_providers"]:
+        assert rank[slow] < rank[prompt] and rank[silent] < rank[prompt], (prompt, rank)
+    by_name = _by_name(ds)
+    for name, want in key["responses"].items():
+        r = by_name[name].responses
+        assert (r.answered, r.refused, r.late, r.no_response) == (
+            want["answered"], want["refused"], want["late"], want["no_response"]), name
+        if want["median_hours"] is not None:
+            assert r.median_hours == pytest.approx(want["median_hours"], abs=0.01), name

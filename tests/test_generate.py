@@ -530,10 +530,16 @@ def test_slow_and_silent_providers_answer_as_the_key_says(training_dir, training
     assert key["silent_provider"]["provider"] == "Prairie Exchange"
     every = {p: [r for r in training_records if r["provider"] == p]
              for p in {r["provider"] for r in training_records}}
+    tbs: dict[str, set[str]] = {}
+    for r in training_records:
+        tbs.setdefault(r["traceback_id"], set()).add(r["provider"])
     for p, rows in every.items():
         facts = key["responses"][p]
         assert facts["records"] == len(rows)
-        assert facts["no_response"] == sum(not r["responded_at"] for r in rows)
+        # unanswered rows, plus records that name it upstream and stop there
+        named_only = sum(r["status"] == "upstream_identified" and r["upstream"] == p
+                         and p not in tbs[r["traceback_id"]] for r in training_records)
+        assert facts["no_response"] == sum(not r["responded_at"] for r in rows) + named_only
         assert facts["late"] == sum(bool(r["responded_at"]) and _hours(r) > 24 for r in rows)
     assert key["responses"][gen.SLOW]["late"] == len(slow)
     assert gen.SLOW not in key["prompt_providers"]

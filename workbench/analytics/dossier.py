@@ -33,9 +33,15 @@ ANSWERS = frozenset({"upstream_identified", "originator", "foreign_point_of_entr
 ENDS = frozenset({"originator", "foreign_point_of_entry"})
 HOUR_US = 3600 * US
 _US_NAMES = frozenset({"US", "USA", "UNITED STATES", "UNITED STATES OF AMERICA"})
-# weights of the concern score: a silent provider stalls a chain; a late one only slows it
-W_NO_RESPONSE, W_REFUSED, W_LATE, W_CONTRADICTED, W_ORIGINATED = 3.0, 2.0, 1.5, 2.5, 1.0
-W_REMOVED, W_NOT_LISTED, W_BAD_UPSTREAM = 6.0, 5.0, 3.0
+# The concern score. How a provider answers traceback requests comes first: a silent provider
+# stalls every chain through it, a refusal too, a late one slows them. These are shares of its
+# requests (a provider asked 300 times is judged like one asked 3 times, a little less surely),
+# so a slow or silent responder always outranks a prompt one, whatever else is said of either.
+W_NO_RESPONSE, W_REFUSED, W_LATE = 10.0, 7.0, 5.0
+# Everything else adds at most OTHER_CAP (below W_LATE): RMD listing, upstreams it took traffic
+# from, answers its own CDRs contradict (a share of its traced hops), tracebacks it originated.
+W_REMOVED, W_NOT_LISTED, W_BAD_UPSTREAM, BAD_UPSTREAM_CAP = 3.0, 2.5, 1.0, 2.0
+W_CONTRADICTED, W_ORIGINATED, OTHER_CAP = 3.0, 1.0, 4.5
 
 
 @dataclass
@@ -43,8 +49,8 @@ class Responses:
     """How a provider answered the traceback requests sent to it."""
 
     requests: int = 0
-    answered: int = 0  # an answer that names someone or says "no record"
-    refused: int = 0
+    answered: int = 0  # every reply: an answer naming someone, "no record", or a refusal
+    refused: int = 0  # of those, refusals to cooperate
     late: int = 0  # answers and refusals past the 24-hour deadline
     no_response: int = 0
     pending: int = 0  # notified, deadline not passed yet
@@ -377,51 +383,61 @@ def _responses_of(resp: pd.DataFrame, name: str) -> Responses:
     if name not in resp.index:
         return Responses()
     r = resp.loc[name]
-    out = Responses(answered=int(r["answered"]), refused=int(r["refused"]), late=int(r["late"]),
+    out = Responses(answered=int(r["answered"]) + int(r["refused"]), refused=int(r["refused"]),
+                    late=int(r["late"]),
                     no_response=int(r["no_response"]), pending=int(r["pending"]),
                     median_hours=None if pd.isna(r["median_hours"])
                     else float(r["median_hours"]))
-    out.requests = out.answered + out.refused + out.no_response + out.pending
+    out.requests = out.answered + out.no_response + out.pending
     return out
 
 
 def _judge(d: Dossier, matches: Mapping[str, RmdMatch], rmd: Rmd | None) -> tuple[list[str],
                                                                                    float]:
-    """Plain reasons, most serious first, and the score they add up to."""
-    out: list[tuple[float, str]] = []
+    """Plain reasons, most serious first, and the score they add up to (see the weights)."""
+    answering: list[tuple[float, str]] = []
+    other: list[tuple[float, str]] = []
     r = d.responses
+    asked = max(r.requests, 1)
+    sure = r.requests / (r.requests + 2.0)  # one late answer of one request says little
     if r.no_response:
-        out.append((W_NO_RESPONSE * r.no_response,
-                    f"never answered {r.no_response} of {_n(r.requests, 'request')}"))
+        answering.append((W_NO_RESPONSE * r.no_response / asked * sure,
+                          f"never answered {r.no_response} of {_n(r.requests, 'request')}"))
     if r.refused:
-        out.append((W_REFUSED * r.refused, f"refused {r.refused} of {_n(r.requests, 'request')}"))
+        answering.append((W_REFUSED * r.refused / asked * sure,
+                          f"refused {r.refused} of {_n(r.requests, 'request')}"))
     if r.late:
         med = f" (median {r.median_hours:.1f} h)" if r.median_hours is not None else ""
-        out.append((W_LATE * r.late, f"answered {r.late} of {r.answered + r.refused} late "
-                                     f"against the 24-hour clock{med}"))
+        answering.append((W_LATE * r.late / asked * sure,
+                          f"answered {r.late} of {r.answered} late against the "
+                          f"24-hour clock{med}"))
     if rmd is not None and d.rmd_status == "removed":
         last = d.rmd_match.last_listed if d.rmd_match else None
-        out.append((W_REMOVED, "removed from the RMD" + (f" (last listed in {last})"
-                                                          if last else "")))
+        other.append((W_REMOVED, "removed from the RMD" + (f" (last listed in {last})"
+                                                            if last else "")))
     elif rmd is not None and d.rmd_status == "not listed":
-        out.append((W_NOT_LISTED, "not in the RMD"))
+        other.append((W_NOT_LISTED, "not in the RMD"))
     if rmd is not None:
         ups = {u.name: u for u in d.named_upstreams + d.cdr_upstreams}
+        bad = 0.0
         for u in ups.values():
             st = matches[u.name].status if u.name in matches else "not listed"
             if st in ("not listed", "removed"):
                 where = "not in the RMD" if st == "not listed" else "removed from the RMD"
                 text = (f"named a foreign upstream {where}: {u.name}" if u.foreign else
                         f"accepted traffic from {u.name}, {where}")
-                out.append((W_BAD_UPSTREAM, text))
+                weight = min(W_BAD_UPSTREAM, BAD_UPSTREAM_CAP - bad)
+                bad += weight
+                other.append((weight, text))
     if d.contradicted:
-        out.append((W_CONTRADICTED * d.contradicted,
-                    f"its answer contradicted by its own CDRs {_times(d.contradicted)}"))
+        other.append((W_CONTRADICTED * d.contradicted / max(d.traces, d.contradicted, 1),
+                      f"its answer contradicted by its own CDRs {_times(d.contradicted)}"))
     if d.roles["originator"]:
-        out.append((W_ORIGINATED * d.roles["originator"],
-                    f"originated {_n(d.roles['originator'], 'traceback')}"))
-    out.sort(key=lambda x: -x[0])
-    return [text for _, text in out], round(sum(w for w, _ in out), 2)
+        other.append((W_ORIGINATED * d.roles["originator"] / max(d.tracebacks, 1),
+                      f"originated {_n(d.roles['originator'], 'traceback')}"))
+    out = sorted(answering + other, key=lambda x: -x[0])
+    score = sum(w for w, _ in answering) + min(OTHER_CAP, sum(w for w, _ in other))
+    return [text for _, text in out], round(score, 2)
 
 
 # -- case settings (the same reading as the evidence packet's deadline table) ---------------

@@ -177,8 +177,12 @@ def training_truth(training: Training, traced: Traced, customers: list[dict],
         "slow_responder": {"provider": SLOW, "answers_after_hours": [25, 60],
                            **responses.get(SLOW, {})},
         "silent_provider": {"provider": SILENT, **responses.get(SILENT, {})},
+        # prompt: replies within the 24-hour clock and cooperates (a refusal is a prompt reply,
+        # not a prompt answer: it is listed apart)
         "prompt_providers": sorted(p for p, f in responses.items()
-                                   if p not in (SLOW, SILENT) and not f["late"]),
+                                   if p not in (SLOW, SILENT) and not f["late"]
+                                   and not f["refused"]),
+        "refusing_providers": sorted(p for p, f in responses.items() if f["refused"]),
         "late_rule": "strict: answered more than 24 h after notified_at (the case sets no "
                      "business-hours deferral)",
         "responses": responses,

@@ -114,18 +114,32 @@ def response_facts(records: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     hours: dict[str, list[float]] = defaultdict(list)
     for r in records:
-        f = out.setdefault(r["provider"], {"records": 0, "answered": 0, "late": 0,
+        f = out.setdefault(r["provider"], {"records": 0, "answered": 0, "refused": 0, "late": 0,
                                            "no_response": 0, "median_hours": None})
         f["records"] += 1
         if not r["responded_at"]:
             f["no_response"] += r["status"] == "no_response"
             continue
         took = (to_us(r["responded_at"]) - to_us(r["notified_at"])) / S / 3600
-        f["answered"] += 1
+        f["answered"] += 1  # every reply, refusals included (as the dossier counts them)
+        f["refused"] += r["status"] == "refused"
         f["late"] += took > 24
         hours[r["provider"]].append(took)
     for p, h in hours.items():
         out[p]["median_hours"] = round(float(np.median(h)), 2)
+    # a provider named upstream in a record that holds no answer of its own never answered
+    # that request (the record stops there): counted as the dossiers count it
+    by_tb: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for r in records:
+        by_tb[r["traceback_id"]].append(r)
+    for rows in by_tb.values():
+        present = {r["provider"] for r in rows}
+        for r in rows:
+            up = r["upstream"]
+            if r["status"] == "upstream_identified" and up and up not in present:
+                f = out.setdefault(up, {"records": 0, "answered": 0, "refused": 0, "late": 0,
+                                        "no_response": 0, "median_hours": None})
+                f["no_response"] += 1
     return dict(sorted(out.items()))
 
 
