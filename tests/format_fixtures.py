@@ -11,6 +11,7 @@ UTC = timezone.utc
 # each switch fixture and the profile that reads it
 FIXTURES = {
     "asterisk_master.csv": "asterisk", "asterisk_custom.csv": "asterisk_custom",
+    "freepbx_cdr_table.csv": "freepbx_cdr",
     "freeswitch_example.csv": "freeswitch", "freeswitch_default.csv": "freeswitch",
     "freeswitch_sql.csv": "freeswitch", "freeswitch_mangled.csv": "freeswitch",
     "freeswitch_cdr.json": "freeswitch_json", "freeswitch_cdr.xml": "freeswitch_xml",

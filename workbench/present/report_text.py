@@ -108,8 +108,12 @@ def info_text(case, skew: Mapping[SourceId, Skew]) -> str:
         if sk is not None:
             out.append(f"  clock skew: {(round(sk.offset_s, 1) or 0.0):+.1f} s over {sk.calls} calls ({sk.basis}"
                        + (f" against {', '.join(sk.against)}" if sk.against else "") + ")")
+        for note in sm.notes:  # warnings first, so a skim of `info` cannot miss them
+            if note.startswith("WARNING: "):
+                out.append(f"  warning: {note[len('WARNING: '):]}")
         for note in sm.notes:
-            out.append(f"  note: {note}")
+            if not note.startswith("WARNING: "):
+                out.append(f"  note: {note}")
         out.append("")
     out.append(f"Traceback records: {len(case.tracebacks)}")
     return "\n".join(out)

@@ -149,11 +149,24 @@ def _load(cfg: SourceConfig, path: Path, hashing: Future[str], root: Path,
 
 
 def _check_mostly_good(summary: SourceSummary, path: Path) -> None:
-    """Most rows bad means the mapping or format is wrong: fail loudly, don't limp on."""
-    if summary.rows and summary.rejected > summary.rows // 2:
-        reason = max(summary.rejected_reasons, key=summary.rejected_reasons.__getitem__)
-        line = summary.rejected_lines[0] if summary.rejected_lines else None
-        field_name = "start" if "start" in reason else "called"
-        raise InputError(f"{summary.rejected} of {summary.rows} rows unusable ({reason}); "
+    """Refuse a source only when no row at all can be traced; else warn in its summary.
+
+    Real PBX exports are mostly internal calls (extensions, IVR and feature codes) beside the
+    few calls to public numbers that matter: those are loaded, the others stay countable and
+    viewable (``rejected_reasons``, ``rejected_lines``) and the summary says so."""
+    if not summary.rows or not summary.rejected:
+        return
+    reason = max(summary.rejected_reasons, key=summary.rejected_reasons.__getitem__)
+    line = summary.rejected_lines[0] if summary.rejected_lines else None
+    field_name = "start" if "start" in reason else "called"
+    if summary.rejected >= summary.rows:
+        raise InputError(f"none of {summary.rows} rows is usable ({reason}); "
                          "check the column mapping, format, date_order and timezone",
                          file=str(path), line=line, field=field_name)
+    if summary.rejected > summary.rows // 2:
+        usable = summary.rows - summary.rejected
+        why = "; ".join(f"{k}: {v}" for k, v in summary.rejected_reasons.items())
+        summary.notes.insert(0, f"WARNING: only {usable} of {summary.rows} rows are usable; "
+                             f"{summary.rejected} unusable ({why}), first at line {line}: "
+                             "internal calls are normal in a PBX export, else check the "
+                             "column mapping, format, date_order and timezone")

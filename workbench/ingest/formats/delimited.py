@@ -47,6 +47,17 @@ def ends_with_newline(data) -> bool:
     return len(data) > 0 and data[len(data) - 1:] == b"\n"
 
 
+def cr_only(data) -> bool:
+    """True for text whose lines end in CR alone (no LF anywhere, at least one CR)."""
+    return data.find(b"\n") < 0 and data.find(b"\r") >= 0
+
+
+def cr_to_lf(data):
+    """``data`` with CR-only line ends made LF (same length, so byte offsets and line
+    numbers stay those of the file); any other text is returned as is."""
+    return bytes(data).replace(b"\r", b"\n") if cr_only(data) else data
+
+
 def line_starts(data: bytes) -> np.ndarray:
     """Byte offset of the start of every physical line (vectorized)."""
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -108,7 +119,9 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
     the first non-blank line after them names the columns, else ``names`` do.
     ``want(names, header_line)`` may return the only columns to convert (parsing fewer
     columns is cheaper; field counts are still checked on every column).
+    Old Mac line ends (CR only, a spreadsheet's "CSV (Macintosh)") are read as lines.
     """
+    data = cr_to_lf(data)
     first = _first_nonblank(data, skip_lines)
     if first is None:
         raise InputError("file is empty (no data lines)", file=file)

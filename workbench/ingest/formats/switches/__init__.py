@@ -6,6 +6,7 @@ from . import (  # noqa: F401
                asterisk,
                broadworks,
                cisco,
+               freepbx,
                freeswitch,
                freeswitch_docs,
                kamailio,
@@ -13,5 +14,5 @@ from . import (  # noqa: F401
                sansay,
 )
 
-__all__ = ["acme", "asterisk", "broadworks", "cisco", "freeswitch", "freeswitch_docs", "kamailio",
+__all__ = ["acme", "asterisk", "broadworks", "cisco", "freepbx", "freeswitch", "freeswitch_docs", "kamailio",
            "ribbon", "sansay"]

@@ -32,7 +32,7 @@ from .common import (
     through_last,
 )
 from .positional import Group, read_positional, with_text
-from .times import local_to_utc
+from .zonecheck import epoch_zone_check
 
 BASE = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
         "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags"]
@@ -44,6 +44,7 @@ DISPOSITIONS = {"ANSWERED", "NO ANSWER", "BUSY", "FAILED", "CONGESTION", "CANCEL
 AMAFLAGS = {"OMIT", "BILLING", "DOCUMENTATION", "DEFAULT", "0", "1", "2", "3"}
 CHANNEL = re.compile(r"^[A-Za-z0-9_]+/.+-[0-9a-fA-F]+(;\d+)?$")
 UNIQUEID = r"^[0-9]{9,11}\.[0-9]+$"
+UNIQUEID_EPOCH = r"(?:^|-)(?P<v>[0-9]{9,11})\.[0-9]+$"  # a `systemname-` prefix may lead
 CALLING_NAME = r'^\s*"(?P<v>.*)"\s*<'
 CLID_NUMBER = r"<(?P<v>[^>]*)>"
 # the fields canonical() and zone_check() read; the rest are kept only for overrides
@@ -140,30 +141,13 @@ def zone_check(named: dict[str, pa.Array], timezone: str) -> list[str]:
     pick = pa.array(np.unique(np.linspace(0, len(named["uniqueid"]) - 1, 20_000).astype(np.int64)))
     start = pc.strptime(blank_to_null(pc.take(named["start"], pick)), format="%Y-%m-%d %H:%M:%S",
                         unit="s", error_is_null=True)
-    epoch = pc.cast(extract(pc.take(named["uniqueid"], pick), r"^(?P<v>[0-9]{9,11})\."),
+    epoch = pc.cast(extract(pc.take(named["uniqueid"], pick), UNIQUEID_EPOCH),
                     pa.int64())
     ok = pc.and_(pc.is_valid(start), pc.is_valid(epoch))
     n = count_true(ok)
     if not n:
         return []
-    wall = pc.cast(pc.cast(pc.filter(start, ok), pa.timestamp("s")), pa.int64()).to_numpy()
-    ep = pc.filter(epoch, ok).to_numpy()
-    offset = int(np.median(np.round((wall - ep) / 900.0)) * 15)
-    sign = "+" if offset >= 0 else "−"
-    hhmm = f"{abs(offset) // 60:02d}:{abs(offset) % 60:02d}"
-    notes = [f"uniqueid epochs put start at UTC{sign}{hhmm} (median over {n} rows checked)"]
-    try:
-        utc = local_to_utc(pc.filter(start, ok), timezone)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return notes
-    gap = np.abs(pc.cast(pc.cast(utc, pa.timestamp("s", "UTC")), pa.int64()).to_numpy() - ep)
-    agree = float(np.mean(gap <= 120))
-    if agree < 0.9:
-        notes.append(f"WARNING: with timezone '{timezone}' start disagrees with the uniqueid "
-                     f"epoch on {fmt_share(1 - agree)} of rows; check this source's timezone")
-    else:
-        notes.append(f"timezone '{timezone}' agrees with the uniqueid epochs ({fmt_share(agree)})")
-    return notes
+    return epoch_zone_check(pc.filter(start, ok), pc.filter(epoch, ok), timezone)
 
 
 def read_asterisk(path: Path, opts: ReadOptions) -> ParsedTable:

@@ -98,8 +98,28 @@ def _read_cucm(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTa
              "ingress/egress ← origDeviceName/destDeviceName (origIpAddr/destIpAddr if empty); "
              "called ← originalCalledPartyNumber; disposition ← Q.850 cause value; call_id ← "
              "globalCallID_callManagerId-globalCallID_callId (shared by the legs of a call)"]
+    notes += scientific_numbers(named)
     return finish(columns, d.lines, named=named, opts=opts, file=str(path), notes=notes,
                   bad=d.bad_lines, bad_count=d.bad_count, headers=header, encoding=enc)
+
+
+SCIENTIFIC = r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$"
+
+
+def scientific_numbers(named: dict[str, pa.Array]) -> list[str]:
+    """A warning per number column a spreadsheet wrote as ``9.12678E+11``: its digits are lost
+    and never guessed back, so a call to or from it cannot be matched on that field."""
+    notes = []
+    for name, col in named.items():
+        if not name.lower().endswith("number"):
+            continue
+        sci = pc.match_substring_regex(col, SCIENTIFIC)
+        n = count_true(sci)
+        if n:
+            example = pc.filter(col, sci)[0].as_py()
+            notes.append(f"WARNING: {name}: {n} value(s) in scientific notation (e.g. {example}): "
+                         "digits lost when a spreadsheet re-saved the file, not recovered")
+    return notes
 
 
 def _maybe(fn: Callable[[pa.Array], pa.Array], col: pa.Array | None) -> pa.Array | None:

@@ -19,7 +19,7 @@ from workbench.common.errors import InputError
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..sample import read_utf8
-from .common import MAX_BAD_KEPT, UTC, finish
+from .common import MAX_BAD_KEPT, UTC, count_of, finish
 
 _PCT = re.compile(r"%[0-9A-Fa-f]{2}")
 _CDR_TAG = re.compile(r"<cdr[\s>]")
@@ -115,12 +115,14 @@ def _callflow(flows) -> tuple[dict, dict]:
 def _json_docs(text: str):
     dec = json.JSONDecoder()
     i, n = 0, len(text)
+    line, counted = 1, 0
     while i < n:
         while i < n and text[i] in " \t\r\n,[]":
             i += 1
         if i >= n:
             break
-        line = text.count("\n", 0, i) + 1
+        line += text.count("\n", counted, i)  # from the previous document: linear in the file
+        counted = i
         try:
             doc, end = dec.raw_decode(text, i)
         except json.JSONDecodeError as exc:
@@ -142,17 +144,60 @@ def _from_json(doc: dict) -> dict:
 
 # ---------------------------------------------------------------- XML
 
-def _xml_docs(text: str):
+# A markup token that is well-formed: a tag with quoted attributes, a comment, a PI, CDATA.
+# Any other '<' (``<sip:1001@host>``, ``"1001" <1001>`` in variables a dialplan did not
+# URL-encode) and any '&' that starts no entity are text.
+_TAG_OR_STRAY = re.compile(
+    r"""(<(?:/?[A-Za-z_][\w.\-]*(?:\s+[\w.:\-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*/?>"""
+    r"""|[?!]))|<""")
+_STRAY_AMP = re.compile(r"&(?!(?:[A-Za-z][\w.\-]*|#[0-9]+|#x[0-9A-Fa-f]+);)")
+_XML_POS = re.compile(r"line (\d+), column (\d+)")
+
+
+def repair_xml(chunk: str) -> str:
+    """``chunk`` with stray ``<`` and ``&`` in text escaped (same lines as the original)."""
+    chunk = _STRAY_AMP.sub("&amp;", chunk)
+    return _TAG_OR_STRAY.sub(lambda m: m.group(1) or "&lt;", chunk)
+
+
+def _fault(exc: Exception, first_line: int) -> str:
+    """The parser's message with its line made a line of the file."""
+    msg = str(exc)
+    m = _XML_POS.search(msg)
+    if m:
+        msg = _XML_POS.sub(f"line {first_line + int(m.group(1)) - 1}, column {m.group(2)}", msg)
+    return f"XML {msg}"
+
+
+def _xml_docs(text: str, faults: list[str] | None = None):
+    """(line, root or None, error, first line text) per ``<cdr>`` document. A document that is
+    not well-formed is parsed again with its stray ``<``/``&`` escaped; the fault (with its
+    line) goes to ``faults`` when that reading succeeds, else to the error."""
     from defusedxml import ElementTree as ET
     starts = [m.start() for m in _CDR_TAG.finditer(text)]
+    line, counted = 1, 0
     for k, pos in enumerate(starts):
         chunk = text[pos:starts[k + 1] if k + 1 < len(starts) else len(text)]
         chunk = _XML_DECL.sub("", chunk)
-        line = text.count("\n", 0, pos) + 1
+        line += text.count("\n", counted, pos)  # from the previous document: linear
+        counted = pos
         try:
             yield line, ET.fromstring(chunk), "", ""
+            continue
         except Exception as exc:  # ParseError, DTD/entity refusals from defusedxml
-            yield line, None, f"XML: {exc}", chunk.split("\n", 1)[0]
+            fault = _fault(exc, line)
+            if "forbidden" in type(exc).__name__.lower():  # a DTD or entity: never repaired
+                yield line, None, fault, chunk.split("\n", 1)[0]
+                continue
+        try:
+            root = ET.fromstring(repair_xml(chunk))
+        except Exception as exc:
+            yield line, None, f"{fault}; still not readable after escaping stray '<' and '&' " \
+                              f"({_fault(exc, line)})", chunk.split("\n", 1)[0]
+            continue
+        if faults is not None:
+            faults.append(f"document at line {line}: {fault}")
+        yield line, root, "", ""
 
 
 def _from_xml(root) -> dict:
@@ -180,7 +225,8 @@ def _read_docs(path: Path, opts: ReadOptions, kind: str) -> ParsedTable:
                          "document starts on", file=str(path))
     data, enc = read_utf8(path, opts.encoding)
     text = data.decode("utf-8", errors="replace")
-    docs = _json_docs(text) if kind == "json" else _xml_docs(text)
+    faults: list[str] = []
+    docs = _json_docs(text) if kind == "json" else _xml_docs(text, faults)
     convert = _from_json if kind == "json" else _from_xml
     rows: list[dict] = []
     lines: list[int] = []
@@ -215,6 +261,10 @@ def _read_docs(path: Path, opts: ReadOptions, kind: str) -> ParsedTable:
              "calling ← caller_id_number (sip_from_user, ani); called ← destination_number; "
              "duration ← billsec; identity ← sip_identity / sip_h_identity; verstat ← "
              "sip_verstat(_detailed)"]
+    if faults:
+        notes.insert(0, f"WARNING: {count_of(len(faults), 'XML document')} not well-formed "
+                     "(variables not URL-encoded?), read after escaping stray '<' and '&': "
+                     + "; ".join(faults[:3]) + (" …" if len(faults) > 3 else ""))
     return finish(cols, np.asarray(lines, np.int64), named=None, opts=opts, file=str(path),
                   notes=notes, bad=bad, bad_count=bad_count, encoding=enc)
 

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..base import BadLine
-from ..delimited import line_starts, nonblank_lines, read_delimited
+from ..delimited import cr_to_lf, line_starts, nonblank_lines, read_delimited
 from ..sample import read_utf8, utf8_view
 from .common import MAX_BAD_KEPT, field_counts, select_lines
 
@@ -78,6 +78,8 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
     ``columns(count)`` may list the only field indexes to convert for lines of ``count``
     fields (field counts are still checked on every field); the rest are not in the table.
     """
+    data = cr_to_lf(data)  # CR-only line ends: the same lines, so line numbers hold
+
     def want(count: int):
         if columns is None:
             return None
