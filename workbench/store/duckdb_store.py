@@ -1,0 +1,233 @@
+"""A CdrStore on DuckDB: the same engine answers from SQL instead of in-memory indexes.
+
+Each source becomes one DuckDB table sorted by (called_key, start, row), so that the
+zone maps of a row group prune lookups by called number; every protocol method is one
+batched query (keys, row ids and pairs arrive as registered Arrow tables and are joined,
+never looped over). Results are cast to the same Arrow types as ``ArrowStore`` returns,
+so the trace engine's output does not depend on the backend. Raw lines still come from
+the original files through ``CdrSource``: the files stay the evidence.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from workbench.columns.times import NAT, US
+from workbench.store.normalize import SourceSummary
+from workbench.store.protocol import CANDIDATE_FIELDS, ROW_FIELDS, CallKey, SourceId
+from workbench.store.source import CdrSource
+
+_MAX = np.iinfo(np.int64).max
+_META = "wb_sources"
+_LITERAL_KEYS = 64  # up to this many keys, constant filters; beyond, a join of a key table
+_CANDIDATE_COLS = ", ".join(f't."{f}"' for f in CANDIDATE_FIELDS[1:])
+
+
+class DuckDbStore:
+    """CdrStore over DuckDB tables built from a case's loaded sources (``store.protocol``).
+
+    ``database`` is ``":memory:"`` or a file; a file keeps the tables, and a source whose
+    file, settings and import summary match its stored copy is not copied again.
+    """
+
+    def __init__(self, sources: Sequence[CdrSource], database: str | Path = ":memory:"):
+        self._sources: dict[SourceId, CdrSource] = {s.id: s for s in sources}
+        self._names: dict[SourceId, str] = {}
+        self._schemas: dict[SourceId, pa.Schema] = {}
+        self._lock = threading.Lock()  # one connection; GUI workers may call from threads
+        self._con = duckdb.connect(str(database))
+        self._con.execute(f"CREATE TABLE IF NOT EXISTS {_META} (name VARCHAR PRIMARY KEY, "
+                          "provider VARCHAR, path VARCHAR, fingerprint VARCHAR, nrows BIGINT)")
+        for i, src in enumerate(sources):
+            self._names[src.id] = f"src_{i}"
+            self._schemas[src.id] = _plain_schema(src.table.schema)
+            self._register(f"src_{i}", src)
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def _register(self, name: str, src: CdrSource) -> None:
+        """Copy a source's normalized rows into a sorted table, unless already there."""
+        mark = _fingerprint(src)
+        known = self._con.execute(f"SELECT fingerprint, nrows FROM {_META} WHERE name = ?",
+                                  [name]).fetchall()
+        if known == [(mark, len(src))]:
+            return
+        fields = [f for f in ROW_FIELDS if f in src.table.column_names]
+        view = src.table.select(fields).append_column(
+            "row", pa.array(np.arange(len(src), dtype=np.int64)))
+        self._con.register("_incoming", view)
+        cols = ", ".join(_as_sql(f, view.schema.field(f).type) for f in [*fields, "row"])
+        self._con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {cols} FROM _incoming "
+                          "ORDER BY called_key, start, row")
+        self._con.unregister("_incoming")
+        self._con.execute(f"INSERT OR REPLACE INTO {_META} VALUES (?, ?, ?, ?, ?)",
+                          [name, src.id.provider, src.id.path, mark, len(src)])
+
+    def _table(self, sid: SourceId) -> str:
+        try:
+            return self._names[sid]
+        except KeyError:
+            raise KeyError(f"no source {sid} in this store") from None
+
+    def _query(self, sql: str, **arrow: pa.Table) -> pa.Table:
+        """Run one query with Arrow tables registered under the given names."""
+        with self._lock:
+            for name, table in arrow.items():
+                self._con.register(name, table)
+            try:
+                return self._con.sql(sql).to_arrow_table()
+            finally:
+                for name in arrow:
+                    self._con.unregister(name)
+
+    # -- the protocol ------------------------------------------------------------------
+    def source_ids(self) -> list[SourceId]:
+        return list(self._sources)
+
+    def summary(self, source: SourceId) -> SourceSummary:
+        self._table(source)
+        return self._sources[source].summary
+
+    def candidates(self, keys: Sequence[CallKey]) -> pa.Table:
+        if not keys:
+            return _cast(pa.table({f: [] for f in CANDIDATE_FIELDS}), _CANDIDATE_SCHEMA)
+        tables = [self._table(k.source) for k in keys]
+        lo = [NAT + 1 if k.lo_us is None else max(int(k.lo_us), NAT + 1) for k in keys]
+        hi = [_MAX if k.hi_us is None else int(k.hi_us) for k in keys]
+        if len(keys) <= _LITERAL_KEYS:
+            sql = self._literal_lookup(keys, tables, lo, hi)
+            return _cast(self._query(sql), _CANDIDATE_SCHEMA)
+        wanted = pa.table({
+            "q": pa.array(np.arange(len(keys), dtype=np.int32)),
+            "tbl": pa.array(tables, pa.string()),
+            "called_key": pa.array([k.called_key for k in keys], pa.int64()),
+            "calling_key": pa.array([k.calling_key for k in keys], pa.int64()),
+            "lo": pa.array(lo, pa.int64()), "hi": pa.array(hi, pa.int64())})
+        # MATERIALIZED: the keys of one table become a small build side, and the join's
+        # min/max filter on called_key then prunes row groups of the sorted table.
+        parts = [f"SELECT k.q, {_CANDIDATE_COLS} FROM "
+                 f"(SELECT * FROM _wanted WHERE tbl = '{name}') k "
+                 f"JOIN {name} t ON t.called_key = k.called_key "
+                 "AND t.start BETWEEN k.lo AND k.hi "
+                 "AND (k.calling_key < 0 OR t.calling_key = k.calling_key)"
+                 for name in dict.fromkeys(tables)]
+        sql = ("WITH _wanted AS MATERIALIZED (SELECT * FROM wanted) "
+               + " UNION ALL ".join(parts) + ' ORDER BY q, start, "row"')
+        return _cast(self._query(sql, wanted=wanted), _CANDIDATE_SCHEMA)
+
+    @staticmethod
+    def _literal_lookup(keys: Sequence[CallKey], tables: list[str], lo: list[int],
+                        hi: list[int]) -> str:
+        """A few keys (one trace's hop) as constant filters: each scan prunes row groups by
+        its own zone maps, and a join's planning and registration cost are saved (a
+        trace's lookups are a handful of keys; batches take the join)."""
+        parts = []
+        for q, (k, name) in enumerate(zip(keys, tables, strict=True)):
+            calling = f" AND t.calling_key = {int(k.calling_key)}" if k.calling_key >= 0 else ""
+            parts.append(f"SELECT {q}::INTEGER AS q, {_CANDIDATE_COLS} FROM {name} t "
+                         f"WHERE t.called_key = {int(k.called_key)} "
+                         f"AND t.start BETWEEN {lo[q]} AND {hi[q]}{calling}")
+        return " UNION ALL ".join(parts) + ' ORDER BY q, start, "row"'
+
+    def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
+                     max_offset_s: float) -> np.ndarray:
+        ta, tb = self._table(a), self._table(b)
+        if not ingresses:
+            return np.zeros(0, dtype=np.float64)
+        ing = pa.table({"ingress": pa.array(list(ingresses), pa.string())})
+        usable = f"calling_key >= 0 AND called_key >= 0 AND start <> {NAT}"
+        sql = f"""
+            WITH pa_ AS (SELECT calling_key, called_key, any_value(start) AS s,
+                                any_value("row") AS r
+                         FROM {ta} WHERE {usable} AND ingress IN (SELECT ingress FROM ing)
+                         GROUP BY calling_key, called_key HAVING count(*) = 1),
+                 pb AS (SELECT calling_key, called_key, any_value(start) AS s
+                        FROM {tb} WHERE {usable}
+                        GROUP BY calling_key, called_key HAVING count(*) = 1)
+            SELECT pa_.s - pb.s AS d FROM pa_ JOIN pb USING (calling_key, called_key)
+            ORDER BY pa_.r"""
+        diff = self._query(sql, ing=ing).column("d").to_numpy()
+        off = diff / US  # divided in numpy: the same floats as the embedded store
+        return np.asarray(off[np.abs(off) <= max_offset_s], dtype=np.float64)
+
+    def ingress_counts(self, sources: Sequence[SourceId]
+                       ) -> Mapping[SourceId, list[tuple[str, int]]]:
+        out: dict[SourceId, list[tuple[str, int]]] = {}
+        for sid in sources:
+            t = self._query(f'SELECT ingress, count(*) AS n, min("row") AS first '
+                            f"FROM {self._table(sid)} WHERE ingress IS NOT NULL "
+                            "GROUP BY ingress ORDER BY first")
+            out[sid] = list(zip(t.column("ingress").to_pylist(),
+                                (int(n) for n in t.column("n").to_pylist()), strict=True))
+        return out
+
+    def rows(self, source: SourceId, rows: np.ndarray, fields: Sequence[str]) -> pa.Table:
+        ids = np.asarray(rows, dtype=np.int64)
+        name = self._table(source)
+        asked = pa.table({"pos": pa.array(np.arange(len(ids), dtype=np.int64)),
+                          "id": pa.array(ids)})
+        cols = ", ".join(f't."{f}"' for f in fields)
+        out = self._query(f'SELECT {cols} FROM asked a JOIN {name} t ON t."row" = a.id '
+                          "ORDER BY a.pos", asked=asked)
+        if out.num_rows != len(ids):
+            bad = sorted(set(ids.tolist()) - set(self._query(
+                f'SELECT t."row" FROM asked a JOIN {name} t ON t."row" = a.id',
+                asked=asked).column(0).to_pylist()))
+            raise IndexError(f"rows {bad[:5]} out of range for {source}")
+        return _cast(out, self._schema(source, fields))
+
+    def columns(self, source: SourceId, fields: Sequence[str]) -> pa.Table:
+        cols = ", ".join(f'"{f}"' for f in fields)
+        out = self._query(f'SELECT {cols} FROM {self._table(source)} ORDER BY "row"')
+        return _cast(out, self._schema(source, fields))
+
+    def raw_lines(self, source: SourceId, lines: Sequence[int]) -> dict[int, str]:
+        self._table(source)
+        return self._sources[source].raw_lines(list(lines))
+
+    def _schema(self, source: SourceId, fields: Sequence[str]) -> pa.Schema:
+        full = self._schemas[source]
+        return pa.schema([full.field(f) for f in fields])
+
+
+def _fingerprint(src: CdrSource) -> str:
+    """What the stored rows were made from: the file's SHA-256, the source settings (a new
+    time zone or column mapping gives other rows from the same bytes) and the summary."""
+    made_of = [src.sha256, repr(src.config), src.summary.to_dict(), len(src)]
+    return hashlib.sha256(json.dumps(made_of, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _as_sql(name: str, typ: pa.DataType) -> str:
+    """A column of the incoming Arrow view as stored: dictionaries as plain VARCHAR."""
+    if pa.types.is_dictionary(typ):
+        return f'CAST("{name}" AS VARCHAR) AS "{name}"'
+    return f'"{name}"'
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    """The types the embedded store returns: dictionary columns decoded to their values."""
+    return pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type)
+                               else f.type) for f in schema])
+
+
+def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """DuckDB's Arrow types (e.g. large or view strings) to the protocol's exact types."""
+    return pa.table([table.column(i).cast(f.type) for i, f in enumerate(schema)],
+                    schema=schema)
+
+
+_NUMERIC_TYPES = {"q": pa.int32(), "row": pa.int64(), "line": pa.int64(),
+                  "start": pa.int64(), "answer": pa.int64(), "duration": pa.float64(),
+                  "flags": pa.uint32(), "calling_key": pa.int64(), "called_key": pa.int64(),
+                  "pp_iat": pa.int64()}
+_CANDIDATE_SCHEMA = pa.schema([pa.field(f, _NUMERIC_TYPES.get(f, pa.string()))
+                               for f in CANDIDATE_FIELDS])
