@@ -21,15 +21,32 @@ def sha256_file(path: Path, chunk: int = 8 << 20) -> str:
 
 
 def file_sha256(path: Path, *, trust_stat: bool = True) -> str:
-    """SHA-256 of a file, memoized on (path, size, mtime_ns, inode)."""
+    """SHA-256 of a file, memoized on (path, size, mtime_ns, inode).
+
+    The memo holds the value and a check bound to the stamp, so a damaged or
+    swapped memo is never reported as the file's SHA-256: it is hashed again."""
     path = Path(path).resolve()
     st = path.stat()
     stamp = f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ino}"
     memo = cache_dir() / "sha" / hashlib.sha1(stamp.encode()).hexdigest()
-    if trust_stat and memo.exists():
-        value = memo.read_text().strip()
-        if len(value) == 64:
+    if trust_stat:
+        value = _read_memo(memo, stamp)
+        if value is not None:
             return value
     value = sha256_file(path)
-    atomic_write_bytes(memo, value.encode())
+    atomic_write_bytes(memo, f"{value} {_memo_check(stamp, value)}".encode())
     return value
+
+
+def _memo_check(stamp: str, value: str) -> str:
+    return hashlib.sha256(f"sha-memo|{stamp}|{value}".encode()).hexdigest()[:32]
+
+
+def _read_memo(memo: Path, stamp: str) -> str | None:
+    """The memo's SHA-256 if its check holds for this stamp, else None."""
+    try:
+        value, check = memo.read_bytes().decode("ascii").split()
+    except (OSError, ValueError):  # missing, unreadable, not ASCII, not two fields
+        return None
+    ok = len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+    return value if ok and check == _memo_check(stamp, value) else None
