@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
 
 from workbench import __version__
 from workbench.common.errors import WorkbenchError
+from workbench.common.files import is_regular_or_missing
 
 if TYPE_CHECKING:  # the model pulls in the store (pyarrow); the audit trail does not need it
     from workbench.case.model import Case
@@ -84,6 +85,8 @@ def _writing(path: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from exc
+    except _NotAFile as exc:
+        raise AuditError(f"cannot write the audit log {path}: {_NotAFile.REASON}") from exc
 
 
 def _append(path: Path, action: str, details: dict[str, Any],
@@ -221,6 +224,8 @@ def head(entries: list[dict[str, Any]]) -> tuple[int, str]:
 def summary_of(entry: dict[str, Any]) -> str:
     """One short line describing an entry's details, for tables."""
     d = entry.get("details") or {}
+    if not isinstance(d, dict):  # a hand-edited log: show what is there
+        return json.dumps(d, ensure_ascii=False, default=str)[:200]
     parts = []
     call = d.get("call")
     if isinstance(call, dict):
@@ -242,6 +247,7 @@ def _now_iso() -> str:
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
     if not path.exists():
         return
+    _check_regular(path, "read")
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, start=1):
             text = raw.rstrip(b"\r\n")
@@ -254,6 +260,9 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None, str | None]
                 entry = json.loads(text.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 yield n, None, f"not a JSON entry ({exc})"
+                continue
+            except RecursionError:  # no entry we write nests deeper than a few levels
+                yield n, None, "not a JSON entry (nested too deeply)"
                 continue
             if not isinstance(entry, dict):
                 yield n, None, "not a JSON object"
@@ -279,11 +288,25 @@ def _last_entry(fh: BinaryIO) -> dict[str, Any] | None:
                 entry = json.loads(ln.decode("utf-8"))
                 if isinstance(entry, dict):
                     return entry
-            except (UnicodeDecodeError, json.JSONDecodeError):
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
                 continue
         if start == 0:
             return None
         block *= 4
+
+
+class _NotAFile(AuditError):
+    """The log's place is taken by a folder, FIFO or device: said as 'cannot read' by the
+    readers, and as 'cannot write' by `_writing` around an action."""
+
+    REASON = "not a regular file (a folder, pipe or device is in its place)"
+
+
+def _check_regular(path: Path, verb: str = "write") -> None:
+    """A FIFO or device in place of the log would block every read forever; a folder cannot
+    be appended to. Either is said in one line instead."""
+    if not is_regular_or_missing(path):
+        raise _NotAFile(f"cannot {verb} the audit log {path}: {_NotAFile.REASON}")
 
 
 def _ends_with_newline(fh: BinaryIO) -> bool:
@@ -294,6 +317,7 @@ def _ends_with_newline(fh: BinaryIO) -> bool:
 @contextmanager
 def _locked(path: Path) -> Iterator[BinaryIO]:
     """Open the log for read+append under an exclusive lock shared with other processes."""
+    _check_regular(path)
     fh = open(path, "a+b")
     try:
         if sys.platform == "win32":  # pragma: no cover - exercised on Windows only

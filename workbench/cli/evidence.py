@@ -176,7 +176,7 @@ def _cmd_audit(args) -> int:
         if not entries:
             print(f"no audit entries yet in {log}")
         for e in entries:
-            print(f"{e.get('seq'):>4}  {e.get('time')}  {e.get('actor')}  {e.get('action')}: "
+            print(f"{e.get('seq')!s:>4}  {e.get('time')}  {e.get('actor')}  {e.get('action')}: "
                   f"{summary_of(e)}")
     if not args.verify:
         return 0

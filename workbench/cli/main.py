@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from workbench import __version__
 from workbench.cli import analyze, campaigns, providers
 from workbench.cli import evidence as cli_evidence
 from workbench.common.errors import InputError, WorkbenchError
+from workbench.common.files import regular_file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +31,18 @@ def main(argv: list[str] | None = None) -> int:
         import os
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:  # a path the user gave: exists already, not writable, disk full
+        print(f"error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError in one line, naming the file (`--out` onto an existing folder, a full disk)."""
+    where = ", ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+    what = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        what += " (a file is where a folder is needed: choose another path)"
+    return f"{where}: {what}" if where else what
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -125,11 +139,28 @@ def _cmd_formats(args) -> int:
 
 
 def _cmd_detect(args) -> int:
+    import pyarrow as pa
+    path = Path(args.file)
+    if path.is_dir():
+        raise InputError("this is a folder: give one CDR file (join per-call documents into one "
+                         "file first)", file=str(path))
+    regular_file(path)  # a FIFO or device would never end
+    try:
+        return _detect(path, args.rows)
+    except WorkbenchError:
+        raise
+    except (*_READ_ERRORS, pa.ArrowException) as exc:  # the guard `info` has around a reader
+        raise InputError(f"cannot read: {type(exc).__name__}: {exc}", file=str(path)) from None
+
+
+#: What a reader may raise on a damaged file; `load_source` turns the same into InputError.
+_READ_ERRORS = (ValueError, KeyError, IndexError, LookupError, OverflowError, RecursionError,
+                UnicodeError, csv.Error, ArithmeticError, EOFError)
+
+
+def _detect(path: Path, rows: int) -> int:
     from workbench.ingest import formats
     from workbench.ingest.formats.base import ReadOptions
-    path = Path(args.file)
-    if not path.exists():
-        raise InputError("file not found", file=str(path))
     ranked = formats.detect(path)
     if not ranked:
         print("no profile recognizes this file")
@@ -141,8 +172,8 @@ def _cmd_detect(args) -> int:
     print(f"\nchosen: {chosen.format}")
     parsed = formats.get(chosen.format).read(path, ReadOptions())
     names = [n for n in parsed.columns]
-    print(f"first {min(args.rows, len(parsed))} rows as read:")
-    for i in range(min(args.rows, len(parsed))):
+    print(f"first {min(rows, len(parsed))} rows as read:")
+    for i in range(min(rows, len(parsed))):
         vals = {n: parsed.columns[n][i].as_py() for n in names}
         print(f"  line {int(parsed.lines[i])}: " +
               ", ".join(f"{k}={v}" for k, v in vals.items() if v not in (None, "")))

@@ -5,14 +5,19 @@ is optional. A typo is reported with the file, its line and the key.
 """
 from __future__ import annotations
 
+import codecs
 import difflib
+import math
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from workbench.common.errors import InputError
+from workbench.common.files import is_regular_or_missing, read_bytes, regular_file
 
 from .formats.base import CANONICAL_FIELDS, EXTRA_FIELDS
 
@@ -86,7 +91,7 @@ class CaseConfig:
     tracebacks: list[TracebackFileConfig] = field(default_factory=list)
     rmd: list[str] = field(default_factory=list)  # RMD CSV downloads, oldest snapshot first
     dno: str | None = None  # a Do-Not-Originate list (one number per line, or a CSV)
-    raw: dict = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def file(self) -> Path:
@@ -98,9 +103,9 @@ def case_path(path: str | Path) -> Path:
     p = Path(path)
     if p.is_dir():
         p = p / CASE_FILE
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():
         raise InputError("no case.toml here (give the case folder or its case.toml)", file=str(p))
-    return p
+    return regular_file(p, what="case file")
 
 
 def load_config(path: str | Path) -> CaseConfig:
@@ -112,43 +117,149 @@ def load_config(path: str | Path) -> CaseConfig:
         m = re.search(r"line (\d+)", str(exc))
         raise InputError(f"not valid TOML: {exc}", file=str(file),
                          line=int(m.group(1)) if m else None) from None
+    except RecursionError:  # arrays nested thousands deep
+        raise InputError("not valid TOML: values nested too deeply", file=str(file)) from None
     return parse_config(data, file, text)
 
 
-def parse_config(data: dict, file: Path, text: str = "") -> CaseConfig:
+def parse_config(data: dict[str, Any], file: Path, text: str = "") -> CaseConfig:
     f = str(file)
     lines = text.splitlines()
     for key in data:
         if key not in _TOP:
             _unknown(key, _TOP, f, lines)
-    case = data.get("case", {})
+    case = _table(data, "case", f, lines)
     _check_keys("case", case, f, lines)
-    country = str(case.get("default_country", "US")).upper()
+    at = _At(f, lines)
+    for key in ("description", "notes", "investigator", "based_on"):
+        at.text(case, key)
+    country = (at.text(case, "default_country") or "US").upper()
     _check_country(country, f, lines)
-    cfg = CaseConfig(root=file.parent.resolve(), name=str(case.get("name", file.parent.name)),
+    tolerance = at.number(case, "tolerance_s", low=0.0, high=_MAX_TOLERANCE_S, open_low=True)
+    dno = _paths(case.get("dno"), "dno", f, lines)
+    cfg = CaseConfig(root=file.parent.resolve(), name=at.text(case, "name") or file.parent.name,
                      default_country=country, description=case.get("description"),
-                     tolerance_s=float(case.get("tolerance_s", 60.0)), raw=data,
+                     tolerance_s=60.0 if tolerance is None else tolerance, raw=data,
                      rmd=_paths(case.get("rmd"), "rmd", f, lines),
-                     dno=_paths(case.get("dno"), "dno", f, lines)[0] if case.get("dno") else None)
-    for p in _list(data, "providers", f):
-        _check_keys("providers", p, f, lines)
-        if "name" not in p:
-            raise InputError("a [[providers]] entry has no name", file=f, field="name")
-        cfg.providers.append(ProviderInfo(
-            name=str(p["name"]), aliases=[str(a) for a in p.get("aliases", [])],
-            rmd=p.get("rmd"), frn=p.get("frn"), country=p.get("country"),
-            foreign=bool(p.get("foreign", False)), role=p.get("role"), notes=p.get("notes")))
-    source_lines = _header_lines(lines, "sources")
-    for i, s in enumerate(_list(data, "sources", f)):
-        line = source_lines[i] if i < len(source_lines) else None
+                     dno=dno[0] if dno else None)
+    for p, line in _entries(data, "providers", f, lines):
+        cfg.providers.append(_provider(p, _At(f, lines, line)))
+    for s, line in _entries(data, "sources", f, lines):
         cfg.sources.append(_source(s, f, lines, line, cfg.root))
-    for t in _list(data, "tracebacks", f):
+    for t, line in _entries(data, "tracebacks", f, lines):
         _check_keys("tracebacks", t, f, lines)
-        if "path" not in t:
-            raise InputError("a [[tracebacks]] entry has no path", file=f, field="path")
-        cfg.tracebacks.append(TracebackFileConfig(path=str(t["path"]), sheet=t.get("sheet"),
-                                                  timezone=t.get("timezone", "UTC")))
+        tat = _At(f, lines, line)
+        path = tat.text(t, "path")
+        if not path:
+            raise InputError("a [[tracebacks]] entry has no path", file=f, line=line,
+                             field="path")
+        try:  # before any CDR is read: a FIFO here would block the load at its very end
+            regular_file(cfg.root / path, what="traceback file", field="path")
+        except InputError as exc:
+            raise tat.fail("path", f"{exc.message}: {path}", path) from None
+        cfg.tracebacks.append(TracebackFileConfig(path=path, sheet=tat.text(t, "sheet"),
+                                                  timezone=tat.zone(t, "timezone")))
     return cfg
+
+
+#: Bounds that keep times in range downstream (µs arithmetic in int64): a match window
+#: wider than a day, or a clock a week off, is a typo, not a setting.
+_MAX_TOLERANCE_S = 86_400.0
+_MAX_SKEW_S = 7 * 86_400.0
+
+
+@dataclass
+class _At:
+    """Where a table of case.toml starts, to check its values' types and name their line."""
+
+    f: str
+    lines: list[str]
+    start: int | None = None  # line of the table's header; None: search the whole file
+
+    def fail(self, key: str, message: str, value: str | None = None) -> InputError:
+        line = _find_line(self.lines, key, value, start=self.start) or self.start
+        return InputError(message, file=self.f, line=line, field=key)
+
+    def text(self, d: dict[str, Any], key: str) -> str | None:
+        v = d.get(key)
+        if v is None or isinstance(v, str):
+            return v
+        raise self.fail(key, f"{key} must be text in quotes, not {_kind(v)}")
+
+    def number(self, d: dict[str, Any], key: str, *, low: float, high: float,
+               open_low: bool = False) -> float | None:
+        v = d.get(key)
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise self.fail(key, f"{key} must be a number of seconds, not {_kind(v)}")
+        x = float(v)
+        if not math.isfinite(x) or x > high or x < low or (open_low and x == low):
+            lo = f"above {low:g}" if open_low else f"at least {low:g}"
+            raise self.fail(key, f"{key} must be {lo} and at most {high:g} seconds, not {v}")
+        return x
+
+    def flag(self, d: dict[str, Any], key: str) -> bool:
+        v = d.get(key, False)
+        if isinstance(v, bool):
+            return v
+        raise self.fail(key, f"{key} must be true or false, not {_kind(v)}")
+
+    def texts(self, d: dict[str, Any], key: str) -> list[str]:
+        """A list of text values; a single text is a list of one."""
+        v = d.get(key)
+        if v is None:
+            return []
+        if isinstance(v, str):
+            return [v]
+        if isinstance(v, list) and all(isinstance(x, str) for x in v):
+            return list(v)
+        raise self.fail(key, f"{key} must be a list of texts in quotes, not {_kind(v)}")
+
+    def mapping(self, d: dict[str, Any], key: str) -> dict[str, str]:
+        """A [table] of text values (trunk id = provider or customer name)."""
+        v = d.get(key)
+        if v is None:
+            return {}
+        if not isinstance(v, dict):
+            raise self.fail(key, f"{key} must be a table ([sources.{key}]), not {_kind(v)}")
+        for k, x in v.items():
+            if not isinstance(x, str):
+                raise InputError(f"{key} '{k}' must name a provider in quotes, not {_kind(x)}",
+                                 file=self.f, line=_find_line(self.lines, k, start=self.start)
+                                 or self.start, field=key)
+        return dict(v)
+
+    def zone(self, d: dict[str, Any], key: str) -> str:
+        tz = self.text(d, key) or "UTC"
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise self.fail(key, f"unknown time zone '{tz}' (use an IANA name such as "
+                                 "America/Chicago)", tz) from None
+        return tz
+
+
+def _kind(v: object) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", str: "text",
+             list: "a list", dict: "a table"}
+    return next((n for t, n in names.items() if type(v) is t), type(v).__name__)
+
+
+def _provider(p: dict[str, Any], at: _At) -> ProviderInfo:
+    _check_keys("providers", p, at.f, at.lines)
+    name = at.text(p, "name")
+    if not name:
+        raise InputError("a [[providers]] entry has no name", file=at.f, line=at.start,
+                         field="name")
+    at.flag(p, "business_hours_deferral")  # read by the deadline rule
+    if "timezone" in p:
+        at.zone(p, "timezone")
+    return ProviderInfo(name=name, aliases=at.texts(p, "aliases"), rmd=at.text(p, "rmd"),
+                        frn=at.text(p, "frn"), country=at.text(p, "country"),
+                        foreign=at.flag(p, "foreign"), role=at.text(p, "role"),
+                        notes=at.text(p, "notes"))
+
 
 
 def _paths(value: object, key: str, f: str, lines: list[str]) -> list[str]:
@@ -156,71 +267,123 @@ def _paths(value: object, key: str, f: str, lines: list[str]) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [value]
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise InputError(f"{key} must be a path or a list of paths", file=f,
-                     line=_find_line(lines, key), field=key)
+        value = [value]
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise InputError(f"{key} must be a path or a list of paths", file=f,
+                         line=_find_line(lines, key), field=key)
+    for v in value:  # a missing download is said where it is read; a FIFO would hang there
+        if not is_regular_or_missing(Path(f).parent / v):
+            raise InputError(f"{key} file {v} is not a regular file (a folder, pipe or "
+                             "device)", file=f, line=_find_line(lines, key), field=key)
+    return list(value)
 
 
-def _source(s: dict, f: str, lines: list[str], line: int | None, root: Path) -> SourceConfig:
+def _source(s: dict[str, Any], f: str, lines: list[str], line: int | None,
+            root: Path) -> SourceConfig:
     _check_keys("sources", s, f, lines)
+    at = _At(f, lines, line)
     for req in ("provider", "path"):
-        if req not in s:
+        if not at.text(s, req):
             raise InputError(f"a [[sources]] entry has no '{req}'", file=f, line=line, field=req)
-    tz = str(s.get("timezone", "UTC"))
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(f"unknown time zone '{tz}' (use an IANA name such as America/Chicago)",
-                         file=f, line=_find_line(lines, "timezone", tz) or line,
-                         field="timezone") from None
-    order = s.get("date_order")
-    if order is not None and str(order).upper() not in ("MDY", "DMY", "YMD"):
-        raise InputError(f"date_order must be MDY, DMY or YMD, not '{order}'", file=f,
-                         line=_find_line(lines, "date_order", str(order)) or line,
-                         field="date_order")
-    columns = dict(s.get("columns", {}))
-    allowed = set(CANONICAL_FIELDS) | set(EXTRA_FIELDS)
-    for key in columns:
-        if key not in allowed:
-            _unknown(key, allowed, f, lines, what="canonical field")
-    fmt = str(s.get("format", "auto"))
+    tz = at.zone(s, "timezone")
+    order = at.text(s, "date_order")
+    if order is not None and order.upper() not in ("MDY", "DMY", "YMD"):
+        raise at.fail("date_order", f"date_order must be MDY, DMY or YMD, not '{order}'", order)
+    columns = _columns(s, at)
+    fmt = at.text(s, "format") or "auto"
     if fmt != "auto":
         from workbench.ingest import formats
         formats.get(fmt)  # raises with the list of known formats
     path = str(s["path"])
-    if not (root / path).exists():
-        raise InputError(f"source file not found: {path}", file=f,
-                         line=_find_line(lines, "path", path) or line, field="path")
-    basis = s.get("time_basis")
+    try:
+        regular_file(root / path, what="source file", field="path")
+    except InputError as exc:
+        raise at.fail("path", f"{exc.message}: {path}", path) from None
+    basis = at.text(s, "time_basis")
     if basis is not None and basis not in ("invite", "answer"):
-        raise InputError("time_basis must be \"invite\" or \"answer\"", file=f, line=line,
-                         field="time_basis")
+        raise at.fail("time_basis", "time_basis must be \"invite\" or \"answer\"")
     return SourceConfig(
         provider=str(s["provider"]), path=path, format=fmt, timezone=tz,
-        date_order=str(order).upper() if order else None, columns=columns,
-        upstreams={str(k): str(v) for k, v in s.get("upstreams", {}).items()},
-        customers={str(k): str(v) for k, v in s.get("customers", {}).items()},
-        sheet=s.get("sheet"), delimiter=s.get("delimiter"), encoding=s.get("encoding"),
-        skew_s=float(s["skew_s"]) if "skew_s" in s else None, time_basis=basis,
-        notes=s.get("notes"), line=line)
+        date_order=order.upper() if order else None, columns=columns,
+        upstreams=at.mapping(s, "upstreams"), customers=at.mapping(s, "customers"),
+        sheet=at.text(s, "sheet"), delimiter=_delimiter(s, at), encoding=_encoding(s, at),
+        skew_s=at.number(s, "skew_s", low=-_MAX_SKEW_S, high=_MAX_SKEW_S),
+        time_basis=basis, notes=at.text(s, "notes"), line=line)
 
 
-def _list(data: dict, key: str, f: str) -> list[dict]:
-    v = data.get(key, [])
-    if isinstance(v, dict):
-        raise InputError(f"use [[{key}]] (an array of tables), not [{key}]", file=f, field=key)
+def _columns(s: dict[str, Any], at: _At) -> dict[str, str | list[str]]:
+    """[sources.columns]: canonical field = header name, or a list of names joined."""
+    v = s.get("columns", {})
+    if not isinstance(v, dict):
+        raise at.fail("columns", f"columns must be a table ([sources.columns]), not {_kind(v)}")
+    allowed = set(CANONICAL_FIELDS) | set(EXTRA_FIELDS)
+    for key, want in v.items():
+        if key not in allowed:
+            _unknown(key, allowed, at.f, at.lines, what="canonical field")
+        ok = isinstance(want, str) or (isinstance(want, list) and want
+                                       and all(isinstance(x, str) for x in want))
+        if not ok:
+            raise at.fail(key, f"column for '{key}' must be a header name in quotes or a "
+                               f"list of them, not {_kind(want)}")
+    return dict(v)
+
+
+def _delimiter(s: dict[str, Any], at: _At) -> str | None:
+    d = at.text(s, "delimiter")
+    if d is not None and (len(d) != 1 or d in "\"\r\n"):
+        raise at.fail("delimiter", f"delimiter must be one character such as \",\" or \"\\t\", "
+                                   f"not {d!r}")
+    return d
+
+
+def _encoding(s: dict[str, Any], at: _At) -> str | None:
+    enc = at.text(s, "encoding")
+    if enc is None:
+        return None
+    try:
+        info = codecs.lookup(enc)
+    except LookupError:
+        raise at.fail("encoding", f"unknown encoding '{enc}' (use a name such as utf-8, "
+                                  "cp1252 or utf-16)", enc) from None
+    if not _is_text_codec(info):
+        raise at.fail("encoding", f"'{enc}' is not a text encoding", enc)
+    return enc
+
+
+def _is_text_codec(info: codecs.CodecInfo) -> bool:
+    """Codecs such as base64 or rot13 are registered too but do not turn bytes into text."""
+    return getattr(info, "_is_text_encoding", True)
+
+
+def _table(data: dict[str, Any], key: str, f: str, lines: list[str]) -> dict[str, Any]:
+    v = data.get(key, {})
+    if not isinstance(v, dict):
+        raise InputError(f"[{key}] must be a table, not {_kind(v)}", file=f,
+                         line=_find_line(lines, key), field=key)
     return v
 
 
-def _check_keys(table: str, d: dict, f: str, lines: list[str]) -> None:
+def _entries(data: dict[str, Any], key: str, f: str,
+             lines: list[str]) -> list[tuple[dict[str, Any], int | None]]:
+    """The tables of an array of tables ([[key]]), each with the line of its header."""
+    v = data.get(key, [])
+    if isinstance(v, dict):
+        raise InputError(f"use [[{key}]] (an array of tables), not [{key}]", file=f,
+                         line=_find_line(lines, key), field=key)
+    if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+        raise InputError(f"{key} must be [[{key}]] tables, not {_kind(v)}", file=f,
+                         line=_find_line(lines, key), field=key)
+    heads = _header_lines(lines, key)
+    return [(x, heads[i] if i < len(heads) else None) for i, x in enumerate(v)]
+
+
+def _check_keys(table: str, d: dict[str, Any], f: str, lines: list[str]) -> None:
     for key in d:
         if key not in _KEYS[table]:
             _unknown(key, _KEYS[table], f, lines, what=f"key in [{table}]")
 
 
-def _unknown(key: str, known, f: str, lines: list[str], what: str = "table") -> None:
+def _unknown(key: str, known: Iterable[str], f: str, lines: list[str], what: str = "table") -> None:
     close = difflib.get_close_matches(key, sorted(known), n=1)
     hint = f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(sorted(known))})"
     raise InputError(f"unknown {what} '{key}'{hint}", file=f, line=_find_line(lines, key),
@@ -235,12 +398,15 @@ def _check_country(country: str, f: str, lines: list[str]) -> None:
                          field="default_country")
 
 
-def _find_line(lines: list[str], key: str, value: str | None = None) -> int | None:
+def _find_line(lines: list[str], key: str, value: str | None = None,
+               start: int | None = None) -> int | None:
+    """The line where `key` is set (from the table header at `start` on, when given)."""
     pat = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-    for i, ln in enumerate(lines, start=1):
+    first = (start or 1) - 1
+    for i, ln in enumerate(lines[first:], start=first + 1):
         if pat.match(ln) and (value is None or value in ln):
             return i
-    for i, ln in enumerate(lines, start=1):
+    for i, ln in enumerate(lines[first:], start=first + 1):
         if re.match(rf"^\s*\[+\s*(?:[\w.]+\.)?{re.escape(key)}\s*\]+", ln):
             return i
     return None
@@ -251,7 +417,7 @@ def _header_lines(lines: list[str], table: str) -> list[int]:
 
 
 def _read_text(file: Path) -> str:
-    raw = file.read_bytes()
+    raw = read_bytes(file, what="case file")
     for enc in ("utf-8-sig", "utf-16"):
         try:
             return raw.decode(enc)

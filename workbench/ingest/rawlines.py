@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.common.errors import InputError
+from workbench.common.files import regular_file
+
 from .formats.sample import HEAD_BYTES, sniff_encoding
 
 
@@ -11,11 +14,25 @@ def read_raw_rows(path: Path, lines: list[int], sheet: str | None = None) -> dic
     wanted = sorted({int(x) for x in lines if x and x > 0})
     if not wanted:
         return {}
+    regular_file(path, what="source file")  # it may have been swapped since the import
     ext = path.suffix.lower()
-    if ext in (".xlsx", ".xlsm"):
-        return _xlsx_rows(path, wanted, sheet)
-    if ext in (".parquet", ".pq"):
-        return _parquet_rows(path, wanted)
+    try:
+        if ext in (".xlsx", ".xlsm"):
+            return _xlsx_rows(path, wanted, sheet)
+        if ext in (".parquet", ".pq"):
+            return _parquet_rows(path, wanted)
+        return _text_rows(path, wanted)
+    except InputError:
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot read the original lines: {exc.strerror or exc}",
+                         file=str(path)) from None
+    except Exception as exc:  # noqa: BLE001 - openpyxl/pyarrow raise zlib, XML, Key errors...
+        raise InputError(f"cannot read the original lines (file changed or damaged since "
+                         f"import?): {type(exc).__name__}: {exc}", file=str(path)) from None
+
+
+def _text_rows(path: Path, wanted: list[int]) -> dict[int, str]:
     with open(path, "rb") as fh:
         enc = sniff_encoding(fh.read(HEAD_BYTES))
     if enc.startswith("utf-16"):
@@ -25,6 +42,11 @@ def read_raw_rows(path: Path, lines: list[int], sheet: str | None = None) -> dic
     out: dict[int, str] = {}
     targets = set(wanted)
     last = wanted[-1]
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    if b"\n" not in head and b"\r" in head:  # CR-only line ends ("CSV (Macintosh)")
+        text = path.read_bytes().split(b"\r")
+        return {n: _decode(text[n - 1], enc) for n in wanted if n <= len(text)}
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, start=1):
             if n in targets:

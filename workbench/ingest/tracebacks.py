@@ -1,15 +1,19 @@
 """Traceback records (one row per hop) from CSV, XLSX or JSON."""
 from __future__ import annotations
 
+import csv
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from workbench.columns.numbers import normalize_distinct
 from workbench.columns.times import NAT, parse_times
 from workbench.common.errors import InputError
+from workbench.common.files import read_bytes, regular_file
 
 from .formats.base import ReadOptions
 from .formats.generic import read_generic
@@ -31,7 +35,7 @@ class TracebackHop:
     responded_at: str | None = None
     notes: str | None = None
     line: int | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,26 +63,23 @@ def load_tracebacks(path: Path, *, default_country: str = "US", timezone: str = 
     by_id: dict[str, Traceback] = {}
     first_line: dict[str, int] = {}
     for line, row in rows:
-        r = {k.strip().lower(): (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+        r = {str(k).strip().lower(): (v.strip() if isinstance(v, str) else v)
+             for k, v in row.items()}
         for req in REQUIRED:
             if not r.get(req):
                 raise InputError(f"traceback record without '{req}'", file=str(path), line=line,
                                  field=req)
         tid = str(r["traceback_id"])
-        try:
-            hop_no = int(float(r["hop"]))
-        except ValueError:
-            raise InputError(f"hop must be a number, not '{r['hop']}'", file=str(path),
-                             line=line, field="hop") from None
-        status = (r.get("status") or "").lower() or None
+        hop_no = _hop_number(r["hop"], path, line)
+        status = (_text(r.get("status")) or "").lower() or None
         if status and status not in STATUSES:
             raise InputError(f"unknown status '{status}' (known: {', '.join(sorted(STATUSES))})",
                              file=str(path), line=line, field="status")
         tb = by_id.get(tid)
         if tb is None:
             calling_raw, called_raw = r.get("calling"), r.get("called")
-            tb = Traceback(traceback_id=tid, campaign=r.get("campaign"),
-                           call_time=r.get("call_time") or None, call_time_us=NAT,
+            tb = Traceback(traceback_id=tid, campaign=_text(r.get("campaign")),
+                           call_time=_text(r.get("call_time")), call_time_us=NAT,
                            calling=None, called=None,
                            calling_raw=str(calling_raw) if calling_raw else None,
                            called_raw=str(called_raw) if called_raw else None, source=str(path))
@@ -86,10 +87,10 @@ def load_tracebacks(path: Path, *, default_country: str = "US", timezone: str = 
             first_line[tid] = line
         extra = {k: v for k, v in r.items() if k not in COLUMNS}
         tb.hops.append(TracebackHop(hop=hop_no, provider=str(r["provider"]),
-                                    upstream=r.get("upstream") or None, status=status,
-                                    notified_at=r.get("notified_at") or None,
-                                    responded_at=r.get("responded_at") or None,
-                                    notes=r.get("notes") or None, line=line, extra=extra))
+                                    upstream=_text(r.get("upstream")), status=status,
+                                    notified_at=_text(r.get("notified_at")),
+                                    responded_at=_text(r.get("responded_at")),
+                                    notes=_text(r.get("notes")), line=line, extra=extra))
     records = list(by_id.values())
     _call_times(records, first_line, path, timezone)
     _numbers(records, default_country)
@@ -124,18 +125,68 @@ def _numbers(records: list[Traceback], default_country: str) -> None:
         tb.called = e164[tb.called_raw] if tb.called_raw else None
 
 
-def _rows(path: Path, sheet: str | None) -> list[tuple[int, dict]]:
-    if not path.exists():
-        raise InputError("traceback file not found", file=str(path), field="path")
+def _hop_number(value: object, path: Path, line: int) -> int:
+    """A hop's position: a whole number of sensible size (1e400 or 'nan' is a typo)."""
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        x = math.nan
+    if not math.isfinite(x) or x != int(x) or not 0 <= x <= _MAX_HOP:
+        raise InputError(f"hop must be a whole number from 0 to {_MAX_HOP}, not '{value}'",
+                         file=str(path), line=line, field="hop")
+    return int(x)
+
+
+#: No chain has a thousand hops; a larger number is a damaged cell.
+_MAX_HOP = 999
+
+
+def _text(value: object) -> str | None:
+    """A cell as text; JSON may hold numbers or nested values where we expect text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _rows(path: Path, sheet: str | None) -> list[tuple[int, dict[str, Any]]]:
+    regular_file(path, what="traceback file", field="path")
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc.msg}", file=str(path), line=exc.lineno) from None
-        if isinstance(data, dict):
-            data = data.get("tracebacks") or data.get("records") or []
-        return [(i, dict(row)) for i, row in enumerate(data, start=1)]
-    parsed = read_generic(path, ReadOptions(sheet=sheet, columns={}), mapping=False)
+        return _json_rows(path)
+    try:
+        parsed = read_generic(path, ReadOptions(sheet=sheet, columns={}), mapping=False)
+    except InputError:
+        raise
+    except (ValueError, KeyError, IndexError, LookupError, UnicodeError, csv.Error,
+            pa.ArrowException) as exc:  # the guard `load_source` has around a CDR reader
+        raise InputError(f"cannot read the traceback file: {type(exc).__name__}: {exc}",
+                         file=str(path)) from None
     names = list(parsed.columns)
     cols = {n: parsed.columns[n].to_pylist() for n in names}
     return [(int(parsed.lines[i]), {n: cols[n][i] for n in names}) for i in range(len(parsed))]
+
+
+def _json_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Records of a JSON file: a list of objects, or {"tracebacks": [...]} / {"records": ...}.
+    Lines are record numbers (JSON has no rows)."""
+    f = str(path)
+    raw = read_bytes(path, what="traceback file", field="path")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 JSON (byte {exc.start})", file=f,
+                         line=raw[:exc.start].count(b"\n") + 1) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", file=f, line=exc.lineno) from None
+    except RecursionError:
+        raise InputError("not valid JSON: nested too deeply", file=f) from None
+    if isinstance(data, dict):
+        data = data.get("tracebacks") or data.get("records") or []
+    if not isinstance(data, list):
+        raise InputError("expected a list of traceback records (or {\"tracebacks\": [...]})",
+                         file=f)
+    for i, row in enumerate(data, start=1):
+        if not isinstance(row, dict):
+            raise InputError(f"record {i} is not an object of fields", file=f, line=i)
+    return [(i, dict(row)) for i, row in enumerate(data, start=1)]

@@ -1,6 +1,7 @@
 """A provider's CDR file inside a case: loading (cached), lookups and raw read-back."""
 from __future__ import annotations
 
+import csv
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from workbench.common.errors import InputError
+from workbench.common.files import regular_file
 from workbench.common.hashing import file_sha256
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.ingest import formats
@@ -93,8 +95,7 @@ def load_source(cfg: SourceConfig, root: Path, default_country: str = "US", *,
                 should_stop: StopFn = never_stop) -> CdrSource:
     """Read, normalize and index one source, or reopen it from the cache."""
     path = cfg.resolved(root)
-    if not path.exists():
-        raise InputError("source file not found", file=str(path), field="path")
+    regular_file(path, what="source file", field="path")  # never a folder, FIFO or device
     if path.stat().st_size == 0:
         raise InputError("file is empty", file=str(path))
     progress(0.0, f"hashing {cfg.path}")
@@ -129,7 +130,8 @@ def _load(cfg: SourceConfig, path: Path, hashing: Future[str], root: Path,
         parsed = profile.read(path, read_options(cfg))
     except InputError:
         raise
-    except (ValueError, KeyError, IndexError, pa.ArrowException, UnicodeError) as exc:
+    except (ValueError, KeyError, IndexError, pa.ArrowException, UnicodeError, csv.Error,
+            LookupError, OverflowError, RecursionError) as exc:
         raise InputError(f"cannot read as {fmt}: {exc}", file=str(path), field="format") from exc
     check(should_stop)
     if len(parsed) == 0:

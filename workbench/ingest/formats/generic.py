@@ -194,7 +194,11 @@ def _read_parquet(path: Path) -> pa.Table:
 
 
 def _read_xlsx(path: Path, sheet: str | None):
-    """Cells as text; date cells as ISO wall time; line numbers are sheet rows."""
+    """Cells as text; date cells as ISO wall time; line numbers are sheet rows.
+
+    openpyxl parses a sheet lazily, while its rows are iterated: a damaged member (bad
+    deflate data, broken XML, a missing shared string) fails there, not in `load_workbook`,
+    so the whole read is guarded and any failure is one error naming the file."""
     import openpyxl
 
     from workbench.common import safe_xml  # noqa: F401  (defusedxml protection for openpyxl)
@@ -202,7 +206,8 @@ def _read_xlsx(path: Path, sheet: str | None):
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
-        raise InputError(f"cannot open workbook: {exc}", file=str(path)) from exc
+        raise InputError(f"cannot open workbook: {_why(exc)}", file=str(path)) from None
+    row_no = 0
     try:
         if sheet:
             if sheet not in wb.sheetnames:
@@ -210,10 +215,13 @@ def _read_xlsx(path: Path, sheet: str | None):
                                  file=str(path), field="sheet")
             ws = wb[sheet]
         else:
+            if not wb.worksheets:
+                raise InputError("the workbook has no worksheet", file=str(path))
             ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header, header_row = None, 0
         for i, row in enumerate(rows, start=1):
+            row_no = i
             if row and any(v is not None and str(v).strip() for v in row):
                 header, header_row = [str(v).strip() if v is not None else "" for v in row], i
                 break
@@ -224,6 +232,7 @@ def _read_xlsx(path: Path, sheet: str | None):
         data: list[list[str | None]] = [[] for _ in range(n)]
         lines: list[int] = []
         for i, row in enumerate(rows, start=header_row + 1):
+            row_no = i
             if not row or all(v is None for v in row):
                 continue
             lines.append(i)
@@ -231,8 +240,22 @@ def _read_xlsx(path: Path, sheet: str | None):
                 data[j].append(_cell_text(row[j] if j < len(row) else None))
         cols = [pa.array(c, pa.string()) for c in data]
         return names, cols, np.asarray(lines, dtype=np.int64), header_row, ws.title
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zlib, XML, zipfile, Key/Index errors from openpyxl
+        raise InputError(f"damaged workbook: {_why(exc)}", file=str(path),
+                         line=row_no + 1 if row_no else None) from None
     finally:
-        wb.close()
+        try:
+            wb.close()
+        except Exception:  # noqa: BLE001 - closing a damaged archive must not hide the error
+            pass
+
+
+def _why(exc: BaseException) -> str:
+    """An exception in a few words: openpyxl's messages are often empty (a bare KeyError)."""
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _cell_text(v) -> str | None:
