@@ -9,6 +9,7 @@ from pathlib import Path
 
 from workbench import __version__
 from workbench.cli import analyze, campaigns, providers
+from workbench.cli import batch as cli_batch
 from workbench.cli import evidence as cli_evidence
 from workbench.common.errors import InputError, WorkbenchError
 from workbench.common.files import regular_file
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     t = sub.add_parser("trace", help="trace one call to its origin")
     cli_evidence.add_call_arguments(t)
     t.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    cli_batch.add_arguments(t)
     t.set_defaults(func=_cmd_trace)
 
     i = sub.add_parser("info", help="summarize each source of a case")
@@ -87,6 +89,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_trace(args) -> int:
+    if args.batch:
+        return cli_batch.run(args)
     from workbench.investigation import Investigation
     from workbench.present.report_text import trace_table
     from workbench.present.trace_json import trace_json

@@ -150,6 +150,11 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
+def read_rows(path: Path, sheet: str | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """(line, row) of a CSV, XLSX or JSON file of records, every column as written."""
+    return _rows(path, sheet)
+
+
 def _rows(path: Path, sheet: str | None) -> list[tuple[int, dict[str, Any]]]:
     regular_file(path, what="traceback file", field="path")
     if path.suffix.lower() == ".json":

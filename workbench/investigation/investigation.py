@@ -22,6 +22,7 @@ from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_
 from workbench.present.trace_json import call_json
 from workbench.store.protocol import SourceId
 from workbench.trace import engine
+from workbench.trace.batch import BatchCall, outcome_counts, trace_many
 from workbench.trace.results import Hop, Skew, TraceResult
 from workbench.trace.skew import estimate_skew
 
@@ -161,6 +162,20 @@ class Investigation:
         return engine.trace(case, calling=request.calling, called=request.called,
                             at=request.at, tolerance_s=request.tolerance_s,
                             from_provider=request.from_provider, skew=skew)
+
+    def trace_batch(self, calls: Sequence[BatchCall], *, source: str | None = None,
+                    progress: ProgressFn = no_progress,
+                    should_stop: StopFn = never_stop) -> list[TraceResult | InputError]:
+        """Trace a list of calls at once (one store query per hop level); each result equals
+        the single trace of its call. One audit entry records the list and its outcomes."""
+        case, version = self._snapshot()
+        progress(0.02, f"tracing {len(calls):,} call(s)")
+        skew = self._skew_of(case, version, _part(progress, 0.02, 0.3), should_stop)
+        results = trace_many(case, calls, skew=skew, progress=_part(progress, 0.3, 1.0),
+                             should_stop=should_stop)
+        self._log(case, "trace_batch", {"list": source, "calls": len(calls),
+                                        "outcomes": outcome_counts(results)})
+        return results
 
     def export(self, what: TraceRequest | TraceResult, out: str | Path, *,
                investigator: str | None = None, redact: str = "none",

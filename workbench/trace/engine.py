@@ -6,9 +6,11 @@ the call's numbers in that provider's sources; matching then works on those rows
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from workbench.case.model import Case
 from workbench.columns.numbers import normalize_one
@@ -39,21 +41,69 @@ SkewFn = Callable[[CdrSource], float]
 Found = tuple[Match, CdrSource | None]
 
 
-class _Lookup:
-    """The call's numbers looked up in a set of sources with one store call."""
+@dataclass(frozen=True)
+class Need:
+    """What one step of a trace asks of the store: the call's records in these sources."""
 
-    def __init__(self, case: Case, sources: Sequence[CdrSource], calling_key: int,
-                 called_key: int):
-        keys = [CallKey(s.id, called_key, calling_key) for s in sources]
+    sources: tuple[CdrSource, ...]
+    calling_key: int
+    called_key: int
+
+    def keys(self) -> list[CallKey]:
+        return [CallKey(s.id, self.called_key, self.calling_key) for s in self.sources]
+
+
+class _Lookup:
+    """The records a Need asked for, per source (slices of one store answer)."""
+
+    def __init__(self, need: Need, table: pa.Table | None = None, cuts: np.ndarray | None = None,
+                 first: int = 0):
         self.rows: dict[SourceId, PairRows] = {}
-        if not keys:
+        if table is None or cuts is None:
             return
-        table = case.store.candidates(keys)
-        q = table.column("q").to_numpy()  # ordered by q: each lookup is one slice
-        cuts = np.searchsorted(q, np.arange(len(keys) + 1), "left")
-        for i, s in enumerate(sources):
-            part = table.slice(int(cuts[i]), int(cuts[i + 1] - cuts[i]))
-            self.rows[s.id] = PairRows.from_table(part)
+        for i, s in enumerate(need.sources):
+            a, b = int(cuts[first + i]), int(cuts[first + i + 1])
+            self.rows[s.id] = PairRows.from_table(table.slice(a, b - a))
+
+
+def serve(case: Case, needs: Sequence[Need]) -> list[_Lookup]:
+    """Every need answered with ONE store call (``CdrStore.candidates`` over all their keys)."""
+    keys: list[CallKey] = []
+    firsts: list[int] = []
+    for need in needs:
+        firsts.append(len(keys))
+        keys += need.keys()
+    if not keys:
+        return [_Lookup(n) for n in needs]
+    table = case.store.candidates(keys)
+    q = table.column("q").to_numpy()  # ordered by q: each key's rows are one slice
+    cuts = np.searchsorted(q, np.arange(len(keys) + 1), "left")
+    return [_Lookup(n, table, cuts, f) for n, f in zip(needs, firsts)]
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call to trace, its numbers and time already normalized (one or many at a time)."""
+
+    calling: str  # E.164 where it normalized, else as given
+    calling_key: int  # -1: no calling number
+    called: str
+    called_key: int
+    at_us: int  # UTC µs, as seen at the terminating provider
+
+
+#: A trace as a generator: it yields what it needs from the store and receives the records.
+Steps = Generator[Need, _Lookup, TraceResult]
+
+
+def drive(case: Case, steps: Steps) -> TraceResult:
+    """Run one trace, each need served by its own store call (O(hops) calls)."""
+    try:
+        need = next(steps)
+        while True:
+            need = steps.send(serve(case, [need])[0])
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 def trace(case: Case, *, calling: str, called: str, at: str | int,
@@ -66,7 +116,6 @@ def trace(case: Case, *, calling: str, called: str, at: str | int,
     investigation computes it once per case version and passes it in.
     """
     country = case.config.default_country
-    tol = float(tolerance_s if tolerance_s is not None else case.config.tolerance_s)
     calling_e164, calling_key, _ = normalize_one(calling, country) if calling else (None, -1, 0)
     called_e164, called_key, _ = normalize_one(called, country)
     if called_key < 0:
@@ -81,9 +130,24 @@ def trace(case: Case, *, calling: str, called: str, at: str | int,
     if skew is None:
         from workbench.trace.skew import estimate_skew
         skew = estimate_skew(case)
-    run = _Run(case, skew, calling_key, called_key, tol)
-    first, first_match, first_src = run.terminating(at_us, from_provider, traceback)
-    result = TraceResult(calling_e164 or calling, called_e164 or called, at_us, Outcome.NOT_FOUND,
+    call = Call(calling_e164 or calling, calling_key, called_e164 or called, called_key, at_us)
+    return drive(case, trace_steps(case, call, tolerance_s=tolerance_s,
+                                   from_provider=from_provider, traceback=traceback, skew=skew))
+
+
+def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
+                from_provider: str | None = None, traceback: Traceback | None = None,
+                skew: Mapping[SourceId, Skew]) -> Steps:
+    """The trace of one call as steps: every store lookup is yielded as a ``Need``, so one
+    driver serves a single call and another batches the needs of thousands of calls (one
+    store query per hop level) through the very same decisions."""
+    tol = float(tolerance_s if tolerance_s is not None else case.config.tolerance_s)
+    calling_e164 = call.calling if call.calling_key >= 0 else None
+    called_e164 = call.called
+    at_us = call.at_us
+    run = _Run(case, skew, call.calling_key, call.called_key, tol)
+    first, first_match, first_src = yield from run.terminating(at_us, from_provider, traceback)
+    result = TraceResult(call.calling, call.called, at_us, Outcome.NOT_FOUND,
                          [], None, dict(skew), tol,
                          traceback.traceback_id if traceback else None)
     provider: str = first
@@ -108,7 +172,9 @@ def trace(case: Case, *, calling: str, called: str, at: str | int,
             result.outcome = Outcome.NO_RECORDS
             break
         if match is None:
-            match, src = run.best_in(sources, ref_us, run.skew_s, prev_duration, prev_origid)
+            found = yield run.need(sources)
+            match, src = run.best_in(sources, ref_us, run.skew_s, prev_duration, prev_origid,
+                                     found=found)
             if match.best is None and not result.hops and first_match is not None:
                 match, src = first_match, first_src  # `at` was given on the reference clock
         if match.best is None:
@@ -174,15 +240,14 @@ class _Run:
         return s is not None and (s.basis == "manual" or
                                   (s.basis == "estimated" and s.calls >= RELIABLE_SKEW_CALLS))
 
-    def lookup(self, sources: Sequence[CdrSource]) -> _Lookup:
-        return _Lookup(self.case, sources, self.calling_key, self.called_key)
+    def need(self, sources: Sequence[CdrSource]) -> Need:
+        return Need(tuple(sources), self.calling_key, self.called_key)
 
     def best_in(self, sources: Sequence[CdrSource], ref_us: int, skew_s: SkewFn,
                 ref_duration: float | None = None, ref_origid: str | None = None,
-                reliable: Callable[[CdrSource], bool] | None = None,
-                found: _Lookup | None = None) -> tuple[Match, CdrSource]:
-        """The best match among ``sources`` (one store call unless ``found`` is given)."""
-        found = found or self.lookup(sources)
+                reliable: Callable[[CdrSource], bool] | None = None, *,
+                found: _Lookup) -> tuple[Match, CdrSource]:
+        """The best match among ``sources``, from the records ``found`` for them."""
         reliable = reliable or self.reliable
         best: tuple[Match, CdrSource] | None = None
         for src in sources:
@@ -196,8 +261,8 @@ class _Run:
         assert best is not None  # sources is never empty here
         return best
 
-    def terminating(self, at_us: int, from_provider: str | None,
-                    traceback: Traceback | None) -> tuple[str, Match | None, CdrSource | None]:
+    def terminating(self, at_us: int, from_provider: str | None, traceback: Traceback | None
+                    ) -> Generator[Need, _Lookup, tuple[str, Match | None, CdrSource | None]]:
         """The first hop: --from, else the holder of the call that no other holder names
         upstream (one store call for every source of the case)."""
         case = self.case
@@ -208,9 +273,9 @@ class _Run:
                 known = ", ".join(case.providers_with_records())
                 raise InputError(f"no CDRs from provider '{from_provider}' in this case "
                                  f"(providers with CDRs: {known})", field="from")
-            m, src = self.best_in(sources, at_us, lambda s: 0.0)
+            m, src = self.best_in(sources, at_us, lambda s: 0.0, found=(yield self.need(sources)))
             return name, m, src
-        everything = self.lookup(case.sources)
+        everything = yield self.need(case.sources)
         found: dict[str, tuple[Match, CdrSource]] = {}
         own_clock: set[str] = set()
         for name in case.providers_with_records():
