@@ -179,3 +179,25 @@ def test_stale_temporary_files_are_removed_when_the_cache_is_written(warm):
     assert answers(reopened(root)) == first
     assert not stale.exists() and not stale_memo.exists()
     assert live.exists(), "a file another process may still be writing is left alone"
+
+
+def test_an_unchanged_verified_file_is_not_read_again_a_touched_one_is(warm, monkeypatch):
+    """Reopening reads every byte only when the file changed since it was verified (its
+    stamp of size, inode, mtime and ctime): a flipped byte re-verifies and is caught."""
+    root, cache_root, first = warm
+    seen: list[int] = []
+    real = cache.map_digest
+    monkeypatch.setattr(cache, "map_digest", lambda mm: (seen.append(len(mm)), real(mm))[1])
+    case = reopened(root)
+    assert all(s.from_cache for s in case.sources) and seen == []
+    arrow = sorted((cache_root / "tables").glob("*.arrow"))[0]
+    flip(arrow, arrow.stat().st_size // 2)
+    again = reopened(root)
+    # the touched file verified in full and found damaged, then its rebuild digested on write
+    assert len(seen) == 2
+    assert answers(again) == first
+    ok = arrow.with_suffix(".ok")
+    ok.write_text(ok.read_text().replace("0", "1"))  # a forged stamp is no stamp
+    seen.clear()
+    reopened(root)
+    assert len(seen) == 1

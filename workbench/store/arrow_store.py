@@ -7,11 +7,14 @@ backend returns the same shapes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from workbench.columns.times import NAT, US
 from workbench.store.normalize import SourceSummary
@@ -150,6 +153,7 @@ def _empty_candidates() -> pa.Table:
 
 
 def _unique_pairs(calling: np.ndarray, called: np.ndarray, start: np.ndarray) -> pd.DataFrame:
+    import pandas as pd  # only the skew join needs it: a warm trace never imports pandas
     df = pd.DataFrame({"calling_key": calling, "called_key": called, "start": start})
     df = df[(df["calling_key"] >= 0) & (df["called_key"] >= 0) & (df["start"] != NAT)]
     counts = df.groupby(["calling_key", "called_key"], sort=False)["start"].transform("size")
