@@ -209,7 +209,9 @@ class CaseSession(QObject):
         if self._step_mode:
             self.sig_status.emit(f"Traced {req.describe()}: step mode — F8 reveals the next hop")
         else:
-            self.sig_status.emit(f"Traced {req.describe()}: {outcome_sentence(result)}")
+            words = disagreement_words(result.hops)
+            also = f" — {words[0][:1].upper()}{words[0][1:]}" if words else ""
+            self.sig_status.emit(f"Traced {req.describe()}: {outcome_sentence(result)}{also}")
 
     def _report_warnings(self, inv: Investigation) -> None:
         """Tell the user what was done but not logged: in the status bar each time, and in
@@ -252,10 +254,27 @@ class CaseSession(QObject):
         return self.investigation.shown_hops() if self.investigation else []
 
     # -- selection ----------------------------------------------------------------------
-    def select_hop(self, index: int) -> None:
-        if index != self.hop:
+    def select_hop(self, index: int, force: bool = False) -> None:
+        """Select hop ``index`` (-1: none); ``force`` tells the docks again when it is
+        already selected (a click on the selected node shows its record once more)."""
+        if index != self.hop or force:
             self.hop = index
             self.sig_hop_selected.emit(index)
+
+    def step_hop(self, delta: int) -> bool:
+        """Select the hop ``delta`` places up (+) or down (-) the shown chain; False at
+        either end (or with no trace)."""
+        n = len(self.shown_hops())
+        to = (self.hop if self.hop >= 0 else (-1 if delta > 0 else n)) + delta
+        if not 0 <= to < n:
+            return False
+        self.select_hop(to)
+        return True
+
+    def disagreements(self) -> list[str]:
+        """Where the traceback record contradicts the CDRs, in words (shown hops only: a
+        trainee in step mode must not read the answer here)."""
+        return disagreement_words(self.shown_hops())
 
     def select_provider(self, name: str) -> None:
         if name != self.provider:
@@ -363,6 +382,21 @@ class CaseSession(QObject):
         if self.investigation is not None:
             self.investigation.discard_edits()
         self.sig_dirty_changed.emit(False)
+
+
+def disagreement_words(hops: list) -> list[str]:
+    """One sentence per hop whose traceback record names another upstream than the CDRs,
+    e.g. "traceback record disagrees at hop 2: says Bogus Telecom, CDRs show Lakes Carrier"."""
+    out = []
+    for i, hop in enumerate(hops):
+        if hop.traceback_agrees is False:
+            says = hop.traceback_upstream or "no upstream"
+            shown = hop.upstream or (f"customer {hop.customer}" if hop.customer else None)
+            cdrs = f"CDRs show {shown}" if shown else (
+                "CDRs name no upstream" if hop.found else "no CDR record matches")
+            out.append(f"traceback record disagrees at hop {i + 1} ({hop.provider}): "
+                       f"says {says}, {cdrs}")
+    return out
 
 
 # -- worker functions (no widget here) ---------------------------------------------------

@@ -1,6 +1,7 @@
 """Calls dock: filter and sort the normalized CDRs, see a record raw beside normalized."""
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -20,7 +21,15 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.columns.times import NAT, parse_one
-from workbench.present.calls_query import CallFilter, dispositions, query, record_fields
+from workbench.present.calls_query import (
+    COLUMNS,
+    CORRECTED,
+    CallFilter,
+    apply_skew,
+    dispositions,
+    query,
+    record_fields,
+)
 
 from ..errors import one_line
 from .calls_model import CallsTableModel
@@ -40,6 +49,9 @@ class CallsDock(QDockWidget):
         self.session = session
         self.model = CallsTableModel(self)
         self.ingress: str | None = None  # one trunk or account of the chosen provider
+        # (source, row, may clear filters) of a hop's record to select after the next query
+        self._pending: tuple[int, int, bool] | None = None
+        self._querying = False  # a query is running: the rows shown are about to change
         self._build()
         self._timer = QTimer(self, singleShot=True, interval=250)
         self._timer.timeout.connect(self.refresh)
@@ -49,6 +61,9 @@ class CallsDock(QDockWidget):
         session.sig_source_selected.connect(self._on_source_selected)
         session.sig_traceback_selected.connect(self._on_traceback_selected)
         session.sig_calls_filter.connect(self._on_calls_filter)
+        session.sig_skew_changed.connect(self._on_skew)
+        session.sig_hop_selected.connect(self.show_hop)
+        session.sig_trace_changed.connect(self._on_trace_changed)
         self._fill_combos(None)
 
     # -- widgets ------------------------------------------------------------------------
@@ -102,8 +117,12 @@ class CallsDock(QDockWidget):
         hh = self.view.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        for col, width in enumerate((140, 56, 170, 115, 115, 52, 90, 90, 150, 80, 50, 60, 160)):
+        for col, width in enumerate((140, 56, 170, 115, 115, 52, 90, 90, 150, 80, 50, 60, 160,
+                                     170)):
             self.view.setColumnWidth(col, width)
+        # the corrected start is the model's last column (column numbers stay put) but is
+        # read beside the start the source wrote
+        hh.moveSection([k for k, _ in COLUMNS].index(CORRECTED), 3)
         self.record = QPlainTextEdit(readOnly=True, placeholderText="Select a call to see its "
                                      "original line beside the normalized values")
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
@@ -168,12 +187,18 @@ class CallsDock(QDockWidget):
             return
         self.count.setText("Filtering…")
         country = self.session.case.config.default_country
+        self._querying = True
         self.session.runner.run("Filtering calls", query, self.session.frames, flt,
                                 default_country=country, kind="calls-query",
-                                on_done=self._on_rows,
-                                on_failed=lambda exc: self.count.setText(one_line(exc)))
+                                on_done=self._on_rows, on_failed=self._on_query_failed)
+
+    def _on_query_failed(self, exc: BaseException) -> None:
+        self._querying = False
+        self._pending = None
+        self.count.setText(one_line(exc))
 
     def _on_rows(self, rows) -> None:
+        self._querying = False
         self.model.set_rows(rows)
         note = f" — {rows.notes[0]}" if rows.notes else ""
         if self.ingress is not None:
@@ -181,7 +206,28 @@ class CallsDock(QDockWidget):
         self.count.setText(f"{len(rows):,} of {rows.total:,} records{note}")
         self.trace_button.setEnabled(False)
         self.record.clear()
+        pending, self._pending = self._pending, None
+        if pending is not None and not self._select_record(pending[0], pending[1]) \
+                and pending[2]:
+            self._show_record(pending[0], pending[1])  # the new filters hide it too
         self.sig_rows_changed.emit(len(rows))
+
+    def _reset_filters(self, provider) -> None:
+        """Every filter off but the provider (``provider``: a provider name, a source index
+        or None), without starting a query."""
+        widgets = (self.number, self.t_from, self.t_to, self.which, self.provider,
+                   self.disposition)
+        for w in widgets:
+            w.blockSignals(True)
+        for edit in (self.number, self.t_from, self.t_to):
+            edit.clear()
+            edit.setStyleSheet("")
+        self.which.setCurrentIndex(0)
+        self.disposition.setCurrentIndex(0)
+        self._select_combo(provider)
+        for w in widgets:
+            w.blockSignals(False)
+        self.ingress = None
 
     def clear_filters(self) -> None:
         for edit in (self.number, self.t_from, self.t_to):
@@ -251,6 +297,84 @@ class CallsDock(QDockWidget):
             self.number.setText(tb.called)
             self.which.setCurrentIndex(2)
 
+    # -- hops and their records ----------------------------------------------------------
+    def _frame_of(self, hop) -> int | None:
+        """Index of the frame holding ``hop``'s matched record (None: no record)."""
+        if hop is None or not hop.found or hop.source is None or hop.row is None:
+            return None
+        return next((f.index for f in self.model.frames if f.sid == hop.source), None)
+
+    def display_row(self, source: int, row: int) -> int | None:
+        """Where record (source, row) is in the table as filtered now (None: hidden)."""
+        rows = self.model.rows
+        at = np.flatnonzero((rows.source == source) & (rows.row == row))
+        return int(at[0]) if len(at) else None
+
+    def show_hop(self, index: int) -> None:
+        """Select hop ``index``'s matched record, scrolled into view; when the filters hide
+        it, show its provider's calls with no other filter first."""
+        hops = self.session.shown_hops()
+        hop = hops[index] if 0 <= index < len(hops) else None
+        src = self._frame_of(hop)
+        if src is None:
+            self._pending = None
+            return
+        if self._timer.isActive() or self._querying:  # the rows are about to change
+            self._pending = (src, int(hop.row), True)
+            self.view.clearSelection()
+            return
+        if not self._select_record(src, int(hop.row)):
+            self._show_record(src, int(hop.row))
+
+    def _show_record(self, src: int, row: int) -> None:
+        """Show the provider of record (src, row) with no other filter, then select it."""
+        frame = self.model.frames[src]
+        self._pending = (src, row, False)
+        self.view.clearSelection()  # never another hop's record while the query runs
+        self._reset_filters(frame.provider if self.provider.findData(frame.provider) >= 0
+                            else src)
+        self.apply_now()
+
+    def _select_record(self, source: int, row: int) -> bool:
+        at = self.display_row(source, row)
+        if at is None:
+            return False
+        sel = self.view.selectionModel().selectedRows()
+        if not (sel and sel[0].row() == at):
+            self.view.selectRow(at)
+        self.view.scrollTo(self.model.index(at, 0), QAbstractItemView.ScrollHint.PositionAtCenter)
+        return True
+
+    def _hop_of_row(self, source: int, row: int) -> int | None:
+        """The shown hop whose matched record is (source, row), if any."""
+        frames = self.model.frames
+        if not 0 <= source < len(frames):
+            return None
+        sid = frames[source].sid
+        for i, hop in enumerate(self.session.shown_hops()):
+            if hop.found and hop.source == sid and hop.row == row:
+                return i
+        return None
+
+    def _on_trace_changed(self, result) -> None:
+        """A new trace selects its first hop's record when the table shows it (filters are
+        not changed for it: the user may be reading another list)."""
+        self._pending = None
+        hops = self.session.shown_hops() if result is not None else []
+        if 0 <= self.session.hop < len(hops):
+            src = self._frame_of(hops[self.session.hop])
+            if src is not None:
+                self._select_record(src, int(hops[self.session.hop].row))
+
+    def _on_skew(self, skew) -> None:
+        apply_skew(self.model.frames, skew)
+        col = [k for k, _ in COLUMNS].index(CORRECTED)
+        if self.model.rowCount():
+            self.model.dataChanged.emit(self.model.index(0, col),
+                                        self.model.index(self.model.rowCount() - 1, col))
+        if self.model.sort_key == CORRECTED:
+            self.refresh()  # sorted by it: the order changes with the skew
+
     # -- the selected call ---------------------------------------------------------------
     def selected_call(self) -> tuple[object, int] | None:
         """(SourceFrame, row) of the selected call, if any."""
@@ -266,6 +390,9 @@ class CallsDock(QDockWidget):
         if sel is None:
             return
         frame, row = sel
+        hop = self._hop_of_row(frame.index, row)
+        if hop is not None:
+            self.session.select_hop(hop)
         store = self.session.case.store
         fields = record_fields(frame, row, store)
         text = "\n".join(f"{k:<22} {v}" for k, v in fields)

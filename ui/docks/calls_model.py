@@ -86,6 +86,8 @@ _HEADER_TIPS = {
     "provider": "Provider whose CDR this is",
     "line": "Line (or sheet row) in the original file",
     "start": "Start time normalized to UTC (source clock, not skew-corrected)",
+    "start_corrected": "Start minus the source's estimated clock skew, on the traceback "
+                       "records' clock (blank until the skew is estimated, or if it cannot be)",
     "calling": "Calling number normalized to E.164 (raw value if it would not normalize)",
     "called": "Called number normalized to E.164",
     "upstream": "What the case's [sources.upstreams] / [sources.customers] say the ingress is",

@@ -35,8 +35,9 @@ class GraphDock(QDockWidget):
         self.tabs.setTabToolTip(1, "Every provider met in the case's tracebacks and traces "
                                 "(Ctrl+2)")
         self.setWidget(self.tabs)
-        self.chain.sig_hop_clicked.connect(session.select_hop)
-        self.network.sig_provider_clicked.connect(session.select_provider)
+        self.chain.sig_hop_clicked.connect(lambda i: session.select_hop(i, force=True))
+        self.chain.sig_step.connect(self._step)
+        self.network.sig_provider_clicked.connect(self._on_network_click)
         self.network.sig_layout_changed.connect(lambda *_: self.rebuild_network())
         self.network.sig_campaign_changed.connect(lambda *_: self.rebuild_network())
         session.sig_case_changed.connect(self._on_case_changed)
@@ -44,6 +45,20 @@ class GraphDock(QDockWidget):
         session.sig_revealed_changed.connect(self._on_revealed)
         session.sig_hop_selected.connect(self.chain.set_selected)
         session.sig_provider_selected.connect(self.network.set_selected)
+
+    def _step(self, delta: int) -> None:
+        """Keyboard stepping on the chain: ``delta`` hops up (+) or down (-) the chain."""
+        self.chain.stepped = self.session.step_hop(delta)
+
+    def _on_network_click(self, name: str) -> None:
+        """A provider clicked in the network: Hop details follow it — its hop when it is on
+        the shown chain, else nothing (never the details of a hop no longer chosen)."""
+        s = self.session
+        s.select_provider(name)
+        names = [s.case.directory.canonical(h.provider) for h in s.shown_hops()] \
+            if s.case is not None else []
+        canon = s.case.directory.canonical(name) if s.case is not None else name
+        s.select_hop(names.index(canon) if canon in names else -1)
 
     def current_view(self):
         return self.tabs.currentWidget()
@@ -100,6 +115,9 @@ class GraphDock(QDockWidget):
             words = outcome_sentence(r)
             verdict = (f"<span style='color:{colour}'>■</span> <b>"
                        f"{html.escape(words[:1].upper() + words[1:])}</b>")
+        for w in self.session.disagreements():
+            verdict += (f"<br><span style='color:{ROLE_COLOURS['not_found']}'>⚠</span> <b>"
+                        f"{html.escape(w[:1].upper() + w[1:])}</b>")
         return f"{what}<br>{verdict}"
 
     # -- network ------------------------------------------------------------------------

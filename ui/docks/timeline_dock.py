@@ -15,6 +15,9 @@ from workbench.present.palette import hop_kind
 from .. import theme
 
 MIN_SPAN_S = 4.0
+AXIS_LABEL = "Start time (UTC) — ● skew-corrected, ○ as the file's clock says"
+PLACEHOLDER = ("No trace yet. After a trace, each hop's start time appears here: "
+               "how the call crossed the network.")
 
 
 class UtcAxis(pg.AxisItem):
@@ -45,7 +48,7 @@ class TimelinePlot(pg.PlotWidget):
         item = self.getPlotItem()
         item.setMenuEnabled(False)
         item.showGrid(x=True, y=False, alpha=0.25)
-        item.setLabel("bottom", "Start time (UTC) — ● skew-corrected, ○ as the file's clock says")
+        item.setLabel("bottom", AXIS_LABEL)
         item.getAxis("bottom").enableAutoSIPrefix(False)
         self.setAntialiasing(True)
         theme.style_plot(self)
@@ -84,11 +87,15 @@ class TimelineDock(QDockWidget):
         hops = s.shown_hops()
         r = s.result
         left = p.getAxis("left")
+        bottom = p.getAxis("bottom")
         if r is None or not hops:
-            self.note.setText("<span style='color:gray'>After a trace, each hop's start time "
-                              "appears here: how the call crossed the network.</span>")
-            left.setTicks([[]])
+            self._empty(p)
             return
+        bottom.setStyle(showValues=True)
+        p.showAxis("bottom")
+        p.showAxis("left")
+        p.showGrid(x=True, y=False, alpha=0.25)
+        p.setLabel("bottom", AXIS_LABEL)
         col = theme.plot_colours()
         n = len(hops)
         call_x = r.at_us / 1e6
@@ -115,6 +122,24 @@ class TimelineDock(QDockWidget):
         day = _dt.datetime.fromtimestamp(call_x, _dt.timezone.utc).strftime("%Y-%m-%d")
         self.note.setText(f"<small>{day} UTC; dashed line: the call time; click a point for "
                           "its hop" + (f"; corrected for {extra}" if extra else "") + "</small>")
+
+    def _empty(self, p: pg.PlotItem) -> None:
+        """No trace: no made-up clock on the axes, just what will appear here."""
+        self.note.setText("")
+        p.getAxis("left").setTicks([[]])
+        p.getAxis("bottom").setStyle(showValues=False)
+        p.showGrid(x=False, y=False)
+        p.setLabel("bottom", "")  # (shows the axis: hidden after)
+        p.hideAxis("bottom")  # not even tick marks: there is no time to mark
+        p.hideAxis("left")
+        p.setXRange(0, 1, padding=0)
+        p.setYRange(0, 1, padding=0)
+        col = theme.plot_colours()
+        text = pg.TextItem(html=f"<div style='color:{col['faint'].name()}; text-align:center'>"
+                           f"{html.escape(PLACEHOLDER)}</div>", anchor=(0.5, 0.5))
+        text.setTextWidth(max(self.plot.width() * 0.8, 200))
+        text.setPos(0.5, 0.5)
+        p.addItem(text)
 
     def _hop(self, p, s, r, hop, i, y, raw_x, cor_x, xr, col) -> None:
         colour = theme.role_colour(hop_kind(hop, r.outcome, i == len(r.hops) - 1))

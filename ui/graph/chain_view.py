@@ -5,7 +5,7 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from workbench.present.chain_layout import ChainLayout
@@ -22,7 +22,13 @@ NO_CASE = ("No case open.<br>Open one with <b>File ▸ Open case…</b> (Ctrl+O)
 
 
 class ChainView(QWidget):
+    """The chain; with focus, Left/Right select the hop drawn left/right of the selected one
+    and Tab/Shift+Tab the next hop upstream/downstream (``sig_step``)."""
+
     sig_hop_clicked = Signal(int)
+    sig_step = Signal(int)  # +1: one hop upstream (towards the origin), -1: downstream
+
+    _KEYS = {Qt.Key.Key_Left: 1, Qt.Key.Key_Right: -1}  # the origin is drawn left
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -44,6 +50,9 @@ class ChainView(QWidget):
         self.arrows: list[tuple[pg.ArrowItem, int]] = []
         self.canvas.sig_relabel.connect(self._place_labels)
         self.canvas.sig_palette_changed.connect(self._on_palette)
+        self.stepped = False  # whether the last sig_step moved the selection
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.canvas.installEventFilter(self)  # the canvas has focus after a click on it
         self.show_empty(NO_CASE)
 
     # -- content ------------------------------------------------------------------------
@@ -203,6 +212,39 @@ class ChainView(QWidget):
             n = self.layout_.nodes[int(points[0].data())]
             if n.hop is not None:
                 self.sig_hop_clicked.emit(n.hop)
+
+    # -- keyboard -----------------------------------------------------------------------
+    def has_hops(self) -> bool:
+        return self.layout_ is not None and any(n.hop is not None for n in self.layout_.nodes)
+
+    def step(self, delta: int) -> bool:
+        """Ask for the hop ``delta`` places upstream; True if the selection moved."""
+        if not self.has_hops():
+            return False
+        self.stepped = False
+        self.sig_step.emit(delta)
+        return self.stepped
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802 - Qt API
+        if ev.key() in self._KEYS and self.has_hops():
+            self.step(self._KEYS[ev.key()])
+            ev.accept()
+            return
+        super().keyPressEvent(ev)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Qt API
+        """Tab steps upstream, Shift+Tab downstream; past either end focus moves on."""
+        return self.step(1 if next else -1) or super().focusNextPrevChild(next)
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 - Qt API
+        if obj is self.canvas and ev.type() == QEvent.Type.KeyPress and self.has_hops():
+            key = ev.key()
+            if key in self._KEYS:
+                self.step(self._KEYS[key])
+                return True
+            if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+                return self.step(-1 if key == Qt.Key.Key_Backtab else 1)
+        return super().eventFilter(obj, ev)
 
     # -- labels: keep pixel offsets and widths that never overlap --------------------------
     def _place_labels(self) -> None:

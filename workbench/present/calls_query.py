@@ -12,6 +12,7 @@ a record's other fields from ``CdrStore.rows``; a frame names its source by
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -24,6 +25,7 @@ from workbench.columns.times import NAT, display_utc, iso_utc
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.store.normalize import flag_words
 from workbench.store.protocol import CdrStore, SourceId
+from workbench.trace.results import Skew
 
 #: (key, title) of the columns the calls table shows, in order.
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -31,7 +33,11 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("calling", "Calling"), ("called", "Called"), ("duration", "Dur. s"),
     ("disposition", "Disposition"), ("ingress", "Ingress"), ("upstream", "Upstream / customer"),
     ("egress", "Egress"), ("attest", "Attest"), ("verstat", "Verstat"), ("flags", "Flags"),
+    ("start_corrected", "Start, corrected (UTC)"),
 )
+#: Key of the skew-corrected start: last in ``COLUMNS`` so earlier column numbers stay put
+#: (the calls table shows it beside "Start (UTC)").
+CORRECTED = "start_corrected"
 DICT_COLUMNS = ("calling", "called", "disposition", "ingress", "egress", "attest", "verstat")
 NUMERIC_COLUMNS = ("line", "start", "duration", "flags", "calling_key", "called_key")
 #: What a frame reads from the store, in one ``CdrStore.columns`` call per source.
@@ -128,6 +134,7 @@ class SourceFrame:
     def __init__(self, index: int, sid: SourceId, provider: str, columns: pa.Table,
                  upstream_of, store: CdrStore | None = None):
         self.index, self.sid, self.provider, self.store = index, sid, provider, store
+        self.skew_us: int | None = None  # the source's clock offset once estimated (µs)
         self.n = columns.num_rows
         self.line = _numeric(columns.column("line"))
         self.start = _numeric(columns.column("start"))
@@ -152,6 +159,11 @@ class SourceFrame:
         if key == "start":
             us = int(self.start[row])
             return display_utc(us) or "—"
+        if key == CORRECTED:
+            us = int(self.start[row])
+            if us == NAT or self.skew_us is None:
+                return "—" if us == NAT else ""
+            return display_utc(us - self.skew_us) or "—"
         if key == "duration":
             d = float(self.duration[row])
             return "" if np.isnan(d) else f"{d:g}"
@@ -165,6 +177,11 @@ class SourceFrame:
         if key == "start":  # unreadable times (NAT) sort last, not first
             v = self.start[rows]
             return np.where(v == NAT, np.iinfo(np.int64).max, v)
+        if key == CORRECTED:  # unknown skew sorts last, like a missing time
+            v = self.start[rows]
+            if self.skew_us is None:
+                return np.full(len(rows), np.iinfo(np.int64).max, np.int64)
+            return np.where(v == NAT, np.iinfo(np.int64).max, v - self.skew_us)
         if key in ("line", "flags"):
             return getattr(self, key)[rows].astype(np.int64)
         if key == "duration":
@@ -209,6 +226,21 @@ def build_frames(case) -> list[SourceFrame]:
                                   case.store.columns(sid, FRAME_FIELDS), upstream_of,
                                   case.store))
     return frames
+
+
+def apply_skew(frames: list[SourceFrame], skew: Mapping[SourceId, Skew] | None) -> int:
+    """Give each frame its source's estimated clock offset (``Skew.offset_s``), so the
+    corrected start reads ``start - offset``; a source whose skew could not be estimated
+    (basis "insufficient") or is missing from ``skew`` gets none. Returns how many got one."""
+    n = 0
+    for f in frames:
+        s = skew.get(f.sid) if skew else None
+        if s is None or s.basis == "insufficient" or not np.isfinite(s.offset_s):
+            f.skew_us = None
+        else:
+            f.skew_us = int(round(s.offset_s * 1_000_000))
+            n += 1
+    return n
 
 
 def dispositions(frames: list[SourceFrame]) -> list[str]:
@@ -329,5 +361,5 @@ def record_fields(f: SourceFrame, row: int,
     return out
 
 
-__all__ = ["COLUMNS", "FRAME_FIELDS", "RECORD_FIELDS", "CallFilter", "CallRows", "SourceFrame",
+__all__ = ["COLUMNS", "CORRECTED", "FRAME_FIELDS", "apply_skew", "RECORD_FIELDS", "CallFilter", "CallRows", "SourceFrame",
            "build_frames", "dispositions", "query", "record_fields"]

@@ -57,8 +57,10 @@ def explain(result, index: int) -> str:
         return (f"{hop.provider} has no record of the call within the search window"
                 if hop.source else f"the case holds no CDRs from {hop.provider}")
     if hop.customer:
-        return (f"ingress '{hop.ingress}' is listed under [sources.customers] as "
-                f"{hop.customer}: the call started here")
+        return (f"{hop.provider}'s table of customer trunks maps ingress '{hop.ingress}' to "
+                f"its customer {hop.customer}: the call started here")
     if hop.upstream:
-        return f"ingress '{hop.ingress}' is listed under [sources.upstreams] as {hop.upstream}"
-    return f"ingress '{hop.ingress}' is in neither [sources.upstreams] nor [sources.customers]"
+        return (f"{hop.provider}'s table of upstream trunks maps ingress '{hop.ingress}' to "
+                f"{hop.upstream}")
+    return (f"ingress '{hop.ingress}' is in neither {hop.provider}'s table of upstream trunks "
+            "nor its table of customer trunks")
