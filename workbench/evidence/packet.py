@@ -12,7 +12,7 @@ import bagit
 from workbench.case.audit import append_event, prepare_action
 from workbench.case.model import Case
 from workbench.columns.times import US, iso_utc
-from workbench.common.errors import InputError, WorkbenchError
+from workbench.common.errors import InputError
 from workbench.common.hashing import sha256_file
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.present.trace_json import call_json
@@ -24,7 +24,7 @@ from .chain_image import layout, render_png, render_svg
 from .excerpts import excerpt_name, excerpt_text, sums_text
 from .graphml import graphml_bytes
 from .model import NOTICE, PacketView, build_view
-from .redact import PROFILES
+from .redact import PROFILES, prove_redacted
 from .report_pdf import report_bytes
 from .workbook import workbook_bytes
 
@@ -61,7 +61,7 @@ def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
     payload = _payload(view, include_sources, should_stop)
     info = _bag_info(view, created)
     if view.redactor.active:
-        _prove_redacted(view, payload, info)
+        prove_redacted(view.redactor, view.profile, payload, info)
     progress(0.6, "writing the bag")
     folder = packet_folder(Path(view.redactor.text(out.name)))  # member names hide it too
     path = write_packet_zip(payload, out, info, created=created, folder=folder,
@@ -152,21 +152,6 @@ def _bag_info(view: PacketView, created: _dt.datetime) -> dict[str, str]:
 def packet_id(view: PacketView) -> str:
     blob = f"{view.case_folder}|{view.traceback_id}|{view.created_utc}|{view.call}"
     return "twb-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
-def _prove_redacted(view: PacketView, payload: dict[str, bytes | Path], info: dict) -> None:
-    """Re-read every member (and bag-info) as written; refuse to write a packet that leaks."""
-    red = view.redactor
-    for name, content in payload.items():
-        data = content.read_bytes() if isinstance(content, Path) else content
-        found = red.leaks(data)
-        if found:
-            raise WorkbenchError(f"redaction check failed: data/{name} still holds what the "
-                                 f"'{view.profile}' profile hides ({len(found)} occurrence(s)); "
-                                 "no packet written")
-    if red.leaks("\n".join(f"{k}: {v}" for k, v in info.items()).encode("utf-8")):
-        raise WorkbenchError("redaction check failed: bag-info.txt still holds what the "
-                             f"'{view.profile}' profile hides; no packet written")
 
 
 def _readme(view: PacketView, members: list[str]) -> str:

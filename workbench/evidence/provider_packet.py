@@ -18,7 +18,7 @@ import bagit
 from workbench.case.audit import append_event, prepare_action
 from workbench.case.model import Case
 from workbench.columns.times import US, iso_utc
-from workbench.common.errors import InputError, WorkbenchError
+from workbench.common.errors import InputError
 from workbench.common.hashing import sha256_file
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.trace.results import TraceResult
@@ -29,7 +29,7 @@ from .model import NOTICE
 from .provider_model import ProviderPacketView, SkewMap, TracebackTracer, build_provider_view
 from .provider_report import provider_report_bytes
 from .provider_workbook import provider_workbook_bytes
-from .redact import PROFILES, Redactor
+from .redact import PROFILES, prove_redacted
 
 if TYPE_CHECKING:
     from workbench.ingest.dno import DnoList
@@ -177,21 +177,6 @@ def _bag_info(view: ProviderPacketView, created: _dt.datetime) -> dict[str, str]
 def packet_id(view: ProviderPacketView) -> str:
     blob = f"{view.case_folder}|provider|{view.provider}|{view.created_utc}"
     return "twb-" + hashlib.sha256(blob.encode()).hexdigest()[:20]
-
-
-def prove_redacted(red: Redactor, profile: str, payload: dict[str, bytes | Path],
-                   info: dict[str, str]) -> None:
-    """Re-read every member (and bag-info) as written; refuse to write a packet that leaks."""
-    for name, content in payload.items():
-        data = content.read_bytes() if isinstance(content, Path) else content
-        found = red.leaks(data)
-        if found:
-            raise WorkbenchError(f"redaction check failed: data/{name} still holds what the "
-                                 f"'{profile}' profile hides ({len(found)} occurrence(s)); "
-                                 "no packet written")
-    if red.leaks("\n".join(f"{k}: {v}" for k, v in info.items()).encode("utf-8")):
-        raise WorkbenchError("redaction check failed: bag-info.txt still holds what the "
-                             f"'{profile}' profile hides; no packet written")
 
 
 def _readme(view: ProviderPacketView, members: list[str]) -> str:

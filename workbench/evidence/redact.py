@@ -12,9 +12,12 @@ import io
 import re
 import zipfile
 from collections import Counter
+from pathlib import Path
 from typing import Any, Iterable
 
 import phonenumbers
+
+from workbench.common.errors import WorkbenchError
 
 PROFILES = ("none", "consumer", "training")
 PROFILE_WORDS = {
@@ -233,3 +236,18 @@ def _searchable(data: bytes) -> list[bytes]:
         except zipfile.BadZipFile:
             pass
     return chunks
+
+
+def prove_redacted(red: Redactor, profile: str, payload: dict[str, bytes | Path],
+                   info: dict[str, str]) -> None:
+    """Re-read every member (and bag-info) as written; refuse to write a packet that leaks."""
+    for name, content in payload.items():
+        data = content.read_bytes() if isinstance(content, Path) else content
+        found = red.leaks(data)
+        if found:
+            raise WorkbenchError(f"redaction check failed: data/{name} still holds what the "
+                                 f"'{profile}' profile hides ({len(found)} occurrence(s)); "
+                                 "no packet written")
+    if red.leaks("\n".join(f"{k}: {v}" for k, v in info.items()).encode("utf-8")):
+        raise WorkbenchError("redaction check failed: bag-info.txt still holds what the "
+                             f"'{profile}' profile hides; no packet written")
