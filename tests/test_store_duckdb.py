@@ -175,3 +175,35 @@ def test_a_database_file_follows_an_edited_source_setting(tmp_path):
     for sid in arrow.store.source_ids():
         assert duck.columns(sid, ["start"]).equals(arrow.store.columns(sid, ["start"])), sid
     duck.close()
+
+
+def test_the_store_section_of_case_toml_chooses_the_backend(tmp_path):
+    """`[store] backend = "duckdb"` (in memory, or on disk with `path`) traces the sample
+    exactly as the default embedded store does; an unknown backend is a one-line error."""
+    import shutil
+
+    from tests.clirun import run_cli
+    from workbench.case.model import load_case
+
+    arrow_case = tmp_path / "arrow"
+    shutil.copytree(SAMPLE, arrow_case, ignore=shutil.ignore_patterns("audit.jsonl"))
+    for name, store in (("memory", '[store]\nbackend = "duckdb"\n'),
+                        ("disk", '[store]\nbackend = "duckdb"\npath = "cdrs.duckdb"\n')):
+        root = tmp_path / name
+        shutil.copytree(arrow_case, root)
+        toml = root / "case.toml"
+        toml.write_text(toml.read_text() + "\n" + store)
+        assert type(load_case(root).store).__name__ == "DuckDbStore"
+        for tb in ("TB-26-0101", "TB-26-0104", "TB-26-0202"):
+            a = run_cli("trace", arrow_case, "--traceback", tb, "--json")
+            b = run_cli("trace", root, "--traceback", tb, "--json")
+            assert a.returncode == b.returncode == 0, b.stderr
+            assert a.stdout == b.stdout, tb
+    assert (tmp_path / "disk" / "cdrs.duckdb").exists()
+    bad = tmp_path / "bad"
+    shutil.copytree(arrow_case, bad)
+    (bad / "case.toml").write_text((bad / "case.toml").read_text() +
+                                   '\n[store]\nbackend = "oracle"\n')
+    r = run_cli("info", bad)
+    assert r.returncode == 2 and "unknown store backend 'oracle'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -142,7 +142,7 @@ def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn 
         case.tracebacks.extend(load_tracebacks(cfg.root / tcfg.path,
                                                default_country=cfg.default_country,
                                                timezone=tcfg.timezone, sheet=tcfg.sheet))
-    case.store = ArrowStore(case.sources)
+    case.store = open_store(case)
     progress(1.0, "case loaded")
     return case
 
@@ -160,3 +160,24 @@ def load_records(path: str | Path) -> Case:
                                                default_country=cfg.default_country,
                                                timezone=tcfg.timezone, sheet=tcfg.sheet))
     return case
+
+
+def open_store(case: Case) -> CdrStore:
+    """The store ``[store] backend`` names over the loaded sources: the embedded Arrow store
+    (default) or DuckDB (an on-disk database when ``[store] path`` is set). The engine does
+    not change with the backend; a backend that is not installed is a one-line error."""
+    backend = case.config.store_backend
+    if backend == "arrow":
+        return ArrowStore(case.sources)
+    if backend == "duckdb":
+        try:
+            from workbench.store.duckdb_store import DuckDbStore
+        except ImportError as exc:
+            raise InputError(f"[store] backend = \"duckdb\" needs the duckdb package "
+                             f"(pip install 'traceback-workbench[duckdb]'): {exc}",
+                             file=str(case.config.file), field="backend") from None
+        path = case.config.store_path
+        return DuckDbStore(case.sources, database=(case.root / path) if path else ":memory:")
+    raise InputError(f"[store] backend = \"{backend}\" is not available in this version "
+                     "(arrow and duckdb are)", file=str(case.config.file), field="backend")
+

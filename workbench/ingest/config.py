@@ -32,8 +32,11 @@ _KEYS = {
                 "upstreams", "customers", "sheet", "delimiter", "encoding", "skew_s",
                 "time_basis", "notes", "mapping_name"},
     "tracebacks": {"path", "sheet", "timezone", "notes"},
+    "store": {"backend", "path", "spark_master", "spark"},
 }
-_TOP = {"case", "providers", "sources", "tracebacks"}
+_TOP = {"case", "providers", "sources", "tracebacks", "store"}
+#: Where the engine reads CDR rows (``[store] backend``); see workbench.store.protocol.
+BACKENDS = ("arrow", "duckdb", "spark")
 
 
 @dataclass
@@ -91,6 +94,8 @@ class CaseConfig:
     tracebacks: list[TracebackFileConfig] = field(default_factory=list)
     rmd: list[str] = field(default_factory=list)  # RMD CSV downloads, oldest snapshot first
     dno: str | None = None  # a Do-Not-Originate list (one number per line, or a CSV)
+    store_backend: str = "arrow"  # [store] backend: arrow (embedded) | duckdb | spark
+    store_path: str | None = None  # [store] path: a DuckDB database file (or a lake folder)
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -142,6 +147,14 @@ def parse_config(data: dict[str, Any], file: Path, text: str = "") -> CaseConfig
                      tolerance_s=60.0 if tolerance is None else tolerance, raw=data,
                      rmd=_paths(case.get("rmd"), "rmd", f, lines),
                      dno=dno[0] if dno else None)
+    if "store" in data:
+        store = _table(data, "store", f, lines)
+        _check_keys("store", store, f, lines)
+        backend = (at.text(store, "backend") or "arrow").lower()
+        if backend not in BACKENDS:
+            raise at.fail("backend", f"unknown store backend '{backend}' (known: "
+                          f"{', '.join(BACKENDS)})", backend)
+        cfg.store_backend, cfg.store_path = backend, at.text(store, "path")
     for p, line in _entries(data, "providers", f, lines):
         cfg.providers.append(_provider(p, _At(f, lines, line)))
     for s, line in _entries(data, "sources", f, lines):
