@@ -16,7 +16,7 @@ from workbench.common.errors import InputError
 from workbench.ingest.config import load_config
 from workbench.ingest.formats.base import ReadOptions
 from workbench.present.calls_query import CallFilter, build_frames, query
-from workbench.present.chain_layout import layout_chain
+from workbench.present.chain_layout import edge_label, layout_chain
 from workbench.present.palette import ROLE_COLOURS
 from workbench.present.training import ORIGIN, question
 from workbench.store.protocol import SourceId
@@ -74,10 +74,16 @@ def test_chain_layout_runs_origin_left_to_terminating_right(built):
     r = trace_traceback(case, "TB-1")
     lay = layout_chain(r, case)
     main = [n for n in lay.nodes if not n.faint]
-    assert [n.label for n in sorted(main, key=lambda n: n.x)] == list(reversed(casebuilder.CHAIN))
-    assert main[0].kind == "terminating" and main[-1].kind == "originating"
+    assert [n.label for n in sorted(main, key=lambda n: n.x)] == \
+        ["Robo Dialer LLC"] + list(reversed(casebuilder.CHAIN))  # the customer placed it
+    hops = [n for n in main if n.hop is not None]
+    assert hops[0].kind == "terminating" and hops[-1].kind == "originating"
     assert all(n.kind in ROLE_COLOURS for n in lay.nodes)
-    assert len([e for e in lay.edges if not e.faint]) == 4
+    edges = [e for e in lay.edges if not e.faint]
+    assert len(edges) == 5
+    # one convention, as in the packet: the arrow into a provider carries its own record
+    for e in edges:
+        assert e.label == edge_label(r.hops[lay.nodes[e.dst].hop])
     assert layout_chain(r, case, revealed=2).nodes[-1].label == "Midway Transit"
 
 

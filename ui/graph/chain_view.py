@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from workbench.present.chain_layout import ChainLayout
+from workbench.present.chain_layout import ARROW_LEGEND, ChainLayout
 from workbench.present.palette import ROLE_COLOURS, ROLE_LABELS
 
 from .. import theme
@@ -195,12 +195,13 @@ class ChainView(QWidget):
                 kinds.append(n.kind)
         parts = [f"<span style='color:{ROLE_COLOURS[k]}'>●</span>&nbsp;{ROLE_LABELS.get(k, k)}"
                  for k in kinds]
-        if any(n.hop is None and not n.faint for n in self.layout_.nodes):
+        if any(n.hop is None and not n.faint and n.sub.startswith("named again")
+               for n in self.layout_.nodes):
             parts.append(f"<span style='color:{ROLE_COLOURS['unknown']}'>●</span>&nbsp;named "
                          "again (loop)")
         if any(n.faint for n in self.layout_.nodes):
             parts.append("dashed: a rival record names another upstream")
-        parts.append("edge: the upstream record's time offset · match confidence · rival records")
+        parts.append(ARROW_LEGEND)
         return "<small>" + " &nbsp;&nbsp; ".join(parts) + "</small>"
 
     def _tip(self, i: int) -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Iterator
 from xml.sax.saxutils import escape
 
+from workbench.present.chain_layout import ARROW_LEGEND
+
 from .model import PacketView
 
 FONT_FAMILY = "DejaVu Sans, Bitstream Vera Sans, Verdana, Arial, sans-serif"
@@ -154,8 +156,9 @@ def layout(view: PacketView) -> Layout:
     gaps = [max([text_width(t) for t in a + b] + [60.0]) + 28 for a, b, _ in arrow_labels]
     title = [Text(f"Call {view.call.get('calling') or '?'} → {view.call.get('called') or '?'} "
                   f"at {view.call.get('at_utc') or '?'} (UTC)", TITLE_SIZE, True),
-             Text(f"Outcome: {view.outcome_words}", SMALL_SIZE)]
-    y0 = MARGIN + 2 * (TITLE_SIZE + 8) + 40
+             Text(f"Outcome: {view.outcome_words}", SMALL_SIZE),
+             Text(ARROW_LEGEND, SMALL_SIZE)]
+    y0 = MARGIN + 2 * (TITLE_SIZE + 8) + (SMALL_SIZE + 8) + 40
     x = MARGIN
     boxes: list[Box] = []
     for (fill, lines, dashed), w in zip(nodes, box_ws):

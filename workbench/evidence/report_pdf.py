@@ -26,6 +26,7 @@ from reportlab.platypus import (
 
 from workbench.case.audit import summary_of
 from workbench.case.deadlines import BUSINESS_RULE
+from workbench.present.chain_layout import ARROW_CONVENTION
 from workbench.present.trace_words import CHECK_LABELS, UNVERIFIED
 from workbench.trace.results import ShakenCheckKind
 
@@ -396,6 +397,7 @@ def _legend(v: PacketView) -> list:
              "party; Call not found — the provider's CDRs are in the case but hold no matching "
              "record; No records in case — the provider is named upstream but its CDRs were "
              "not supplied.",
+             "Chain drawing: " + ARROW_CONVENTION + " (the same on screen).",
              "Confidence is the trace engine's match score for the record (1.00 = the only "
              "record that fits number, time and duration). Offsets are seconds from the call "
              "time after clock-skew correction.",

@@ -1,7 +1,7 @@
 """Left-to-right layout of a traced chain: origin on the left, terminating provider right.
 
 One node per provider of the chain, coloured by ``palette.hop_kind``; an edge per
-hand-off labelled with the upstream record's time offset and confidence. Rival
+hand-off labelled by ``ARROW_CONVENTION`` (the same on screen and in the packet). Rival
 records that point to a different upstream become faint nodes above the chain,
 so an ambiguous hop is never silently resolved on screen.
 """
@@ -14,6 +14,11 @@ import numpy as np
 from .palette import ROLE_LABELS, hop_kind
 
 MAX_ALTERNATIVES = 2  # faint rival upstreams drawn per hop
+
+#: How every chain drawing labels its arrows: on screen, in the packet's PNG/SVG and PDF.
+ARROW_CONVENTION = ("an arrow into a provider carries that provider's own record of the call: "
+                    "its time offset from the call, the match confidence and its rival records")
+ARROW_LEGEND = "arrow into a provider: its own record's time offset · match confidence · rivals"
 
 
 @dataclass
@@ -55,7 +60,7 @@ def signed(x: float, digits: int = 1) -> str:
 
 
 def edge_label(hop) -> str:
-    """How the upstream record matched: its offset from the call and the confidence."""
+    """How the record of the provider the arrow points to matched (``ARROW_CONVENTION``)."""
     if not hop.found:
         return "no matching record" if hop.source else "no CDRs in the case"
     parts = []
@@ -90,8 +95,15 @@ def layout_chain(result, case=None, *, revealed: int | None = None) -> ChainLayo
         kind = hop_kind(hop, result.outcome, is_last)
         out.nodes.append(ChainNode(hop.provider, kind, node_sub(hop, kind, result.outcome, is_last),
                                    x=float(-i), y=0.0, hop=i))
-    for i in range(1, shown):
-        out.edges.append(ChainEdge(src=i, dst=i - 1, label=edge_label(hops[i])))
+    for i in range(1, shown):  # the arrow into hop i-1 carries hop i-1's own record
+        out.edges.append(ChainEdge(src=i, dst=i - 1, label=edge_label(hops[i - 1])))
+    if result.outcome == "origin" and shown == full and hops and hops[-1].customer:
+        # the customer that placed the call, so the origin's record has its arrow too
+        origin = hops[-1]
+        out.nodes.append(ChainNode(origin.customer, "unknown", "customer: placed the call",
+                                   x=float(-shown), y=0.0, hop=None))
+        out.edges.append(ChainEdge(src=len(out.nodes) - 1, dst=shown - 1,
+                                   label=edge_label(origin)))
     if result.outcome == "loop" and shown == full and result.loop_to:
         # the provider named again, drawn once more on the left so the chain stays a line
         out.nodes.append(ChainNode(result.loop_to, "unknown", "named again: a loop",
