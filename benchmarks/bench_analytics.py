@@ -40,11 +40,11 @@ def run(case_dir: Path, repeat: int) -> dict:
     from workbench.analytics.campaigns import campaigns
     from workbench.analytics.dossier import provider_dossiers
     from workbench.case.audit import read_audit
-    from workbench.cli.providers import open_records
+    from workbench.case.model import load_records
     from workbench.ingest.rmd import load_rmd
 
     t0 = time.perf_counter()
-    case = open_records(case_dir)  # case.toml and traceback records; no CDRs are read
+    case = load_records(case_dir)  # case.toml and traceback records; no CDRs are read
     read_s = time.perf_counter() - t0
     rmd = load_rmd([case.root / p for p in case.config.rmd]) if case.config.rmd else None
     audit = read_audit(case.root)

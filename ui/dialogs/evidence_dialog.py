@@ -29,12 +29,7 @@ def _path_row(edit: QLineEdit, title: str, filt: str, parent) -> QHBoxLayout:
         f, _ = QFileDialog.getSaveFileName(parent, title, edit.text(), filt)
         if f:
             edit.setText(f)
-    row = QHBoxLayout()
-    row.addWidget(edit, 1)
-    b = QPushButton("Browse…")
-    b.clicked.connect(pick)
-    row.addWidget(b)
-    return row
+    return _browse_row(edit, pick)
 
 
 def _open_row(edit: QLineEdit, title: str, filt: str, parent, many: bool = False) -> QHBoxLayout:
@@ -48,6 +43,11 @@ def _open_row(edit: QLineEdit, title: str, filt: str, parent, many: bool = False
             f, _ = QFileDialog.getOpenFileName(parent, title, settings.last_dir(), filt)
             if f:
                 edit.setText(f)
+    return _browse_row(edit, pick)
+
+
+def _browse_row(edit: QLineEdit, pick) -> QHBoxLayout:
+    """The line edit beside a Browse… button that runs ``pick``."""
     row = QHBoxLayout()
     row.addWidget(edit, 1)
     b = QPushButton("Browse…")

@@ -20,6 +20,7 @@ import pyarrow as pa
 from workbench.case.audit import read_audit
 from workbench.case.deadlines import BUSINESS_END, BUSINESS_START, DAY_US
 from workbench.case.model import Case
+from workbench.case.settings import provider_zone, traceback_zones
 from workbench.columns.times import NAT, US, iso_utc, parse_times
 from workbench.ingest.rmd import Rmd
 from workbench.trace.results import Role, TraceResult
@@ -134,7 +135,7 @@ def _canonical(case: Case) -> Any:
 
 def _records(case: Case, canon: Any, foreign: Mapping[str, bool]) -> pd.DataFrame:
     """One row per hop record: chain, hop, provider, upstream, status, times as written."""
-    zones = _traceback_zones(case)
+    zones = traceback_zones(case)
     zone_of: dict[str, str] = {}  # a traceback file's path as loaded -> its zone
     cols: dict[str, Any] = {k: [] for k in ("chain", "hop", "provider", "upstream", "status",
                                             "notified", "responded", "zone")}
@@ -194,7 +195,7 @@ def _clock(case: Case, df: pd.DataFrame, now: int) -> pd.DataFrame:
             continue
         rows = np.flatnonzero((df["provider"] == name).to_numpy() & known)
         if len(rows):
-            deadline[rows] = deemed_receipts(notified[rows], _zone(case, name, s)) + DAY_US
+            deadline[rows] = deemed_receipts(notified[rows], provider_zone(case, name, s)) + DAY_US
     status = df["status"]
     answered_at = responded != NAT
     refused = (status == "refused").to_numpy()
@@ -450,19 +451,6 @@ def _settings(case: Case) -> dict[str, dict[str, Any]]:
         if isinstance(p, dict) and p.get("name"):
             out.setdefault(case.directory.canonical(str(p["name"])), p)
     return out
-
-
-def _zone(case: Case, provider: str, settings: Mapping[str, Any]) -> str:
-    if settings.get("timezone"):
-        return str(settings["timezone"])
-    for s in case.config.sources:
-        if case.directory.canonical(s.provider) == provider:
-            return s.timezone
-    return "UTC"
-
-
-def _traceback_zones(case: Case) -> dict[str, str]:
-    return {str((case.root / t.path).resolve()): t.timezone for t in case.config.tracebacks}
 
 
 def _is_foreign(case: Case, name: str, match: RmdMatch | None) -> bool:

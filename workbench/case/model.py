@@ -115,10 +115,14 @@ class Case:
 
     def source(self, sid: SourceId) -> CdrSource:
         """The loaded source with this id."""
-        for s in self.sources:
-            if s.id == sid:
-                return s
-        raise KeyError(f"no source {sid} in this case")
+        found = self.find_source(sid)
+        if found is None:
+            raise KeyError(f"no source {sid} in this case")
+        return found
+
+    def find_source(self, sid: SourceId | None) -> CdrSource | None:
+        """The loaded source with this id, or None (no id, or not loaded in this case)."""
+        return next((s for s in self.sources if s.id == sid), None) if sid else None
 
 
 def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn = no_progress,

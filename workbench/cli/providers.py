@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the model pulls in pyarrow and the store: imported when the command runs
-    from workbench.case.model import Case
+    pass
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -32,9 +32,10 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def run(args: argparse.Namespace) -> int:
     from workbench.analytics.dossier import provider_dossiers
+    from workbench.case.model import load_records
     from workbench.ingest.rmd import load_rmd
     from workbench.present.dossier_report import dossiers_json, dossiers_table
-    case = open_records(args.case)
+    case = load_records(args.case)  # records, audit and RMD: no CDRs are read
     paths = [case.root / p for p in case.config.rmd] + [Path(p) for p in args.rmd]
     rmd = load_rmd(paths) if paths else None
     dossiers = provider_dossiers(case, rmd=rmd)
@@ -44,9 +45,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(dossiers_table(dossiers, rmd))
     return 0
-
-
-def open_records(path: str | Path) -> Case:
-    """The case with its configuration and traceback records, without reading any CDRs."""
-    from workbench.case.model import load_records
-    return load_records(path)

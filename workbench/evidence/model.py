@@ -15,6 +15,11 @@ import numpy as np
 from workbench.case.audit import check_audit, default_actor, head
 from workbench.case.deadlines import ResponseClock, parse_time, response_clock
 from workbench.case.model import Case
+from workbench.case.settings import (
+    provider_settings,
+    provider_zone,
+    traceback_zone,
+)
 from workbench.columns.times import NAT, US, iso_utc
 from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
@@ -229,12 +234,7 @@ def _sources(case: Case, result: TraceResult, red: Redactor, progress: ProgressF
 
 def source_of(case: Case, sid: SourceId | None) -> CdrSource | None:
     """The loaded source a hop's evidence came from."""
-    if sid is None:
-        return None
-    try:
-        return case.source(sid)
-    except KeyError:
-        return None
+    return case.find_source(sid)
 
 
 def _hops(case: Case, result: TraceResult, tb, red: Redactor,
@@ -325,32 +325,6 @@ def _record_for(case: Case, tb, provider: str) -> dict | None:
                     "responded_at": h.responded_at, "notes": h.notes, "line": h.line,
                     "file": Path(tb.source).name}
     return None
-
-
-def provider_settings(case: Case, provider: str) -> dict:
-    """Per-provider settings from case.toml that the core config does not model."""
-    for p in case.config.raw.get("providers", []) or []:
-        names = [p.get("name", "")] + list(p.get("aliases", []))
-        if any(case.directory.canonical(str(n)) == provider for n in names):
-            return p
-    return {}
-
-
-def provider_zone(case: Case, provider: str) -> str:
-    p = provider_settings(case, provider)
-    if p.get("timezone"):
-        return str(p["timezone"])
-    srcs = case.sources_of(provider)
-    return srcs[0].config.timezone if srcs else "UTC"
-
-
-def traceback_zone(case: Case, tb) -> str:
-    if tb is None:
-        return "UTC"
-    for tcfg in case.config.tracebacks:
-        if (case.root / tcfg.path).resolve() == Path(tb.source).resolve():
-            return tcfg.timezone
-    return "UTC"
 
 
 def _clock(case: Case, tb, rec: dict, provider: str) -> ResponseClock:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import bagit
 
@@ -37,16 +38,11 @@ def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
     progress = progress or no_progress
     should_stop = should_stop or never_stop
     out = Path(out_path)
-    if redact not in PROFILES:
-        raise InputError(f"unknown redaction profile '{redact}' (known: {', '.join(PROFILES)})",
-                         field="redact")
+    check_output(out, redact, "packet.zip")
     if include_sources and redact != "none":
         raise InputError("--include-sources cannot be combined with redaction: the original "
                          "files hold every called number (the excerpts carry their SHA-256)",
                          field="include-sources")
-    if out.is_dir():
-        raise InputError("the output is a folder; give a file name such as packet.zip",
-                         file=str(out), field="out")
     prepare_action(case, "export", actor=investigator)  # logged, or refused now: not after
     params = {"traceback": result.traceback_id, "calling": result.calling,
               "called": result.called, "at": iso_utc(result.at_us),
@@ -59,14 +55,10 @@ def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
                       created_us=created_us)
     progress(0.4, "rendering the report, workbook and drawings")
     payload = _payload(view, include_sources, should_stop)
-    info = _bag_info(view, created)
-    if view.redactor.active:
-        prove_redacted(view.redactor, view.profile, payload, info)
     progress(0.6, "writing the bag")
-    folder = packet_folder(Path(view.redactor.text(out.name)))  # member names hide it too
-    path = write_packet_zip(payload, out, info, created=created, folder=folder,
-                            progress=lambda f, m: progress(0.6 + 0.38 * f, m),
-                            should_stop=should_stop)
+    path = seal_and_write(view, payload, _bag_info(view, created), out, created,
+                          progress=lambda f, m: progress(0.6 + 0.38 * f, m),
+                          should_stop=should_stop)
     digest = sha256_file(path)
     append_event(case.root, "export", {
         "packet": str(path), "packet_sha256": digest, "traceback": result.traceback_id,
@@ -101,10 +93,9 @@ def _payload(view: PacketView, include_sources: bool, should_stop: StopFn) -> di
             payload[src.excerpt] = excerpt_text(view, src).encode("utf-8")
     payload["excerpts/originals.sha256"] = sums_text(view).encode("utf-8")
     payload["redaction.json"] = (json.dumps(view.redactor.describe(), indent=2) + "\n").encode()
-    if view.profile == "none" and view.audit:
-        payload["audit.jsonl"] = "".join(
-            json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n"
-            for e in view.audit).encode("utf-8")
+    audit = audit_member(view)
+    if audit is not None:
+        payload["audit.jsonl"] = audit
     payload["README.txt"] = _readme(view, sorted(payload)).encode("utf-8")
     return dict(sorted(payload.items()))
 
@@ -123,30 +114,70 @@ def _copy_name(path: str, used: set[str]) -> str:
 
 
 def _bag_info(view: PacketView, created: _dt.datetime) -> dict[str, str]:
-    t = view.redactor.text
     call = view.call
+    return bag_info(view, created, f"Robocall traceback evidence packet: case "
+                    f"'{view.case_name}', "
+                    f"{'traceback ' + view.traceback_id if view.traceback_id else 'ad-hoc trace'}"
+                    f", call {call.get('calling')} -> {call.get('called')} at "
+                    f"{call.get('at_utc')} (UTC), outcome {view.outcome}", packet_id(view),
+                    {"Traceback-ID": view.traceback_id or ""})
+
+
+# -- shared by every kind of packet (the call packet here, the provider packet) ---------------
+
+def check_output(out: Path, redact: str, example: str) -> None:
+    """A known redaction profile and an output that is not a folder, before any work."""
+    if redact not in PROFILES:
+        raise InputError(f"unknown redaction profile '{redact}' (known: {', '.join(PROFILES)})",
+                         field="redact")
+    if out.is_dir():
+        raise InputError(f"the output is a folder; give a file name such as {example}",
+                         file=str(out), field="out")
+
+
+def bag_info(view: Any, created: _dt.datetime, description: str, identifier: str,
+             specific: dict[str, str]) -> dict[str, str]:
+    """bag-info.txt: who made the packet, when, with which tool, parameters and redaction,
+    and the audit trail's head; ``specific`` names what the packet is about."""
     return {
         "Contact-Name": view.investigator or "",
-        "External-Description": t(f"Robocall traceback evidence packet: case '{view.case_name}', "
-                                  f"{'traceback ' + view.traceback_id if view.traceback_id else 'ad-hoc trace'}"
-                                  f", call {call.get('calling')} -> {call.get('called')} at "
-                                  f"{call.get('at_utc')} (UTC), outcome {view.outcome}"),
-        "External-Identifier": packet_id(view),
+        "External-Description": view.redactor.text(description),
+        "External-Identifier": identifier,
         "Bagging-Date": created.strftime("%Y-%m-%d"),
         "Bag-Software-Agent": f"Traceback Workbench {__version__} (bagit.py {bagit.VERSION})",
         "Case-Name": view.case_name,
         "Case-Folder": view.case_folder,
-        "Traceback-ID": view.traceback_id or "",
+        **specific,
         "Investigator": view.investigator or "(not given)",
         "Exported-By": view.exported_by,
         "Tool-Version": f"traceback-workbench {__version__}",
         "Created-UTC": view.created_utc,
-        "Export-Parameters": json.dumps(view.params, ensure_ascii=False, sort_keys=True),
+        "Export-Parameters": json.dumps(view.params, ensure_ascii=False, sort_keys=True,
+                                        default=str),
         "Redaction-Profile": f"{view.profile}: {view.profile_words}",
         "Audit-Log-Head": f"{view.audit_head[0]} entries; last entry SHA-256 "
                           f"{view.audit_head[1]}; chain {'intact' if view.audit_ok else 'BROKEN'}",
         "Manifest-Algorithms": " ".join(ALGORITHMS),
     }
+
+
+def audit_member(view: Any) -> bytes | None:
+    """The case's audit trail as a member (unredacted packets only: it names numbers)."""
+    if view.profile != "none" or not view.audit:
+        return None
+    return "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for e in view.audit).encode("utf-8")
+
+
+def seal_and_write(view: Any, payload: dict[str, bytes | Path], info: dict[str, str],
+                   out: Path, created: _dt.datetime, *, progress: ProgressFn,
+                   should_stop: StopFn) -> Path:
+    """Refuse a packet that leaks what its redaction hides, then write the zipped bag."""
+    if view.redactor.active:
+        prove_redacted(view.redactor, view.profile, payload, info)
+    folder = packet_folder(Path(view.redactor.text(out.name)))  # member names hide it too
+    return write_packet_zip(payload, out, info, created=created, folder=folder,
+                            progress=progress, should_stop=should_stop)
 
 
 def packet_id(view: PacketView) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from workbench.case.audit import check_audit, default_actor, head
 from workbench.case.deadlines import ResponseClock
 from workbench.case.model import Case
+from workbench.case.settings import traceback_zone
 from workbench.columns.times import iso_utc
 from workbench.common.errors import InputError, WorkbenchError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
@@ -26,7 +27,7 @@ from workbench.present.trace_json import trace_json
 from workbench.store.protocol import SourceId
 from workbench.trace.results import Skew, TraceResult
 
-from .model import TOOL, SourceView, _clock, _record_for, _sha256, now_us, traceback_zone
+from .model import TOOL, SourceView, _clock, _record_for, _sha256, now_us
 from .redact import PROFILE_WORDS, Redactor
 
 if TYPE_CHECKING:  # the analytics (pandas) load when a provider packet is made, not before

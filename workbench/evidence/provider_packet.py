@@ -13,23 +13,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import bagit
-
 from workbench.case.audit import append_event, prepare_action
 from workbench.case.model import Case
 from workbench.columns.times import US, iso_utc
-from workbench.common.errors import InputError
 from workbench.common.hashing import sha256_file
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.trace.results import TraceResult
 
-from .. import __version__
-from .bag import ALGORITHMS, packet_folder, write_packet_zip
 from .model import NOTICE
+from .packet import audit_member, bag_info, check_output, seal_and_write
 from .provider_model import ProviderPacketView, SkewMap, TracebackTracer, build_provider_view
 from .provider_report import provider_report_bytes
 from .provider_workbook import provider_workbook_bytes
-from .redact import PROFILES, prove_redacted
 
 if TYPE_CHECKING:
     from workbench.ingest.dno import DnoList
@@ -53,12 +48,7 @@ def export_provider_packet(case: Case, provider: str, out_path: str | Path, *,
     progress = progress or no_progress
     should_stop = should_stop or never_stop
     out = Path(out_path)
-    if redact not in PROFILES:
-        raise InputError(f"unknown redaction profile '{redact}' (known: {', '.join(PROFILES)})",
-                         field="redact")
-    if out.is_dir():
-        raise InputError("the output is a folder; give a file name such as provider.zip",
-                         file=str(out), field="out")
+    check_output(out, redact, "provider.zip")
     prepare_action(case, "export", actor=investigator)  # logged, or refused now: not after
     created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
     params = {"provider": provider, "redact": redact, "investigator": investigator,
@@ -71,14 +61,10 @@ def export_provider_packet(case: Case, provider: str, out_path: str | Path, *,
                                created_us=int(created.timestamp()) * US)
     progress(0.7, "rendering the report and workbook")
     payload = _payload(view, should_stop)
-    info = _bag_info(view, created)
-    if view.redactor.active:
-        prove_redacted(view.redactor, view.profile, payload, info)
     progress(0.8, "writing the bag")
-    path = write_packet_zip(payload, out, info, created=created,
-                            folder=packet_folder(Path(view.redactor.text(out.name))),
-                            progress=lambda f, m: progress(0.8 + 0.18 * f, m),
-                            should_stop=should_stop)
+    path = seal_and_write(view, payload, _bag_info(view, created), out, created,
+                          progress=lambda f, m: progress(0.8 + 0.18 * f, m),
+                          should_stop=should_stop)
     append_event(case.root, "export", {
         "kind": "provider packet", "packet": str(path), "packet_sha256": sha256_file(path),
         "provider": view.provider,
@@ -120,10 +106,9 @@ def _payload(view: ProviderPacketView, should_stop: StopFn) -> dict[str, bytes |
     payload["sources.sha256"] = "".join(f"{s.sha256_export}  {s.path}\n"
                                         for s in view.sources).encode("utf-8")
     payload["redaction.json"] = _json(view.redactor.describe())
-    if view.profile == "none" and view.audit:
-        payload["audit.jsonl"] = "".join(
-            json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n"
-            for e in view.audit).encode("utf-8")
+    audit = audit_member(view)
+    if audit is not None:
+        payload["audit.jsonl"] = audit
     payload["README.txt"] = _readme(view, sorted(payload)).encode("utf-8")
     return dict(sorted(payload.items()))
 
@@ -148,30 +133,10 @@ def _cdr_text(view: ProviderPacketView, e: Any) -> str:
 
 
 def _bag_info(view: ProviderPacketView, created: _dt.datetime) -> dict[str, str]:
-    t = view.redactor.text
-    return {
-        "Contact-Name": view.investigator or "",
-        "External-Description": t(f"Robocall traceback provider packet: case '{view.case_name}', "
-                                  f"provider {view.provider}: dossier, traffic analysis and "
-                                  f"{len(view.tracebacks)} traceback(s)"),
-        "External-Identifier": packet_id(view),
-        "Bagging-Date": created.strftime("%Y-%m-%d"),
-        "Bag-Software-Agent": f"Traceback Workbench {__version__} (bagit.py {bagit.VERSION})",
-        "Case-Name": view.case_name,
-        "Case-Folder": view.case_folder,
-        "Provider": view.provider,
-        "Tracebacks": str(len(view.tracebacks)),
-        "Investigator": view.investigator or "(not given)",
-        "Exported-By": view.exported_by,
-        "Tool-Version": f"traceback-workbench {__version__}",
-        "Created-UTC": view.created_utc,
-        "Export-Parameters": json.dumps(view.params, ensure_ascii=False, sort_keys=True,
-                                        default=str),
-        "Redaction-Profile": f"{view.profile}: {view.profile_words}",
-        "Audit-Log-Head": f"{view.audit_head[0]} entries; last entry SHA-256 "
-                          f"{view.audit_head[1]}; chain {'intact' if view.audit_ok else 'BROKEN'}",
-        "Manifest-Algorithms": " ".join(ALGORITHMS),
-    }
+    return bag_info(view, created, f"Robocall traceback provider packet: case "
+                    f"'{view.case_name}', provider {view.provider}: dossier, traffic analysis "
+                    f"and {len(view.tracebacks)} traceback(s)", packet_id(view),
+                    {"Provider": view.provider, "Tracebacks": str(len(view.tracebacks))})
 
 
 def packet_id(view: ProviderPacketView) -> str:

@@ -20,6 +20,7 @@ from docx.shared import Pt, RGBColor
 from workbench.case.audit import append_event, prepare_action
 from workbench.case.deadlines import BUSINESS_RULE, parse_time, response_clock
 from workbench.case.model import Case
+from workbench.case.settings import provider_settings, provider_zone, traceback_zone
 from workbench.columns.times import NAT, US, iso_utc
 from workbench.common.atomic import atomic_write_bytes
 from workbench.common.errors import InputError
@@ -28,7 +29,7 @@ from workbench.present.trace_words import notes_text
 from workbench.trace.results import Hop, TraceResult
 
 from .. import __version__
-from .model import now_us, provider_settings, provider_zone, source_of, traceback_zone
+from .model import now_us, source_of
 from .suspension import Suspension, SuspensionStatement, check_suspension, statement
 
 BOX = "\u2610"

@@ -162,9 +162,4 @@ def rival_upstreams(case, hop) -> dict[int, str | None]:
 
 def hop_source(case, hop):
     """The case's CdrSource that holds ``hop``'s records (None if it has none)."""
-    if hop.source is None:
-        return None
-    try:
-        return case.source(hop.source)
-    except KeyError:
-        return None
+    return case.find_source(hop.source)
