@@ -44,3 +44,16 @@ def test_bare_quotes_inside_a_quoted_value():
 
 def test_split_lenient():
     assert split_lenient('2,"a "b" c","x",,3') == ["2", 'a "b" c', "x", "", "3"]
+
+
+def test_a_line_of_many_unclosed_quoted_values_splits_in_linear_time():
+    """Each quoted value searched forward for its closing quote: 50,000 values that never
+    close made one line take minutes."""
+    import time
+
+    from workbench.ingest.formats.switches.acme import split_lenient
+    t = time.perf_counter()
+    parts = split_lenient('"x,' * 50_000)
+    assert time.perf_counter() - t < 5  # quadratic: ~4 minutes
+    assert len(parts) == 50_001 and parts[0] == '"x'
+    assert split_lenient('1,"a "b" c",,"d"') == ["1", 'a "b" c', "", "d"]

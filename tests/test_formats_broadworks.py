@@ -48,3 +48,32 @@ def test_unanswered_and_bad_line():
 def test_time_zone_question_is_stated():
     t = read()
     assert any("unconfirmed" in n and "1-040000" in n for n in t.notes)
+
+
+def test_usertimezone_pins_each_record_when_the_source_is_local_time():
+    # declared New York: each record's own offset (1-040000 = daylight time, UTC-04:00) is used
+    t = read(timezone="America/New_York")
+    assert col(t, "start")[0] == "2024-06-10T16:00:31.204-04:00"
+    assert col(t, "answer")[0] == "2024-06-10T16:00:38.011-04:00"
+    assert col(t, "answer")[2] is None  # unanswered: still no answer time
+    assert any("userTimeZone (-04:00)" in n and "exact UTC offset" in n for n in t.notes)
+    assert not any("disagrees" in n for n in t.notes)
+
+
+def test_usertimezone_disagreeing_with_the_declared_zone_is_said():
+    t = read(timezone="America/Chicago")  # Chicago is UTC-05:00 in June, the records say -04:00
+    assert col(t, "start")[0].endswith("-04:00")
+    assert any("disagrees with America/Chicago on 3 starts (first: line 2" in n for n in t.notes)
+
+
+def test_usertimezone_values():
+    import math
+
+    import pyarrow as pa
+
+    from workbench.ingest.formats.switches.broadworks import zone_offsets
+    minutes, suffix = zone_offsets(pa.array(["1-040000", "0-050000", "0+053000", "", None,
+                                             "9-040000", "1-250000"]))
+    assert minutes[:3].tolist() == [-240.0, -300.0, 330.0]
+    assert all(math.isnan(m) for m in minutes[3:])
+    assert suffix.to_pylist() == ["-04:00", "-05:00", "+05:30", None, None, None, None]

@@ -102,3 +102,38 @@ def test_concatenated_documents_keep_their_own_lines(tmp_path):
 def test_a_folder_of_documents_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="join them into one file"):
         get("freeswitch_xml").read(tmp_path, ReadOptions())
+
+
+def test_damaged_json_documents_cost_their_own_length_not_the_file_before_them(
+        tmp_path, monkeypatch):
+    """json's error counts lines from the start of the string it decodes: decoding each
+    document inside the whole text made every damaged one cost the file before it."""
+    import json.decoder
+    seen: list[int] = []
+
+    class Counting(json.decoder.JSONDecodeError):
+        def __init__(self, msg, doc, pos):
+            seen.append(len(doc))
+            super().__init__(msg, doc, pos)
+
+    monkeypatch.setattr(json.decoder, "JSONDecodeError", Counting)
+    good, damaged = (FX / "freeswitch_cdr.json").read_text().splitlines()[:2]
+    p = tmp_path / "calls.json"
+    text = "\n".join([good, damaged] * 300) + "\n"
+    p.write_text(text)
+    t = get("freeswitch_json").read(p, ReadOptions())
+    assert len(t) == 300 and t.bad_line_count == 300
+    assert t.bad_lines[1].line == 4 and "line 4, column" in t.bad_lines[1].reason
+    assert sum(seen) < 3 * len(text)  # quadratic: ~150 × len(text)
+
+
+def test_pretty_printed_json_documents_and_an_unindented_nested_object(tmp_path):
+    import json
+    one = json.loads((FX / "freeswitch_cdr.json").read_text().splitlines()[0])
+    pretty = json.dumps(one, indent=2)
+    flat_nested = pretty.replace('\n  "variables": {', '\n"variables":\n{')  # '{' at a line start
+    p = tmp_path / "calls.json"
+    p.write_text(f"[{pretty},\n{flat_nested},\n{pretty}]\n")
+    t = get("freeswitch_json").read(p, ReadOptions())
+    assert len(t) == 3 and not t.bad_lines
+    assert list(t.lines)[0] == 1

@@ -93,3 +93,15 @@ def test_pai_with_uri_parameters_in_every_line(tmp_path):
     assert col(t, "verstat")[0] == ("<sip:+12025550140;verstat=TN-Validation-Passed"
                                     "@ims.example.net;user=phone>")
     assert col(t, "ingress") == ["198.51.100.20"] * 3
+
+
+def test_a_long_line_of_glued_segments_is_read_in_linear_time():
+    """A value with an unclosed '<' glues every later segment to itself: recounting its '<'
+    and '>' for each segment made one 200,000-segment line take minutes."""
+    import time
+
+    from workbench.ingest.formats.switches.kamailio import parse_pairs
+    t = time.perf_counter()
+    pairs, odd = parse_pairs("from_uri=<sip:x" + ";p" * 200_000 + ";code=200")
+    assert time.perf_counter() - t < 5  # quadratic: several minutes
+    assert pairs["from_uri"].count(";p") == 200_000 and not odd  # glued: a URI never closed

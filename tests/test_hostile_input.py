@@ -417,3 +417,62 @@ def test_a_damaged_audit_log_reads_with_problems_never_a_crash(data):
         for e in entries:
             assert isinstance(summary_of(e), str)
         assert len(entries) + len(problems) >= 1 or not data.strip()
+
+
+def test_a_100000_character_value_is_laid_out_in_the_pdf_not_hung_on(tmp_path):
+    """reportlab fails (LayoutError, after minutes for 100,000 characters) on a table row
+    taller than a page: long values are cut, saying how much was left out."""
+    from reportlab.lib.units import inch
+    from reportlab.platypus import SimpleDocTemplate
+
+    from workbench.evidence.report_pdf import MONO, WIDTH, _kv, p, table
+    huge, spaced = "7" * 100_000, "word " * 20_000
+    story = [_kv([("call id", huge), ("note", spaced)]),
+             table([["Line", "Text"], [1, huge], [2, p(huge, MONO)]],
+                   [0.55 * inch, WIDTH - 0.55 * inch]), p(huge, MONO)]
+    with no_hang(30):
+        SimpleDocTemplate(str(tmp_path / "r.pdf")).build(story)
+    assert "more characters not shown" in p(huge).text
+
+
+def test_a_part_folder_left_by_a_killed_export_is_removed_by_the_next(tmp_path):
+    """kill -9 during an export leaves its hidden `.part` folder; the next export into the
+    same folder removes it (the writer's process is gone), never a live writer's."""
+    import datetime as dt
+    import subprocess
+    import sys
+
+    from workbench.evidence.bag import PART_SUFFIX, part_prefix, write_packet_zip
+    out = tmp_path / "packets" / "TB-1.zip"
+    out.parent.mkdir()
+    code = ("import os, sys, tempfile; from pathlib import Path; "
+            "from workbench.evidence.bag import part_prefix, PART_SUFFIX; "
+            "out = Path(sys.argv[1]); "
+            "d = tempfile.mkdtemp(dir=out.parent, prefix=part_prefix(out), suffix=PART_SUFFIX); "
+            "Path(d, 'half.bin').write_bytes(b'x' * 1000); os.kill(os.getpid(), 9)")
+    r = subprocess.run([sys.executable, "-c", code, str(out)], cwd=Path(__file__).parent.parent)
+    assert r.returncode == -9
+    left = [p for p in out.parent.iterdir() if p.name.endswith(PART_SUFFIX)]
+    assert len(left) == 1 and "workbench-export" in left[0].name  # recognizable by name
+    ours = out.parent / f"{part_prefix(out)}live{PART_SUFFIX}"  # this process: maybe writing
+    ours.mkdir()
+    other = out.parent / ".notes.part"  # not an export's: never touched
+    other.mkdir()
+    write_packet_zip({"a.txt": b"a"}, out, {"Source-Organization": "t"},
+                     created=dt.datetime(2026, 1, 1))
+    assert out.is_file()
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted(
+        [out.name, ours.name, other.name])
+
+
+def test_a_fifo_given_to_verify_or_to_a_reader_is_refused_not_read_forever(tmp_path):
+    from workbench.evidence.verify import verify_packet
+    from workbench.ingest.formats.sample import read_sample, read_utf8, utf8_view
+    fifo = tmp_path / "packet.zip"
+    os.mkfifo(fifo)
+    with no_hang(10):
+        for call in (lambda: verify_packet(fifo), lambda: read_sample(fifo),
+                     lambda: read_utf8(fifo), lambda: utf8_view(fifo).__enter__()):
+            with pytest.raises(InputError, match="named pipe") as info:
+                call()
+            assert str(fifo) in str(info.value)

@@ -149,3 +149,67 @@ def test_nothing_found_names_the_nearest_record_of_the_pair():
     assert m.nearest_outside is not None and m.nearest_outside.line == 3
     assert m.nearest_outside.offset_s == pytest.approx(2000.0)
     assert find(rows(), allow_fallbacks=False).nearest_outside is None
+
+
+# -- clues from neighbouring records: the other pass of a repeated hour, the answer time -----
+
+HOUR = 3600
+
+
+def _downstream(*, alt_h: int = 0, answer_after_s: float | None = None):
+    """The record matched at the previous hop, at T0 on the reference clock."""
+    from workbench.columns.times import NAT
+    from workbench.trace.results import Candidate
+    return Candidate(row=1, line=9, start_us=T0, corrected_us=T0, offset_s=0.0, duration=20.0,
+                     score=1.0, alt_us=T0 + alt_h * HOUR * US if alt_h else NAT,
+                     answer_us=NAT if answer_after_s is None else T0 + int(answer_after_s * US))
+
+
+def test_both_passes_of_an_open_repeated_hour_are_searched_on_the_same_footing():
+    # the downstream record's local time may be 01:20 CDT (T0) or 01:20 CST (T0 + 1 h):
+    # a leg 6 s from the first reading must not beat the call 1 s from the second
+    pr = rows({"at": 6, "dur": 20, "ingress": "LEG"}, {"at": HOUR + 1, "dur": 20})
+    m = find(pr, ref_duration=20.0, allow_fallbacks=False, downstream=_downstream(alt_h=1))
+    assert m.best is not None and m.best.ingress == "T1"
+    assert m.best.pass_s == 3600.0 and m.best.corrected_us == T0 + HOUR * US + 1 * US
+    assert NoteKind.DST_OTHER_PASS in kinds(m)
+    assert [c.ingress for c in m.alternatives] == ["LEG"]  # the leg stays a rival
+    # a settled downstream record (no other reading) searches its own time only
+    settled = find(pr, ref_duration=20.0, allow_fallbacks=False, downstream=_downstream())
+    assert settled.best.ingress == "LEG"
+
+
+def test_a_record_fitting_both_passes_keeps_the_searched_one_and_leaves_the_pass_open():
+    # the same zone upstream: its record reads equally well as either pass
+    pr = rows({"at": 2, "dur": 20, "flags": F_TIME_AMBIGUOUS})
+    m = find(pr, ref_duration=20.0, allow_fallbacks=False, downstream=_downstream(alt_h=1))
+    assert m.best.pass_s == 0.0 and m.best.corrected_us == T0 + 2 * US
+    assert m.best.alt_us == T0 + 2 * US + HOUR * US
+    assert m.alternatives == []  # one record, counted once
+    assert NoteKind.DST_PASS_OPEN in kinds(m)
+
+
+def test_an_answer_time_record_is_matched_on_the_downstream_answer():
+    # voicemail answered 30 s after the INVITE; 15 s earlier a same-pair call answered at
+    # once, same talk time. Clock 0, usual ring 5 s: folded, the early call would win.
+    pr = rows({"at": 30, "dur": 20, "ingress": "VM"}, {"at": -14, "dur": 20, "ingress": "EARLY"})
+    folded = find(pr, basis="answer", skew_s=5.0, ref_duration=20.0)
+    assert folded.best.ingress == "EARLY"  # the shortcut's answer, kept when nothing else known
+    m = find(pr, basis="answer", ref_duration=20.0, answer_lag_s=5.0,
+             downstream=_downstream(answer_after_s=30.0))
+    assert m.best.ingress == "VM" and m.best.offset_s == pytest.approx(0.0)
+    assert m.best.corrected_us == T0  # the INVITE is handed on, not the answer
+    assert m.best.answer_us == T0 + 30 * US
+    assert m.window_s == 60.0  # the call's own ring time is known: no widening
+    note = next(n for n in m.notes if n.kind == NoteKind.ANSWER_MATCHED)
+    assert note.get("reason") == "downstream_answer" and note.get("ring_s") == 30.0
+
+
+def test_without_a_downstream_answer_the_estimated_ring_time_is_added_to_the_start():
+    pr = rows({"at": 6, "dur": 20})
+    m = find(pr, basis="answer", ref_duration=20.0, answer_lag_s=5.0,
+             downstream=_downstream())
+    assert m.best.offset_s == pytest.approx(1.0) and m.window_s == 105.0
+    assert m.best.corrected_us == T0 + 1 * US
+    note = next(n for n in m.notes if n.kind == NoteKind.ANSWER_MATCHED)
+    assert note.get("reason") == "estimated_ring"

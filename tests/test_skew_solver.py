@@ -112,7 +112,7 @@ def test_the_estimate_is_cached_by_source_id_in_case_order(tmp_path):
     first = estimate_skew(case)
     key = f"skew-{skew_mod._cache_key(case)}"
     stored = cache.load_json(key)
-    assert stored["format"] == 3
+    assert stored["format"] == skew_mod._CACHE_FORMAT
     assert [(s["provider"], s["path"]) for s in stored["sources"]] == [
         ("A", "cdrs/p0.csv"), ("B", "cdrs/p1.csv")]
     again = estimate_skew(case)

@@ -110,3 +110,24 @@ def test_cli_bad_input_exit_2(tmp_path):
     err = res.stderr.strip()
     assert err.count("\n") == 0
     assert "case.toml" in err and "line 6" in err and "fromat" in err and "format" in err
+
+
+def test_a_record_starts_where_the_record_starts_and_says_who_found_the_call(sample_copy):
+    """The record's first provider lost the call: the trace stops there, never silently one
+    provider further upstream, and names the providers whose files show the call."""
+    from workbench.trace.results import NoteKind, Outcome
+
+    term = sample_copy / "cdrs" / "terminus.csv"
+    lines = term.read_text().splitlines(keepends=True)
+    kept = [x for x in lines if not ("+13125550143" in x and "+16305550118" in x)]
+    assert len(kept) < len(lines)  # TB-26-0101's calls (and its retries) taken out
+    term.write_text("".join(kept))
+    case = load_case(sample_copy, use_cache=False)
+    r = trace_traceback(case, "TB-26-0101", skew=estimate_skew(case))
+    assert r.hops[0].provider == "Terminus Wireless" and not r.hops[0].found
+    assert r.outcome == Outcome.NOT_FOUND
+    note = next(n for n in r.notes if n.kind == NoteKind.RECORD_FIRST_NOT_FOUND)
+    assert note.get("provider") == "Terminus Wireless"
+    assert "Midway Transit" in str(note.get("found_at"))
+    words = trace_json(r)["notes"]
+    assert any("starts at Terminus Wireless" in w for w in words)

@@ -34,7 +34,8 @@ def test_wizard_writes_a_case_that_traces_like_the_original(qtbot, window, chain
     page.tracebacks.setText(str(root / "tracebacks.csv"))
     wiz.next()
     files = sorted((root / "cdrs").iterdir())
-    wiz.files_page.add_files(files)
+    wiz.files_page.add_files(files)  # detected in a worker
+    qtbot.waitUntil(lambda: len(wiz.state.files) == len(files), timeout=20_000)
     for i, f in enumerate(wiz.state.files):
         wiz.files_page.set_provider(i, PROVIDERS[f.path.name])
     assert wiz.files_page.isComplete()
@@ -42,8 +43,7 @@ def test_wizard_writes_a_case_that_traces_like_the_original(qtbot, window, chain
     sp = wiz.source_page
     names = [f.path.name for f in wiz.state.files]
     sp.select_file(names.index("midway.txt"))
-    assert "called" not in wiz.state.files[names.index("midway.txt")].mapping
-    sp.set_field("called", "Term Number")
+    assert wiz.state.files[names.index("midway.txt")].mapping["called"] == "Term Number"
     sp.set_zone("America/Chicago")
     with qtbot.waitSignal(runner.sig_ended, timeout=10_000):
         sp.refresh_preview()
@@ -51,8 +51,8 @@ def test_wizard_writes_a_case_that_traces_like_the_original(qtbot, window, chain
     assert sp.preview.rowCount() > 0 and "start UTC" in sp.preview.headers
     sp.select_file(names.index("lakes.psv"))
     sp.set_basis("answer")
-    wiz.next()
-    assert wiz.currentPage() is wiz.ingress_page
+    wiz.next()  # every file is checked in a worker; the page moves on when all read
+    qtbot.waitUntil(lambda: wiz.currentPage() is wiz.ingress_page, timeout=20_000)
     qtbot.waitUntil(lambda: wiz.ingress_page.isComplete(), timeout=20_000)
     ip = wiz.ingress_page
     for name, ingress, kind, who in (("term.csv", "MID-01", "upstream", "Midway Transit"),
@@ -64,7 +64,8 @@ def test_wizard_writes_a_case_that_traces_like_the_original(qtbot, window, chain
     counts = dict(wiz.state.files[names.index("term.csv")].ingress)
     assert counts["MID-01"] > 400
     wiz.next()
-    assert "Term Number" in wiz.finish_page.text.toPlainText()
+    qtbot.waitUntil(lambda: wiz.finish_page.isComplete(), timeout=30_000)
+    assert "America/Chicago" in wiz.finish_page.text.toPlainText()
     wiz.finish_page.open_after.setChecked(False)
     wiz.accept()
     assert wiz.finish_page.error.text() == ""
@@ -85,9 +86,18 @@ def test_wizard_stops_on_an_unmapped_required_field(qtbot, window, chain_case, t
     wiz.case_page.folder.setText(str(tmp_path / "x"))
     wiz.case_page.name.setText("x")
     wiz.next()
-    wiz.files_page.add_files([root / "cdrs" / "midway.txt"])
+    odd = tmp_path / "odd.csv"  # no header names a called number
+    odd.write_text("Call Start,Orig Number,Party B,Ingress Trunk\n"
+                   "2026-03-08 06:30:00,13125550143,17735550188,MID-01\n")
+    wiz.files_page.add_files([odd])
+    qtbot.waitUntil(lambda: wiz.files_page.isComplete(), timeout=20_000)
     wiz.next()
+    wait_idle(qtbot, window)
+    sp = wiz.source_page
+    # the preview shows the rows as written although they cannot be read yet
+    assert sp.preview.rowCount() == 1 and "Party B" in sp.preview.headers
+    assert "called" in sp.status.text()
     wiz.next()  # the called number has no column: the page says so and stays
     wait_idle(qtbot, window)
     assert wiz.currentPage() is wiz.source_page
-    assert "called" in wiz.source_page.status.text()
+    assert "called" in sp.status.text()

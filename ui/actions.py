@@ -6,6 +6,7 @@ objects; ``refresh`` enables them from the state they need.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from PySide6.QtGui import QAction, QKeySequence
 
@@ -40,9 +41,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("file.reload", "File", "&Reload case", "file.reload", "F5", "reload",
                "Read the case folder again (after editing files outside the workbench)",
                needs="case"),
+    ActionSpec("file.trace_list", "File", "&Trace a list of calls…", "batch.trace_list",
+               "Ctrl+Shift+L", None, "Trace every call of a CSV/XLSX list (calling, called, "
+               "at) or of a traceback-records file at once, then save the results",
+               needs="case", separator_before=True),
     ActionSpec("file.export_png", "File", "Export view as &PNG…", "file.export_png", "Ctrl+E",
                "export-png", "Save the graph view as a PNG image, exactly as on screen",
-               needs="case", separator_before=True),
+               needs="case"),
     ActionSpec("file.export_svg", "File", "Export view as S&VG…", "file.export_svg",
                "Ctrl+Shift+E", "export-svg", "Save the graph view as an SVG drawing, exactly as "
                "on screen", needs="case"),
@@ -103,6 +108,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 
+@cache  # asked for every action on every refresh of the window's state
 def tooltip(spec: ActionSpec) -> str:
     key = QKeySequence(spec.shortcut).toString(QKeySequence.SequenceFormat.NativeText) \
         if spec.shortcut else ""

@@ -1,6 +1,7 @@
 """The main window: assembles the docks, menus, toolbar and status bar. No logic of its own."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -10,6 +11,7 @@ from workbench.ingest.config import CASE_FILE
 
 from . import actions, errors, settings
 from .assets import icon
+from .commands.batch import BatchCommands
 from .commands.file import FileCommands, evidence_module
 from .commands.trace import TraceCommands
 from .commands.view import ViewCommands
@@ -21,6 +23,7 @@ from .docks.graph_dock import GraphDock
 from .docks.hop_dock import HopDock
 from .docks.providers_dock import ProvidersDock
 from .docks.timeline_dock import TimelineDock
+from .graph.chain_view import NO_CASE
 from .session import CaseSession
 from .status import TaskProgressWidget
 
@@ -44,10 +47,11 @@ class MainWindow(QMainWindow):
         self.providers_dock = ProvidersDock(s, self)
         self._place_docks()
         self.file, self.trace = FileCommands(self), TraceCommands(self)
-        self.view = ViewCommands(self)
+        self.view, self.batch = ViewCommands(self), BatchCommands(self)
         self.actions = actions.build(self, {"file": self.file, "trace": self.trace,
                                             "view": self.view, "analysis": self.analysis_dock,
-                                            "providers": self.providers_dock})
+                                            "providers": self.providers_dock,
+                                            "batch": self.batch})
         self._build_menus()
         self._build_toolbar()
         self.progress = TaskProgressWidget(s.runner, self)
@@ -80,16 +84,24 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.graph_dock, self.timeline_dock, self.calls_dock], [420, 190, 300],
                          Qt.Orientation.Vertical)
 
-    def fit_layout_to(self, height: int) -> None:
+    def fit_layout_to(self, height: int, width: int | None = None) -> None:
         """On short screens (768 px) the timeline and the traffic charts share a tab with the
-        calls table."""
+        calls table, which gets the larger share and compact rows (15 or more in sight);
+        on narrow ones (1366 px) the Case dock is widened for its traceback records."""
+        width = self.width() if width is None else width
         if height < 900 and self.timeline_dock not in self.tabifiedDockWidgets(self.calls_dock):
             self.tabifyDockWidget(self.calls_dock, self.timeline_dock)
             self.tabifyDockWidget(self.calls_dock, self.charts_dock)
             self.calls_dock.raise_()
-            self.resizeDocks([self.graph_dock, self.calls_dock], [int(height * 0.45),
-                                                                  int(height * 0.4)],
+        if height < 900:
+            self.calls_dock.set_compact(True)
+            self.case_dock.split.setSizes([175, 250, 125, 60])  # the records get the room
+            self.resizeDocks([self.graph_dock, self.calls_dock], [int(height * 0.42),
+                                                                  int(height * 0.58)],
                              Qt.Orientation.Vertical)
+        if width < 1500:
+            self.resizeDocks([self.case_dock, self.graph_dock, self.hop_dock],
+                             [350, max(width - 350 - 300, 400), 300], Qt.Orientation.Horizontal)
 
     def _on_trace_changed(self, result) -> None:
         if result is not None and self.timeline_dock in self.tabifiedDockWidgets(self.calls_dock):
@@ -148,18 +160,53 @@ class MainWindow(QMainWindow):
                     s.sig_revealed_changed, s.sig_traceback_selected):
             sig.connect(lambda *_: self.refresh_actions())
         s.runner.sig_started.connect(lambda *_: self.refresh_actions())
+        s.runner.sig_started.connect(self._on_task_started)
         s.runner.sig_ended.connect(lambda *_: self.refresh_actions())
         s.sig_trace_changed.connect(self._on_trace_changed)
         self.calls_dock.sig_trace_requested.connect(self.trace.trace_selected_call)
         self.analysis_dock.sig_ingress_selected.connect(self.charts_dock.show_ingress)
         self.case_dock.sig_trace_traceback.connect(s.trace_traceback)
         self.case_dock.sig_edit_mappings.connect(self._edit_mappings)
+        self.hop_dock.sig_map_ingress.connect(self._map_ingress)
 
-    def _edit_mappings(self, index: int) -> None:
+    def _on_task_started(self, task) -> None:
+        """While the first case opens, the empty views say so (the Case dock shows how far
+        it is, with Cancel) instead of "No case open"."""
+        if task.kind == "load" and self.session.case is None:
+            self.graph_dock.chain.show_empty(f"<b>{html.escape(task.title)}…</b><br>"
+                                             "The Case dock shows how far it is.")
+            self.calls_dock.count.setText(f"{task.title}…")
+            task.sig_ended.connect(self._on_load_ended)
+
+    def _on_load_ended(self, task) -> None:
+        if self.session.case is None:  # failed or cancelled
+            self.graph_dock.chain.show_empty(NO_CASE)
+            self.calls_dock.count.setText("No case open")
+
+    def _edit_mappings(self, index: int, ingress: str | None = None, suggest: str = "") -> None:
         from .dialogs.mapping_dialog import MappingDialog
-        dlg = MappingDialog(self.session, index, self)
-        if dlg.exec():
-            self.session.edit_source(dlg.source, **dlg.changes())
+        dlg = MappingDialog(self.session, index, self, ingress=ingress, suggest=suggest)
+        if not dlg.exec():
+            return
+        changes = dlg.changes()
+        self.session.edit_source(dlg.source, **changes)
+        if ingress is not None and ingress not in changes["upstreams"] \
+                and ingress not in changes["customers"]:
+            self.statusBar().showMessage(f"Ingress {ingress} still has no name: the trace "
+                                         "stays stalled", 15000)
+        elif dlg.retrace:  # written to case.toml; the reload traces the call again
+            self.file.save()
+        elif ingress is not None:
+            self.statusBar().showMessage("Mapping staged: Ctrl+S writes it to case.toml and "
+                                         "traces this call again", 15000)
+
+    def _map_ingress(self, source, ingress: str, suggest: str) -> None:
+        """A stalled hop's "Map this ingress…": the mapping editor of its file, on it."""
+        case = self.session.case
+        index = next((i for i, s in enumerate(case.sources) if s.id == source), None) \
+            if case is not None else None
+        if index is not None:
+            self._edit_mappings(index, ingress, suggest)
 
     def _on_failed(self, title: str, exc: BaseException) -> None:
         self.statusBar().showMessage(errors.one_line(exc), 15000)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from workbench.analytics.dossier import Dossier, provider_dossiers
 from workbench.analytics.traffic import TrafficAnalysis, analyze_provider
@@ -23,7 +23,9 @@ from workbench.ingest.rmd import Rmd, load_rmd
 from workbench.investigation import Investigation, TraceRequest
 from workbench.present.calls_query import SourceFrame, build_frames
 from workbench.present.report_text import outcome_sentence
+from workbench.present.trace_words import note_text
 from workbench.store.protocol import SourceId
+from workbench.trace.results import NoteKind
 
 from . import settings
 from .worker import Task, TaskRunner
@@ -161,7 +163,9 @@ class CaseSession(QObject):
         self.path = Path(inv.case.config.file)
         self.hop, self.provider, self.source, self.traceback_id = -1, "", -1, ""
         self.sig_dirty_changed.emit(self.dirty)
-        settings.add_recent_case(path)
+        # the recent list is written to disk (a sync): on the next turn of the event loop,
+        # so the window is not frozen for both at once
+        QTimer.singleShot(0, lambda p=path: settings.add_recent_case(p))
         self.sig_case_changed.emit(inv.case)
         self.sig_trace_changed.emit(None)
         self.sig_status.emit(f"Opened {inv.case.name}")
@@ -195,6 +199,18 @@ class CaseSession(QObject):
                                on_done=lambda r, q=req: self._on_traced(inv, q, r),
                                on_failed=lambda exc: self.sig_failed.emit("Trace", exc))
 
+    def show_result(self, result, request: TraceRequest) -> None:
+        """Show a trace made elsewhere (a row of a traced list) as the current chain;
+        ``request`` traces it again after saved edits."""
+        inv = self.investigation
+        if inv is None:
+            return
+        self.request = request
+        inv.select(result)
+        self.hop = 0 if result.hops else -1
+        self.sig_trace_changed.emit(result)
+        self.sig_status.emit(f"Showing {request.describe()}: {outcome_sentence(result)}")
+
     def trace_traceback(self, traceback_id: str) -> Task | None:
         return self.trace(TraceRequest(traceback_id=traceback_id))
 
@@ -209,7 +225,7 @@ class CaseSession(QObject):
         if self._step_mode:
             self.sig_status.emit(f"Traced {req.describe()}: step mode — F8 reveals the next hop")
         else:
-            words = disagreement_words(result.hops)
+            words = record_start_words(result) + disagreement_words(result.hops)
             also = f" — {words[0][:1].upper()}{words[0][1:]}" if words else ""
             self.sig_status.emit(f"Traced {req.describe()}: {outcome_sentence(result)}{also}")
 
@@ -274,7 +290,8 @@ class CaseSession(QObject):
     def disagreements(self) -> list[str]:
         """Where the traceback record contradicts the CDRs, in words (shown hops only: a
         trainee in step mode must not read the answer here)."""
-        return disagreement_words(self.shown_hops())
+        r = self.result
+        return record_start_words(r) + disagreement_words(self.shown_hops())
 
     def select_provider(self, name: str) -> None:
         if name != self.provider:
@@ -382,6 +399,15 @@ class CaseSession(QObject):
         if self.investigation is not None:
             self.investigation.discard_edits()
         self.sig_dirty_changed.emit(False)
+
+
+def record_start_words(result) -> list[str]:
+    """The trace of a record stopped at the record's first provider, which lacks the call
+    that providers further upstream have: said as loudly as a disagreement."""
+    if result is None:
+        return []
+    return [note_text(n) or "" for n in result.notes
+            if n.kind == NoteKind.RECORD_FIRST_NOT_FOUND]
 
 
 def disagreement_words(hops: list) -> list[str]:

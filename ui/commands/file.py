@@ -13,6 +13,7 @@ from workbench.investigation.investigation import ExportedProvider
 
 from .. import errors, settings
 from ..assets import working_sample
+from ..dialogs.written_dialog import WrittenDialog
 from ..graph.export import export_png, export_svg
 from ..wizard.wizard import NewCaseWizard
 
@@ -33,6 +34,7 @@ class FileCommands:
         self.w = window
         self.session = window.session
         self.wizard: NewCaseWizard | None = None
+        self.written_dialog: WrittenDialog | None = None
 
     # -- opening ------------------------------------------------------------------------
     def confirm_discard(self) -> bool:
@@ -177,9 +179,17 @@ class FileCommands:
         """Run an export in the background; then say where it went, or why it failed."""
         self.session.runner.run(
             title, fn, *args, kind=kind,
-            on_done=lambda done: self.w.statusBar().showMessage(
-                f"{what} written: {_written(done)}", 10000),
+            on_done=lambda done: self.written(what, Path(_written(done))),
             on_failed=lambda exc: errors.show_error(self.w, what, exc), **kwargs)
+
+    def written(self, what: str, path: Path, detail: str = "") -> WrittenDialog:
+        """Say where ``what`` went, with Open file / Open folder (the status bar says it too)."""
+        self.w.statusBar().showMessage(f"{what} written: {path}", 10000)
+        if self.written_dialog is not None:
+            self.written_dialog.close()
+        self.written_dialog = WrittenDialog(what, path, self.w, detail)
+        self.written_dialog.show()
+        return self.written_dialog
 
 
 def _written(done: object) -> object:

@@ -1,6 +1,7 @@
 """Options of an evidence packet (of a call or of a provider) and of a reply draft."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -91,6 +92,9 @@ class EvidenceDialog(QDialog):
                              "the matching records as written and normalized, the case's audit "
                              "trail head and checksums of everything.", wordWrap=True))
         lay.addLayout(form)
+        self.warning = _disagreement_label(r)
+        if self.warning is not None:
+            lay.addWidget(self.warning)
         lay.addWidget(_buttons(self, "Export"))
         self.resize(560, self.sizeHint().height())
 
@@ -99,6 +103,22 @@ class EvidenceDialog(QDialog):
         return Path(self.out.text()), {"investigator": self.investigator.text().strip() or None,
                                        "redact": self.redact.currentData(),
                                        "include_sources": include}
+
+
+def _disagreement_label(result) -> QLabel | None:
+    """A warning above the Export button when the traceback record contradicts the CDRs: the
+    packet will show it, and the investigator should know before sending it on."""
+    from ..session import disagreement_words
+    words = disagreement_words(result.hops)
+    if not words:
+        return None
+    items = "".join(f"<li>{html.escape(w[:1].upper() + w[1:])}</li>" for w in words)
+    label = QLabel("<b>⚠ The trace disagrees with the traceback record.</b> The packet "
+                   f"records this; check the hops before sending it:<ul>{items}</ul>",
+                   wordWrap=True, objectName="evidence.disagreement")
+    label.setStyleSheet("QLabel { background: #fde8e8; color: #8a1c1c; "
+                        "border: 1px solid #d62728; border-radius: 3px; padding: 6px; }")
+    return label
 
 
 class ProviderPacketDialog(QDialog):

@@ -34,6 +34,10 @@ from workbench.present.calls_query import (
 from ..errors import one_line
 from .calls_model import CallsTableModel
 
+#: column widths (normal, compact) where a short screen saves room: the times keep their
+#: milliseconds, the provider is elided (its full name is in the row's tooltip)
+_TIGHT_WIDTHS = {"provider": (140, 112), "start": (170, 166), "start_corrected": (170, 166),
+                 "calling": (125, 122), "called": (125, 122), "line": (56, 48)}
 _NUMBER_TIP = ("A number in any written form: +13125550143, (312) 555-0143, 1-312-555-0143, "
                "sip:+1312…@host. Fewer than 10 digits search as part of a number.")
 _TIME_TIP = "UTC time, e.g. 2026-03-08 07:40 or 2026-03-08T07:40:00Z (an offset like -05:00 works)"
@@ -98,7 +102,8 @@ class CallsDock(QDockWidget):
         self.trace_button = QPushButton("Trace this call", toolTip="Trace the selected call "
                                         "to its origin from this provider (Ctrl+T)")
         self.trace_button.setEnabled(False)
-        row = QHBoxLayout()
+        self.count.setWordWrap(True)
+        self.top_row = row = QHBoxLayout()
         row.addWidget(self.count, 1)
         row.addWidget(self.trace_button)
         lay.addLayout(row)
@@ -117,7 +122,7 @@ class CallsDock(QDockWidget):
         hh = self.view.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        for col, width in enumerate((140, 56, 170, 115, 115, 52, 90, 90, 150, 80, 50, 60, 160,
+        for col, width in enumerate((140, 56, 170, 125, 125, 52, 90, 90, 150, 80, 50, 60, 160,
                                      170)):
             self.view.setColumnWidth(col, width)
         # the corrected start is the model's last column (column numbers stay put) but is
@@ -127,14 +132,19 @@ class CallsDock(QDockWidget):
                                      "original line beside the normalized values")
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.record.setFont(mono)
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.side = QWidget()  # the selected record; in compact mode also the count
+        side = QVBoxLayout(self.side)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.record, 1)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
-        split.addWidget(self.record)
+        split.addWidget(self.side)
         split.setStretchFactor(0, 4)
         split.setStretchFactor(1, 1)
         split.setSizes([400, 90])
         self.record.setMinimumHeight(40)
         lay.addWidget(split, 1)
+        self.compact = False
         self.setWidget(w)
         self.number.textChanged.connect(self._later)
         self.t_from.textChanged.connect(self._later)
@@ -146,6 +156,25 @@ class CallsDock(QDockWidget):
         self.trace_button.clicked.connect(self.sig_trace_requested)
         self.view.selectionModel().selectionChanged.connect(self._on_row_selected)
         self.view.doubleClicked.connect(lambda *_: self.sig_trace_requested.emit())
+
+    def set_compact(self, on: bool) -> None:
+        """On a short screen (768 px): tighter rows, and the selected record beside the
+        table instead of under it, so the table keeps 15 rows or more in sight."""
+        if on == self.compact:
+            return
+        self.compact = on
+        extra = 2 if on else 6
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + extra)
+        self.split.setOrientation(Qt.Orientation.Horizontal if on else Qt.Orientation.Vertical)
+        side = self.side.layout()
+        for k, w in enumerate((self.count, self.trace_button)):  # the row above: its height
+            (side.insertWidget(k, w) if on else self.top_row.insertWidget(k, w, 1 - k))
+        self.record.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth if on else
+                                    QPlainTextEdit.LineWrapMode.NoWrap)
+        self.split.setSizes([760, 190] if on else [400, 90])
+        keys = [k for k, _ in COLUMNS]
+        for key, (wide, narrow) in _TIGHT_WIDTHS.items():
+            self.view.setColumnWidth(keys.index(key), narrow if on else wide)
 
     # -- filtering ----------------------------------------------------------------------
     def _later(self, *_) -> None:

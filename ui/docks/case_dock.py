@@ -1,7 +1,9 @@
 """Case dock: the case's sources, traceback records, providers and notes."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import html
+
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
@@ -9,6 +11,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
@@ -26,6 +29,9 @@ SOURCE_HEADERS = ["Provider", "Rows", "Clock skew", "Flagged", "First (UTC)", "L
                   "Format", "File"]
 SKEW_COL = 2
 TB_HEADERS = ["Traceback", "Call time (UTC)", "Calling", "Called", "Hops", "Last answer"]
+#: The same six fields two to a cell, for a dock too narrow for six columns (1366x768).
+TB_COMPACT_HEADERS = ["Traceback", "Call (UTC)", "Calling / called", "Answer"]
+NO_CASE = "No case open — File ▸ Open case… (Ctrl+O) or drop a case folder here"
 PROVIDER_HEADERS = ["Provider", "CDRs", "Tracebacks", "Aliases", "RMD"]
 
 
@@ -74,14 +80,24 @@ class CaseDock(QDockWidget):
         session.sig_case_changed.connect(self._on_case_changed)
         session.sig_skew_changed.connect(self._on_skew)
         session.sig_provider_selected.connect(self._on_provider_selected)
+        session.runner.sig_started.connect(self._on_task_started)
 
     def _build(self) -> None:
         w = QWidget()
         lay = QVBoxLayout(w)
         lay.setContentsMargins(4, 4, 4, 4)
-        self.title = QLabel("No case open — File ▸ Open case… (Ctrl+O) or drop a case folder here")
+        self.title = QLabel(NO_CASE)
         self.title.setWordWrap(True)
         lay.addWidget(self.title)
+        self.loading_bar = QProgressBar(minimum=0, maximum=1000, textVisible=True)
+        self.loading_cancel = QPushButton("Cancel", toolTip="Stop opening the case (Esc)")
+        loading = QHBoxLayout()
+        loading.addWidget(self.loading_bar, 1)
+        loading.addWidget(self.loading_cancel)
+        lay.addLayout(loading)
+        self.loading_bar.hide()
+        self.loading_cancel.hide()
+        self.loading_task = None
         self.source_view = _table(self.sources)
         self.tb_view = _table(self.tracebacks)
         self.provider_view = _table(self.providers)
@@ -93,7 +109,7 @@ class CaseDock(QDockWidget):
                                                    "(Ctrl+Shift+T, or double-click)")
         self.notes = QPlainTextEdit(placeholderText="Case notes (saved to case.toml with Ctrl+S)")
         self.notes.setToolTip("Free-text notes of the investigation, kept in case.toml")
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(_section("Sources", self.source_view, self.edit_button))
         split.addWidget(_section("Traceback records", self.tb_view, self.trace_tb_button))
         split.addWidget(_section("Providers", self.provider_view))
@@ -105,10 +121,90 @@ class CaseDock(QDockWidget):
         self.tb_view.selectionModel().selectionChanged.connect(self._on_tb_row)
         self.provider_view.selectionModel().selectionChanged.connect(self._on_provider_row)
         self.tb_view.doubleClicked.connect(lambda ix: self._trace_row(ix.row()))
+        self.tb_compact = False  # the six traceback fields two to a cell
+        self._tb_full: list[list[str]] = []
+        self._tb_full_width = 0
+        self.tb_view.viewport().installEventFilter(self)
         self.source_view.doubleClicked.connect(lambda ix: self.sig_edit_mappings.emit(ix.row()))
         self.edit_button.clicked.connect(self._edit_selected)
         self.trace_tb_button.clicked.connect(lambda: self._trace_row(self._row(self.tb_view)))
         self.notes.textChanged.connect(self._on_notes)
+
+    # -- opening in place ---------------------------------------------------------------
+    def _on_task_started(self, task) -> None:
+        """A case is being opened: say which and how far, here, with Cancel."""
+        if task.kind != "load":
+            return
+        self.loading_task = task
+        self.loading_bar.setValue(0)
+        self.loading_bar.setFormat("%p %")
+        self.loading_bar.show()
+        self.loading_cancel.show()
+        self.loading_cancel.setEnabled(True)
+        self.title.setText(f"<b>{html.escape(task.title)}…</b>")
+        task.sig_progress.connect(self._on_loading)
+        task.sig_ended.connect(self._on_loading_ended)
+        self.loading_cancel.clicked.connect(task.cancel)
+
+    def _on_loading(self, fraction: float, message: str) -> None:
+        task = self.loading_task
+        if task is None:
+            return
+        self.loading_bar.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        self.title.setText(f"<b>{html.escape(task.title)}…</b><br><small>"
+                           f"{html.escape(message)}</small>")
+
+    def _on_loading_ended(self, task) -> None:
+        if task is not self.loading_task:
+            return
+        self.loading_cancel.clicked.disconnect(task.cancel)
+        self.loading_task = None
+        self.loading_bar.hide()
+        self.loading_cancel.hide()
+        case = self.session.case
+        if case is None:
+            self.title.setText(NO_CASE)
+        elif self.title.text().startswith(f"<b>{html.escape(task.title)}"):
+            self._set_title(case)  # a reload that did not change the case (cancelled)
+
+    def _set_title(self, case) -> None:
+        c = case.config
+        self.title.setText(f"<b>{html.escape(c.name)}</b><br><small>"
+                           f"{html.escape(str(c.root))}</small>")
+        self.title.setToolTip(str(c.file))
+
+    def eventFilter(self, obj, ev) -> bool:  # noqa: N802 - Qt API
+        if ev.type() == QEvent.Type.Resize and obj is self.tb_view.viewport():
+            self._fit_tracebacks()
+        return super().eventFilter(obj, ev)
+
+    def _fit_tracebacks(self, force: bool = False) -> None:
+        """Six columns when they fit the dock, else the compact layout (two lines a row)."""
+        compact = self._tb_full_width > self.tb_view.viewport().width() > 0
+        if compact == self.tb_compact and not force:
+            if compact:
+                self._fit_last_column()
+            return
+        self.tb_compact = compact
+        key = self.selected_traceback()
+        m, v = self.tracebacks, self.tb_view
+        m.headers = TB_COMPACT_HEADERS if compact else TB_HEADERS
+        rows = [_compact_tb_row(r) for r in self._tb_full] if compact else \
+            [list(r) for r in self._tb_full]
+        m.set_rows(rows, keys=list(m.keys), tips=list(m.tips))
+        lines = 2 if compact else 1
+        v.verticalHeader().setDefaultSectionSize(v.fontMetrics().lineSpacing() * lines + 6)
+        v.resizeColumnsToContents()
+        if compact:
+            self._fit_last_column()
+        if key is not None and m.row_of(key) >= 0:
+            v.selectRow(m.row_of(key))
+
+    def _fit_last_column(self) -> None:
+        """The answering provider takes what is left, elided (the row's tip has it whole)."""
+        v, last = self.tb_view, len(TB_COMPACT_HEADERS) - 1
+        rest = v.viewport().width() - sum(v.columnWidth(i) for i in range(last))
+        v.setColumnWidth(last, max(rest, 48))
 
     @staticmethod
     def _row(view: QTableView) -> int:
@@ -131,23 +227,28 @@ class CaseDock(QDockWidget):
     # -- filling ------------------------------------------------------------------------
     def _on_case_changed(self, case) -> None:
         if case is None:
-            self.title.setText("No case open")
+            self.title.setText(NO_CASE)
+            self._tb_full, self._tb_full_width = [], 0
             for m in (self.sources, self.tracebacks, self.providers):
                 m.set_rows([])
             return
         c = case.config
-        self.title.setText(f"<b>{c.name}</b><br><small>{c.root}</small>")
-        self.title.setToolTip(str(c.file))
+        self._set_title(case)
         self.sources.set_rows([_source_row(s) for s in case.sources],
                               tips=[_source_tip(s) for s in case.sources])
-        self.tracebacks.set_rows([_tb_row(t) for t in case.tracebacks],
-                                 keys=[t.traceback_id for t in case.tracebacks],
+        self._tb_full = [_tb_row(t) for t in case.tracebacks]
+        fm = self.tb_view.fontMetrics()
+        self._tb_full_width = sum(  # what six columns need, text and cell padding
+            max(fm.horizontalAdvance(x) for x in [h, *(r[i] for r in self._tb_full)]) + 14
+            for i, h in enumerate(TB_HEADERS))
+        self.tracebacks.set_rows([], keys=[t.traceback_id for t in case.tracebacks],
                                  tips=[_tb_tip(t) for t in case.tracebacks])
+        self._fit_tracebacks(force=True)
         self._fill_providers(case)
         self.notes.blockSignals(True)
         self.notes.setPlainText(str(c.raw.get("case", {}).get("notes", "") or ""))
         self.notes.blockSignals(False)
-        for view in (self.source_view, self.tb_view, self.provider_view):
+        for view in (self.source_view, self.provider_view):
             view.resizeColumnsToContents()
 
     def _fill_providers(self, case) -> None:
@@ -236,8 +337,21 @@ def _tb_row(t) -> list[str]:
             str(len(t.hops)), answer]
 
 
+def _compact_tb_row(full: list[str]) -> list[str]:
+    """The six fields of a ``_tb_row`` two to a cell: id and hops, date and time, both
+    numbers, the answering provider and its status."""
+    tid, at, calling, called, hops, answer = full
+    day, _, clock = at.partition(" ")
+    who, _, status = answer.partition(": ")
+    return [f"{tid}\n{hops} hop{'s' if hops != '1' else ''}", f"{day}\n{clock}",
+            f"{calling}\n{called}", f"{who}\n{status}" if status else who]
+
+
 def _tb_tip(t) -> str:
-    lines = [f"{t.traceback_id} — {t.campaign or 'no campaign'}"]
+    when = display_utc(t.call_time_us, 0, "Z") or t.call_time or "—"
+    lines = [f"{t.traceback_id} — {t.campaign or 'no campaign'}",
+             f"call {t.calling or t.calling_raw or '?'} → {t.called or t.called_raw or '?'} "
+             f"at {when}"]
     for h in t.hops:
         lines.append(f"{h.hop}. {h.provider} → {h.upstream or '—'} "
                      f"({(h.status or '').replace('_', ' ')})")

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QDockWidget, QTabWidget
 
 from workbench.columns.times import display_utc
 from workbench.present.chain_layout import layout_chain
+from workbench.present.network_filter import hidden_neighbours, subnetwork, visible
 from workbench.present.palette import ROLE_COLOURS
 from workbench.present.report_text import outcome_sentence
 from workbench.trace.network import build_network
@@ -40,11 +41,14 @@ class GraphDock(QDockWidget):
         self.network.sig_provider_clicked.connect(self._on_network_click)
         self.network.sig_layout_changed.connect(lambda *_: self.rebuild_network())
         self.network.sig_campaign_changed.connect(lambda *_: self.rebuild_network())
+        self.network.sig_filter_changed.connect(lambda *_: self._apply_filter())
+        self.full_net = None  # the network before the view's filters
         session.sig_case_changed.connect(self._on_case_changed)
         session.sig_trace_changed.connect(self._on_trace_changed)
         session.sig_revealed_changed.connect(self._on_revealed)
         session.sig_hop_selected.connect(self.chain.set_selected)
         session.sig_provider_selected.connect(self.network.set_selected)
+        session.sig_dossiers_changed.connect(self._on_dossiers)
 
     def _step(self, delta: int) -> None:
         """Keyboard stepping on the chain: ``delta`` hops up (+) or down (-) the chain."""
@@ -88,7 +92,8 @@ class GraphDock(QDockWidget):
         if r is not None and self.session.revealed >= len(r.hops):
             self.rebuild_network()  # now the trace may add its hand-offs to the network
         elif self.network.net is not None:  # a trainee must not read the answer off the network
-            self.network.show_network(self.network.net, self._chain_edges(), fit=False)
+            self.network.show_network(self.network.net, self._chain_edges(), fit=False,
+                                      hidden=self.network.hidden)
 
     def _chain_edges(self) -> set[tuple[str, str]]:
         return {(h.upstream, h.provider) for h in self.session.shown_hops() if h.upstream}
@@ -133,11 +138,38 @@ class GraphDock(QDockWidget):
                      self.network.campaign(), kind="network", on_done=self._on_network)
 
     def _on_network(self, net) -> None:
+        self.full_net = net
         self.network.selected = self.session.provider
         self.network.set_campaigns(net.campaigns, net.campaign_sizes, net.campaign)
-        self.network.show_network(net, self._chain_edges())
+        self._apply_filter(fit=True)
+
+    def _apply_filter(self, fit: bool = True) -> None:
+        """Show the built network through the view's filters: at once when none is set,
+        else selected and laid out afresh in a worker."""
+        full, flt = self.full_net, self.network.filter
+        if full is None:
+            return
+        if not flt.active:
+            self.network.show_network(full, self._chain_edges(), fit=fit, full=full)
+            return
+        self.session.runner.run(
+            "Filtering the provider network", _filter, full, flt,
+            self.network.layout_kind.currentData(), kind="network-filter",
+            on_done=lambda got, f=full: f is self.full_net and self.network.show_network(
+                got[0], self._chain_edges(), fit=True, full=f, hidden=got[1]))
+
+    def _on_dossiers(self, dossiers) -> None:
+        self.network.set_dossiers({d.name: d for d in dossiers.providers}
+                                  if dossiers is not None else {})
 
 
 def _build(case, results, layout, campaign, *, progress, should_stop):
     progress(0.1, "building the provider network" + (f" of {campaign}" if campaign else ""))
     return build_network(case, results, layout=layout, campaign=campaign)
+
+
+def _filter(net, flt, layout, *, progress, should_stop):
+    """The providers the filter shows, laid out afresh, and their hidden neighbours."""
+    progress(0.1, "filtering the provider network")
+    keep = visible(net, flt)
+    return subnetwork(net, keep, layout), hidden_neighbours(net, keep)[keep]

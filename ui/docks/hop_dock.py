@@ -5,7 +5,7 @@ import html
 import json
 from typing import Any
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QDockWidget, QTextBrowser
 
 from workbench.columns.times import display_utc
@@ -34,6 +34,9 @@ def _rows(pairs) -> str:
 
 
 class HopDock(QDockWidget):
+    #: a stalled hop's "Map this ingress…": (SourceId, ingress, upstream the record names)
+    sig_map_ingress = Signal(object, str, str)
+
     def __init__(self, session, parent=None):
         super().__init__("Hop details", parent)
         self.setObjectName("dock.hop")
@@ -50,6 +53,7 @@ class HopDock(QDockWidget):
         session.sig_hop_selected.connect(self._on_hop)
         session.sig_trace_changed.connect(lambda r: self._on_hop(session.hop))
         session.sig_revealed_changed.connect(lambda *_: self._on_hop(session.hop))
+        session.sig_dirty_changed.connect(lambda *_: self._rerender())
 
     def _on_hop(self, index: int) -> None:
         s = self.session
@@ -70,6 +74,26 @@ class HopDock(QDockWidget):
         if url.toString() == "#original":
             self.show_original = not self.show_original
             self.view.setHtml(self.render(self.session.hop))
+        elif url.toString() == "#map-ingress":
+            self.map_ingress()
+
+    def _rerender(self) -> None:
+        """Staged edits changed: the stalled hop's notice says so."""
+        if 0 <= self.session.hop < len(self.session.shown_hops()):
+            self.view.setHtml(self.render(self.session.hop))
+
+    def stalled_hop(self):
+        """The selected hop if its record was found but its ingress is in neither table."""
+        s = self.session
+        hops = s.shown_hops()
+        hop = hops[s.hop] if 0 <= s.hop < len(hops) else None
+        return hop if hop is not None and is_stalled(hop) else None
+
+    def map_ingress(self) -> None:
+        """Ask the window to open the mapping editor on the stalled hop's ingress."""
+        hop = self.stalled_hop()
+        if hop is not None:
+            self.sig_map_ingress.emit(hop.source, hop.ingress, hop.traceback_upstream or "")
 
     def _on_raw(self, index: int, raw: dict) -> None:
         if index == self.session.hop:
@@ -88,6 +112,8 @@ class HopDock(QDockWidget):
         if not hop.found:
             out.append("<p><b>No matching record.</b></p>")
         else:
+            if is_stalled(hop) and not self.hide_answer:
+                out.append(self._stall(hop))
             out.append(self._record(hop))
             out.append(self._candidates(hop))
             out.append("<h4>Clock skew applied</h4>")
@@ -109,6 +135,22 @@ class HopDock(QDockWidget):
                                                       for n in notes_text(hop.notes)) + "</ul>")
         return "".join(out)
 
+    def _stall(self, hop) -> str:
+        """The trace stopped at an ingress nobody has named: fix it here."""
+        ups = self.session.pending(hop.source, "upstreams", None)
+        cus = self.session.pending(hop.source, "customers", None)
+        staged = (ups or {}).get(hop.ingress) or (cus or {}).get(hop.ingress)
+        if staged:
+            what = ("customer " if hop.ingress in (cus or {}) else "upstream ") + staged
+            return (f"<p style='{STALL_STYLE}'>Mapping staged: ingress "
+                    f"<b>{html.escape(hop.ingress)}</b> → {html.escape(what)}. "
+                    "<b>Ctrl+S</b> writes it to case.toml and traces this call again "
+                    "(until then the trace stays as shown). "
+                    "<a href='#map-ingress'>Edit…</a></p>")
+        return (f"<p style='{STALL_STYLE}'><b>The trace stops here:</b> ingress "
+                f"<b>{html.escape(hop.ingress)}</b> is in neither the upstream nor the customer "
+                "table of this file. <a href='#map-ingress'>Map this ingress…</a></p>")
+
     def _record(self, hop) -> str:
         raw = self.raw.get(hop.line)
         raw_html = (self._raw_html(raw) if raw is not None
@@ -116,6 +158,8 @@ class HopDock(QDockWidget):
         handed = ("<i>hidden in step mode: who is it? (F8 reveals)</i>" if self.hide_answer else
                   f"customer <b>{html.escape(hop.customer)}</b> (origin)" if hop.customer else
                   f"<b>{html.escape(hop.upstream)}</b>" if hop.upstream else
+                  "<b>not in the upstream or customer tables</b> — "
+                  "<a href='#map-ingress'>Map this ingress…</a>" if is_stalled(hop) else
                   "<b>not in the upstream or customer tables</b>")
         conf = "—" if hop.confidence is None else f"{hop.confidence:.0%}"
         offset = "—" if hop.offset_s is None else f"{signed(hop.offset_s, 3)} s"
@@ -183,6 +227,14 @@ class HopDock(QDockWidget):
                    None: "not comparable"}[hop.traceback_agrees]
         return ("<h4>Traceback record</h4><table>" + _rows([
             ("status", status), ("names upstream", said), ("verdict", verdict)]) + "</table>")
+
+
+STALL_STYLE = "background-color:#fff3cd; color:#5c4400; padding:4px"
+
+
+def is_stalled(hop) -> bool:
+    """A record was found but its ingress is in neither table: the chain cannot go on."""
+    return bool(hop.found and hop.ingress and not hop.upstream and not hop.customer)
 
 
 _MARKS = {True: "<span style='color:#2ca02c'>✓</span>",

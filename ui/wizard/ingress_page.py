@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWizardPage
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
 from workbench.case.draft import ingress_counts
+from workbench.case.draft_checks import Proposal
+from workbench.investigation.draft_review import DraftReview, accept_action
 
 from ..dialogs.ingress_table import IngressMapModel, ingress_view
 from ..errors import one_line
+from .pages import review_state
 from .state import WizardState
 
 
@@ -19,15 +23,28 @@ class IngressPage(QWizardPage):
         self.setTitle("Who handed the calls over")
         self.setSubTitle("Each distinct ingress id of a file (trunk, IP, account) with its number "
                          "of calls. Name the upstream provider behind it, or mark it as the "
-                         "provider's own customer (where calls start). Leave unknown ones unset.")
+                         "provider's own customer (where calls start). Suggestions come from "
+                         "the traceback records' calls found in the file.")
         self.file = QComboBox()
         self.model = IngressMapModel(self)
         self.view = None
-        self.status = QLabel(wordWrap=True)
+        self.status = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
+        self.suggest = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
+        self.accept_file = QPushButton("Accept the suggestions for this file")
+        self.accept_all = QPushButton("Accept all suggestions")
+        self.accept_file.clicked.connect(lambda: self.accept_suggestions(self.file.currentIndex()))
+        self.accept_all.clicked.connect(lambda: self.accept_suggestions(None))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.suggest, 1)
+        buttons.addWidget(self.accept_file)
+        buttons.addWidget(self.accept_all)
         lay = QVBoxLayout(self)
         lay.addWidget(self.file)
         self._lay = lay
         lay.addWidget(self.status)
+        lay.addLayout(buttons)
+        self.proposals: dict[int, list[Proposal]] = {}
+        self.reviewing = False
         self.file.currentIndexChanged.connect(self._show_file)
         self.model.dataChanged.connect(self._store)
         self.pending: set[int] = set()
@@ -53,6 +70,66 @@ class IngressPage(QWizardPage):
                                 on_failed=lambda exc, k=i: self._on_failed(k, exc))
         self.file.setCurrentIndex(0)
         self._show_file(0)
+        self._review()
+
+    def _review(self) -> None:
+        """Find the records' calls in each file (a worker): which ingress carried them."""
+        if not self.state.tracebacks:
+            self.proposals = {}
+            self._show_suggestions()
+            return
+        self.reviewing = True
+        self._show_suggestions()
+        self.runner.run("Finding the traced calls in the files", review_state, self.state,
+                        kind="wizard-review", on_done=self._on_review,
+                        on_failed=self._on_review_failed,
+                        on_cancelled=lambda: self._on_review_failed(None))
+
+    def _on_review(self, review: DraftReview) -> None:
+        self.reviewing = False
+        self.proposals = review.proposals
+        self._show_suggestions()
+
+    def _on_review_failed(self, exc) -> None:
+        self.reviewing = False
+        self.proposals = {}
+        self._show_suggestions(f"No suggestions: {one_line(exc)}" if exc is not None else None)
+
+    def _show_suggestions(self, problem: str | None = None) -> None:
+        i = self.file.currentIndex()
+        todo = self.proposals.get(i, [])
+        any_left = any(self.proposals.values())
+        self.accept_file.setEnabled(bool(todo))
+        self.accept_all.setEnabled(any_left)
+        if self.reviewing:
+            self.suggest.setText("Looking for the traceback records' calls in the files…")
+        elif problem:
+            self.suggest.setText(html.escape(problem))
+        elif todo:
+            lines = "; ".join(f"<b>{html.escape(p.ingress)}</b> → "
+                              f"{'customer ' if p.customer else ''}{html.escape(p.name)} "
+                              f"({p.calls} traced call{'s' if p.calls != 1 else ''}"
+                              f"{f', {p.against} against' if p.against else ''})"
+                              for p in todo[:6])
+            more = f"; and {len(todo) - 6} more" if len(todo) > 6 else ""
+            self.suggest.setText(f"<span style='color:#1f5fa8'>Suggested from the traceback "
+                                 f"records:</span> {lines}{more}")
+        elif self.state.tracebacks:
+            self.suggest.setText("No suggestion for this file: no traced call was found in it "
+                                 "on an unmapped ingress.")
+        else:
+            self.suggest.setText("Load traceback records on the first page to get suggestions.")
+
+    def accept_suggestions(self, index: int | None) -> int:
+        """Map every suggested ingress of one file (or of all files); how many were mapped."""
+        done = 0
+        for i in ([index] if index is not None else list(self.proposals)):
+            todo = self.proposals.pop(i, [])
+            if todo:
+                self.state.apply(accept_action(i, todo))
+                done += len(todo)
+        self._show_file(self.file.currentIndex())
+        return done
 
     def _on_counts(self, i: int, counts) -> None:
         self.pending.discard(i)
@@ -76,6 +153,7 @@ class IngressPage(QWizardPage):
             self.model.set_rows([], f.upstreams, f.customers)
             return
         self.model.set_rows(f.ingress, f.upstreams, f.customers)
+        self._show_suggestions()
         n = len(f.ingress)
         self.status.setText(f"{n} distinct ingress id(s) in {html.escape(f.path.name)}"
                             if n else "This file has no ingress column: the trace will stop at "

@@ -1,6 +1,7 @@
 """New-case wizard: the case page, the files page and the finish page."""
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
@@ -16,15 +17,21 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWizardPage,
 )
 
-from workbench.case.draft import inspect_file
+from workbench.case.draft import FileInspection, inspect_file, record_providers
+from workbench.case.draft_checks import notes_text
 from workbench.case.writer import dumps
+from workbench.common.progress import check
+from workbench.investigation.draft_review import DraftReview, review_draft
 
 from .. import settings
+from ..errors import one_line
+from .findings_view import FindingsWidget
 from .state import DRAFT_COMMENT, FileDraft, WizardState
 
 COUNTRIES = ["US", "CA", "PR", "GB", "AU", "DE", "FR", "IN", "MX", "PH"]
@@ -95,17 +102,17 @@ class FilesModel(QAbstractTableModel):
         super().__init__(parent)
         self.state = state
 
-    def add(self, paths: list[Path]) -> None:
+    def add(self, inspections: list[FileInspection]) -> None:
+        """Append files inspected in a worker (``inspect_files``); known paths are skipped."""
         have = {f.path for f in self.state.files}
-        new = [p for p in paths if p not in have]
+        new = [ins for ins in inspections if ins.path not in have]
         if not new:
             return
         n = len(self.state.files)
         self.beginInsertRows(QModelIndex(), n, n + len(new) - 1)
-        for p in new:
-            ins = inspect_file(p)
-            self.state.files.append(FileDraft(path=p, provider=ins.provider_guess, inspection=ins,
-                                              mapping=dict(ins.mapping),
+        for ins in new:
+            self.state.files.append(FileDraft(path=ins.path, provider=ins.provider_guess,
+                                              inspection=ins, mapping=dict(ins.mapping),
                                               auto_mapping=dict(ins.mapping)))
         self.endInsertRows()
 
@@ -155,9 +162,11 @@ class FilesModel(QAbstractTableModel):
 
 
 class FilesPage(QWizardPage):
-    def __init__(self, state: WizardState):
+    def __init__(self, state: WizardState, runner):
         super().__init__()
-        self.state = state
+        self.state, self.runner = state, runner
+        self.pending = 0
+        self.status = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.setTitle("CDR files")
         self.setSubTitle("Add one file per provider (or several) and name the provider of each: "
                          "double-click a provider name to edit it.")
@@ -176,6 +185,7 @@ class FilesPage(QWizardPage):
         buttons.addStretch(1)
         lay = QVBoxLayout(self)
         lay.addWidget(self.view, 1)
+        lay.addWidget(self.status)
         lay.addLayout(buttons)
         self.model.rowsInserted.connect(self.completeChanged)
         self.model.rowsRemoved.connect(self.completeChanged)
@@ -190,30 +200,160 @@ class FilesPage(QWizardPage):
             self.add_files([Path(f) for f in files])
 
     def add_files(self, paths: list[Path]) -> None:
-        self.model.add([Path(p) for p in paths])
+        """Detect each file's format and read its header in a worker; rows appear when done."""
+        paths = [Path(p) for p in paths]
+        self.pending += 1
+        self.status.setText(f"Reading {len(paths)} file(s)…")
+        self.completeChanged.emit()
+        self.runner.run(f"Inspecting {len(paths)} file(s)", inspect_files, paths,
+                        self.state.tracebacks, kind=f"wizard-add-{id(paths)}",
+                        on_done=self._on_inspected, on_failed=self._on_failed)
+
+    def _on_inspected(self, done: tuple[list[str], list[FileInspection], list[str]]) -> None:
+        known, inspections, problems = done
+        self.pending -= 1
+        if known:
+            self.state.record_providers = known
+        self.model.add(inspections)
+        self.status.setText("<br>".join(f"<span style='color:#d62728'>{html.escape(p)}</span>"
+                                        for p in problems))
+        self.completeChanged.emit()
+
+    def _on_failed(self, exc) -> None:
+        self.pending -= 1
+        self.status.setText(f"<span style='color:#d62728'>{html.escape(one_line(exc))}</span>")
+        self.completeChanged.emit()
 
     def set_provider(self, row: int, name: str) -> None:
         self.model.setData(self.model.index(row, 1), name)
 
     def isComplete(self) -> bool:  # noqa: N802
-        return bool(self.state.files) and all(f.provider.strip() for f in self.state.files)
+        return (not self.pending and bool(self.state.files)
+                and all(f.provider.strip() for f in self.state.files))
+
+
+def inspect_files(paths: list[Path], tracebacks: Path | None, *, progress, should_stop
+                  ) -> tuple[list[str], list[FileInspection], list[str]]:
+    """(providers the records name, inspections, one-line problems naming the user's file):
+    the worker half of adding files."""
+    known = record_providers(tracebacks) if tracebacks else []
+    out, problems = [], []
+    for k, p in enumerate(paths):
+        check(should_stop)
+        progress(k / max(len(paths), 1), f"detecting the format of {p.name}")
+        try:
+            out.append(inspect_file(p, known))
+        except Exception as exc:  # noqa: BLE001 - said per file; the others are added
+            text = one_line(exc)
+            problems.append(text if str(p) in text else f"{p}: {text}")
+    return known, out, problems
 
 
 class FinishPage(QWizardPage):
-    def __init__(self, state: WizardState):
+    """Checks the draft as it would trace (in a worker) and shows what is wrong, each with its
+    one-click fix, above the case.toml that will be written."""
+
+    def __init__(self, state: WizardState, runner):
         super().__init__()
-        self.state = state
-        self.setTitle("Write case.toml")
-        self.setSubTitle("This is what will be written. The command line reads it the same way.")
+        self.state, self.runner = state, runner
+        self.setTitle("Check and write case.toml")
+        self.setSubTitle("The case is read and its traceback records traced as they stand. "
+                         "Fix what is listed, or write the case anyway: the warnings are kept "
+                         "in its notes.")
+        self.summary = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
+        self.findings = FindingsWidget()
+        self.findings.sig_action.connect(self._on_action)
         self.text = QPlainTextEdit(readOnly=True)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.open_after = QCheckBox("Open the case when done", checked=True)
         self.error = QLabel(styleSheet="color: #d62728", wordWrap=True)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.findings)
+        split.addWidget(self.text)
+        split.setSizes([330, 170])
         lay = QVBoxLayout(self)
-        lay.addWidget(self.text, 1)
+        lay.addWidget(self.summary)
+        lay.addWidget(split, 1)
         lay.addWidget(self.error)
         lay.addWidget(self.open_after)
+        self.pending = False
 
     def initializePage(self) -> None:  # noqa: N802
         self.error.clear()
-        self.text.setPlainText(dumps(self.state.draft().to_dict(), DRAFT_COMMENT))
+        self.check()
+
+    def check(self) -> None:
+        """Review the draft again (after any change) in a worker."""
+        self._show_text()
+        self.pending = True
+        self.summary.setText("Checking how this case would trace — reading the files and "
+                             "tracing the records…")
+        self.findings.show_findings([], [])
+        self.completeChanged.emit()
+        self.runner.run("Checking the new case", review_state, self.state,
+                        kind="wizard-review", on_done=self._on_review,
+                        on_failed=self._on_review_failed, on_cancelled=lambda: None)
+
+    def _on_review(self, review: DraftReview) -> None:
+        self.pending = False
+        self.state.review = review
+        names = [f"{f.provider} ({f.path.name})" for f in self.state.files]
+        self.findings.show_findings(review.findings, names)
+        self.summary.setText(review_summary(review))
+        self._show_text()
+        self.completeChanged.emit()
+
+    def _on_review_failed(self, exc) -> None:
+        self.pending = False
+        self.state.review = None
+        self.summary.setText("<span style='color:#d62728'>The case could not be checked: "
+                             f"{html.escape(one_line(exc))}</span>")
+        self.completeChanged.emit()
+
+    def _on_action(self, action) -> None:
+        self.state.apply(action)
+        self.check()
+
+    def _show_text(self) -> None:
+        self.text.setPlainText(dumps(self.state.draft(self.notes()).to_dict(), DRAFT_COMMENT))
+
+    def notes(self) -> str | None:
+        """The warnings left, as the case's notes (the opened case shows them again)."""
+        r = self.state.review
+        return notes_text(r.findings) if r is not None and r.findings else None
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return not self.pending
+
+    # -- for tests and scripted use -------------------------------------------------------
+    def apply(self, kind: str) -> int:
+        """Click every fix of this kind of action once; how many there were."""
+        r = self.state.review
+        actions = [f.action for f in (r.findings if r else []) if f.action and
+                   f.action.kind == kind]
+        for a in actions:
+            self.state.apply(a)
+        if actions:
+            self.check()
+        return len(actions)
+
+
+def review_state(state: WizardState, *, progress, should_stop) -> DraftReview:
+    """The review of the draft as it stands; read against the nearest existing folder,
+    since the case folder is only created when case.toml is written."""
+    root = (state.folder or Path.cwd()).absolute()
+    while not root.is_dir() and root != root.parent:
+        root = root.parent
+    return review_draft(state.draft(root=root), root, progress=progress,
+                        should_stop=should_stop)
+
+
+def review_summary(r: DraftReview) -> str:
+    """One line above the list: how much was checked and how it went."""
+    checked = (f"{r.traced} of {r.records} traceback records traced" if r.records else
+               "no traceback records to trace")
+    if not r.findings:
+        return f"<span style='color:#2ca02c'><b>No problems found</b></span> ({checked})."
+    n = len(r.findings)
+    return (f"<span style='color:#d62728'><b>{n} warning{'s' if n != 1 else ''}</b></span> "
+            f"({checked}). Chains traced with these left as they are may be wrong.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 from zoneinfo import available_timezones
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from workbench.case.draft import effective_mapping, preview_problem
+from workbench.common.progress import check
 from workbench.ingest import formats
 
 from ..docks.list_model import RowsModel
@@ -38,7 +39,7 @@ class SourcePage(QWizardPage):
         self.setSubTitle("Check the detected format, the time zone the file's times are written "
                          "in, and the column mapping. The preview shows the first rows as read.")
         self.file = QComboBox(toolTip="The file whose reading you are checking")
-        self.detected = QLabel(wordWrap=True)
+        self.detected = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.format = QComboBox(toolTip="auto: use the best-scoring format profile")
         self.format.addItem("auto (detected)", "auto")
         for p in formats.profiles():
@@ -60,7 +61,7 @@ class SourcePage(QWizardPage):
         self.preview_view = QTableView()
         self.preview_view.setModel(self.preview)
         self.preview_view.verticalHeader().setVisible(False)
-        self.status = QLabel(wordWrap=True)
+        self.status = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self._build()
         self._timer = QTimer(self, singleShot=True, interval=300)
         self._timer.timeout.connect(self.refresh_preview)
@@ -70,6 +71,7 @@ class SourcePage(QWizardPage):
         self.zone.currentTextChanged.connect(self._on_changed)
         self.mapping.dataChanged.connect(self._on_changed)
         self._loading = False
+        self._checking = self._passed = False
 
     def _build(self) -> None:
         form = QFormLayout()
@@ -164,6 +166,10 @@ class SourcePage(QWizardPage):
         self.preview.headers = pv.columns
         self.preview.set_rows(pv.rows)
         self.preview_view.resizeColumnsToContents()
+        if pv.error:  # the rows as written, while a required column is still unmapped
+            self.status.setText(f"<span style='color:#d62728'>{html.escape(pv.error)}</span>"
+                                "<br>The preview shows the rows as written until they read.")
+            return
         notes = [html.escape(n) for n in pv.notes[:3]]
         if pv.date_rule:
             notes.insert(0, f"dates: {html.escape(pv.date_rule)}")
@@ -189,15 +195,54 @@ class SourcePage(QWizardPage):
         self.mapping.setData(self.mapping.index(FIELDS.index(name), 1), header)
 
     def validatePage(self) -> bool:  # noqa: N802
-        """Every file must read: its required fields mapped and most of its rows usable."""
-        for i, f in enumerate(self.state.files):
-            problem = _problem(f, self.state.country)
-            if problem:
-                self.select_file(i)
-                self.status.setText(f"<span style='color:#d62728'>{html.escape(f.provider)}: "
-                                    f"{html.escape(problem)}</span>")
-                return False
-        return True
+        """Every file must read: its required fields mapped and most of its rows usable.
+        Checked in a worker; the page moves on by itself when every file reads."""
+        if self._passed:
+            self._passed = False
+            return True
+        if not self._checking:
+            self._checking = True
+            self.status.setText("Checking that every file reads…")
+            self.completeChanged.emit()
+            self.runner.run("Checking the files", first_problem, list(self.state.files),
+                            self.state.country, kind="wizard-check", on_done=self._on_checked,
+                            on_failed=self._on_check_failed,
+                            on_cancelled=self._on_check_failed)
+        return False
+
+    def _on_checked(self, found: tuple[int, str] | None) -> None:
+        self._checking = False
+        self.completeChanged.emit()
+        if found is None:
+            self._passed = True
+            self.wizard().next()
+            return
+        i, problem = found
+        self.select_file(i)
+        f = self.state.files[i]
+        self.status.setText(f"<span style='color:#d62728'>{html.escape(f.provider)}: "
+                            f"{html.escape(problem)}</span>")
+
+    def _on_check_failed(self, exc=None) -> None:
+        self._checking = False
+        self.completeChanged.emit()
+        if exc is not None:
+            self.status.setText(f"<span style='color:#d62728'>{html.escape(_in_words(exc))}"
+                                "</span>")
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return not self._checking
+
+
+def first_problem(files, country: str, *, progress, should_stop) -> tuple[int, str] | None:
+    """(file index, why) for the first file that cannot become a source; None if all read."""
+    for i, f in enumerate(files):
+        check(should_stop)
+        progress(i / max(len(files), 1), f"checking {f.path.name}")
+        problem = _problem(f, country)
+        if problem:
+            return i, problem
+    return None
 
 
 def _problem(f, country: str) -> str | None:
@@ -219,4 +264,4 @@ def _in_words(exc: BaseException) -> str:
 
 def _preview(f, country, *, progress, should_stop):
     progress(0.1, f"previewing {f.path.name}")
-    return f.preview(country)
+    return f.preview_or_raw(country)

@@ -4,10 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.case.draft import FileInspection, Preview, preview
+from workbench.case.draft import FileInspection, Preview, preview, raw_preview
+from workbench.case.draft_checks import Action
 from workbench.case.writer import DraftCase, relative_path
+from workbench.common.errors import InputError
 from workbench.ingest.config import SourceConfig
 from workbench.ingest.formats.base import ReadOptions
+from workbench.investigation.draft_review import DraftReview
 
 #: The comment at the head of a case.toml the wizard writes (and shows before writing).
 DRAFT_COMMENT = "Written by Traceback Workbench (New case from files)."
@@ -55,6 +58,15 @@ class FileDraft:
                        date_order=self.date_order, default_country=country,
                        time_basis=self.time_basis)
 
+    def preview_or_raw(self, country: str) -> Preview:
+        """The preview, or the raw rows with the reason when they cannot be read yet."""
+        try:
+            return self.preview(country)
+        except (InputError, ValueError, OSError) as exc:
+            text = str(exc).replace("map it in [sources.columns]",
+                                    "map it in the Column mapping table")
+            return raw_preview(self.path, text)
+
 
 @dataclass
 class WizardState:
@@ -63,9 +75,12 @@ class WizardState:
     country: str = "US"
     tracebacks: Path | None = None
     files: list[FileDraft] = field(default_factory=list)
+    record_providers: list[str] = field(default_factory=list)  # named in the records
+    review: DraftReview | None = None  # the last review of the draft, if current
 
-    def draft(self) -> DraftCase:
-        root = self.folder or Path.cwd()
+    def draft(self, notes: str | None = None, root: Path | None = None) -> DraftCase:
+        """The case.toml to write (paths relative to the case folder, or to ``root``)."""
+        root = root or self.folder or Path.cwd()
         sources = [SourceConfig(provider=f.provider.strip(), path=relative_path(f.path, root),
                                format=f.effective_format, timezone=f.timezone,
                                date_order=f.date_order,
@@ -74,4 +89,22 @@ class WizardState:
                    for f in self.files]
         tbs = [relative_path(self.tracebacks, root)] if self.tracebacks else []
         return DraftCase(name=self.name.strip() or root.name, default_country=self.country,
-                         sources=sources, tracebacks=tbs)
+                         sources=sources, tracebacks=tbs, notes=notes)
+
+    def apply(self, action: Action) -> None:
+        """Carry out a finding's one-click fix on the file it names."""
+        f = self.files[action.file] if action.file is not None else None
+        if f is None:
+            return
+        if action.kind == "set_zone" and action.zone:
+            f.timezone = action.zone
+        elif action.kind == "map_ingress":
+            f.upstreams.update(action.upstreams)
+            f.customers.update(action.customers)
+        elif action.kind == "set_field" and action.column:
+            f.mapping["ingress"] = action.column
+        elif action.kind == "rename_provider" and action.provider:
+            f.provider = action.provider
+        if action.kind in ("set_zone", "set_field"):
+            f.ingress = None  # read again with the new settings
+        self.review = None

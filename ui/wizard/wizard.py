@@ -28,10 +28,10 @@ class NewCaseWizard(QWizard):
         self.state = WizardState()
         self.runner = runner
         self.case_page = CasePage(self.state)
-        self.files_page = FilesPage(self.state)
+        self.files_page = FilesPage(self.state, runner)
         self.source_page = SourcePage(self.state, runner)
         self.ingress_page = IngressPage(self.state, runner)
-        self.finish_page = FinishPage(self.state)
+        self.finish_page = FinishPage(self.state, runner)
         for p in (self.case_page, self.files_page, self.source_page, self.ingress_page,
                   self.finish_page):
             self.addPage(p)
@@ -43,7 +43,8 @@ class NewCaseWizard(QWizard):
         try:
             if folder and (folder / CASE_FILE).exists() and not self._confirm_overwrite(folder):
                 return
-            self.written = write_case(folder, self.state.draft(), comment=DRAFT_COMMENT)
+            self.written = write_case(folder, self.state.draft(self.finish_page.notes()),
+                                      comment=DRAFT_COMMENT)
         except Exception as exc:  # shown on the page in words; the wizard stays open
             self.finish_page.error.setText(one_line(exc))
             return

@@ -18,6 +18,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.case.draft_checks import match_provider
 from workbench.columns.times import iso_utc
 from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
@@ -51,21 +52,40 @@ class Preview:
     rows_read: int = 0
     rejected: int = 0
     date_rule: str = ""
+    error: str | None = None  # set when only the raw rows could be shown, and why
 
 
-def provider_guess(path: Path) -> str:
-    """A provider name from a file name: 'midway_cdrs.txt' -> 'Midway'."""
+def provider_guess(path: Path, known: list[str] | None = None) -> str:
+    """A provider name from a file name: 'midway_cdrs.txt' -> 'Midway', or the one name of
+    ``known`` (the traceback records' providers) it stands for: 'Midway Transit'."""
     stem = re.sub(r"(?i)[_\-. ]*(cdrs?|export|calls|records|\d{4,})[_\-. ]*", " ", path.stem)
     words = [w for w in re.split(r"[_\-. ]+", stem) if w]
-    return " ".join(w.capitalize() if w.islower() else w for w in words) or path.stem
+    guess = " ".join(w.capitalize() if w.islower() else w for w in words) or path.stem
+    return match_provider(guess, known or []) or guess
 
 
-def inspect_file(path: str | Path) -> FileInspection:
-    """Rank the formats for ``path`` and, for header-bearing files, read the header."""
+def record_providers(path: str | Path) -> list[str]:
+    """Every provider a traceback-records file names (hops and upstreams), most named first:
+    the names the wizard offers for files, so a file's provider matches its records'."""
+    from collections import Counter
+
+    from workbench.ingest.tracebacks import load_tracebacks
+    names: Counter[str] = Counter()
+    for tb in load_tracebacks(Path(path)):
+        for h in tb.hops:
+            names[h.provider] += 1
+            if h.upstream and h.status != "originator":
+                names[h.upstream] += 1
+    return [n for n, _ in names.most_common()]
+
+
+def inspect_file(path: str | Path, known: list[str] | None = None) -> FileInspection:
+    """Rank the formats for ``path`` and, for header-bearing files, read the header;
+    ``known`` provider names (from traceback records) make the provider guess."""
     path = Path(path)
     det = formats.detect(path)
     fmt = det[0].format if det and det[0].score >= 0.5 else "generic"
-    ins = FileInspection(path, det, fmt, provider_guess=provider_guess(path))
+    ins = FileInspection(path, det, fmt, provider_guess=provider_guess(path, known))
     close = [d.format for d in det[:3] if d.score >= 0.5 and det[0].score - d.score <= CLOSE_CALL]
     if len(close) > 1:  # near-tie: keep the format whose reading leaves the fewest unusable rows
         unusable = {f: unusable_share(path, f) for f in close}
@@ -151,6 +171,30 @@ def preview(path: str | Path, fmt: str, opts: ReadOptions, *, date_order: str | 
     return Preview(cols, out, notes, summary.rows, summary.rejected, summary.date_rule)
 
 
+def raw_preview(path: str | Path, error: str, rows: int = 25) -> Preview:
+    """The first rows exactly as written, for when they cannot be read as a source yet
+    (a required column unmapped): the user sees what the file holds while fixing it."""
+    path = Path(path)
+    try:
+        from workbench.ingest.formats.generic import read_generic
+        with _head(path) as head:
+            parsed = read_generic(head, ReadOptions(), mapping=False)
+        names = list(parsed.headers or parsed.columns)
+        n = min(rows, len(parsed.lines))
+        out = [[str(int(parsed.lines[i]))] + [_text(parsed.columns[c], i) for c in names]
+               for i in range(n)]
+        return Preview(["line"] + names, out, [error], error=error)
+    except Exception:  # noqa: BLE001 - not a table at all: show its lines as text
+        pass
+    lines: list[list[str]] = []
+    with open(path, "rb") as fh:
+        for i, raw in enumerate(fh, start=1):
+            if i > rows:
+                break
+            lines.append([str(i), raw.decode("utf-8", "replace").rstrip("\r\n")[:300]])
+    return Preview(["line", "as written"], lines, [error], error=error)
+
+
 def _text(col: pa.Array, i: int | None) -> str:
     if i is None:
         return ""
@@ -210,6 +254,15 @@ def _head(path: Path) -> Iterator[Path]:
                 if i >= HEAD_LINES:
                     break
                 dst.write(line)
-        yield out
+        try:
+            yield out
+        except InputError as exc:  # errors name the user's file, never the head's copy
+            raise InputError(exc.message.replace(str(out), str(path)),
+                             file=str(path) if exc.file else None, line=exc.line,
+                             field=exc.field) from None
+        except Exception as exc:
+            if str(out) not in str(exc):
+                raise
+            raise InputError(str(exc).replace(str(out), str(path)), file=str(path)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

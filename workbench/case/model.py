@@ -10,6 +10,7 @@ from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_
 from workbench.ingest.config import CaseConfig, ProviderInfo, load_config
 from workbench.ingest.tracebacks import Traceback, load_tracebacks
 from workbench.store.arrow_store import ArrowStore
+from workbench.store.lake import Lake, lake_path, lake_sources
 from workbench.store.protocol import CdrStore, SourceId
 from workbench.store.source import CdrSource, load_source
 
@@ -127,12 +128,20 @@ class Case:
 
 def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn = no_progress,
               should_stop: StopFn = never_stop) -> Case:
-    """Open a case folder (or its case.toml): read every source and traceback file."""
+    """Open a case folder (or its case.toml): read every source and traceback file.
+
+    When ``[store]`` reads a lake (``workbench ingest``), no CDR file is parsed: the sources
+    come from the lake's manifest, checked against the files' SHA-256."""
     cfg = load_config(path)
     directory = ProviderDirectory(cfg.providers)
     case = Case(config=cfg, directory=directory)
     total = max(len(cfg.sources), 1)
-    for i, scfg in enumerate(cfg.sources):
+    where = lake_path(cfg)
+    if where is not None:
+        lake = Lake.open(where)
+        case.sources = lake_sources(cfg, lake, should_stop=should_stop,
+                                    progress=lambda f, m: progress(f * total / (total + 1), m))
+    for i, scfg in enumerate(cfg.sources if where is None else []):
         check(should_stop)
 
         def sub(frac: float, msg: str, i: int = i) -> None:
@@ -140,8 +149,9 @@ def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn 
 
         src = load_source(scfg, cfg.root, cfg.default_country, use_cache=use_cache,
                           progress=sub, should_stop=should_stop)
-        directory.add(scfg.provider)
         case.sources.append(src)
+    for scfg in cfg.sources:
+        directory.add(scfg.provider)
     for tcfg in cfg.tracebacks:
         case.tracebacks.extend(load_tracebacks(cfg.root / tcfg.path,
                                                default_country=cfg.default_country,
@@ -167,21 +177,36 @@ def load_records(path: str | Path) -> Case:
 
 
 def open_store(case: Case) -> CdrStore:
-    """The store ``[store] backend`` names over the loaded sources: the embedded Arrow store
-    (default) or DuckDB (an on-disk database when ``[store] path`` is set). The engine does
-    not change with the backend; a backend that is not installed is a one-line error."""
-    backend = case.config.store_backend
+    """The store ``[store] backend`` names: the embedded Arrow store over the loaded sources
+    (default), DuckDB (in memory, an on-disk database, or over a lake) or Spark (over a lake).
+    The engine does not change with the backend; a backend that is not installed is a
+    one-line error."""
+    cfg = case.config
+    backend = cfg.store_backend
     if backend == "arrow":
         return ArrowStore(case.sources)
+    where = lake_path(cfg)
     if backend == "duckdb":
         try:
             from workbench.store.duckdb_store import DuckDbStore
         except ImportError as exc:
-            raise InputError(f"[store] backend = \"duckdb\" needs the duckdb package "
-                             f"(pip install 'traceback-workbench[duckdb]'): {exc}",
-                             file=str(case.config.file), field="backend") from None
-        path = case.config.store_path
+            raise _missing("duckdb", "duckdb", exc, cfg) from None
+        if where is not None:
+            return DuckDbStore.over_lake(Lake.open(where), case.sources)
+        path = cfg.store_path
         return DuckDbStore(case.sources, database=(case.root / path) if path else ":memory:")
+    if backend == "spark" and where is not None:
+        try:
+            from workbench.store.spark_store import SparkStore
+        except ImportError as exc:
+            raise _missing("spark", "pyspark", exc, cfg) from None
+        return SparkStore(Lake.open(where), case.sources, master=cfg.spark_master,
+                          settings=cfg.spark_settings)
     raise InputError(f"[store] backend = \"{backend}\" is not available in this version "
-                     "(arrow and duckdb are)", file=str(case.config.file), field="backend")
+                     "(arrow, duckdb and spark are)", file=str(cfg.file), field="backend")
 
+
+def _missing(backend: str, package: str, exc: ImportError, cfg: CaseConfig) -> InputError:
+    return InputError(f"[store] backend = \"{backend}\" needs the {package} package "
+                      f"(pip install 'traceback-workbench[{backend}]'): {exc}",
+                      file=str(cfg.file), field="backend")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from workbench import __version__
-from workbench.cli import analyze, campaigns, providers
+from workbench.cli import analyze, campaigns, ingest, providers
 from workbench.cli import batch as cli_batch
 from workbench.cli import evidence as cli_evidence
 from workbench.common.errors import InputError, WorkbenchError
@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_cmd_detect)
 
     cli_evidence.add_commands(sub)
-    for command in (providers, analyze, campaigns):
+    for command in (providers, analyze, campaigns, ingest):
         command.add_command(sub)
     return p
 

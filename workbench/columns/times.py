@@ -488,6 +488,18 @@ HOUR = 3600 * US
 MINUTE = 60 * US
 
 
+def place_in_zone(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """Wall-clock µs in ``zone`` -> (UTC µs read as the first pass, per-row AMBIGUOUS /
+    NONEXISTENT flags): for readers that hold a per-row offset and want to know which rows
+    it settles."""
+    return _place_in_zone(np.asarray(wall, dtype=np.int64), zone)
+
+
+def is_utc_zone(zone: str | None) -> bool:
+    """True for the names that mean UTC (no DST, no local wall time)."""
+    return (zone or "UTC") in ("UTC", "Etc/UTC", "GMT", "Z", "")
+
+
 def _place_in_zone(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
     """Wall-clock µs in ``zone`` -> UTC µs, flagging DST gaps and overlaps.
 
@@ -497,7 +509,7 @@ def _place_in_zone(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]
     start (same offset, same flags) moves all its rows by that offset. Rows of hours around
     a change are settled the same way by the minute, and only rows of a minute that holds
     a change are looked up one by one."""
-    if zone in ("UTC", "Etc/UTC", "GMT", "Z", ""):
+    if is_utc_zone(zone):
         return wall, np.zeros(len(wall), dtype=np.uint8)
     return _place_by_cells(wall, zone, (HOUR, MINUTE))
 

@@ -2,7 +2,8 @@
 
 The bag is built in a hidden temporary folder beside the destination and zipped
 there; only the finished zip is renamed onto the final name, so an interrupted or
-cancelled export never leaves a half packet under that name.
+cancelled export never leaves a half packet under that name. A folder a killed export
+left behind (`.<name>.workbench-export-<pid>-….part`) is removed by the next export there.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -24,6 +26,55 @@ from workbench.common.progress import StopFn, check, never_stop
 ALGORITHMS = ("sha256", "sha512")  # two independent manifests: a changed manifest is told
 # apart from a changed file (the file disagrees with both, a changed manifest with the other)
 _BAGIT = threading.Lock()  # bagit.make_bag changes the process's working directory
+
+
+PART_TAG = "workbench-export"
+PART_SUFFIX = ".part"
+# `.<packet name>.workbench-export-<pid>-<random>.part`: the writer's process id tells a
+# folder a killed export left (its process is gone) from one being written right now.
+_PART = re.compile(r"^\..*\." + PART_TAG + r"-(\d+)-[^/]*" + re.escape(PART_SUFFIX) + "$")
+STALE_PART_S = 6 * 3600  # a part folder untouched this long is stale even if its pid lives
+# (process ids are reused: a long-dead writer's id may belong to another process by now)
+
+
+def part_prefix(out_path: Path) -> str:
+    """The name start of the hidden folder an export builds its packet in."""
+    return f".{Path(out_path).name}.{PART_TAG}-{os.getpid()}-"
+
+
+def remove_stale_parts(folder: Path, older_than_s: float = STALE_PART_S) -> int:
+    """Delete part folders that killed exports left in ``folder``; returns how many.
+
+    Only folders named by `part_prefix` are touched: of a process that no longer runs, or
+    untouched for ``older_than_s`` (never one of this process's, which may be writing)."""
+    removed, now = 0, time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        m = _PART.match(e.name)
+        try:
+            if not m or not e.is_dir(follow_symlinks=False):
+                continue
+            pid = int(m.group(1))
+            old = now - e.stat(follow_symlinks=False).st_mtime > older_than_s
+            if pid != os.getpid() and (old or not _alive(pid)):
+                shutil.rmtree(e.path)
+                removed += 1
+        except (OSError, ValueError):
+            continue  # gone already, or not ours to remove
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's process (or a number we cannot ask about): leave it
+    return True
 
 
 def bag_info_value(value: object) -> str:
@@ -46,8 +97,9 @@ def write_packet_zip(payload: dict[str, bytes | Path], out_path: Path, bag_info:
     """Write `payload` (names under data/) as a zipped bag at `out_path`, atomically."""
     out_path = Path(out_path).absolute()
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out_path.parent, prefix=f".{out_path.name}.",
-                                suffix=".part"))
+    remove_stale_parts(out_path.parent)
+    tmp = Path(tempfile.mkdtemp(dir=out_path.parent, prefix=part_prefix(out_path),
+                                suffix=PART_SUFFIX))
     try:
         folder = folder or packet_folder(out_path)
         bag_dir = tmp / folder

@@ -14,6 +14,7 @@ from workbench.case.audit import append_event, prepare_action
 from workbench.case.model import Case
 from workbench.columns.times import US, iso_utc
 from workbench.common.errors import InputError
+from workbench.common.files import regular_file
 from workbench.common.hashing import sha256_file
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.present.trace_json import call_json
@@ -78,7 +79,8 @@ def _payload(view: PacketView, include_sources: bool, should_stop: StopFn) -> di
             src.excerpt = excerpt_name(i, src)
             if include_sources:
                 src.copy = _copy_name(src.path, used_copies)
-                payload[src.copy] = src.file
+                # copied whole into the packet: never a FIFO or device (the copy would not end)
+                payload[src.copy] = regular_file(src.file, what="source file")
     lay = layout(view)
     payload["report.pdf"] = report_bytes(view)
     check(should_stop)

@@ -58,9 +58,29 @@ GRID = TableStyle([
 ])
 
 
-def p(text, style=CELL) -> Paragraph:
+MAX_TEXT = 4000  # characters of one value laid out (a CDR field may hold 100,000)
+CELL_LINES = 30  # a table row cannot split across pages: a cell stays well under one page
+
+
+def clipped(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out: reportlab lays a
+    long unbroken value out in time quadratic in its length and fails (LayoutError) on a
+    table row taller than a page. The packet's trace.json and excerpts keep the whole."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]} … [{len(text) - limit:,} more characters not shown]"
+
+
+def p(text, style=CELL, limit: int = MAX_TEXT) -> Paragraph:
     """A paragraph of plain text: markup characters in CDR data are escaped, never obeyed."""
-    return Paragraph(escape("" if text is None else str(text)).replace("\n", "<br/>"), style)
+    text = clipped("" if text is None else str(text), limit)
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def cell_chars(width: float, style: ParagraphStyle = CELL) -> int:
+    """How many characters a cell of ``width`` points holds in ``CELL_LINES`` lines, counting
+    each character a full em wide (wider than any Helvetica or Courier glyph)."""
+    return max(40, int((width - 6) / style.fontSize) * CELL_LINES)
 
 
 def h2(title: str) -> list:
@@ -69,15 +89,17 @@ def h2(title: str) -> list:
 
 
 def table(rows: list[list], widths: list[float], header: bool = True) -> Table:
-    cells = [[c if isinstance(c, Paragraph) else p(c, CELL_B if header and i == 0 else CELL)
-              for c in r] for i, r in enumerate(rows)]
+    cells = [[c if isinstance(c, Paragraph) else p(c, CELL_B if header and i == 0 else CELL,
+                                                   cell_chars(widths[min(j, len(widths) - 1)]))
+              for j, c in enumerate(r)] for i, r in enumerate(rows)]
     t = Table(cells, colWidths=widths, repeatRows=1 if header else 0)
     t.setStyle(GRID if header else TableStyle(GRID.getCommands()[:1] + GRID.getCommands()[2:]))
     return t
 
 
 def _kv(rows: list[tuple[str, object]], key_w: float = 2.1 * inch) -> Table:
-    return table([[p(k, CELL_B), p(v)] for k, v in rows if v not in (None, "")],
+    return table([[p(k, CELL_B, cell_chars(key_w)), p(v, CELL, cell_chars(WIDTH - key_w))]
+                  for k, v in rows if v not in (None, "")],
                  [key_w, WIDTH - key_w], header=False)
 
 
@@ -266,7 +288,7 @@ def _evidence(v: PacketView) -> list:
         head = f"Hop {h.n} — {h.provider}"
         if not h.lines:
             why = "; ".join(d.get("notes") or []) or "no record"
-            out.append(KeepTogether([Paragraph(escape(head), CELL_B), p(why, CELL),
+            out.append(KeepTogether([p(head, CELL_B), p(why, CELL),
                                      Spacer(1, 4)]))
             continue
         rows = [["Line", "What", "Text of the line in " + str(d.get("source"))]]
@@ -276,14 +298,14 @@ def _evidence(v: PacketView) -> list:
                 what += f" (score {ln.score:.2f}, {ln.offset_s:+.0f} s)" if ln.offset_s is not None \
                     else f" (score {ln.score:.2f})"
             rows.append([ln.line, what, p(ln.text if ln.text is not None else "(unreadable)",
-                                           MONO)])
+                                           MONO, cell_chars(WIDTH - 1.85 * inch, MONO))])
         m = next((ln for ln in h.lines if ln.kind == "matched"), None)
-        parts = [Paragraph(escape(head), CELL_B), table(rows, [0.55 * inch, 1.3 * inch,
+        parts = [p(head, CELL_B), table(rows, [0.55 * inch, 1.3 * inch,
                                                                WIDTH - 1.85 * inch])]
         if m and m.normalized:
             read = "; ".join(f"{READ_AS.get(k, k)} {val}" for k, val in m.normalized.items()
                              if val not in (None, ""))
-            parts.append(p("Read by the workbench as: " + read, SMALL))
+            parts.append(p("Read by the workbench as: " + read, SMALL, 2 * MAX_TEXT // 5))
         out.append(KeepTogether(parts + [Spacer(1, 6)]))
     return out
 

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 import bagit
 
 from workbench.common.errors import InputError
+from workbench.common.files import regular_file
 
 from .bag import ALGORITHMS
 
@@ -60,8 +61,7 @@ def verify_packet(path: str | Path, *, deep: bool = True) -> VerifyResult:
     if path.is_dir():
         raise InputError("this is a folder: give the packet's .zip (an unzipped bag can be "
                          "checked with `bagit.py --validate FOLDER`)", file=str(path))
-    if not path.is_file():
-        raise InputError("no such packet file", file=str(path))
+    regular_file(path, what="packet file")  # never a FIFO or device: reading one never ends
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:

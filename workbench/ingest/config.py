@@ -96,6 +96,8 @@ class CaseConfig:
     dno: str | None = None  # a Do-Not-Originate list (one number per line, or a CSV)
     store_backend: str = "arrow"  # [store] backend: arrow (embedded) | duckdb | spark
     store_path: str | None = None  # [store] path: a DuckDB database file (or a lake folder)
+    spark_master: str = "local[2]"  # [store] spark_master: where Spark runs
+    spark_settings: dict[str, str] = field(default_factory=dict)  # [store.spark]: its conf
     raw: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -155,6 +157,8 @@ def parse_config(data: dict[str, Any], file: Path, text: str = "") -> CaseConfig
             raise at.fail("backend", f"unknown store backend '{backend}' (known: "
                           f"{', '.join(BACKENDS)})", backend)
         cfg.store_backend, cfg.store_path = backend, at.text(store, "path")
+        cfg.spark_master = at.text(store, "spark_master") or "local[2]"
+        cfg.spark_settings = _spark_settings(store, at)
     for p, line in _entries(data, "providers", f, lines):
         cfg.providers.append(_provider(p, _At(f, lines, line)))
     for s, line in _entries(data, "sources", f, lines):
@@ -173,6 +177,29 @@ def parse_config(data: dict[str, Any], file: Path, text: str = "") -> CaseConfig
         cfg.tracebacks.append(TracebackFileConfig(path=path, sheet=tat.text(t, "sheet"),
                                                   timezone=tat.zone(t, "timezone")))
     return cfg
+
+
+def _spark_settings(store: dict[str, Any], at: _At) -> dict[str, str]:
+    """``[store.spark]``: Spark configuration keys and values, all text. Unquoted dotted
+    keys (``spark.sql.shuffle.partitions = "4"``) are TOML tables: joined back with dots."""
+    v = store.get("spark")
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise at.fail("spark", f"spark must be a table ([store.spark]), not {_kind(v)}")
+    out: dict[str, str] = {}
+
+    def walk(prefix: str, d: dict[str, Any]) -> None:
+        for k, x in d.items():
+            key = f"{prefix}{k}"
+            if isinstance(x, dict):
+                walk(f"{key}.", x)
+            elif isinstance(x, str):
+                out[key] = x
+            else:
+                raise at.fail(k, f"[store.spark] {key} must be text in quotes, not {_kind(x)}")
+    walk("", v)
+    return out
 
 
 #: Bounds that keep times in range downstream (µs arithmetic in int64): a match window

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pyarrow.compute as pc
 
 from workbench.columns.numbers import NANP_REGIONS, normalize_numbers
 from workbench.common.errors import InputError
+from workbench.common.files import read_bytes
 
 #: Header names (folded: lower case, no blanks, no punctuation) of a CSV's number column.
 NUMBER_HEADERS = ("number", "phonenumber", "phone", "tn", "telephonenumber", "telephone",
@@ -122,13 +122,7 @@ def load_dno(path: str | Path, default_country: str = "US") -> DnoList:
 
 
 def _read_text(p: Path) -> str:
-    try:
-        st = p.stat()
-    except OSError:
-        raise InputError("DNO list not found", file=str(p)) from None
-    if not stat.S_ISREG(st.st_mode):  # a FIFO or device would block or never end
-        raise InputError("not a regular file (a DNO list is a text or CSV file)", file=str(p))
-    raw = p.read_bytes()
+    raw = read_bytes(p, what="DNO list")  # a FIFO or device would block or never end
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
     if b"\x00" in raw[:4096]:

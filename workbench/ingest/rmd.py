@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import stat
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 from workbench.common.errors import InputError
+from workbench.common.files import read_bytes
 
 #: Our name for each column the workbench reads, and the headers that mean it. Headers are
 #: compared squashed (lower case, letters and digits only), so "RMD Number", "rmd_number" and
@@ -346,13 +346,7 @@ def _frn_key(frn: str) -> str:
 
 def _read_text(path: Path) -> tuple[str, str]:
     f = str(path)
-    try:
-        st = path.stat()
-    except OSError:
-        raise InputError("RMD file not found", file=f) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError("not a regular file (an RMD download is a CSV file)", file=f)
-    raw = path.read_bytes()
+    raw = read_bytes(path, what="RMD file")  # never a folder, FIFO or device
     if b"\x00" in raw[:4096]:
         raise InputError("binary data, not an RMD CSV download (UTF-16 or a spreadsheet?)",
                          file=f, line=raw[:raw.index(b"\x00")].count(b"\n") + 1)

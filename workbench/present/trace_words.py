@@ -16,6 +16,17 @@ def _f(n: Note, key: str) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.0
 
 
+def _answer_matched(n: Note) -> str:
+    ring, lag = _f(n, "ring_s"), _f(n, "lag_s")
+    if n.get("reason") == "downstream_answer":
+        return (f"this switch logs answer time: matched against the downstream record's answer "
+                f"time ({ring:.0f} s after its start; this switch's usual ring time is "
+                f"{lag:.0f} s, its clock offset corrected apart)")
+    return (f"this switch logs answer time: the downstream record has none, so matched at its "
+            f"start plus this switch's usual ring time ({lag:.0f} s, estimated apart from its "
+            "clock offset)")
+
+
 _WORDS: dict[NoteKind, Callable[[Note], str]] = {
     NoteKind.ANSWER_BASIS: lambda n: "this switch logs answer time as start: window widened",
     NoteKind.WHOLE_HOUR_ONLY: lambda n: (f"found only at a whole-hour offset ({_hours(n)}): "
@@ -28,6 +39,16 @@ _WORDS: dict[NoteKind, Callable[[Note], str]] = {
                                           f"{n.get('downstream')} downstream): re-signed?"),
     NoteKind.DST_SECOND_PASS: lambda n: ("start in a DST overlap: read as the second occurrence "
                                          "of that local time"),
+    NoteKind.DST_OTHER_PASS: lambda n: (
+        "found at the other pass of the downstream record's repeated local hour "
+        f"({int(n.get('hours') or 0):+d} h): this record settles which pass that was"),
+    NoteKind.DST_PASS_OPEN: lambda n: ("start in a repeated local hour (DST fall-back) that "
+                                       "no neighbouring record has settled: both passes are "
+                                       "searched at the next hop"),
+    NoteKind.DST_PASS_SETTLED: lambda n: (
+        f"start in a repeated local hour: {n.get('by')}'s record places the call in the other "
+        f"pass, so this time is read {int(n.get('hours') or 0):+d} h from its first reading"),
+    NoteKind.ANSWER_MATCHED: _answer_matched,
     NoteKind.HOUR_SHIFT: _hours,
     NoteKind.OUTSIDE_WINDOW: lambda n: "outside the tolerance window",
     NoteKind.DOUBTFUL_DURATION: lambda n: (f"duration {_f(n, 'duration_s'):.0f} s against "
@@ -48,6 +69,10 @@ _WORDS: dict[NoteKind, Callable[[Note], str]] = {
     NoteKind.TRACEBACK_DISAGREES: lambda n: (f"traceback record says upstream '{n.get('said')}'; "
                                              f"the CDRs show '{n.get('cdr')}'"),
     NoteKind.LOOP: lambda n: f"{n.get('provider')} would appear twice in the chain",
+    NoteKind.RECORD_FIRST_NOT_FOUND: lambda n: (
+        f"the traceback record starts at {n.get('provider')}, which has no record of this "
+        f"call; it was found at {n.get('found_at')}: check that file's zone, clock and "
+        "numbers before trusting a chain that starts further upstream"),
 }
 
 

@@ -1,6 +1,8 @@
 """The embedded CdrStore: each source's normalized table, memory-mapped from the cache.
 
-Lookups use the (called, start) index built at import: two binary searches per key.
+Lookups use the (called, start) index built at import: two binary searches per key, all
+keys of a batch at once; a large batch also builds a (called, calling) pair index
+(``store.pair_index``) so that busy called numbers are not scanned once per call.
 Results are small Arrow tables with plain (not dictionary) strings, so that every
 backend returns the same shapes.
 """
@@ -18,10 +20,13 @@ if TYPE_CHECKING:
 
 from workbench.columns.times import NAT, US
 from workbench.store.normalize import SourceSummary
+from workbench.store.pair_index import PairIndex, search_many
 from workbench.store.protocol import CANDIDATE_FIELDS, CallKey, SourceId
 from workbench.store.source import CdrSource
 
-_EMPTY = np.zeros(0, dtype=np.int64)
+_MAX = np.iinfo(np.int64).max
+#: a batch with this many keys with a calling number in one source builds its pair index
+PAIR_INDEX_MIN_KEYS = 256
 _NUMERIC = {"line", "start", "answer", "duration", "flags", "calling_key", "called_key",
             "pp_iat"}
 
@@ -31,6 +36,8 @@ class ArrowStore:
 
     def __init__(self, sources: Sequence[CdrSource]):
         self._sources: dict[SourceId, CdrSource] = {}
+        self._pairs: dict[SourceId, PairIndex] = {}  # built by the first large batch
+        self._coded: dict[tuple[SourceId, str], tuple[pa.Array, pa.Array] | None] = {}
         for s in sources:
             self._sources[s.id] = s
 
@@ -48,15 +55,14 @@ class ArrowStore:
         return self.source(source).summary
 
     def candidates(self, keys: Sequence[CallKey]) -> pa.Table:
-        by_source: dict[SourceId, list[tuple[int, np.ndarray]]] = {}
+        by_source: dict[SourceId, list[int]] = {}
         for q, key in enumerate(keys):
-            rows = self._lookup(self.source(key.source), key)
-            by_source.setdefault(key.source, []).append((q, rows))
+            by_source.setdefault(key.source, []).append(q)
         parts = []
-        for sid, found in by_source.items():
-            rows = np.concatenate([r for _, r in found])
-            qs = np.concatenate([np.full(len(r), q, dtype=np.int32) for q, r in found])
-            parts.append(self._gather(self.source(sid), rows, qs))
+        for sid, qs in by_source.items():
+            src = self.source(sid)
+            rows, owner = self._lookup_many(sid, src, [keys[q] for q in qs])
+            parts.append(self._gather(src, rows, np.asarray(qs, dtype=np.int32)[owner]))
         if not parts:
             return _empty_candidates()
         if len(parts) == 1 and len(keys) == 1:
@@ -73,12 +79,31 @@ class ArrowStore:
         for name in CANDIDATE_FIELDS[2:]:
             if name in _NUMERIC:
                 cols[name] = pa.array(src.col(name)[rows])
-            else:
-                col = src.table.column(name).take(idx)
-                if pa.types.is_dictionary(col.type):
-                    col = col.cast(col.type.value_type)
-                cols[name] = col
+                continue
+            coded = self._codes(src, name)
+            if coded is not None:  # codes, then values: plain strings without a cast kernel
+                codes, values = coded
+                cols[name] = values.take(codes.take(idx))
+                continue
+            col = src.table.column(name).take(idx)
+            if pa.types.is_dictionary(col.type):
+                col = col.cast(col.type.value_type)
+            cols[name] = col
         return pa.table(cols)
+
+    def _codes(self, src: CdrSource, name: str) -> tuple[pa.Array, pa.Array] | None:
+        """A single-chunk dictionary text column as (codes, plain-string values), views of
+        the mapped table kept per source: two small takes gather a few rows ≈ 40 % faster
+        than a take on the dictionary column and a cast."""
+        key = (src.id, name)
+        if key not in self._coded:
+            col = src.table.column(name)
+            coded = None
+            if pa.types.is_dictionary(col.type) and col.num_chunks == 1:
+                chunk = col.chunk(0)
+                coded = (chunk.indices, chunk.dictionary.cast(col.type.value_type))
+            self._coded[key] = coded
+        return self._coded[key]
 
     def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
                      max_offset_s: float) -> np.ndarray:
@@ -118,21 +143,59 @@ class ArrowStore:
         return self.source(source).raw_lines(list(lines))
 
     # -- internals ---------------------------------------------------------------------
-    def _lookup(self, src: CdrSource, key: CallKey) -> np.ndarray:
-        """Row ids of one key, in start order (two binary searches on the index)."""
-        keys = src.col("idx_called")
-        a = int(np.searchsorted(keys, key.called_key, "left"))
-        b = int(np.searchsorted(keys, key.called_key, "right"))
-        if a == b:
-            return _EMPTY
-        starts = src.col("idx_start")[a:b]
-        lo = NAT + 1 if key.lo_us is None else max(int(key.lo_us), NAT + 1)
-        i = int(np.searchsorted(starts, lo, "left"))
-        j = b - a if key.hi_us is None else int(np.searchsorted(starts, key.hi_us, "right"))
-        rows = src.col("idx_row")[a + i:a + j]
-        if key.calling_key >= 0 and len(rows):
-            rows = rows[src.col("calling_key")[rows] == key.calling_key]
-        return np.asarray(rows, dtype=np.int64)
+    def _lookup_many(self, sid: SourceId, src: CdrSource, keys: Sequence[CallKey]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids of many keys of one source and the position of the key each answers,
+        grouped by key, each key's rows in index (start) order.
+
+        Candidate entries of the (called, start) index come from one vectorized binary
+        search for all keys: on the called number, or, for a large batch of keys with a
+        calling number, on the pair index. The numbers and the time window are then checked
+        exactly on each entry."""
+        n = len(keys)
+        called = np.fromiter((k.called_key for k in keys), np.int64, n)
+        calling = np.fromiter((k.calling_key for k in keys), np.int64, n)
+        lo = np.fromiter((NAT + 1 if k.lo_us is None else max(int(k.lo_us), NAT + 1)
+                          for k in keys), np.int64, n)
+        hi = np.fromiter((_MAX if k.hi_us is None else int(k.hi_us) for k in keys),
+                         np.int64, n)
+        by_pair = calling >= 0
+        pairs = self._pair_index(sid, src, int(by_pair.sum()))
+        if pairs is None:
+            by_pair[:] = False
+        pos, owner = _by_called(src.col("idx_called"), called, ~by_pair)
+        if pairs is not None:
+            chosen = np.flatnonzero(by_pair)
+            p_pos, p_owner = pairs.find(called[chosen], calling[chosen])
+            pos = np.concatenate([pos, p_pos])
+            owner = np.concatenate([owner, chosen[p_owner]])
+            order = np.argsort(owner, kind="stable")
+            pos, owner = pos[order], owner[order]
+        starts = src.col("idx_start")[pos]
+        rows = src.col("idx_row")[pos].astype(np.int64, copy=False)
+        want = calling[owner]
+        keep = (src.col("idx_called")[pos] == called[owner]) & (starts >= lo[owner]) & (
+            starts <= hi[owner]) & ((want < 0) | (src.col("calling_key")[rows] == want))
+        return rows[keep], owner[keep]
+
+    def _pair_index(self, sid: SourceId, src: CdrSource, keys: int) -> PairIndex | None:
+        """The source's pair index, built when a batch has enough keys to pay for it."""
+        got = self._pairs.get(sid)
+        if got is None and keys >= PAIR_INDEX_MIN_KEYS:
+            calling = src.col("calling_key")[src.col("idx_row")]
+            got = self._pairs[sid] = PairIndex(src.col("idx_called"), calling)
+        return got
+
+
+def _by_called(index: np.ndarray, called: np.ndarray, chosen: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Every index position of each chosen key's called number, and the key's position."""
+    which = np.flatnonzero(chosen)
+    a = search_many(index, called[which], "left")
+    size = search_many(index, called[which], "right") - a
+    owner = np.repeat(which, size)
+    pos = np.arange(len(owner)) + np.repeat(a - (np.cumsum(size) - size), size)
+    return pos.astype(np.int64, copy=False), owner
 
 
 def _plain(table: pa.Table) -> pa.Table:

@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from workbench.columns.times import NAT, US
+from workbench.store.lake import Lake, LakeSource, days_between, days_of
 from workbench.store.normalize import SourceSummary
 from workbench.store.protocol import CANDIDATE_FIELDS, ROW_FIELDS, CallKey, SourceId
 from workbench.store.source import CdrSource
@@ -31,24 +32,60 @@ _CANDIDATE_COLS = ", ".join(f't."{f}"' for f in CANDIDATE_FIELDS[1:])
 
 
 class DuckDbStore:
-    """CdrStore over DuckDB tables built from a case's loaded sources (``store.protocol``).
+    """CdrStore over DuckDB tables built from a case's loaded sources (``store.protocol``),
+    or over a Parquet lake (``over_lake``), whose rows are never loaded into memory.
 
     ``database`` is ``":memory:"`` or a file; a file keeps the tables, and a source whose
     file, settings and import summary match its stored copy is not copied again.
     """
 
-    def __init__(self, sources: Sequence[CdrSource], database: str | Path = ":memory:"):
+    def __init__(self, sources: Sequence[CdrSource], database: str | Path = ":memory:", *,
+                 lake: Lake | None = None):
         self._sources: dict[SourceId, CdrSource] = {s.id: s for s in sources}
         self._names: dict[SourceId, str] = {}
         self._schemas: dict[SourceId, pa.Schema] = {}
+        self._lake = lake
+        self._parts: dict[SourceId, LakeSource] = {}
         self._lock = threading.Lock()  # one connection; GUI workers may call from threads
         self._con = duckdb.connect(str(database))
+        if lake is not None:
+            self._open_lake(lake, sources)
+            return
         self._con.execute(f"CREATE TABLE IF NOT EXISTS {_META} (name VARCHAR PRIMARY KEY, "
                           "provider VARCHAR, path VARCHAR, fingerprint VARCHAR, nrows BIGINT)")
         for i, src in enumerate(sources):
             self._names[src.id] = f"src_{i}"
             self._schemas[src.id] = _plain_schema(src.table.schema)
             self._register(f"src_{i}", src)
+
+    @classmethod
+    def over_lake(cls, lake: Lake, sources: Sequence[CdrSource]) -> DuckDbStore:
+        """A store reading the lake's Parquet parts in place (``sources`` from its manifest:
+        summaries and the original files for raw lines)."""
+        return cls(sources, ":memory:", lake=lake)
+
+    def _open_lake(self, lake: Lake, sources: Sequence[CdrSource]) -> None:
+        """One view per source over all its parts; lookups read only the days they touch."""
+        held = lake.by_path()
+        self._con.execute("SET parquet_metadata_cache = true")  # footers read once
+        for i, src in enumerate(sources):
+            part = held.get(src.id.path)
+            if part is None:
+                raise KeyError(f"no source {src.id} in the lake at {lake.root}")
+            name = f"src_{i}"
+            self._names[src.id], self._parts[src.id] = name, part
+            self._schemas[src.id] = lake.schema(part)
+            self._con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM "
+                              f"{_scan(part.files(lake.root))}")
+
+    def _relation(self, sid: SourceId, days: list[str] | None) -> str:
+        """What a lookup of these days reads: the source's table (or view), or on a lake
+        only the Parquet parts of those days (partition pruning)."""
+        name = self._table(sid)
+        if self._lake is None or days is None:
+            return name
+        files = self._parts[sid].files(self._lake.root, days)
+        return _scan(files) if files else f"(SELECT * FROM {name} LIMIT 0)"
 
     def close(self) -> None:
         with self._lock:
@@ -104,7 +141,8 @@ class DuckDbStore:
         lo = [NAT + 1 if k.lo_us is None else max(int(k.lo_us), NAT + 1) for k in keys]
         hi = [_MAX if k.hi_us is None else int(k.hi_us) for k in keys]
         if len(keys) <= _LITERAL_KEYS:
-            sql = self._literal_lookup(keys, tables, lo, hi)
+            rels = [self._relation(k.source, days_between(k.lo_us, k.hi_us)) for k in keys]
+            sql = self._literal_lookup(keys, rels, lo, hi)
             return _cast(self._query(sql), _CANDIDATE_SCHEMA)
         wanted = pa.table({
             "q": pa.array(np.arange(len(keys), dtype=np.int32)),
@@ -114,24 +152,28 @@ class DuckDbStore:
             "lo": pa.array(lo, pa.int64()), "hi": pa.array(hi, pa.int64())})
         # MATERIALIZED: the keys of one table become a small build side, and the join's
         # min/max filter on called_key then prunes row groups of the sorted table.
+        by_table: dict[str, list[CallKey]] = {}
+        for k, name in zip(keys, tables, strict=True):
+            by_table.setdefault(name, []).append(k)
         parts = [f"SELECT k.q, {_CANDIDATE_COLS} FROM "
                  f"(SELECT * FROM _wanted WHERE tbl = '{name}') k "
-                 f"JOIN {name} t ON t.called_key = k.called_key "
+                 f"JOIN {self._relation(ks[0].source, days_of([(k.lo_us, k.hi_us) for k in ks]))}"
+                 " t ON t.called_key = k.called_key "
                  "AND t.start BETWEEN k.lo AND k.hi "
                  "AND (k.calling_key < 0 OR t.calling_key = k.calling_key)"
-                 for name in dict.fromkeys(tables)]
+                 for name, ks in by_table.items()]
         sql = ("WITH _wanted AS MATERIALIZED (SELECT * FROM wanted) "
                + " UNION ALL ".join(parts) + ' ORDER BY q, start, "row"')
         return _cast(self._query(sql, wanted=wanted), _CANDIDATE_SCHEMA)
 
     @staticmethod
-    def _literal_lookup(keys: Sequence[CallKey], tables: list[str], lo: list[int],
+    def _literal_lookup(keys: Sequence[CallKey], relations: list[str], lo: list[int],
                         hi: list[int]) -> str:
         """A few keys (one trace's hop) as constant filters: each scan prunes row groups by
         its own zone maps, and a join's planning and registration cost are saved (a
         trace's lookups are a handful of keys; batches take the join)."""
         parts = []
-        for q, (k, name) in enumerate(zip(keys, tables, strict=True)):
+        for q, (k, name) in enumerate(zip(keys, relations, strict=True)):
             calling = f" AND t.calling_key = {int(k.calling_key)}" if k.calling_key >= 0 else ""
             parts.append(f"SELECT {q}::INTEGER AS q, {_CANDIDATE_COLS} FROM {name} t "
                          f"WHERE t.called_key = {int(k.called_key)} "
@@ -197,6 +239,12 @@ class DuckDbStore:
     def _schema(self, source: SourceId, fields: Sequence[str]) -> pa.Schema:
         full = self._schemas[source]
         return pa.schema([full.field(f) for f in fields])
+
+
+def _scan(files: Sequence[Path]) -> str:
+    """A read_parquet over these files (SQL literal list)."""
+    quoted = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    return f"read_parquet([{quoted}])"
 
 
 def _fingerprint(src: CdrSource) -> str:

@@ -1,7 +1,6 @@
 """A provider's CDR file inside a case: loading (cached), lookups and raw read-back."""
 from __future__ import annotations
 
-import csv
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from workbench.common.errors import InputError
+from workbench.common.errors import InputError, WorkbenchError
 from workbench.common.files import regular_file
 from workbench.common.hashing import file_sha256
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
@@ -25,16 +24,27 @@ from workbench.store.protocol import SourceId
 
 @dataclass
 class CdrSource:
-    """One source of a case: its config, its normalized table and its summary."""
+    """One source of a case: its config, its normalized table and its summary.
+
+    ``loaded`` is None for a source whose rows live in a lake (``store.lake``): its
+    summary came from the lake's manifest, and its rows are reached through the store."""
 
     config: SourceConfig
     path: Path
     sha256: str
-    table: pa.Table
+    loaded: pa.Table | None
     summary: SourceSummary
     detected: list[Detection] = field(default_factory=list)  # when format = auto
     from_cache: bool = False
     _cols: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def table(self) -> pa.Table:
+        """The normalized table in memory (embedded stores only)."""
+        if self.loaded is None:
+            raise LookupError(f"{self.id} is read from a lake: its rows are reached through "
+                              "the case's store, not loaded in memory")
+        return self.loaded
 
     @property
     def id(self) -> SourceId:
@@ -49,7 +59,7 @@ class CdrSource:
         return self.summary.format
 
     def __len__(self) -> int:
-        return int(self.table.num_rows)
+        return int(self.summary.rows if self.loaded is None else self.loaded.num_rows)
 
     def col(self, name: str) -> np.ndarray:
         """A numeric column as a (zero-copy where possible) numpy array."""
@@ -128,18 +138,25 @@ def _load(cfg: SourceConfig, path: Path, hashing: Future[str], root: Path,
     profile = formats.get(fmt)
     try:
         parsed = profile.read(path, read_options(cfg))
-    except InputError:
+    except WorkbenchError:  # InputError names the file already; Cancelled is no failure
         raise
-    except (ValueError, KeyError, IndexError, pa.ArrowException, UnicodeError, csv.Error,
-            LookupError, OverflowError, RecursionError) as exc:
-        raise InputError(f"cannot read as {fmt}: {exc}", file=str(path), field="format") from exc
+    except MemoryError:
+        raise InputError(f"too large to read as {fmt} in memory (a single huge line?)",
+                         file=str(path), field="format") from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure: one line naming the file
+        why = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise InputError(f"cannot read as {fmt}: {why}", file=str(path), field="format") from exc
     check(should_stop)
     if len(parsed) == 0:
         raise InputError("no data rows", file=str(path))
     progress(0.5, f"normalizing {cfg.path}")
-    table, summary = normalize(parsed, timezone=cfg.timezone, date_order=cfg.date_order,
-                               default_country=default_country, fmt=fmt,
-                               time_basis=cfg.time_basis)
+    try:
+        table, summary = normalize(parsed, timezone=cfg.timezone, date_order=cfg.date_order,
+                                   default_country=default_country, fmt=fmt,
+                                   time_basis=cfg.time_basis)
+    except (OverflowError, ValueError, pa.ArrowException) as exc:  # e.g. a year 0000 start
+        why = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise InputError(f"cannot normalize its values: {why}", file=str(path)) from exc
     check(should_stop)
     _check_mostly_good(summary, path)
     sha = hashing.result()

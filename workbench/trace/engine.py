@@ -10,7 +10,6 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
 from workbench.case.model import Case
 from workbench.columns.numbers import normalize_one
@@ -19,8 +18,10 @@ from workbench.common.errors import InputError
 from workbench.ingest.tracebacks import Traceback
 from workbench.store.protocol import CallKey, SourceId
 from workbench.store.source import CdrSource
-from workbench.trace.match import Match, PairRows, find_call
+from workbench.trace.fast_match import LevelRows, quick_match
+from workbench.trace.match import Match, PairRows, find_call, settle_pass
 from workbench.trace.results import (
+    Candidate,
     Hop,
     Note,
     NoteKind,
@@ -46,28 +47,60 @@ class Need:
     """What one step of a trace asks of the store: the call's records in these sources."""
 
     sources: tuple[CdrSource, ...]
+    source_ids: tuple[SourceId, ...]
     calling_key: int
     called_key: int
 
     def keys(self) -> list[CallKey]:
-        return [CallKey(s.id, self.called_key, self.calling_key) for s in self.sources]
+        return [CallKey(sid, self.called_key, self.calling_key) for sid in self.source_ids]
 
 
 class _Lookup:
-    """The records a Need asked for, per source (slices of one store answer)."""
+    """The records a Need asked for, per source: bounds into one store answer for a level.
 
-    def __init__(self, need: Need, table: pa.Table | None = None, cuts: np.ndarray | None = None,
-                 first: int = 0):
-        self.rows: dict[SourceId, PairRows] = {}
-        if table is None or cuts is None:
+    ``fast`` lets plain shapes be settled by ``fast_match.quick_match`` (batches); else, and
+    for whatever it declines, ``find_call`` gets the source's rows."""
+
+    def __init__(self, need: Need, level: LevelRows | None = None,
+                 cuts: list[int] | None = None, first: int = 0, fast: bool = False):
+        self.level, self.fast = level, fast
+        self.bounds: dict[SourceId, tuple[int, int]] = {}
+        if level is None or cuts is None:
             return
-        for i, s in enumerate(need.sources):
-            a, b = int(cuts[first + i]), int(cuts[first + i + 1])
-            self.rows[s.id] = PairRows.from_table(table.slice(a, b - a))
+        for i, sid in enumerate(need.source_ids):
+            self.bounds[sid] = (cuts[first + i], cuts[first + i + 1])
+
+    def rows(self, sid: SourceId) -> PairRows:
+        """The source's rows as find_call takes them (empty when the store had none)."""
+        a, b = self.bounds.get(sid, (0, 0))
+        if self.level is None:
+            return LevelRows.empty()
+        return self.level.slice(a, b)
+
+    def match(self, src: CdrSource, sid: SourceId, *, calling_key: int, at_us: int,
+              skew_s: float, tol_s: float, ref_duration: float | None,
+              ref_origid: str | None, allow_fallbacks: bool,
+              downstream: Candidate | None = None, answer_lag_s: float | None = None) -> Match:
+        """find_call's answer for this source (the quick path where its shape is plain; not
+        while a repeated local hour is open or a ring time is estimated apart)."""
+        plain = answer_lag_s is None and (downstream is None or downstream.alt_us == NAT)
+        if self.fast and self.level is not None and plain:
+            a, b = self.bounds[sid]
+            m = quick_match(self.level, a, b, src.summary, calling_key=calling_key,
+                            at_us=at_us, skew_s=skew_s, tol_s=tol_s,
+                            ref_duration=ref_duration, ref_origid=ref_origid,
+                            allow_fallbacks=allow_fallbacks)
+            if m is not None:
+                return m
+        return find_call(self.rows(sid), src.summary, calling_key=calling_key, at_us=at_us,
+                         skew_s=skew_s, tol_s=tol_s, ref_duration=ref_duration,
+                         ref_origid=ref_origid, allow_fallbacks=allow_fallbacks,
+                         downstream=downstream, answer_lag_s=answer_lag_s)
 
 
-def serve(case: Case, needs: Sequence[Need]) -> list[_Lookup]:
-    """Every need answered with ONE store call (``CdrStore.candidates`` over all their keys)."""
+def serve(case: Case, needs: Sequence[Need], *, fast: bool = False) -> list[_Lookup]:
+    """Every need answered with ONE store call (``CdrStore.candidates`` over all their keys),
+    its columns converted once for the whole level."""
     keys: list[CallKey] = []
     firsts: list[int] = []
     for need in needs:
@@ -77,8 +110,9 @@ def serve(case: Case, needs: Sequence[Need]) -> list[_Lookup]:
         return [_Lookup(n) for n in needs]
     table = case.store.candidates(keys)
     q = table.column("q").to_numpy()  # ordered by q: each key's rows are one slice
-    cuts = np.searchsorted(q, np.arange(len(keys) + 1), "left")
-    return [_Lookup(n, table, cuts, f) for n, f in zip(needs, firsts)]
+    cuts = np.searchsorted(q, np.arange(len(keys) + 1), "left").tolist()
+    level = LevelRows(PairRows.from_table(table))
+    return [_Lookup(n, level, cuts, f, fast) for n, f in zip(needs, firsts)]
 
 
 @dataclass(frozen=True)
@@ -137,19 +171,24 @@ def trace(case: Case, *, calling: str, called: str, at: str | int,
 
 def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
                 from_provider: str | None = None, traceback: Traceback | None = None,
-                skew: Mapping[SourceId, Skew]) -> Steps:
+                skew: Mapping[SourceId, Skew], view: CaseView | None = None) -> Steps:
     """The trace of one call as steps: every store lookup is yielded as a ``Need``, so one
     driver serves a single call and another batches the needs of thousands of calls (one
-    store query per hop level) through the very same decisions."""
+    store query per hop level) through the very same decisions. A batch passes one
+    ``view`` to all its calls."""
     tol = float(tolerance_s if tolerance_s is not None else case.config.tolerance_s)
     calling_e164 = call.calling if call.calling_key >= 0 else None
     called_e164 = call.called
     at_us = call.at_us
-    run = _Run(case, skew, call.calling_key, call.called_key, tol)
+    view = view or CaseView(case)
+    run = _Run(view, skew, call.calling_key, call.called_key, tol)
     first, first_match, first_src = yield from run.terminating(at_us, from_provider, traceback)
     result = TraceResult(call.calling, call.called, at_us, Outcome.NOT_FOUND,
                          [], None, dict(skew), tol,
                          traceback.traceback_id if traceback else None)
+    if run.record_first_missed:
+        result.notes.append(Note(NoteKind.RECORD_FIRST_NOT_FOUND, {
+            "provider": first, "found_at": ", ".join(run.record_first_missed)}))
     provider: str = first
     match: Match | None = None
     src: CdrSource | None = None
@@ -157,6 +196,7 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
     ref_us = at_ref = at_us - int(round(run.skew_s(first_src) * US)) if first_src else at_us
     prev_duration: float | None = None
     prev_origid: str | None = None
+    prev: Candidate | None = None  # the record of the hop before (its answer time, DST pass)
     visited: list[str] = []
     while True:
         if provider in visited:
@@ -164,22 +204,22 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
             result.notes.append(Note(NoteKind.LOOP, {"provider": provider}))
             break
         visited.append(provider)
-        sources = case.sources_of(provider)
+        sources = view.sources_of(provider)
         if not sources:
             result.hops.append(Hop(provider, False,
-                                   role=_role(case, provider, len(result.hops), None, None),
+                                   role=view.role(provider, len(result.hops), None, None),
                                    notes=[Note(NoteKind.NO_CDRS)]))
             result.outcome = Outcome.NO_RECORDS
             break
         if match is None:
-            found = yield run.need(sources)
+            found = run.already_found(sources) or (yield run.need(sources))
             match, src = run.best_in(sources, ref_us, run.skew_s, prev_duration, prev_origid,
-                                     found=found)
+                                     found=found, downstream=prev)
             if match.best is None and not result.hops and first_match is not None:
                 match, src = first_match, first_src  # `at` was given on the reference clock
         if match.best is None:
-            hop = Hop(provider, False, role=_role(case, provider, len(result.hops), None, None),
-                      source=src.id if src else None, notes=list(match.notes))
+            hop = Hop(provider, False, role=view.role(provider, len(result.hops), None, None),
+                      source=view.sid(src) if src else None, notes=list(match.notes))
             hop.notes.append(Note(NoteKind.NOT_IN_WINDOW, {
                 "calling": calling_e164, "called": called_e164, "window_s": match.window_s}))
             if match.nearest_outside is not None:
@@ -189,8 +229,9 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
             result.outcome = Outcome.NOT_FOUND
             break
         assert src is not None  # a match always comes from a source
-        hop = _hop_from(case, provider, src, match, skew, len(result.hops))
+        hop = _hop_from(view, provider, src, match, skew, len(result.hops))
         result.hops.append(hop)
+        at_ref += settle_pass(result.hops)  # an upstream record settled a repeated local hour
         if hop.customer is not None:
             result.outcome = Outcome.ORIGIN
             result.origin = Origin(provider, hop.customer)
@@ -199,7 +240,7 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
             result.outcome, result.unmapped_ingress = Outcome.UNMAPPED_INGRESS, hop.ingress
             hop.notes.append(Note(NoteKind.UNMAPPED_INGRESS, {"ingress": hop.ingress}))
             break
-        ref_us = match.best.corrected_us
+        ref_us, prev = match.best.corrected_us, match.best
         prev_duration, prev_origid = match.best.duration, match.best.origid or prev_origid
         provider, match, src = hop.upstream, None, None
     for h in result.hops:  # each hop's time relative to the call, on the reference clock
@@ -207,7 +248,7 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
             observed = h.start_us - int(round((h.skew_s or 0.0) * US))
             h.offset_s = (observed - at_ref) / US
     if traceback is not None:
-        _compare_traceback(case, result, traceback)
+        _compare_traceback(view, result, traceback)
     annotate_shaken(result)
     return result
 
@@ -223,38 +264,123 @@ def trace_traceback(case: Case, traceback_id: str, *, tolerance_s: float | None 
                  tolerance_s=tolerance_s, from_provider=from_provider, traceback=tb, skew=skew)
 
 
+class CaseView:
+    """What every trace asks of the case again and again (a source's id, a provider's
+    sources, what an ingress names, a hop's role), worked out once per trace or per batch.
+
+    Valid while the case is not edited: a batch makes one and drops it at the end. Sources
+    are remembered by object identity, which holds because the case keeps them alive."""
+
+    def __init__(self, case: Case):
+        self.case = case
+        self._ids: dict[int, SourceId] = {}
+        self._sources_of: dict[str, list[CdrSource]] = {}
+        self._with_records: list[str] | None = None
+        self._named: dict[tuple[int, str | None], tuple[str | None, str | None]] = {}
+        self._roles: dict[tuple[str, bool, str | None, str | None], str] = {}
+        self._canonical: dict[str, str] = {}
+        self._skew_map: Mapping[SourceId, Skew] | None = None
+        self._skews: dict[int, Skew | None] = {}
+
+    def canonical(self, name: str) -> str:
+        got = self._canonical.get(name)
+        if got is None:
+            got = self._canonical[name] = self.case.directory.canonical(name)
+        return got
+
+    def skew_of(self, src: CdrSource, skew: Mapping[SourceId, Skew]) -> Skew | None:
+        """``skew`` of the source (a batch passes the same mapping for every call)."""
+        if skew is not self._skew_map:
+            self._skew_map, self._skews = skew, {}
+        key = id(src)
+        if key not in self._skews:
+            self._skews[key] = skew.get(self.sid(src))
+        return self._skews[key]
+
+    def sid(self, src: CdrSource) -> SourceId:
+        got = self._ids.get(id(src))
+        if got is None:
+            got = self._ids[id(src)] = src.id
+        return got
+
+    def sources_of(self, provider: str) -> list[CdrSource]:
+        got = self._sources_of.get(provider)
+        if got is None:
+            got = self._sources_of[provider] = self.case.sources_of(provider)
+        return got
+
+    def providers_with_records(self) -> list[str]:
+        if self._with_records is None:
+            self._with_records = self.case.providers_with_records()
+        return self._with_records
+
+    def upstream_of(self, src: CdrSource, ingress: str | None
+                    ) -> tuple[str | None, str | None]:
+        key = (id(src), ingress)
+        got = self._named.get(key)
+        if got is None:
+            got = self._named[key] = self.case.upstream_of(src, ingress)
+        return got
+
+    def role(self, provider: str, index: int, upstream: str | None,
+             customer: str | None) -> str:
+        key = (provider, index == 0, upstream, customer)  # _role reads index == 0 only
+        got = self._roles.get(key)
+        if got is None:
+            got = self._roles[key] = _role(self.case, provider, index, upstream, customer)
+        return got
+
+
 class _Run:
     """One trace's fixed inputs: the case, its skew and the call's numbers."""
 
-    def __init__(self, case: Case, skew: Mapping[SourceId, Skew], calling_key: int,
+    def __init__(self, view: CaseView, skew: Mapping[SourceId, Skew], calling_key: int,
                  called_key: int, tol: float):
-        self.case, self.skew = case, skew
+        self.view, self.case, self.skew = view, view.case, skew
         self.calling_key, self.called_key, self.tol = calling_key, called_key, tol
+        self.everything: _Lookup | None = None  # the terminating step's store answer
+        self.record_first_missed: list[str] = []  # who found a call the record's first did not
 
     def skew_s(self, src: CdrSource | None) -> float:
-        s = self.skew.get(src.id) if src is not None else None
+        s = self.view.skew_of(src, self.skew) if src is not None else None
         return s.offset_s if s else 0.0
 
     def reliable(self, src: CdrSource) -> bool:
-        s = self.skew.get(src.id)
+        s = self.view.skew_of(src, self.skew)
         return s is not None and (s.basis == "manual" or
                                   (s.basis == "estimated" and s.calls >= RELIABLE_SKEW_CALLS))
 
+    def answer_lag(self, src: CdrSource) -> float | None:
+        s = self.view.skew_of(src, self.skew)
+        return s.answer_lag_s if s else None
+
+    def already_found(self, sources: Sequence[CdrSource]) -> _Lookup | None:
+        """The first hop's records, once: the terminating step already asked the store for
+        the call's records in every source (same keys, so the same rows)."""
+        got, self.everything = self.everything, None
+        if got is None or any(self.view.sid(s) not in got.bounds for s in sources):
+            return None
+        return got
+
     def need(self, sources: Sequence[CdrSource]) -> Need:
-        return Need(tuple(sources), self.calling_key, self.called_key)
+        return Need(tuple(sources), tuple(self.view.sid(s) for s in sources),
+                    self.calling_key, self.called_key)
 
     def best_in(self, sources: Sequence[CdrSource], ref_us: int, skew_s: SkewFn,
                 ref_duration: float | None = None, ref_origid: str | None = None,
                 reliable: Callable[[CdrSource], bool] | None = None, *,
-                found: _Lookup) -> tuple[Match, CdrSource]:
-        """The best match among ``sources``, from the records ``found`` for them."""
+                found: _Lookup, downstream: Candidate | None = None,
+                own_clock: bool = False) -> tuple[Match, CdrSource]:
+        """The best match among ``sources``, from the records ``found`` for them
+        (``own_clock``: the time is as the source's file wrote it, ring time included)."""
         reliable = reliable or self.reliable
         best: tuple[Match, CdrSource] | None = None
         for src in sources:
-            m = find_call(found.rows[src.id], src.summary, calling_key=self.calling_key,
-                          at_us=ref_us, skew_s=skew_s(src), tol_s=self.tol,
-                          ref_duration=ref_duration, ref_origid=ref_origid,
-                          allow_fallbacks=not reliable(src))
+            m = found.match(src, self.view.sid(src), calling_key=self.calling_key,
+                            at_us=ref_us, skew_s=skew_s(src), tol_s=self.tol,
+                            ref_duration=ref_duration, ref_origid=ref_origid,
+                            allow_fallbacks=not reliable(src), downstream=downstream,
+                            answer_lag_s=None if own_clock else self.answer_lag(src))
             if best is None or (m.best is not None and
                                 (best[0].best is None or m.confidence > best[0].confidence)):
                 best = (m, src)
@@ -268,21 +394,22 @@ class _Run:
         case = self.case
         if from_provider:
             name = case.directory.canonical(from_provider) or from_provider
-            sources = case.sources_of(name)
+            sources = self.view.sources_of(name)
             if not sources:
-                known = ", ".join(case.providers_with_records())
+                known = ", ".join(self.view.providers_with_records())
                 raise InputError(f"no CDRs from provider '{from_provider}' in this case "
                                  f"(providers with CDRs: {known})", field="from")
-            m, src = self.best_in(sources, at_us, lambda s: 0.0, found=(yield self.need(sources)))
+            m, src = self.best_in(sources, at_us, lambda s: 0.0, found=(yield self.need(sources)),
+                                  own_clock=True)
             return name, m, src
-        everything = yield self.need(case.sources)
+        everything = self.everything = yield self.need(case.sources)
         found: dict[str, tuple[Match, CdrSource]] = {}
         own_clock: set[str] = set()
-        for name in case.providers_with_records():
-            sources = case.sources_of(name)
+        for name in self.view.providers_with_records():
+            sources = self.view.sources_of(name)
             # `at` is this provider's own clock if it is the terminating one
             m, src = self.best_in(sources, at_us, lambda s: 0.0, reliable=lambda s: True,
-                                  found=everything)
+                                  found=everything, own_clock=True)
             if m.best is not None:
                 own_clock.add(name)
             else:  # or the reference clock, if its own clock is off
@@ -295,26 +422,25 @@ class _Run:
         named = set()
         for name, (m, src) in found.items():
             assert m.best is not None
-            up, _ = case.upstream_of(src, m.best.ingress)
+            up, _ = self.view.upstream_of(src, m.best.ingress)
             if up:
                 named.add(up)
         heads = [n for n in found if n not in named]
         if traceback is not None and traceback.hops:
+            # a trace of a record starts where the record starts: where that provider did
+            # not find the call, the chain stops there and says who did find it
             tb_first = case.directory.canonical(traceback.hops[0].provider) or ""
-            if tb_first in heads or (not heads and tb_first not in found):
-                if tb_first in found:
-                    return tb_first, *found[tb_first]
-                return tb_first, None, None
+            if tb_first in found:
+                return tb_first, *found[tb_first]
+            self.record_first_missed = sorted(found)
+            return tb_first, None, None
         if heads:  # a match on the provider's own clock beats one that needed skew correction
             heads.sort(key=lambda n: (n not in own_clock, abs(_offset(found[n][0]))))
             return heads[0], *found[heads[0]]
         if found:  # everyone is named by someone: a loop; start at the nearest record
             best = min(found, key=lambda n: abs(_offset(found[n][0])))
             return best, *found[best]
-        if traceback is not None and traceback.hops:
-            name = case.directory.canonical(traceback.hops[0].provider) or ""
-            return name, None, None
-        first = case.providers_with_records()
+        first = self.view.providers_with_records()
         if not first:
             raise InputError("the case has no CDR sources", file=str(case.config.file))
         return first[0], None, None
@@ -324,16 +450,17 @@ def _offset(m: Match) -> float:
     return m.best.offset_s if m.best is not None else float("inf")
 
 
-def _hop_from(case: Case, provider: str, src: CdrSource, match: Match,
+def _hop_from(view: CaseView, provider: str, src: CdrSource, match: Match,
               skew: Mapping[SourceId, Skew], index: int) -> Hop:
     c = match.best
     assert c is not None
-    upstream, customer = case.upstream_of(src, c.ingress)
-    sk = skew.get(src.id)
-    return Hop(provider, True, role=_role(case, provider, index, upstream, customer),
+    upstream, customer = view.upstream_of(src, c.ingress)
+    sid = view.sid(src)
+    sk = view.skew_of(src, skew)
+    return Hop(provider, True, role=view.role(provider, index, upstream, customer),
                upstream=upstream, customer=customer, ingress=c.ingress, egress=c.egress,
                start_us=c.start_us, corrected_us=c.corrected_us, confidence=match.confidence,
-               alternatives=len(match.alternatives), source=src.id, line=c.line, row=c.row,
+               alternatives=len(match.alternatives), source=sid, line=c.line, row=c.row,
                duration=c.duration, skew_s=sk.offset_s if sk else None,
                skew_calls=sk.calls if sk else None, attest=c.attest, origid=c.origid,
                verstat=c.verstat, candidates=[c] + match.alternatives[:MAX_CANDIDATES - 1],
@@ -365,14 +492,13 @@ def _role(case: Case, provider: str, index: int, upstream: str | None,
     return Role.TRANSIT if upstream or customer else Role.UNKNOWN
 
 
-def _compare_traceback(case: Case, result: TraceResult, tb: Traceback) -> None:
+def _compare_traceback(view: CaseView, result: TraceResult, tb: Traceback) -> None:
     for hop in result.hops:
-        rec = next((h for h in tb.hops
-                    if case.directory.canonical(h.provider) == hop.provider), None)
+        rec = next((h for h in tb.hops if view.canonical(h.provider) == hop.provider), None)
         if rec is None:
             continue
         hop.traceback_status = rec.status
-        said = case.directory.canonical(rec.upstream) if rec.upstream else None
+        said = view.canonical(rec.upstream) if rec.upstream else None
         hop.traceback_upstream = rec.upstream
         if not hop.found:
             hop.traceback_agrees = None

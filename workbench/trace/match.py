@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from workbench.columns.times import NAT, US
 from workbench.store.normalize import F_LOW_PRECISION, F_TIME_AMBIGUOUS, SourceSummary
-from workbench.trace.results import Candidate, Note, NoteKind
+from workbench.trace.results import Candidate, Hop, Note, NoteKind
 
 ANSWER_EXTRA_S = 45.0  # answer-time logging: ring time varies around the estimated offset
 LOW_PRECISION_EXTRA_S = 60.0
@@ -39,6 +39,7 @@ class PairRows:
     attest: list[str | None]
     verstat: list[str | None]
     # the record's own numbers and its decoded PASSporT (None: the store did not return them)
+    answer: np.ndarray | None = None  # the record's answer time (UTC µs, NAT: none)
     calling_key: np.ndarray | None = None
     called_key: np.ndarray | None = None
     pp_orig: list[str | None] | None = None
@@ -57,7 +58,7 @@ class PairRows:
 
         return cls(arr("row"), arr("line"), arr("start"), arr("duration"), arr("flags"),
                    text("origid"), text("ingress"), text("egress"), text("attest"),
-                   text("verstat"), calling_key=arr("calling_key"),
+                   text("verstat"), answer=arr("answer"), calling_key=arr("calling_key"),
                    called_key=arr("called_key"), pp_orig=text("pp_orig"),
                    pp_dest=text("pp_dest"), pp_iat=arr("pp_iat"), pp_x5u=text("pp_x5u"))
 
@@ -68,7 +69,7 @@ class PairRows:
         """Row ``i`` of an int64 column that may be absent (-1 for numbers, NAT for times)."""
         a: np.ndarray | None = getattr(self, name)
         if a is None:
-            return NAT if name == "pp_iat" else -1
+            return NAT if name in ("pp_iat", "answer") else -1
         return int(a[i])
 
     def text_at(self, name: str, i: int) -> str | None:
@@ -89,9 +90,11 @@ class Match:
     nearest_outside: Candidate | None = None
 
 
-def tolerance_for(summary: SourceSummary, tol_s: float) -> float:
+def tolerance_for(summary: SourceSummary, tol_s: float, ring_known: bool = False) -> float:
+    """The matching window: widened for an answer-time switch unless the call's own ring
+    time is known, and for times without seconds."""
     tol = tol_s
-    if summary.time_basis == "answer":
+    if summary.time_basis == "answer" and not ring_known:
         tol += ANSWER_EXTRA_S
     if summary.low_precision:
         tol += LOW_PRECISION_EXTRA_S
@@ -100,22 +103,34 @@ def tolerance_for(summary: SourceSummary, tol_s: float) -> float:
 
 def find_call(rows: PairRows, summary: SourceSummary, *, calling_key: int, at_us: int,
               skew_s: float, tol_s: float, ref_duration: float | None = None,
-              ref_origid: str | None = None, allow_fallbacks: bool = True) -> Match:
+              ref_origid: str | None = None, allow_fallbacks: bool = True,
+              downstream: Candidate | None = None, answer_lag_s: float | None = None) -> Match:
     """Choose among ``rows`` (one source's records of the call's numbers) the call placed
     at ``at_us`` on the reference clock.
 
     ``allow_fallbacks`` lets the search look at whole-hour offsets (a file in the wrong
     zone) and up to ±15 min (a clock off by minutes) when the source's skew could not be
     estimated; with a well-estimated skew those would only find other calls.
+    ``downstream`` is the record matched at the previous hop: its answer time places an
+    answer-time record, and while its local time is in a repeated hour whose pass no hop
+    has settled, both passes are searched here and this hop's records choose.
+    ``answer_lag_s`` is an answer-time switch's median ring time when estimated apart from
+    its clock (``skew_s`` then being the clock alone).
     """
-    tol = tolerance_for(summary, tol_s)
-    q = _Search(rows, calling_key, at_us, int(round(skew_s * US)), ref_duration, ref_origid)
-    cands = [q.candidate(r, tol) for r in q.rows_around(0, tol)]
-    cands += _ambiguous_alternates(q, tol)
     notes: list[Note] = []
-    if summary.time_basis == "answer":
-        notes.append(Note(NoteKind.ANSWER_BASIS))
-    cands, rejected = _by_duration(cands, ref_duration, notes)
+    ring_us, ring_known = _ring(summary, at_us, downstream, answer_lag_s, notes)
+    tol = tolerance_for(summary, tol_s, ring_known)
+    open_pass = downstream is None or downstream.alt_us != NAT
+    q = _Search(rows, calling_key, at_us + ring_us, int(round(skew_s * US)), ref_duration,
+                ref_origid, ring_us, summary.time_basis == "answer", open_pass)
+    cands = _around(q, tol)
+    if downstream is not None and downstream.alt_us != NAT:  # the other pass, same footing
+        hours = round((downstream.alt_us - downstream.corrected_us) / HOUR_US)
+        alt = q.moved(downstream.alt_us - downstream.corrected_us)
+        for c in _around(alt, tol):
+            c.pass_s = float(hours * 3600)
+            cands.append(c)
+    cands, rejected = _by_duration(_one_per_row(cands), ref_duration, notes)
     if not cands and allow_fallbacks:
         cands, more = _by_duration(_whole_hour(q, tol_s), ref_duration, notes)
         rejected += more
@@ -131,7 +146,7 @@ def find_call(rows: PairRows, summary: SourceSummary, *, calling_key: int, at_us
         m = Match(None, rejected, 0.0, tol, notes)
         m.nearest_outside = _nearest(q)
         return m
-    cands.sort(key=lambda c: -c.score)
+    cands.sort(key=lambda c: -c.score)  # stable: an exact tie keeps the searched pass
     best, rest = cands[0], cands[1:]
     total = sum(c.score for c in cands) or 1.0
     share = best.score / total
@@ -147,7 +162,71 @@ def find_call(rows: PairRows, summary: SourceSummary, *, calling_key: int, at_us
     if best.note:
         conf *= best.penalty
         notes.append(best.note)
+    if best.pass_s:
+        notes.append(Note(NoteKind.DST_OTHER_PASS, {"hours": round(best.pass_s / 3600)}))
+    if best.alt_us != NAT:
+        notes.append(Note(NoteKind.DST_PASS_OPEN))
     return Match(best, rest + rejected, float(min(max(conf, 0.0), 1.0)), tol, notes)
+
+
+def _ring(summary: SourceSummary, at_us: int, downstream: Candidate | None,
+          lag_s: float | None, notes: list[Note]) -> tuple[int, bool]:
+    """How long after the INVITE this source's records are logged (µs), and whether that is
+    the call's own ring time. An answer-time record is matched against the downstream
+    record's answer time where it has one, else the start plus the estimated ring time."""
+    if summary.time_basis != "answer":
+        return 0, False
+    if lag_s is None:  # clock and ring time could not be told apart: folded in the skew
+        notes.append(Note(NoteKind.ANSWER_BASIS))
+        return 0, False
+    if downstream is not None and downstream.answer_us != NAT:
+        ring = downstream.answer_us - downstream.corrected_us
+        notes.append(Note(NoteKind.ANSWER_MATCHED, {"ring_s": ring / US, "lag_s": lag_s,
+                                                    "reason": "downstream_answer"}))
+        return ring, True
+    notes.append(Note(NoteKind.ANSWER_MATCHED, {"ring_s": lag_s, "lag_s": lag_s,
+                                                "reason": "estimated_ring"}))
+    return int(round(lag_s * US)), False
+
+
+def _one_per_row(cands: list[Candidate]) -> list[Candidate]:
+    """A record found under both passes counts once, at its better fit (a tie keeps the
+    pass searched first: the same record fits both equally only when nothing settles it)."""
+    best: dict[int, Candidate] = {}
+    for c in cands:
+        if c.row not in best or c.score > best[c.row].score:
+            best[c.row] = c
+    return [c for c in cands if best[c.row] is c]
+
+
+def settle_pass(hops: list[Hop]) -> int:
+    """The last hop's record was found at the other pass of the downstream records' repeated
+    local hour: read those records (the run whose pass was open) as that pass, with a note.
+    Returns the shift given to the first hop (µs; 0 when it kept its reading)."""
+    if not hops or not hops[-1].candidates or not hops[-1].candidates[0].pass_s:
+        return 0
+    shift = int(round(hops[-1].candidates[0].pass_s * US))
+    moved_first = 0
+    for k in range(len(hops) - 2, -1, -1):
+        hop = hops[k]
+        c = hop.candidates[0] if hop.found and hop.candidates else None
+        if c is None or c.alt_us == NAT:
+            break
+        c.corrected_us, c.alt_us = c.alt_us, NAT
+        if c.answer_us != NAT:
+            c.answer_us += shift
+        hop.corrected_us = c.corrected_us
+        hop.notes = [n for n in hop.notes if n.kind != NoteKind.DST_PASS_OPEN]
+        hop.notes.append(Note(NoteKind.DST_PASS_SETTLED, {"hours": round(shift / HOUR_US),
+                                                          "by": hops[-1].provider}))
+        moved_first = shift if k == 0 else moved_first
+    return moved_first
+
+
+def _around(q: _Search, tol: float) -> list[Candidate]:
+    """Records on time for ``q``: as read, and those of a repeated local hour read as its
+    second pass."""
+    return [q.candidate(r, tol) for r in q.rows_around(0, tol)] + _ambiguous_alternates(q, tol)
 
 
 def _by_duration(cands: list[Candidate], ref: float | None,
@@ -190,6 +269,15 @@ class _Search:
     skew_us: int  # the source's clock minus the reference
     ref_duration: float | None
     ref_origid: str | None
+    ring_us: int = 0  # logged this long after the INVITE (answer-time switch)
+    answer_basis: bool = False
+    open_pass: bool = True  # no neighbour has settled the pass of a repeated local hour
+
+    def moved(self, by_us: int) -> _Search:
+        """The same search an amount of time away (the other pass of a repeated hour)."""
+        return _Search(self.rows, self.calling_key, self.at_us + by_us, self.skew_us,
+                       self.ref_duration, self.ref_origid, self.ring_us, self.answer_basis,
+                       self.open_pass)
 
     @property
     def center(self) -> int:
@@ -211,8 +299,9 @@ class _Search:
         rows = self.rows
         start = int(rows.start[i])
         observed = start - self.skew_us
-        corrected = observed - shift_us
-        residual = (corrected - self.at_us) / US
+        logged = observed - shift_us  # when the record says it happened, reference clock
+        corrected = logged - self.ring_us  # the INVITE
+        residual = (logged - self.at_us) / US
         dur_v = float(rows.duration[i])
         dur = None if np.isnan(dur_v) else dur_v
         time_score = max(0.0, 1.0 - abs(residual) / tol) if tol else 1.0
@@ -234,7 +323,22 @@ class _Search:
                          calling_key=rows.key("calling_key", i),
                          called_key=rows.key("called_key", i), pp_orig=rows.text_at("pp_orig", i),
                          pp_dest=rows.text_at("pp_dest", i), pp_iat_us=rows.key("pp_iat", i),
-                         pp_x5u=rows.text_at("pp_x5u", i))
+                         pp_x5u=rows.text_at("pp_x5u", i), answer_us=self._answer(i, logged),
+                         alt_us=self._other_pass(i, corrected, shift_us))
+
+    def _answer(self, i: int, logged: int) -> int:
+        """The record's answer time on the reference clock (NAT when it has none)."""
+        if self.answer_basis:
+            return logged
+        answer = self.rows.key("answer", i)
+        return NAT if answer == NAT else answer - self.skew_us
+
+    def _other_pass(self, i: int, corrected: int, shift_us: int) -> int:
+        """``corrected`` read as the other pass of a repeated local hour, while the pass is
+        open (NAT otherwise: a record outside such an hour, or a pass already settled)."""
+        if not self.open_pass or not int(self.rows.flags[i]) & F_TIME_AMBIGUOUS:
+            return NAT
+        return corrected - HOUR_US if shift_us == -HOUR_US else corrected + HOUR_US
 
 
 def _ambiguous_alternates(q: _Search, tol: float) -> list[Candidate]:
@@ -282,5 +386,6 @@ def _nearest(q: _Search) -> Candidate | None:
     if not len(q.rows):
         return None
     i = int(np.argmin(np.abs(q.rows.start - q.center)))
-    plain = _Search(q.rows, q.calling_key, q.at_us, q.skew_us, None, None)
+    plain = _Search(q.rows, q.calling_key, q.at_us, q.skew_us, None, None, q.ring_us,
+                    q.answer_basis, False)
     return plain.candidate(i, 1.0)

@@ -18,6 +18,7 @@ import numpy as np
 from workbench.case.model import Case
 from workbench.common.errors import InputError
 from workbench.ingest.tracebacks import Traceback
+from workbench.trace.network_layout import positions
 from workbench.trace.results import TraceResult
 
 REPEAT_MIN = 2  # named as upstream in this many distinct tracebacks: a repeat upstream
@@ -47,6 +48,7 @@ class ProviderNetwork:
     """(m,) int: the campaign with most chains across the hand-off; -1 for CDR-only ones."""
     choke_chains: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     """(n, k) int: chains of campaign j passing the provider where it is a choke point, else 0."""
+    _where: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def repeat_upstream(self) -> np.ndarray:
@@ -77,10 +79,10 @@ class ProviderNetwork:
         return best
 
     def index(self, name: str) -> int | None:
-        try:
-            return self.names.index(name)
-        except ValueError:
-            return None
+        if len(self._where) != len(self.names):
+            self._where.clear()
+            self._where.update((n, i) for i, n in enumerate(self.names))
+        return self._where.get(name)
 
     def choke_words(self, i: int, short: bool = False) -> str:
         """Why node ``i`` is a choke point ("" if it is none); ``short`` for a graph label."""
@@ -273,19 +275,43 @@ def build_network(case: Case, results: Iterable[TraceResult] = (), *, layout: st
 
     With ``campaign``, only the chains of that campaign (see ``traceback_campaigns``): its
     providers and hand-offs, widened by the calls the CDRs show across those hand-offs."""
-    g = nx.DiGraph()
-    canon = case.directory.canonical
     every = case_chains(case, results)
-    sizes = campaign_sizes(every)
-    labels = list(sizes)
+    labels = list(campaign_sizes(every))
     if campaign is not None and campaign not in labels:
         known = ", ".join(labels[:10]) or "none"
         raise InputError(f"no campaign '{campaign}' in this case (known: {known})",
                          file=str(case.config.file), field="campaign")
+    canon = case.directory.canonical
+    # hand-offs the CDRs show, counted in calls: one batched store call for every source
+    counts = case.store.ingress_counts([src.id for src in case.sources])
+    calls: list[tuple[str, str, int]] = []
+    for src in case.sources:
+        down = canon(src.provider)
+        for value, n in counts.get(src.id, ()):
+            upstream, _ = case.upstream_of(src, value)
+            if upstream is not None:
+                calls.append((upstream, down, n))
+    with_records = case.providers_with_records()
+    return network_from_chains(every, campaign=campaign, calls=calls, with_records=with_records,
+                               foreign=lambda name: is_foreign(case, name), layout=layout,
+                               seed=seed)
+
+
+def network_from_chains(every: Mapping[str, Chain], *, campaign: str | None = None,
+                        calls: Iterable[tuple[str, str, int]] = (),
+                        with_records: Sequence[str] = (),
+                        foreign: Callable[[str], bool] = lambda name: False,
+                        layout: str = "layered", seed: int = 7) -> ProviderNetwork:
+    """The network of the given chains (all, or one ``campaign``'s), the providers with
+    records (all shown) and the CDR hand-offs ``calls`` (upstream, downstream, calls).
+
+    Apart from a case so a generated campaign-size network is built the same way."""
+    g = nx.DiGraph()
+    sizes = campaign_sizes(every)
+    labels = list(sizes)
     shown = {k: c for k, c in every.items() if campaign is None or c.campaign == campaign}
     if campaign is None:
-        for name in case.providers_with_records():
-            g.add_node(name)
+        g.add_nodes_from(with_records)
     appear: dict[str, set[str]] = {}
     named_up: dict[str, set[str]] = {}
     for key, c in shown.items():
@@ -297,21 +323,15 @@ def build_network(case: Case, results: Iterable[TraceResult] = (), *, layout: st
                 appear.setdefault(up, set()).add(key)
                 named_up.setdefault(up, set()).add(key)
                 _edge(g, up, down)["chains"].add(key)
-    # hand-offs the CDRs show, counted in calls: one batched store call for every source
-    counts = case.store.ingress_counts([src.id for src in case.sources])
-    for src in case.sources:
-        down = canon(src.provider)
-        for value, n in counts.get(src.id, ()):
-            upstream, _ = case.upstream_of(src, value)
-            if upstream is not None and (campaign is None or g.has_edge(upstream, down)):
-                _edge(g, upstream, down)["calls"] += n
+    for up, down, n in calls:
+        if campaign is None or g.has_edge(up, down):
+            _edge(g, up, down)["calls"] += n
     names = sorted(g.nodes)
     idx = {n: i for i, n in enumerate(names)}
     edge_list = list(g.edges(data=True))
     edges = np.array([(idx[u], idx[v]) for u, v, _ in edge_list], dtype=np.int64).reshape(-1, 2)
-    with_records = set(case.providers_with_records())
-    foreign = [is_foreign(case, n) for n in names]
-    pos = positions(g, names, layout, seed)
+    records = set(with_records)
+    pos = positions(len(names), edges, layout, seed)
     node_c, edge_c, choke = _campaign_arrays(shown, labels, names, idx, edge_list)
     return ProviderNetwork(
         names=names, pos=pos, edges=edges,
@@ -319,8 +339,9 @@ def build_network(case: Case, results: Iterable[TraceResult] = (), *, layout: st
         edge_calls=np.array([d["calls"] for _, _, d in edge_list], dtype=np.int64),
         edge_chains=np.array([len(d["chains"]) for _, _, d in edge_list], dtype=np.int64),
         upstream_count=np.array([len(named_up.get(n, ())) for n in names], dtype=np.int64),
-        has_records=np.array([n in with_records for n in names], dtype=bool),
-        foreign=np.array(foreign, dtype=bool), graph=g, campaigns=labels, campaign=campaign,
+        has_records=np.array([n in records for n in names], dtype=bool),
+        foreign=np.array([foreign(n) for n in names], dtype=bool), graph=g, campaigns=labels,
+        campaign=campaign,
         campaign_sizes=np.array(list(sizes.values()), dtype=np.int64).reshape(-1),
         node_campaigns=node_c, edge_campaign=edge_c, choke_chains=choke)
 
@@ -369,55 +390,3 @@ def _edge(g: nx.DiGraph, up: str, down: str) -> dict[str, Any]:
         g.add_edge(up, down, calls=0, chains=set())
     attrs: dict[str, Any] = g.edges[up, down]  # the graph's own dict: callers update it
     return attrs
-
-
-def positions(g: nx.DiGraph, names: list[str], layout: str = "layered",
-              seed: int = 7) -> np.ndarray:
-    """Node positions in [0, 1]²: layered by distance from the terminating side, or spring."""
-    if not names:
-        return np.zeros((0, 2))
-    if layout == "spring":
-        try:
-            p = nx.spring_layout(g, seed=seed)
-        except ImportError:  # the sparse solver needs scipy: fall back to a circle
-            p = nx.circular_layout(g)
-        xy = np.array([p[n] for n in names], dtype=float)
-    else:
-        xy = _layered(g, names)
-    span = xy.max(axis=0) - xy.min(axis=0)
-    span[span == 0] = 1.0
-    scaled: np.ndarray = (xy - xy.min(axis=0)) / span
-    return scaled
-
-
-def _layered(g: nx.DiGraph, names: list[str]) -> np.ndarray:
-    """Columns by hops upstream of a terminating provider; rows ordered to limit crossings."""
-    sinks = [n for n in names if g.out_degree(n) == 0] or names[:1]
-    depth: dict[str, int] = {s: 0 for s in sinks}
-    frontier = list(sinks)
-    while frontier:
-        nxt = []
-        for v in frontier:
-            for u in g.predecessors(v):
-                if u not in depth:
-                    depth[u] = depth[v] + 1
-                    nxt.append(u)
-        frontier = nxt
-    far = max(depth.values(), default=0) + 1
-    for n in names:
-        depth.setdefault(n, far)
-    layers: dict[int, list[str]] = {}
-    for n in names:
-        layers.setdefault(depth[n], []).append(n)
-    y: dict[str, float] = {}
-    for d in sorted(layers):
-        members = layers[d]
-
-        def bary(n: str) -> float:
-            near = [y[m] for m in list(g.successors(n)) + list(g.predecessors(n)) if m in y]
-            return float(np.mean(near)) if near else 0.0
-        members.sort(key=lambda n: (bary(n), n))
-        k = len(members)
-        for j, n in enumerate(members):
-            y[n] = (j - (k - 1) / 2) / max(k - 1, 1)
-    return np.array([(-depth[n], y[n]) for n in names], dtype=float)

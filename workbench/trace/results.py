@@ -46,6 +46,14 @@ class NoteKind(StrEnum):
     SAME_ORIGID = "same_origid"
     DIFFERENT_ORIGID = "different_origid"  # here, downstream
     DST_SECOND_PASS = "dst_second_pass"  # candidate read as the second pass of a DST overlap
+    DST_OTHER_PASS = "dst_other_pass"  # hours: found at the other pass of the downstream hop's
+    #   repeated local hour, so that record's time is read as that pass
+    DST_PASS_OPEN = "dst_pass_open"  # start in a repeated hour, pass not settled: both passes
+    #   are searched at the next hop
+    DST_PASS_SETTLED = "dst_pass_settled"  # hours, by: an upstream hop's record settled the
+    #   pass of this record's repeated local hour (its time moved by `hours`)
+    ANSWER_MATCHED = "answer_matched"  # ring_s, reason, lag_s: an answer-time record matched
+    #   against the answer time of the call (downstream answer, or start + ring time)
     HOUR_SHIFT = "hour_shift"  # hours: candidate at a whole-hour offset
     OUTSIDE_WINDOW = "outside_window"  # candidate outside the tolerance window
     DOUBTFUL_DURATION = "doubtful_duration"  # duration_s, ref_s: kept, right on time
@@ -56,6 +64,9 @@ class NoteKind(StrEnum):
     UNMAPPED_INGRESS = "unmapped_ingress"  # ingress
     TRACEBACK_DISAGREES = "traceback_disagrees"  # said, cdr
     LOOP = "loop"  # provider
+    RECORD_FIRST_NOT_FOUND = "record_first_not_found"  # provider, found_at: the traceback
+    #   record's first provider did not find the call; others did (a trace of a record
+    #   starts where the record starts, never silently further upstream)
 
 
 @dataclass(frozen=True)
@@ -140,6 +151,10 @@ class Candidate:
     pp_dest: str | None = None  # comma-joined when the token names several
     pp_iat_us: int = NAT
     pp_x5u: str | None = None
+    answer_us: int = NAT  # when the call was answered, reference clock (NAT: unknown)
+    alt_us: int = NAT  # corrected_us read as the other pass of a repeated local hour, while
+    #                    no neighbouring hop has settled which pass it is (NAT: settled)
+    pass_s: float = 0.0  # found at the other pass of the downstream record's repeated hour
 
 
 @dataclass
@@ -152,6 +167,9 @@ class Skew:
     calls: int  # shared calls the estimate rests on
     basis: str  # "estimated" | "manual" | "reference" | "insufficient"
     against: list[str]  # providers it was compared with
+    # an answer-time switch: its median ring time (answer basis), estimated apart from the
+    # clock, offset_s then being the clock alone; None: not separable (folded into offset_s)
+    answer_lag_s: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

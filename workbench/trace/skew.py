@@ -6,8 +6,14 @@ exactly once on each side (``CdrStore.pair_offsets``). The densest two-minute
 window of their offsets (robust against coincidental pairs and retries) gives
 A-minus-B; a weighted least-squares solve turns the pairwise offsets into one
 offset per source, centred so that the median source is the reference clock.
-Whole-hour offsets (a file in the wrong zone) and answer-time logging (a few
-seconds late) come out the same way.
+Whole-hour offsets (a file in the wrong zone) come out the same way.
+
+A switch that logs answer time instead of the INVITE is a clock offset plus a ring
+time that varies per call. Where the other side of a hand-off records when its calls
+were answered, the two are estimated apart: the answer times give the clock, and the
+start offsets minus the clock give the answer basis (the median ring time,
+``Skew.answer_lag_s``), which then also comes off this switch's other hand-offs. Where
+no neighbour records answer times the two stay folded in one offset, as before.
 
 CDR rows are reached only through ``case.store``; sources are keyed by ``SourceId``.
 This module keeps no memo and takes no lock: remembering the estimate between calls,
@@ -22,8 +28,11 @@ import json
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from workbench.case.model import Case
+from workbench.columns.times import NAT, US
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.store import cache
 from workbench.store.protocol import SourceId
@@ -33,7 +42,7 @@ MAX_OFFSET_S = 26 * 3600  # beyond a day and a zone, two records are not the sam
 WINDOW_S = 120.0
 MIN_CALLS = 2
 CLUSTER_S = 3.0  # clocks within this of each other agree
-_CACHE_FORMAT = 3  # 3: entries listed in source order, keyed by (provider, path)
+_CACHE_FORMAT = 4  # 4: answer basis estimated apart from the clock (answer_lag_s)
 
 #: A pairwise estimate between two sources, by position in the case: (a, b, A minus B, calls).
 Edge = tuple[int, int, float, int]
@@ -59,7 +68,10 @@ def estimate_skew(case: Case, *, progress: ProgressFn = no_progress,
     if hit is not None:
         return hit
     pos = {sid: i for i, sid in enumerate(ids)}
+    answer = [case.store.summary(s.id).time_basis == "answer" for s in case.sources]
     edges: list[Edge] = []
+    folded: list[Edge] = []  # edges whose offset still holds an answer-time switch's ring
+    lags: dict[int, list[tuple[float, int]]] = {}
     n_src = len(case.sources)
     for ai, a in enumerate(case.sources):
         check(should_stop)
@@ -73,9 +85,22 @@ def estimate_skew(case: Case, *, progress: ProgressFn = no_progress,
                 if len(off) == 0:
                     continue
                 offset, calls = densest(off)
-                if calls >= MIN_CALLS:
-                    edges.append((ai, pos[b.id], offset, calls))
-    result = _solve(case, edges)
+                if calls < MIN_CALLS:
+                    continue
+                edge = (ai, pos[b.id], offset, calls)
+                if answer[ai] == answer[edge[1]]:  # both or neither fold a ring time
+                    edges.append(edge)
+                    continue
+                clock = _answer_clock(case, a.id, ingresses, b.id, answer[ai])
+                if clock is None:
+                    folded.append(edge)
+                    continue
+                x, sign = (ai, 1.0) if answer[ai] else (edge[1], -1.0)
+                lags.setdefault(x, []).append((sign * (offset - clock[0]), clock[1]))
+                edges.append((ai, edge[1], clock[0], clock[1]))
+    lag = {x: _weighted_median(v) for x, v in lags.items()}
+    edges += [_unfold(e, answer, lag) for e in folded]
+    result = _solve(case, edges, lag)
     cache.store_json(f"skew-{key}", {"format": _CACHE_FORMAT,
                                      "sources": [v.to_dict() for v in result.values()]})
     progress(1.0, "clock skew estimated")
@@ -95,7 +120,85 @@ def _from_cache(hit: dict[str, Any] | None, ids: list[SourceId]) -> dict[SourceI
     return dict(zip(ids, skews))
 
 
-def _solve(case: Case, edges: list[Edge]) -> dict[SourceId, Skew]:
+def _answer_clock(case: Case, a: SourceId, ingresses: list[str], b: SourceId,
+                  a_logs_answer: bool) -> tuple[float, int] | None:
+    """A-minus-B clock offset from answer times (the answer-time switch's logged time against
+    the other side's answer column) and the calls it rests on; None when too few calls
+    carry an answer time on the other side."""
+    ta = case.store.columns(a, ["calling_key", "called_key", "start", "answer", "ingress"])
+    tb = case.store.columns(b, ["calling_key", "called_key", "start", "answer"])
+    ing = ta.column("ingress")
+    if pa.types.is_dictionary(ing.type):
+        ing = ing.cast(ing.type.value_type)
+    mask = pc.fill_null(pc.is_in(ing, value_set=pa.array(list(ingresses), pa.string())),
+                        False).to_numpy(zero_copy_only=False)
+
+    def col(t: pa.Table, name: str) -> np.ndarray:
+        return np.asarray(t.column(name).to_numpy(), dtype=np.int64)
+
+    a_cols = [col(ta, n)[mask] for n in ("calling_key", "called_key", "start", "answer")]
+    b_cols = [col(tb, n) for n in ("calling_key", "called_key", "start", "answer")]
+    a_time = a_cols[2] if a_logs_answer else a_cols[3]
+    b_time = b_cols[3] if a_logs_answer else b_cols[2]
+    off = _paired(_once(a_cols[0], a_cols[1], a_cols[2], a_time),
+                  _once(b_cols[0], b_cols[1], b_cols[2], b_time))
+    off = off[np.abs(off) <= MAX_OFFSET_S]
+    if len(off) < MIN_CALLS:
+        return None
+    clock, calls = densest(off)
+    return (clock, calls) if calls >= MIN_CALLS else None
+
+
+def _once(calling: np.ndarray, called: np.ndarray, start: np.ndarray,
+          when: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(calling, called, when) of the number pairs that occur exactly once (rows with a start),
+    sorted by pair; ``when`` may be NAT (no answer time)."""
+    ok = (calling >= 0) & (called >= 0) & (start != NAT)
+    c1, c2, t = calling[ok], called[ok], when[ok]
+    o = np.lexsort((c1, c2))
+    c1, c2, t = c1[o], c2[o], t[o]
+    new = np.ones(len(c1), bool)
+    new[1:] = (c1[1:] != c1[:-1]) | (c2[1:] != c2[:-1])
+    group = np.cumsum(new) - 1
+    once = np.bincount(group)[group] == 1 if len(group) else new
+    return c1[once], c2[once], t[once]
+
+
+def _paired(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Seconds A-minus-B over the pairs both sides hold once, where both have a time."""
+    c1, c2 = np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
+    t = np.concatenate([a[2], b[2]])
+    side = np.concatenate([np.zeros(len(a[0]), np.int8), np.ones(len(b[0]), np.int8)])
+    o = np.lexsort((side, c1, c2))
+    c1, c2, t = c1[o], c2[o], t[o]
+    k = np.flatnonzero((c1[1:] == c1[:-1]) & (c2[1:] == c2[:-1]))  # k: A's row, k + 1: B's
+    k = k[(t[k] != NAT) & (t[k + 1] != NAT)]
+    return np.asarray((t[k] - t[k + 1]) / US, dtype=np.float64)
+
+
+def _weighted_median(values: list[tuple[float, int]]) -> float:
+    v = sorted(values)
+    total, acc = sum(w for _, w in v), 0
+    for x, w in v:
+        acc += w
+        if acc * 2 >= total:
+            return x
+    return v[-1][0]
+
+
+def _unfold(edge: Edge, answer: list[bool], lag: dict[int, float]) -> Edge:
+    """A start-time edge of an answer-time switch, its ring time taken off where the switch's
+    answer basis is known from another hand-off (else left folded)."""
+    a, b, off, calls = edge
+    if answer[a] and a in lag:
+        return (a, b, off - lag[a], calls)
+    if answer[b] and b in lag:
+        return (a, b, off + lag[b], calls)
+    return edge
+
+
+def _solve(case: Case, edges: list[Edge],
+           lag: dict[int, float] | None = None) -> dict[SourceId, Skew]:
     """One offset per source from the pairwise estimates, component by component."""
     n = len(case.sources)
     by_pos: dict[int, Skew] = {}
@@ -131,8 +234,10 @@ def _solve(case: Case, edges: list[Edge]) -> dict[SourceId, Skew]:
             off = x[i]
             if s.config.skew_s is not None:
                 off, basis = float(s.config.skew_s), "manual"
+            lag_i = (lag or {}).get(i) if basis == "estimated" else None
             by_pos[i] = Skew(s.provider, s.config.path, round(float(off), 3), int(calls[i]),
-                             basis, sorted(set(against[i])))
+                             basis, sorted(set(against[i])),
+                             None if lag_i is None else round(float(lag_i), 3))
     return {case.sources[i].id: by_pos[i] for i in range(n)}
 
 

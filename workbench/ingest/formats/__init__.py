@@ -1,9 +1,12 @@
 """Registry of CDR format profiles; ``detect`` ranks them for a file."""
 from __future__ import annotations
 
+from dataclasses import replace
+from functools import wraps
 from pathlib import Path
 
-from workbench.common.errors import InputError
+from workbench.common.errors import InputError, WorkbenchError
+from workbench.common.files import regular_file
 
 from .base import (
     CANONICAL_FIELDS,
@@ -11,6 +14,7 @@ from .base import (
     Detection,
     FormatProfile,
     ParsedTable,
+    Reader,
     ReadOptions,
     Sample,
 )
@@ -20,9 +24,39 @@ _REGISTRY: dict[str, FormatProfile] = {}
 
 
 def register(profile: FormatProfile) -> FormatProfile:
-    """Add a profile; later registrations of the same name replace earlier ones."""
-    _REGISTRY[profile.name] = profile
-    return profile
+    """Add a profile; later registrations of the same name replace earlier ones. Its reader
+    is guarded: whatever a damaged file makes it raise reaches every caller (import, `detect`,
+    the wizard's preview) as one InputError naming the file."""
+    guarded = replace(profile, read=_guarded(profile.read, profile.name))
+    _REGISTRY[profile.name] = guarded
+    return guarded
+
+
+#: Not a fault of the file: exceptions that mean a bug; the fuzz tests fail on them.
+BUG_TYPES: tuple[type[BaseException], ...] = (TypeError, AttributeError, NameError,
+                                              AssertionError, UnboundLocalError)
+
+
+def _guarded(read: Reader, name: str) -> Reader:
+    if getattr(read, "_guarded", False):
+        return read
+
+    @wraps(read)
+    def guarded_read(path: Path, opts: ReadOptions) -> ParsedTable:
+        try:
+            return read(path, opts)
+        except WorkbenchError:  # InputError names the file; Cancelled is no failure
+            raise
+        except MemoryError:
+            raise InputError(f"too large to read as {name} in memory (one huge line?)",
+                             file=str(path), field="format") from None
+        except Exception as exc:  # noqa: BLE001 - a damaged file: one line, never a traceback
+            why = " ".join(str(exc).split())[:300] or type(exc).__name__
+            raise InputError(f"cannot read as {name}: {why}", file=str(path),
+                             field="format") from exc
+
+    guarded_read._guarded = True  # type: ignore[attr-defined]
+    return guarded_read
 
 
 def profiles() -> list[FormatProfile]:
@@ -45,6 +79,7 @@ def detect(path: Path) -> list[Detection]:
     if Path(path).is_dir():
         raise InputError("this is a folder: give one CDR file (join per-call documents into one "
                          "file first)", file=str(path), field="path")
+    regular_file(path, field="path")  # a FIFO or device would never end
     sample = read_sample(path)
     found: list[Detection] = []
     for profile in _REGISTRY.values():

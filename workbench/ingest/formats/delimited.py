@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import mmap
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,7 @@ from workbench.common.errors import InputError
 from .base import BadLine
 
 MAX_BAD_KEPT = 200
+MAX_COLUMNS = 2000  # the widest CDR layouts have a few hundred fields
 
 
 @dataclass
@@ -38,9 +40,11 @@ _COUNT_BLOCK = 1 << 22
 def count_newlines(data, start: int = 0, stop: int | None = None) -> int:
     """Line feeds in ``data[start:stop]`` (bytes or a memory map), counted in blocks so no
     file-sized temporary is made."""
-    buf = np.frombuffer(data, dtype=np.uint8)[start:stop]
-    return sum(int(np.count_nonzero(buf[i:i + _COUNT_BLOCK] == 10))
-               for i in range(0, len(buf), _COUNT_BLOCK))
+    stop = len(data) if stop is None else min(stop, len(data))
+    if isinstance(data, bytes):  # memchr speed, no temporary
+        return data.count(b"\n", start, stop)
+    return sum(bytes(data[i:min(i + _COUNT_BLOCK, stop)]).count(b"\n")
+               for i in range(start, stop, _COUNT_BLOCK))
 
 
 def ends_with_newline(data) -> bool:
@@ -66,6 +70,57 @@ def line_starts(data: bytes) -> np.ndarray:
     if len(starts) and starts[-1] >= len(data):
         starts = starts[:-1]
     return starts
+
+
+def select_lines(data: bytes | mmap.mmap, wanted: np.ndarray,
+                 starts: np.ndarray | None = None) -> bytes:
+    """The bytes of the given 1-based physical lines, each ending in a newline.
+
+    ``starts``: the file's ``line_starts``, if the caller has them (finding them is a pass
+    over the whole file, so a caller selecting several groups of lines finds them once)."""
+    wanted = np.asarray(wanted, dtype=np.int64)
+    if not len(wanted):
+        return b""
+    buf = np.frombuffer(data, np.uint8)
+    if starts is None:
+        starts = line_starts(data)
+    ends = np.append(starts[1:], len(buf))
+    tail = b"" if ends_with_newline(data) or wanted.max() < len(starts) else b"\n"
+    if len(wanted) * 64 < len(starts):  # a few lines: slices, no mask over the whole file
+        return b"".join(bytes(data[starts[i - 1]:ends[i - 1]]) + (tail if i == len(starts)
+                                                                  else b"")
+                        for i in wanted.tolist())
+    # every line as one value of a binary array over the file's own bytes (no copy); Arrow's
+    # take copies just the wanted ones, end to end, in one pass
+    big = len(buf) >= 2**31 - 1
+    offsets = np.append(starts, len(buf)).astype(np.int64 if big else np.int32)
+    lines = pa.Array.from_buffers(pa.large_binary() if big else pa.binary(), len(starts),
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    got = lines.take(pa.array(wanted - 1))
+    width = np.int64 if big else np.int32
+    at = np.frombuffer(got.buffers()[1], dtype=width)[got.offset:got.offset + len(got) + 1]
+    return got.buffers()[2].slice(int(at[0]), int(at[-1] - at[0])).to_pybytes() + tail
+
+
+def field_counts(data: bytes | mmap.mmap, delimiter: str, quote: str | None = '"',
+                 escape: str | None = None, starts: np.ndarray | None = None) -> np.ndarray:
+    """Number of fields on every physical line (quote- and escape-aware, vectorized).
+
+    ``starts``: the file's ``line_starts``, if the caller has them."""
+    buf = np.frombuffer(data, np.uint8)
+    if starts is None:
+        starts = line_starts(data)
+    if not len(starts):
+        return np.zeros(0, np.int64)
+    seps = np.flatnonzero(buf == ord(delimiter))
+    if escape:
+        seps = seps[(seps == 0) | (buf[np.maximum(seps - 1, 0)] != ord(escape))]
+    line_of = np.searchsorted(starts, seps, side="right") - 1
+    if quote:  # a separator counts when the quotes before it on its line are balanced
+        parity = np.bitwise_xor.accumulate((buf == ord(quote)).view(np.uint8))
+        at_start = np.where(starts > 0, parity[np.maximum(starts - 1, 0)], 0)
+        line_of = line_of[(parity[seps] ^ at_start[line_of]) == 0]
+    return np.bincount(line_of, minlength=len(starts)) + 1
 
 
 def nonblank_lines(data: bytes, starts: np.ndarray) -> np.ndarray:
@@ -112,7 +167,8 @@ def sniff_delimiter(line: str) -> str:
 def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] | None = None,
                    header: bool = True, skip_lines: int = 0, quote_char: str | bool = '"',
                    escape_char: str | bool = False, double_quote: bool = True,
-                   file: str = "", want=None) -> Delimited:
+                   file: str = "", want=None, max_invalid: int | None = None,
+                   grouped: bool = False) -> Delimited:
     """Parse ``data`` (UTF-8) into string columns, tying rows to physical lines.
 
     ``skip_lines`` physical lines are ignored first (preambles); with ``header``
@@ -120,6 +176,13 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
     ``want(names, header_line)`` may return the only columns to convert (parsing fewer
     columns is cheaper; field counts are still checked on every column).
     Old Mac line ends (CR only, a spreadsheet's "CSV (Macintosh)") are read as lines.
+    ``max_invalid``: past this many rows of the wrong field count, stop and raise
+    ``TooManyInvalid`` (pyarrow hands each one to Python, ~10 µs apiece, and a parallel parse
+    cannot number them: a caller that groups lines by field count parses each line once).
+    Without it, past ``MAX_INVALID`` such rows the lines are counted and only those of the
+    right count parsed (a second parse of just them), the others reported. ``grouped``: the
+    caller gave lines of one field count already, so refused rows are quote faults and are
+    numbered by the parser, never counted again.
     """
     data = cr_to_lf(data)
     first = _first_nonblank(data, skip_lines)
@@ -145,14 +208,32 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
         body_start, body_first_line = hend, header_line + 1
     if names is None:
         raise InputError("no column names for a header-less file", file=file)
+    if len(names) > MAX_COLUMNS:  # Arrow keeps buffers per column: 100,000 of them exhaust memory
+        raise InputError(f"{len(names):,} columns: more than any CDR layout has "
+                         f"({MAX_COLUMNS:,} at most); not a CDR file, or the wrong delimiter",
+                         file=file, line=header_line)
     include = want(names, header_line) if want else None
     body = memoryview(data)[body_start:]
     if not bytes(body[:65536]).strip() and not bytes(body).strip():
         table = pa.table({n: pa.array([], pa.string()) for n in names})
         return Delimited(table, np.zeros(0, np.int64), header=header_names, header_line=header_line)
 
-    table, invalid, unknown = _parse(body, names, delimiter, quote_char, escape_char,
-                                     double_quote, True, include)
+    cap = max_invalid if max_invalid is not None else None if grouped else MAX_INVALID
+    try:
+        table, invalid, unknown = _parse(body, names, delimiter, quote_char, escape_char,
+                                         double_quote, True, include, cap)
+    except TooManyInvalid:
+        if max_invalid is not None:
+            raise
+        return _by_field_count(data, body_start, body_first_line, names, header_names,
+                               header_line, delimiter=delimiter, quote_char=quote_char,
+                               escape_char=escape_char, double_quote=double_quote,
+                               file=file, include=include)
+    except _OutOfSync:
+        return _without_open_quotes(data, body_start, body_first_line, names, header_names,
+                                    header_line, delimiter=delimiter, quote_char=quote_char,
+                                    escape_char=escape_char, double_quote=double_quote,
+                                    file=file, include=include)
     # Parse first, count after: when rows + invalid rows equal the body's lines there are no
     # blank lines and no quoted newlines, and line numbers need no scan of the file.
     body_newlines = count_newlines(data, body_start)
@@ -160,8 +241,14 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
     located = _locate_lines(data, body_start, body_first_line, unknown,
                             body_newlines) if unknown else []
     if located is None:  # invalid rows the parallel parse could not place: parse serially
-        table, invalid, _ = _parse(body, names, delimiter, quote_char, escape_char,
-                                   double_quote, False, include)
+        try:
+            table, invalid, _ = _parse(body, names, delimiter, quote_char, escape_char,
+                                       double_quote, False, include, None)
+        except _OutOfSync:
+            return _without_open_quotes(data, body_start, body_first_line, names,
+                                        header_names, header_line, delimiter=delimiter,
+                                        quote_char=quote_char, escape_char=escape_char,
+                                        double_quote=double_quote, file=file, include=include)
         located = []
     if table.num_rows + len(invalid) + len(located) == n_body:
         cands = np.arange(body_first_line, body_first_line + n_body, dtype=np.int64)
@@ -179,7 +266,7 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
     lines = cands[keep]
     bad_lines = [BadLine(int(cands[i]) if i < len(cands) else -1,
                          "wrong number of fields", text) for i, (_, text) in
-                 zip(bad_idx, invalid)][:MAX_BAD_KEPT]
+                 zip(bad_idx[:MAX_BAD_KEPT], invalid[:MAX_BAD_KEPT])]
     if len(lines) != table.num_rows:
         # quoted values spanning lines: only a serial reader knows where rows start
         first_index = body_first_line - 1  # lines before the body
@@ -192,16 +279,17 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
 
 
 def _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads,
-           include=None):
+           include=None, max_invalid=None):
     invalid: list[tuple[int, str]] = []
     unknown = []
+    limit = float("inf") if max_invalid is None else max_invalid
 
     def on_invalid(row):
         if row.number is None:
             unknown.append(row.text)
         else:
             invalid.append((row.number, row.text))
-        return "skip"
+        return "skip" if len(invalid) + len(unknown) <= limit else "error"
 
     try:
         table = pv.read_csv(
@@ -219,8 +307,114 @@ def _parse(body, names, delimiter, quote_char, escape_char, double_quote, thread
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
             raise UnicodeError(str(exc)) from exc
+        if "out of sync" in str(exc):
+            raise _OutOfSync(str(exc)) from exc
+        if len(invalid) + len(unknown) > limit:
+            raise TooManyInvalid(f"more than {max_invalid} lines of another field count") \
+                from exc
+        if str(exc).startswith("CSV parse error"):  # only a refused row not valid UTF-8 does
+            # this: pyarrow cannot hand its text to the handler, and stops (the caller
+            # retries the file as Windows-1252)
+            raise UnicodeError(f"a line that is not UTF-8: {exc}") from exc
         raise
     return table, invalid, unknown
+
+
+MAX_INVALID = 1000  # rows of the wrong field count handed to Python before lines are counted
+
+
+def _by_field_count(data, body_start: int, body_first_line: int, names: list[str],
+                    header_names: list[str] | None, header_line: int | None, *,
+                    delimiter: str, quote_char: str | bool, escape_char: str | bool,
+                    double_quote: bool, file: str, include) -> Delimited:
+    """Many lines of another field count: count every line's fields (vectorized), parse only
+    the lines of the right count, report the others. Each line is parsed once."""
+    body = memoryview(data)[body_start:]
+    starts = line_starts(body)
+    counts = field_counts(bytes(body), delimiter, quote_char or None, escape_char or None)
+    counts = counts[:len(starts)]
+    nonblank = np.zeros(len(starts), dtype=bool)
+    nonblank[nonblank_lines(body, starts) - 1] = True
+    fit = np.flatnonzero(nonblank & (counts == len(names))) + 1
+    other = np.flatnonzero(nonblank & (counts != len(names))) + 1
+    sub = read_delimited(select_lines(body, fit, starts), delimiter=delimiter, names=names,
+                         header=False, quote_char=quote_char, escape_char=escape_char,
+                         double_quote=double_quote, file=file,
+                         want=(lambda _n, _h: include) if include else None, grouped=True)
+    first = body_first_line - 1
+    texts = select_lines(body, other[:MAX_BAD_KEPT], starts).decode("utf-8", errors="replace")
+    closed = _closed_line(delimiter, quote_char, escape_char, double_quote).fullmatch
+    bad = [BadLine(int(n) + first, f"{int(counts[n - 1])} fields, expected {len(names)}"
+                   if closed(t.encode()) else OPEN_QUOTE, t.rstrip("\r"))
+           for n, t in zip(other[:MAX_BAD_KEPT], texts.split("\n"))]
+    bad += [BadLine(int(fit[b.line - 1]) + first if b.line > 0 else -1, b.reason, b.text)
+            for b in sub.bad_lines]
+    bad.sort(key=lambda b: b.line)
+    return Delimited(sub.table, fit[sub.lines - 1] + first, bad[:MAX_BAD_KEPT],
+                     len(other) + sub.bad_count, header_names, header_line)
+
+
+class TooManyInvalid(Exception):
+    """More rows of the wrong field count than the caller allowed (``max_invalid``)."""
+
+
+class _OutOfSync(Exception):
+    """pyarrow's block chunker (which splits at every line feed) and its parser (which reads a
+    line feed inside quotes as part of a value) disagreed: some line left a quote open."""
+
+
+OPEN_QUOTE = "a quote (or escape) opened on this line is never closed"
+
+
+def _closed_line(delimiter: str, quote_char: str | bool, escape_char: str | bool,
+                 double_quote: bool) -> re.Pattern[bytes]:
+    """A regex that matches a whole line iff it ends outside quotes, as pyarrow parses: a
+    quote opens a value only at its start; after the closing quote the rest of the field is
+    plain text; a doubled quote (or an escape) inside quotes is a literal."""
+    d = re.escape(delimiter.encode())
+    e = re.escape(escape_char.encode()) if escape_char else b""
+    esc = [e + b"."] if escape_char else []
+    plain_first = b"[^" + d + (re.escape(quote_char.encode()) if quote_char else b"") + e + b"]"
+    plain = b"(?:" + b"|".join([b"[^" + d + e + b"]"] + esc) + b")"
+    field = b"(?:" + plain_first + b"|" + b"|".join(esc or [b"(?!)"]) + b")" + plain + b"*+"
+    if quote_char:
+        q = re.escape(quote_char.encode())
+        inside = b"(?:" + b"|".join([b"[^" + q + e + b"]"] + ([q + q] if double_quote else [])
+                                    + esc) + b")*+"
+        field = b"(?:" + q + inside + q + plain + b"*+|" + field + b")"
+    return re.compile(field + b"?+(?:" + d + field + b"?+)*+")
+
+
+def _without_open_quotes(data, body_start: int, body_first_line: int, names: list[str],
+                         header_names: list[str] | None, header_line: int | None, *,
+                         delimiter: str, quote_char: str | bool, escape_char: str | bool,
+                         double_quote: bool, file: str, include) -> Delimited:
+    """The robust path when lines leave a quote open (values with unescaped quotes, a cut
+    line): those lines become bad lines, named, and the others are parsed without them, so
+    one damaged line never swallows the lines after it nor stops the import."""
+    body = bytes(data[body_start:])
+    closed = _closed_line(delimiter, quote_char, escape_char, double_quote).fullmatch
+    marks = [m for m in ((quote_char or "").encode(), (escape_char or "").encode()) if m]
+    keep: list[bytes] = []
+    kept_lines: list[int] = []
+    damaged: list[BadLine] = []
+    for i, line in enumerate(body.split(b"\n")):
+        if any(m in line for m in marks) and not closed(line):
+            damaged.append(BadLine(body_first_line + i, OPEN_QUOTE,
+                                   line.decode("utf-8", errors="replace").rstrip("\r")))
+        else:
+            keep.append(line)
+            kept_lines.append(body_first_line + i)
+    sub = read_delimited(b"\n".join(keep), delimiter=delimiter, names=names, header=False,
+                         quote_char=quote_char, escape_char=escape_char,
+                         double_quote=double_quote, file=file,
+                         want=(lambda _n, _h: include) if include else None)
+    where = np.asarray(kept_lines, dtype=np.int64)
+    bad = damaged + [BadLine(int(where[b.line - 1]) if b.line > 0 else -1, b.reason, b.text)
+                     for b in sub.bad_lines]
+    bad.sort(key=lambda b: b.line)
+    return Delimited(sub.table, where[sub.lines - 1], bad[:MAX_BAD_KEPT],
+                     sub.bad_count + len(damaged), header_names, header_line)
 
 
 MAX_LOCATED = 8

@@ -6,6 +6,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from workbench.common.files import read_bytes, regular_file
+
 from .base import Sample
 
 HEAD_BYTES = 64 * 1024
@@ -39,6 +41,7 @@ def _cp1252_ok(data: bytes) -> bool:
 
 
 def read_sample(path: Path) -> Sample:
+    regular_file(path)  # a FIFO or device never ends, a folder is no CDR file
     with open(path, "rb") as fh:
         raw = fh.read(HEAD_BYTES)
     enc = sniff_encoding(raw)
@@ -53,7 +56,7 @@ def read_utf8(path: Path, encoding: str | None = None,
               data: bytes | None = None) -> tuple[bytes, str]:
     """The whole file as UTF-8 bytes (transcoded if needed, BOM removed) and the encoding found."""
     if data is None:
-        data = Path(path).read_bytes()
+        data = read_bytes(path)
     enc = encoding or sniff_encoding(data[:HEAD_BYTES])
     if enc == "utf-8":  # validated by the CSV reader, which retries as cp1252 if it fails
         return data, enc
@@ -75,6 +78,7 @@ LIVE_SECONDS = 120
 def utf8_view(path: Path, encoding: str | None = None):
     """Like `read_utf8`, but a UTF-8 file is memory-mapped rather than copied into memory
     (a million-row file is read ~0.1 s faster). Yields (bytes-like, encoding)."""
+    regular_file(path)
     enc = encoding
     if enc is None:
         with open(path, "rb") as fh:

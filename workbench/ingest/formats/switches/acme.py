@@ -8,6 +8,7 @@ may contain unescaped quotes: such lines are split again on ``","`` boundaries.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from pathlib import Path
 
 import numpy as np
@@ -48,16 +49,28 @@ NEED = max(STOP.values()) + 1
 DISPLAY_NAME = r"^\s*[\"']?(?P<v>[^\"'<]*?)[\"']?\s*<"
 ZONED = re.compile(r"^[*.]?\d{1,2}:\d{2}:\d{2}(\.\d+)? [A-Za-z]{1,5} [A-Za-z]{3} \d{1,2} \d{4}$")
 # a quoted value ends at a quote followed by a comma or the end of the line
-_TOKEN = re.compile(r'"(.*?)"(?=,|$)|([^,]*)')
+_CLOSING = re.compile(r'"(?=,|$)')
 
 
 def split_lenient(line: str) -> list[str]:
-    """Split a line whose quoted values may hold bare quotes."""
-    out, pos = [], 0
-    while pos <= len(line):
-        m = _TOKEN.match(line, pos)
-        out.append(m.group(1) if m.group(1) is not None else m.group(2))
-        pos = m.end() + 1
+    """Split a line whose quoted values may hold bare quotes.
+
+    The closing quotes are found once and each quoted value takes the first one after it (a
+    regex searching forward from every value made a line of many unclosed values quadratic)."""
+    closes = [m.start() for m in _CLOSING.finditer(line)]
+    out: list[str] = []
+    pos, n = 0, len(line)
+    while pos <= n:
+        if pos < n and line[pos] == '"':
+            k = bisect_left(closes, pos + 1)
+            if k < len(closes):
+                out.append(line[pos + 1:closes[k]])
+                pos = closes[k] + 2
+                continue
+        comma = line.find(",", pos)
+        comma = n if comma < 0 else comma
+        out.append(line[pos:comma])
+        pos = comma + 1
     return out
 
 
@@ -83,14 +96,14 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
         named = {k: g.col(i) for k, i in STOP.items()}
         parts.append((named, stops[g.lines - 1]))
     fixed = []
-    for b in pos.bad_lines:  # unescaped quotes inside quoted values
+    for b in pos.all_bad():  # unescaped quotes inside quoted values: every one repaired
         fields = split_lenient(b.text)
         if len(fields) >= NEED:
             fixed.append((stops[b.line - 1], fields))
         else:
             b.line = int(stops[b.line - 1])
             bad.append(b)
-    bad_count = len(strays) + pos.bad_count - len(fixed)
+    bad_count = len(strays) + len(pos.bad_numbers) - len(fixed)
     if fixed:
         parts.append(({k: pa.array([f[i] for _, f in fixed], pa.string()) for k, i in STOP.items()},
                       np.asarray([n for n, _ in fixed], np.int64)))

@@ -1,12 +1,15 @@
 """BroadWorks accounting CDR, CSV flavour: header/footer records, ``\\,`` escapes, ~450 fields."""
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from workbench.columns.times import AMBIGUOUS, NONEXISTENT, US, is_utc_zone, place_in_zone
 
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
@@ -44,6 +47,9 @@ POSITIONS = {  # 1-based, from the Accounting CDR Interface Specification (R22)
 FIELD_SEP = re.compile(r"(?<!\\),")  # a comma not escaped as '\,'
 BW_TIME = re.compile(r"^\d{14}(\.\d{1,3})?$")
 ZONE = re.compile(r"^\d-[0-9]{6}$|^\d[+-][0-9]{6}$")
+# userTimeZone: DST flag (1 = daylight time in force), sign, hhmmss offset from UTC
+ZONE_PARTS = re.compile(r"^(?P<dst>[01])(?P<sign>[+-])(?P<h>[0-9]{2})(?P<m>[0-9]{2})(?P<s>00)$")
+TIMES = (("start", "startTime"), ("answer", "answerTime"), ("end", "releaseTime"))
 
 
 def read_broadworks(path: Path, opts: ReadOptions) -> ParsedTable:
@@ -95,8 +101,12 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     answered = pc.fill_null(pc.equal(pc.utf8_lower(named["answerIndicator"]), "yes"), False)
     talk = seconds_between(strptime_frac(named["answerTime"], "%Y%m%d%H%M%S"),
                            strptime_frac(named["releaseTime"], "%Y%m%d%H%M%S"))
+    times = {c: named[f] for c, f in TIMES}
+    zone_notes: list[str] = []
+    if not is_utc_zone(opts.timezone):  # a local wall clock: each row's own offset pins it
+        times, zone_notes = _zoned_times(named, lines, opts.timezone)
     columns = {
-        "start": named["startTime"], "answer": named["answerTime"], "end": named["releaseTime"],
+        **times,
         "calling": named["callingNumber"], "called": named["calledNumber"],
         "duration": pc.cast(pc.if_else(answered, talk, pa.scalar(0, pa.int64())), pa.string()),
         "disposition": named["terminationCause"],
@@ -111,16 +121,98 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     notes = [f"BroadWorks CSV, {expected} fields per data record; '\\,' escapes read as commas",
              "ingress ← route for Terminating records (groupNumber/userNumber for Originating); "
              "egress ← route for Originating records (userNumber for Terminating); call_id ← "
-             "networkCallID",
-             "startTime/answerTime/releaseTime are kept raw and read in the source's timezone: "
-             "whether BroadWorks writes them in UTC or local time is unconfirmed (the reference "
-             f"example is UTC); userTimeZone on these records: {', '.join(zones[:5]) or 'none'}"]
+             "networkCallID"]
+    if zone_notes:
+        notes += zone_notes
+    else:
+        notes.append("startTime/answerTime/releaseTime are kept raw and read in the source's "
+                     "timezone: whether BroadWorks writes them in UTC or local time is "
+                     "unconfirmed (the reference example is UTC); userTimeZone on these records: "
+                     f"{', '.join(zones[:5]) or 'none'}"
+                     + ("; if this switch writes local time, set the source's timezone and "
+                        "each record's userTimeZone gives its exact UTC offset" if zones else ""))
     if file_records:
         notes.append(f"{len(file_records)} file header/footer records skipped")
     if dropped:
         notes.append(f"{dropped} records of type other than Normal (e.g. Start) skipped")
     return finish(columns, lines, named=named, opts=opts, file=str(path), notes=notes,
                   bad=pos.bad_lines, bad_count=pos.bad_count, encoding=enc)
+
+
+def zone_offsets(col: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """userTimeZone (``1-040000``) per row → (minutes east of UTC, NaN where absent or
+    malformed; the ISO suffix ``-04:00``, null there). Zones repeat: parsed once each."""
+    enc = pc.dictionary_encode(blank_to_null(col, NULL_TEXT, strip=True))
+    values = [_zone_minutes(v) for v in enc.dictionary.to_pylist()]
+    minutes = np.array(values + [math.nan], dtype=np.float64)
+    suffix = pa.array([None if math.isnan(m) else _iso_offset(m) for m in values] + [None],
+                      pa.string())
+    idx = enc.indices.fill_null(len(values))
+    return minutes[idx.to_numpy(zero_copy_only=False)], pc.take(suffix, idx)
+
+
+def _zone_minutes(value: str | None) -> float:
+    m = ZONE_PARTS.match(value or "")
+    if not m or int(m["h"]) > 14 or int(m["m"]) > 59:
+        return math.nan
+    total = int(m["h"]) * 60 + int(m["m"])
+    return float(-total if m["sign"] == "-" else total)
+
+
+def _iso_offset(minutes: float) -> str:
+    sign = "-" if minutes < 0 else "+"
+    h, m = divmod(int(abs(minutes)), 60)
+    return f"{sign}{h:02d}:{m:02d}"
+
+
+def _zoned_times(named: dict[str, pa.Array], lines: np.ndarray, zone: str
+                 ) -> tuple[dict[str, pa.Array], list[str]]:
+    """Times of rows that carry a userTimeZone written as ISO 8601 with that offset (exact,
+    never ambiguous); rows without one stay raw, read in the declared zone."""
+    minutes, suffix = zone_offsets(named["userTimeZone"])
+    have = np.isfinite(minutes)
+    if not have.any():
+        return {c: named[f] for c, f in TIMES}, [
+            "no userTimeZone on these records: times read in the source's timezone " + zone]
+    out = {c: _with_offset(named[f], suffix) for c, f in TIMES}
+    return out, _zone_report(named["startTime"], minutes, lines, zone)
+
+
+def _with_offset(col: pa.Array, suffix: pa.Array) -> pa.Array:
+    raw = blank_to_null(col, NULL_TEXT, strip=True)
+    ok = pc.fill_null(pc.match_substring_regex(raw, BW_TIME.pattern), False)
+    iso = pc.replace_substring_regex(raw, r"^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})",
+                                     r"\1-\2-\3T\4:\5:\6")
+    use = pc.and_(ok, pc.is_valid(suffix))
+    return pc.if_else(use, pc.binary_join_element_wise(iso, suffix, ""), raw)
+
+
+def _zone_report(start: pa.Array, minutes: np.ndarray, lines: np.ndarray, zone: str) -> list[str]:
+    """What the offsets settled: rows of a repeated DST hour no longer ambiguous, and rows
+    whose offset the declared zone never uses at that wall time (said, not hidden)."""
+    naive = strptime_frac(start, "%Y%m%d%H%M%S")
+    valid = pc.is_valid(naive).to_numpy(zero_copy_only=False) & np.isfinite(minutes)
+    wall = pc.fill_null(naive.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)[valid]
+    mins = minutes[valid]
+    by_offset = wall - (mins * 60 * US).astype(np.int64)
+    first, flags = place_in_zone(wall, zone)
+    overlap = (flags & AMBIGUOUS) != 0
+    second = overlap & (by_offset == first + 3600 * US)
+    fits = (by_offset == first) | second | ((flags & NONEXISTENT) != 0)
+    offsets = sorted({_iso_offset(m) for m in np.unique(mins)})
+    notes = [f"times read with each record's userTimeZone ({', '.join(offsets[:5])}): "
+             f"{int(valid.sum())} starts have an exact UTC offset rather than {zone}'s rules"]
+    if overlap.any():
+        notes.append(f"{int(overlap.sum())} starts fall in a repeated DST hour of {zone}; "
+                     f"userTimeZone settles which pass ({int(second.sum())} the second, "
+                     f"{int((overlap & ~second).sum())} the first): not flagged ambiguous")
+    if not fits.all():
+        bad = np.flatnonzero(~fits)
+        line = int(lines[np.flatnonzero(valid)[bad[0]]])
+        notes.append(f"userTimeZone disagrees with {zone} on {len(bad)} starts (first: line "
+                     f"{line}, {_iso_offset(float(mins[bad[0]]))}): the record's own offset "
+                     "was used; check the source's timezone")
+    return notes
 
 
 def sniff_broadworks(sample: Sample) -> Detection | None:
@@ -151,4 +243,5 @@ register(FormatProfile(
     name="broadworks", title="BroadWorks accounting CDR (CSV)", read=read_broadworks,
     sniff=sniff_broadworks,
     description="Header/footer records skipped; '\\,' escapes; Normal records kept; "
-                "ingress/egress from route and direction; times raw (UTC vs local unconfirmed)."))
+                "ingress/egress from route and direction; times raw (UTC vs local unconfirmed; "
+                "with a local timezone, each record's userTimeZone gives its exact offset)."))

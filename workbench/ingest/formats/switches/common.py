@@ -6,7 +6,6 @@ few distinct values of a column (zone tokens, dictionary entries).
 from __future__ import annotations
 
 import csv
-import mmap
 import re
 from collections.abc import Callable, Iterable
 
@@ -25,10 +24,12 @@ from ..base import (
     ReadOptions,
     Sample,
 )
-from ..delimited import (
-    MAX_BAD_KEPT,  # noqa: F401  (re-exported: one limit for all readers)
+from ..delimited import (  # noqa: F401  (re-exported: one limit, one line splitter for all)
+    MAX_BAD_KEPT,
     ends_with_newline,
+    field_counts,
     line_starts,
+    select_lines,
 )
 from ..sample import HEAD_BYTES
 
@@ -260,37 +261,6 @@ def text_lines(data: bytes) -> tuple[pa.Array, np.ndarray]:
 def texts_at(lines: pa.Array, rows: np.ndarray) -> list[str]:
     """The text of the given rows (0-based) of the lines ``text_lines`` returned."""
     return pc.take(lines, pa.array(rows, pa.int64())).to_pylist()
-
-
-def select_lines(data: bytes | mmap.mmap, wanted: np.ndarray) -> bytes:
-    """The bytes of the given 1-based physical lines, each ending in a newline."""
-    buf = np.frombuffer(data, np.uint8)
-    if not ends_with_newline(data):
-        buf = np.append(buf, np.uint8(10))
-    starts = line_starts(buf)
-    ends = np.append(starts[1:], len(buf))
-    pick = np.zeros(len(starts), dtype=bool)
-    pick[wanted - 1] = True
-    return buf[np.repeat(pick, ends - starts)].tobytes()
-
-
-def field_counts(data: bytes, delimiter: str, quote: str | None = '"',
-                 escape: str | None = None) -> np.ndarray:
-    """Number of fields on every physical line (quote- and escape-aware, vectorized)."""
-    if not data.endswith(b"\n"):
-        data = data + b"\n"
-    buf = np.frombuffer(data, np.uint8)
-    starts = line_starts(data)
-    seps = np.flatnonzero(buf == ord(delimiter))
-    if escape:
-        seps = seps[(seps == 0) | (buf[np.maximum(seps - 1, 0)] != ord(escape))]
-    line_of = np.searchsorted(starts, seps, side="right") - 1
-    if quote:
-        parity = np.bitwise_xor.accumulate((buf == ord(quote)).astype(np.uint8))
-        at_start = np.where(starts > 0, parity[np.maximum(starts - 1, 0)], 0)
-        outside = (parity[seps] ^ at_start[line_of]) == 0
-        line_of = line_of[outside]
-    return np.bincount(line_of, minlength=len(starts)) + 1
 
 
 def lines_text(data: bytes, lines: Iterable[int], starts: np.ndarray | None = None) -> list[str]:

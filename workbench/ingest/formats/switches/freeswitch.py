@@ -17,6 +17,7 @@ from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .common import (
     ISO_LOCAL,
+    MAX_BAD_KEPT,
     Q850_NAMES,
     UUID,
     concat_sorted,
@@ -27,10 +28,12 @@ from .common import (
     head_lines,
     most_common,
     records,
+    select_lines,
     share,
     text,
+    text_lines,
 )
-from .positional import names, read_positional, with_text
+from .positional import Positional, names, read_positional, with_text
 
 DEFAULT = ["caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
            "answer_stamp", "end_stamp", "duration", "billsec", "hangup_cause", "uuid",
@@ -60,19 +63,28 @@ def _strip_quotes(col) -> pa.Array:
     return pc.replace_substring_regex(text(col), r'^\s*"(.*)"\s*$', r"\1")
 
 
-def _repair(bad: list[BadLine], count: int) -> tuple[dict[str, list], list[int], list[BadLine]]:
-    """Re-split broken lines on the template's quoted separators (values were not escaped)."""
-    rows: dict[str, list] = {n: [] for n in names(count)}
-    fixed, still = [], []
-    for b in bad:
-        parts = _resplit(_unwrap_line(b.text))
-        if len(parts) != count:
-            still.append(b)
-            continue
-        for i, v in enumerate(parts):
-            rows[f"f{i}"].append(v)
-        fixed.append(b.line)
-    return rows, fixed, still
+def _repair(pos: Positional, count: int) -> tuple[dict[str, pa.Array], np.ndarray, list[BadLine],
+                                                  int]:
+    """Every refused line re-split on the template's quoted separators (values were not
+    escaped), in Arrow kernels: (columns, lines repaired, first bad lines left, how many)."""
+    nums = pos.bad_numbers
+    lines, _ = text_lines(select_lines(pos.data, nums, pos.starts))  # non-blank: one per number
+    t = pc.utf8_trim_whitespace(pc.replace_substring_regex(
+        pc.replace_substring_regex(lines, r"(?i)^\s*INSERT INTO\s+[\w.`\"]+\s+VALUES\s*\(", ""),
+        r"\);\s*$", ""))
+    quoted = pc.and_(pc.and_(pc.starts_with(t, '"'), pc.ends_with(t, '"')),
+                     pc.greater_equal(pc.utf8_length(t), 2))
+    parts = pc.split_pattern_regex(pc.utf8_slice_codeunits(t, 1, -1), r'",\s?"')
+    fit = pc.fill_null(pc.and_(quoted, pc.equal(pc.list_value_length(parts), count)), False)
+    fixed = pc.filter(parts, fit)
+    cols = {f"f{i}": pc.list_element(fixed, i) for i in range(count)}
+    fit_np = fit.to_numpy(zero_copy_only=False)
+    why = {b.line: b.reason for b in pos.bad_lines}
+    left = np.flatnonzero(~fit_np)
+    still = [BadLine(int(nums[i]), why.get(int(nums[i]), "refused by the parser"), text_)
+             for i, text_ in zip(left[:MAX_BAD_KEPT], pc.take(lines, left[:MAX_BAD_KEPT])
+                                 .to_pylist())]
+    return cols, nums[fit_np], still, len(left)
 
 
 def read_freeswitch(path: Path, opts: ReadOptions) -> ParsedTable:
@@ -89,12 +101,11 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     groups = [(g.count, {n: text(g.col(i)) for i, n in enumerate(names(g.count))}, g.lines)
               for g in pos.groups]
     bad, bad_count = pos.bad_lines, pos.bad_count
-    if bad:
-        rows, fixed, bad = _repair(bad, expected)
-        if fixed:
-            groups.append((expected, {k: pa.array(v, pa.string()) for k, v in rows.items()},
-                           np.asarray(fixed, np.int64)))
-            bad_count -= len(fixed)
+    if bad:  # every damaged line repaired, not only the few whose text bad_lines keeps
+        rows, fixed, bad, left = _repair(pos, expected)
+        if len(fixed):
+            groups.append((expected, rows, fixed))
+            bad_count = left
             notes.append(f"{count_of(len(fixed), 'line')} with an unescaped quote or comma in a "
                          "value split again on the template's quoted separators (lines "
                          f"{', '.join(map(str, fixed[:10]))})")
@@ -114,8 +125,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
               "no ingress/egress in this template (use a template with ${sip_network_ip} / "
               "${sip_gateway_name}, or the XML/JSON CDR)",
               "*_stamp times are server local time: read in the source's timezone"]
-    return finish(columns, lines, named=None, opts=opts, file=str(path), notes=notes, bad=bad,
-                  bad_count=bad_count, headers=EXAMPLE[:expected], encoding=enc)
+    return finish(columns, lines, named=None, opts=opts, file=str(path), notes=notes,
+                  bad=bad[:MAX_BAD_KEPT], bad_count=bad_count, headers=EXAMPLE[:expected], encoding=enc)
 
 
 CANONICAL = {"calling": "caller_id_number", "calling_name": "caller_id_name",

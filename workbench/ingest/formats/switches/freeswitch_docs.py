@@ -112,23 +112,56 @@ def _callflow(flows) -> tuple[dict, dict]:
 
 # ---------------------------------------------------------------- JSON
 
+_SEPARATORS = re.compile(r"[\s,\[\]]*")
+
+
+def _decode_doc(dec: json.JSONDecoder, text: str, i: int) -> tuple[object, int]:
+    """One JSON document starting at ``text[i]`` and the offset after it.
+
+    ``JSONDecodeError`` counts lines from the start of the string it was given, so decoding
+    in the whole text makes every damaged document cost the text before it (quadratic).
+    Decode inside a window that ends at the next line starting with ``{`` (where the next
+    document of a JSON-lines or pretty-printed file begins: JSON text holds no raw newline
+    inside a string), widened by doubling while the document runs past it."""
+    n = len(text)
+    width = 0
+    while True:
+        nxt = text.find("\n{", i + 1 + width)
+        stop = n if nxt < 0 else nxt + 1
+        try:
+            doc, end = dec.raw_decode(text[i:stop])
+            return doc, i + end
+        except json.JSONDecodeError as exc:
+            cut = stop < n and exc.pos >= len(text[i:stop].rstrip())  # ran out of window
+            if not cut:
+                raise
+            width = max(2 * width, stop - i)
+
+
 def _json_docs(text: str):
     dec = json.JSONDecoder()
     i, n = 0, len(text)
     line, counted = 1, 0
     while i < n:
-        while i < n and text[i] in " \t\r\n,[]":
-            i += 1
+        i = _SEPARATORS.match(text, i).end()
         if i >= n:
             break
         line += text.count("\n", counted, i)  # from the previous document: linear in the file
         counted = i
         try:
-            doc, end = dec.raw_decode(text, i)
+            doc, end = _decode_doc(dec, text, i)
         except json.JSONDecodeError as exc:
             nxt = text.find("\n{", i + 1)
             eol = text.find("\n", i)
-            yield line, None, f"JSON: {exc.msg}", text[i:eol if eol >= 0 else n]
+            where = f" (line {line + exc.lineno - 1}, column {exc.colno})"
+            yield line, None, f"JSON: {exc.msg}{where}", text[i:eol if eol >= 0 else n]
+            i = n if nxt < 0 else nxt + 1
+            continue
+        except RecursionError:  # nesting deeper than Python's stack: not a CDR document
+            nxt = text.find("\n{", i + 1)
+            eol = text.find("\n", i)
+            yield line, None, "JSON nested too deeply to be a CDR document", \
+                text[i:eol if eol >= 0 else n]
             i = n if nxt < 0 else nxt + 1
             continue
         yield line, doc, "", ""

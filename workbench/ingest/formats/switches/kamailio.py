@@ -52,21 +52,25 @@ DB_ALIASES = {"callid": "call_id", "sip_code": "code", "sip_reason": "reason"}
 def parse_pairs(body: str) -> tuple[dict[str, str], bool]:
     """``name=value;…`` pairs, quirks included: ``;`` inside values, ``<…;…>`` URIs and the
     Identity header's own parameters."""
-    out: dict[str, str] = {}
+    parts: dict[str, list[str]] = {}
     last = None
     odd = False
+    unclosed = 0  # '<' minus '>' in the value so far: kept as a running count, because
+    # recounting a value glued from many segments made one long line quadratic
     for seg in body.split(";"):
         m = PAIR.match(seg)
         glue = last is not None and (
-            out[last].count("<") > out[last].count(">")
+            unclosed > 0
             or (last == "identity" and m is not None and m.group(1) in IDENTITY_PARAMS))
         if m and not glue:
             last = m.group(1)
-            out[last] = m.group(2)
+            parts[last] = [m.group(2)]
+            unclosed = m.group(2).count("<") - m.group(2).count(">")
         elif last is not None:
             odd = odd or not glue
-            out[last] += ";" + seg
-    return out, odd
+            parts[last].append(seg)
+            unclosed += seg.count("<") - seg.count(">")
+    return {k: ";".join(v) for k, v in parts.items()}, odd
 
 
 # ---------------------------------------------------------------- syslog lines
@@ -133,10 +137,11 @@ def _mode_count(data: bytes) -> int:
     return most_common([ln.count(";") + 1 for ln in head_lines(data)[:200] if "ACC: " in ln], 1)
 
 
-def _odd_rows(data: bytes, lines: list[int]) -> tuple[dict[str, pa.Array], np.ndarray, int]:
+def _odd_rows(data: bytes, lines: list[int], starts: np.ndarray | None = None
+              ) -> tuple[dict[str, pa.Array], np.ndarray, int]:
     """Lines that broke their group's key order, parsed one by one."""
     recs, kinds, got, quirky = [], [], [], 0
-    for n, raw in zip(lines, lines_text(data, lines)):
+    for n, raw in zip(lines, lines_text(data, lines, starts)):
         m = ACC_LINE.search(raw)
         if not m:
             continue
@@ -159,7 +164,7 @@ def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> Parsed
     pos, parts, odd, other = _syslog_pairs(data, str(path))
     notes = []
     if odd:
-        cols, lines, quirky = _odd_rows(data, odd)
+        cols, lines, quirky = _odd_rows(data, odd, pos.starts)
         if len(lines):
             parts.append((cols, lines))
         if quirky:
@@ -173,7 +178,7 @@ def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> Parsed
         notes.append(f"{count_of(other, 'line')} of other syslog messages (not ACC: accounting "
                      "lines) skipped")
     return _build(kv, lines, kinds, opts, str(path), notes, pos.bad_lines, pos.bad_count, enc,
-                  epoch=True, data=data)
+                  epoch=True, data=data, starts=pos.starts)
 
 
 # ---------------------------------------------------------------- records → calls
@@ -202,7 +207,7 @@ def _wall(col: pa.Array) -> pa.Array:
 
 
 def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: bool,
-           data: bytes, headers=None) -> ParsedTable:
+           data: bytes, headers=None, starts: np.ndarray | None = None) -> ParsedTable:
     n = len(lines)
     cache: dict[str, pa.Array] = {}
 
@@ -229,6 +234,9 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     else:
         answered = pc.fill_null(answered_code, True)
     start = coalesce(created, stamp, started)
+    if start is None:  # e.g. a header line alone, cut before its time columns
+        raise InputError("no time field (timestamp, time, created or start_time) in any "
+                         "record", file=file)
     answer = coalesce(started, pc.if_else(answered, stamp, pa.scalar(None, stamp.type))
                       if stamp is not None else None)
     duration = get("duration")
@@ -250,8 +258,10 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     if end is not None and answer is not None:
         a, e = (answer, end) if epoch else (_wall(answer), _wall(end))
         duration = coalesce(duration, pc.cast(seconds_between(a, e), pa.string()))
-    disposition = (pc.binary_join_element_wise(code, pc.fill_null(get("reason"), ""), " ")
-                   if code is not None else get("reason"))
+    reason = get("reason")  # absent from a line cut after its code= (a truncated log)
+    disposition = (pc.binary_join_element_wise(
+        code, pc.fill_null(reason, "") if reason is not None else "", " ")
+        if code is not None else reason)
     cols = {
         "start": start, "answer": answer, "end": end, "duration": duration,
         "calling": coalesce(get("src_user"), get("from_user")),
@@ -270,7 +280,7 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     if invalid.any():
         nums = [int(ln) for ln in lines[invalid][:MAX_BAD_KEPT]]
         bad = sorted(list(bad) + [BadLine(ln, "no usable time or method", t)
-                                  for ln, t in zip(nums, lines_text(data, nums))],
+                                  for ln, t in zip(nums, lines_text(data, nums, starts))],
                      key=lambda b: b.line)[:MAX_BAD_KEPT]
         bad_count += int(invalid.sum())
         is_invite = pc.and_(is_invite, valid)

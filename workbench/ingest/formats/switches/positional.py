@@ -17,11 +17,21 @@ import numpy as np
 import pyarrow as pa
 
 from ..base import BadLine
-from ..delimited import cr_to_lf, line_starts, nonblank_lines, read_delimited
+from ..delimited import (
+    MAX_COLUMNS,
+    TooManyInvalid,
+    cr_to_lf,
+    line_starts,
+    nonblank_lines,
+    read_delimited,
+)
 from ..sample import read_utf8, utf8_view
 from .common import MAX_BAD_KEPT, field_counts, select_lines
 
 T = TypeVar("T")
+#: Past this many lines of another field count, the first parse stops and every line is
+#: grouped by its own field count (pyarrow's per-row callback for refused rows is slow).
+MAX_REFUSED = 2000
 
 
 @dataclass
@@ -45,6 +55,19 @@ class Positional:
     bad_count: int = 0
     encoding: str = "utf-8"
     data: bytes = b""
+    bad_numbers: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    starts: np.ndarray | None = None  # line_starts(data), when the reader had to find them
+
+    def all_bad(self) -> list[BadLine]:
+        """Every bad line with its text (``bad_lines`` keeps only the first few), for readers
+        that repair damaged lines: all of them are repaired, in one pass over their bytes."""
+        if not len(self.bad_numbers):
+            return []
+        why = {b.line: b.reason for b in self.bad_lines}
+        texts = select_lines(self.data, self.bad_numbers, self.starts).decode("utf-8",
+                                                                              errors="replace")
+        return [BadLine(int(n), why.get(int(n), "refused by the parser"), t.rstrip("\r"))
+                for n, t in zip(self.bad_numbers, texts.split("\n"))]
 
 
 def names(n: int) -> list[str]:
@@ -88,39 +111,71 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
 
     kw = dict(delimiter=delimiter, quote_char=quote_char, escape_char=escape_char,
               double_quote=double_quote, file=file)
-    first = read_delimited(data, names=names(expected), header=False, skip_lines=skip_lines,
-                           want=want(expected), **kw)
-    groups = [Group(expected, first.table, first.lines)] if first.table.num_rows else []
-    if first.bad_count == 0:
-        return Positional(groups, data=data)
+    try:
+        first = read_delimited(data, names=names(expected), header=False, skip_lines=skip_lines,
+                               want=want(expected), max_invalid=MAX_REFUSED, **kw)
+        groups = [Group(expected, first.table, first.lines)] if first.table.num_rows else []
+        if first.bad_count == 0:
+            return Positional(groups, data=data)
+        taken = first.lines
+    except TooManyInvalid:  # many layouts mixed: count fields once, parse each line once
+        groups, taken = [], np.zeros(0, np.int64)
     # Which lines did pyarrow refuse? Every non-blank data line it did not return.
     starts = line_starts(data)
     cands = nonblank_lines(data, starts)
     cands = cands[cands > skip_lines]
-    refused = np.setdiff1d(cands, first.lines, assume_unique=True)
+    refused = _minus(cands, taken)
     if ignore:
         refused = refused[~np.isin(refused, list(ignore))]
-    sub = select_lines(data, refused)
-    counts = field_counts(sub, delimiter, quote_char or None, escape_char or None)[:len(refused)]
+    if len(refused) * 4 > len(cands):  # most lines: count them in place, no copy
+        counts = field_counts(data, delimiter, quote_char or None, escape_char or None,
+                              starts)[refused - 1]
+    else:
+        counts = field_counts(select_lines(data, refused, starts), delimiter,
+                              quote_char or None, escape_char or None)[:len(refused)]
     bad: list[BadLine] = []
     bad_count = 0
-    for count in np.unique(counts):
+    recovered = []
+    for count in _distinct(counts):
         these = refused[counts == count]
         # a line of the expected count is refused when a broken neighbour left a quote
         # open: read on its own it is fine
-        if accept(int(count)) or count == expected:
-            part = read_delimited(select_lines(data, these), names=names(int(count)),
-                                  header=False, want=want(int(count)), **kw)
+        if (accept(int(count)) or count == expected) and count <= MAX_COLUMNS:
+            part = read_delimited(select_lines(data, these, starts), names=names(int(count)),
+                                  header=False, want=want(int(count)), grouped=True, **kw)
             if part.table.num_rows:
                 groups.append(Group(int(count), part.table, these[part.lines - 1]))
+                recovered.append(these[part.lines - 1])
             bad_count += part.bad_count
             bad += [BadLine(int(these[b.line - 1]) if b.line > 0 else -1, b.reason, b.text)
                     for b in part.bad_lines]
             continue
         bad_count += len(these)
         why = f"{count} fields; {reason}" if reason else f"{count} fields, expected {expected}"
-        sub_these = select_lines(data, these[:MAX_BAD_KEPT]).decode("utf-8", errors="replace")
+        sub_these = select_lines(data, these[:MAX_BAD_KEPT], starts).decode("utf-8",
+                                                                            errors="replace")
         bad += [BadLine(int(n), why, t.rstrip("\r"))
                 for n, t in zip(these[:MAX_BAD_KEPT], sub_these.split("\n"))]
     bad.sort(key=lambda b: b.line)
-    return Positional(groups, bad[:MAX_BAD_KEPT], bad_count, data=data)
+    bad_numbers = _minus(refused, np.concatenate(recovered)) if recovered else refused
+    return Positional(groups, bad[:MAX_BAD_KEPT], bad_count, data=data,
+                      bad_numbers=bad_numbers.astype(np.int64), starts=starts)
+
+
+def _minus(lines: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """``lines`` without ``taken`` (both line numbers), by a mask over line numbers: linear,
+    where set differences sort or hash."""
+    if not len(taken) or not len(lines):
+        return lines
+    mark = np.zeros(int(max(lines.max(), taken.max())) + 1, dtype=bool)
+    mark[taken] = True
+    return lines[~mark[lines]]
+
+
+def _distinct(counts: np.ndarray) -> np.ndarray:
+    """The distinct field counts, ascending (counts are small: a bincount, not a sort)."""
+    if not len(counts):
+        return counts
+    if counts.max() > 100_000:  # a hostile line of commas: don't size an array by it
+        return np.unique(counts)
+    return np.flatnonzero(np.bincount(counts))

@@ -1,0 +1,299 @@
+"""A CdrStore on Apache Spark: the store protocol answered in Spark SQL over a Parquet lake.
+
+The lake (``store.lake``) is what a cluster reads: one DataFrame per source over its
+``day=`` partitions. Every protocol method is one Spark job: lookups arrive as a small
+DataFrame that is broadcast and joined (never a loop of queries), and a lookup reads only
+the day partitions its windows touch. Results come back through Arrow and are cast to the
+types ``ArrowStore`` returns, so ``trace --json`` is byte-identical on every backend.
+
+One SparkSession serves the process: started on first use (start-up takes seconds), quiet,
+and stopped at exit.
+"""
+from __future__ import annotations
+
+import atexit
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from workbench.columns.times import NAT, US
+from workbench.store.lake import Lake, LakeSource, days_between, days_of
+from workbench.store.normalize import SourceSummary
+from workbench.store.protocol import CANDIDATE_FIELDS, CallKey, SourceId
+from workbench.store.source import CdrSource
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+_MAX = np.iinfo(np.int64).max
+_SESSION: SparkSession | None = None
+_SESSION_LOCK = threading.Lock()
+#: Defaults for a store that answers small queries: few shuffle partitions, Arrow transfer,
+#: partition values kept as written (a day stays text), the session's UTC clock.
+_DEFAULTS = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.memory": "2g",
+}
+_QUIET_LOG4J = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = error
+"""
+_LITERAL_KEYS = 64  # up to this many keys, constant filters in one query; beyond, a join
+
+
+def session(master: str = "local[2]", settings: Mapping[str, str] | None = None
+            ) -> SparkSession:
+    """The process's SparkSession, started on first call (later calls get the same one:
+    Spark allows one per JVM, so a second case's master and settings do not apply)."""
+    global _SESSION
+    with _SESSION_LOCK:
+        if _SESSION is not None:
+            return _SESSION
+        from pyspark.sql import SparkSession
+
+        from workbench.common.dirs import cache_dir
+        log4j = cache_dir() / "spark-log4j2.properties"
+        if not log4j.exists() or log4j.read_text() != _QUIET_LOG4J:
+            log4j.parent.mkdir(parents=True, exist_ok=True)
+            log4j.write_text(_QUIET_LOG4J)
+        builder = SparkSession.builder.master(master).appName("traceback-workbench")
+        conf = {**_DEFAULTS, **(settings or {})}
+        quiet = f"-Dlog4j2.configurationFile=file:{log4j}"
+        conf["spark.driver.extraJavaOptions"] = " ".join(
+            x for x in (conf.get("spark.driver.extraJavaOptions"), quiet) if x)
+        for key, value in conf.items():
+            builder = builder.config(key, value)
+        with warnings.catch_warnings():  # "pandas 3 not fully supported": none is used
+            warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+            spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("ERROR")
+        _SESSION = spark
+        atexit.register(stop_session)
+        return spark
+
+
+def stop_session() -> None:
+    """Stop the process's SparkSession (at exit; tests may call it)."""
+    global _SESSION
+    with _SESSION_LOCK:
+        if _SESSION is not None:
+            _SESSION.stop()
+            _SESSION = None
+
+
+class SparkStore:
+    """CdrStore over a lake, answered by Spark SQL (``store.protocol``)."""
+
+    def __init__(self, lake: Lake, sources: Sequence[CdrSource], *, master: str = "local[2]",
+                 settings: Mapping[str, str] | None = None):
+        self._lake = lake
+        self._sources: dict[SourceId, CdrSource] = {s.id: s for s in sources}
+        self._parts: dict[SourceId, LakeSource] = {}
+        self._names: dict[SourceId, str] = {}
+        self._schemas: dict[SourceId, pa.Schema] = {}
+        held = lake.by_path()
+        for i, src in enumerate(sources):
+            part = held.get(src.id.path)
+            if part is None:
+                raise KeyError(f"no source {src.id} in the lake at {lake.root}")
+            self._parts[src.id], self._names[src.id] = part, f"wb_src_{id(self)}_{i}"
+            self._schemas[src.id] = lake.schema(part)
+        self._master, self._settings = master, dict(settings or {})
+        self._lock = threading.Lock()
+        self._spark: SparkSession | None = None
+
+    @property
+    def spark(self) -> SparkSession:
+        """The session, with one temporary view per source (made on first use)."""
+        if self._spark is None:
+            spark = session(self._master, self._settings)
+            for sid, name in self._names.items():
+                folder = self._lake.root / f"source={self._parts[sid].slug}"
+                spark.read.option("basePath", str(folder)).parquet(str(folder)) \
+                    .createOrReplaceTempView(name)
+            self._spark = spark
+        return self._spark
+
+    def close(self) -> None:
+        """Drop this store's views (the session stays: other stores of the process share it)."""
+        with self._lock:
+            if self._spark is not None:
+                for name in self._names.values():
+                    self._spark.catalog.dropTempView(name)
+                self._spark = None
+
+    def _table(self, sid: SourceId) -> str:
+        try:
+            return self._names[sid]
+        except KeyError:
+            raise KeyError(f"no source {sid} in this store") from None
+
+    def _query(self, sql: str, order: Sequence[str] = (), **frames: pa.Table) -> pa.Table:
+        """One Spark job; Arrow tables become temporary views under the given names.
+
+        Results are small (a lookup's rows) or wanted whole (a column scan): they are sorted
+        by ``order`` here, in Arrow, which saves Spark the sampling and shuffle of an
+        ORDER BY."""
+        with self._lock, warnings.catch_warnings():
+            # pyspark warns on every Arrow transfer that pandas 3 is not fully supported;
+            # no pandas is involved here
+            warnings.filterwarnings("ignore", category=FutureWarning, module="pyspark")
+            spark = self.spark
+            for name, table in frames.items():
+                spark.createDataFrame(table).createOrReplaceTempView(name)
+            try:
+                out: pa.Table = spark.sql(sql).toArrow()
+            finally:
+                for name in frames:
+                    spark.catalog.dropTempView(name)
+        return out.sort_by([(c, "ascending") for c in order]) if order else out
+
+    # -- the protocol ------------------------------------------------------------------
+    def source_ids(self) -> list[SourceId]:
+        return list(self._sources)
+
+    def summary(self, source: SourceId) -> SourceSummary:
+        self._table(source)
+        return self._sources[source].summary
+
+    def candidates(self, keys: Sequence[CallKey]) -> pa.Table:
+        if not keys:
+            return _cast(pa.table({f: pa.array([], pa.int64()) for f in CANDIDATE_FIELDS}),
+                         _CANDIDATE_SCHEMA)
+        tables = [self._table(k.source) for k in keys]
+        wanted = pa.table({
+            "q": pa.array(np.arange(len(keys), dtype=np.int32)),
+            "tbl": pa.array(tables, pa.string()),
+            "called_key": pa.array([k.called_key for k in keys], pa.int64()),
+            "calling_key": pa.array([k.calling_key for k in keys], pa.int64()),
+            "lo": pa.array([NAT + 1 if k.lo_us is None else max(int(k.lo_us), NAT + 1)
+                            for k in keys], pa.int64()),
+            "hi": pa.array([_MAX if k.hi_us is None else int(k.hi_us) for k in keys],
+                           pa.int64())})
+        order = ("q", "start", "row")
+        if len(keys) <= _LITERAL_KEYS:
+            parts = []
+            for q, (k, name) in enumerate(zip(keys, tables, strict=True)):
+                calling = f" AND calling_key = {k.calling_key}" if k.calling_key >= 0 else ""
+                lo, hi = wanted.column("lo")[q].as_py(), wanted.column("hi")[q].as_py()
+                parts.append(f"SELECT {q} AS q, {_COLS} FROM {name} WHERE called_key = "
+                             f"{k.called_key} AND start BETWEEN {lo} AND {hi}{calling}"
+                             f"{_prune('', days_between(k.lo_us, k.hi_us))}")
+            return _cast(self._query(" UNION ALL ".join(parts), order), _CANDIDATE_SCHEMA)
+        by_table: dict[str, list[CallKey]] = {}
+        for k, name in zip(keys, tables, strict=True):
+            by_table.setdefault(name, []).append(k)
+        cols = ", ".join(f"t.`{f}`" for f in CANDIDATE_FIELDS[1:])
+        parts = [f"SELECT /*+ BROADCAST(k) */ k.q, {cols} FROM wanted k JOIN {name} t "
+                 "ON t.called_key = k.called_key AND t.start BETWEEN k.lo AND k.hi "
+                 "AND (k.calling_key < 0 OR t.calling_key = k.calling_key)"
+                 f" WHERE k.tbl = '{name}'"
+                 f"{_prune('t.', days_of([(k.lo_us, k.hi_us) for k in ks]))}"
+                 for name, ks in by_table.items()]
+        return _cast(self._query(" UNION ALL ".join(parts), order, wanted=wanted),
+                     _CANDIDATE_SCHEMA)
+
+    def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
+                     max_offset_s: float) -> np.ndarray:
+        ta, tb = self._table(a), self._table(b)
+        if not ingresses:
+            return np.zeros(0, dtype=np.float64)
+        ing = pa.table({"ingress": pa.array(list(ingresses), pa.string())})
+        usable = f"calling_key >= 0 AND called_key >= 0 AND start <> {NAT}"
+        sql = f"""
+            WITH pa_ AS (SELECT calling_key, called_key, min(start) AS s, min(`row`) AS r
+                         FROM {ta} WHERE {usable} AND ingress IN (SELECT ingress FROM ing)
+                         GROUP BY calling_key, called_key HAVING count(*) = 1),
+                 pb AS (SELECT calling_key, called_key, min(start) AS s
+                        FROM {tb} WHERE {usable}
+                        GROUP BY calling_key, called_key HAVING count(*) = 1)
+            SELECT pa_.s - pb.s AS d, pa_.r AS r FROM pa_ JOIN pb
+              ON pa_.calling_key = pb.calling_key AND pa_.called_key = pb.called_key"""
+        diff = self._query(sql, ["r"], ing=ing).column("d").to_numpy()
+        off = diff / US  # divided in numpy: the same floats as the embedded store
+        return np.asarray(off[np.abs(off) <= max_offset_s], dtype=np.float64)
+
+    def ingress_counts(self, sources: Sequence[SourceId]
+                       ) -> Mapping[SourceId, list[tuple[str, int]]]:
+        if not sources:
+            return {}
+        parts = [f"SELECT {i} AS s, ingress, count(*) AS n, min(`row`) AS first "
+                 f"FROM {self._table(sid)} WHERE ingress IS NOT NULL GROUP BY ingress"
+                 for i, sid in enumerate(sources)]
+        t = self._query(" UNION ALL ".join(parts), ["s", "first"])
+        out: dict[SourceId, list[tuple[str, int]]] = {sid: [] for sid in sources}
+        for s, ing, n in zip(t.column("s").to_pylist(), t.column("ingress").to_pylist(),
+                             t.column("n").to_pylist(), strict=True):
+            out[sources[s]].append((ing, int(n)))
+        return out
+
+    def rows(self, source: SourceId, rows: np.ndarray, fields: Sequence[str]) -> pa.Table:
+        ids = np.asarray(rows, dtype=np.int64)
+        name = self._table(source)
+        known = self._parts[source].rows
+        bad = ids[(ids < 0) | (ids >= known)]
+        if len(bad):
+            raise IndexError(f"rows {sorted(set(bad.tolist()))[:5]} out of range for {source}")
+        asked = pa.table({"pos": pa.array(np.arange(len(ids), dtype=np.int64)),
+                          "id": pa.array(ids)})
+        cols = ", ".join(f"t.`{f}`" for f in fields)
+        out = self._query(f"SELECT /*+ BROADCAST(a) */ a.pos AS wb_pos, {cols} FROM asked a "
+                          f"JOIN {name} t ON t.`row` = a.id", ["wb_pos"], asked=asked)
+        return _cast(out.drop_columns(["wb_pos"]), self._schema(source, fields))
+
+    def columns(self, source: SourceId, fields: Sequence[str]) -> pa.Table:
+        cols = ", ".join(f"`{f}`" for f in fields)
+        out = self._query(f"SELECT `row` AS wb_row, {cols} FROM {self._table(source)}",
+                          ["wb_row"])
+        return _cast(out.drop_columns(["wb_row"]), self._schema(source, fields))
+
+    def raw_lines(self, source: SourceId, lines: Sequence[int]) -> dict[int, str]:
+        self._table(source)
+        return self._sources[source].raw_lines(list(lines))
+
+    def _schema(self, source: SourceId, fields: Sequence[str]) -> pa.Schema:
+        full = self._schemas[source]
+        return pa.schema([full.field(f) for f in fields])
+
+
+def _prune(alias: str, days: list[str] | None) -> str:
+    """A filter on the day partition (Spark then lists and reads only those folders)."""
+    if days is None:
+        return ""
+    if not days:
+        return " AND FALSE"
+    return f" AND {alias}day IN (" + ", ".join(f"'{d}'" for d in days) + ")"
+
+
+def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Spark's Arrow types (longs for unsigned ints, large strings) to the protocol's types."""
+    return pa.table([table.column(i).cast(f.type) for i, f in enumerate(schema)],
+                    schema=schema)
+
+
+_NUMERIC_TYPES: dict[str, Any] = {
+    "q": pa.int32(), "row": pa.int64(), "line": pa.int64(), "start": pa.int64(),
+    "answer": pa.int64(), "duration": pa.float64(), "flags": pa.uint32(),
+    "calling_key": pa.int64(), "called_key": pa.int64(), "pp_iat": pa.int64()}
+_CANDIDATE_SCHEMA = pa.schema([pa.field(f, _NUMERIC_TYPES.get(f, pa.string()))
+                               for f in CANDIDATE_FIELDS])
+_COLS = ", ".join(f"`{f}`" for f in CANDIDATE_FIELDS[1:])
+
+__all__ = ["SparkStore", "session", "stop_session"]
