@@ -52,8 +52,14 @@ class PairIndex:
         """Index positions whose pair hash equals each query's, and the query each answers:
         grouped by query, ascending positions within one."""
         top = (pair_hash(called, calling) >> self.bits) << self.bits
-        a = search_many(self.keys, top, "left")
-        size = search_many(self.keys, top | self.mask, "right") - a
+        # both ends searched in sorted order (see search_many), the needles sorted once
+        order = np.argsort(top)
+        a = np.empty(len(top), dtype=np.intp)
+        size = np.empty(len(top), dtype=np.intp)
+        ordered = top[order]
+        a[order] = np.searchsorted(self.keys, ordered, "left")
+        size[order] = np.searchsorted(self.keys, ordered | self.mask, "right")
+        size -= a
         owner = np.repeat(np.arange(len(top)), size)
         at = np.arange(len(owner)) + np.repeat(a - (np.cumsum(size) - size), size)
         positions = (self.keys[at] & self.mask).astype(np.int64)

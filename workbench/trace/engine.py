@@ -15,10 +15,10 @@ from workbench.case.model import Case
 from workbench.columns.numbers import normalize_one
 from workbench.columns.times import NAT, US, parse_one
 from workbench.common.errors import InputError
-from workbench.ingest.tracebacks import Traceback
+from workbench.ingest.tracebacks import Traceback, TracebackHop
 from workbench.store.protocol import CallKey, SourceId
 from workbench.store.source import CdrSource
-from workbench.trace.fast_match import LevelRows, quick_match
+from workbench.trace.fast_match import Glance, LevelRows, glance, quick_match
 from workbench.trace.match import Match, PairRows, find_call, settle_pass
 from workbench.trace.results import (
     Candidate,
@@ -76,6 +76,16 @@ class _Lookup:
         if self.level is None:
             return LevelRows.empty()
         return self.level.slice(a, b)
+
+    def glance(self, src: CdrSource, sid: SourceId, *, at_us: int, skew_s: float,
+               tol_s: float) -> Glance | None:
+        """Whether the source has the call at ``at_us`` (no downstream record, no fallbacks,
+        the time on the source's clock after ``skew_s``), where the quick path can tell
+        without scoring; None: ask ``match``."""
+        if not self.fast or self.level is None:
+            return None
+        a, b = self.bounds.get(sid, (0, 0))
+        return glance(self.level, a, b, src.summary, at_us=at_us, skew_s=skew_s, tol_s=tol_s)
 
     def match(self, src: CdrSource, sid: SourceId, *, calling_key: int, at_us: int,
               skew_s: float, tol_s: float, ref_duration: float | None,
@@ -182,7 +192,8 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
     at_us = call.at_us
     view = view or CaseView(case)
     run = _Run(view, skew, call.calling_key, call.called_key, tol)
-    first, first_match, first_src = yield from run.terminating(at_us, from_provider, traceback)
+    first, seen = yield from run.terminating(at_us, from_provider, traceback)
+    first_src = seen.src if seen is not None else None
     result = TraceResult(call.calling, call.called, at_us, Outcome.NOT_FOUND,
                          [], None, dict(skew), tol,
                          traceback.traceback_id if traceback else None)
@@ -215,8 +226,8 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
             found = run.already_found(sources) or (yield run.need(sources))
             match, src = run.best_in(sources, ref_us, run.skew_s, prev_duration, prev_origid,
                                      found=found, downstream=prev)
-            if match.best is None and not result.hops and first_match is not None:
-                match, src = first_match, first_src  # `at` was given on the reference clock
+            if match.best is None and not result.hops and seen is not None:
+                match, src = run.matched(seen)  # `at` was given on the reference clock
         if match.best is None:
             hop = Hop(provider, False, role=view.role(provider, len(result.hops), None, None),
                       source=view.sid(src) if src else None, notes=list(match.notes))
@@ -281,6 +292,8 @@ class CaseView:
         self._canonical: dict[str, str] = {}
         self._skew_map: Mapping[SourceId, Skew] | None = None
         self._skews: dict[int, Skew | None] = {}
+        self._groups: dict[int, tuple[Sequence[CdrSource], tuple[CdrSource, ...],
+                                      tuple[SourceId, ...]]] = {}
 
     def canonical(self, name: str) -> str:
         got = self._canonical.get(name)
@@ -302,6 +315,17 @@ class CaseView:
         if got is None:
             got = self._ids[id(src)] = src.id
         return got
+
+    def group(self, sources: Sequence[CdrSource]
+              ) -> tuple[tuple[CdrSource, ...], tuple[SourceId, ...]]:
+        """A provider's (or the case's) sources and their ids as a Need holds them; the
+        lists come from this view or the case, which keep them alive, so their identity
+        is a key."""
+        got = self._groups.get(id(sources))
+        if got is None or got[0] is not sources:
+            got = self._groups[id(sources)] = (
+                sources, tuple(sources), tuple(self.sid(s) for s in sources))
+        return got[1], got[2]
 
     def sources_of(self, provider: str) -> list[CdrSource]:
         got = self._sources_of.get(provider)
@@ -363,8 +387,7 @@ class _Run:
         return got
 
     def need(self, sources: Sequence[CdrSource]) -> Need:
-        return Need(tuple(sources), tuple(self.view.sid(s) for s in sources),
-                    self.calling_key, self.called_key)
+        return Need(*self.view.group(sources), self.calling_key, self.called_key)
 
     def best_in(self, sources: Sequence[CdrSource], ref_us: int, skew_s: SkewFn,
                 ref_duration: float | None = None, ref_origid: str | None = None,
@@ -388,7 +411,7 @@ class _Run:
         return best
 
     def terminating(self, at_us: int, from_provider: str | None, traceback: Traceback | None
-                    ) -> Generator[Need, _Lookup, tuple[str, Match | None, CdrSource | None]]:
+                    ) -> Generator[Need, _Lookup, tuple[str, _Seen | None]]:
         """The first hop: --from, else the holder of the call that no other holder names
         upstream (one store call for every source of the case)."""
         case = self.case
@@ -401,28 +424,21 @@ class _Run:
                                  f"(providers with CDRs: {known})", field="from")
             m, src = self.best_in(sources, at_us, lambda s: 0.0, found=(yield self.need(sources)),
                                   own_clock=True)
-            return name, m, src
+            c = m.best
+            return name, _Seen(src, True, c.offset_s if c else 0.0, c.ingress if c else None, m)
         everything = self.everything = yield self.need(case.sources)
-        found: dict[str, tuple[Match, CdrSource]] = {}
-        own_clock: set[str] = set()
+        found: dict[str, _Seen] = {}
         for name in self.view.providers_with_records():
             sources = self.view.sources_of(name)
-            # `at` is this provider's own clock if it is the terminating one
-            m, src = self.best_in(sources, at_us, lambda s: 0.0, reliable=lambda s: True,
-                                  found=everything, own_clock=True)
-            if m.best is not None:
-                own_clock.add(name)
-            else:  # or the reference clock, if its own clock is off
-                m2, src2 = self.best_in(sources, at_us, self.skew_s, reliable=lambda s: True,
-                                        found=everything)
-                if m2.best is not None:
-                    m, src = m2, src2
-            if m.best is not None:
-                found[name] = (m, src)
+            # `at` is this provider's own clock if it is the terminating one, or the
+            # reference clock if its own clock is off
+            seen = (self._seen(sources, at_us, everything, own_clock=True) or
+                    self._seen(sources, at_us, everything, own_clock=False))
+            if seen is not None:
+                found[name] = seen
         named = set()
-        for name, (m, src) in found.items():
-            assert m.best is not None
-            up, _ = self.view.upstream_of(src, m.best.ingress)
+        for seen in found.values():
+            up, _ = self.view.upstream_of(seen.src, seen.ingress)
             if up:
                 named.add(up)
         heads = [n for n in found if n not in named]
@@ -431,23 +447,72 @@ class _Run:
             # not find the call, the chain stops there and says who did find it
             tb_first = case.directory.canonical(traceback.hops[0].provider) or ""
             if tb_first in found:
-                return tb_first, *found[tb_first]
+                return tb_first, found[tb_first]
             self.record_first_missed = sorted(found)
-            return tb_first, None, None
+            return tb_first, None
         if heads:  # a match on the provider's own clock beats one that needed skew correction
-            heads.sort(key=lambda n: (n not in own_clock, abs(_offset(found[n][0]))))
-            return heads[0], *found[heads[0]]
+            heads.sort(key=lambda n: (not found[n].own_clock, abs(found[n].offset_s)))
+            return heads[0], found[heads[0]]
         if found:  # everyone is named by someone: a loop; start at the nearest record
-            best = min(found, key=lambda n: abs(_offset(found[n][0])))
-            return best, *found[best]
+            best = min(found, key=lambda n: abs(found[n].offset_s))
+            return best, found[best]
         first = self.view.providers_with_records()
         if not first:
             raise InputError("the case has no CDR sources", file=str(case.config.file))
-        return first[0], None, None
+        return first[0], None
 
 
-def _offset(m: Match) -> float:
-    return m.best.offset_s if m.best is not None else float("inf")
+    def _seen(self, sources: Sequence[CdrSource], at_us: int, everything: _Lookup, *,
+              own_clock: bool) -> _Seen | None:
+        """A provider's record of the call at the terminating step (None: it has none).
+        Most providers are only asked whether they have it: a glance where the quick path
+        can tell, the full match (kept) where it cannot."""
+        skew_s: SkewFn = _no_skew if own_clock else self.skew_s
+        if len(sources) == 1 and (own_clock or self.answer_lag(sources[0]) is None):
+            src = sources[0]
+            g = everything.glance(src, self.view.sid(src), at_us=at_us, skew_s=skew_s(src),
+                                  tol_s=self.tol)
+            if g is not None:
+                return _Seen(src, own_clock, g.offset_s, g.ingress, None, at_us,
+                             everything) if g.found else None
+        m, src = self.best_in(sources, at_us, skew_s, reliable=_always, found=everything,
+                              own_clock=own_clock)
+        if m.best is None:
+            return None
+        return _Seen(src, own_clock, m.best.offset_s, m.best.ingress, m)
+
+    def matched(self, seen: _Seen) -> tuple[Match, CdrSource]:
+        """The full match of the provider the chain starts at, built when the chain needs
+        it (the same search as the glance stood for, so the same record)."""
+        if seen.match is None:
+            assert seen.found is not None
+            seen.match, _ = self.best_in([seen.src], seen.at_us,
+                                         _no_skew if seen.own_clock else self.skew_s,
+                                         reliable=_always, found=seen.found,
+                                         own_clock=seen.own_clock)
+        return seen.match, seen.src
+
+
+@dataclass
+class _Seen:
+    """A provider's record of the call as the terminating step saw it: enough to choose
+    where the chain starts; the full Match is built for that provider only."""
+
+    src: CdrSource
+    own_clock: bool  # found on the provider's own clock, not after skew correction
+    offset_s: float
+    ingress: str | None
+    match: Match | None = None
+    at_us: int = NAT  # what the glance searched, to build the match later
+    found: _Lookup | None = None
+
+
+def _no_skew(src: CdrSource) -> float:
+    return 0.0
+
+
+def _always(src: CdrSource) -> bool:
+    return True
 
 
 def _hop_from(view: CaseView, provider: str, src: CdrSource, match: Match,
@@ -493,8 +558,11 @@ def _role(case: Case, provider: str, index: int, upstream: str | None,
 
 
 def _compare_traceback(view: CaseView, result: TraceResult, tb: Traceback) -> None:
+    records: dict[str, TracebackHop] = {}  # the record's first hop naming each provider
+    for h in tb.hops:
+        records.setdefault(view.canonical(h.provider), h)
     for hop in result.hops:
-        rec = next((h for h in tb.hops if view.canonical(h.provider) == hop.provider), None)
+        rec = records.get(hop.provider)
         if rec is None:
             continue
         hop.traceback_status = rec.status

@@ -18,6 +18,8 @@ the caller asks find_call. Scores come from find_call's own candidate scoring
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +43,9 @@ class LevelRows:
     def __init__(self, rows: PairRows):
         self.rows = rows
         self.start: list[int] = rows.start.tolist()
+        # the same rows as Python lists: scoring one row reads a dozen scalars, and a list
+        # hands out Python ints and floats without numpy's per-item boxing
+        self.plain = PairRows(*(_listed(getattr(rows, f.name)) for f in fields(PairRows)))
         ambiguous = (rows.flags.astype(np.int64) & F_TIME_AMBIGUOUS) != 0
         self.ambiguous_before: list[int] = np.concatenate(
             ([0], np.cumsum(ambiguous, dtype=np.int64))).tolist()
@@ -71,6 +76,11 @@ class LevelRows:
                         pp_iat=cut(r.pp_iat), pp_x5u=cut(r.pp_x5u))  # type: ignore[arg-type]
 
 
+def _listed(values: Any) -> Any:
+    """A numpy column as a list (text columns already are one; None stays None)."""
+    return values.tolist() if isinstance(values, np.ndarray) else values
+
+
 def quick_match(level: LevelRows, a: int, b: int, summary: SourceSummary, *,
                 calling_key: int, at_us: int, skew_s: float, tol_s: float,
                 ref_duration: float | None = None, ref_origid: str | None = None,
@@ -85,11 +95,9 @@ def quick_match(level: LevelRows, a: int, b: int, summary: SourceSummary, *,
     if level.ambiguous_before[b] != level.ambiguous_before[a]:
         return None  # a DST-overlap row may also be read an hour later: find_call
     skew_us = int(round(skew_s * US))
-    center, half = at_us + skew_us, int(tol * US)
-    i = bisect_left(level.start, center - half, a, b)
-    j = bisect_right(level.start, center + half, a, b)
+    i, j = _window(level, a, b, at_us + skew_us, tol)
     # as find_call builds it when no ring time is known and no row is in a repeated hour
-    search = _Search(level.rows, calling_key, at_us, skew_us, ref_duration, ref_origid,
+    search = _Search(level.plain, calling_key, at_us, skew_us, ref_duration, ref_origid,
                      answer_basis=summary.time_basis == "answer")
     if i == j:
         if allow_fallbacks:
@@ -103,6 +111,45 @@ def quick_match(level: LevelRows, a: int, b: int, summary: SourceSummary, *,
     if not _duration_consistent(best.duration, ref_duration):
         return None  # a doubtful length or a retry: find_call
     return Match(best, [], _confidence(best, ref_origid, notes), tol, notes)
+
+
+@dataclass(frozen=True)
+class Glance:
+    """quick_match's answer in brief, for a step that only needs to know whether a source
+    has the call and, if so, its record's offset and ingress."""
+
+    found: bool
+    offset_s: float = 0.0
+    ingress: str | None = None
+
+
+NOTHING = Glance(False)
+
+
+def glance(level: LevelRows, a: int, b: int, summary: SourceSummary, *, at_us: int,
+           skew_s: float, tol_s: float) -> Glance | None:
+    """What ``quick_match`` (no downstream record, no fallbacks) would find in rows [a, b),
+    without scoring anything: nothing, or the lone row in the window. None where quick_match
+    would not settle it either (the caller then asks it, or find_call)."""
+    if a == b:
+        return NOTHING
+    if level.ambiguous_before[b] != level.ambiguous_before[a]:
+        return None
+    skew_us = int(round(skew_s * US))
+    i, j = _window(level, a, b, at_us + skew_us, tolerance_for(summary, tol_s))
+    if i == j:
+        return NOTHING
+    if j - i > 1:
+        return None
+    # the lone candidate's offset and ingress exactly as _Search.candidate reports them
+    return Glance(True, (level.start[i] - skew_us - at_us) / US, level.plain.ingress[i])
+
+
+def _window(level: LevelRows, a: int, b: int, center: int, tol: float) -> tuple[int, int]:
+    """Rows [i, j) of [a, b) within ±tol of ``center`` (source clock)."""
+    half = int(tol * US)
+    return (bisect_left(level.start, center - half, a, b),
+            bisect_right(level.start, center + half, a, b))
 
 
 def _confidence(best: Candidate, ref_origid: str | None, notes: list[Note]) -> float:
@@ -131,6 +178,6 @@ def _nearest(level: LevelRows, search: _Search, a: int, b: int) -> Candidate:
     else:
         lo = bisect_left(start, start[p - 1], a, b)
         i = lo if center - start[lo] <= start[p] - center else p
-    plain = _Search(level.rows, search.calling_key, search.at_us, search.skew_us, None, None,
+    plain = _Search(level.plain, search.calling_key, search.at_us, search.skew_us, None, None,
                     answer_basis=search.answer_basis, open_pass=False)
     return plain.candidate(i, 1.0)

@@ -303,28 +303,33 @@ class _Search:
         corrected = logged - self.ring_us  # the INVITE
         residual = (logged - self.at_us) / US
         dur_v = float(rows.duration[i])
-        dur = None if np.isnan(dur_v) else dur_v
+        dur = None if dur_v != dur_v else dur_v  # NaN: no length
         time_score = max(0.0, 1.0 - abs(residual) / tol) if tol else 1.0
         if self.ref_duration is not None and dur is not None:
             dur_score = max(0.0, 1.0 - abs(dur - self.ref_duration) / 30.0)
             score = 0.65 * time_score + 0.35 * dur_score
         else:
             score = 0.85 * time_score + 0.15 * 0.5
-        if int(rows.flags[i]) & F_LOW_PRECISION:
+        flags = int(rows.flags[i])
+        if flags & F_LOW_PRECISION:
             score *= 0.9
         origid = rows.origid[i]
         if self.ref_origid and origid == self.ref_origid:
             score = min(1.0, score + 0.1)
         # scores are kept to 4 decimals: ranking ties between equal records stay stable
+        ing, ed, iat = rows.calling_key, rows.called_key, rows.pp_iat
+        pp_orig, pp_dest, pp_x5u = rows.pp_orig, rows.pp_dest, rows.pp_x5u
         return Candidate(int(rows.row[i]), int(rows.line[i]), start, corrected,
                          (observed - self.at_us) / US, dur, round(score, 4), origid, note,
-                         shift_s=shift_us / US, penalty=penalty, ingress=rows.ingress[i],
-                         egress=rows.egress[i], attest=rows.attest[i], verstat=rows.verstat[i],
-                         calling_key=rows.key("calling_key", i),
-                         called_key=rows.key("called_key", i), pp_orig=rows.text_at("pp_orig", i),
-                         pp_dest=rows.text_at("pp_dest", i), pp_iat_us=rows.key("pp_iat", i),
-                         pp_x5u=rows.text_at("pp_x5u", i), answer_us=self._answer(i, logged),
-                         alt_us=self._other_pass(i, corrected, shift_us))
+                         shift_us / US, penalty, rows.ingress[i], rows.egress[i],
+                         rows.attest[i], rows.verstat[i],
+                         -1 if ing is None else int(ing[i]), -1 if ed is None else int(ed[i]),
+                         None if pp_orig is None else pp_orig[i],
+                         None if pp_dest is None else pp_dest[i],
+                         NAT if iat is None else int(iat[i]),
+                         None if pp_x5u is None else pp_x5u[i], self._answer(i, logged),
+                         NAT if not self.open_pass or not flags & F_TIME_AMBIGUOUS else
+                         self._other_pass(i, corrected, shift_us))
 
     def _answer(self, i: int, logged: int) -> int:
         """The record's answer time on the reference clock (NAT when it has none)."""

@@ -9,7 +9,8 @@ upstream (the originating provider when the trace found it).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from functools import lru_cache
+from typing import NamedTuple
 
 from workbench.columns.times import NAT, US
 from workbench.trace.results import (
@@ -33,12 +34,33 @@ K = ShakenCheckKind
 R = ShakenReason
 
 
+class _Blank(NamedTuple):
+    """A check's "no record" and "absent" answers: the same value for every hop, made once
+    (most hops of a batch carry no PASSporT). Checks are values: nothing changes one after
+    ``annotate``, so hops may share these."""
+
+    no_record: ShakenCheck
+    absent: ShakenCheck
+
+
+def _blank(kind: ShakenCheckKind) -> _Blank:
+    return _Blank(ShakenCheck(kind, None, R.NO_RECORD), ShakenCheck(kind, None, R.ABSENT))
+
+
+_ORIGID, _ATTEST, _NUMBERS, _IAT, _SIGNER = (
+    _blank(K.ORIGID_CONSTANT), _blank(K.ATTESTATION_ORIGIN), _blank(K.PASSPORT_NUMBERS),
+    _blank(K.IAT_WINDOW), _blank(K.SAME_SIGNER))
+
+
 def shaken_checks(result: TraceResult) -> list[list[ShakenCheck]]:
     """Per hop, in chain order, the five checks (always all five, in ``ShakenCheckKind``
     order, so a reader can index them by check id)."""
-    return [[_origid_constant(result, i), _attestation_origin(result, i),
-             _passport_numbers(result.hops[i]), _iat_window(result, i),
-             _same_signer(result, i)] for i in range(len(result.hops))]
+    hops = result.hops
+    origids = _along(hops, K.ORIGID_CONSTANT, _ORIGID, [h.origid for h in hops])
+    signers = _along(hops, K.SAME_SIGNER, _SIGNER, [h.pp_x5u for h in hops])
+    ref_i = _iat_reference(hops)
+    return [[origids[i], _attestation_origin(result, i), _passport_numbers(hops[i]),
+             _iat_window(result, i, ref_i), signers[i]] for i in range(len(hops))]
 
 
 def annotate(result: TraceResult) -> None:
@@ -49,40 +71,39 @@ def annotate(result: TraceResult) -> None:
 
 # -- origid and signer along the chain ----------------------------------------------------
 
-def _origid_constant(result: TraceResult, i: int) -> ShakenCheck:
-    return _constant(result, i, K.ORIGID_CONSTANT, lambda h: h.origid)
+def _along(hops: list[Hop], kind: ShakenCheckKind, blank: _Blank,
+           values: list[str | None]) -> list[ShakenCheck]:
+    """Each hop's value (``values``, in hop order) against the nearest other hop that has
+    one: downstream first (so the hop where a re-signed token starts is the one flagged),
+    else upstream. One pass for the chain: a batch checks tens of thousands of hops."""
+    having = [j for j, h in enumerate(hops) if h.found and values[j]]
+    out = []
+    for i, hop in enumerate(hops):
+        here = values[i]
+        if not hop.found:
+            out.append(blank.no_record)
+            continue
+        if not here:
+            out.append(blank.absent)
+            continue
+        j = _nearest(having, i)
+        if j is None:
+            out.append(ShakenCheck(kind, None, R.NOTHING_TO_COMPARE, {"here": here}))
+            continue
+        same = values[j] == here
+        out.append(ShakenCheck(kind, same, R.SAME if same else R.DIFFERS,
+                               {"here": here, "other": values[j], "other_hop": j + 1,
+                                "other_provider": hops[j].provider}))
+    return out
 
 
-def _same_signer(result: TraceResult, i: int) -> ShakenCheck:
-    return _constant(result, i, K.SAME_SIGNER, lambda h: h.pp_x5u)
-
-
-def _constant(result: TraceResult, i: int, kind: ShakenCheckKind,
-              value: Callable[[Hop], str | None]) -> ShakenCheck:
-    """The hop's value against the nearest other hop that has one: downstream first (so the
-    hop where a re-signed token starts is the one flagged), else upstream."""
-    hop = result.hops[i]
-    if not hop.found:
-        return ShakenCheck(kind, None, R.NO_RECORD)
-    here = value(hop)
-    if not here:
-        return ShakenCheck(kind, None, R.ABSENT)
-    j = _nearest(result.hops, i, lambda h: bool(h.found and value(h)))
-    if j is None:
-        return ShakenCheck(kind, None, R.NOTHING_TO_COMPARE, {"here": here})
-    other = result.hops[j]
-    same = value(other) == here
-    return ShakenCheck(kind, same, R.SAME if same else R.DIFFERS,
-                       {"here": here, "other": value(other), "other_hop": j + 1,
-                        "other_provider": other.provider})
-
-
-def _nearest(hops: list[Hop], i: int, has: Callable[[Hop], bool]) -> int | None:
-    down = [j for j in range(i - 1, -1, -1) if has(hops[j])]
-    if down:
-        return down[0]
-    up = [j for j in range(i + 1, len(hops)) if has(hops[j])]
-    return up[0] if up else None
+def _nearest(having: list[int], i: int) -> int | None:
+    """The nearest of ``having`` (ascending hop indexes) below ``i``, else the nearest
+    above it."""
+    below = [j for j in having if j < i]
+    if below:
+        return below[-1]
+    return next((j for j in having if j > i), None)
 
 
 # -- attestation against the chain --------------------------------------------------------
@@ -111,10 +132,10 @@ def _attestation_origin(result: TraceResult, i: int) -> ShakenCheck:
     hops, kind = result.hops, K.ATTESTATION_ORIGIN
     hop = hops[i]
     if not hop.found:
-        return ShakenCheck(kind, None, R.NO_RECORD)
+        return _ATTEST.no_record
     attest = (hop.attest or "").strip().upper()
     if not attest:
-        return ShakenCheck(kind, None, R.ABSENT)
+        return _ATTEST.absent
     if attest != "A":
         return ShakenCheck(kind, True, R.NOT_A, {"attest": attest})
     if _is_origin(hop):
@@ -139,18 +160,24 @@ def _attestation_origin(result: TraceResult, i: int) -> ShakenCheck:
 
 # -- the token's claims against the record ------------------------------------------------
 
+@lru_cache(maxsize=65536)
+def _digits(tn: str) -> str:
+    """The digits of a signed number (a batch meets the same few numbers again and again)."""
+    return _NON_DIGIT.sub("", tn)
+
+
 def _digits_match(tn: str, key: int) -> bool:
     """A signed number against a record's E.164 digits (a NANP tn may lack its leading 1)."""
-    digits, e164 = _NON_DIGIT.sub("", tn), str(key)
+    digits, e164 = _digits(tn), str(key)
     return bool(digits) and (digits == e164 or (len(digits) == 10 and e164 == "1" + digits))
 
 
 def _passport_numbers(hop: Hop) -> ShakenCheck:
     kind = K.PASSPORT_NUMBERS
     if not hop.found:
-        return ShakenCheck(kind, None, R.NO_RECORD)
+        return _NUMBERS.no_record
     if not hop.pp_orig and not hop.pp_dest:
-        return ShakenCheck(kind, None, R.ABSENT)
+        return _NUMBERS.absent
     values: dict[str, NoteValue] = {
         "orig": hop.pp_orig, "dest": hop.pp_dest,
         "calling": f"+{hop.calling_key}" if hop.calling_key >= 0 else None,
@@ -166,16 +193,22 @@ def _passport_numbers(hop: Hop) -> ShakenCheck:
     return ShakenCheck(kind, ok, R.NUMBERS_MATCH if ok else R.NUMBERS_DIFFER, values)
 
 
-def _iat_window(result: TraceResult, i: int) -> ShakenCheck:
+def _iat_reference(hops: list[Hop]) -> int | None:
+    """The originating hop whose start every iat is held against (None: the chain has none,
+    each hop's own start is used)."""
+    return next((k for k, h in enumerate(hops)
+                 if h.found and h.customer is not None and _start(h) != NAT), None)
+
+
+def _iat_window(result: TraceResult, i: int, origin_i: int | None) -> ShakenCheck:
     """iat against the originating CDR's start on the reference clock (skew-corrected), or
     this hop's own start when the chain has no originating record."""
     hop, kind = result.hops[i], K.IAT_WINDOW
     if not hop.found:
-        return ShakenCheck(kind, None, R.NO_RECORD)
+        return _IAT.no_record
     if hop.pp_iat_us == NAT:
-        return ShakenCheck(kind, None, R.ABSENT)
-    ref_i = next((k for k, h in enumerate(result.hops)
-                  if h.found and h.customer is not None and _start(h) != NAT), i)
+        return _IAT.absent
+    ref_i = i if origin_i is None else origin_i
     ref = result.hops[ref_i]
     ref_us = _start(ref)
     values: dict[str, NoteValue] = {"iat_us": hop.pp_iat_us, "tolerance_s": IAT_TOLERANCE_S,
