@@ -347,3 +347,19 @@ def test_a_generated_training_case_ranks_its_slow_and_silent_providers_first(tmp
             want["answered"], want["refused"], want["late"], want["no_response"]), name
         if want["median_hours"] is not None:
             assert r.median_hours == pytest.approx(want["median_hours"], abs=0.01), name
+
+
+def test_a_case_without_traceback_records_gets_dossiers_not_a_traceback(sample_copy):
+    """A provider's own CDRs with no traceback records yet (an enforcement team's first look):
+    every provider is listed with zero appearances; nothing raises."""
+    toml = sample_copy / "case.toml"
+    text = toml.read_text()
+    assert '[[tracebacks]]\npath = "tracebacks.csv"\n' in text
+    toml.write_text(text.replace('[[tracebacks]]\npath = "tracebacks.csv"\n', ""))
+    for args in (("providers", "--json"), ("campaigns", "--json")):
+        r = run_cli(*args[:1], sample_copy, *args[1:])
+        assert r.returncode == 0, r.stderr
+        assert "Traceback (most recent call last)" not in r.stderr
+    got = json.loads(run_cli("providers", sample_copy, "--json").stdout)
+    rows = got if isinstance(got, list) else got.get("providers", got)
+    assert rows and all(d["tracebacks"] == 0 for d in rows)

@@ -25,6 +25,7 @@ from workbench.present.calls_query import (
     COLUMNS,
     CORRECTED,
     CallFilter,
+    PagedFrame,
     apply_skew,
     dispositions,
     query,
@@ -60,6 +61,7 @@ class CallsDock(QDockWidget):
         self._timer = QTimer(self, singleShot=True, interval=250)
         self._timer.timeout.connect(self.refresh)
         self.model.sig_sort_requested.connect(lambda *_: self.refresh())
+        self.model.sig_more_wanted.connect(self._fetch_page)
         session.sig_case_changed.connect(self._on_case_changed)
         session.sig_provider_selected.connect(self._on_provider_selected)
         session.sig_source_selected.connect(self._on_source_selected)
@@ -221,6 +223,23 @@ class CallsDock(QDockWidget):
                                 default_country=country, kind="calls-query",
                                 on_done=self._on_rows, on_failed=self._on_query_failed)
 
+    def _fetch_page(self, pager) -> None:
+        """The view scrolled past the rows fetched: read the next page in a worker."""
+        self.session.runner.run("Reading calls", _next_page, pager, kind="calls-page",
+                                on_done=lambda page, p=pager: self._on_page(p, page),
+                                on_failed=lambda exc, p=pager: self._on_page_failed(p, exc),
+                                on_cancelled=lambda p=pager: self.model.page_failed(p))
+
+    def _on_page(self, pager, page) -> None:
+        self.model.add_page(pager, page)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self._select_record(pending[0], pending[1])
+
+    def _on_page_failed(self, pager, exc: BaseException) -> None:
+        self.model.page_failed(pager)
+        self.count.setText(one_line(exc))
+
     def _on_query_failed(self, exc: BaseException) -> None:
         self._querying = False
         self._pending = None
@@ -285,10 +304,25 @@ class CallsDock(QDockWidget):
                 self.provider.addItem(name, name)
             for i, src in enumerate(case.sources):
                 self.provider.addItem(f"  file: {src.config.path}", i)
-            for d in dispositions(self.session.frames):
-                self.disposition.addItem(d, d)
+            if any(isinstance(f, PagedFrame) for f in self.session.frames):
+                # a store that pages answers with a query: not on the GUI thread
+                self.session.runner.run("Reading dispositions", _dispositions,
+                                        self.session.frames, kind="calls-dispositions",
+                                        on_done=lambda values, c=case:
+                                        self._add_dispositions(values)
+                                        if self.session.case is c else None)
+            else:
+                for d in dispositions(self.session.frames):
+                    self.disposition.addItem(d, d)
         for combo in (self.provider, self.disposition):
             combo.blockSignals(False)
+
+    def _add_dispositions(self, values: list[str]) -> None:
+        self.disposition.blockSignals(True)
+        for d in values:
+            if self.disposition.findData(d) < 0:
+                self.disposition.addItem(d, d)
+        self.disposition.blockSignals(False)
 
     def _select_combo(self, data) -> None:
         i = self.provider.findData(data)
@@ -362,6 +396,13 @@ class CallsDock(QDockWidget):
         self.view.clearSelection()  # never another hop's record while the query runs
         self._reset_filters(frame.provider if self.provider.findData(frame.provider) >= 0
                             else src)
+        if self.model.paged:  # only a page is fetched: narrow to the record's called number
+            self.number.blockSignals(True)
+            self.which.blockSignals(True)
+            self.number.setText(frame.display("called", row))
+            self.which.setCurrentIndex(2)
+            self.number.blockSignals(False)
+            self.which.blockSignals(False)
         self.apply_now()
 
     def _select_record(self, source: int, row: int) -> bool:
@@ -436,6 +477,17 @@ class CallsDock(QDockWidget):
     def _show_raw(self, text: str, frame, line: int, raw: str) -> None:
         self.record.setPlainText(f"As written (line {line} of {frame.sid.path}):\n"
                                  f"{raw}\n\nNormalized:\n{text}")
+
+
+def _next_page(pager, *, progress, should_stop):
+    """The page after the rows a pager holds (one store query)."""
+    progress(0.0, f"reading calls after row {pager.loaded:,}")
+    return pager.next_page()
+
+
+def _dispositions(frames, *, progress, should_stop) -> list[str]:
+    progress(0.0, "reading dispositions")
+    return dispositions(frames)
 
 
 def _raw_line(store, sid, line: int, *, progress, should_stop) -> str:

@@ -1,4 +1,9 @@
-"""A virtual table over the case's normalized CDRs: formats only the cells asked for."""
+"""A virtual table over the case's normalized CDRs: formats only the cells asked for.
+
+On the embedded store every matching row is known at once (``CallRows``); on a store that
+pages (a lake on DuckDB or Spark) the model holds a ``CallsPager`` and grows page by page
+as the view scrolls (``canFetchMore``/``fetchMore``): the page is asked for off the GUI
+thread (``sig_more_wanted``, run by the dock) and inserted when it arrives."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +11,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from workbench.present.calls_query import COLUMNS, CallRows
+from workbench.present.calls_query import COLUMNS, CallRows, CallsPager
 from workbench.store.normalize import F_REJECTED
 
 KEYS = [k for k, _ in COLUMNS]
@@ -17,12 +22,15 @@ class CallsTableModel(QAbstractTableModel):
     """Rows are (source, row) pairs of a ``CallRows`` result; nothing is copied."""
 
     sig_sort_requested = Signal(str, bool)  # column key, descending
+    sig_more_wanted = Signal(object)  # the CallsPager whose next page the view needs
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.frames: list = []
-        self.rows = CallRows(np.zeros(0, np.int32), np.zeros(0, np.int64))
+        self.rows: CallRows | CallsPager = CallRows(np.zeros(0, np.int32),
+                                                    np.zeros(0, np.int64))
         self.sort_key, self.descending = "start", False
+        self.fetching = False  # a page was asked for and has not arrived
 
     def set_frames(self, frames: list) -> None:
         self.beginResetModel()
@@ -30,13 +38,48 @@ class CallsTableModel(QAbstractTableModel):
         self.rows = CallRows(np.zeros(0, np.int32), np.zeros(0, np.int64))
         self.endResetModel()
 
-    def set_rows(self, rows: CallRows) -> None:
+    def set_rows(self, rows: CallRows | CallsPager) -> None:
         self.beginResetModel()
         self.rows = rows
+        self.fetching = False
         self.endResetModel()
 
+    @property
+    def paged(self) -> bool:
+        return isinstance(self.rows, CallsPager)
+
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt API
-        return 0 if parent.isValid() else len(self.rows)
+        if parent.isValid():
+            return 0
+        return self.rows.loaded if isinstance(self.rows, CallsPager) else len(self.rows)
+
+    def canFetchMore(self, parent=QModelIndex()) -> bool:  # noqa: N802
+        return (not parent.isValid() and isinstance(self.rows, CallsPager)
+                and self.rows.more and not self.fetching)
+
+    def fetchMore(self, parent=QModelIndex()) -> None:  # noqa: N802
+        """Ask for the next page (the dock runs it in a worker and calls ``add_page``)."""
+        if self.canFetchMore(parent):
+            self.fetching = True
+            self.sig_more_wanted.emit(self.rows)
+
+    def add_page(self, pager: CallsPager, page) -> None:
+        """Insert a page fetched for ``pager`` (dropped if another query replaced it)."""
+        if pager is not self.rows:
+            return
+        self.fetching = False
+        n0, k = pager.loaded, page.rows.num_rows
+        if k == 0:
+            pager.add(page)  # the end: nothing more to fetch
+            return
+        self.beginInsertRows(QModelIndex(), n0, n0 + k - 1)
+        pager.add(page)
+        self.endInsertRows()
+
+    def page_failed(self, pager: CallsPager) -> None:
+        """A page could not be read: allow asking again."""
+        if pager is self.rows:
+            self.fetching = False
 
     def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(COLUMNS)

@@ -235,6 +235,11 @@ def _silent(rec: pd.DataFrame, now: int) -> pd.DataFrame:
     """Providers named as upstream with no hop record of their own in that traceback: a
     request that was never answered (pending while the namer's answer is under 24 h old)."""
     named = rec[rec["names_upstream"] & ~rec["status"].isin(ENDS)]
+    if named.empty:  # no records (or none naming an upstream): an empty column is no text
+        return pd.DataFrame({"chain": pd.Series([], dtype=object),
+                             "provider": pd.Series([], dtype=object),
+                             "no_response": pd.Series([], dtype=bool),
+                             "pending": pd.Series([], dtype=bool)})
     have = rec["chain"] + "\x1f" + rec["provider"]
     keep = ~(named["chain"] + "\x1f" + named["upstream"]).isin(have)
     s = named[keep].drop_duplicates(["chain", "upstream"])
@@ -309,9 +314,10 @@ def _appearances(rec: pd.DataFrame, silent: pd.DataFrame, trace: pd.DataFrame) -
              silent[["chain", "provider"]].assign(term=False, orig=False, gw=False,
                                                   traced=False),
              trace[["chain", "provider", "term", "orig", "gw"]].assign(traced=True)]
-    a = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    if not len(a):
+    kept = [p for p in parts if len(p)]
+    if not kept:  # no records and no traces: every provider appears nowhere
         return pd.DataFrame(columns=["tracebacks", "traces", *ROLES])
+    a = pd.concat(kept, ignore_index=True)
     per = a.groupby(["provider", "chain"], sort=False)[["term", "orig", "gw", "traced"]].max()
     per["transit"] = ~(per["term"] | per["orig"] | per["gw"])
     g = per.groupby(level="provider", sort=False)

@@ -24,7 +24,14 @@ from workbench.columns.numbers import normalize_one
 from workbench.columns.times import NAT, display_utc, iso_utc
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.store.normalize import flag_words
-from workbench.store.protocol import CdrStore, SourceId
+from workbench.store.protocol import (
+    CALLS_PAGE_FIELDS,
+    CallsPage,
+    CallsQuery,
+    CdrStore,
+    SourceId,
+    pages_calls,
+)
 from workbench.trace.results import Skew
 
 #: (key, title) of the columns the calls table shows, in order.
@@ -183,6 +190,7 @@ class SourceFrame:
                  upstream_of, store: CdrStore | None = None):
         self.index, self.sid, self.provider, self.store = index, sid, provider, store
         self.skew_us: int | None = None  # the source's clock offset once estimated (µs)
+        self.shared_ranks: dict = {}  # cross-source sort ranks (``_shared_ranks``)
         self.n = columns.num_rows
         self.line = _numeric(columns.column("line"))
         self.start = _numeric(columns.column("start"))
@@ -202,23 +210,11 @@ class SourceFrame:
         """The text of one cell (formatted only when asked for)."""
         if key == "provider":
             return self.provider
-        if key == "line":
-            return str(int(self.line[row]))
-        if key == "start":
-            us = int(self.start[row])
-            return display_utc(us) or "—"
-        if key == CORRECTED:
-            us = int(self.start[row])
-            if us == NAT or self.skew_us is None:
-                return "—" if us == NAT else ""
-            return display_utc(us - self.skew_us) or "—"
-        if key == "duration":
-            d = float(self.duration[row])
-            return "" if np.isnan(d) else f"{d:g}"
-        if key == "flags":
-            return ", ".join(flag_words(int(self.flags[row])))
         if key == "upstream":
             return self.upstream(row) or ""
+        if key in _NUMERIC_CELLS:
+            col = "start" if key == CORRECTED else key
+            return _format(key, getattr(self, col)[row], self.skew_us)
         return self.dicts[key].value(row) or ""
 
     def sort_key(self, key: str, rows: np.ndarray) -> np.ndarray:
@@ -254,6 +250,26 @@ class SourceFrame:
         return rank
 
 
+_NUMERIC_CELLS = ("line", "start", CORRECTED, "duration", "flags")
+
+
+def _format(key: str, value, skew_us: int | None) -> str:
+    """The text of a numeric cell (``key`` in ``_NUMERIC_CELLS``) from its stored value."""
+    if key == "line":
+        return str(int(value))
+    if key == "start":
+        return display_utc(int(value)) or "—"
+    if key == CORRECTED:
+        us = int(value)
+        if us == NAT or skew_us is None:
+            return "—" if us == NAT else ""
+        return display_utc(us - skew_us) or "—"
+    if key == "duration":
+        d = float("nan") if value is None else float(value)
+        return "" if np.isnan(d) else f"{d:g}"
+    return ", ".join(flag_words(int(value)))  # flags
+
+
 def _numeric(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """A numeric column as numpy (zero-copy where the store's buffers allow it)."""
     if isinstance(col, pa.ChunkedArray):
@@ -261,15 +277,187 @@ def _numeric(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return col.to_numpy(zero_copy_only=False)
 
 
-def build_frames(case) -> list[SourceFrame]:
-    """One SourceFrame per source of ``case`` (cheap on the embedded store: views over the
-    cached tables; one ``columns`` call per source)."""
-    frames = []
+class _Cells:
+    """``frame.start[row]``-style reading of one field of a paged frame's rows."""
+
+    def __init__(self, frame: PagedFrame, name: str):
+        self.frame, self.name = frame, name
+
+    def __getitem__(self, row) -> object:
+        return self.frame.value(self.name, int(row))
+
+
+class PagedFrame:
+    """A source on a store that pages (``pages_calls``): no column is held. The fields of
+    the rows the calls table has fetched are kept (the pages themselves, up to
+    ``CACHE_ROWS`` rows); a row not seen is read by id. Same reading interface as
+    ``SourceFrame`` (``display``, ``line[row]``, ``start[row]``, ``flags[row]``…)."""
+
+    CACHE_ROWS = 200_000
+
+    def __init__(self, index: int, sid: SourceId, provider: str, upstream_of,
+                 store: CdrStore, n: int):
+        self.index, self.sid, self.provider, self.store, self.n = index, sid, provider, store, n
+        self.skew_us: int | None = None
+        self.shared_ranks: dict = {}
+        self._upstream_of = upstream_of
+        self._upstreams: dict[str, str | None] = {}
+        self._seen: dict[int, tuple[pa.Table, int]] = {}  # row -> (page, position in it)
+        for name in ("line", "start", "duration", "flags", "calling_key", "called_key"):
+            setattr(self, name, _Cells(self, name))
+
+    def remember(self, page: pa.Table, positions: np.ndarray) -> None:
+        """Keep the fields of these page rows (oldest forgotten beyond ``CACHE_ROWS``)."""
+        rows = page.column("row").to_numpy()
+        for i in positions.tolist():
+            self._seen[int(rows[i])] = (page, i)
+        extra = len(self._seen) - self.CACHE_ROWS
+        if extra > 0:
+            for row in list(self._seen)[:extra]:
+                del self._seen[row]
+
+    def value(self, field: str, row: int) -> object:
+        """One field of one row: from a fetched page, else read from the store."""
+        hit = self._seen.get(row)
+        if hit is None:
+            page = self.store.rows(self.sid, np.array([row], dtype=np.int64),
+                                   CALLS_PAGE_FIELDS)
+            hit = (page, 0)
+            self._seen[row] = hit
+        table, i = hit
+        return table.column(field)[i].as_py()
+
+    def upstream(self, row: int) -> str | None:
+        ingress = self.value("ingress", row)
+        if ingress is None:
+            return None
+        if ingress not in self._upstreams:
+            self._upstreams[ingress] = self._upstream_of(ingress)
+        return self._upstreams[ingress]
+
+    def display(self, key: str, row: int) -> str:
+        if key == "provider":
+            return self.provider
+        if key == "upstream":
+            return self.upstream(row) or ""
+        if key in _NUMERIC_CELLS:
+            return _format(key, self.value("start" if key == CORRECTED else key, row),
+                           self.skew_us)
+        return str(self.value(key, row) or "")
+
+    @cached_property
+    def ingress_values(self) -> list[str]:
+        """The source's distinct ingress ids (one grouping query)."""
+        return [ing for ing, _ in self.store.ingress_counts([self.sid])[self.sid]]
+
+    @property
+    def upstream_names(self) -> list[str | None]:
+        return [self._upstream_of(v) for v in self.ingress_values]
+
+    def disposition_values(self) -> list[str]:
+        return self.store.distinct(self.sid, "disposition")  # type: ignore[attr-defined]
+
+
+class CallsPager:
+    """A calls query on a store that pages: the rows fetched so far (``source``, ``row``,
+    like ``CallRows``), how many match (``len``), and the next page on demand.
+
+    ``next_page`` only reads (a worker may run it); ``add`` takes a page in (the GUI
+    thread, or the worker that built the pager before handing it over). Pages continue
+    after the last row fetched (keyset), so scrolling far costs no OFFSET scan."""
+
+    PAGE = 1000
+
+    def __init__(self, frames: list[PagedFrame], flt: CallFilter, *,
+                 default_country: str = "US"):
+        want_key, digits, self.notes = _number_target(flt.number, default_country)
+        self.frames = frames
+        self.chosen = [f for f in frames if _source_selected(f, flt)]
+        self.total = sum(f.n for f in self.chosen)
+        self.store = frames[0].store
+        names = sorted({x.provider for x in frames})
+        rank = {name: i for i, name in enumerate(names)}
+        sort = {"provider": "source", CORRECTED: "start_corrected"}.get(flt.sort or "",
+                                                                         flt.sort)
+        self.query = CallsQuery(
+            sources=tuple(f.sid for f in self.chosen), number_key=want_key, digits=digits,
+            which=flt.which, start_us=flt.start_us, end_us=flt.end_us,
+            disposition=flt.disposition or None, ingress=flt.ingress, sort=sort,
+            descending=flt.descending,
+            source_rank=tuple(rank[f.provider] for f in self.chosen),
+            skew_us=tuple(f.skew_us for f in self.chosen),
+            ingress_rank=(_upstream_rank_maps(self.chosen) if sort == "upstream" else ()))
+        self._index = np.array([f.index for f in self.chosen], dtype=np.int32)
+        self.source = np.zeros(0, np.int32)
+        self.row = np.zeros(0, np.int64)
+        self.matched = -1
+        self._after: dict | None = None
+
+    def __len__(self) -> int:
+        """Rows matching the query (fetched or not)."""
+        return max(self.matched, len(self.row))
+
+    @property
+    def loaded(self) -> int:
+        return len(self.row)
+
+    @property
+    def more(self) -> bool:
+        return self.loaded < self.matched
+
+    def next_page(self, *, first: bool = False, limit: int | None = None) -> CallsPage:
+        """The page after the rows fetched so far (with the count when ``first``)."""
+        if not self.chosen:
+            return CallsPage(pa.Table.from_pydict({"src": pa.array([], pa.int32()),
+                                                   "row": pa.array([], pa.int64())}), 0)
+        return self.store.calls_page(  # type: ignore[attr-defined]
+            self.query, limit or self.PAGE, self._after, count=first)
+
+    def add(self, page: CallsPage) -> int:
+        """Append a page's rows; returns how many it added."""
+        t = page.rows
+        if page.matched >= 0:
+            self.matched = page.matched
+        n = t.num_rows
+        if n == 0:
+            self.matched = self.loaded  # nothing after the last row: the count is exact
+            return 0
+        pos = t.column("src").to_numpy()
+        rows = t.column("row").to_numpy().astype(np.int64)
+        for p in np.unique(pos).tolist():
+            self.chosen[p].remember(t, np.flatnonzero(pos == p))
+        self.source = np.concatenate([self.source, self._index[pos]])
+        self.row = np.concatenate([self.row, rows])
+        self._after = t.slice(n - 1).to_pylist()[0]
+        self.matched = max(self.matched, self.loaded)
+        return n
+
+
+def _upstream_rank_maps(chosen: list[PagedFrame]) -> tuple[dict[str, int], ...]:
+    """Per source, {ingress: rank of its upstream name} on one case-blind scale (an
+    ingress with no upstream is left out: it sorts last)."""
+    named = [list(zip(f.ingress_values, f.upstream_names, strict=True)) for f in chosen]
+    folded = sorted({n.casefold() for pairs in named for _, n in pairs if n is not None})
+    at = {v: i for i, v in enumerate(folded)}
+    return tuple({ing: at[n.casefold()] for ing, n in pairs if n is not None}
+                 for pairs in named)
+
+
+def build_frames(case) -> list:
+    """One frame per source of ``case``: a ``SourceFrame`` over whole columns on the
+    embedded store (cheap: views over the cached tables; one ``columns`` call per source),
+    a ``PagedFrame`` holding nothing on a store that pages (a lake of any size)."""
+    frames: list = []
+    paged = pages_calls(case.store)
     for i, src in enumerate(case.sources):
         def upstream_of(ingress, src=src):
             up, cust = case.upstream_of(src, ingress)
             return up or (f"customer {cust}" if cust else None)
         sid = src.id
+        if paged:
+            frames.append(PagedFrame(i, sid, case.directory.canonical(src.provider),
+                                     upstream_of, case.store, case.store.summary(sid).rows))
+            continue
         frames.append(SourceFrame(i, sid, case.directory.canonical(src.provider),
                                   case.store.columns(sid, FRAME_FIELDS), upstream_of,
                                   case.store))
@@ -291,19 +479,30 @@ def apply_skew(frames: list[SourceFrame], skew: Mapping[SourceId, Skew] | None) 
     return n
 
 
-def dispositions(frames: list[SourceFrame]) -> list[str]:
-    """Every disposition value seen in the case, sorted."""
-    return sorted({v for f in frames for v in f.dicts["disposition"].values() if v})
+def dispositions(frames: list) -> list[str]:
+    """Every disposition value seen in the case, sorted (a paged source asks its store)."""
+    return sorted({v for f in frames for v in (
+        f.disposition_values() if isinstance(f, PagedFrame) else f.dicts["disposition"].values())
+        if v})
 
 
-def query(frames: list[SourceFrame], flt: CallFilter, *, default_country: str = "US",
-          progress: ProgressFn = no_progress, should_stop: StopFn = never_stop) -> CallRows:
-    """Rows matching ``flt`` across the selected sources, sorted as asked."""
+def query(frames: list, flt: CallFilter, *, default_country: str = "US",
+          progress: ProgressFn = no_progress, should_stop: StopFn = never_stop
+          ) -> CallRows | CallsPager:
+    """Rows matching ``flt`` across the selected sources, sorted as asked: every row on
+    the embedded store; on a store that pages, a ``CallsPager`` holding its first page."""
+    if frames and all(isinstance(f, PagedFrame) for f in frames):
+        pager = CallsPager(frames, flt, default_country=default_country)
+        progress(0.1, "querying the store")
+        pager.add(pager.next_page(first=True))
+        progress(1.0, f"{len(pager):,} rows")
+        return pager
     want_key, digits, notes = _number_target(flt.number, default_country)
     src_parts, row_parts, key_parts = [], [], []
     total = 0
     chosen = [f for f in frames if _source_selected(f, flt)]
     provider_rank = {name: i for i, name in enumerate(sorted({x.provider for x in frames}))}
+    shared = _shared_ranks(chosen, flt.sort) if flt.sort in _RANKED else None
     for k, f in enumerate(chosen):
         check(should_stop)
         progress(k / max(len(chosen), 1), f"filtering {f.provider}")
@@ -313,7 +512,11 @@ def query(frames: list[SourceFrame], flt: CallFilter, *, default_country: str = 
         src_parts.append(np.full(len(rows), f.index, dtype=np.int32))
         row_parts.append(rows.astype(np.int64, copy=False))
         if flt.sort:
-            key = f.sort_key(flt.sort, rows)
+            if shared is not None:
+                col = f.dicts["ingress" if flt.sort == "upstream" else flt.sort]
+                key = shared[k][col.codes_at(rows)]
+            else:
+                key = f.sort_key(flt.sort, rows)
             if flt.sort == "provider":
                 key = key + provider_rank[f.provider]
             key_parts.append(key)
@@ -337,6 +540,45 @@ def query(frames: list[SourceFrame], flt: CallFilter, *, default_country: str = 
         del order
     progress(1.0, f"{len(rows):,} rows")
     return CallRows(src, rows, total, notes)
+
+
+#: Sort keys whose order across sources needs ranks shared by every chosen source.
+_RANKED = (*DICT_COLUMNS, "upstream")
+
+
+def _shared_ranks(chosen: list[SourceFrame], key: str) -> list[np.ndarray] | None:
+    """Per chosen frame, the rank of each dictionary code of ``key``'s column (plus one for
+    null, last) on one scale for all of them: equal values share a rank, so ties fall to
+    source order, then row (what a SQL store's ORDER BY gives). One source alone keeps its
+    own dictionary's ranks, except for upstream names, whose equal names must tie too.
+    Cached on the first frame (per key and choice of sources)."""
+    if key != "upstream" and len(chosen) < 2:
+        return None
+    if not chosen:
+        return []
+    cache = chosen[0].shared_ranks
+    ident = (key, tuple(f.index for f in chosen))
+    if ident in cache:
+        return cache[ident]
+    if key == "upstream":
+        folded = sorted({n.casefold() for f in chosen for n in f.upstream_names
+                         if n is not None})
+        at = {v: i for i, v in enumerate(folded)}
+        out = [np.array([at[n.casefold()] if n is not None else len(folded)
+                         for n in f.upstream_names] + [len(folded)], dtype=np.int64)
+               for f in chosen]
+    else:
+        dicts = [f.dicts[key].dictionary.cast(pa.string()) for f in chosen]
+        joined = pa.concat_arrays(dicts) if dicts else pa.array([], pa.string())
+        ranks = (pc.rank(joined, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64) - 1
+                 if len(joined) else np.zeros(0, np.int64))
+        top = int(ranks.max()) + 1 if len(ranks) else 0
+        out, at = [], 0
+        for d in dicts:
+            out.append(np.append(ranks[at:at + len(d)], top))  # null code -1: last
+            at += len(d)
+    cache[ident] = out
+    return out
 
 
 def _source_selected(f: SourceFrame, flt: CallFilter) -> bool:
@@ -415,5 +657,6 @@ def record_fields(f: SourceFrame, row: int,
     return out
 
 
-__all__ = ["COLUMNS", "CORRECTED", "FRAME_FIELDS", "apply_skew", "RECORD_FIELDS", "CallFilter", "CallRows", "SourceFrame",
-           "build_frames", "dispositions", "query", "record_fields"]
+__all__ = ["COLUMNS", "CORRECTED", "FRAME_FIELDS", "apply_skew", "RECORD_FIELDS", "CallFilter",
+           "CallRows", "CallsPager", "PagedFrame", "SourceFrame", "build_frames",
+           "dispositions", "query", "record_fields"]

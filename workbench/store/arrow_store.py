@@ -34,6 +34,9 @@ _NUMERIC = {"line", "start", "answer", "duration", "flags", "calling_key", "call
 class ArrowStore:
     """CdrStore over the loaded sources of a case (see ``store.protocol``)."""
 
+    #: the calls table reads whole columns (zero-copy views), not pages
+    embedded = True
+
     def __init__(self, sources: Sequence[CdrSource]):
         self._sources: dict[SourceId, CdrSource] = {}
         self._pairs: dict[SourceId, PairIndex] = {}  # built by the first large batch

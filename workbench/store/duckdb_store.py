@@ -20,9 +20,18 @@ import numpy as np
 import pyarrow as pa
 
 from workbench.columns.times import NAT, US
+from workbench.store import calls_sql
 from workbench.store.lake import Lake, LakeSource, days_between, days_of
 from workbench.store.normalize import SourceSummary
-from workbench.store.protocol import CANDIDATE_FIELDS, ROW_FIELDS, CallKey, SourceId
+from workbench.store.protocol import (
+    CANDIDATE_FIELDS,
+    ROW_FIELDS,
+    CallKey,
+    CallsPage,
+    CallsQuery,
+    PageAfter,
+    SourceId,
+)
 from workbench.store.source import CdrSource
 
 _MAX = np.iinfo(np.int64).max
@@ -38,6 +47,9 @@ class DuckDbStore:
     ``database`` is ``":memory:"`` or a file; a file keeps the tables, and a source whose
     file, settings and import summary match its stored copy is not copied again.
     """
+
+    #: not the embedded store: the calls table pages through ``calls_page``
+    embedded = False
 
     def __init__(self, sources: Sequence[CdrSource], database: str | Path = ":memory:", *,
                  lake: Lake | None = None):
@@ -239,6 +251,37 @@ class DuckDbStore:
     def _schema(self, source: SourceId, fields: Sequence[str]) -> pa.Schema:
         full = self._schemas[source]
         return pa.schema([full.field(f) for f in fields])
+
+    # -- the calls table (``protocol.PagedCalls``) ---------------------------------------
+    def calls_page(self, query: CallsQuery, limit: int, after: PageAfter | None = None,
+                   *, count: bool = False) -> CallsPage:
+        """One page of the calls table in one query (and its count in a second); on a lake
+        only the day partitions of the query's time range are read."""
+        calls_sql.check(query)
+        if not query.sources:
+            return CallsPage(calls_sql.as_page(calls_sql.PAGE_SCHEMA.empty_table()),
+                             0 if count else -1)
+
+        def relation(i: int) -> str:
+            sid = query.sources[i]
+            days = (calls_sql.days_touched(list(self._parts[sid].days), query)
+                    if self._lake is not None else None)
+            return self._relation(sid, days)
+
+        body, nkeys = calls_sql.union(query, relation, calls_sql.DUCKDB)
+        page = self._query(calls_sql.page_sql(query, body, nkeys, limit, after,
+                                              calls_sql.DUCKDB))
+        matched = -1
+        if count:
+            matched = int(self._query(calls_sql.count_sql(body)).column("n")[0].as_py())
+        return CallsPage(calls_sql.as_page(page), matched)
+
+    def distinct(self, source: SourceId, field: str) -> list[str]:
+        if field not in ROW_FIELDS:
+            raise ValueError(f"no field {field!r}")
+        t = self._query(f'SELECT DISTINCT "{field}" AS v FROM {self._table(source)} '
+                        f'WHERE "{field}" IS NOT NULL ORDER BY v')
+        return [str(v) for v in t.column("v").to_pylist()]
 
 
 def _scan(files: Sequence[Path]) -> str:

@@ -124,3 +124,85 @@ class CountingStore:
     @property
     def total(self) -> int:
         return sum(self.calls.values())
+
+
+#: Fields a calls-table page carries for each row (besides ``src`` and ``row``): what the
+#: table shows and what a page's cells are formatted from.
+CALLS_PAGE_FIELDS: tuple[str, ...] = (
+    "line", "start", "duration", "flags", "calling_key", "called_key", "calling", "called",
+    "disposition", "ingress", "egress", "attest", "verstat",
+)
+#: Sort keys a store understands in a ``CallsQuery`` (besides the stored fields above):
+#: ``source`` (the sources' ranks), ``start_corrected`` (start minus each source's skew) and
+#: ``upstream`` (the ranks the caller gave each ingress).
+CALLS_SORTS: tuple[str, ...] = ("line", "start", "duration", "flags", "calling", "called",
+                                "disposition", "ingress", "egress", "attest", "verstat",
+                                "source", "start_corrected", "upstream")
+
+
+@dataclass(frozen=True)
+class CallsQuery:
+    """The calls table's filter and sort, pushed down to a store (``CdrStore.calls_page``).
+
+    Rows of ``sources`` (in this order) pass when every given filter holds: ``number_key``
+    (an E.164 key, on the side(s) ``which`` names) or else ``digits`` (a substring of the
+    number as normalized), a start in [start_us, end_us] (rows without a start never pass a
+    time bound), ``disposition`` equal, ``ingress`` equal ("" = no ingress recorded).
+    The order is ``sort`` (ascending or not), ties by source position then row: missing
+    values (no start, no duration, null text, no skew, no upstream) sort last ascending and
+    first descending, text sorts by its UTF-8 bytes.
+    """
+
+    sources: tuple[SourceId, ...]
+    number_key: int = -1
+    digits: str = ""
+    which: str = "either"  # "either" | "calling" | "called"
+    start_us: int | None = None
+    end_us: int | None = None
+    disposition: str | None = None
+    ingress: str | None = None
+    sort: str | None = "start"  # one of CALLS_SORTS, None: (source, row) order
+    descending: bool = False
+    source_rank: tuple[int, ...] = ()  # for sort "source": one rank per source
+    skew_us: tuple[int | None, ...] = ()  # for "start_corrected": per source, None: unknown
+    #: for "upstream": per source, {ingress as written: rank}; an ingress left out (or
+    #: none) has no upstream
+    ingress_rank: tuple[Mapping[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class CallsPage:
+    """One page of a ``CallsQuery``: ``rows`` holds ``src`` (int32, position in the query's
+    sources), ``row`` (int64, the row's id in its source) and ``CALLS_PAGE_FIELDS``;
+    ``matched`` is every row passing the filters (-1 when not counted)."""
+
+    rows: pa.Table
+    matched: int = -1
+
+
+#: Keyset position of a page: the previous page's last row, as ``CallsPage.rows`` holds it
+#: (``src``, ``row`` and the fields its sort key is made of).
+PageAfter = Mapping[str, object]
+
+
+class PagedCalls(Protocol):
+    """What a store that is not embedded adds for the calls table (``CdrStore``'s optional
+    part, found with ``pages_calls``): one query per page instead of whole columns."""
+
+    def calls_page(self, query: CallsQuery, limit: int, after: PageAfter | None = None,
+                   *, count: bool = False) -> CallsPage:
+        """Up to ``limit`` rows of ``query`` in its order, after ``after`` (keyset), and
+        with ``count`` the number of matching rows too."""
+        ...
+
+    def distinct(self, source: SourceId, field: str) -> list[str]:
+        """The distinct non-null values of a text field of a source, sorted."""
+        ...
+
+
+def pages_calls(store: object) -> bool:
+    """True when the calls table should page through the store instead of reading whole
+    columns: a store that says it is not embedded (``embedded = False``) and implements
+    ``PagedCalls``."""
+    return (getattr(store, "embedded", True) is False
+            and callable(getattr(store, "calls_page", None)))

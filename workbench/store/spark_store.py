@@ -21,9 +21,18 @@ import numpy as np
 import pyarrow as pa
 
 from workbench.columns.times import NAT, US
+from workbench.store import calls_sql
 from workbench.store.lake import Lake, LakeSource, days_between, days_of
 from workbench.store.normalize import SourceSummary
-from workbench.store.protocol import CANDIDATE_FIELDS, CallKey, SourceId
+from workbench.store.protocol import (
+    CANDIDATE_FIELDS,
+    ROW_FIELDS,
+    CallKey,
+    CallsPage,
+    CallsQuery,
+    PageAfter,
+    SourceId,
+)
 from workbench.store.source import CdrSource
 
 if TYPE_CHECKING:
@@ -100,6 +109,9 @@ def stop_session() -> None:
 
 class SparkStore:
     """CdrStore over a lake, answered by Spark SQL (``store.protocol``)."""
+
+    #: not the embedded store: the calls table pages through ``calls_page``
+    embedded = False
 
     def __init__(self, lake: Lake, sources: Sequence[CdrSource], *, master: str = "local[2]",
                  settings: Mapping[str, str] | None = None):
@@ -271,6 +283,40 @@ class SparkStore:
     def _schema(self, source: SourceId, fields: Sequence[str]) -> pa.Schema:
         full = self._schemas[source]
         return pa.schema([full.field(f) for f in fields])
+
+    # -- the calls table (``protocol.PagedCalls``) ---------------------------------------
+    def calls_page(self, query: CallsQuery, limit: int, after: PageAfter | None = None,
+                   *, count: bool = False) -> CallsPage:
+        """One page of the calls table as one Spark job (a top-N, no full sort), its count
+        as a second; only the day partitions of the query's time range are listed."""
+        calls_sql.check(query)
+        if not query.sources:
+            return CallsPage(calls_sql.as_page(calls_sql.PAGE_SCHEMA.empty_table()),
+                             0 if count else -1)
+
+        def prune(i: int) -> str:
+            days = calls_sql.days_touched(list(self._parts[query.sources[i]].days), query)
+            return _prune("", days)
+
+        body, nkeys = calls_sql.union(query, lambda i: self._table(query.sources[i]),
+                                      calls_sql.SPARK, extra=prune)
+        page = self._query(calls_sql.page_sql(query, body, nkeys, limit, after,
+                                              calls_sql.SPARK))
+        # Spark may hand a LIMIT's rows back in any order: sort them here, as SQL did
+        direction = "descending" if query.descending else "ascending"
+        page = page.sort_by([(f"k{j}", direction) for j in range(nkeys)]
+                            + [("src", "ascending"), ("row", "ascending")])
+        matched = -1
+        if count:
+            matched = int(self._query(calls_sql.count_sql(body)).column("n")[0].as_py())
+        return CallsPage(calls_sql.as_page(page), matched)
+
+    def distinct(self, source: SourceId, field: str) -> list[str]:
+        if field not in ROW_FIELDS:
+            raise ValueError(f"no field {field!r}")
+        t = self._query(f"SELECT DISTINCT `{field}` AS v FROM {self._table(source)} "
+                        f"WHERE `{field}` IS NOT NULL", ["v"])
+        return [str(v) for v in t.column("v").to_pylist()]
 
 
 def _prune(alias: str, days: list[str] | None) -> str:
