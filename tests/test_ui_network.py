@@ -161,3 +161,49 @@ def test_build_in_worker_never_freezes_the_window(qtbot):
     timer.stop()
     runner.shutdown()
     assert worst[0] < 250, f"GUI stalled {worst[0]} ms"  # 100 ms goal; margin for a busy CI
+
+
+def test_the_network_dock_filters_expands_and_shows_details_in_the_window(qtbot, window,
+                                                                           sample_copy):
+    """Through the main window on the sample: the filters rebuild the network in a worker,
+    a provider's details follow the selection, and expand/collapse bring its hidden
+    neighbours back and take them away again."""
+    from tests.qt_fixtures import open_case, wait_idle
+
+    open_case(qtbot, window, sample_copy)
+    dock = window.graph_dock
+    dock.tabs.setCurrentWidget(dock.network)
+    wait_idle(qtbot, window)
+    view = dock.network
+    qtbot.waitUntil(lambda: view.net is not None, timeout=30_000)
+    everyone = len(view.net.names)
+    busiest = view.net.names[int(np.argmax(view.net.appearances))]
+    top = int(view.net.appearances.max())
+    view.min_app.setValue(top)  # only the busiest stay
+    qtbot.waitUntil(lambda: view.net is not None and len(view.net.names) < everyone,
+                    timeout=30_000)
+    wait_idle(qtbot, window)
+    assert busiest in view.net.names
+    assert all(a >= top for a in view.net.appearances)
+    assert f"{len(view.net.names)}" in view.count.text()
+    i = view.net.index(busiest)
+    assert view.hidden[i] > 0  # its neighbours are filtered away ("+k")
+    view.set_selected(busiest)
+    assert busiest in view.panel.text.toPlainText()
+    shown = len(view.net.names)
+    full = view.full
+    k = full.index(busiest)
+    near = {full.names[j] for j in np.concatenate([full.edges[full.edges[:, 0] == k, 1],
+                                                   full.edges[full.edges[:, 1] == k, 0]])}
+    view.expand(busiest)
+    qtbot.waitUntil(lambda: len(view.net.names) > shown, timeout=30_000)
+    wait_idle(qtbot, window)
+    assert near <= set(view.net.names)  # every neighbour is back
+    assert view.hidden[view.net.index(busiest)] == 0
+    expanded = len(view.net.names)
+    view.collapse(busiest)
+    qtbot.waitUntil(lambda: len(view.net.names) < expanded, timeout=30_000)
+    wait_idle(qtbot, window)
+    assert busiest in view.net.names and len(view.net.names) <= shown
+    view.reset.click()
+    qtbot.waitUntil(lambda: len(view.net.names) == everyone, timeout=30_000)
