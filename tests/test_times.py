@@ -117,3 +117,33 @@ def test_unicode_spaces_around_times_are_trimmed_and_a_lone_one_is_blank():
                     "America/New_York")
     assert t.us.tolist()[:2] == [1709823600000000, 1709823900000000]
     assert t.flags.tolist() == [0, 0, 0]
+
+
+def test_years_outside_1_to_9999_are_unreadable_not_overflows():
+    """A damaged year (0000, 10000) is an unreadable cell: a value outside what datetime can
+    show would overflow later, in `info`, the report or a trace, and refuse the whole file."""
+    from workbench.columns.times import NAT, UNPARSED, iso_utc, parse_times
+    t = parse_times(pa.array(["0000-01-05 10:00:00", "2026-03-08 07:41:12",
+                              "10000-01-01T00:00:00Z", "0000-03-01T00:00:00Z"]),
+                    "America/Chicago")
+    assert t.us[1] != NAT and iso_utc(int(t.us[1])) == "2026-03-08T12:41:12Z"
+    for i in (0, 2, 3):
+        assert t.us[i] == NAT and t.flags[i] & UNPARSED
+
+
+def test_a_file_with_a_year_0000_row_loads_its_other_rows(tmp_path):
+    from tests.clirun import run_cli
+    (tmp_path / "cdrs.csv").write_text(
+        "start,calling,called,duration\n"
+        "2026-03-08 07:41:12,3125550143,6305550118,48\n"
+        "0000-00-00 00:00:00,3125550144,6305550118,12\n"
+        "2026-03-08 07:45:00,3125550145,6305550118,30\n")
+    (tmp_path / "case.toml").write_text(
+        '[case]\nname = "y0"\n\n[[sources]]\nprovider = "P"\npath = "cdrs.csv"\n'
+        'timezone = "America/Chicago"\n')
+    r = run_cli("info", tmp_path, "--json")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    import json
+    src = json.loads(r.stdout)["sources"][0]
+    assert src["rows"] in (2, 3)  # the 0000 row counted apart, never the whole file refused

@@ -54,9 +54,26 @@ class Times:
     forms: dict[str, int] = field(default_factory=dict)  # rows per written form
 
 
+#: The years a time can be shown and computed with (``datetime``): a year 0000 or 10000 in a
+#: damaged file is an unreadable cell, never a value that overflows later.
+MIN_US = -62135596800 * US  # 0001-01-01T00:00:00Z
+MAX_US = 253402300799 * US + (US - 1)  # 9999-12-31T23:59:59.999999Z
+
+
 def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = None,
                 default_country: str = "US") -> Times:
-    """Parse a column of raw time text (or UTC timestamps) into UTC microseconds."""
+    """Parse a column of raw time text (or UTC timestamps) into UTC microseconds; a time
+    outside years 1–9999 counts as unreadable."""
+    t = _parse_times(col, timezone, date_order, default_country)
+    out = (t.us != NAT) & ((t.us < MIN_US) | (t.us > MAX_US))
+    if out.any():
+        t.us = np.where(out, NAT, t.us)
+        t.flags = t.flags | out.astype(np.uint8) * np.uint8(UNPARSED)
+    return t
+
+
+def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = None,
+                 default_country: str = "US") -> Times:
     if isinstance(col, pa.ChunkedArray):
         col = col.combine_chunks()
     n = len(col)
@@ -64,7 +81,7 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
         ts = pc.cast(col, pa.timestamp("us", col.type.tz or None), safe=False)
         if not col.type.tz:
             ts = pc.strftime(ts, "%Y-%m-%d %H:%M:%S.%f")
-            return parse_times(ts, timezone, date_order, default_country)
+            return _parse_times(ts, timezone, date_order, default_country)
         us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy()
         flags = np.where(us == NAT, UNPARSED, 0).astype(np.uint8)
         ok = int((us != NAT).sum())
