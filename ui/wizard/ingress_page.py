@@ -6,20 +6,20 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWizardPage
 
-from workbench.case.draft import ingress_counts
 from workbench.case.draft_checks import Proposal
 from workbench.investigation.draft_review import DraftReview, accept_action
 
 from ..dialogs.ingress_table import IngressMapModel, ingress_view
 from ..errors import one_line
-from .pages import review_state
+from .jobs import count_ingress, review_state
+from .process_pool import ProcessJobs
 from .state import WizardState
 
 
 class IngressPage(QWizardPage):
-    def __init__(self, state: WizardState, runner):
+    def __init__(self, state: WizardState, runner, jobs: ProcessJobs):
         super().__init__()
-        self.state, self.runner = state, runner
+        self.state, self.runner, self.jobs = state, runner, jobs
         self.setTitle("Who handed the calls over")
         self.setSubTitle("Each distinct ingress id of a file (trunk, IP, account) with its number "
                          "of calls. Name the upstream provider behind it, or mark it as the "
@@ -64,7 +64,8 @@ class IngressPage(QWizardPage):
         for i, f in enumerate(self.state.files):
             if f.ingress is None and i not in self.pending:
                 self.pending.add(i)
-                self.runner.run(f"Counting ingress ids in {f.path.name}", _counts, f,
+                self.runner.run(f"Counting ingress ids in {f.path.name}",
+                                self.jobs.bind(count_ingress), f,
                                 kind=f"wizard-ingress-{i}",
                                 on_done=lambda counts, k=i: self._on_counts(k, counts),
                                 on_failed=lambda exc, k=i: self._on_failed(k, exc))
@@ -73,14 +74,16 @@ class IngressPage(QWizardPage):
         self._review()
 
     def _review(self) -> None:
-        """Find the records' calls in each file (a worker): which ingress carried them."""
+        """Find the records' calls in each file (a worker process): which ingress carried
+        them."""
         if not self.state.tracebacks:
             self.proposals = {}
             self._show_suggestions()
             return
         self.reviewing = True
         self._show_suggestions()
-        self.runner.run("Finding the traced calls in the files", review_state, self.state,
+        self.runner.run("Finding the traced calls in the files", self.jobs.bind(review_state),
+                        self.state,
                         kind="wizard-review", on_done=self._on_review,
                         on_failed=self._on_review_failed,
                         on_cancelled=lambda: self._on_review_failed(None))
@@ -173,8 +176,3 @@ class IngressPage(QWizardPage):
         self.file.setCurrentIndex(file_index)
         if not self.model.set_entry(ingress, kind, name):
             raise KeyError(f"{ingress} is not an ingress id of file {file_index}")
-
-
-def _counts(f, *, progress, should_stop):
-    return ingress_counts(f.path, f.effective_format, f.read_options(), progress=progress,
-                          should_stop=should_stop)

@@ -23,15 +23,16 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from workbench.case.draft import FileInspection, inspect_file, record_providers
+from workbench.case.draft import FileInspection
 from workbench.case.draft_checks import notes_text
 from workbench.case.writer import dumps
-from workbench.common.progress import check
-from workbench.investigation.draft_review import DraftReview, review_draft
+from workbench.investigation.draft_review import DraftReview
 
 from .. import settings
 from ..errors import one_line
 from .findings_view import FindingsWidget
+from .jobs import inspect_files, review_state
+from .process_pool import ProcessJobs
 from .state import DRAFT_COMMENT, FileDraft, WizardState
 
 COUNTRIES = ["US", "CA", "PR", "GB", "AU", "DE", "FR", "IN", "MX", "PH"]
@@ -162,9 +163,9 @@ class FilesModel(QAbstractTableModel):
 
 
 class FilesPage(QWizardPage):
-    def __init__(self, state: WizardState, runner):
+    def __init__(self, state: WizardState, runner, jobs: ProcessJobs):
         super().__init__()
-        self.state, self.runner = state, runner
+        self.state, self.runner, self.jobs = state, runner, jobs
         self.pending = 0
         self.status = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.setTitle("CDR files")
@@ -200,13 +201,14 @@ class FilesPage(QWizardPage):
             self.add_files([Path(f) for f in files])
 
     def add_files(self, paths: list[Path]) -> None:
-        """Detect each file's format and read its header in a worker; rows appear when done."""
+        """Detect each file's format and read its header in a worker process; rows appear
+        when done."""
         paths = [Path(p) for p in paths]
         self.pending += 1
         self.status.setText(f"Reading {len(paths)} file(s)…")
         self.completeChanged.emit()
-        self.runner.run(f"Inspecting {len(paths)} file(s)", inspect_files, paths,
-                        self.state.tracebacks, kind=f"wizard-add-{id(paths)}",
+        self.runner.run(f"Inspecting {len(paths)} file(s)", self.jobs.bind(inspect_files),
+                        paths, self.state.tracebacks, kind=f"wizard-add-{id(paths)}",
                         on_done=self._on_inspected, on_failed=self._on_failed)
 
     def _on_inspected(self, done: tuple[list[str], list[FileInspection], list[str]]) -> None:
@@ -232,30 +234,13 @@ class FilesPage(QWizardPage):
                 and all(f.provider.strip() for f in self.state.files))
 
 
-def inspect_files(paths: list[Path], tracebacks: Path | None, *, progress, should_stop
-                  ) -> tuple[list[str], list[FileInspection], list[str]]:
-    """(providers the records name, inspections, one-line problems naming the user's file):
-    the worker half of adding files."""
-    known = record_providers(tracebacks) if tracebacks else []
-    out, problems = [], []
-    for k, p in enumerate(paths):
-        check(should_stop)
-        progress(k / max(len(paths), 1), f"detecting the format of {p.name}")
-        try:
-            out.append(inspect_file(p, known))
-        except Exception as exc:  # noqa: BLE001 - said per file; the others are added
-            text = one_line(exc)
-            problems.append(text if str(p) in text else f"{p}: {text}")
-    return known, out, problems
-
-
 class FinishPage(QWizardPage):
     """Checks the draft as it would trace (in a worker) and shows what is wrong, each with its
     one-click fix, above the case.toml that will be written."""
 
-    def __init__(self, state: WizardState, runner):
+    def __init__(self, state: WizardState, runner, jobs: ProcessJobs):
         super().__init__()
-        self.state, self.runner = state, runner
+        self.state, self.runner, self.jobs = state, runner, jobs
         self.setTitle("Check and write case.toml")
         self.setSubTitle("The case is read and its traceback records traced as they stand. "
                          "Fix what is listed, or write the case anyway: the warnings are kept "
@@ -283,14 +268,14 @@ class FinishPage(QWizardPage):
         self.check()
 
     def check(self) -> None:
-        """Review the draft again (after any change) in a worker."""
+        """Review the draft again (after any change) in a worker process."""
         self._show_text()
         self.pending = True
         self.summary.setText("Checking how this case would trace — reading the files and "
                              "tracing the records…")
         self.findings.show_findings([], [])
         self.completeChanged.emit()
-        self.runner.run("Checking the new case", review_state, self.state,
+        self.runner.run("Checking the new case", self.jobs.bind(review_state), self.state,
                         kind="wizard-review", on_done=self._on_review,
                         on_failed=self._on_review_failed, on_cancelled=lambda: None)
 
@@ -336,16 +321,6 @@ class FinishPage(QWizardPage):
         if actions:
             self.check()
         return len(actions)
-
-
-def review_state(state: WizardState, *, progress, should_stop) -> DraftReview:
-    """The review of the draft as it stands; read against the nearest existing folder,
-    since the case folder is only created when case.toml is written."""
-    root = (state.folder or Path.cwd()).absolute()
-    while not root.is_dir() and root != root.parent:
-        root = root.parent
-    return review_draft(state.draft(root=root), root, progress=progress,
-                        should_stop=should_stop)
 
 
 def review_summary(r: DraftReview) -> str:

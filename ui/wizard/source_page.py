@@ -17,13 +17,12 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from workbench.case.draft import effective_mapping, preview_problem
-from workbench.common.progress import check
 from workbench.ingest import formats
 
 from ..docks.list_model import RowsModel
-from ..errors import one_line
+from .jobs import first_problem, in_words, preview_file
 from .mapping_model import MappingModel, mapping_view
+from .process_pool import ProcessJobs
 from .state import WizardState
 
 COMMON_ZONES = ["UTC", "America/New_York", "America/Chicago", "America/Denver",
@@ -32,9 +31,9 @@ COMMON_ZONES = ["UTC", "America/New_York", "America/Chicago", "America/Denver",
 
 
 class SourcePage(QWizardPage):
-    def __init__(self, state: WizardState, runner):
+    def __init__(self, state: WizardState, runner, jobs: ProcessJobs):
         super().__init__()
-        self.state, self.runner = state, runner
+        self.state, self.runner, self.jobs = state, runner, jobs
         self.setTitle("How each file is read")
         self.setSubTitle("Check the detected format, the time zone the file's times are written "
                          "in, and the column mapping. The preview shows the first rows as read.")
@@ -158,7 +157,8 @@ class SourcePage(QWizardPage):
         if f is None:
             return
         self.status.setText("Reading the first rows…")
-        self.runner.run(f"Previewing {f.path.name}", _preview, f, self.state.country,
+        self.runner.run(f"Previewing {f.path.name}", self.jobs.bind(preview_file), f,
+                        self.state.country,
                         kind="wizard-preview", on_done=self._on_preview,
                         on_failed=self._on_preview_failed)
 
@@ -177,7 +177,7 @@ class SourcePage(QWizardPage):
 
     def _on_preview_failed(self, exc) -> None:
         self.preview.set_rows([])
-        text = _in_words(exc)
+        text = in_words(exc)
         self.status.setText(f"<span style='color:#d62728'>{html.escape(text)}</span>")
 
     # -- for tests and scripted use -------------------------------------------------------
@@ -196,7 +196,7 @@ class SourcePage(QWizardPage):
 
     def validatePage(self) -> bool:  # noqa: N802
         """Every file must read: its required fields mapped and most of its rows usable.
-        Checked in a worker; the page moves on by itself when every file reads."""
+        Checked in a worker process; the page moves on by itself when every file reads."""
         if self._passed:
             self._passed = False
             return True
@@ -204,7 +204,8 @@ class SourcePage(QWizardPage):
             self._checking = True
             self.status.setText("Checking that every file reads…")
             self.completeChanged.emit()
-            self.runner.run("Checking the files", first_problem, list(self.state.files),
+            self.runner.run("Checking the files", self.jobs.bind(first_problem),
+                            list(self.state.files),
                             self.state.country, kind="wizard-check", on_done=self._on_checked,
                             on_failed=self._on_check_failed,
                             on_cancelled=self._on_check_failed)
@@ -227,41 +228,8 @@ class SourcePage(QWizardPage):
         self._checking = False
         self.completeChanged.emit()
         if exc is not None:
-            self.status.setText(f"<span style='color:#d62728'>{html.escape(_in_words(exc))}"
+            self.status.setText(f"<span style='color:#d62728'>{html.escape(in_words(exc))}"
                                 "</span>")
 
     def isComplete(self) -> bool:  # noqa: N802
         return not self._checking
-
-
-def first_problem(files, country: str, *, progress, should_stop) -> tuple[int, str] | None:
-    """(file index, why) for the first file that cannot become a source; None if all read."""
-    for i, f in enumerate(files):
-        check(should_stop)
-        progress(i / max(len(files), 1), f"checking {f.path.name}")
-        problem = _problem(f, country)
-        if problem:
-            return i, problem
-    return None
-
-
-def _problem(f, country: str) -> str | None:
-    """Why ``f`` cannot become a source as set up, in words (None if it reads)."""
-    try:
-        if f.mappable and f.inspection and f.inspection.headers:
-            effective_mapping(f.inspection.headers, f.columns(), f.path)
-        pv = f.preview(country)
-    except Exception as exc:  # shown in words; the user fixes format or mapping
-        return _in_words(exc)
-    return preview_problem(pv, f.effective_format)
-
-
-def _in_words(exc: BaseException) -> str:
-    """The error in one line, pointing at the wizard's table rather than case.toml."""
-    return one_line(exc).replace("map it in [sources.columns]",
-                                 "map it in the Column mapping table")
-
-
-def _preview(f, country, *, progress, should_stop):
-    progress(0.1, f"previewing {f.path.name}")
-    return f.preview_or_raw(country)

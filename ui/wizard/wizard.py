@@ -13,6 +13,7 @@ from ..errors import one_line
 from ..worker import TaskRunner
 from .ingress_page import IngressPage
 from .pages import CasePage, FilesPage, FinishPage
+from .process_pool import ProcessJobs
 from .source_page import SourcePage
 from .state import DRAFT_COMMENT, WizardState
 
@@ -27,11 +28,13 @@ class NewCaseWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.state = WizardState()
         self.runner = runner
+        self.jobs = ProcessJobs()  # reading and checking files never holds the GUI's GIL
+        self.jobs.warm_up()
         self.case_page = CasePage(self.state)
-        self.files_page = FilesPage(self.state, runner)
-        self.source_page = SourcePage(self.state, runner)
-        self.ingress_page = IngressPage(self.state, runner)
-        self.finish_page = FinishPage(self.state, runner)
+        self.files_page = FilesPage(self.state, runner, self.jobs)
+        self.source_page = SourcePage(self.state, runner, self.jobs)
+        self.ingress_page = IngressPage(self.state, runner, self.jobs)
+        self.finish_page = FinishPage(self.state, runner, self.jobs)
         for p in (self.case_page, self.files_page, self.source_page, self.ingress_page,
                   self.finish_page):
             self.addPage(p)
@@ -50,6 +53,11 @@ class NewCaseWizard(QWizard):
             return
         self.sig_case_written.emit(str(self.written), self.finish_page.open_after.isChecked())
         super().accept()
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt API: accepted, rejected or closed
+        """The wizard is finished: stop its jobs and worker processes."""
+        super().done(result)
+        self.jobs.shutdown()
 
     def _confirm_overwrite(self, folder: Path) -> bool:
         from PySide6.QtWidgets import QMessageBox
