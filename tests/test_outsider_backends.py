@@ -91,12 +91,8 @@ def test_duckdb_over_the_lake_answers_byte_for_byte(built, name, tmp_path):
 def test_spark_over_the_lake_answers_byte_for_byte(built, tmp_path):
     if not _java():
         pytest.skip("no Java found (java on PATH or JAVA_HOME): the Spark store is not tested")
-    from workbench.store import spark_store
-    try:
-        for name, _, args in VARIANTS:
-            root = built[name]
-            want = _trace(root, args, tmp_path / "c1")
-            got = _trace(_on(root, "spark"), args, tmp_path / "c2")
-            assert got == want, name
-    finally:
-        spark_store.stop_session()
+    for name, _, args in VARIANTS:  # one Spark session (the process's) serves them all
+        root = built[name]
+        want = _trace(root, args, tmp_path / "c1")
+        got = _trace(_on(root, "spark"), args, tmp_path / "c2")
+        assert got == want, name

@@ -21,6 +21,7 @@ from workbench.common.progress import ProgressFn, StopFn, check
 from workbench.ingest.dno import load_dno
 from workbench.ingest.rmd import Rmd, load_rmd
 from workbench.investigation import Investigation, TraceRequest
+from workbench.investigation.zone_warnings import zone_warnings
 from workbench.present.calls_query import SourceFrame, build_frames
 from workbench.present.report_text import outcome_sentence
 from workbench.present.trace_words import note_text
@@ -56,6 +57,7 @@ class CaseSession(QObject):
     sig_loading = Signal(str)
     sig_case_changed = Signal(object)  # Case or None
     sig_skew_changed = Signal(object)  # {SourceId: Skew}
+    sig_zone_warnings = Signal(object)  # {SourceId: sentence}: a skew that is a wrong zone
     sig_trace_changed = Signal(object)  # TraceResult or None
     sig_revealed_changed = Signal(int)
     sig_hop_selected = Signal(int)  # -1: none
@@ -188,6 +190,15 @@ class CaseSession(QObject):
     def _on_skew(self, inv: Investigation, version: int, skew: dict) -> None:
         if inv is self.investigation and version == inv.version:
             self.sig_skew_changed.emit(skew)
+            self.runner.run("Checking the clocks for a wrong zone", _zone_warnings, inv.case,
+                            skew, kind="zones",
+                            on_done=lambda w: (inv is self.investigation and w
+                                               and self._on_zone_warnings(w)))
+
+    def _on_zone_warnings(self, warnings: dict) -> None:
+        self.sig_zone_warnings.emit(warnings)
+        first = next(iter(warnings.values()))
+        self.sig_status.emit(f"Warning: wrong zone? {first}")
 
     # -- tracing ------------------------------------------------------------------------
     def trace(self, req: TraceRequest) -> Task | None:
@@ -426,6 +437,11 @@ def disagreement_words(hops: list) -> list[str]:
 
 
 # -- worker functions (no widget here) ---------------------------------------------------
+
+def _zone_warnings(case: Case, skew: dict, *, progress: ProgressFn, should_stop: StopFn) -> dict:
+    progress(0.1, "checking the clocks for a wrong zone")
+    return zone_warnings(case, skew, should_stop)
+
 
 def _open(path: Path, audit: bool, *, progress: ProgressFn, should_stop: StopFn) -> _Loaded:
     inv = Investigation.open(path, audit=audit, progress=lambda f, m: progress(0.9 * f, m),

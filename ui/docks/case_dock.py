@@ -79,6 +79,7 @@ class CaseDock(QDockWidget):
         self._build()
         session.sig_case_changed.connect(self._on_case_changed)
         session.sig_skew_changed.connect(self._on_skew)
+        session.sig_zone_warnings.connect(self._on_zone_warnings)
         session.sig_provider_selected.connect(self._on_provider_selected)
         session.runner.sig_started.connect(self._on_task_started)
 
@@ -272,6 +273,19 @@ class CaseDock(QDockWidget):
                         "manual": f"{s.offset_s:+.1f} s (set by hand)"}.get(
                     s.basis, f"{signed(s.offset_s)} s ({s.calls} calls)")
                 self.sources.set_cell(i, SKEW_COL, text)
+        self.source_view.resizeColumnToContents(SKEW_COL)
+
+    def _on_zone_warnings(self, warnings: dict) -> None:
+        """A skew on a whole or half hour: mark the cell, the sentence in its tooltip."""
+        case = self.session.case
+        rows = {src.id: i for i, src in enumerate(case.sources)} if case is not None else {}
+        for sid, text in warnings.items():
+            i = rows.get(sid)
+            if i is not None and i < self.sources.rowCount():
+                cell = self.sources.cell(i, SKEW_COL)
+                if not cell.startswith("⚠"):
+                    self.sources.set_cell(i, SKEW_COL, f"⚠ wrong zone? {cell}")
+                self.sources.set_tooltip(i, SKEW_COL, text)
         self.source_view.resizeColumnToContents(SKEW_COL)
 
     # -- selection ----------------------------------------------------------------------

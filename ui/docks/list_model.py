@@ -16,6 +16,7 @@ class RowsModel(QAbstractTableModel):
         self.keys: list = []
         self.tips: list[str | None] = []
         self.colours: list[QColor | None] = []
+        self.cell_tips: dict[tuple[int, int], str] = {}
 
     def set_rows(self, rows: list[list[str]], keys: list | None = None,
                  tips: list[str | None] | None = None,
@@ -25,10 +26,20 @@ class RowsModel(QAbstractTableModel):
         self.keys = keys if keys is not None else list(range(len(rows)))
         self.tips = tips if tips is not None else [None] * len(rows)
         self.colours = colours if colours is not None else [None] * len(rows)
+        self.cell_tips = {}
         self.endResetModel()
 
     def set_cell(self, row: int, col: int, text: str) -> None:
         self.rows[row][col] = text
+        ix = self.index(row, col)
+        self.dataChanged.emit(ix, ix)
+
+    def cell(self, row: int, col: int) -> str:
+        return self.rows[row][col]
+
+    def set_tooltip(self, row: int, col: int, text: str) -> None:
+        """A tooltip for one cell (the row's tooltip elsewhere)."""
+        self.cell_tips[(row, col)] = text
         ix = self.index(row, col)
         self.dataChanged.emit(ix, ix)
 
@@ -45,7 +56,7 @@ class RowsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.rows[r][c]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self.tips[r] or self.rows[r][c]
+            return self.cell_tips.get((r, c)) or self.tips[r] or self.rows[r][c]
         if role == Qt.ItemDataRole.DecorationRole and c == 0 and self.colours[r] is not None:
             return self.colours[r]
         return None

@@ -108,21 +108,25 @@ def _cmd_trace(args) -> int:
 
 def _cmd_info(args) -> int:
     from workbench.investigation import Investigation
+    from workbench.investigation.zone_warnings import zone_warnings
     from workbench.present.report_text import info_text
     inv = Investigation.open(args.case)
     case, skew = inv.case, inv.skew()
+    zones = zone_warnings(case, skew)
     if args.json:
         out = {"case": case.name, "sources": []}
         for s in case.sources:
             d = {"provider": s.provider, "path": s.config.path, "sha256": s.sha256,
                  **s.summary.to_dict()}
             d["skew"] = skew[s.id].to_dict() if s.id in skew else None
+            if s.id in zones:
+                d["zone_warning"] = zones[s.id]
             out["sources"].append(d)
         out["tracebacks"] = len(case.tracebacks)
         json.dump(out, sys.stdout, default=str)
         sys.stdout.write("\n")
     else:
-        print(info_text(case, skew))
+        print(info_text(case, skew, zones))
     return 0
 
 

@@ -80,7 +80,8 @@ def trace_table(result: TraceResult) -> str:
     return text
 
 
-def info_text(case, skew: Mapping[SourceId, Skew]) -> str:
+def info_text(case, skew: Mapping[SourceId, Skew],
+              zone_warnings: Mapping[SourceId, str] | None = None) -> str:
     out = [f"Case: {case.name}  ({case.root})", f"Default country: {case.config.default_country}",
            ""]
     for s in case.sources:
@@ -108,6 +109,8 @@ def info_text(case, skew: Mapping[SourceId, Skew]) -> str:
         if sk is not None:
             out.append(f"  clock skew: {(round(sk.offset_s, 1) or 0.0):+.1f} s over {sk.calls} calls ({sk.basis}"
                        + (f" against {', '.join(sk.against)}" if sk.against else "") + ")")
+        if zone_warnings and s.id in zone_warnings:
+            out.append(f"  warning: wrong zone? {zone_warnings[s.id]}")
         for note in sm.notes:  # warnings first, so a skim of `info` cannot miss them
             if note.startswith("WARNING: "):
                 out.append(f"  warning: {note[len('WARNING: '):]}")
