@@ -22,7 +22,6 @@ import pyarrow as pa
 from workbench.columns.times import NAT, US
 from workbench.store import calls_sql
 from workbench.store.lake import Lake, LakeSource, days_between, days_of
-from workbench.store.normalize import SourceSummary
 from workbench.store.protocol import (
     CANDIDATE_FIELDS,
     ROW_FIELDS,
@@ -33,6 +32,7 @@ from workbench.store.protocol import (
     SourceId,
 )
 from workbench.store.source import CdrSource
+from workbench.store.sql_common import CANDIDATE_SCHEMA, SqlStoreBase, cast_to
 
 _MAX = np.iinfo(np.int64).max
 _META = "wb_sources"
@@ -40,7 +40,7 @@ _LITERAL_KEYS = 64  # up to this many keys, constant filters; beyond, a join of 
 _CANDIDATE_COLS = ", ".join(f't."{f}"' for f in CANDIDATE_FIELDS[1:])
 
 
-class DuckDbStore:
+class DuckDbStore(SqlStoreBase):
     """CdrStore over DuckDB tables built from a case's loaded sources (``store.protocol``),
     or over a Parquet lake (``over_lake``), whose rows are never loaded into memory.
 
@@ -139,23 +139,16 @@ class DuckDbStore:
                     self._con.unregister(name)
 
     # -- the protocol ------------------------------------------------------------------
-    def source_ids(self) -> list[SourceId]:
-        return list(self._sources)
-
-    def summary(self, source: SourceId) -> SourceSummary:
-        self._table(source)
-        return self._sources[source].summary
-
     def candidates(self, keys: Sequence[CallKey]) -> pa.Table:
         if not keys:
-            return _cast(pa.table({f: [] for f in CANDIDATE_FIELDS}), _CANDIDATE_SCHEMA)
+            return cast_to(pa.table({f: [] for f in CANDIDATE_FIELDS}), CANDIDATE_SCHEMA)
         tables = [self._table(k.source) for k in keys]
         lo = [NAT + 1 if k.lo_us is None else max(int(k.lo_us), NAT + 1) for k in keys]
         hi = [_MAX if k.hi_us is None else int(k.hi_us) for k in keys]
         if len(keys) <= _LITERAL_KEYS:
             rels = [self._relation(k.source, days_between(k.lo_us, k.hi_us)) for k in keys]
             sql = self._literal_lookup(keys, rels, lo, hi)
-            return _cast(self._query(sql), _CANDIDATE_SCHEMA)
+            return cast_to(self._query(sql), CANDIDATE_SCHEMA)
         wanted = pa.table({
             "q": pa.array(np.arange(len(keys), dtype=np.int32)),
             "tbl": pa.array(tables, pa.string()),
@@ -176,7 +169,7 @@ class DuckDbStore:
                  for name, ks in by_table.items()]
         sql = ("WITH _wanted AS MATERIALIZED (SELECT * FROM wanted) "
                + " UNION ALL ".join(parts) + ' ORDER BY q, start, "row"')
-        return _cast(self._query(sql, wanted=wanted), _CANDIDATE_SCHEMA)
+        return cast_to(self._query(sql, wanted=wanted), CANDIDATE_SCHEMA)
 
     @staticmethod
     def _literal_lookup(keys: Sequence[CallKey], relations: list[str], lo: list[int],
@@ -237,20 +230,12 @@ class DuckDbStore:
                 f'SELECT t."row" FROM asked a JOIN {name} t ON t."row" = a.id',
                 asked=asked).column(0).to_pylist()))
             raise IndexError(f"rows {bad[:5]} out of range for {source}")
-        return _cast(out, self._schema(source, fields))
+        return cast_to(out, self._schema(source, fields))
 
     def columns(self, source: SourceId, fields: Sequence[str]) -> pa.Table:
         cols = ", ".join(f'"{f}"' for f in fields)
         out = self._query(f'SELECT {cols} FROM {self._table(source)} ORDER BY "row"')
-        return _cast(out, self._schema(source, fields))
-
-    def raw_lines(self, source: SourceId, lines: Sequence[int]) -> dict[int, str]:
-        self._table(source)
-        return self._sources[source].raw_lines(list(lines))
-
-    def _schema(self, source: SourceId, fields: Sequence[str]) -> pa.Schema:
-        full = self._schemas[source]
-        return pa.schema([full.field(f) for f in fields])
+        return cast_to(out, self._schema(source, fields))
 
     # -- the calls table (``protocol.PagedCalls``) ---------------------------------------
     def calls_page(self, query: CallsQuery, limit: int, after: PageAfter | None = None,
@@ -310,15 +295,5 @@ def _plain_schema(schema: pa.Schema) -> pa.Schema:
                                else f.type) for f in schema])
 
 
-def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """DuckDB's Arrow types (e.g. large or view strings) to the protocol's exact types."""
-    return pa.table([table.column(i).cast(f.type) for i, f in enumerate(schema)],
-                    schema=schema)
 
 
-_NUMERIC_TYPES = {"q": pa.int32(), "row": pa.int64(), "line": pa.int64(),
-                  "start": pa.int64(), "answer": pa.int64(), "duration": pa.float64(),
-                  "flags": pa.uint32(), "calling_key": pa.int64(), "called_key": pa.int64(),
-                  "pp_iat": pa.int64()}
-_CANDIDATE_SCHEMA = pa.schema([pa.field(f, _NUMERIC_TYPES.get(f, pa.string()))
-                               for f in CANDIDATE_FIELDS])

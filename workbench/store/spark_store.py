@@ -15,7 +15,7 @@ import atexit
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +23,6 @@ import pyarrow as pa
 from workbench.columns.times import NAT, US
 from workbench.store import calls_sql
 from workbench.store.lake import Lake, LakeSource, days_between, days_of
-from workbench.store.normalize import SourceSummary
 from workbench.store.protocol import (
     CANDIDATE_FIELDS,
     ROW_FIELDS,
@@ -34,6 +33,7 @@ from workbench.store.protocol import (
     SourceId,
 )
 from workbench.store.source import CdrSource
+from workbench.store.sql_common import CANDIDATE_SCHEMA, SqlStoreBase, cast_to
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -107,7 +107,7 @@ def stop_session() -> None:
             _SESSION = None
 
 
-class SparkStore:
+class SparkStore(SqlStoreBase):
     """CdrStore over a lake, answered by Spark SQL (``store.protocol``)."""
 
     #: not the embedded store: the calls table pages through ``calls_page``
@@ -178,17 +178,10 @@ class SparkStore:
         return out.sort_by([(c, "ascending") for c in order]) if order else out
 
     # -- the protocol ------------------------------------------------------------------
-    def source_ids(self) -> list[SourceId]:
-        return list(self._sources)
-
-    def summary(self, source: SourceId) -> SourceSummary:
-        self._table(source)
-        return self._sources[source].summary
-
     def candidates(self, keys: Sequence[CallKey]) -> pa.Table:
         if not keys:
-            return _cast(pa.table({f: pa.array([], pa.int64()) for f in CANDIDATE_FIELDS}),
-                         _CANDIDATE_SCHEMA)
+            return cast_to(pa.table({f: pa.array([], pa.int64()) for f in CANDIDATE_FIELDS}),
+                         CANDIDATE_SCHEMA)
         tables = [self._table(k.source) for k in keys]
         wanted = pa.table({
             "q": pa.array(np.arange(len(keys), dtype=np.int32)),
@@ -208,7 +201,7 @@ class SparkStore:
                 parts.append(f"SELECT {q} AS q, {_COLS} FROM {name} WHERE called_key = "
                              f"{k.called_key} AND start BETWEEN {lo} AND {hi}{calling}"
                              f"{_prune('', days_between(k.lo_us, k.hi_us))}")
-            return _cast(self._query(" UNION ALL ".join(parts), order), _CANDIDATE_SCHEMA)
+            return cast_to(self._query(" UNION ALL ".join(parts), order), CANDIDATE_SCHEMA)
         by_table: dict[str, list[CallKey]] = {}
         for k, name in zip(keys, tables, strict=True):
             by_table.setdefault(name, []).append(k)
@@ -219,8 +212,8 @@ class SparkStore:
                  f" WHERE k.tbl = '{name}'"
                  f"{_prune('t.', days_of([(k.lo_us, k.hi_us) for k in ks]))}"
                  for name, ks in by_table.items()]
-        return _cast(self._query(" UNION ALL ".join(parts), order, wanted=wanted),
-                     _CANDIDATE_SCHEMA)
+        return cast_to(self._query(" UNION ALL ".join(parts), order, wanted=wanted),
+                     CANDIDATE_SCHEMA)
 
     def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
                      max_offset_s: float) -> np.ndarray:
@@ -268,21 +261,13 @@ class SparkStore:
         cols = ", ".join(f"t.`{f}`" for f in fields)
         out = self._query(f"SELECT /*+ BROADCAST(a) */ a.pos AS wb_pos, {cols} FROM asked a "
                           f"JOIN {name} t ON t.`row` = a.id", ["wb_pos"], asked=asked)
-        return _cast(out.drop_columns(["wb_pos"]), self._schema(source, fields))
+        return cast_to(out.drop_columns(["wb_pos"]), self._schema(source, fields))
 
     def columns(self, source: SourceId, fields: Sequence[str]) -> pa.Table:
         cols = ", ".join(f"`{f}`" for f in fields)
         out = self._query(f"SELECT `row` AS wb_row, {cols} FROM {self._table(source)}",
                           ["wb_row"])
-        return _cast(out.drop_columns(["wb_row"]), self._schema(source, fields))
-
-    def raw_lines(self, source: SourceId, lines: Sequence[int]) -> dict[int, str]:
-        self._table(source)
-        return self._sources[source].raw_lines(list(lines))
-
-    def _schema(self, source: SourceId, fields: Sequence[str]) -> pa.Schema:
-        full = self._schemas[source]
-        return pa.schema([full.field(f) for f in fields])
+        return cast_to(out.drop_columns(["wb_row"]), self._schema(source, fields))
 
     # -- the calls table (``protocol.PagedCalls``) ---------------------------------------
     def calls_page(self, query: CallsQuery, limit: int, after: PageAfter | None = None,
@@ -328,18 +313,8 @@ def _prune(alias: str, days: list[str] | None) -> str:
     return f" AND {alias}day IN (" + ", ".join(f"'{d}'" for d in days) + ")"
 
 
-def _cast(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """Spark's Arrow types (longs for unsigned ints, large strings) to the protocol's types."""
-    return pa.table([table.column(i).cast(f.type) for i, f in enumerate(schema)],
-                    schema=schema)
 
 
-_NUMERIC_TYPES: dict[str, Any] = {
-    "q": pa.int32(), "row": pa.int64(), "line": pa.int64(), "start": pa.int64(),
-    "answer": pa.int64(), "duration": pa.float64(), "flags": pa.uint32(),
-    "calling_key": pa.int64(), "called_key": pa.int64(), "pp_iat": pa.int64()}
-_CANDIDATE_SCHEMA = pa.schema([pa.field(f, _NUMERIC_TYPES.get(f, pa.string()))
-                               for f in CANDIDATE_FIELDS])
 _COLS = ", ".join(f"`{f}`" for f in CANDIDATE_FIELDS[1:])
 
 __all__ = ["SparkStore", "session", "stop_session"]
