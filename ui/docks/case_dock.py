@@ -263,29 +263,29 @@ class CaseDock(QDockWidget):
                          ", ".join(info.aliases) if info else "", (info.rmd or "") if info else ""])
         self.providers.set_rows(rows, keys=names)
 
-    def _on_skew(self, skew: dict) -> None:
+    def _source_rows(self, sids) -> list[tuple[int, object]]:
+        """(row in the Sources table, source id) of each id the table shows."""
         case = self.session.case
         rows = {src.id: i for i, src in enumerate(case.sources)} if case is not None else {}
-        for sid, s in skew.items():
-            i = rows.get(sid)
-            if i is not None and i < self.sources.rowCount():
-                text = {"insufficient": "unknown (too few shared calls)",
-                        "manual": f"{s.offset_s:+.1f} s (set by hand)"}.get(
-                    s.basis, f"{signed(s.offset_s)} s ({s.calls} calls)")
-                self.sources.set_cell(i, SKEW_COL, text)
+        return [(rows[sid], sid) for sid in sids
+                if sid in rows and rows[sid] < self.sources.rowCount()]
+
+    def _on_skew(self, skew: dict) -> None:
+        for i, sid in self._source_rows(skew):
+            s = skew[sid]
+            text = {"insufficient": "unknown (too few shared calls)",
+                    "manual": f"{s.offset_s:+.1f} s (set by hand)"}.get(
+                s.basis, f"{signed(s.offset_s)} s ({s.calls} calls)")
+            self.sources.set_cell(i, SKEW_COL, text)
         self.source_view.resizeColumnToContents(SKEW_COL)
 
     def _on_zone_warnings(self, warnings: dict) -> None:
         """A skew on a whole or half hour: mark the cell, the sentence in its tooltip."""
-        case = self.session.case
-        rows = {src.id: i for i, src in enumerate(case.sources)} if case is not None else {}
-        for sid, text in warnings.items():
-            i = rows.get(sid)
-            if i is not None and i < self.sources.rowCount():
-                cell = self.sources.cell(i, SKEW_COL)
-                if not cell.startswith("⚠"):
-                    self.sources.set_cell(i, SKEW_COL, f"⚠ wrong zone? {cell}")
-                self.sources.set_tooltip(i, SKEW_COL, text)
+        for i, sid in self._source_rows(warnings):
+            cell = self.sources.cell(i, SKEW_COL)
+            if not cell.startswith("⚠"):
+                self.sources.set_cell(i, SKEW_COL, f"⚠ wrong zone? {cell}")
+            self.sources.set_tooltip(i, SKEW_COL, warnings[sid])
         self.source_view.resizeColumnToContents(SKEW_COL)
 
     # -- selection ----------------------------------------------------------------------

@@ -132,7 +132,15 @@ def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn 
 
     When ``[store]`` reads a lake (``workbench ingest``), no CDR file is parsed: the sources
     come from the lake's manifest, checked against the files' SHA-256."""
-    cfg = load_config(path)
+    return case_from_config(load_config(path), use_cache=use_cache, progress=progress,
+                            should_stop=should_stop)
+
+
+def case_from_config(cfg: CaseConfig, *, use_cache: bool = True,
+                     progress: ProgressFn = no_progress,
+                     should_stop: StopFn = never_stop) -> Case:
+    """A parsed configuration read into a case (``load_case`` without the file; the New-case
+    wizard reads a draft this way before writing its case.toml)."""
     directory = ProviderDirectory(cfg.providers)
     case = Case(config=cfg, directory=directory)
     total = max(len(cfg.sources), 1)
@@ -152,10 +160,7 @@ def load_case(path: str | Path, *, use_cache: bool = True, progress: ProgressFn 
         case.sources.append(src)
     for scfg in cfg.sources:
         directory.add(scfg.provider)
-    for tcfg in cfg.tracebacks:
-        case.tracebacks.extend(load_tracebacks(cfg.root / tcfg.path,
-                                               default_country=cfg.default_country,
-                                               timezone=tcfg.timezone, sheet=tcfg.sheet))
+    case.tracebacks.extend(_tracebacks(cfg))
     case.store = open_store(case)
     progress(1.0, "case loaded")
     return case
@@ -168,12 +173,14 @@ def load_records(path: str | Path) -> Case:
     directory = ProviderDirectory(cfg.providers)
     for s in cfg.sources:
         directory.add(s.provider)
-    case = Case(config=cfg, directory=directory)
-    for tcfg in cfg.tracebacks:
-        case.tracebacks.extend(load_tracebacks(cfg.root / tcfg.path,
-                                               default_country=cfg.default_country,
-                                               timezone=tcfg.timezone, sheet=tcfg.sheet))
-    return case
+    return Case(config=cfg, directory=directory, tracebacks=_tracebacks(cfg))
+
+
+def _tracebacks(cfg: CaseConfig) -> list[Traceback]:
+    """Every traceback file the configuration lists, read."""
+    return [tb for tcfg in cfg.tracebacks
+            for tb in load_tracebacks(cfg.root / tcfg.path, default_country=cfg.default_country,
+                                      timezone=tcfg.timezone, sheet=tcfg.sheet)]
 
 
 def open_store(case: Case) -> CdrStore:

@@ -30,6 +30,13 @@ from .redact import PROFILES, prove_redacted
 from .report_pdf import report_bytes
 from .workbook import workbook_bytes
 
+#: What a reader of any packet's README.txt is told about the bag it holds.
+BAG_EXPLAINED = (
+    "This is a BagIt bag (RFC 8493). Every file under data/ is listed with its SHA-256 in "
+    "manifest-sha256.txt and its SHA-512 in manifest-sha512.txt; the tag files are listed in "
+    "tagmanifest-sha256.txt and tagmanifest-sha512.txt; bag-info.txt says who made it, when, "
+    "with which tool and parameters.")
+
 
 def export_packet(case: Case, result: TraceResult, out_path: str | Path, *,
                   investigator: str | None = None, redact: str = "none",
@@ -201,10 +208,7 @@ def _readme(view: PacketView, members: list[str]) -> str:
         f"{view.tool}",
         f"Redaction: {view.profile} — {view.profile_words}",
         "",
-        "This is a BagIt bag (RFC 8493). Every file under data/ is listed with its SHA-256 in "
-        "manifest-sha256.txt and its SHA-512 in manifest-sha512.txt; the tag files are listed in "
-        "tagmanifest-sha256.txt and tagmanifest-sha512.txt; bag-info.txt says who made it, when, "
-        "with which tool and parameters.",
+        BAG_EXPLAINED,
         f"Check it with `workbench verify PACKET.zip`, or unzip it and run any BagIt validator "
         f"(e.g. `bagit.py --validate {folder}`).",
         "",

@@ -21,7 +21,7 @@ from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_
 from workbench.trace.results import TraceResult
 
 from .model import NOTICE
-from .packet import audit_member, bag_info, check_output, seal_and_write
+from .packet import BAG_EXPLAINED, audit_member, bag_info, check_output, seal_and_write
 from .provider_model import ProviderPacketView, SkewMap, TracebackTracer, build_provider_view
 from .provider_report import provider_report_bytes
 from .provider_workbook import provider_workbook_bytes
@@ -155,10 +155,7 @@ def _readme(view: ProviderPacketView, members: list[str]) -> str:
         f"{view.tool}",
         f"Redaction: {view.profile} — {view.profile_words}",
         "",
-        "This is a BagIt bag (RFC 8493). Every file under data/ is listed with its SHA-256 in "
-        "manifest-sha256.txt and its SHA-512 in manifest-sha512.txt; the tag files are listed in "
-        "tagmanifest-sha256.txt and tagmanifest-sha512.txt; bag-info.txt says who made it, when, "
-        "with which tool and parameters.",
+        BAG_EXPLAINED,
         "Check it with `workbench verify PACKET.zip`, or unzip it and run any BagIt validator.",
         "",
         "Contents of data/:",

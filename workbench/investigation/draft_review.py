@@ -38,18 +38,17 @@ from workbench.case.draft_checks import (
     zone_shift,
     zones_with_offset,
 )
-from workbench.case.model import Case, ProviderDirectory, open_store
+from workbench.case.model import Case, case_from_config
 from workbench.case.writer import DraftCase
 from workbench.columns.numbers import normalize_one
 from workbench.columns.times import NAT, parse_one
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.ingest.config import CASE_FILE, parse_config
 from workbench.ingest.formats.switches.zonecheck import offset_text
-from workbench.ingest.tracebacks import Traceback, load_tracebacks
+from workbench.ingest.tracebacks import Traceback
 from workbench.investigation.investigation import Investigation
 from workbench.investigation.requests import TraceRequest
 from workbench.store.protocol import CallKey
-from workbench.store.source import load_source
 from workbench.trace.results import NoteKind, Outcome, TraceResult
 from workbench.trace.skew import MAX_OFFSET_S, _solve, densest
 
@@ -104,20 +103,8 @@ def load_draft(draft: DraftCase, folder: Path, *, progress: ProgressFn = no_prog
                should_stop: StopFn = never_stop) -> Case:
     """The draft as a loaded case, without writing its case.toml."""
     cfg = parse_config(draft.to_dict(), Path(folder) / CASE_FILE)
-    directory = ProviderDirectory(cfg.providers)
-    case = Case(config=cfg, directory=directory)
-    for i, scfg in enumerate(cfg.sources):
-        check(should_stop)
-        progress(0.5 * i / max(len(cfg.sources), 1), f"reading {Path(scfg.path).name}")
-        case.sources.append(load_source(scfg, cfg.root, cfg.default_country,
-                                        should_stop=should_stop))
-        directory.add(scfg.provider)
-    for tcfg in cfg.tracebacks:
-        case.tracebacks.extend(load_tracebacks(cfg.root / tcfg.path,
-                                               default_country=cfg.default_country,
-                                               timezone=tcfg.timezone, sheet=tcfg.sheet))
-    case.store = open_store(case)
-    return case
+    return case_from_config(cfg, progress=lambda f, m: progress(0.5 * f, m),
+                            should_stop=should_stop)
 
 
 # -- clocks and zones ------------------------------------------------------------------------

@@ -295,5 +295,3 @@ def _plain_schema(schema: pa.Schema) -> pa.Schema:
                                else f.type) for f in schema])
 
 
-
-

@@ -313,8 +313,6 @@ def _prune(alias: str, days: list[str] | None) -> str:
     return f" AND {alias}day IN (" + ", ".join(f"'{d}'" for d in days) + ")"
 
 
-
-
 _COLS = ", ".join(f"`{f}`" for f in CANDIDATE_FIELDS[1:])
 
 __all__ = ["SparkStore", "session", "stop_session"]

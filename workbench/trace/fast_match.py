@@ -30,6 +30,7 @@ from workbench.trace.match import (
     PairRows,
     _duration_consistent,
     _Search,
+    origid_confidence,
     tolerance_for,
 )
 from workbench.trace.results import Candidate, Note, NoteKind
@@ -154,15 +155,7 @@ def _window(level: LevelRows, a: int, b: int, center: int, tol: float) -> tuple[
 
 def _confidence(best: Candidate, ref_origid: str | None, notes: list[Note]) -> float:
     """A lone candidate's confidence: its score, raised or lowered by the origid check."""
-    conf = best.score
-    if ref_origid and best.origid:
-        if best.origid == ref_origid:
-            conf = max(conf, min(0.99, best.score + 0.3))
-            notes.append(Note(NoteKind.SAME_ORIGID))
-        else:
-            notes.append(Note(NoteKind.DIFFERENT_ORIGID,
-                              {"here": best.origid, "downstream": ref_origid}))
-            conf *= 0.8
+    conf = origid_confidence(best.score, best, ref_origid, notes)
     return float(min(max(conf, 0.0), 1.0))
 
 

@@ -101,6 +101,20 @@ def tolerance_for(summary: SourceSummary, tol_s: float, ring_known: bool = False
     return tol
 
 
+def origid_confidence(conf: float, best: Candidate, ref_origid: str | None,
+                      notes: list[Note]) -> float:
+    """The confidence raised by the downstream hop's SHAKEN origid, or lowered by another one
+    (with the note that says which); the quick path and the full search share it."""
+    if ref_origid and best.origid:
+        if best.origid == ref_origid:
+            notes.append(Note(NoteKind.SAME_ORIGID))
+            return max(conf, min(0.99, best.score + 0.3))
+        notes.append(Note(NoteKind.DIFFERENT_ORIGID,
+                          {"here": best.origid, "downstream": ref_origid}))
+        return conf * 0.8
+    return conf
+
+
 def find_call(rows: PairRows, summary: SourceSummary, *, calling_key: int, at_us: int,
               skew_s: float, tol_s: float, ref_duration: float | None = None,
               ref_origid: str | None = None, allow_fallbacks: bool = True,
@@ -151,14 +165,7 @@ def find_call(rows: PairRows, summary: SourceSummary, *, calling_key: int, at_us
     total = sum(c.score for c in cands) or 1.0
     share = best.score / total
     conf = best.score * (0.5 + 0.5 * share) if rest else best.score
-    if ref_origid and best.origid:
-        if best.origid == ref_origid:
-            conf = max(conf, min(0.99, best.score + 0.3))
-            notes.append(Note(NoteKind.SAME_ORIGID))
-        else:
-            notes.append(Note(NoteKind.DIFFERENT_ORIGID,
-                              {"here": best.origid, "downstream": ref_origid}))
-            conf *= 0.8
+    conf = origid_confidence(conf, best, ref_origid, notes)
     if best.note:
         conf *= best.penalty
         notes.append(best.note)
