@@ -11,7 +11,7 @@ times in two zones, numbers written +1…, 1…, (NPA) NXX-…, SIP URIs, an ans
 skewed clock), decoys beside the traced calls, and traceback records across campaigns; the
 calls are those records. `run` prints, as medians of --repeat runs (wall and process CPU):
 - the batch in process on the embedded Arrow store (the first run apart: it builds the
-  stores' pair indexes once);
+  stores' pair indexes once), and the same calls given as numbers and times only;
 - the same batch on DuckDbStore (its in-memory build timed apart);
 - DuckDB's plain SQL: the 10,000 targets joined to the terminating source, ±60 s, the
   nearest record per target (QUALIFY), i.e. one hop with no matching logic: the yardstick;
@@ -113,6 +113,13 @@ def run(root: Path, repeat: int, profile: bool = False) -> None:
     print(f"arrow batch, {repeat} more runs: {med([(r[0], r[1]) for r in runs])}")
     from collections import Counter
     print("  outcomes:", dict(Counter(str(getattr(r, "outcome", "error")) for r in results)))
+    # the same calls as a list of numbers and times (no record naming the first provider:
+    # every provider is asked whether it holds each call)
+    plain = [BatchCall(calling=tb.calling or "", called=tb.called or "", at=tb.call_time_us)
+             for tb in case.tracebacks[:len(calls)]]
+    pruns = [timed(lambda: trace_many(case, plain, skew=skew)) for _ in range(repeat)]
+    print(f"arrow batch of the same calls as (calling, called, at), no records: "
+          f"{med([(r[0], r[1]) for r in pruns])}")
     slow = [timed(lambda: trace_many(case, calls, skew=skew, fast=False))
             for _ in range(max(1, repeat // 2))]
     print(f"arrow batch, every lookup through find_call: {med([(r[0], r[1]) for r in slow])}")

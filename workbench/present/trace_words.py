@@ -27,6 +27,18 @@ def _answer_matched(n: Note) -> str:
             "clock offset)")
 
 
+def _record_time_pass(n: Note) -> str:
+    which = "second" if n.get("pass") == "second" else "first"
+    if not n.get("both"):
+        return (f"the record's local call time falls in a repeated hour (DST fall-back): the "
+                f"first provider has the call at its {which} pass only, so it is read there")
+    why = ("its record's ingress names the upstream the traceback record names"
+           if n.get("how") == "record" else "it is the nearer record")
+    return (f"the record's local call time falls in a repeated hour (DST fall-back) and the "
+            f"first provider has a record of these numbers at both passes: the {which} pass "
+            f"is taken because {why}; the other is another call of the same numbers")
+
+
 _WORDS: dict[NoteKind, Callable[[Note], str]] = {
     NoteKind.ANSWER_BASIS: lambda n: "this switch logs answer time as start: window widened",
     NoteKind.WHOLE_HOUR_ONLY: lambda n: (f"found only at a whole-hour offset ({_hours(n)}): "
@@ -69,6 +81,7 @@ _WORDS: dict[NoteKind, Callable[[Note], str]] = {
     NoteKind.TRACEBACK_DISAGREES: lambda n: (f"traceback record says upstream '{n.get('said')}'; "
                                              f"the CDRs show '{n.get('cdr')}'"),
     NoteKind.LOOP: lambda n: f"{n.get('provider')} would appear twice in the chain",
+    NoteKind.RECORD_TIME_PASS: _record_time_pass,
     NoteKind.RECORD_FIRST_NOT_FOUND: lambda n: (
         f"the traceback record starts at {n.get('provider')}, which has no record of this "
         f"call; it was found at {n.get('found_at')}: check that file's zone, clock and "

@@ -9,18 +9,17 @@ backend returns the same shapes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-from workbench.columns.times import NAT, US
+from workbench.columns.arrow_numpy import from_numpy
+from workbench.columns.times import NAT
 from workbench.store.normalize import SourceSummary
 from workbench.store.pair_index import PairIndex, search_many
+from workbench.store.pair_offsets import PairRows, matched_offsets
 from workbench.store.protocol import CANDIDATE_FIELDS, CallKey, SourceId
 from workbench.store.source import CdrSource
 
@@ -58,14 +57,21 @@ class ArrowStore:
         return self.source(source).summary
 
     def candidates(self, keys: Sequence[CallKey]) -> pa.Table:
-        by_source: dict[SourceId, list[int]] = {}
-        for q, key in enumerate(keys):
-            by_source.setdefault(key.source, []).append(q)
+        # keys as columns (a batch sends tens of thousands): C-level getters, no per-key
+        # Python beyond them; then each source's keys in one vectorized lookup
+        n = len(keys)
+        sids = list(map(_SOURCE, keys))
+        code_of = {sid: c for c, sid in enumerate(dict.fromkeys(sids))}
+        codes = np.fromiter(map(code_of.__getitem__, sids), np.int32, n)
+        called = np.fromiter(map(_CALLED, keys), np.int64, n)
+        calling = np.fromiter(map(_CALLING, keys), np.int64, n)
+        lo, hi = _bounds(list(map(_LO, keys)), NAT + 1), _bounds(list(map(_HI, keys)), _MAX)
         parts = []
-        for sid, qs in by_source.items():
+        for sid, c in code_of.items():
             src = self.source(sid)
-            rows, owner = self._lookup_many(sid, src, [keys[q] for q in qs])
-            parts.append(self._gather(src, rows, np.asarray(qs, dtype=np.int32)[owner]))
+            qs = np.flatnonzero(codes == c) if len(code_of) > 1 else np.arange(n)
+            rows, owner = self._lookup_many(sid, src, called[qs], calling[qs], lo[qs], hi[qs])
+            parts.append(self._gather(src, rows, qs.astype(np.int32)[owner]))
         if not parts:
             return _empty_candidates()
         if len(parts) == 1 and len(keys) == 1:
@@ -75,13 +81,14 @@ class ArrowStore:
 
     def _gather(self, src: CdrSource, rows: np.ndarray, qs: np.ndarray) -> pa.Table:
         """CANDIDATE_FIELDS of these rows: numpy gathers for numbers, Arrow takes (decoded to
-        plain strings) for text. A lookup returns a handful of rows: per-call overhead rules."""
-        idx = pa.array(rows)
-        cols: dict[str, pa.Array] = {"q": pa.array(qs, pa.int32()),
-                                     "row": pa.array(rows, pa.int64())}
+        plain strings) for text. A lookup returns a handful of rows: per-call overhead rules.
+        Arrays are built from numpy buffers (``from_numpy``): ``pa.array`` would import
+        pandas, most of a warm trace's time."""
+        idx = from_numpy(rows, pa.int64())
+        cols: dict[str, pa.Array] = {"q": from_numpy(qs, pa.int32()), "row": idx}
         for name in CANDIDATE_FIELDS[2:]:
             if name in _NUMERIC:
-                cols[name] = pa.array(src.col(name)[rows])
+                cols[name] = from_numpy(src.col(name)[rows])
                 continue
             coded = self._codes(src, name)
             if coded is not None:  # codes, then values: plain strings without a cast kernel
@@ -116,14 +123,11 @@ class ArrowStore:
             return np.zeros(0, dtype=np.float64)
         hit = pc.is_in(ing.cast(pa.string()), value_set=pa.array(list(ingresses), pa.string()))
         mask = hit.fill_null(False).to_numpy(zero_copy_only=False)
-        pa_ = _unique_pairs(sa.col("calling_key")[mask], sa.col("called_key")[mask],
-                            sa.col("start")[mask])
-        pb = _unique_pairs(sb.col("calling_key"), sb.col("called_key"), sb.col("start"))
-        if pa_.empty or pb.empty:
-            return np.zeros(0, dtype=np.float64)
-        m = pa_.merge(pb, on=["calling_key", "called_key"], suffixes=("_a", "_b"))
-        off = (m["start_a"].to_numpy() - m["start_b"].to_numpy()) / US
-        return np.asarray(off[np.abs(off) <= max_offset_s], dtype=np.float64)
+        start_a, start_b = sa.col("start")[mask], sb.col("start")
+        return matched_offsets(
+            PairRows(sa.col("calling_key")[mask], sa.col("called_key")[mask], start_a, start_a),
+            PairRows(sb.col("calling_key"), sb.col("called_key"), start_b, start_b),
+            max_offset_s)
 
     def ingress_counts(self, sources: Sequence[SourceId]
                        ) -> Mapping[SourceId, list[tuple[str, int]]]:
@@ -136,7 +140,7 @@ class ArrowStore:
         return out
 
     def rows(self, source: SourceId, rows: np.ndarray, fields: Sequence[str]) -> pa.Table:
-        idx = pa.array(np.asarray(rows, dtype=np.int64))
+        idx = from_numpy(np.asarray(rows, dtype=np.int64))
         return _plain(self.source(source).table.select(list(fields)).take(idx))
 
     def columns(self, source: SourceId, fields: Sequence[str]) -> pa.Table:
@@ -146,7 +150,8 @@ class ArrowStore:
         return self.source(source).raw_lines(list(lines))
 
     # -- internals ---------------------------------------------------------------------
-    def _lookup_many(self, sid: SourceId, src: CdrSource, keys: Sequence[CallKey]
+    def _lookup_many(self, sid: SourceId, src: CdrSource, called: np.ndarray,
+                     calling: np.ndarray, lo: np.ndarray, hi: np.ndarray
                      ) -> tuple[np.ndarray, np.ndarray]:
         """Row ids of many keys of one source and the position of the key each answers,
         grouped by key, each key's rows in index (start) order.
@@ -155,13 +160,6 @@ class ArrowStore:
         search for all keys: on the called number, or, for a large batch of keys with a
         calling number, on the pair index. The numbers and the time window are then checked
         exactly on each entry."""
-        n = len(keys)
-        called = np.fromiter((k.called_key for k in keys), np.int64, n)
-        calling = np.fromiter((k.calling_key for k in keys), np.int64, n)
-        lo = np.fromiter((NAT + 1 if k.lo_us is None else max(int(k.lo_us), NAT + 1)
-                          for k in keys), np.int64, n)
-        hi = np.fromiter((_MAX if k.hi_us is None else int(k.hi_us) for k in keys),
-                         np.int64, n)
         by_pair = calling >= 0
         pairs = self._pair_index(sid, src, int(by_pair.sum()))
         if pairs is None:
@@ -201,6 +199,18 @@ def _by_called(index: np.ndarray, called: np.ndarray, chosen: np.ndarray
     return pos.astype(np.int64, copy=False), owner
 
 
+_SOURCE, _CALLED, _CALLING, _LO, _HI = (itemgetter(i) for i in range(5))  # CallKey's fields
+
+
+def _bounds(values: list[int | None], unbounded: int) -> np.ndarray:
+    """A window edge per key (``unbounded`` where None), kept inside the int64 range NAT
+    leaves (a batch's keys mostly have none)."""
+    if values.count(None) == len(values):
+        return np.full(len(values), unbounded, dtype=np.int64)
+    return np.fromiter((unbounded if v is None else max(min(int(v), _MAX), NAT + 1)
+                        for v in values), np.int64, len(values))
+
+
 def _plain(table: pa.Table) -> pa.Table:
     """Dictionary columns decoded to plain strings (every backend returns the same types)."""
     cols = []
@@ -215,12 +225,4 @@ def _empty_candidates() -> pa.Table:
     types = {"q": pa.int32(), "row": pa.int64(), "line": pa.int64(), "start": pa.int64(),
              "answer": pa.int64(), "duration": pa.float64(), "flags": pa.uint32(),
              "calling_key": pa.int64(), "called_key": pa.int64(), "pp_iat": pa.int64()}
-    return pa.table({f: pa.array([], types.get(f, pa.string())) for f in CANDIDATE_FIELDS})
-
-
-def _unique_pairs(calling: np.ndarray, called: np.ndarray, start: np.ndarray) -> pd.DataFrame:
-    import pandas as pd  # only the skew join needs it: a warm trace never imports pandas
-    df = pd.DataFrame({"calling_key": calling, "called_key": called, "start": start})
-    df = df[(df["calling_key"] >= 0) & (df["called_key"] >= 0) & (df["start"] != NAT)]
-    counts = df.groupby(["calling_key", "called_key"], sort=False)["start"].transform("size")
-    return df.loc[counts == 1, ["calling_key", "called_key", "start"]]
+    return pa.table({f: pa.nulls(0, types.get(f, pa.string())) for f in CANDIDATE_FIELDS})

@@ -15,6 +15,9 @@ gets a sealed ``.ok`` stamp of its size, inode and modification and change times
 (ctime cannot be set back by a user); while the stamp holds, the bytes are the ones
 verified and are not read again. Any write to the file — a flipped byte, a table
 copied over it — changes the stamp, and the next open verifies every byte.
+
+Columns that hold nothing (no answer time, no STIR/SHAKEN fields in the file) are not
+written; the sealed metadata names them and a reopen rebuilds them (``cache_absent``).
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ import pyarrow.ipc as ipc
 
 from workbench.common.atomic import atomic_write_text
 from workbench.common.dirs import cache_dir
+from workbench.store import cache_absent
 
 CACHE_VERSION = "10"  # 10: every entry carries a checksum (9: PASSporT columns pp_*)
 HASH_CHUNK = 16 << 20  # the .arrow digest covers per-chunk CRC-32s, computed in parallel
@@ -122,7 +126,8 @@ def load(sha: str, params: dict[str, Any]) -> tuple[pa.Table, dict[str, Any]] | 
         if len(mm) == meta["integrity"]["arrow_bytes"] and (
                 _stamp_holds(base, arrow, digest, sha, params) or map_digest(mm) == digest):
             _write_stamp(base, arrow, digest, sha, params)
-            return ipc.open_file(pa.py_buffer(mm)).read_all(), meta  # the table keeps mm
+            table = ipc.open_file(pa.py_buffer(mm)).read_all()  # the table keeps mm
+            return cache_absent.restore(table, meta.get("absent_columns") or {}), meta
     except (pa.ArrowException, OSError, KeyError, TypeError, ValueError):
         pass
     try:
@@ -196,18 +201,20 @@ def store(sha: str, params: dict[str, Any], table: pa.Table, meta: dict[str, Any
     for folder in ("tables", "misc", "sha"):  # sha: the memo files of common.hashing
         remove_stale_tmp(cache_dir() / folder)
     arrow = base.with_suffix(".arrow")
+    kept, absent = cache_absent.split(table)  # columns that hold nothing are not written
     fd, tmp = tempfile.mkstemp(dir=base.parent, suffix=".tmp")
     os.close(fd)
     try:
-        with pa.OSFile(tmp, "wb") as sink, ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table, max_chunksize=1 << 22)
+        with pa.OSFile(tmp, "wb") as sink, ipc.new_file(sink, kept.schema) as writer:
+            writer.write_table(kept, max_chunksize=1 << 22)
         with _map(Path(tmp)) as written:
             integrity = {"arrow_bytes": len(written), "arrow_digest": map_digest(written)}
         os.replace(tmp, arrow)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    payload = _as_read_back({**meta, "cache_version": CACHE_VERSION, "integrity": integrity})
+    payload = _as_read_back({**meta, "cache_version": CACHE_VERSION, "integrity": integrity,
+                             "absent_columns": absent})
     sealed = {**payload, "checksum": _seal(_binding(sha, params), payload)}
     atomic_write_text(base.with_suffix(".json"), json.dumps(sealed))
     _write_stamp(base, arrow, str(integrity["arrow_digest"]), sha, params)

@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from workbench.columns.times import NAT, US
 from workbench.common.atomic import atomic_write_text
@@ -115,6 +114,7 @@ class Lake:
 
     def schema(self, source: LakeSource) -> pa.Schema:
         """The Arrow types of a source's columns as written (the embedded store's types)."""
+        import pyarrow.parquet as pq  # ~15 ms: only a lake case reads Parquet
         return pq.read_schema(source.files(self.root)[0])
 
 
@@ -267,6 +267,7 @@ def write_partitions(table: pa.Table, folder: Path) -> tuple[int, dict[str, int]
     n = table.num_rows
     plain = _plain(table.select(fields)).append_column(
         "row", pa.array(np.arange(n, dtype=np.int64)))
+    import pyarrow.parquet as pq  # ~15 ms: only writing a lake needs it
     start = plain.column("start").to_numpy()
     called = plain.column("called_key").to_numpy()
     day = np.where(start == NAT, -1, start // _DAY_US)

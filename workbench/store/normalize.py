@@ -21,6 +21,7 @@ from workbench.columns import keysort
 from workbench.columns import numbers as num
 from workbench.columns import times as tm
 from workbench.ingest.formats.base import ParsedTable
+from workbench.store.cache_absent import constant
 
 NAT = tm.NAT
 
@@ -128,7 +129,7 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
                        ("called", (F_CALLED_UNPARSED, F_CALLED_INVALID))):
         if name not in numbers_done:
             out[name] = _dict_strings(None, n)
-            out[f"{name}_key"] = np.full(n, -1, dtype=np.int64)
+            out[f"{name}_key"] = constant(n, -1)
             continue
         res = numbers_done[name]
         out[name] = res.text
@@ -143,7 +144,7 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
 
     for name in ("start", "answer", "end"):
         if name not in times_done:
-            out[name] = np.full(n, NAT, dtype=np.int64)
+            out[name] = constant(n, NAT)
             continue
         t = times_done[name]
         out[name] = t.us
@@ -203,10 +204,9 @@ def _index(called_job: Future[num.Numbers] | None, start_job: Future[tm.Times] |
            n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row order, called key, start) of the (called, start) index, once both are parsed."""
     called = called_job.result() if called_job is not None else None
-    start = start_job.result().us if start_job is not None else np.full(n, NAT, np.int64)
-    key = called.key if called is not None else np.full(n, -1, np.int64)
-    order = sort_order(key, start, called.order if called is not None else None)
-    return order, key[order], start[order]
+    start = start_job.result().us if start_job is not None else constant(n, NAT)
+    key = called.key if called is not None else constant(n, -1)
+    return _sorted_index(key, start, called.order if called is not None else None)
 
 
 def sort_order(called_key: np.ndarray, start: np.ndarray,
@@ -217,8 +217,14 @@ def sort_order(called_key: np.ndarray, start: np.ndarray,
     Switches write a CDR when the call ends, so starts are rarely in file order overall, yet
     two calls to one number seldom overlap: ordering by called number alone is nearly
     right, and only the numbers holding an out-of-order pair are sorted again by start."""
+    return _sorted_index(called_key, start, by_called)[0]
+
+
+def _sorted_index(called_key: np.ndarray, start: np.ndarray, by_called: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``sort_order`` with the keys and starts in that order (gathered once, not twice)."""
     if len(start) < 2:
-        return np.arange(len(start), dtype=np.int64)
+        return np.arange(len(start), dtype=np.int64), called_key.copy(), start.copy()
     if by_called is None:
         by_called = keysort.stable_argsort(called_key)
     order = by_called.astype(np.int64, copy=True)
@@ -226,11 +232,12 @@ def sort_order(called_key: np.ndarray, start: np.ndarray,
     same = key[1:] == key[:-1]
     backwards = same & (when[1:] < when[:-1])
     if not backwards.any():
-        return order
+        return order, key, when
     group = np.concatenate(([0], np.cumsum(~same)))  # one id per called number, ascending
     redo = np.flatnonzero(np.isin(group, group[1:][backwards]))
     order[redo] = order[redo][np.lexsort((when[redo], group[redo]))]  # stable: ties keep order
-    return order
+    when[redo] = start[order[redo]]  # the called key is the same within each group
+    return order, key, when
 
 
 def _flag_table(bits: dict[int, int]) -> np.ndarray:
@@ -341,7 +348,7 @@ def _fill_from_identity(identity: pa.Array | pa.ChunkedArray | None,
     if identity is None:
         out["pp_orig"], out["pp_x5u"] = _dict_strings(None, n), _dict_strings(None, n)
         out["pp_dest"] = _plain_strings(None, n)
-        out["pp_iat"] = np.full(n, NAT, dtype=np.int64)
+        out["pp_iat"] = constant(n, NAT)
         return
     from workbench.columns.sip import identity_claims
     claims = identity_claims(identity)

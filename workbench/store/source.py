@@ -1,6 +1,7 @@
 """A provider's CDR file inside a case: loading (cached), lookups and raw read-back."""
 from __future__ import annotations
 
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from workbench.columns.arrow_numpy import to_numpy
 from workbench.common.errors import InputError, WorkbenchError
 from workbench.common.files import regular_file
 from workbench.common.hashing import file_sha256
@@ -22,9 +24,12 @@ from workbench.store.normalize import SourceSummary, normalize
 from workbench.store.protocol import SourceId
 
 
-@dataclass
+@dataclass(eq=False)
 class CdrSource:
     """One source of a case: its config, its normalized table and its summary.
+
+    Equal only to itself (a source is a loaded file, not a value): hashable by identity, so
+    the trace engine keys its per-source lookups by the object.
 
     ``loaded`` is None for a source whose rows live in a lake (``store.lake``): its
     summary came from the lake's manifest, and its rows are reached through the store."""
@@ -62,9 +67,10 @@ class CdrSource:
         return int(self.summary.rows if self.loaded is None else self.loaded.num_rows)
 
     def col(self, name: str) -> np.ndarray:
-        """A numeric column as a (zero-copy where possible) numpy array."""
+        """A numeric column as a (zero-copy where possible) numpy array, read off its
+        buffers: pyarrow's own conversion would import pandas on the warm trace path."""
         if name not in self._cols:
-            self._cols[name] = self.table.column(name).to_numpy()
+            self._cols[name] = to_numpy(self.table.column(name))
         return self._cols[name]
 
     def text(self, name: str, rows: np.ndarray | list[int]) -> list[str | None]:
@@ -85,6 +91,25 @@ class CdrSource:
 
 
 _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+
+
+def _use_retaining_memory_pool() -> None:
+    """Arrow allocations from jemalloc (unless the user chose a pool with
+    ARROW_DEFAULT_MEMORY_POOL). An import allocates and frees gigabytes, source after
+    source; pyarrow's default mimalloc gives freed pages back to the system at once and the
+    next allocation has the kernel clear them again. First open of a 2 M-row CSV: 1.8-2.3 s
+    of system CPU with mimalloc, 0.7-1.1 s with jemalloc, which keeps freed pages a moment
+    for reuse (user CPU the same, 2.6 s; peak memory the same). Chosen when this module is
+    imported: chosen just before the first parse, part of the gain was lost (1.4-1.7 s)."""
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except (NotImplementedError, pa.ArrowNotImplementedError):
+        pass  # a pyarrow built without jemalloc (e.g. on Windows): its default pool
+
+
+_use_retaining_memory_pool()
 
 
 def read_options(cfg: SourceConfig) -> ReadOptions:
@@ -163,6 +188,12 @@ def _load(cfg: SourceConfig, path: Path, hashing: Future[str], root: Path,
     if use_cache:
         progress(0.9, f"caching {cfg.path}")
         cache.store(sha, params, table, {"summary": summary.to_dict(), "sha256": sha})
+        # From here on the source reads the mapped cache, as a reopen does: the normalized
+        # table in memory is freed before the next source is parsed (peak memory of a case
+        # is one source's import, not the sum of all).
+        written = cache.load(sha, params)
+        if written is not None:
+            table = written[0]
     progress(1.0, f"{cfg.path}: {summary.rows} rows")
     return CdrSource(cfg, path, sha, table, summary, detected)
 

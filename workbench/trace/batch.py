@@ -73,7 +73,8 @@ def normalize_calls(case: Case, calls: Sequence[BatchCall]) -> list[Call | Input
             out.append(err)
             continue
         out.append(Call(ing_text[i] or calling[i] or "", int(ing.key[i]),
-                        ed_text[i] or called[i] or "", int(ed.key[i]), t_us))
+                        ed_text[i] or called[i] or "", int(ed.key[i]), t_us,
+                        c.traceback.call_time_alt_us if c.traceback is not None else NAT))
     return out
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from workbench.case.model import Case
+from workbench.columns.arrow_numpy import to_numpy
 from workbench.columns.numbers import normalize_one
 from workbench.columns.times import NAT, US, parse_one
 from workbench.common.errors import InputError
@@ -42,9 +44,9 @@ SkewFn = Callable[[CdrSource], float]
 Found = tuple[Match, CdrSource | None]
 
 
-@dataclass(frozen=True)
-class Need:
-    """What one step of a trace asks of the store: the call's records in these sources."""
+class Need(NamedTuple):
+    """What one step of a trace asks of the store: the call's records in these sources.
+    (A named tuple: a batch makes one per call and hop.)"""
 
     sources: tuple[CdrSource, ...]
     source_ids: tuple[SourceId, ...]
@@ -64,30 +66,31 @@ class _Lookup:
     def __init__(self, need: Need, level: LevelRows | None = None,
                  cuts: list[int] | None = None, first: int = 0, fast: bool = False):
         self.level, self.fast = level, fast
-        self.bounds: dict[SourceId, tuple[int, int]] = {}
+        # by source object: its identity hash is C's, a SourceId's is a Python call
+        self.bounds: dict[CdrSource, tuple[int, int]] = {}
         if level is None or cuts is None:
             return
-        for i, sid in enumerate(need.source_ids):
-            self.bounds[sid] = (cuts[first + i], cuts[first + i + 1])
+        for i, src in enumerate(need.sources, first):
+            self.bounds[src] = (cuts[i], cuts[i + 1])
 
-    def rows(self, sid: SourceId) -> PairRows:
+    def rows(self, src: CdrSource) -> PairRows:
         """The source's rows as find_call takes them (empty when the store had none)."""
-        a, b = self.bounds.get(sid, (0, 0))
+        a, b = self.bounds.get(src, (0, 0))
         if self.level is None:
             return LevelRows.empty()
         return self.level.slice(a, b)
 
-    def glance(self, src: CdrSource, sid: SourceId, *, at_us: int, skew_s: float,
+    def glance(self, src: CdrSource, *, at_us: int, skew_s: float,
                tol_s: float) -> Glance | None:
         """Whether the source has the call at ``at_us`` (no downstream record, no fallbacks,
         the time on the source's clock after ``skew_s``), where the quick path can tell
         without scoring; None: ask ``match``."""
         if not self.fast or self.level is None:
             return None
-        a, b = self.bounds.get(sid, (0, 0))
+        a, b = self.bounds.get(src, (0, 0))
         return glance(self.level, a, b, src.summary, at_us=at_us, skew_s=skew_s, tol_s=tol_s)
 
-    def match(self, src: CdrSource, sid: SourceId, *, calling_key: int, at_us: int,
+    def match(self, src: CdrSource, *, calling_key: int, at_us: int,
               skew_s: float, tol_s: float, ref_duration: float | None,
               ref_origid: str | None, allow_fallbacks: bool,
               downstream: Candidate | None = None, answer_lag_s: float | None = None) -> Match:
@@ -95,14 +98,14 @@ class _Lookup:
         while a repeated local hour is open or a ring time is estimated apart)."""
         plain = answer_lag_s is None and (downstream is None or downstream.alt_us == NAT)
         if self.fast and self.level is not None and plain:
-            a, b = self.bounds[sid]
+            a, b = self.bounds[src]
             m = quick_match(self.level, a, b, src.summary, calling_key=calling_key,
                             at_us=at_us, skew_s=skew_s, tol_s=tol_s,
                             ref_duration=ref_duration, ref_origid=ref_origid,
                             allow_fallbacks=allow_fallbacks)
             if m is not None:
                 return m
-        return find_call(self.rows(sid), src.summary, calling_key=calling_key, at_us=at_us,
+        return find_call(self.rows(src), src.summary, calling_key=calling_key, at_us=at_us,
                          skew_s=skew_s, tol_s=tol_s, ref_duration=ref_duration,
                          ref_origid=ref_origid, allow_fallbacks=allow_fallbacks,
                          downstream=downstream, answer_lag_s=answer_lag_s)
@@ -119,7 +122,7 @@ def serve(case: Case, needs: Sequence[Need], *, fast: bool = False) -> list[_Loo
     if not keys:
         return [_Lookup(n) for n in needs]
     table = case.store.candidates(keys)
-    q = table.column("q").to_numpy()  # ordered by q: each key's rows are one slice
+    q = to_numpy(table.column("q"))  # ordered by q: each key's rows are one slice
     cuts = np.searchsorted(q, np.arange(len(keys) + 1), "left").tolist()
     level = LevelRows(PairRows.from_table(table))
     return [_Lookup(n, level, cuts, f, fast) for n, f in zip(needs, firsts)]
@@ -134,6 +137,9 @@ class Call:
     called: str
     called_key: int
     at_us: int  # UTC µs, as seen at the terminating provider
+    #: a traceback record's local call time in a repeated hour: its second pass (``at_us``
+    #: is the first); the first provider's records choose (NAT: not ambiguous)
+    alt_us: int = NAT
 
 
 #: A trace as a generator: it yields what it needs from the store and receives the records.
@@ -174,7 +180,10 @@ def trace(case: Case, *, calling: str, called: str, at: str | int,
     if skew is None:
         from workbench.trace.skew import estimate_skew
         skew = estimate_skew(case)
-    call = Call(calling_e164 or calling, calling_key, called_e164 or called, called_key, at_us)
+    alt_us = (traceback.call_time_alt_us if traceback is not None
+              and at_us == traceback.call_time_us else NAT)
+    call = Call(calling_e164 or calling, calling_key, called_e164 or called, called_key, at_us,
+                alt_us)
     return drive(case, trace_steps(case, call, tolerance_s=tolerance_s,
                                    from_provider=from_provider, traceback=traceback, skew=skew))
 
@@ -192,11 +201,14 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
     at_us = call.at_us
     view = view or CaseView(case)
     run = _Run(view, skew, call.calling_key, call.called_key, tol)
-    first, seen = yield from run.terminating(at_us, from_provider, traceback)
+    first, seen = yield from run.terminating(at_us, from_provider, traceback, call.alt_us)
+    at_us = run.at_us if run.at_us != NAT else at_us  # the pass the record's time was read at
     first_src = seen.src if seen is not None else None
     result = TraceResult(call.calling, call.called, at_us, Outcome.NOT_FOUND,
                          [], None, dict(skew), tol,
                          traceback.traceback_id if traceback else None)
+    if run.pass_note is not None:
+        result.notes.append(run.pass_note)
     if run.record_first_missed:
         result.notes.append(Note(NoteKind.RECORD_FIRST_NOT_FOUND, {
             "provider": first, "found_at": ", ".join(run.record_first_missed)}))
@@ -240,7 +252,7 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
             result.outcome = Outcome.NOT_FOUND
             break
         assert src is not None  # a match always comes from a source
-        hop = _hop_from(view, provider, src, match, skew, len(result.hops))
+        hop = _hop_from(view, provider, src, match, run.clock(src), len(result.hops))
         result.hops.append(hop)
         at_ref += settle_pass(result.hops)  # an upstream record settled a repeated local hour
         if hop.customer is not None:
@@ -284,14 +296,14 @@ class CaseView:
 
     def __init__(self, case: Case):
         self.case = case
-        self._ids: dict[int, SourceId] = {}
+        self._ids: dict[CdrSource, SourceId] = {s: s.id for s in case.sources}
         self._sources_of: dict[str, list[CdrSource]] = {}
         self._with_records: list[str] | None = None
-        self._named: dict[tuple[int, str | None], tuple[str | None, str | None]] = {}
+        self._named: dict[tuple[CdrSource, str | None], tuple[str | None, str | None]] = {}
         self._roles: dict[tuple[str, bool, str | None, str | None], str] = {}
         self._canonical: dict[str, str] = {}
         self._skew_map: Mapping[SourceId, Skew] | None = None
-        self._skews: dict[int, Skew | None] = {}
+        self._clocks: dict[CdrSource, _Clock] = {}
         self._groups: dict[int, tuple[Sequence[CdrSource], tuple[CdrSource, ...],
                                       tuple[SourceId, ...]]] = {}
 
@@ -301,19 +313,18 @@ class CaseView:
             got = self._canonical[name] = self.case.directory.canonical(name)
         return got
 
-    def skew_of(self, src: CdrSource, skew: Mapping[SourceId, Skew]) -> Skew | None:
-        """``skew`` of the source (a batch passes the same mapping for every call)."""
-        if skew is not self._skew_map:
-            self._skew_map, self._skews = skew, {}
-        key = id(src)
-        if key not in self._skews:
-            self._skews[key] = skew.get(self.sid(src))
-        return self._skews[key]
+    def clocks(self, skew: Mapping[SourceId, Skew]) -> dict[CdrSource, _Clock]:
+        """Every source's clock under ``skew``, worked out once (a batch passes the same
+        mapping for every call, so its traces share one dict)."""
+        if skew is not self._skew_map or not self._clocks:
+            self._skew_map = skew
+            self._clocks = {s: _clock(skew.get(sid)) for s, sid in self._ids.items()}
+        return self._clocks
 
     def sid(self, src: CdrSource) -> SourceId:
-        got = self._ids.get(id(src))
+        got = self._ids.get(src)
         if got is None:
-            got = self._ids[id(src)] = src.id
+            got = self._ids[src] = src.id
         return got
 
     def group(self, sources: Sequence[CdrSource]
@@ -340,7 +351,7 @@ class CaseView:
 
     def upstream_of(self, src: CdrSource, ingress: str | None
                     ) -> tuple[str | None, str | None]:
-        key = (id(src), ingress)
+        key = (src, ingress)
         got = self._named.get(key)
         if got is None:
             got = self._named[key] = self.case.upstream_of(src, ingress)
@@ -355,34 +366,55 @@ class CaseView:
         return got
 
 
+class _Clock(NamedTuple):
+    """A source's clock as the engine reads it, from its ``Skew`` (None: not estimated)."""
+
+    skew: Skew | None
+    offset_s: float
+    reliable: bool  # estimated from enough shared calls, or set by hand
+    answer_lag_s: float | None
+
+
+def _clock(s: Skew | None) -> _Clock:
+    if s is None:
+        return _Clock(None, 0.0, False, None)
+    reliable = s.basis == "manual" or (s.basis == "estimated" and s.calls >= RELIABLE_SKEW_CALLS)
+    return _Clock(s, s.offset_s, reliable, s.answer_lag_s)
+
+
 class _Run:
     """One trace's fixed inputs: the case, its skew and the call's numbers."""
 
     def __init__(self, view: CaseView, skew: Mapping[SourceId, Skew], calling_key: int,
                  called_key: int, tol: float):
         self.view, self.case, self.skew = view, view.case, skew
+        self.clocks = view.clocks(skew)
         self.calling_key, self.called_key, self.tol = calling_key, called_key, tol
         self.everything: _Lookup | None = None  # the terminating step's store answer
         self.record_first_missed: list[str] = []  # who found a call the record's first did not
+        self.at_us = NAT  # the call's time when the terminating step chose a pass of it
+        self.pass_note: Note | None = None
+
+    def clock(self, src: CdrSource) -> _Clock:
+        got = self.clocks.get(src)
+        if got is None:  # a source the case did not list when the view was made
+            got = self.clocks[src] = _clock(self.skew.get(self.view.sid(src)))
+        return got
 
     def skew_s(self, src: CdrSource | None) -> float:
-        s = self.view.skew_of(src, self.skew) if src is not None else None
-        return s.offset_s if s else 0.0
+        return self.clock(src).offset_s if src is not None else 0.0
 
     def reliable(self, src: CdrSource) -> bool:
-        s = self.view.skew_of(src, self.skew)
-        return s is not None and (s.basis == "manual" or
-                                  (s.basis == "estimated" and s.calls >= RELIABLE_SKEW_CALLS))
+        return self.clock(src).reliable
 
     def answer_lag(self, src: CdrSource) -> float | None:
-        s = self.view.skew_of(src, self.skew)
-        return s.answer_lag_s if s else None
+        return self.clock(src).answer_lag_s
 
     def already_found(self, sources: Sequence[CdrSource]) -> _Lookup | None:
         """The first hop's records, once: the terminating step already asked the store for
         the call's records in every source (same keys, so the same rows)."""
         got, self.everything = self.everything, None
-        if got is None or any(self.view.sid(s) not in got.bounds for s in sources):
+        if got is None or any(s not in got.bounds for s in sources):
             return None
         return got
 
@@ -397,9 +429,16 @@ class _Run:
         """The best match among ``sources``, from the records ``found`` for them
         (``own_clock``: the time is as the source's file wrote it, ring time included)."""
         reliable = reliable or self.reliable
+        if len(sources) == 1:  # most providers: one source, nothing to weigh
+            src = sources[0]
+            return found.match(src, calling_key=self.calling_key, at_us=ref_us,
+                               skew_s=skew_s(src), tol_s=self.tol, ref_duration=ref_duration,
+                               ref_origid=ref_origid, allow_fallbacks=not reliable(src),
+                               downstream=downstream,
+                               answer_lag_s=None if own_clock else self.answer_lag(src)), src
         best: tuple[Match, CdrSource] | None = None
         for src in sources:
-            m = found.match(src, self.view.sid(src), calling_key=self.calling_key,
+            m = found.match(src, calling_key=self.calling_key,
                             at_us=ref_us, skew_s=skew_s(src), tol_s=self.tol,
                             ref_duration=ref_duration, ref_origid=ref_origid,
                             allow_fallbacks=not reliable(src), downstream=downstream,
@@ -410,8 +449,8 @@ class _Run:
         assert best is not None  # sources is never empty here
         return best
 
-    def terminating(self, at_us: int, from_provider: str | None, traceback: Traceback | None
-                    ) -> Generator[Need, _Lookup, tuple[str, _Seen | None]]:
+    def terminating(self, at_us: int, from_provider: str | None, traceback: Traceback | None,
+                    alt_us: int = NAT) -> Generator[Need, _Lookup, tuple[str, _Seen | None]]:
         """The first hop: --from, else the holder of the call that no other holder names
         upstream (one store call for every source of the case)."""
         case = self.case
@@ -426,30 +465,34 @@ class _Run:
                                   own_clock=True)
             c = m.best
             return name, _Seen(src, True, c.offset_s if c else 0.0, c.ingress if c else None, m)
+        if traceback is not None and traceback.hops:
+            # a trace of a record starts where the record starts: where that provider did
+            # not find the call, the chain stops there and says who did find it (only then
+            # are the other providers' records needed)
+            tb_first = self.view.canonical(traceback.hops[0].provider) or ""
+            if tb_first in self.view.providers_with_records():
+                sources = self.view.sources_of(tb_first)
+                held = self.everything = yield self.need(sources)
+                seen = self._seen_either(sources, at_us, held)
+                if alt_us != NAT:
+                    seen = self._pass_of(seen, self._seen_either(sources, alt_us, held),
+                                         at_us, alt_us, traceback)
+                if seen is not None:
+                    return tb_first, seen
+            everything = yield self.need(case.sources)
+            found = self._found(at_us, everything)
+            if alt_us != NAT:
+                found = {**self._found(alt_us, everything), **found}
+            self.record_first_missed = sorted(found)
+            return tb_first, None
         everything = self.everything = yield self.need(case.sources)
-        found: dict[str, _Seen] = {}
-        for name in self.view.providers_with_records():
-            sources = self.view.sources_of(name)
-            # `at` is this provider's own clock if it is the terminating one, or the
-            # reference clock if its own clock is off
-            seen = (self._seen(sources, at_us, everything, own_clock=True) or
-                    self._seen(sources, at_us, everything, own_clock=False))
-            if seen is not None:
-                found[name] = seen
+        found = self._found(at_us, everything)
         named = set()
         for seen in found.values():
             up, _ = self.view.upstream_of(seen.src, seen.ingress)
             if up:
                 named.add(up)
         heads = [n for n in found if n not in named]
-        if traceback is not None and traceback.hops:
-            # a trace of a record starts where the record starts: where that provider did
-            # not find the call, the chain stops there and says who did find it
-            tb_first = case.directory.canonical(traceback.hops[0].provider) or ""
-            if tb_first in found:
-                return tb_first, found[tb_first]
-            self.record_first_missed = sorted(found)
-            return tb_first, None
         if heads:  # a match on the provider's own clock beats one that needed skew correction
             heads.sort(key=lambda n: (not found[n].own_clock, abs(found[n].offset_s)))
             return heads[0], found[heads[0]]
@@ -461,6 +504,55 @@ class _Run:
             raise InputError("the case has no CDR sources", file=str(case.config.file))
         return first[0], None
 
+    def _pass_of(self, first: _Seen | None, second: _Seen | None, at_us: int, alt_us: int,
+                 traceback: Traceback) -> _Seen | None:
+        """Which pass of a record's repeated local hour the call is at, from the record's
+        first provider's own records: the pass it has a record at; at both, the one whose
+        ingress names the upstream the traceback record names, else the nearer record
+        (the first pass on a tie). Sets the call's time and the note that says why."""
+        if first is None and second is None:
+            return None
+        hours = round((alt_us - at_us) / (3600 * US))
+        how = "only"
+        if first is not None and second is not None:
+            said = (self.view.canonical(traceback.hops[1].provider)
+                    if len(traceback.hops) > 1 else None)
+            agree = [said is not None and self.view.upstream_of(s.src, s.ingress)[0] == said
+                     for s in (first, second)]
+            if agree[0] != agree[1]:
+                take_second, how = agree[1], "record"
+            else:
+                take_second, how = abs(second.offset_s) < abs(first.offset_s), "nearest"
+        else:
+            take_second = first is None
+        self.at_us = alt_us if take_second else at_us
+        self.pass_note = Note(NoteKind.RECORD_TIME_PASS, {
+            "pass": "second" if take_second else "first", "both": how != "only",
+            "hours": hours, "how": how})
+        return second if take_second else first
+
+    def _found(self, at_us: int, everything: _Lookup) -> dict[str, _Seen]:
+        """Every provider holding the call at ``at_us``, with its record as seen."""
+        found: dict[str, _Seen] = {}
+        for name in self.view.providers_with_records():
+            # `at` is this provider's own clock if it is the terminating one, or the
+            # reference clock if its own clock is off
+            seen = self._seen_either(self.view.sources_of(name), at_us, everything)
+            if seen is not None:
+                found[name] = seen
+        return found
+
+    def _seen_either(self, sources: Sequence[CdrSource], at_us: int, everything: _Lookup
+                     ) -> _Seen | None:
+        """``_seen`` on the provider's own clock, else on the reference clock; a lone
+        source with no record of the pair at all is settled at once (most providers of
+        most calls in a batch)."""
+        if len(sources) == 1 and everything.fast and everything.level is not None:
+            a, b = everything.bounds.get(sources[0], (0, 0))
+            if a == b:
+                return None  # no row to find on either clock
+        return (self._seen(sources, at_us, everything, own_clock=True) or
+                self._seen(sources, at_us, everything, own_clock=False))
 
     def _seen(self, sources: Sequence[CdrSource], at_us: int, everything: _Lookup, *,
               own_clock: bool) -> _Seen | None:
@@ -470,7 +562,7 @@ class _Run:
         skew_s: SkewFn = _no_skew if own_clock else self.skew_s
         if len(sources) == 1 and (own_clock or self.answer_lag(sources[0]) is None):
             src = sources[0]
-            g = everything.glance(src, self.view.sid(src), at_us=at_us, skew_s=skew_s(src),
+            g = everything.glance(src, at_us=at_us, skew_s=skew_s(src),
                                   tol_s=self.tol)
             if g is not None:
                 return _Seen(src, own_clock, g.offset_s, g.ingress, None, at_us,
@@ -515,17 +607,17 @@ def _always(src: CdrSource) -> bool:
     return True
 
 
-def _hop_from(view: CaseView, provider: str, src: CdrSource, match: Match,
-              skew: Mapping[SourceId, Skew], index: int) -> Hop:
+def _hop_from(view: CaseView, provider: str, src: CdrSource, match: Match, clock: _Clock,
+              index: int) -> Hop:
     c = match.best
     assert c is not None
     upstream, customer = view.upstream_of(src, c.ingress)
-    sid = view.sid(src)
-    sk = view.skew_of(src, skew)
+    sk = clock.skew
     return Hop(provider, True, role=view.role(provider, index, upstream, customer),
                upstream=upstream, customer=customer, ingress=c.ingress, egress=c.egress,
                start_us=c.start_us, corrected_us=c.corrected_us, confidence=match.confidence,
-               alternatives=len(match.alternatives), source=sid, line=c.line, row=c.row,
+               alternatives=len(match.alternatives), source=view.sid(src), line=c.line,
+               row=c.row,
                duration=c.duration, skew_s=sk.offset_s if sk else None,
                skew_calls=sk.calls if sk else None, attest=c.attest, origid=c.origid,
                verstat=c.verstat, candidates=[c] + match.alternatives[:MAX_CANDIDATES - 1],

@@ -18,8 +18,8 @@ the caller asks find_call. Scores come from find_call's own candidate scoring
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, fields
-from typing import Any
+from dataclasses import fields
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -114,8 +114,7 @@ def quick_match(level: LevelRows, a: int, b: int, summary: SourceSummary, *,
     return Match(best, [], _confidence(best, ref_origid, notes), tol, notes)
 
 
-@dataclass(frozen=True)
-class Glance:
+class Glance(NamedTuple):
     """quick_match's answer in brief, for a step that only needs to know whether a source
     has the call and, if so, its record's offset and ingress."""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from workbench.columns.arrow_numpy import to_numpy
 from workbench.columns.times import NAT, US
 from workbench.store.normalize import F_LOW_PRECISION, F_TIME_AMBIGUOUS, SourceSummary
 from workbench.trace.results import Candidate, Hop, Note, NoteKind
@@ -50,7 +51,7 @@ class PairRows:
     @classmethod
     def from_table(cls, t: pa.Table) -> PairRows:
         def arr(name: str) -> np.ndarray:
-            values: np.ndarray = t.column(name).to_numpy()
+            values: np.ndarray = to_numpy(t.column(name))  # never pandas: warm path
             return values
 
         def text(name: str) -> list[str | None]:

@@ -52,15 +52,36 @@ _ORIGID, _ATTEST, _NUMBERS, _IAT, _SIGNER = (
     _blank(K.IAT_WINDOW), _blank(K.SAME_SIGNER))
 
 
+#: The five answers of a hop without a record, and of one whose record carries no SHAKEN
+#: field at all: what every check says for them, whatever the other hops hold.
+_NO_RECORD = (_ORIGID.no_record, _ATTEST.no_record, _NUMBERS.no_record, _IAT.no_record,
+              _SIGNER.no_record)
+_ABSENT = (_ORIGID.absent, _ATTEST.absent, _NUMBERS.absent, _IAT.absent, _SIGNER.absent)
+
+
+def _bare(hop: Hop) -> tuple[ShakenCheck, ...] | None:
+    """The checks of a hop that has nothing to check (None: it has something)."""
+    if not hop.found:
+        return _NO_RECORD
+    if (hop.origid or hop.pp_x5u or hop.attest or hop.pp_orig or hop.pp_dest
+            or hop.pp_iat_us != NAT):
+        return None
+    return _ABSENT
+
+
 def shaken_checks(result: TraceResult) -> list[list[ShakenCheck]]:
     """Per hop, in chain order, the five checks (always all five, in ``ShakenCheckKind``
     order, so a reader can index them by check id)."""
     hops = result.hops
+    bare = [_bare(h) for h in hops]
+    if all(b is not None for b in bare):  # no token anywhere (most chains of a batch)
+        return [list(b) for b in bare]  # type: ignore[arg-type]
     origids = _along(hops, K.ORIGID_CONSTANT, _ORIGID, [h.origid for h in hops])
     signers = _along(hops, K.SAME_SIGNER, _SIGNER, [h.pp_x5u for h in hops])
     ref_i = _iat_reference(hops)
-    return [[origids[i], _attestation_origin(result, i), _passport_numbers(hops[i]),
-             _iat_window(result, i, ref_i), signers[i]] for i in range(len(hops))]
+    return [list(b) if b is not None else
+            [origids[i], _attestation_origin(result, i), _passport_numbers(hops[i]),
+             _iat_window(result, i, ref_i), signers[i]] for i, b in enumerate(bare)]
 
 
 def annotate(result: TraceResult) -> None:
@@ -77,8 +98,14 @@ def _along(hops: list[Hop], kind: ShakenCheckKind, blank: _Blank,
     one: downstream first (so the hop where a re-signed token starts is the one flagged),
     else upstream. One pass for the chain: a batch checks tens of thousands of hops."""
     having = [j for j, h in enumerate(hops) if h.found and values[j]]
+    if not having:  # no hop carries the field (the signer, in most chains)
+        return [blank.absent if h.found else blank.no_record for h in hops]
     out = []
+    below = -1  # the last hop of ``having`` before i
+    k = 0  # position in ``having`` of the first hop at or after i
     for i, hop in enumerate(hops):
+        while k < len(having) and having[k] < i:
+            below, k = having[k], k + 1
         here = values[i]
         if not hop.found:
             out.append(blank.no_record)
@@ -86,7 +113,8 @@ def _along(hops: list[Hop], kind: ShakenCheckKind, blank: _Blank,
         if not here:
             out.append(blank.absent)
             continue
-        j = _nearest(having, i)
+        # nearest downstream, else the nearest upstream (``having[k]`` is i itself)
+        j = below if below >= 0 else (having[k + 1] if k + 1 < len(having) else None)
         if j is None:
             out.append(ShakenCheck(kind, None, R.NOTHING_TO_COMPARE, {"here": here}))
             continue
@@ -95,15 +123,6 @@ def _along(hops: list[Hop], kind: ShakenCheckKind, blank: _Blank,
                                {"here": here, "other": values[j], "other_hop": j + 1,
                                 "other_provider": hops[j].provider}))
     return out
-
-
-def _nearest(having: list[int], i: int) -> int | None:
-    """The nearest of ``having`` (ascending hop indexes) below ``i``, else the nearest
-    above it."""
-    below = [j for j in having if j < i]
-    if below:
-        return below[-1]
-    return next((j for j in having if j > i), None)
 
 
 # -- attestation against the chain --------------------------------------------------------

@@ -32,9 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.case.model import Case
-from workbench.columns.times import NAT, US
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.store import cache
+from workbench.store.pair_offsets import PairRows, matched_offsets
 from workbench.store.protocol import SourceId
 from workbench.trace.results import Skew
 
@@ -140,40 +140,12 @@ def _answer_clock(case: Case, a: SourceId, ingresses: list[str], b: SourceId,
     b_cols = [col(tb, n) for n in ("calling_key", "called_key", "start", "answer")]
     a_time = a_cols[2] if a_logs_answer else a_cols[3]
     b_time = b_cols[3] if a_logs_answer else b_cols[2]
-    off = _paired(_once(a_cols[0], a_cols[1], a_cols[2], a_time),
-                  _once(b_cols[0], b_cols[1], b_cols[2], b_time))
-    off = off[np.abs(off) <= MAX_OFFSET_S]
+    off = matched_offsets(PairRows(a_cols[0], a_cols[1], a_cols[2], a_time),
+                          PairRows(b_cols[0], b_cols[1], b_cols[2], b_time), MAX_OFFSET_S)
     if len(off) < MIN_CALLS:
         return None
     clock, calls = densest(off)
     return (clock, calls) if calls >= MIN_CALLS else None
-
-
-def _once(calling: np.ndarray, called: np.ndarray, start: np.ndarray,
-          when: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(calling, called, when) of the number pairs that occur exactly once (rows with a start),
-    sorted by pair; ``when`` may be NAT (no answer time)."""
-    ok = (calling >= 0) & (called >= 0) & (start != NAT)
-    c1, c2, t = calling[ok], called[ok], when[ok]
-    o = np.lexsort((c1, c2))
-    c1, c2, t = c1[o], c2[o], t[o]
-    new = np.ones(len(c1), bool)
-    new[1:] = (c1[1:] != c1[:-1]) | (c2[1:] != c2[:-1])
-    group = np.cumsum(new) - 1
-    once = np.bincount(group)[group] == 1 if len(group) else new
-    return c1[once], c2[once], t[once]
-
-
-def _paired(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Seconds A-minus-B over the pairs both sides hold once, where both have a time."""
-    c1, c2 = np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
-    t = np.concatenate([a[2], b[2]])
-    side = np.concatenate([np.zeros(len(a[0]), np.int8), np.ones(len(b[0]), np.int8)])
-    o = np.lexsort((side, c1, c2))
-    c1, c2, t = c1[o], c2[o], t[o]
-    k = np.flatnonzero((c1[1:] == c1[:-1]) & (c2[1:] == c2[:-1]))  # k: A's row, k + 1: B's
-    k = k[(t[k] != NAT) & (t[k + 1] != NAT)]
-    return np.asarray((t[k] - t[k + 1]) / US, dtype=np.float64)
 
 
 def _weighted_median(values: list[tuple[float, int]]) -> float:

@@ -65,7 +65,8 @@ def profiles() -> list[FormatProfile]:
 
 
 def get(name: str) -> FormatProfile:
-    _load_builtin()
+    if name not in _REGISTRY:  # "generic" is registered already on a warm trace: no switches
+        _load_builtin()
     try:
         return _REGISTRY[name]
     except KeyError:
