@@ -19,9 +19,12 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a review pairs sources: `info` never needs it
+    import pandas as pd
 
 from workbench.case.draft import effective_mapping
 from workbench.case.draft_checks import (
@@ -143,6 +146,8 @@ def clock_offsets(case: Case, should_stop: StopFn = never_stop
 
 def _unique_pairs(case: Case, i: int) -> pd.DataFrame:
     """(calling, called, start) of the calls whose number pair occurs once in source i."""
+    import pandas as pd
+
     t = case.store.columns(case.sources[i].id, ["calling_key", "called_key", "start"])
     df = pd.DataFrame({c: t.column(c).to_numpy() for c in ("calling_key", "called_key",
                                                               "start")})
@@ -277,6 +282,8 @@ def ingress_proposals(case: Case, offsets: dict[int, float]) -> dict[int, list[P
     t = case.store.candidates(keys)
     if not t.num_rows:
         return {}
+    import pandas as pd
+
     df = pd.DataFrame({"q": t.column("q").to_numpy(), "start": t.column("start").to_numpy(),
                        "ingress": t.column("ingress").to_pylist()})
     df["gap"] = np.abs(df.start.to_numpy() - np.array([meta[q][1] for q in df.q]))
