@@ -5,7 +5,7 @@ Every profile (issue 10, "linear time for every importer"):
 
     python benchmarks/bench_formats.py make-all /tmp/fmt --rows 1000000 [--formats a,b]
     python benchmarks/bench_formats.py run-all /tmp/fmt --rows 1000000 [--repeat 3]
-        [--budget 120] [--formats a,b]
+        [--budget 120] [--formats a,b] [--ladder 4,1] [--profile-top 0]
 
 `make-all` replicates each profile's fixture in tests/fixtures/formats (the generic profile, which
 has no switch fixture, uses GENERIC_SEED): line formats repeat their data lines (header, file-header
@@ -290,14 +290,17 @@ def _median_pair(src: Path, comp: Path, fmt: str, repeat: int) -> tuple[float, f
 
 
 def run_all(d: Path, n: int, only: list[str], repeat: int, budget: float,
-            profile_slow: float) -> None:
-    """Time each profile up the size ladder; stop climbing once a load would pass budget s."""
+            profile_slow: float, ladder: tuple[int, ...] = SIZES) -> None:
+    """Time each profile up the size ladder; stop climbing once a load would pass budget s.
+
+    ``ladder``: the divisors of n timed, largest first (``(4, 1)``: n/4 and n only, enough
+    for time(n)/time(n/4) on a busy machine)."""
     rows: list[tuple[str, int, float, float, float, str]] = []
     for fmt in only:
         times: dict[int, float] = {}
         plain_t: dict[int, float] = {}
         note = ""
-        for s in SIZES:
+        for s in ladder:
             size = n // s
             src, comp = d / _name(fmt, size), d / _name(fmt, size, True)
             if times:  # project from the last two sizes' growth before paying for this one
@@ -316,7 +319,7 @@ def run_all(d: Path, n: int, only: list[str], repeat: int, budget: float,
         rows.append((fmt, recs, times[top], plain_t[top], lin, note))
         print(f"{fmt:16} {recs:>10,} {times[top]:8.2f} {plain_t[top]:8.2f} "
               f"{times[top] / plain_t[top]:6.1f}x  lin(4x rows) {lin:5.2f}  {note}", flush=True)
-        if times[top] / plain_t[top] > 3 or lin > 6 or note:
+        if profile_slow > 0 and (times[top] / plain_t[top] > 3 or lin > 6 or note):
             _profile(d / _name(fmt, top), fmt, profile_slow)
     print("\n| format | records | ours s | pyarrow s | ratio | time(n)/time(n/4) | note |")
     print("|---|---:|---:|---:|---:|---:|---|")
@@ -362,8 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--formats", default="", help="comma-separated profiles (default: all)")
     p.add_argument("--budget", type=float, default=120.0,
                    help="run-all: skip a size whose one load is projected above this (s)")
+    p.add_argument("--ladder", default=",".join(map(str, SIZES)),
+                   help="run-all: the divisors of --rows timed (default 64,16,4,1)")
     p.add_argument("--profile-top", type=float, default=15,
-                   help="run-all: cProfile entries printed for a slow or non-linear format")
+                   help="run-all: cProfile entries printed for a slow or non-linear format "
+                        "(0: no profile run)")
     a = p.parse_args(argv)
     d = Path(a.dir)
     if a.cmd in ("make-all", "run-all"):
@@ -376,7 +382,10 @@ def main(argv: list[str] | None = None) -> int:
         if a.cmd == "make-all":
             make_all(d, a.rows, only)
         else:
-            run_all(d, a.rows, only, a.repeat, a.budget, a.profile_top)
+            ladder = tuple(int(x) for x in a.ladder.split(","))
+            if any(x not in SIZES for x in ladder):
+                raise SystemExit(f"--ladder: divisors among {SIZES}")
+            run_all(d, a.rows, only, a.repeat, a.budget, a.profile_top, ladder)
         return 0
     if a.cmd == "make":
         make(d, a.rows)

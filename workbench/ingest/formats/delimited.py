@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pv
 
 from workbench.common.errors import InputError
@@ -115,12 +116,15 @@ def field_counts(data: bytes | mmap.mmap, delimiter: str, quote: str | None = '"
     seps = np.flatnonzero(buf == ord(delimiter))
     if escape:
         seps = seps[(seps == 0) | (buf[np.maximum(seps - 1, 0)] != ord(escape))]
-    line_of = np.searchsorted(starts, seps, side="right") - 1
+    # each line's first separator: one search per line, not one per separator
+    bounds = np.append(np.searchsorted(seps, starts), len(seps))
+    per = np.diff(bounds)
     if quote:  # a separator counts when the quotes before it on its line are balanced
         parity = np.bitwise_xor.accumulate((buf == ord(quote)).view(np.uint8))
-        at_start = np.where(starts > 0, parity[np.maximum(starts - 1, 0)], 0)
-        line_of = line_of[(parity[seps] ^ at_start[line_of]) == 0]
-    return np.bincount(line_of, minlength=len(starts)) + 1
+        at_start = np.where(starts > 0, parity[np.maximum(starts - 1, 0)], 0).astype(np.uint8)
+        kept = np.flatnonzero(parity[seps] == np.repeat(at_start, per))
+        per = np.diff(np.searchsorted(kept, bounds))
+    return per + 1
 
 
 def nonblank_lines(data: bytes, starts: np.ndarray) -> np.ndarray:
@@ -240,6 +244,8 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
     n_body = body_newlines + (0 if ends_with_newline(data) else 1)
     located = _locate_lines(data, body_start, body_first_line, unknown,
                             body_newlines) if unknown else []
+    if located is None and grouped:  # one record a line: match the refused texts at once
+        located = _locate_whole_lines(data, body_start, body_first_line, unknown)
     if located is None:  # invalid rows the parallel parse could not place: parse serially
         try:
             table, invalid, _ = _parse(body, names, delimiter, quote_char, escape_char,
@@ -448,6 +454,28 @@ def _locate_lines(data, body_start: int, first_line: int, texts: list[str],
                 got += 1
             pos = i + 1
     return found
+
+
+def _locate_whole_lines(data, body_start: int, first_line: int, texts: list[str]
+                        ) -> list[tuple[int, str]] | None:
+    """``_locate_lines`` for many refused rows of a caller's one-record-a-line selection: every
+    line compared with the refused texts in one Arrow pass. None unless each text is exactly
+    the lines that hold it (a text also on an accepted line is numbered by a serial parse)."""
+    body = memoryview(data)[body_start:]
+    starts = line_starts(body)
+    if not len(starts):
+        return None
+    big = len(body) >= 2**31 - 1
+    offsets = np.append(starts, len(body)).astype(np.int64 if big else np.int32)
+    lines = pa.Array.from_buffers(pa.large_binary() if big else pa.binary(), len(starts),
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(body)])
+    lines = pc.utf8_rtrim(lines.cast(pa.large_string() if big else pa.string()),
+                          characters="\r\n")
+    hit = np.flatnonzero(pc.is_in(lines, value_set=pa.array(texts, lines.type))
+                         .to_numpy(zero_copy_only=False))
+    if len(hit) != len(texts):
+        return None
+    return list(zip((hit + first_line).tolist(), pc.take(lines, pa.array(hit)).to_pylist()))
 
 
 def _lines_by_csv_module(body, delimiter, quote_char, ncols, first_line_index):

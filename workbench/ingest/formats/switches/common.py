@@ -133,7 +133,7 @@ def bytes_of(col) -> tuple[pa.Array, np.ndarray, np.ndarray, bool]:
     return arr, offs, data, big
 
 
-def _substrings(arr: pa.Array, data: np.ndarray, new_start: np.ndarray, new_end: np.ndarray,
+def substrings(arr: pa.Array, data: np.ndarray, new_start: np.ndarray, new_end: np.ndarray,
                 big: bool) -> pa.Array:
     """Value ``i`` cut to bytes ``new_start[i]:new_end[i]`` of ``data`` (nulls kept)."""
     n = len(arr)
@@ -176,7 +176,7 @@ def between(col, after: str, before: str) -> pa.Array:
     last = last_pos[np.maximum(j, 0)] if len(last_pos) else ends
     has_last = (j >= 0) & (last >= new_start) if len(last_pos) else np.zeros(n, bool)
     new_end = np.where(has_last, last, ends)
-    return _substrings(arr, data, new_start, new_end, big)
+    return substrings(arr, data, new_start, new_end, big)
 
 
 def through_last(col, char: str) -> pa.Array:
@@ -188,11 +188,11 @@ def through_last(col, char: str) -> pa.Array:
     starts, ends = offs[:-1], offs[1:]
     pos = np.flatnonzero(data == ord(char))
     if not len(pos):
-        return _substrings(arr, data, starts, starts, big)
+        return substrings(arr, data, starts, starts, big)
     j = np.searchsorted(pos, ends) - 1
     last = pos[np.maximum(j, 0)]
     has = (j >= 0) & (last >= starts)
-    return _substrings(arr, data, starts, np.where(has, last + 1, starts), big)
+    return substrings(arr, data, starts, np.where(has, last + 1, starts), big)
 
 
 def quality_notes(columns: dict[str, pa.Array]) -> tuple[list[str], bool]:

@@ -69,9 +69,13 @@ def _repair(pos: Positional, count: int) -> tuple[dict[str, pa.Array], np.ndarra
     escaped), in Arrow kernels: (columns, lines repaired, first bad lines left, how many)."""
     nums = pos.bad_numbers
     lines, _ = text_lines(select_lines(pos.data, nums, pos.starts))  # non-blank: one per number
-    t = pc.utf8_trim_whitespace(pc.replace_substring_regex(
-        pc.replace_substring_regex(lines, r"(?i)^\s*INSERT INTO\s+[\w.`\"]+\s+VALUES\s*\(", ""),
-        r"\);\s*$", ""))
+    t = lines  # the sql template's wrapping, where a line still has it (regexes only then)
+    if pc.any(pc.match_substring(t, "insert", ignore_case=True)).as_py():
+        t = pc.replace_substring_regex(
+            t, r"(?i)^\s*INSERT INTO\s+[\w.`\"]+\s+VALUES\s*\(", "")
+    if pc.any(pc.match_substring(t, ");")).as_py():
+        t = pc.replace_substring_regex(t, r"\);\s*$", "")
+    t = pc.utf8_trim_whitespace(t)
     quoted = pc.and_(pc.and_(pc.starts_with(t, '"'), pc.ends_with(t, '"')),
                      pc.greater_equal(pc.utf8_length(t), 2))
     parts = pc.split_pattern_regex(pc.utf8_slice_codeunits(t, 1, -1), r'",\s?"')

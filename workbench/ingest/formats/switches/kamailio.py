@@ -25,6 +25,7 @@ from .common import (
     MAX_BAD_KEPT,
     NULL_TEXT,
     blank_to_null,
+    bytes_of,
     coalesce,
     concat_sorted,
     count_of,
@@ -34,7 +35,10 @@ from .common import (
     head_lines,
     lines_text,
     most_common,
+    select_lines,
+    substrings,
     text,
+    text_lines,
 )
 from .positional import read_positional, with_text
 from .times import epoch_to_utc, seconds_between
@@ -139,7 +143,101 @@ def _mode_count(data: bytes) -> int:
 
 def _odd_rows(data: bytes, lines: list[int], starts: np.ndarray | None = None
               ) -> tuple[dict[str, pa.Array], np.ndarray, int]:
-    """Lines that broke their group's key order, parsed one by one."""
+    """Lines that broke their group's key order (a ``;`` inside a value, the Identity
+    header's parameters): re-split in Arrow kernels; only lines with a ``<…>`` (whose ``;``
+    may sit inside a URI) or an unusual first key go through ``parse_pairs`` one by one."""
+    nums = np.asarray(lines, np.int64)
+    raw, _ = text_lines(select_lines(data, nums, starts))  # odd lines are ACC lines: non-blank
+    if len(raw) != len(nums):  # a line of only spaces or control bytes: keep them aligned
+        return _odd_rows_python(data, lines, starts)
+    m = pc.extract_regex(raw, ACC_RE2)
+    # RE2 and Python differ on non-ASCII names (\w): such lines go the Python way too
+    ok = pc.and_(pc.and_(pc.is_valid(m), pc.invert(pc.match_substring(raw, "<"))),
+                 pc.string_is_ascii(raw))
+    ok_np = pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
+    parts = []
+    quirky = 0
+    if ok_np.any():
+        mask = pa.array(ok_np)
+        got = pc.filter(m, mask)
+        cols, odd = _split_pairs(pc.struct_field(got, "body"))
+        cols["@kind"] = pc.struct_field(got, "kind")
+        parts.append((cols, nums[ok_np]))
+        quirky += odd
+    if not ok_np.all():
+        cols, got_lines, odd = _odd_rows_python(data, nums[~ok_np].tolist(), starts)
+        if len(got_lines):
+            parts.append((cols, got_lines))
+        quirky += odd
+    if not parts:
+        return {"@kind": pa.array([], pa.string())}, np.zeros(0, np.int64), 0
+    cols, got_lines = concat_sorted(parts)
+    return cols, got_lines, quirky
+
+
+ACC_RE2 = r"ACC: (?P<kind>[a-z][a-z ]*?): (?P<body>[A-Za-z_][A-Za-z0-9_]*=.*)$"
+
+
+def _split_pairs(body: pa.Array) -> tuple[dict[str, pa.Array], int]:
+    """``parse_pairs`` for values without ``<``, whole column at once: a ``;``-segment that
+    is not ``name=…`` (or is an Identity parameter after ``identity=``) joins the value
+    before it; a repeated name keeps its last value. Returns (columns, lines glued oddly)."""
+    n = len(body)
+    lists = pc.split_pattern(body, ";")
+    segs = text(pc.list_flatten(lists))
+    line = pc.list_parent_indices(lists).to_numpy()
+    key = pc.struct_field(pc.extract_regex(segs, r"^(?P<k>[A-Za-z_][A-Za-z0-9_]*)="), "k")
+    is_pair = pc.is_valid(key).to_numpy(zero_copy_only=False)
+    is_param = pc.fill_null(pc.is_in(key, value_set=pa.array(IDENTITY_PARAMS)), False) \
+        .to_numpy(zero_copy_only=False)
+    seg_no = np.arange(len(segs))
+    # the nearest name=… before each segment on its line that is not an Identity parameter
+    plain = is_pair & ~is_param
+    last_plain = np.maximum.accumulate(np.where(plain, seg_no, -1))
+    prev_plain = np.concatenate(([-1], last_plain[:-1]))
+    same_line = (prev_plain >= 0) & (line[np.maximum(prev_plain, 0)] == line)
+    is_identity = pc.fill_null(pc.equal(key, "identity"), False).to_numpy(zero_copy_only=False)
+    after_identity = same_line & is_identity[np.maximum(prev_plain, 0)]
+    glued_param = is_param & after_identity
+    start = is_pair & ~glued_param
+    group = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    kept = (group >= 0) & (line[first[np.maximum(group, 0)]] == line) if len(first) else \
+        np.zeros(len(segs), bool)
+    odd_line = np.zeros(n, bool)
+    odd_line[line[kept & ~start & ~glued_param]] = True
+    # each value: the first segment after its ``name=``, then the glued segments, ``;``-joined
+    eq = pc.fill_null(pc.find_substring(segs, "="), 0).to_numpy()
+    piece = _after_eq(segs, start, eq)
+    kept_idx = np.flatnonzero(kept)
+    vals = pc.take(piece, pa.array(kept_idx))
+    offs = np.searchsorted(kept_idx, first).astype(np.int32)
+    joined = pc.binary_join(pa.ListArray.from_arrays(
+        pa.array(np.append(offs, len(kept_idx)).astype(np.int32)), vals), ";")
+    g_line = line[first]
+    g_key = pc.take(key, pa.array(first))
+    cols: dict[str, pa.Array] = {}
+    names = pc.unique(g_key).to_pylist()
+    for name in names:
+        sel = np.flatnonzero(pc.equal(g_key, name).to_numpy(zero_copy_only=False))
+        at = g_line[sel]  # non-decreasing: a name repeated on a line keeps its last value
+        sel = sel[np.append(at[1:] != at[:-1], True)]
+        where = np.full(n, -1, np.int64)
+        where[g_line[sel]] = sel
+        cols[name] = pc.take(joined, pa.array(where, mask=where < 0))
+    return cols, int(odd_line.sum())
+
+
+def _after_eq(segs: pa.Array, start: np.ndarray, eq: np.ndarray) -> pa.Array:
+    """A value's own text: after the first ``=`` for a ``name=…`` segment, whole otherwise."""
+    arr, offs, data, big = bytes_of(segs)
+    cut = np.where(start, offs[:-1] + eq + 1, offs[:-1])
+    return substrings(arr, data, cut, offs[1:], big)
+
+
+def _odd_rows_python(data: bytes, lines: list[int], starts: np.ndarray | None = None
+                     ) -> tuple[dict[str, pa.Array], np.ndarray, int]:
+    """Lines parsed one by one with ``parse_pairs`` (the ``<…>`` rule needs a running count)."""
     recs, kinds, got, quirky = [], [], [], 0
     for n, raw in zip(lines, lines_text(data, lines, starts)):
         m = ACC_LINE.search(raw)
@@ -187,12 +285,21 @@ def _identity(kv: dict[str, pa.Array]) -> pa.Array | None:
     ident = kv.get("identity")
     if ident is None:
         return None
-    out = ident
-    for p in IDENTITY_PARAMS:  # split off by the vectorized path: join them back
-        if p in kv:
-            piece = pc.binary_join_element_wise(pa.scalar(p), kv[p], "=")
-            out = pc.if_else(pc.is_valid(kv[p]), pc.binary_join_element_wise(out, piece, ";"), out)
-    return out
+    params = [p for p in IDENTITY_PARAMS if p in kv]  # split off by the vectorized path
+    if not params:
+        return ident
+    has = pc.is_valid(kv[params[0]])
+    for p in params[1:]:
+        has = pc.or_(has, pc.is_valid(kv[p]))
+    rows = pa.array(np.flatnonzero(has.to_numpy(zero_copy_only=False)))
+    if not len(rows):
+        return ident
+    out = pc.take(ident, rows)  # join them back on the few rows that have them
+    for p in params:
+        val = pc.take(kv[p], rows)
+        piece = pc.binary_join_element_wise(pa.scalar(p), val, "=")
+        out = pc.if_else(pc.is_valid(val), pc.binary_join_element_wise(out, piece, ";"), out)
+    return pc.replace_with_mask(text(ident), has, out)
 
 
 def _times(col: pa.Array | None, epoch: bool) -> pa.Array | None:
