@@ -34,6 +34,32 @@ def test_every_call_traces_to_the_origin(built):
         assert all(h.confidence > 0.5 for h in r.hops)
 
 
+def test_each_found_hop_carries_its_matched_record(built):
+    """A hop is built positionally from its match (the batch builds tens of thousands):
+    every field must still hold what its name says."""
+    root, truth = built
+    case = load_case(root)
+    skew = estimate_skew(case)
+    call = truth["calls"][0]
+    r = trace(case, calling=call["calling"], called=call["called"], at=call["at"], skew=skew)
+    ids = {s.id for s in case.sources}
+    for hop in (h for h in r.hops if h.found):
+        c = hop.candidates[0]
+        assert (hop.ingress, hop.egress, hop.start_us, hop.corrected_us, hop.line, hop.row,
+                hop.duration, hop.attest, hop.origid, hop.verstat, hop.calling_key,
+                hop.called_key, hop.pp_orig, hop.pp_dest, hop.pp_iat_us, hop.pp_x5u) == (
+            c.ingress, c.egress, c.start_us, c.corrected_us, c.line, c.row, c.duration,
+            c.attest, c.origid, c.verstat, c.calling_key, c.called_key, c.pp_orig, c.pp_dest,
+            c.pp_iat_us, c.pp_x5u)
+        assert hop.source in ids and hop.source.provider == hop.provider
+        assert hop.skew_s == skew[hop.source].offset_s
+        assert hop.skew_calls == skew[hop.source].calls
+        assert hop.upstream or hop.customer
+        assert isinstance(hop.confidence, float) and isinstance(hop.alternatives, int)
+        assert isinstance(hop.role, str) and isinstance(hop.offset_s, float)
+        assert hop.traceback_agrees is None and isinstance(hop.notes, list)
+
+
 def test_skew_of_the_gateway_is_estimated(built):
     root, _ = built
     case = load_case(root)

@@ -613,16 +613,19 @@ def _hop_from(view: CaseView, provider: str, src: CdrSource, match: Match, clock
     assert c is not None
     upstream, customer = view.upstream_of(src, c.ingress)
     sk = clock.skew
-    return Hop(provider, True, role=view.role(provider, index, upstream, customer),
-               upstream=upstream, customer=customer, ingress=c.ingress, egress=c.egress,
-               start_us=c.start_us, corrected_us=c.corrected_us, confidence=match.confidence,
-               alternatives=len(match.alternatives), source=view.sid(src), line=c.line,
-               row=c.row,
-               duration=c.duration, skew_s=sk.offset_s if sk else None,
-               skew_calls=sk.calls if sk else None, attest=c.attest, origid=c.origid,
-               verstat=c.verstat, candidates=[c] + match.alternatives[:MAX_CANDIDATES - 1],
-               notes=list(match.notes), calling_key=c.calling_key, called_key=c.called_key,
-               pp_orig=c.pp_orig, pp_dest=c.pp_dest, pp_iat_us=c.pp_iat_us, pp_x5u=c.pp_x5u)
+    # positional, in Hop's field order (a batch builds one per hop: keywords cost a third
+    # more); tests/test_trace_engine.py checks each field against the record
+    return Hop(provider, True, view.role(provider, index, upstream, customer),
+               upstream, customer, c.ingress, c.egress,  # upstream, customer, ingress, egress
+               c.start_us, c.corrected_us, None,  # start_us, corrected_us, offset_s (set later)
+               match.confidence, len(match.alternatives), view.sid(src),  # ..., source
+               c.line, c.row, c.duration,  # line, row, duration
+               sk.offset_s if sk else None, sk.calls if sk else None,  # skew_s, skew_calls
+               c.attest, c.origid, c.verstat,  # attest, origid, verstat
+               [c] + match.alternatives[:MAX_CANDIDATES - 1], list(match.notes),  # cands, notes
+               None, None, None,  # traceback_agrees, traceback_upstream, traceback_status
+               c.calling_key, c.called_key,  # the record's own numbers
+               c.pp_orig, c.pp_dest, c.pp_iat_us, c.pp_x5u)  # its PASSporT
 
 
 def _is_foreign(case: Case, name: str | None) -> bool:
