@@ -260,6 +260,7 @@ def read_kamailio(path: Path, opts: ReadOptions) -> ParsedTable:
 
 def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     pos, parts, odd, other = _syslog_pairs(data, str(path))
+    data = pos.data  # CR-only line ends read as LF (the same lines): odd lines are found by them
     notes = []
     if odd:
         cols, lines, quirky = _odd_rows(data, odd, pos.starts)
