@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from workbench.common.errors import InputError
@@ -57,3 +59,25 @@ def read_bytes(path: str | os.PathLike[str], *, what: str = "file",
 
 def _reason(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def sweep(folder: Path, stale: Callable[[os.DirEntry[str], float], bool],
+          remove: Callable[[str], None]) -> int:
+    """Remove the entries of ``folder`` that ``stale(entry, now)`` names; returns how many.
+
+    What a killed writer leaves behind (a cache ``.tmp``, an export's part folder) is swept
+    this way: an entry that vanishes meanwhile, or cannot be removed, is skipped, never an
+    error."""
+    removed, now = 0, time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        try:
+            if stale(e, now):
+                remove(e.path)
+                removed += 1
+        except (OSError, ValueError):
+            continue  # gone already, or not ours to remove
+    return removed

@@ -14,13 +14,13 @@ import re
 import shutil
 import tempfile
 import threading
-import time
 import zipfile
 from pathlib import Path
 from typing import Callable
 
 import bagit
 
+from workbench.common.files import sweep
 from workbench.common.progress import StopFn, check, never_stop
 
 ALGORITHMS = ("sha256", "sha512")  # two independent manifests: a changed manifest is told
@@ -47,24 +47,15 @@ def remove_stale_parts(folder: Path, older_than_s: float = STALE_PART_S) -> int:
 
     Only folders named by `part_prefix` are touched: of a process that no longer runs, or
     untouched for ``older_than_s`` (never one of this process's, which may be writing)."""
-    removed, now = 0, time.time()
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return 0
-    for e in entries:
+    def stale(e: os.DirEntry[str], now: float) -> bool:
         m = _PART.match(e.name)
-        try:
-            if not m or not e.is_dir(follow_symlinks=False):
-                continue
-            pid = int(m.group(1))
-            old = now - e.stat(follow_symlinks=False).st_mtime > older_than_s
-            if pid != os.getpid() and (old or not _alive(pid)):
-                shutil.rmtree(e.path)
-                removed += 1
-        except (OSError, ValueError):
-            continue  # gone already, or not ours to remove
-    return removed
+        if not m or not e.is_dir(follow_symlinks=False):
+            return False
+        pid = int(m.group(1))
+        old = now - e.stat(follow_symlinks=False).st_mtime > older_than_s
+        return pid != os.getpid() and (old or not _alive(pid))
+
+    return sweep(folder, stale, shutil.rmtree)
 
 
 def _alive(pid: int) -> bool:

@@ -26,7 +26,6 @@ import json
 import mmap
 import os
 import tempfile
-import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,6 +36,7 @@ import pyarrow.ipc as ipc
 
 from workbench.common.atomic import atomic_write_text
 from workbench.common.dirs import cache_dir
+from workbench.common.files import sweep
 from workbench.store import cache_absent
 
 CACHE_VERSION = "10"  # 10: every entry carries a checksum (9: PASSporT columns pp_*)
@@ -226,20 +226,9 @@ def remove_stale_tmp(folder: Path, older_than_s: float = STALE_TMP_S) -> int:
 
     Age, not a lock, tells a dead writer from a live one: a live writer touches its
     file with every block it writes."""
-    removed, now = 0, time.time()
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return 0
-    for e in entries:
-        try:
-            if e.name.endswith(".tmp") and e.is_file(follow_symlinks=False) \
-                    and now - e.stat(follow_symlinks=False).st_mtime > older_than_s:
-                os.unlink(e.path)
-                removed += 1
-        except OSError:
-            continue  # gone already, or not ours to remove
-    return removed
+    return sweep(folder, lambda e, now: e.name.endswith(".tmp")
+                 and e.is_file(follow_symlinks=False)
+                 and now - e.stat(follow_symlinks=False).st_mtime > older_than_s, os.unlink)
 
 
 def _drop_stale(folder: Path, sha_prefix: str) -> None:

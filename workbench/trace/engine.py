@@ -41,7 +41,6 @@ OUTCOMES = tuple(o.value for o in Outcome)
 MAX_CANDIDATES = 10  # the match and up to nine rivals are kept on a hop
 
 SkewFn = Callable[[CdrSource], float]
-Found = tuple[Match, CdrSource | None]
 
 
 class Need(NamedTuple):
