@@ -19,12 +19,8 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:  # pandas is imported where a review pairs sources: `info` never needs it
-    import pandas as pd
 
 from workbench.case.draft import effective_mapping
 from workbench.case.draft_checks import (
@@ -43,6 +39,7 @@ from workbench.case.draft_checks import (
 )
 from workbench.case.model import Case, case_from_config
 from workbench.case.writer import DraftCase
+from workbench.columns.arrow_numpy import to_numpy
 from workbench.columns.numbers import normalize_one
 from workbench.columns.times import NAT, parse_one
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
@@ -51,6 +48,7 @@ from workbench.ingest.formats.switches.zonecheck import offset_text
 from workbench.ingest.tracebacks import Traceback
 from workbench.investigation.investigation import Investigation
 from workbench.investigation.requests import TraceRequest
+from workbench.store.pair_offsets import PairRows, matched_rows
 from workbench.store.protocol import CallKey
 from workbench.trace.results import NoteKind, Outcome, TraceResult
 from workbench.trace.skew import MAX_OFFSET_S, _solve, densest
@@ -121,38 +119,34 @@ def clock_offsets(case: Case, should_stop: StopFn = never_stop
     """Each source's offset against the reference clock (source index -> seconds), from
     every pair of sources' shared calls, solved by the skew code; only sources paired with
     at least one other appear."""
-    frames = [_unique_pairs(case, i) for i in range(len(case.sources))]
+    sides = [_side(case, i) for i in range(len(case.sources))]
     edges: list[tuple[int, int, float, int]] = []
     pairs: Pairs = {}
-    for a in range(len(frames)):
-        for b in range(a + 1, len(frames)):
+    for a in range(len(sides)):
+        for b in range(a + 1, len(sides)):
             check(should_stop)
-            if frames[a].empty or frames[b].empty:
-                continue
-            m = frames[a].merge(frames[b], on=["calling_key", "called_key"])
-            off = (m["start_x"].to_numpy() - m["start_y"].to_numpy()) / US
+            ia, ib = matched_rows(sides[a], sides[b])  # the calls both files hold
+            start_a = sides[a].start[ia]
+            off = (start_a - sides[b].start[ib]) / US
             keep = np.abs(off) <= MAX_OFFSET_S
             if keep.sum() < MIN_SHARED:
                 continue
             offset, calls = densest(off[keep])
             if calls >= MIN_SHARED:
                 edges.append((a, b, offset, calls))
-                pairs[(a, b)] = (m["start_x"].to_numpy()[keep], off[keep])
+                pairs[(a, b)] = (start_a[keep], off[keep])
     solved = _solve(case, edges)
     paired = {i for a, b, _, _ in edges for i in (a, b)}
     return ({i: solved[s.id].offset_s for i, s in enumerate(case.sources) if i in paired},
             pairs)
 
 
-def _unique_pairs(case: Case, i: int) -> pd.DataFrame:
-    """(calling, called, start) of the calls whose number pair occurs once in source i."""
-    import pandas as pd
-
+def _side(case: Case, i: int) -> PairRows:
+    """Source i's numbers and start times, as the shared-call join takes them."""
     t = case.store.columns(case.sources[i].id, ["calling_key", "called_key", "start"])
-    df = pd.DataFrame({c: t.column(c).to_numpy() for c in ("calling_key", "called_key",
-                                                              "start")})
-    df = df[(df.calling_key >= 0) & (df.called_key >= 0) & (df.start != NAT)]
-    return df[~df.duplicated(["calling_key", "called_key"], keep=False)]
+    calling, called, start = (to_numpy(t.column(c)) for c in ("calling_key", "called_key",
+                                                                "start"))
+    return PairRows(calling, called, start, start)
 
 
 def zone_findings(case: Case, offsets: dict[int, float], pairs: Pairs) -> list[Finding]:
@@ -282,15 +276,14 @@ def ingress_proposals(case: Case, offsets: dict[int, float]) -> dict[int, list[P
     t = case.store.candidates(keys)
     if not t.num_rows:
         return {}
-    import pandas as pd
-
-    df = pd.DataFrame({"q": t.column("q").to_numpy(), "start": t.column("start").to_numpy(),
-                       "ingress": t.column("ingress").to_pylist()})
-    df["gap"] = np.abs(df.start.to_numpy() - np.array([meta[q][1] for q in df.q]))
-    nearest = df.loc[df.groupby("q")["gap"].idxmin()]
+    qs, ingresses = to_numpy(t.column("q")), t.column("ingress").to_pylist()
+    gap = np.abs(to_numpy(t.column("start")) - np.array([m[1] for m in meta])[qs])
+    order = np.lexsort((gap, qs))  # per lookup, the nearest record (the first of equals)
+    nearest = order[np.append(True, qs[order][1:] != qs[order][:-1])]
     seen: dict[int, list[tuple[str, str, bool]]] = defaultdict(list)
-    for q, ingress in zip(nearest.q, nearest.ingress):
-        i, _, name, customer = meta[int(q)]
+    for r in nearest.tolist():
+        ingress = ingresses[r]
+        i, _, name, customer = meta[int(qs[r])]
         if ingress:
             seen[i].append((str(ingress), name or str(ingress), customer))
     out = {}

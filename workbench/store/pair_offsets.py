@@ -32,23 +32,29 @@ def matched_offsets(a: PairRows, b: PairRows, max_offset_s: float) -> np.ndarray
     """Seconds A-minus-B of every (calling, called) pair that occurs once among A's rows and
     once among B's (rows with both numbers and a start), where both have a time to compare,
     kept when within ``max_offset_s``. Order is unspecified (callers sort)."""
-    ka, kb = _usable(a), _usable(b)
-    n_a = int(ka.sum())
+    ia, ib = matched_rows(a, b)
+    ta, tb = a.when[ia], b.when[ib]
+    both = (ta != NAT) & (tb != NAT)
+    off = np.asarray((ta[both] - tb[both]) / US, dtype=np.float64)
+    return off[np.abs(off) <= max_offset_s]
+
+
+def matched_rows(a: PairRows, b: PairRows) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions (into A's and into B's arrays) of the calls both sides hold: each
+    (calling, called) pair that occurs once among A's usable rows and once among B's."""
+    ka, kb = np.flatnonzero(_usable(a)), np.flatnonzero(_usable(b))
+    n_a = len(ka)
     calling = np.concatenate([a.calling[ka], b.calling[kb]])
     called = np.concatenate([a.called[ka], b.called[kb]])
     if n_a == 0 or n_a == len(calling):
-        return np.zeros(0, dtype=np.float64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     order, new = pair_runs(calling, called)
     ends = np.concatenate([new, [True, True]])
     two = np.flatnonzero(ends[:-2] & ~ends[1:-1] & ends[2:])  # a pair held by two rows ...
     lo, hi = order[two], order[two + 1]
     mixed = (lo < n_a) != (hi < n_a)  # ... one on each side
     lo, hi = lo[mixed], hi[mixed]
-    ia, ib = np.minimum(lo, hi), np.maximum(lo, hi) - n_a  # A's rows come first
-    ta, tb = a.when[ka][ia], b.when[kb][ib]
-    both = (ta != NAT) & (tb != NAT)
-    off = np.asarray((ta[both] - tb[both]) / US, dtype=np.float64)
-    return off[np.abs(off) <= max_offset_s]
+    return ka[np.minimum(lo, hi)], kb[np.maximum(lo, hi) - n_a]  # A's rows come first
 
 
 def pair_runs(calling: np.ndarray, called: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
