@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from workbench.columns.times import NAT, US
+from workbench.columns.times import NAT
 from workbench.store import calls_sql
 from workbench.store.lake import Lake, LakeSource, days_between, days_of
 from workbench.store.protocol import (
@@ -47,6 +47,8 @@ class DuckDbStore(SqlStoreBase):
     ``database`` is ``":memory:"`` or a file; a file keeps the tables, and a source whose
     file, settings and import summary match its stored copy is not copied again.
     """
+
+    dialect = calls_sql.DUCKDB
 
     #: not the embedded store: the calls table pages through ``calls_page``
     embedded = False
@@ -185,27 +187,6 @@ class DuckDbStore(SqlStoreBase):
                          f"AND t.start BETWEEN {lo[q]} AND {hi[q]}{calling}")
         return " UNION ALL ".join(parts) + ' ORDER BY q, start, "row"'
 
-    def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
-                     max_offset_s: float) -> np.ndarray:
-        ta, tb = self._table(a), self._table(b)
-        if not ingresses:
-            return np.zeros(0, dtype=np.float64)
-        ing = pa.table({"ingress": pa.array(list(ingresses), pa.string())})
-        usable = f"calling_key >= 0 AND called_key >= 0 AND start <> {NAT}"
-        sql = f"""
-            WITH pa_ AS (SELECT calling_key, called_key, any_value(start) AS s,
-                                any_value("row") AS r
-                         FROM {ta} WHERE {usable} AND ingress IN (SELECT ingress FROM ing)
-                         GROUP BY calling_key, called_key HAVING count(*) = 1),
-                 pb AS (SELECT calling_key, called_key, any_value(start) AS s
-                        FROM {tb} WHERE {usable}
-                        GROUP BY calling_key, called_key HAVING count(*) = 1)
-            SELECT pa_.s - pb.s AS d FROM pa_ JOIN pb USING (calling_key, called_key)
-            ORDER BY pa_.r"""
-        diff = self._query(sql, ing=ing).column("d").to_numpy()
-        off = diff / US  # divided in numpy: the same floats as the embedded store
-        return np.asarray(off[np.abs(off) <= max_offset_s], dtype=np.float64)
-
     def ingress_counts(self, sources: Sequence[SourceId]
                        ) -> Mapping[SourceId, list[tuple[str, int]]]:
         out: dict[SourceId, list[tuple[str, int]]] = {}
@@ -261,12 +242,6 @@ class DuckDbStore(SqlStoreBase):
             matched = int(self._query(calls_sql.count_sql(body)).column("n")[0].as_py())
         return CallsPage(calls_sql.as_page(page), matched)
 
-    def distinct(self, source: SourceId, field: str) -> list[str]:
-        if field not in ROW_FIELDS:
-            raise ValueError(f"no field {field!r}")
-        t = self._query(f'SELECT DISTINCT "{field}" AS v FROM {self._table(source)} '
-                        f'WHERE "{field}" IS NOT NULL ORDER BY v')
-        return [str(v) for v in t.column("v").to_pylist()]
 
 
 def _scan(files: Sequence[Path]) -> str:

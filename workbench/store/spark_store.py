@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from workbench.columns.times import NAT, US
+from workbench.columns.times import NAT
 from workbench.store import calls_sql
 from workbench.store.lake import Lake, LakeSource, days_between, days_of
 from workbench.store.protocol import (
     CANDIDATE_FIELDS,
-    ROW_FIELDS,
     CallKey,
     CallsPage,
     CallsQuery,
@@ -109,6 +108,8 @@ def stop_session() -> None:
 
 class SparkStore(SqlStoreBase):
     """CdrStore over a lake, answered by Spark SQL (``store.protocol``)."""
+
+    dialect = calls_sql.SPARK
 
     #: not the embedded store: the calls table pages through ``calls_page``
     embedded = False
@@ -215,26 +216,6 @@ class SparkStore(SqlStoreBase):
         return cast_to(self._query(" UNION ALL ".join(parts), order, wanted=wanted),
                      CANDIDATE_SCHEMA)
 
-    def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
-                     max_offset_s: float) -> np.ndarray:
-        ta, tb = self._table(a), self._table(b)
-        if not ingresses:
-            return np.zeros(0, dtype=np.float64)
-        ing = pa.table({"ingress": pa.array(list(ingresses), pa.string())})
-        usable = f"calling_key >= 0 AND called_key >= 0 AND start <> {NAT}"
-        sql = f"""
-            WITH pa_ AS (SELECT calling_key, called_key, min(start) AS s, min(`row`) AS r
-                         FROM {ta} WHERE {usable} AND ingress IN (SELECT ingress FROM ing)
-                         GROUP BY calling_key, called_key HAVING count(*) = 1),
-                 pb AS (SELECT calling_key, called_key, min(start) AS s
-                        FROM {tb} WHERE {usable}
-                        GROUP BY calling_key, called_key HAVING count(*) = 1)
-            SELECT pa_.s - pb.s AS d, pa_.r AS r FROM pa_ JOIN pb
-              ON pa_.calling_key = pb.calling_key AND pa_.called_key = pb.called_key"""
-        diff = self._query(sql, ["r"], ing=ing).column("d").to_numpy()
-        off = diff / US  # divided in numpy: the same floats as the embedded store
-        return np.asarray(off[np.abs(off) <= max_offset_s], dtype=np.float64)
-
     def ingress_counts(self, sources: Sequence[SourceId]
                        ) -> Mapping[SourceId, list[tuple[str, int]]]:
         if not sources:
@@ -296,12 +277,6 @@ class SparkStore(SqlStoreBase):
             matched = int(self._query(calls_sql.count_sql(body)).column("n")[0].as_py())
         return CallsPage(calls_sql.as_page(page), matched)
 
-    def distinct(self, source: SourceId, field: str) -> list[str]:
-        if field not in ROW_FIELDS:
-            raise ValueError(f"no field {field!r}")
-        t = self._query(f"SELECT DISTINCT `{field}` AS v FROM {self._table(source)} "
-                        f"WHERE `{field}` IS NOT NULL", ["v"])
-        return [str(v) for v in t.column("v").to_pylist()]
 
 
 def _prune(alias: str, days: list[str] | None) -> str:
