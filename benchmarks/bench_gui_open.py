@@ -25,8 +25,6 @@ import sys
 import time
 from pathlib import Path
 
-TICK_MS = 10
-
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
@@ -35,7 +33,7 @@ def rss_mb() -> float:
 
 def one_run(case: Path, timeout_s: float, idle_s: float = 0.0) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QTimer
+    from gui_stalls import StallClock  # beside this script
     from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
@@ -47,28 +45,16 @@ def one_run(case: Path, timeout_s: float, idle_s: float = 0.0) -> dict:
     w.resize(1600, 1000)
     w.show()
     app.processEvents()
-    clock = QElapsedTimer()
-    gaps: list[tuple[float, str]] = []
-    state = {"last": None, "doing": ""}
-
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        if state["last"] is not None:
-            gaps.append((now - state["last"] - TICK_MS, state["doing"]))
-        state["last"] = now
-        tasks = w.session.runner.running
-        state["doing"] = ", ".join(f"{t.kind}:{t.message}" for t in tasks) or "idle"
-
-    timer = QTimer(interval=TICK_MS)
-    timer.timeout.connect(tick)
+    stalls = StallClock(lambda: ", ".join(f"{t.kind}:{t.message}"
+                                          for t in w.session.runner.running) or "idle",
+                        label_at_start=True)  # what was running when the freeze began
     marks: dict[str, float] = {}
     w.session.sig_case_changed.connect(
         lambda c: c is not None and marks.setdefault("case_shown_s", time.perf_counter() - t0))
     w.calls_dock.sig_rows_changed.connect(
         lambda n: marks.setdefault("calls_shown_s", time.perf_counter() - t0))
     rss0 = rss_mb()
-    clock.start()
-    timer.start()
+    stalls.start()
     t0 = time.perf_counter()
     if idle_s:  # the noise floor: the same ticks with nothing to do (a shared machine)
         wait_until(app, lambda: time.perf_counter() - t0 > idle_s, idle_s + 5)
@@ -78,14 +64,14 @@ def one_run(case: Path, timeout_s: float, idle_s: float = 0.0) -> dict:
         ok = wait_until(app, lambda: "calls_shown_s" in marks and not w.session.runner.running,
                         timeout_s)
     total = time.perf_counter() - t0
-    timer.stop()
-    worst = max(gaps, default=(0.0, ""))
+    stalls.stop()
+    worst = stalls.worst()
     out = {"ok": ok, "rows": sum(len(s) for s in w.session.case.sources) if w.session.case
            else 0, "total_s": round(total, 3),
            **{k: round(v, 3) for k, v in marks.items()},
            "longest_freeze_ms": round(worst[0], 1), "during": worst[1],
-           "freezes_over_100ms": sum(1 for g, _ in gaps if g > 100),
-           "freezes": [(round(g), d) for g, d in gaps if g > 100][:12],
+           "freezes_over_100ms": len(stalls.over(100)),
+           "freezes": [(round(g), d) for g, d in stalls.over(100)][:12],
            "rss_before_mb": round(rss0), "rss_end_mb": round(rss_mb()),
            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
     w.session.runner.shutdown()

@@ -25,12 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-TICK_MS = 10
-
 
 def one_run(case: Path, timeout_s: float, idle_s: float = 0.0) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QElapsedTimer, QTimer
+    from gui_stalls import StallClock  # beside this script
     from PySide6.QtWidgets import QApplication
 
     from ui.screenshot import wait_until
@@ -43,25 +41,15 @@ def one_run(case: Path, timeout_s: float, idle_s: float = 0.0) -> dict:
     wiz.resize(1100, 760)
     wiz.show()
     app.processEvents()
-    clock = QElapsedTimer()
-    gaps: list[tuple[float, str]] = []
-    state = {"last": None, "phase": "start"}
-
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        if state["last"] is not None:
-            gaps.append((now - state["last"] - TICK_MS, state["phase"]))
-        state["last"] = now
+    state = {"phase": "start"}
+    stalls = StallClock(lambda: state["phase"])
 
     def until(phase: str, cond) -> bool:
         state["phase"] = phase
         return wait_until(app, cond, timeout_s)
 
-    timer = QTimer(interval=TICK_MS)
-    timer.timeout.connect(tick)
     load_before = os.getloadavg()
-    clock.start()
-    timer.start()
+    stalls.start()
     t0 = time.perf_counter()
     ok = True
     if idle_s:
@@ -87,15 +75,15 @@ def one_run(case: Path, timeout_s: float, idle_s: float = 0.0) -> dict:
         if wiz.finish_page.apply("set_zone"):
             ok &= until("review after a fix", lambda: wiz.finish_page.isComplete())
     total = time.perf_counter() - t0
-    timer.stop()
-    worst = max(gaps, default=(0.0, ""))
+    stalls.stop()
+    worst = stalls.worst()
     per_phase: dict[str, float] = {}
-    for g, phase in gaps:
+    for g, phase in stalls.gaps:
         per_phase[phase] = round(max(per_phase.get(phase, 0.0), g), 1)
     result = {"ok": bool(ok), "files": len(wiz.state.files), "total_s": round(total, 2),
               "longest_freeze_ms": round(worst[0], 1), "during": worst[1],
               "per_phase_ms": per_phase,
-              "freezes_over_100ms": sum(1 for g, _ in gaps if g > 100),
+              "freezes_over_100ms": len(stalls.over(100)),
               "findings": len(wiz.state.review.findings) if wiz.state.review else None,
               "load_before": [round(x, 2) for x in load_before],
               "load_after": [round(x, 2) for x in os.getloadavg()]}
