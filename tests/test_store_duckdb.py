@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("duckdb", reason="duckdb is not installed: the DuckDB store is not tested")
 
 from tests import casebuilder  # noqa: E402
+from tests.store_keys import every_kind_of_key
 from tests.test_store_seam import (  # noqa: E402,F401  (collected here: run on both stores)
     test_a_trace_costs_one_batched_store_call_per_hop,
     test_a_trace_given_the_skew_does_not_estimate_it_again,
@@ -20,7 +21,6 @@ from tests.test_store_seam import (  # noqa: E402,F401  (collected here: run on 
     test_trace_results_do_not_depend_on_the_number_of_store_calls,
 )
 from workbench.case.model import Case, load_case  # noqa: E402
-from workbench.columns.times import US  # noqa: E402
 from workbench.present.trace_json import trace_json  # noqa: E402
 from workbench.store.arrow_store import ArrowStore  # noqa: E402
 from workbench.store.duckdb_store import DuckDbStore  # noqa: E402
@@ -103,13 +103,7 @@ def test_candidates_rows_and_columns_equal_the_embedded_store(which, sample_root
     a_store, d_store = arrow.store, duck.store
     sids = a_store.source_ids()
     assert d_store.source_ids() == sids
-    keys = []
-    for sid in sids:
-        t = a_store.columns(sid, ["calling_key", "called_key", "start"])
-        for cg, cd, st in zip(*(t.column(i).to_pylist() for i in range(3)), strict=True):
-            keys += [CallKey(sid, cd, cg, st - 60 * US, st + 60 * US), CallKey(sid, cd),
-                     CallKey(sid, cd, -1, None, st)]
-        keys.append(CallKey(sid, 19999999999))
+    keys = every_kind_of_key(a_store)
     a, d = a_store.candidates(keys), d_store.candidates(keys)
     assert a.num_rows > len(keys) // 2
     assert d.equals(a, check_metadata=True), "candidates differ"

@@ -13,6 +13,7 @@ pytest.importorskip("duckdb", reason="duckdb is not installed: the DuckDB lake i
 
 from tests import casebuilder  # noqa: E402
 from tests.clirun import run_cli  # noqa: E402
+from tests.store_keys import every_kind_of_key
 from tests.test_store_seam import (  # noqa: E402,F401  (collected here: run on the lake)
     test_a_trace_costs_one_batched_store_call_per_hop,
     test_candidates_returns_every_key_in_one_table,
@@ -30,7 +31,7 @@ from workbench.present.trace_json import trace_json  # noqa: E402
 from workbench.store.duckdb_store import DuckDbStore  # noqa: E402
 from workbench.store.lake import MANIFEST, Lake, days_between, ingest  # noqa: E402
 from workbench.store.normalize import F_REJECTED  # noqa: E402
-from workbench.store.protocol import ROW_FIELDS, CallKey  # noqa: E402
+from workbench.store.protocol import ROW_FIELDS  # noqa: E402
 from workbench.trace.batch import BatchCall, trace_many  # noqa: E402
 from workbench.trace.engine import trace, trace_traceback  # noqa: E402
 from workbench.trace.skew import estimate_skew  # noqa: E402
@@ -169,13 +170,7 @@ def test_every_store_method_equals_the_embedded_store(which, sample_root, built_
     a_store, d_store = load_case(root).store, load_case(_lake_case(root)).store
     sids = a_store.source_ids()
     assert d_store.source_ids() == sids
-    keys = []
-    for sid in sids:
-        t = a_store.columns(sid, ["calling_key", "called_key", "start"])
-        for cg, cd, st in zip(*(t.column(i).to_pylist() for i in range(3)), strict=True):
-            keys += [CallKey(sid, cd, cg, st - 60 * US, st + 60 * US), CallKey(sid, cd),
-                     CallKey(sid, cd, -1, None, st)]
-        keys.append(CallKey(sid, 19999999999))
+    keys = every_kind_of_key(a_store)
     a, d = a_store.candidates(keys), d_store.candidates(keys)
     assert a.num_rows > len(keys) // 2
     assert d.equals(a, check_metadata=True), "candidates differ (batch join)"

@@ -21,15 +21,15 @@ if not JAVA:
                 allow_module_level=True)
 
 from tests import casebuilder  # noqa: E402
+from tests.store_keys import every_kind_of_key
 from tests.test_store_lake import _lake_case  # noqa: E402
 from workbench.case.model import Case, load_case  # noqa: E402
-from workbench.columns.times import US  # noqa: E402
 from workbench.ingest.config import load_config  # noqa: E402
 from workbench.present.trace_json import trace_json  # noqa: E402
 from workbench.store import spark_store  # noqa: E402
 from workbench.store.duckdb_store import DuckDbStore  # noqa: E402
 from workbench.store.lake import ingest  # noqa: E402
-from workbench.store.protocol import ROW_FIELDS, CallKey  # noqa: E402
+from workbench.store.protocol import ROW_FIELDS  # noqa: E402
 from workbench.store.spark_store import SparkStore  # noqa: E402
 from workbench.trace.batch import BatchCall, trace_many  # noqa: E402
 from workbench.trace.engine import trace, trace_traceback  # noqa: E402
@@ -135,12 +135,7 @@ def test_every_store_method_equals_the_embedded_store(cases):
     a_store, s_store = cases["built"]["arrow"].store, cases["built"]["spark"].store
     sids = a_store.source_ids()
     assert s_store.source_ids() == sids
-    keys = []
-    for sid in sids:
-        t = a_store.columns(sid, ["calling_key", "called_key", "start"])
-        for cg, cd, st in list(zip(*(t.column(i).to_pylist() for i in range(3))))[::7]:
-            keys += [CallKey(sid, cd, cg, st - 60 * US, st + 60 * US), CallKey(sid, cd)]
-        keys.append(CallKey(sid, 19999999999))
+    keys = every_kind_of_key(a_store, every=7, open_ended=False)
     assert s_store.candidates(keys).equals(a_store.candidates(keys), check_metadata=True)
     assert s_store.candidates(keys[:5]).equals(a_store.candidates(keys[:5]))
     assert s_store.candidates([]).schema == a_store.candidates([]).schema
