@@ -1,6 +1,7 @@
 """Shared helpers of the switch-format tests: the fixture folder and reading a fixture."""
 from __future__ import annotations
 
+import io
 from datetime import timezone
 from pathlib import Path
 
@@ -29,3 +30,18 @@ def read(fmt: str, name: str, **opts):
 
 def col(table, name: str) -> list:
     return table.columns[name].to_pylist()
+
+
+def small_workbook(rows: int) -> bytes:
+    """An XLSX of ``rows`` generic calls (start, calling, called, ingress): the seed the
+    hostile-input and fuzz tests damage."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Call Start", "Calling Party", "Called Party", "Ingress Trunk"])
+    for i in range(rows):
+        ws.append([f"2026-03-01 10:{i:02d}:00", f"1312555{i:04d}", "16305550118", f"TG{i}"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

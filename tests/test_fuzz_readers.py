@@ -25,14 +25,13 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.format_fixtures import FIXTURES, FX
+from tests.format_fixtures import FIXTURES, FX, small_workbook
 from workbench.common.errors import InputError
 from workbench.ingest import formats
 from workbench.ingest.config import SourceConfig
@@ -59,17 +58,6 @@ GENERIC_CSV = (
     b"2026-03-01T10:02:09-06:00,13125550145,+16305550120,TG-1,12,a3@192.0.2.1\n")
 
 
-def _xlsx() -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(["Call Start", "Calling Party", "Called Party", "Ingress Trunk"])
-    for i in range(12):
-        ws.append([f"2026-03-01 10:{i:02d}:00", f"1312555{i:04d}", "16305550118", f"TG{i}"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
 def _parquet() -> bytes:
     t = pa.table({"start": [f"2026-03-01 10:{i:02d}:00" for i in range(12)],
                   "calling": [f"1312555{i:04d}" for i in range(12)],
@@ -84,7 +72,7 @@ def _seeds() -> dict[str, list[tuple[str, bytes]]]:
     out: dict[str, list[tuple[str, bytes]]] = {}
     for name, fmt in FIXTURES.items():
         out.setdefault(fmt, []).append((name, (FX / name).read_bytes()))
-    out["generic"] = [("calls.csv", GENERIC_CSV), ("calls.xlsx", _xlsx()),
+    out["generic"] = [("calls.csv", GENERIC_CSV), ("calls.xlsx", small_workbook(12)),
                       ("calls.parquet", _parquet())]
     return out
 

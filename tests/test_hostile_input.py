@@ -9,7 +9,6 @@ outcomes are a result or an InputError. `make test` runs them with a small budge
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 import os
@@ -20,13 +19,13 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.clirun import run_cli
 from tests.conftest import SAMPLE
+from tests.format_fixtures import small_workbook
 from workbench.case.audit import AuditError, check_audit, read_audit, summary_of
 from workbench.common.errors import InputError
 from workbench.common.files import regular_file
@@ -355,18 +354,7 @@ def test_a_damaged_traceback_file_loads_or_is_one_input_error(case):
         assert tb.hops == sorted(tb.hops, key=lambda h: h.hop)
 
 
-def _small_workbook() -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(["Call Start", "Calling Party", "Called Party", "Ingress Trunk"])
-    for i in range(30):
-        ws.append([f"2026-03-01 10:{i:02d}:00", f"1312555{i:04d}", "16305550118", f"TG{i}"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-_XLSX = _small_workbook()
+_XLSX = small_workbook(30)
 
 
 @st.composite
