@@ -13,16 +13,13 @@ runs 10,000 per profile (FUZZ_EXAMPLES overrides the count).
 """
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import re
-import signal
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -32,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.format_fixtures import FIXTURES, FX, small_workbook
+from tests.guards import no_hang
 from workbench.common.errors import InputError
 from workbench.ingest import formats
 from workbench.ingest.config import SourceConfig
@@ -183,20 +181,6 @@ def damaged(draw: st.DrawFn, fmt: str) -> tuple[str, bytes]:
 
 # ---------------------------------------------------------------- the property
 
-@contextlib.contextmanager
-def deadline(seconds: int) -> Iterator[None]:
-    """A hang fails the example (TimeoutError is not an allowed outcome)."""
-    def _alarm(*_: object) -> None:
-        raise TimeoutError(f"no result after {seconds} s")
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def allowed(exc: InputError, path: Path) -> None:
     """One line naming the file, and not a bug in disguise (a TypeError the guard caught)."""
     text = str(exc)
@@ -242,7 +226,7 @@ def test_a_damaged_file_of_each_format_reads_or_is_one_input_error(fmt):
     def prop(case: tuple[str, bytes]) -> None:
         name, data = case
         tally["inputs"] += 1
-        with tempfile.TemporaryDirectory() as d, deadline(DEADLINE_S):
+        with tempfile.TemporaryDirectory() as d, no_hang(DEADLINE_S):
             path = Path(d) / name
             path.write_bytes(data)
             tally["read"] += import_like_the_cli(path, fmt)
@@ -286,7 +270,7 @@ def test_a_start_in_year_0000_is_one_input_error_not_an_overflow(tmp_path):
     path = tmp_path / "cdr.csv"
     path.write_bytes(lines[0].replace(b"2024-06-10", b"0000-06-10", 1) + b"".join(lines[1:]))
     cfg = SourceConfig(provider="P", path=path.name, format="freepbx_cdr", timezone="UTC")
-    with deadline(30):
+    with no_hang(30):
         try:
             src = load_source(cfg, tmp_path, "US", use_cache=False)
         except InputError as exc:

@@ -13,7 +13,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import tempfile
 import tomllib
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from hypothesis import strategies as st
 from tests.clirun import run_cli
 from tests.conftest import SAMPLE
 from tests.format_fixtures import small_workbook
+from tests.guards import no_hang
 from workbench.case.audit import AuditError, check_audit, read_audit, summary_of
 from workbench.common.errors import InputError
 from workbench.common.files import regular_file
@@ -40,20 +40,6 @@ settings.register_profile("hostile-fuzz", max_examples=10_000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 PROFILE = settings.get_profile("hostile-fuzz" if os.environ.get("HOSTILE_PROFILE") == "fuzz"
                                else "hostile")
-
-
-@contextlib.contextmanager
-def no_hang(seconds: int = 20) -> Iterator[None]:
-    """Fail (instead of blocking the suite) when a read never ends: a FIFO or a device."""
-    def _alarm(*_: object) -> None:
-        raise TimeoutError(f"hung for {seconds} s")
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def case_copy(tmp_path: Path) -> Path:
