@@ -58,9 +58,33 @@ def cr_only(data) -> bool:
 
 
 def cr_to_lf(data):
-    """``data`` with CR-only line ends made LF (same length, so byte offsets and line
-    numbers stay those of the file); any other text is returned as is."""
-    return bytes(data).replace(b"\r", b"\n") if cr_only(data) else data
+    """``data`` with CR-only line ends made LF, and a lone CR inside LF-ended lines made a
+    space (pyarrow ends a row at any CR, splitting that record in two and shifting every
+    line number after it). Same length, so byte offsets and line numbers stay those of the
+    file; text without either is returned as is (no copy)."""
+    if cr_only(data):
+        return bytes(data).replace(b"\r", b"\n")
+    if not has_lone_cr(data):
+        return data
+    buf = np.frombuffer(data, dtype=np.uint8).copy()
+    cr = np.flatnonzero(buf == 13)
+    nxt = np.append(buf[1:], np.uint8(0))[cr]
+    buf[cr[nxt != 10]] = 32
+    return buf.tobytes()
+
+
+def has_lone_cr(data) -> bool:
+    """True when a CR stands anywhere but before a LF (blocks, no file-sized temporary;
+    one memchr pass for the usual file without CRs)."""
+    if data.find(b"\r") < 0:
+        return False
+    n = len(data)
+    for i in range(0, n, _COUNT_BLOCK):
+        j = min(i + _COUNT_BLOCK, n)
+        chunk = bytes(data[i:j + 1])  # one byte more: a CRLF across the block's end
+        if chunk.count(b"\r", 0, j - i) != chunk.count(b"\r\n"):
+            return True
+    return False
 
 
 def line_starts(data: bytes) -> np.ndarray:

@@ -78,17 +78,19 @@ def with_text(path: Path, encoding: str | None, fn: Callable[[bytes, str], T], *
               mapped: bool = False) -> T:
     """Run ``fn(data, encoding)`` on the file as UTF-8; retry as Windows-1252 if it is not UTF-8.
 
+    ``data`` has its line ends made plain first (``cr_to_lf``: CR-only lines made LF, a lone
+    CR inside a line made a space, same length), so every reader's lines are the file's.
     ``mapped``: a UTF-8 file is memory-mapped, not read into memory (for readers that only
     slice, search and parse ``data``, never call other bytes methods on it)."""
     with (utf8_view(path, encoding) if mapped else nullcontext(read_utf8(path, encoding))) \
             as (data, enc):
         try:
-            return fn(data, enc)
+            return fn(cr_to_lf(data), enc)
         except UnicodeError:
             if enc != "utf-8" or encoding:
                 raise
     data, enc = read_utf8(path, "cp1252")
-    return fn(data, enc)
+    return fn(cr_to_lf(data), enc)
 
 
 def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Callable[[int], bool],
