@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.case.model import Case
+from workbench.columns.arrow_numpy import strings, to_numpy
 from workbench.columns.numbers import normalize_numbers
 from workbench.columns.times import NAT, parse_times
 from workbench.common.errors import InputError
@@ -48,33 +48,38 @@ def normalize_calls(case: Case, calls: Sequence[BatchCall]) -> list[Call | Input
     country = case.config.default_country
     calling = [c.traceback.calling if c.traceback else c.calling for c in calls]
     called = [c.traceback.called if c.traceback else c.called for c in calls]
-    ing = normalize_numbers(pa.array([x or None for x in calling], pa.string()), country)
-    ed = normalize_numbers(pa.array([x or None for x in called], pa.string()), country)
+    # Arrow arrays built from buffers: pa.array (and to_numpy) would import pandas, a third
+    # of a second of a batch process that otherwise never needs it
+    ing = normalize_numbers(strings([x or None for x in calling]), country)
+    ed = normalize_numbers(strings([x or None for x in called]), country)
     ing_text, ed_text = ing.text.to_pylist(), ed.text.to_pylist()
     at_us = np.full(len(calls), NAT, dtype=np.int64)
     texts = [(i, str(c.at)) for i, c in enumerate(calls)
              if not c.traceback and isinstance(c.at, str) and c.at.strip()]
     zoned = np.zeros(len(calls), bool)
     if texts:
-        col = pa.array([t for _, t in texts], pa.string())
+        col = strings([t for _, t in texts])
         idx = np.array([i for i, _ in texts], dtype=np.int64)
         at_us[idx] = parse_times(col, "UTC").us
-        zoned[idx] = pc.match_substring_regex(col, _ZONED).to_numpy(zero_copy_only=False)
+        zoned[idx] = to_numpy(pc.match_substring_regex(col, _ZONED).fill_null(False))
     out: list[Call | InputError] = []
+    ing_key, ed_key = ing.key.tolist(), ed.key.tolist()
+    at_list, zoned_list = at_us.tolist(), zoned.tolist()
     for i, c in enumerate(calls):
-        if c.traceback is not None:
-            t_us, zoned_i = c.traceback.call_time_us, True
+        tb = c.traceback
+        if tb is not None:
+            t_us, zoned_i, alt = tb.call_time_us, True, tb.call_time_alt_us
         elif isinstance(c.at, int):
-            t_us, zoned_i = int(c.at), True
+            t_us, zoned_i, alt = int(c.at), True, NAT
         else:
-            t_us, zoned_i = int(at_us[i]), bool(zoned[i])
-        err = _problem(c, int(ed.key[i]), t_us, zoned_i)
-        if err is not None:
-            out.append(err)
-            continue
-        out.append(Call(ing_text[i] or calling[i] or "", int(ing.key[i]),
-                        ed_text[i] or called[i] or "", int(ed.key[i]), t_us,
-                        c.traceback.call_time_alt_us if c.traceback is not None else NAT))
+            t_us, zoned_i, alt = at_list[i], zoned_list[i], NAT
+        if ed_key[i] < 0 or not zoned_i or t_us == NAT or (tb is not None and not tb.called):
+            err = _problem(c, ed_key[i], t_us, zoned_i)
+            if err is not None:
+                out.append(err)
+                continue
+        out.append(Call(ing_text[i] or calling[i] or "", ing_key[i],
+                        ed_text[i] or called[i] or "", ed_key[i], t_us, alt))
     return out
 
 

@@ -127,9 +127,9 @@ def serve(case: Case, needs: Sequence[Need], *, fast: bool = False) -> list[_Loo
     return [_Lookup(n, level, cuts, f, fast) for n, f in zip(needs, firsts)]
 
 
-@dataclass(frozen=True)
-class Call:
-    """A call to trace, its numbers and time already normalized (one or many at a time)."""
+class Call(NamedTuple):
+    """A call to trace, its numbers and time already normalized (one or many at a time;
+    a named tuple: a batch makes one per call)."""
 
     calling: str  # E.164 where it normalized, else as given
     calling_key: int  # -1: no calling number

@@ -79,7 +79,7 @@ class PairRows:
         return None if values is None else values[i]
 
 
-@dataclass
+@dataclass(slots=True)
 class Match:
     """The best record for a call in a source, its rivals and how it was searched."""
 
@@ -267,7 +267,7 @@ def _duration_consistent(dur: float | None, ref: float | None) -> bool:
     return (hi - lo) <= DURATION_SLACK_S or hi <= 1.5 * lo
 
 
-@dataclass
+@dataclass(slots=True)
 class _Search:
     """One call looked for in one source's rows: what every candidate is scored against."""
 
@@ -327,6 +327,12 @@ class _Search:
         # scores are kept to 4 decimals: ranking ties between equal records stay stable
         ing, ed, iat = rows.calling_key, rows.called_key, rows.pp_iat
         pp_orig, pp_dest, pp_x5u = rows.pp_orig, rows.pp_dest, rows.pp_x5u
+        if self.answer_basis:  # the record's answer time, reference clock (NAT: none)
+            answer = logged
+        else:
+            answer = NAT if rows.answer is None else int(rows.answer[i])
+            if answer != NAT:
+                answer -= self.skew_us
         return Candidate(int(rows.row[i]), int(rows.line[i]), start, corrected,
                          (observed - self.at_us) / US, dur, round(score, 4), origid, note,
                          shift_us / US, penalty, rows.ingress[i], rows.egress[i],
@@ -335,16 +341,9 @@ class _Search:
                          None if pp_orig is None else pp_orig[i],
                          None if pp_dest is None else pp_dest[i],
                          NAT if iat is None else int(iat[i]),
-                         None if pp_x5u is None else pp_x5u[i], self._answer(i, logged),
+                         None if pp_x5u is None else pp_x5u[i], answer,
                          NAT if not self.open_pass or not flags & F_TIME_AMBIGUOUS else
                          self._other_pass(i, corrected, shift_us))
-
-    def _answer(self, i: int, logged: int) -> int:
-        """The record's answer time on the reference clock (NAT when it has none)."""
-        if self.answer_basis:
-            return logged
-        answer = self.rows.key("answer", i)
-        return NAT if answer == NAT else answer - self.skew_us
 
     def _other_pass(self, i: int, corrected: int, shift_us: int) -> int:
         """``corrected`` read as the other pass of a repeated local hour, while the pass is
