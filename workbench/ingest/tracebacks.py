@@ -63,44 +63,87 @@ def load_tracebacks(path: Path, *, default_country: str = "US", timezone: str = 
     """Every traceback of a records file, its hops in order. Numbers and call times are
     normalized as columns (one pass per file, distinct values once), not one call per row:
     a campaign's file holds tens of thousands of records."""
-    rows = _rows(path, sheet)
+    lines, table = read_table(path, sheet)
+    return records_from(path, lines, table, default_country=default_country, timezone=timezone)
+
+
+def records_from(path: Path, lines: list[int], table: dict[str, list[Any]], *,
+                 default_country: str = "US", timezone: str = "UTC") -> list[Traceback]:
+    """The tracebacks of a records file already read as columns (``read_table``)."""
+    col = table.get
+    ids, hops, providers = col("traceback_id"), col("hop"), col("provider")
+    statuses, upstreams = col("status"), col("upstream")
+    notified, responded, notes = col("notified_at"), col("responded_at"), col("notes")
+    campaigns, times = col("campaign"), col("call_time")
+    callings, calleds = col("calling"), col("called")
+    extras = [(k, v) for k, v in table.items() if k not in COLUMNS]
     by_id: dict[str, Traceback] = {}
     first_line: dict[str, int] = {}
-    for line, row in rows:
-        r = {str(k).strip().lower(): (v.strip() if isinstance(v, str) else v)
-             for k, v in row.items()}
-        for req in REQUIRED:
-            if not r.get(req):
+    for i, line in enumerate(lines):
+        for req, values in (("traceback_id", ids), ("hop", hops), ("provider", providers)):
+            if values is None or not values[i]:
                 raise InputError(f"traceback record without '{req}'", file=str(path), line=line,
                                  field=req)
-        tid = str(r["traceback_id"])
-        hop_no = _hop_number(r["hop"], path, line)
-        status = (_text(r.get("status")) or "").lower() or None
+        tid = str(ids[i])  # type: ignore[index]
+        hop_no = _hop_number(hops[i], path, line)  # type: ignore[index]
+        status = (_text(statuses[i]) or "").lower() or None if statuses else None
         if status and status not in STATUSES:
             raise InputError(f"unknown status '{status}' (known: {', '.join(sorted(STATUSES))})",
                              file=str(path), line=line, field="status")
         tb = by_id.get(tid)
         if tb is None:
-            calling_raw, called_raw = r.get("calling"), r.get("called")
-            tb = Traceback(traceback_id=tid, campaign=_text(r.get("campaign")),
-                           call_time=_text(r.get("call_time")), call_time_us=NAT,
+            calling_raw = callings[i] if callings else None
+            called_raw = calleds[i] if calleds else None
+            tb = Traceback(traceback_id=tid, campaign=_text(campaigns[i]) if campaigns else None,
+                           call_time=_text(times[i]) if times else None, call_time_us=NAT,
                            calling=None, called=None,
                            calling_raw=str(calling_raw) if calling_raw else None,
                            called_raw=str(called_raw) if called_raw else None, source=str(path))
             by_id[tid] = tb
             first_line[tid] = line
-        extra = {k: v for k, v in r.items() if k not in COLUMNS}
-        tb.hops.append(TracebackHop(hop=hop_no, provider=str(r["provider"]),
-                                    upstream=_text(r.get("upstream")), status=status,
-                                    notified_at=_text(r.get("notified_at")),
-                                    responded_at=_text(r.get("responded_at")),
-                                    notes=_text(r.get("notes")), line=line, extra=extra))
+        tb.hops.append(TracebackHop(
+            hop_no, str(providers[i]),  # type: ignore[index]
+            _text(upstreams[i]) if upstreams else None, status,
+            _text(notified[i]) if notified else None, _text(responded[i]) if responded else None,
+            _text(notes[i]) if notes else None, line,
+            {k: v[i] for k, v in extras if v[i] is not ABSENT}))
     records = list(by_id.values())
     _call_times(records, first_line, path, timezone)
     _numbers(records, default_country)
     for tb in records:
         tb.hops.sort(key=lambda h: h.hop)
     return records
+
+
+def read_table(path: Path, sheet: str | None = None) -> tuple[list[int], dict[str, list[Any]]]:
+    """The records as columns named in lower case, text values stripped (a later column of
+    the same name wins, as a row's dict kept it). A JSON record lacking a key holds
+    ``ABSENT`` there in the columns ``extra`` is made of (its ``extra`` then lacks the key
+    too), None in the known ones."""
+    regular_file(path, what="traceback file", field="path")  # never a FIFO or a folder
+    if path.suffix.lower() == ".json":
+        rows = _json_rows(path)
+        table: dict[str, list[Any]] = {}
+        for i, (_, row) in enumerate(rows):
+            for k, v in row.items():
+                name = str(k).strip().lower()
+                if name not in table:
+                    table[name] = [ABSENT] * len(rows)
+                table[name][i] = v.strip() if isinstance(v, str) else v
+        for name in COLUMNS:
+            if name in table:
+                table[name] = [None if v is ABSENT else v for v in table[name]]
+        return [line for line, _ in rows], table
+    parsed = _parsed(path, sheet)
+    table = {}
+    for n in parsed.columns:
+        values = parsed.columns[n].to_pylist()
+        table[str(n).strip().lower()] = [v.strip() if isinstance(v, str) else v for v in values]
+    return parsed.lines.tolist(), table
+
+
+#: A JSON record's missing key, in the columns made of many records.
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()
 
 
 def _call_times(records: list[Traceback], first_line: dict[str, int], path: Path,
@@ -157,26 +200,16 @@ def _text(value: object) -> str | None:
     return str(value)
 
 
-def read_rows(path: Path, sheet: str | None = None) -> list[tuple[int, dict[str, Any]]]:
-    """(line, row) of a CSV, XLSX or JSON file of records, every column as written."""
-    return _rows(path, sheet)
-
-
-def _rows(path: Path, sheet: str | None) -> list[tuple[int, dict[str, Any]]]:
-    regular_file(path, what="traceback file", field="path")
-    if path.suffix.lower() == ".json":
-        return _json_rows(path)
+def _parsed(path: Path, sheet: str | None) -> Any:
+    """A CSV or XLSX file of records read as text columns (every column as written)."""
     try:
-        parsed = read_generic(path, ReadOptions(sheet=sheet, columns={}), mapping=False)
+        return read_generic(path, ReadOptions(sheet=sheet, columns={}), mapping=False)
     except InputError:
         raise
     except (ValueError, KeyError, IndexError, LookupError, UnicodeError, csv.Error,
             pa.ArrowException) as exc:  # the guard `load_source` has around a CDR reader
         raise InputError(f"cannot read the traceback file: {type(exc).__name__}: {exc}",
                          file=str(path)) from None
-    names = list(parsed.columns)
-    cols = {n: parsed.columns[n].to_pylist() for n in names}
-    return [(int(parsed.lines[i]), {n: cols[n][i] for n in names}) for i in range(len(parsed))]
 
 
 def _json_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
