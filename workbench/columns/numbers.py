@@ -41,6 +41,7 @@ class Numbers:
     flags: np.ndarray  # uint8 per row
     entry_key: np.ndarray  # int64 key of each entry of text.dictionary
     order: np.ndarray | None = None  # stable argsort of key, when asked for (sort=True)
+    sorted_key: np.ndarray | None = None  # key in that order, when the sort gave it
 
 
 def normalize_numbers(col: pa.Array, default_country: str = "US", *,
@@ -64,20 +65,27 @@ def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Num
     """NANP numbers (plain digits, SIP/tel URIs, punctuated) read per row off the Arrow
     buffer, no hashing of strings; only rows none of the readers settles go through the
     per-distinct-value path."""
-    key = np.full(len(col), -1, dtype=np.int64)
-    rest = np.arange(len(col))
+    key: np.ndarray | None = None  # the first reader's keys are the column's, as they are
+    rest = np.zeros(0, dtype=np.int64)
     for reader in _readers_for(col.slice(0, HEAD_ROWS)):
+        if key is None:
+            key = reader(col)
+            rest = np.flatnonzero(key < 0)
+            continue
         if not len(rest):
             break
-        again = reader(col if len(rest) == len(col) else pc.take(col, pa.array(rest)))
+        again = reader(pc.take(col, pa.array(rest)))
         key[rest] = again
         rest = rest[again < 0]
+    assert key is not None  # _readers_for names at least one reader
     fast = key >= 0
     if not fast.any():
         return _normalize_by_distinct(col, default_country)
     order = None
+    sorted_key = None
     if sort and not len(rest):  # sorting gives the distinct keys too: no hashing
-        order, idx, entry_key = keysort.factorize_sorted(key)
+        order, sorted_key = keysort.sort_with_order(key)
+        order, idx, entry_key = keysort.factorize_sorted(key, order, sorted_key)
     else:
         enc = pc.dictionary_encode(pa.array(np.where(fast, key, 0)))
         entry_key = enc.dictionary.to_numpy()
@@ -92,7 +100,7 @@ def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Num
         texts = pa.concat_arrays([texts, slow.text.dictionary])
         entry_key = np.concatenate([entry_key, slow.entry_key])
     return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), texts), key, flags,
-                   entry_key, order)
+                   entry_key, order, sorted_key)
 
 
 def _normalize_by_distinct(col: pa.Array, default_country: str) -> Numbers:
@@ -150,13 +158,30 @@ def _readers_for(head: pa.Array) -> list:
 def _fast_nanp(col: pa.Array) -> np.ndarray:
     """int64 E.164 key for values that are exactly +1NXXNXXXXXX, 1NXXNXXXXXX or
     NXXNXXXXXX (digits only); -1 for everything else."""
-    b = TextBytes(col)
+    b = TextBytes(col, pad=False)  # reads inside each value only: no padded copy
     return _nanp_keys(b.data, b.start, b.end)
+
+
+#: Rows per block of ``_nanp_keys``: its temporaries (a few 128 KiB arrays) stay in the CPU
+#: cache and are reused, where whole-column ones (16 MB each for 2 M rows) stream through
+#: memory on every pass and make the kernel clear fresh pages: 2-2.5x less CPU.
+_BLOCK = 1 << 14
 
 
 def _nanp_keys(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """NANP keys of the byte ranges [starts, ends): the last ten bytes must be digits (NPA
     2-9) with nothing, "1" or "+1" before them; -1 elsewhere. Ten gathers, no row loop."""
+    n = len(starts)
+    if n <= _BLOCK:
+        return _nanp_block(data, starts, ends)
+    out = np.empty(n, dtype=np.int64)
+    for i in range(0, n, _BLOCK):
+        out[i:i + _BLOCK] = _nanp_block(data, starts[i:i + _BLOCK], ends[i:i + _BLOCK])
+    return out
+
+
+def _nanp_block(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``_nanp_keys`` of one block of rows."""
     n = len(starts)
     lengths = ends - starts
     good = (lengths >= 10) & (lengths <= 12)

@@ -2,6 +2,8 @@
 position by position (phone numbers, fixed-layout dates) without a Python loop over rows."""
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,7 +17,10 @@ class TextBytes:
     """A string array's data buffer and each value's byte range; nulls read as empty
     strings, and the data has ``PAD`` spare bytes so fixed-offset reads never fall off."""
 
-    def __init__(self, col: pa.Array | pa.ChunkedArray):
+    def __init__(self, col: pa.Array | pa.ChunkedArray, *, pad: bool = True):
+        """``pad=False`` for readers that never read past a value's last byte: the data is
+        then the column's own buffer, not a copy with the spare bytes (it is still copied
+        when shorter than ``PAD``, so a fixed-offset read below ``PAD`` stays in bounds)."""
         if isinstance(col, pa.ChunkedArray):
             col = col.combine_chunks() if col.num_chunks else pa.nulls(0, pa.string())
         if col.offset or col.null_count:  # (a Python "" here would import pandas)
@@ -25,11 +30,17 @@ class TextBytes:
         offsets = np.frombuffer(bufs[1], dtype=np.int32, count=len(col) + 1).astype(np.int64)
         data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
             np.zeros(0, np.uint8)
-        if len(data) < int(offsets[-1]) + PAD:
-            data = np.concatenate([data[:int(offsets[-1])], np.zeros(PAD, np.uint8)])
+        end = int(offsets[-1])
+        if len(data) < (end + PAD if pad else max(end, PAD)):
+            data = np.concatenate([data[:end], np.zeros(PAD, np.uint8)])
         self.data = data
         self.start, self.end = offsets[:-1], offsets[1:]
-        self.length = self.end - self.start
+
+    @cached_property
+    def length(self) -> np.ndarray:
+        """Byte length of each value (made when first asked: the number readers need only
+        the ranges)."""
+        return self.end - self.start
 
     def __len__(self) -> int:
         return len(self.start)

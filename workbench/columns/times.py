@@ -89,7 +89,9 @@ def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = 
         return Times(us, flags, forms={"timestamp": ok, "zoned": ok})
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    clean = col.null_count == 0 and len(col) and pc.min(pc.utf8_length(col)).as_py() >= 19
+    # byte lengths (read off the offsets) stand for character lengths here: a value with
+    # other than ASCII in it is no ISO time either way
+    clean = col.null_count == 0 and len(col) and pc.min(pc.binary_length(col)).as_py() >= 19
     if clean:  # no blanks or NA literals to clear first: try the ISO fast path on the raw text
         fast = _fast_iso(col, timezone)
         if fast is not None:
@@ -159,7 +161,7 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
     valid = s.null_count < len(s)
     if not valid:
         return None
-    lengths = pc.utf8_length(s)
+    lengths = pc.binary_length(s)  # bytes: see _parse_times
     if pc.min(lengths).as_py() < 19:  # shorter than YYYY-MM-DDTHH:MM:SS: may lack seconds
         return None
     # A failing cast costs as much as a whole parse: look at the head to pick the one to try.

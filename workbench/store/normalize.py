@@ -205,8 +205,9 @@ def _index(called_job: Future[num.Numbers] | None, start_job: Future[tm.Times] |
     """(row order, called key, start) of the (called, start) index, once both are parsed."""
     called = called_job.result() if called_job is not None else None
     start = start_job.result().us if start_job is not None else constant(n, NAT)
-    key = called.key if called is not None else constant(n, -1)
-    return _sorted_index(key, start, called.order if called is not None else None)
+    if called is None:
+        return _sorted_index(constant(n, -1), start, None)
+    return _sorted_index(called.key, start, called.order, called.sorted_key)
 
 
 def sort_order(called_key: np.ndarray, start: np.ndarray,
@@ -220,15 +221,18 @@ def sort_order(called_key: np.ndarray, start: np.ndarray,
     return _sorted_index(called_key, start, by_called)[0]
 
 
-def _sorted_index(called_key: np.ndarray, start: np.ndarray, by_called: np.ndarray | None
+def _sorted_index(called_key: np.ndarray, start: np.ndarray, by_called: np.ndarray | None,
+                  sorted_key: np.ndarray | None = None
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``sort_order`` with the keys and starts in that order (gathered once, not twice)."""
+    """``sort_order`` with the keys and starts in that order (gathered once, not twice).
+    ``sorted_key``: the keys in ``by_called``'s order, when the caller has them."""
     if len(start) < 2:
         return np.arange(len(start), dtype=np.int64), called_key.copy(), start.copy()
     if by_called is None:
-        by_called = keysort.stable_argsort(called_key)
+        by_called, sorted_key = keysort.sort_with_order(called_key)
     order = by_called.astype(np.int64, copy=True)
-    key, when = called_key[order], start[order]
+    key = called_key[order] if sorted_key is None else sorted_key
+    when = start[order]
     same = key[1:] == key[:-1]
     backwards = same & (when[1:] < when[:-1])
     if not backwards.any():
