@@ -77,6 +77,12 @@ def shaken_checks(result: TraceResult) -> list[list[ShakenCheck]]:
     if all(b is not None for b in bare):  # no token anywhere (most chains of a batch)
         return [list(b) for b in bare]  # type: ignore[arg-type]
     origids = _along(hops, K.ORIGID_CONSTANT, _ORIGID, [h.origid for h in hops])
+    if not any(h.pp_x5u or h.pp_orig or h.pp_dest or h.pp_iat_us != NAT for h in hops):
+        # no PASSporT on the chain (records with attest and origid only, most of a batch):
+        # the token's three checks say "absent" on every found hop
+        return [list(b) if b is not None else
+                [origids[i], _attestation_origin(result, i), _NUMBERS.absent, _IAT.absent,
+                 _SIGNER.absent] for i, b in enumerate(bare)]
     signers = _along(hops, K.SAME_SIGNER, _SIGNER, [h.pp_x5u for h in hops])
     ref_i = _iat_reference(hops)
     return [list(b) if b is not None else
