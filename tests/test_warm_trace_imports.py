@@ -88,3 +88,15 @@ def test_region_codes_are_phonenumbers_own():
 
     from workbench.columns.regions import REGIONS
     assert REGIONS == phonenumbers.SUPPORTED_REGIONS
+
+
+def test_a_warm_batch_imports_nothing_heavy(warm_case, tmp_path):
+    """`trace --batch` of the case's records to JSON lines: targets normalized as columns
+    through Arrow buffers, never pa.array (which would import pandas)."""
+    case, cache = warm_case
+    out = tmp_path / "results.jsonl"
+    warm = _trace(case, cache, ["--batch", str(case / "tracebacks.csv"), "--out", str(out)])
+    loaded = [m for m in HEAVY if m in warm["modules"]]
+    assert loaded == [], f"a warm batch imported {loaded}"
+    lines = out.read_text().splitlines()
+    assert lines and all(json.loads(x)["call"]["called"] for x in lines)

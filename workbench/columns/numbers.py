@@ -51,7 +51,7 @@ def normalize_numbers(col: pa.Array, default_country: str = "US", *,
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
     if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
+        col = col.combine_chunks() if col.num_chunks else strings([])
     if (default_country or "US").upper() in NANP_REGIONS:
         res = _normalize_rows_fast(col, default_country, sort)
     else:
@@ -74,7 +74,7 @@ def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Num
             continue
         if not len(rest):
             break
-        again = reader(pc.take(col, pa.array(rest)))
+        again = reader(pc.take(col, from_numpy(rest)))
         key[rest] = again
         rest = rest[again < 0]
     assert key is not None  # _readers_for names at least one reader
@@ -87,19 +87,21 @@ def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Num
         order, sorted_key = keysort.sort_with_order(key)
         order, idx, entry_key = keysort.factorize_sorted(key, order, sorted_key)
     else:
-        enc = pc.dictionary_encode(pa.array(np.where(fast, key, 0)))
-        entry_key = enc.dictionary.to_numpy()
-        idx = enc.indices.to_numpy().astype(np.int32)
-    texts = pc.binary_join_element_wise("+", pc.cast(pa.array(entry_key), pa.string()), "")
+        enc = pc.dictionary_encode(from_numpy(np.where(fast, key, 0)))
+        entry_key = to_numpy(enc.dictionary)  # never pyarrow's to_numpy: it imports pandas
+        idx = to_numpy(enc.indices).astype(np.int32)
+    texts = pc.binary_join_element_wise(scalar("+", pa.string()),
+                                        pc.cast(from_numpy(entry_key), pa.string()),
+                                        scalar("", pa.string()))
     flags = _validity(entry_key, np.ones(len(entry_key), bool))[idx]
     if len(rest):
-        slow = _normalize_by_distinct(pc.take(col, pa.array(rest)), default_country)
+        slow = _normalize_by_distinct(pc.take(col, from_numpy(rest)), default_country)
         key[rest] = slow.key
         flags[rest] = slow.flags
-        idx[rest] = slow.text.indices.to_numpy(zero_copy_only=False) + len(texts)
+        idx[rest] = to_numpy(slow.text.indices) + len(texts)
         texts = pa.concat_arrays([texts, slow.text.dictionary])
         entry_key = np.concatenate([entry_key, slow.entry_key])
-    return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), texts), key, flags,
+    return Numbers(pa.DictionaryArray.from_arrays(from_numpy(idx, pa.int32()), texts), key, flags,
                    entry_key, order, sorted_key)
 
 
@@ -107,15 +109,15 @@ def _normalize_by_distinct(col: pa.Array, default_country: str) -> Numbers:
     enc = pc.dictionary_encode(col)
     uniq = enc.dictionary
     text, key, flags = normalize_distinct(uniq, default_country)
-    idx = enc.indices.to_numpy(zero_copy_only=False) if enc.indices.null_count == 0 else \
-        enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    idx = to_numpy(enc.indices) if enc.indices.null_count == 0 else \
+        to_numpy(enc.indices.fill_null(scalar(-1, enc.indices.type)))
     n_uniq = len(uniq)
     # a null row gets index n_uniq: a "missing" slot appended to the distinct values
     idx = np.where(idx < 0, n_uniq, idx).astype(np.int32)
-    text = pa.concat_arrays([text, pa.array([None], pa.string())])
+    text = pa.concat_arrays([text, strings([None])])
     key = np.append(key, -1)
     flags = np.append(flags, np.uint8(MISSING))
-    return Numbers(pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), text),
+    return Numbers(pa.DictionaryArray.from_arrays(from_numpy(idx, pa.int32()), text),
                    key[idx], flags[idx], key)
 
 
@@ -151,7 +153,7 @@ def _readers_for(head: pa.Array) -> list:
         got = reader(left)
         if (got >= 0).any():
             chosen.append(reader)
-            left = pc.filter(left, pa.array(got < 0))
+            left = pc.filter(left, from_numpy(got < 0))
     return chosen or [_fast_nanp]
 
 
@@ -249,7 +251,7 @@ def _uri_nanp(col: pa.Array) -> np.ndarray:
         at_sign = np.where(here, (pos < limit) & (byte == ord("@")), at_sign)
     # SIP: the user part, then "@". tel: no "@" anywhere, else a SIP URI later in the value
     # would win (as it does in the general rules)
-    anywhere = pc.fill_null(pc.find_substring(pc.take(col, pa.array(rows)), "@"), -1)
+    anywhere = pc.fill_null(pc.find_substring(pc.take(col, from_numpy(rows)), "@"), -1)
     no_at = anywhere.to_numpy(zero_copy_only=False) < 0
     usable = (end >= 0) & np.where(tel[rows], no_at, at_sign)
     got = _nanp_keys(data, user, np.where(usable, end, user))
