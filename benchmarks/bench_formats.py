@@ -15,7 +15,8 @@ form), hour (+ (k // 140) % 8) and epoch together, so values vary while the layo
 switch writes it (the fixtures' deliberately bad lines are repeated too). Each file is written at
 n/64, n/16, n/4 and n records (`<fmt>.<records>`) beside `<fmt>.<records>.plain.csv`: a header-row
 CSV of the same rows' fields (document formats: the reader's columns for the same records).
-`run-all` times, per profile, alternating pyarrow / load_source runs in one process (medians),
+`run-all` times, per profile, alternating pyarrow / load_source runs in one process (medians of
+wall and of CPU time: on a shared machine read the CPU ratio),
 climbing the size ladder until a load is projected above --budget seconds (a quadratic reader
 then stops early and is named), prints time(n)/time(n/4) (≈ 4 is linear), the table, and a
 cProfile of one load of any format above 3x pyarrow or not linear.
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import re
 import statistics
 import sys
@@ -284,9 +286,23 @@ def plain_csv(path: Path) -> float:
     return time.perf_counter() - t
 
 
+def _cpu(fn: Callable[[], float]) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``fn()``: CPU time of the whole process, every thread, which a
+    busy shared machine inflates far less than the wall clock."""
+    c = time.process_time()
+    wall = fn()
+    return wall, time.process_time() - c
+
+
+CPU: dict[tuple[str, int], tuple[float, float]] = {}  # (format, records) → CPU (pyarrow, ours)
+
+
 def _median_pair(src: Path, comp: Path, fmt: str, repeat: int) -> tuple[float, float]:
-    pairs = [(plain_csv(comp), load(src, fmt)) for _ in range(repeat)]
-    return statistics.median(x for x, _ in pairs), statistics.median(y for _, y in pairs)
+    pairs = [(_cpu(lambda: plain_csv(comp)), _cpu(lambda: load(src, fmt)))
+             for _ in range(repeat)]
+    CPU[(fmt, int(src.name.rsplit(".", 1)[1]))] = (
+        statistics.median(x[1] for x, _ in pairs), statistics.median(y[1] for _, y in pairs))
+    return statistics.median(x[0] for x, _ in pairs), statistics.median(y[0] for _, y in pairs)
 
 
 def run_all(d: Path, n: int, only: list[str], repeat: int, budget: float,
@@ -317,15 +333,23 @@ def run_all(d: Path, n: int, only: list[str], repeat: int, budget: float,
         quarter = top // 4
         lin = times[top] / times[quarter] if quarter in times else float("nan")
         rows.append((fmt, recs, times[top], plain_t[top], lin, note))
+        pa_cpu, our_cpu = CPU[(fmt, top)]
+        quarter_cpu = CPU.get((fmt, quarter), (0.0, float("nan")))[1]
         print(f"{fmt:16} {recs:>10,} {times[top]:8.2f} {plain_t[top]:8.2f} "
-              f"{times[top] / plain_t[top]:6.1f}x  lin(4x rows) {lin:5.2f}  {note}", flush=True)
+              f"{times[top] / plain_t[top]:6.1f}x  lin(4x rows) {lin:5.2f}  "
+              f"CPU {our_cpu:.2f} / {pa_cpu:.2f} = {our_cpu / pa_cpu:.1f}x, "
+              f"lin {our_cpu / quarter_cpu:.2f}  load {os.getloadavg()[0]:.1f}  {note}",
+              flush=True)
         if profile_slow > 0 and (times[top] / plain_t[top] > 3 or lin > 6 or note):
             _profile(d / _name(fmt, top), fmt, profile_slow)
-    print("\n| format | records | ours s | pyarrow s | ratio | time(n)/time(n/4) | note |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("\n| format | records | ours s | pyarrow s | ratio | CPU ours s | CPU pyarrow s | "
+          "CPU ratio | time(n)/time(n/4) | note |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for fmt, recs, ours, arrow, lin, note in rows:
+        top = max(size for f, size in CPU if f == fmt)
+        pa_cpu, our_cpu = CPU[(fmt, top)]
         print(f"| {fmt} | {recs:,} | {ours:.2f} | {arrow:.2f} | {ours / arrow:.1f}x | "
-              f"{lin:.2f} | {note} |")
+              f"{our_cpu:.2f} | {pa_cpu:.2f} | {our_cpu / pa_cpu:.1f}x | {lin:.2f} | {note} |")
 
 
 def _profile(path: Path, fmt: str, top: float) -> None:

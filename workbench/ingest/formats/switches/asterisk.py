@@ -98,6 +98,18 @@ def clid_name(clid: pa.Array) -> pa.Array:
     return on_distinct(through_last(clid, "<"), lambda values: extract(values, CALLING_NAME))
 
 
+def calling_number(src: pa.Array, clid: pa.Array) -> pa.Array:
+    """``src``, else the number of ``clid``'s ``<number>``: the regex runs only where ``src``
+    is empty (``coalesce(src, extract(clid))``, without reading every clid)."""
+    if src.null_count == len(src):
+        return coalesce(src, extract(clid, CLID_NUMBER, distinct=True))
+    if not src.null_count:
+        return src
+    empty = pc.is_null(src)
+    return pc.replace_with_mask(src, empty,
+                                extract(pc.filter(clid, empty), CLID_NUMBER, distinct=True))
+
+
 def layout_for(group: Group) -> list[str]:
     """Column names of a cdr_csv line from its field count (options are appended in order)."""
     layouts = _layouts(group.count)
@@ -113,14 +125,7 @@ def layout_for(group: Group) -> list[str]:
 
 def canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
     clid = blank_to_null(named["clid"])
-    src = blank_to_null(named["src"])
-    calling = src
-    if src.null_count == len(src):
-        calling = coalesce(src, extract(clid, CLID_NUMBER, distinct=True))
-    elif src.null_count:  # only there is the number in clid needed
-        empty = pc.is_null(src)
-        calling = pc.replace_with_mask(
-            src, empty, extract(pc.filter(clid, empty), CLID_NUMBER, distinct=True))
+    calling = calling_number(blank_to_null(named["src"]), clid)
     optional = {k: v for k, v in (("call_id", "uniqueid"), ("call_id_2", "linkedid"))
                 if v in named}
     return {

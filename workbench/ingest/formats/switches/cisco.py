@@ -30,7 +30,7 @@ from .common import (
     share,
     text,
 )
-from .positional import read_positional, with_text
+from .positional import clean_utf8, read_positional, with_text
 from .times import epoch_to_utc, seconds_between, zoned_times
 
 # ---------------------------------------------------------------- CUCM
@@ -166,8 +166,11 @@ def read_cube(path: Path, opts: ReadOptions) -> ParsedTable:
 def _read_cube(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     head = [ln for ln in head_lines(data) if ln.strip()][:100]
     expected = most_common([len(r) for r in csv.reader(head) if len(r) >= 130], 130)
+    # only the CUBE fields are read (overrides name them too): the rest need no conversion
+    used = sorted(CUBE.values()) if clean_utf8(data) else None
     pos = read_positional(data, delimiter=",", expected=expected, accept=lambda n: n >= 130,
-                          file=str(path), reason="CUBE accounting lines have at least 130")
+                          file=str(path), reason="CUBE accounting lines have at least 130",
+                          columns=(lambda _count: used) if used else None)
     parts = []
     for g in pos.groups:
         named = {name: blank_to_null(g.col(i)) for name, i in CUBE.items()}

@@ -237,9 +237,12 @@ def quality_notes(columns: dict[str, pa.Array]) -> tuple[list[str], bool]:
 
 # ---------------------------------------------------------------- lines
 
-def text_lines(data: bytes) -> tuple[pa.Array, np.ndarray]:
-    """Every non-blank physical line as a string (no line end) and its 1-based number."""
-    starts = line_starts(data)
+def text_lines(data: bytes, starts: np.ndarray | None = None) -> tuple[pa.Array, np.ndarray]:
+    """Every non-blank physical line as a string (no line end) and its 1-based number.
+
+    ``starts``: ``line_starts(data)``, if the caller has them."""
+    if starts is None:
+        starts = line_starts(data)
     if len(starts) == 0:
         return pa.array([], pa.string()), np.zeros(0, np.int64)
     offsets = np.append(starts, len(data))
@@ -329,7 +332,7 @@ def concat_sorted(parts: list[Part]) -> Part:
         return parts[0]
     lines = np.concatenate([p[1] for p in parts])
     order = np.argsort(lines, kind="stable")
-    names = {k for p in parts for k in p[0]}
+    names = list(dict.fromkeys(k for p in parts for k in p[0]))  # first-seen order
     cols = {}
     for name in names:
         typ = next(p[0][name].type for p in parts if name in p[0])

@@ -19,16 +19,15 @@ from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from .asterisk import (
     CHANNEL,
-    CLID_NUMBER,
     DISPOSITIONS,
     UNIQUEID_EPOCH,
+    calling_number,
     channel_peer,
     clid_name,
 )
 from .common import (
     ISO_LOCAL,
     blank_to_null,
-    coalesce,
     concat_sorted,
     count_of,
     count_true,
@@ -39,13 +38,16 @@ from .common import (
     records,
     share,
 )
-from .positional import read_positional, with_text
+from .positional import clean_utf8, read_positional, with_text
+from .times import iso_seconds_text
 from .zonecheck import epoch_zone_check
 
 TABLE = ["calldate", "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp",
          "lastdata", "duration", "billsec", "disposition", "amaflags", "accountcode", "uniqueid",
          "userfield", "did", "recordingfile", "cnum", "cnam", "outbound_cnum", "outbound_cnam",
          "dst_cnam", "linkedid", "peeraccount", "sequence"]
+USED = [TABLE.index(f) for f in ("calldate", "clid", "src", "dst", "channel", "dstchannel",
+                                  "billsec", "disposition", "uniqueid")]
 COUNTS = (25, 26)  # older FreePBX tables have no `sequence`
 UNIQUEID_RE = r"^(?:[^,]*-)?[0-9]{9,11}\.[0-9]+$"
 # calldate as the database writes it, and as spreadsheets rewrite it (no zero padding)
@@ -77,10 +79,10 @@ def _parse_calldate(col: pa.Array, epoch: pa.Array) -> tuple[pa.Array, str]:
 def canonical(named: dict[str, pa.Array], start: pa.Array) -> dict[str, pa.Array]:
     clid = blank_to_null(named["clid"], ("", "NULL"))
     src = blank_to_null(named["src"], ("", "NULL"))
-    iso = pc.strftime(start, format="%Y-%m-%d %H:%M:%S")
+    iso = iso_seconds_text(start)
     return {
         "start": iso,
-        "calling": coalesce(src, extract(clid, CLID_NUMBER, distinct=True)),
+        "calling": calling_number(src, clid),
         "calling_name": clid_name(clid),
         **fields(named, {"called": "dst", "duration": "billsec", "disposition": "disposition",
                          "call_id": "uniqueid"}),
@@ -94,20 +96,24 @@ def read_freepbx(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
+    # every field is needed only for [sources.columns] overrides: else convert the used ones
+    every = bool(opts.columns) or not clean_utf8(data)
     pos = read_positional(data, delimiter=",", expected=_count(data), accept=lambda n: n in COUNTS,
-                          file=str(path), reason="FreePBX cdr table rows have 25 or 26")
+                          file=str(path), reason="FreePBX cdr table rows have 25 or 26",
+                          columns=None if every else (lambda _count: USED))
     parts, notes, forms = [], [], []
     for g in pos.groups:
-        named = {name: g.col(i) for i, name in enumerate(TABLE[:g.count])}
-        if "linkedid" not in named:
+        read = set(g.table.column_names)
+        named = {name: g.col(i) for i, name in enumerate(TABLE[:g.count]) if f"f{i}" in read}
+        if every and "linkedid" not in named:
             named["linkedid"] = pa.nulls(len(g.lines), pa.string())
         epoch = pc.cast(extract(named["uniqueid"], UNIQUEID_EPOCH), pa.int64())
         calldate = blank_to_null(named["calldate"], ("", "NULL"))
         start, form = _parse_calldate(calldate, epoch)
         forms.append(f"{g.count} fields ({count_of(len(g.lines), 'row')}), calldate {form}")
         notes += epoch_zone_check(start, epoch, opts.timezone)
-        parts.append(({**canonical(named, start), **{"@" + k: v for k, v in named.items()}},
-                      g.lines))
+        raw = {"@" + k: v for k, v in named.items()} if opts.columns else {}
+        parts.append(({**canonical(named, start), **raw}, g.lines))
     if not parts:
         empty = {n: pa.array([], pa.string()) for n in TABLE}
         parts = [({**canonical(empty, pa.array([], pa.timestamp("s"))),

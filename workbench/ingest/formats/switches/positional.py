@@ -7,6 +7,7 @@ its own column list. Lines that fit no accepted layout are bad lines.
 """
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pv
+
+from workbench.common.errors import InputError
 
 from ..base import BadLine
 from ..delimited import (
@@ -25,8 +29,8 @@ from ..delimited import (
     nonblank_lines,
     read_delimited,
 )
-from ..sample import read_utf8, utf8_view
-from .common import MAX_BAD_KEPT, field_counts, select_lines
+from ..sample import HEAD_BYTES, read_utf8, utf8_view
+from .common import MAX_BAD_KEPT, select_lines
 
 T = TypeVar("T")
 #: Past this many lines of another field count, the first parse stops and every line is
@@ -93,15 +97,37 @@ def with_text(path: Path, encoding: str | None, fn: Callable[[bytes, str], T], *
     return fn(cr_to_lf(data), enc)
 
 
+def clean_utf8(data: bytes | mmap.mmap) -> bool:
+    """True when every byte of ``data`` is UTF-8. A reader converting only some columns may
+    do so only then: pyarrow checks the encoding of converted columns alone, and a fault in
+    any accepted line must still send the file to the Windows-1252 retry."""
+    if isinstance(data, bytes) and data.isascii():
+        return True
+    big = len(data) >= 2**31 - 1
+    offsets = np.array([0, len(data)], np.int64 if big else np.int32)
+    whole = pa.Array.from_buffers(pa.large_string() if big else pa.string(), 1,
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    try:
+        whole.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Callable[[int], bool],
                     quote_char: str | bool = '"', escape_char: str | bool = False,
                     double_quote: bool = True, skip_lines: int = 0, ignore: set[int] | None = None,
                     reason: str = "", file: str = "",
-                    columns: Callable[[int], list[int]] | None = None) -> Positional:
+                    columns: Callable[[int], list[int]] | None = None,
+                    only: np.ndarray | None = None,
+                    starts: np.ndarray | None = None) -> Positional:
     """Read ``data`` by field count; ``ignore`` lists lines (e.g. a footer) never reported bad.
 
     ``columns(count)`` may list the only field indexes to convert for lines of ``count``
     fields (field counts are still checked on every field); the rest are not in the table.
+    ``only``: read just these non-blank physical lines (ascending, 1-based; ``skip_lines`` and
+    ``ignore`` then unused), as if they were a file of their own, numbered as in ``data``;
+    ``starts``: ``line_starts(data)``, if the caller has them.
     """
     data = cr_to_lf(data)  # CR-only line ends: the same lines, so line numbers hold
 
@@ -113,27 +139,46 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
 
     kw = dict(delimiter=delimiter, quote_char=quote_char, escape_char=escape_char,
               double_quote=double_quote, file=file)
-    try:
-        first = read_delimited(data, names=names(expected), header=False, skip_lines=skip_lines,
-                               want=want(expected), max_invalid=MAX_REFUSED, **kw)
-        groups = [Group(expected, first.table, first.lines)] if first.table.num_rows else []
-        if first.bad_count == 0:
-            return Positional(groups, data=data)
-        taken = first.lines
-    except TooManyInvalid:  # many layouts mixed: count fields once, parse each line once
+    if only is not None and starts is None:
+        starts = line_starts(data)
+    mixed = _many_refused(data, only, starts, expected, skip_lines, want(expected), kw)
+    if mixed:  # many layouts mixed: count fields once, parse each line once
         groups, taken = [], np.zeros(0, np.int64)
+    elif only is not None and (table := _parse_whole(data, starts, only, expected,
+                                                     want(expected), **kw)) is not None:
+        return Positional([Group(expected, table, only)] if len(only) else [], data=data,
+                          starts=starts)
+    else:
+        try:
+            body = data if only is None else select_lines(data, only, starts)
+            first = read_delimited(body, names=names(expected), header=False,
+                                   skip_lines=skip_lines if only is None else 0,
+                                   want=want(expected), max_invalid=MAX_REFUSED, **kw)
+            got = first.lines if only is None else only[first.lines - 1]
+            groups = [Group(expected, first.table, got)] if first.table.num_rows else []
+            if first.bad_count == 0:
+                return Positional(groups, data=data, starts=starts)
+            taken = got
+        except TooManyInvalid:
+            groups, taken = [], np.zeros(0, np.int64)
     # Which lines did pyarrow refuse? Every non-blank data line it did not return.
-    starts = line_starts(data)
-    cands = nonblank_lines(data, starts)
-    cands = cands[cands > skip_lines]
+    if starts is None:
+        starts = line_starts(data)
+    if only is None:
+        cands = nonblank_lines(data, starts)
+        cands = cands[cands > skip_lines]
+    else:
+        cands = only
     refused = _minus(cands, taken)
-    if ignore:
+    if ignore and only is None:
         refused = refused[~np.isin(refused, list(ignore))]
-    if len(refused) * 4 > len(cands):  # most lines: count them in place, no copy
-        counts = field_counts(data, delimiter, quote_char or None, escape_char or None,
+    # a line's count depends on its own bytes alone (quote parity from its start), so the
+    # lines may be counted in place or copied out
+    if len(refused) * 4 > len(starts):  # most lines: count them in place, no copy
+        counts = count_fields(data, delimiter, quote_char or None, escape_char or None,
                               starts)[refused - 1]
     else:
-        counts = field_counts(select_lines(data, refused, starts), delimiter,
+        counts = count_fields(select_lines(data, refused, starts), delimiter,
                               quote_char or None, escape_char or None)[:len(refused)]
     bad: list[BadLine] = []
     bad_count = 0
@@ -143,6 +188,12 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
         # a line of the expected count is refused when a broken neighbour left a quote
         # open: read on its own it is fine
         if (accept(int(count)) or count == expected) and count <= MAX_COLUMNS:
+            table = _parse_whole(data, starts, these, int(count), want(int(count)), **kw) \
+                if len(these) >= DIRECT_MIN else None
+            if table is not None:  # every line read as it stands: no line to place
+                groups.append(Group(int(count), table, these))
+                recovered.append(these)
+                continue
             part = read_delimited(select_lines(data, these, starts), names=names(int(count)),
                                   header=False, want=want(int(count)), grouped=True, **kw)
             if part.table.num_rows:
@@ -162,6 +213,144 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
     bad_numbers = _minus(refused, np.concatenate(recovered)) if recovered else refused
     return Positional(groups, bad[:MAX_BAD_KEPT], bad_count, data=data,
                       bad_numbers=bad_numbers.astype(np.int64), starts=starts)
+
+
+#: Lines of a file's head whose field counts are checked before the first parse; a trial
+#: parse of the first TRIAL_LINES lines follows when some of them do not fit.
+HEAD_LINES, TRIAL_LINES = 200, 32 * MAX_REFUSED
+
+
+def _many_refused(data: bytes | mmap.mmap, only: np.ndarray | None, starts: np.ndarray | None,
+                  expected: int, skip_lines: int, want, kw: dict) -> bool:
+    """Would the first parse stop at ``MAX_REFUSED`` lines of another field count? Told from
+    the first lines alone (a parse of them stops where the whole file's would), so a file that
+    mixes layouts is not parsed in full twice; False when its head fits ``expected``."""
+    if only is None:
+        head = bytes(data[:HEAD_BYTES])
+        cut = head.rfind(b"\n") + 1 if len(data) > len(head) else len(head)
+        counts = count_fields(head[:cut], kw["delimiter"], kw["quote_char"] or None,
+                              kw["escape_char"] or None)
+        lines = nonblank_lines(head[:cut], line_starts(head[:cut]))
+        lines = lines[lines > skip_lines]
+        counts = counts[lines - 1] if len(lines) else counts[:0]
+    else:
+        some = select_lines(data, only[:HEAD_LINES], starts)
+        counts = count_fields(some, kw["delimiter"], kw["quote_char"] or None,
+                              kw["escape_char"] or None)[:min(len(only), HEAD_LINES)]
+    if not np.any(counts[:HEAD_LINES] != expected):
+        return False
+    if only is None:
+        stop = _end_of_line(data, skip_lines + TRIAL_LINES)
+        if stop >= len(data):
+            return False  # the trial would be the whole parse
+        trial = bytes(data[:stop])
+    else:
+        if len(only) <= TRIAL_LINES:
+            return False
+        trial = select_lines(data, only[:TRIAL_LINES], starts)
+    try:
+        read_delimited(trial, names=names(expected), header=False,
+                       skip_lines=skip_lines if only is None else 0, want=want,
+                       max_invalid=MAX_REFUSED, **kw)
+    except TooManyInvalid:
+        return True
+    except (InputError, UnicodeError, pa.ArrowException):
+        return False  # the whole parse meets it and says so
+    return False
+
+
+def _end_of_line(data: bytes | mmap.mmap, n: int) -> int:
+    """Byte offset just after the ``n``-th line (``len(data)`` when there are fewer lines)."""
+    pos = 0
+    for _ in range(n):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            return len(data)
+        pos = nl + 1
+    return pos
+
+
+#: Fewer lines than this are read by ``read_delimited`` alone (the direct parse saves a copy)
+DIRECT_MIN = 4096
+
+
+def _parse_whole(data: bytes | mmap.mmap, starts: np.ndarray, these: np.ndarray, count: int,
+                 want: Callable[[list[str], None], list[str] | None] | None, *, delimiter: str,
+                 quote_char: str | bool, escape_char: str | bool, double_quote: bool,
+                 file: str) -> pa.Table | None:
+    """Lines ``these`` (non-blank, ``count`` fields each) parsed straight from an Arrow copy of
+    their bytes, in parallel. None unless pyarrow reads every one of them as one row: a line it
+    refuses (a quote fault) needs ``read_delimited``'s numbering, so the caller reads them so."""
+    big = len(data) >= 2**31 - 1
+    offsets = np.append(starts, len(data)).astype(np.int64 if big else np.int32)
+    lines = pa.Array.from_buffers(pa.large_binary() if big else pa.binary(), len(starts),
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    got = lines.take(pa.array(these - 1))
+    at = np.frombuffer(got.buffers()[1], dtype=np.int64 if big else np.int32)
+    at = at[got.offset:got.offset + len(got) + 1]
+    body = got.buffers()[2].slice(int(at[0]), int(at[-1] - at[0]))
+    cols = names(count)
+    try:
+        table = pv.read_csv(
+            pa.BufferReader(body), read_options=pv.ReadOptions(column_names=cols),
+            parse_options=pv.ParseOptions(delimiter=delimiter, quote_char=quote_char,
+                                          escape_char=escape_char, double_quote=double_quote),
+            convert_options=pv.ConvertOptions(
+                column_types={c: pa.string() for c in cols},
+                include_columns=(want(cols, None) if want else None) or None,
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:  # a refused row, a quote fault, bytes not UTF-8: the careful path
+        return None
+    return table if table.num_rows == len(these) else None
+
+
+#: Bytes per block when counting fields: temporaries stay small and are reused, where
+#: file-sized ones cost a page fault per 4 KiB on every import.
+COUNT_BLOCK = 1 << 22
+
+
+def count_fields(data: bytes | mmap.mmap, delimiter: str, quote: str | None = '"',
+                 escape: str | None = None, starts: np.ndarray | None = None) -> np.ndarray:
+    """Number of fields on every physical line: ``delimited.field_counts``, block by block.
+
+    Same rule: a separator counts unless an escape precedes it, and, with ``quote``, only
+    where the quotes before it on its line are balanced (quote parity runs over the file)."""
+    buf = np.frombuffer(data, np.uint8)
+    if starts is None:
+        starts = line_starts(data)
+    n = len(starts)
+    out = np.empty(n, np.int64)
+    if not n:
+        return out
+    sep, q, esc = ord(delimiter), ord(quote) if quote else -1, ord(escape) if escape else -1
+    cuts = np.unique(np.append(np.searchsorted(starts, np.arange(0, len(buf), COUNT_BLOCK)), n))
+    carry, i0 = 0, 0  # carry: quote parity before the block
+    for i1 in cuts[1:].tolist():
+        lo, hi = int(starts[i0]), int(starts[i1]) if i1 < n else len(buf)
+        seg, loc = buf[lo:hi], starts[i0:i1] - lo
+        seps = np.flatnonzero(seg == sep)
+        if esc >= 0 and len(seps):
+            prev = buf[np.maximum(seps + lo - 1, 0)]
+            seps = seps[((seps + lo) == 0) | (prev != esc)]
+        bounds = np.append(np.searchsorted(seps, loc), len(seps))
+        quotes = (seg == q) if q >= 0 else None
+        if quotes is not None and (carry or quotes.any()):
+            parity = np.bitwise_xor.accumulate(quotes.view(np.uint8))
+            if carry:
+                parity ^= 1
+            before = np.empty(len(loc), np.uint8)  # parity before each line's first byte
+            before[0] = carry
+            before[1:] = parity[loc[1:] - 1]
+            at = parity[seps]
+            if before.any():
+                at = at != np.repeat(before, np.diff(bounds))
+            kept = np.flatnonzero(at == 0)
+            out[i0:i1] = np.diff(np.searchsorted(kept, bounds))
+            carry = int(parity[-1])
+        else:
+            out[i0:i1] = np.diff(bounds)
+        i0 = i1
+    return out + 1
 
 
 def _minus(lines: np.ndarray, taken: np.ndarray) -> np.ndarray:

@@ -27,9 +27,9 @@ from .common import (
     extract,
     finish,
     fmt_share,
+    line_starts,
     most_common,
     records,
-    select_lines,
     text_lines,
     texts_at,
 )
@@ -62,7 +62,8 @@ def read_ribbon(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    lines_arr, numbers = text_lines(data)
+    starts = line_starts(data)
+    lines_arr, numbers = text_lines(data, starts)
     if not len(numbers):
         raise InputError("file is empty", file=str(path))
     kind = extract(lines_arr, r"^(?P<v>[A-Z]+),")
@@ -70,8 +71,11 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     known = np.isin(kind_np, RECORD_TYPES)
     notes = ["Ribbon .ACT accounting file: STOP and ATTEMPT records read; positions from the "
              "CDR field descriptions (ATTEMPT times and the duration unit unconfirmed)"]
-    closing = pc.match_substring(lines_arr, "administratively closed", ignore_case=True)
-    stray = ~known & ~closing.to_numpy(zero_copy_only=False)
+    stray = ~known
+    other = np.flatnonzero(stray)  # few: the closing line is looked for among them only
+    closing = pc.match_substring(pc.take(lines_arr, pa.array(other)), "administratively closed",
+                                 ignore_case=True)
+    stray[other[closing.to_numpy(zero_copy_only=False)]] = False
     if not known[0]:
         notes.append(f"file header line skipped: {lines_arr[0].as_py()[:80]}")
         stray[0] = False
@@ -86,17 +90,17 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
             continue
         these = numbers[rows]
         need = max(layout.values()) + 1
-        pos = read_positional(select_lines(data, these), delimiter=",",
-                              expected=_count(texts_at(lines_arr, rows[:50])),
+        # text_lines checked every byte is UTF-8: converting only the fields read is safe
+        pos = read_positional(data, delimiter=",", expected=_count(texts_at(lines_arr, rows[:50])),
                               accept=lambda n, need=need: n >= need, file=str(path),
-                              reason=f"a Ribbon {rtype} record needs at least {need}")
-        for b in pos.bad_lines:
-            b.line = int(these[b.line - 1]) if b.line > 0 else b.line
+                              reason=f"a Ribbon {rtype} record needs at least {need}",
+                              columns=lambda _n, keep=list(layout.values()): keep,
+                              only=these, starts=starts)
         bad += pos.bad_lines
         bad_count += pos.bad_count
         for g in pos.groups:
             named = {k: blank_to_null(g.col(i), NULL_TEXT) for k, i in layout.items()}
-            parts.append((_canonical(named, rtype), these[g.lines - 1]))
+            parts.append((_canonical(named, rtype), g.lines))
         notes.append(f"{len(these)} {rtype} records")
     skipped = int(known.sum()) - sum(int((kind_np == t).sum()) for t in LAYOUTS)
     if skipped:

@@ -26,7 +26,7 @@ from .common import (
     share,
     text,
 )
-from .positional import read_positional, with_text
+from .positional import clean_utf8, read_positional, with_text
 from .times import ctime_naive, naive_to_utc
 
 FIELDS = [
@@ -47,6 +47,12 @@ FIELDS = [
     "conference_id", "rpid_ani",
 ]
 assert len(FIELDS) == 59
+#: the fields this reader uses (rpid_ani runs from 58 to the line's end); the others are
+#: converted only for ``[sources.columns]`` overrides
+USED = [FIELDS.index(f) for f in (
+    "start_time", "answer_time", "release_time", "minutes_west", "release_cause_string",
+    "orig_trunk_id", "orig_src_number", "orig_dst_number", "orig_call_id", "term_trunk_id",
+    "term_call_id", "final_route", "call_duration")]
 TIMES = (("start", "start_time"), ("answer", "answer_time"), ("end", "release_time"))
 CTIME = re.compile(r"^[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2} \d{4}$")
 VERSION = re.compile(r"^V\d+\.\d+$")
@@ -74,12 +80,15 @@ def read_sansay(path: Path, opts: ReadOptions) -> ParsedTable:
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     head = [ln for ln in head_lines(data) if ln.strip()][:200]
     expected = most_common([c for c in (ln.count(";") + 1 for ln in head) if c >= 59], 60)
+    narrow = not opts.columns and clean_utf8(data)
     pos = read_positional(data, delimiter=";", expected=expected, accept=lambda n: n >= 59,
                           quote_char=False, double_quote=False, file=str(path),
-                          reason="Sansay V1.10 records have at least 59")
+                          reason="Sansay V1.10 records have at least 59",
+                          columns=(lambda n: USED + list(range(58, n))) if narrow else None)
     parts = []
     for g in pos.groups:
-        cols = {name: g.col(i) for i, name in enumerate(FIELDS)}
+        read = set(g.table.column_names)
+        cols = {name: g.col(i) for i, name in enumerate(FIELDS) if f"f{i}" in read}
         if g.count > 60:  # a PAI/RPID URI with ';' parameters spilled into the next fields
             cols["rpid_ani"] = _rejoin_uri([text(g.col(i)) for i in range(58, g.count)])
         parts.append((cols, g.lines))

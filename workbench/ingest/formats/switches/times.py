@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 
 from workbench.columns.times import days_from_civil
 
-from .common import NULL_TEXT, UTC, blank_to_null, bytes_of, extract, text
+from .common import NULL_TEXT, UTC, blank_to_null, bytes_of, extract, on_distinct, text
 
 # Zone abbreviations switches print next to a time, as offsets from UTC in minutes.
 # Ambiguous ones take the carrier-gear reading: CST/CDT US Central, IST India, BST British.
@@ -130,10 +130,11 @@ def ctime_naive(col) -> pa.Array:
     out = np.zeros(n, dtype=np.int64)
     ok = np.zeros(n, dtype=bool)
     valid = pc.is_valid(arr).to_numpy(zero_copy_only=False)
-    fixed = np.flatnonzero((np.diff(offs) == 24) & valid)
+    length = np.diff(offs)
+    fixed = np.flatnonzero((length == 24) & valid)
     if len(fixed):
-        st = offs[fixed]
-        b = lambda k: data[st + k]  # noqa: E731  (byte k of every value)
+        m = _fixed_width(arr, data, offs, fixed, 24)
+        b = lambda k: m[:, k]  # noqa: E731  (byte k of every value)
         dg = lambda k: b(k).astype(np.int16) - 48  # noqa: E731
         two = lambda k: dg(k) * 10 + dg(k + 1)  # noqa: E731
         key = (((b(4) & 0xDF).astype(np.int32) << 16) | ((b(5) & 0xDF).astype(np.int32) << 8)
@@ -164,6 +165,64 @@ def ctime_naive(col) -> pa.Array:
     return pa.array(out, pa.timestamp("us"), mask=~ok)
 
 
+def _fixed_width(arr: pa.Array, data: np.ndarray, offs: np.ndarray, fixed: np.ndarray,
+                 width: int) -> np.ndarray:
+    """The ``width``-byte values at rows ``fixed`` as an (n, width) byte matrix (a view of
+    a buffer of just those values back to back: no per-byte index)."""
+    if len(fixed) * width != int(offs[-1] - offs[0]) or len(fixed) != len(arr):
+        mask = np.zeros(len(arr), bool)
+        mask[fixed] = True
+        _, offs, data, _ = bytes_of(pc.filter(arr, pa.array(mask)))
+    return data[int(offs[0]):int(offs[0]) + len(fixed) * width].reshape(-1, width)
+
+
+_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], np.uint8)  # "00"…"99"
+_MIN_S, _MAX_S = -62167219200, 253402300799  # 0000-01-01 00:00:00 … 9999-12-31 23:59:59
+
+
+def iso_seconds_text(ts: pa.Array) -> pa.Array:
+    """Naive timestamps in whole seconds as ``YYYY-MM-DD HH:MM:SS`` text: ``pc.strftime`` with
+    that format, written by numpy into one fixed-width buffer (strftime costs ~1 µs a value);
+    other units (strftime's ``%S`` writes their fraction) and years outside 0–9999 go
+    through strftime itself."""
+    if ts.type != pa.timestamp("s"):
+        return pc.strftime(ts, format="%Y-%m-%d %H:%M:%S")
+    secs = pc.cast(ts, pa.int64())
+    valid = pc.is_valid(secs).to_numpy(zero_copy_only=False)
+    s = pc.fill_null(secs, 0).to_numpy().astype(np.int64)
+    inside = (s >= _MIN_S) & (s <= _MAX_S)
+    if not inside[valid].all():
+        return pc.strftime(ts, format="%Y-%m-%d %H:%M:%S")
+    s = np.where(valid, s, 0)
+    days, sod = np.divmod(s, 86400)
+    year, month, day = civil_from_days(days)
+    out = np.empty((len(s), 19), np.uint8)
+    out[:] = np.frombuffer(b"0000-00-00 00:00:00", np.uint8)
+    for col, val in ((0, year // 100), (2, year % 100), (5, month), (8, day),
+                     (11, sod // 3600), (14, sod // 60 % 60), (17, sod % 60)):
+        out[:, col:col + 2] = _PAIRS[val]
+    n = len(s)
+    offsets = np.arange(0, 19 * (n + 1), 19, dtype=np.int64 if 19 * n >= 2**31 else np.int32)
+    mask = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    typ = pa.large_string() if offsets.dtype == np.int64 else pa.string()
+    arr = pa.Array.from_buffers(typ, n, [mask, pa.py_buffer(offsets), pa.py_buffer(out)],
+                                null_count=int(n - valid.sum()))
+    return arr.cast(pa.string()) if typ == pa.large_string() else arr
+
+
+def civil_from_days(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(year, month, day) of days since 1970-01-01 (H. Hinnant's algorithm, vectorized)."""
+    z = z + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (month <= 2), month, day
+
+
 def strptime_frac(col, fmt: str) -> pa.Array:
     """``strptime`` for text with an optional ``.fraction`` after the seconds → naive µs."""
     arr = text(col)
@@ -188,13 +247,10 @@ def zoned_times(col) -> tuple[pa.Array, dict[str, int], dict[str, int]]:
     a count of clock-quality flags (``*`` not synchronised, ``.`` not authoritative).
     """
     arr = blank_to_null(col, NULL_TEXT, strip=True)
-    ok = pc.match_substring_regex(arr, _ZONED)
-    parts = pc.extract_regex(pc.if_else(ok, arr, pa.scalar(None, pa.string())), _ZONED)
+    parts = pc.extract_regex(arr, _ZONED)  # a value that does not match: null fields
     f = {k: pc.struct_field(parts, k)
          for k in ("flag", "h", "m", "s", "f", "zone", "mon", "day", "year")}
-    wall = pc.binary_join_element_wise(f["year"], f["mon"], f["day"], f["h"], f["m"], f["s"], "-")
-    naive = strptime_frac(pc.binary_join_element_wise(wall, pc.if_else(
-        pc.equal(pc.binary_length(f["f"]), 0), "0", f["f"]), "."), "%Y-%b-%d-%H-%M-%S")
+    naive = _wall_us(f)
     zone = pc.utf8_upper(f["zone"])
     unknown: dict[str, int] = {}
     enc = pc.dictionary_encode(zone)
@@ -209,6 +265,26 @@ def zoned_times(col) -> tuple[pa.Array, dict[str, int], dict[str, int]]:
     flags = {c["values"]: c["counts"] for c in pc.value_counts(f["flag"]).to_pylist()
              if c["values"]}
     return naive_to_utc(naive, per_row), unknown, flags
+
+
+def _wall_us(f: dict[str, pa.Array]) -> pa.Array:
+    """Naive µs of the regex fields: what ``strptime_frac`` gives for
+    ``year-mon-day-h-m-s.fraction`` with ``%Y-%b-%d-%H-%M-%S``. The date is parsed on the
+    distinct dates only (a day's calls share one); the time of day is added as numbers, valid
+    where strptime takes it (hours ≤ 23, minutes ≤ 59, seconds ≤ 61: checked against strptime
+    on every 1–2-digit hour with every 2-digit minute and second)."""
+    date = pc.binary_join_element_wise(f["year"], f["mon"], f["day"], "-")
+    day = on_distinct(date, lambda v: pc.strptime(pc.binary_join_element_wise(v, "0-00-00", "-"),
+                                                  format="%Y-%b-%d-%H-%M-%S", unit="us",
+                                                  error_is_null=True))
+    h, m, sec = (pc.cast(f[k], pa.int64()) for k in ("h", "m", "s"))
+    ok = pc.and_(pc.and_(pc.less_equal(h, 23), pc.less_equal(m, 59)), pc.less_equal(sec, 61))
+    of_day = pc.add(pc.add(pc.multiply(h, 3600), pc.multiply(m, 60)), sec)
+    wall = pc.add(pc.cast(day, pa.int64()), pc.multiply(of_day, 1_000_000))
+    frac = pc.utf8_rpad(pc.if_else(pc.equal(pc.binary_length(f["f"]), 0), "0", f["f"]), 6, "0")
+    us = pc.cast(pc.fill_null(frac, "000000"), pa.int64())
+    wall = pc.if_else(ok, wall, pa.scalar(None, pa.int64()))
+    return pc.add(wall, us).cast(pa.timestamp("us"))
 
 
 def seconds_between(a: pa.Array, b: pa.Array) -> pa.Array:

@@ -1,0 +1,109 @@
+"""The switch readers' fast paths give exactly what the plain computations give.
+
+Each fast path (block-wise field counts, one parse of a whole layout straight from Arrow,
+numpy-written ISO text, per-date wall clocks of zoned times) replaces a slower computation
+that stays in the code base or in pyarrow; these properties pin them to it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from workbench.ingest.formats import ReadOptions, get
+from workbench.ingest.formats.delimited import field_counts
+from workbench.ingest.formats.switches import positional
+from workbench.ingest.formats.switches.times import (
+    _ZONED,
+    iso_seconds_text,
+    strptime_frac,
+    zoned_times,
+)
+
+_FIXTURES = Path(__file__).parent / "fixtures" / "formats"
+BOUNDED = settings(max_examples=300, deadline=None, derandomize=True)
+DIALECTS = [(",", '"', None), (",", None, "\\"), (";", '"', "\\"), (";", None, None)]
+
+
+@BOUNDED
+@given(st.binary(max_size=400).map(
+           lambda b: bytes(b',;"\n\\ab\r'[x % 8] for x in b)),
+       st.sampled_from([1, 3, 16, 1 << 22]))
+def test_block_counts_equal_field_counts(data: bytes, block: int) -> None:
+    saved = positional.COUNT_BLOCK
+    positional.COUNT_BLOCK = block  # blocks of a few bytes: every line crosses one
+    try:
+        for delim, quote, esc in DIALECTS:
+            got = positional.count_fields(data, delim, quote, esc)
+            assert got.tolist() == field_counts(data, delim, quote, esc).tolist()
+    finally:
+        positional.COUNT_BLOCK = saved
+
+
+@BOUNDED
+@given(st.lists(st.integers(-62167219200, 253402300799) | st.none(), max_size=60))
+def test_iso_text_equals_strftime(secs: list[int | None]) -> None:
+    ts = pa.array(secs, pa.timestamp("s"))
+    assert iso_seconds_text(ts).equals(pc.strftime(ts, format="%Y-%m-%d %H:%M:%S"))
+
+
+_TOKENS = st.fixed_dictionaries({
+    "flag": st.sampled_from(["", "*", ".", "**"]),
+    "h": st.sampled_from(["0", "7", "00", "12", "23", "24", "99"]),
+    "m": st.sampled_from(["00", "05", "59", "60", "99"]),
+    "s": st.sampled_from(["00", "59", "60", "61", "62"]),
+    "f": st.sampled_from(["", ".1", ".123", ".123456", ".1234567"]),
+    "zone": st.sampled_from(["UTC", "EDT", "est", "XYZ", "ABCDEF"]),
+    "dname": st.sampled_from(["", "Mon ", "Xy "]),
+    "mon": st.sampled_from(["Jun", "feb", "FEB", "Foo", "Sept"]),
+    "day": st.sampled_from(["0", "1", "01", "29", "31", "32"]),
+    "year": st.sampled_from(["2023", "2024", "1969", "0000"]),
+    "gap": st.sampled_from([" ", "  "]),
+})
+
+
+@BOUNDED
+@given(st.lists(_TOKENS, min_size=1, max_size=30))
+def test_zoned_wall_clock_equals_strptime(rows: list[dict[str, str]]) -> None:
+    """Dates parsed once per distinct date, hours/minutes/seconds added as numbers: the same
+    naive µs as strptime of the whole ``Y-Mon-D-H-M-S.fraction`` (its ranges included)."""
+    text = pa.array([f"{r['flag']}{r['h']}:{r['m']}:{r['s']}{r['f']}{r['gap']}{r['zone']} "
+                     f"{r['dname']}{r['mon']} {r['day']}{r['gap']}{r['year']}" for r in rows])
+    parts = pc.extract_regex(text, _ZONED)
+    f = {k: pc.struct_field(parts, k) for k in ("h", "m", "s", "f", "mon", "day", "year")}
+    wall = pc.binary_join_element_wise(f["year"], f["mon"], f["day"], f["h"], f["m"], f["s"], "-")
+    frac = pc.if_else(pc.equal(pc.binary_length(f["f"]), 0), "0", f["f"])
+    expected = strptime_frac(pc.binary_join_element_wise(wall, frac, "."), "%Y-%b-%d-%H-%M-%S")
+    got, _, _ = zoned_times(text)
+    minutes = {"UTC": 0, "EDT": -240, "EST": -300}  # the others: unknown zones, null
+    east = [minutes.get(r["zone"].upper()) for r in rows]
+    want = [None if e is None or z is None else e - z * 60_000_000
+            for e, z in zip(pc.cast(expected, pa.int64()).to_pylist(), east)]
+    assert pc.cast(got, pa.int64()).to_pylist() == want
+
+
+def test_mixed_layouts_read_the_same_with_and_without_the_direct_parse(tmp_path) -> None:
+    """A Sansay file of two layouts and a bad line per record, big enough to take the
+    count-and-group path: rows, values and bad lines equal when each layout is parsed
+    straight from Arrow and when every layout goes through read_delimited."""
+    seed = (_FIXTURES / "sansay_vsx.cdr").read_text(encoding="utf-8")
+    path = tmp_path / "vsx.cdr"
+    path.write_text(seed * 6000, encoding="utf-8")  # > MAX_REFUSED bad lines
+    fast = get("sansay").read(path, ReadOptions())
+    saved = positional.DIRECT_MIN
+    positional.DIRECT_MIN = 10**12  # never: every group read by read_delimited
+    try:
+        slow = get("sansay").read(path, ReadOptions())
+    finally:
+        positional.DIRECT_MIN = saved
+    assert fast.bad_line_count == slow.bad_line_count > 0
+    assert [(b.line, b.reason, b.text) for b in fast.bad_lines] == \
+        [(b.line, b.reason, b.text) for b in slow.bad_lines]
+    assert fast.lines.tolist() == slow.lines.tolist()
+    assert fast.columns.keys() == slow.columns.keys()
+    for name, col in fast.columns.items():
+        assert col.equals(slow.columns[name]), name
+
