@@ -25,6 +25,7 @@ from ..delimited import (
     MAX_COLUMNS,
     TooManyInvalid,
     cr_to_lf,
+    field_counts,
     line_starts,
     nonblank_lines,
     read_delimited,
@@ -175,10 +176,10 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
     # a line's count depends on its own bytes alone (quote parity from its start), so the
     # lines may be counted in place or copied out
     if len(refused) * 4 > len(starts):  # most lines: count them in place, no copy
-        counts = count_fields(data, delimiter, quote_char or None, escape_char or None,
+        counts = field_counts(data, delimiter, quote_char or None, escape_char or None,
                               starts)[refused - 1]
     else:
-        counts = count_fields(select_lines(data, refused, starts), delimiter,
+        counts = field_counts(select_lines(data, refused, starts), delimiter,
                               quote_char or None, escape_char or None)[:len(refused)]
     bad: list[BadLine] = []
     bad_count = 0
@@ -228,14 +229,14 @@ def _many_refused(data: bytes | mmap.mmap, only: np.ndarray | None, starts: np.n
     if only is None:
         head = bytes(data[:HEAD_BYTES])
         cut = head.rfind(b"\n") + 1 if len(data) > len(head) else len(head)
-        counts = count_fields(head[:cut], kw["delimiter"], kw["quote_char"] or None,
+        counts = field_counts(head[:cut], kw["delimiter"], kw["quote_char"] or None,
                               kw["escape_char"] or None)
         lines = nonblank_lines(head[:cut], line_starts(head[:cut]))
         lines = lines[lines > skip_lines]
         counts = counts[lines - 1] if len(lines) else counts[:0]
     else:
         some = select_lines(data, only[:HEAD_LINES], starts)
-        counts = count_fields(some, kw["delimiter"], kw["quote_char"] or None,
+        counts = field_counts(some, kw["delimiter"], kw["quote_char"] or None,
                               kw["escape_char"] or None)[:min(len(only), HEAD_LINES)]
     if not np.any(counts[:HEAD_LINES] != expected):
         return False
@@ -302,55 +303,6 @@ def _parse_whole(data: bytes | mmap.mmap, starts: np.ndarray, these: np.ndarray,
     except pa.ArrowInvalid:  # a refused row, a quote fault, bytes not UTF-8: the careful path
         return None
     return table if table.num_rows == len(these) else None
-
-
-#: Bytes per block when counting fields: temporaries stay small and are reused, where
-#: file-sized ones cost a page fault per 4 KiB on every import.
-COUNT_BLOCK = 1 << 22
-
-
-def count_fields(data: bytes | mmap.mmap, delimiter: str, quote: str | None = '"',
-                 escape: str | None = None, starts: np.ndarray | None = None) -> np.ndarray:
-    """Number of fields on every physical line: ``delimited.field_counts``, block by block.
-
-    Same rule: a separator counts unless an escape precedes it, and, with ``quote``, only
-    where the quotes before it on its line are balanced (quote parity runs over the file)."""
-    buf = np.frombuffer(data, np.uint8)
-    if starts is None:
-        starts = line_starts(data)
-    n = len(starts)
-    out = np.empty(n, np.int64)
-    if not n:
-        return out
-    sep, q, esc = ord(delimiter), ord(quote) if quote else -1, ord(escape) if escape else -1
-    cuts = np.unique(np.append(np.searchsorted(starts, np.arange(0, len(buf), COUNT_BLOCK)), n))
-    carry, i0 = 0, 0  # carry: quote parity before the block
-    for i1 in cuts[1:].tolist():
-        lo, hi = int(starts[i0]), int(starts[i1]) if i1 < n else len(buf)
-        seg, loc = buf[lo:hi], starts[i0:i1] - lo
-        seps = np.flatnonzero(seg == sep)
-        if esc >= 0 and len(seps):
-            prev = buf[np.maximum(seps + lo - 1, 0)]
-            seps = seps[((seps + lo) == 0) | (prev != esc)]
-        bounds = np.append(np.searchsorted(seps, loc), len(seps))
-        quotes = (seg == q) if q >= 0 else None
-        if quotes is not None and (carry or quotes.any()):
-            parity = np.bitwise_xor.accumulate(quotes.view(np.uint8))
-            if carry:
-                parity ^= 1
-            before = np.empty(len(loc), np.uint8)  # parity before each line's first byte
-            before[0] = carry
-            before[1:] = parity[loc[1:] - 1]
-            at = parity[seps]
-            if before.any():
-                at = at != np.repeat(before, np.diff(bounds))
-            kept = np.flatnonzero(at == 0)
-            out[i0:i1] = np.diff(np.searchsorted(kept, bounds))
-            carry = int(parity[-1])
-        else:
-            out[i0:i1] = np.diff(bounds)
-        i0 = i1
-    return out + 1
 
 
 def _minus(lines: np.ndarray, taken: np.ndarray) -> np.ndarray:
