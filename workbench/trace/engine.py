@@ -62,19 +62,32 @@ class _Lookup:
     ``fast`` lets plain shapes be settled by ``fast_match.quick_match`` (batches); else, and
     for whatever it declines, ``find_call`` gets the source's rows."""
 
+    __slots__ = ("level", "fast", "sources", "cuts", "first")
+
     def __init__(self, need: Need, level: LevelRows | None = None,
                  cuts: list[int] | None = None, first: int = 0, fast: bool = False):
-        self.level, self.fast = level, fast
-        # by source object: its identity hash is C's, a SourceId's is a Python call
-        self.bounds: dict[CdrSource, tuple[int, int]] = {}
-        if level is None or cuts is None:
-            return
-        for i, src in enumerate(need.sources, first):
-            self.bounds[src] = (cuts[i], cuts[i + 1])
+        # a batch makes one per call and level: the bounds are read from the level's cuts
+        # when asked, not laid out in a dict per lookup
+        self.level, self.fast, self.first = level, fast, first
+        self.cuts: list[int] = cuts if cuts is not None else []
+        self.sources: tuple[CdrSource, ...] = (
+            need.sources if level is not None and cuts is not None else ())
+
+    def span(self, src: CdrSource) -> tuple[int, int]:
+        """Rows [a, b) of the level that answer ``src`` ((0, 0): none, or not asked)."""
+        try:  # by identity: a source object is equal only to itself
+            i = self.sources.index(src) + self.first
+        except ValueError:
+            return 0, 0
+        return self.cuts[i], self.cuts[i + 1]
+
+    def asked(self, src: CdrSource) -> bool:
+        """Whether the store was asked for ``src``'s records in this lookup."""
+        return src in self.sources
 
     def rows(self, src: CdrSource) -> PairRows:
         """The source's rows as find_call takes them (empty when the store had none)."""
-        a, b = self.bounds.get(src, (0, 0))
+        a, b = self.span(src)
         if self.level is None:
             return LevelRows.empty()
         return self.level.slice(a, b)
@@ -86,7 +99,7 @@ class _Lookup:
         without scoring; None: ask ``match``."""
         if not self.fast or self.level is None:
             return None
-        a, b = self.bounds.get(src, (0, 0))
+        a, b = self.span(src)
         return glance(self.level, a, b, src.summary, at_us=at_us, skew_s=skew_s, tol_s=tol_s)
 
     def match(self, src: CdrSource, *, calling_key: int, at_us: int,
@@ -97,7 +110,7 @@ class _Lookup:
         while a repeated local hour is open or a ring time is estimated apart)."""
         plain = answer_lag_s is None and (downstream is None or downstream.alt_us == NAT)
         if self.fast and self.level is not None and plain:
-            a, b = self.bounds[src]
+            a, b = self.span(src)
             m = quick_match(self.level, a, b, src.summary, calling_key=calling_key,
                             at_us=at_us, skew_s=skew_s, tol_s=tol_s,
                             ref_duration=ref_duration, ref_origid=ref_origid,
@@ -413,7 +426,7 @@ class _Run:
         """The first hop's records, once: the terminating step already asked the store for
         the call's records in every source (same keys, so the same rows)."""
         got, self.everything = self.everything, None
-        if got is None or any(s not in got.bounds for s in sources):
+        if got is None or not all(got.asked(s) for s in sources):
             return None
         return got
 
@@ -547,7 +560,7 @@ class _Run:
         source with no record of the pair at all is settled at once (most providers of
         most calls in a batch)."""
         if len(sources) == 1 and everything.fast and everything.level is not None:
-            a, b = everything.bounds.get(sources[0], (0, 0))
+            a, b = everything.span(sources[0])
             if a == b:
                 return None  # no row to find on either clock
         return (self._seen(sources, at_us, everything, own_clock=True) or
