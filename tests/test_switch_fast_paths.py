@@ -132,3 +132,14 @@ def test_mixed_layouts_read_the_same_with_and_without_the_direct_parse(tmp_path)
     for name, col in fast.columns.items():
         assert col.equals(slow.columns[name]), name
 
+
+
+def test_an_unreadable_offset_is_a_null_time_without_a_warning() -> None:
+    import warnings
+
+    from workbench.ingest.formats.switches.times import naive_to_utc
+    naive = pa.array(["2024-06-10 12:00:00"] * 4).cast(pa.timestamp("us"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "invalid value encountered in cast"
+        got = naive_to_utc(naive, np.array([-300.0, np.inf, np.nan, -np.inf]))
+    assert got.null_count == 3 and got[0].as_py().hour == 17

@@ -50,8 +50,10 @@ def naive_to_utc(naive: pa.Array, offset_minutes) -> pa.Array:
     vals = pc.fill_null(pc.cast(naive, pa.timestamp("us")).cast(pa.int64()), 0).to_numpy()
     mask = pc.is_null(naive).to_numpy(zero_copy_only=False)
     off = np.asarray(offset_minutes, dtype=np.float64)
-    mask = mask | ~np.isfinite(off)
-    off = np.nan_to_num(off)
+    finite = np.isfinite(off)
+    mask = mask | ~finite
+    off = np.where(finite, off, 0.0)  # masked rows: 0, not nan_to_num's ±1.8e308 (whose cast
+    #                                   to int64 warned "invalid value" on damaged files)
     vals = np.where(mask, 0, vals) - (off * 60_000_000).astype(np.int64)
     return pa.array(vals, UTC, mask=mask)
 
