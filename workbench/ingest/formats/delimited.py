@@ -10,7 +10,9 @@ import csv
 import io
 import mmap
 import re
+import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -345,8 +347,35 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
     return Delimited(table, lines, bad_lines, len(invalid), header_names, header_line)
 
 
+def _quiet_undecodable_rows() -> None:
+    """Install, once, an unraisable-exception hook that drops the UnicodeDecodeError pyarrow
+    raises when it cannot hand a refused row that is not UTF-8 to ``on_invalid`` (below).
+    pyarrow then stops the parse with "CSV parse error", which ``_parse`` turns into a retry
+    as Windows-1252; without the hook Python also printed "Exception ignored in
+    on_invalid … UnicodeDecodeError" on stderr for such a file. Anything else goes to the
+    hook that was there before."""
+    global _HOOKED
+    if _HOOKED:
+        return
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, UnicodeDecodeError) and getattr(
+                unraisable.object, "__qualname__", "") == "_parse.<locals>.on_invalid" and \
+                getattr(unraisable.object, "__module__", "") == __name__:
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    _HOOKED = True
+
+
+_HOOKED = False
+
+
 def _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads,
            include=None, max_invalid=None):
+    _quiet_undecodable_rows()
     invalid: list[tuple[int, str]] = []
     unknown = []
     limit = float("inf") if max_invalid is None else max_invalid

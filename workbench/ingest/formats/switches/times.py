@@ -40,7 +40,8 @@ def epoch_to_utc(col) -> pa.Array:
     with np.errstate(invalid="ignore"):
         scale = np.select([num < 1e11, num < 1e14, num < 1e17], [1e6, 1e3, 1.0], 1e-3)
         us = np.rint(num * scale)
-    bad = ~np.isfinite(us) | (num <= 0)
+        # past int64 µs (year ~294,000: a damaged field) is no time either, never a wrapped one
+        bad = ~np.isfinite(us) | (num <= 0) | (us >= 2.0**63)
     out = np.where(bad, 0, us).astype(np.int64)
     return pa.array(out, UTC, mask=bad)
 
