@@ -73,11 +73,10 @@ def normalize_calls(case: Case, calls: Sequence[BatchCall]) -> list[Call | Input
             t_us, zoned_i, alt = int(c.at), True, NAT
         else:
             t_us, zoned_i, alt = at_list[i], zoned_list[i], NAT
-        if ed_key[i] < 0 or not zoned_i or t_us == NAT or (tb is not None and not tb.called):
-            err = _problem(c, ed_key[i], t_us, zoned_i)
-            if err is not None:
-                out.append(err)
-                continue
+        err = _problem(c, ed_key[i], t_us, zoned_i)
+        if err is not None:
+            out.append(err)
+            continue
         out.append(Call(ing_text[i] or calling[i] or "", ing_key[i],
                         ed_text[i] or called[i] or "", ed_key[i], t_us, alt))
     return out

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .common import coalesce
 from .freeswitch_record import (
     FIELDS,
     PROFILE_KEYS,
@@ -189,10 +190,6 @@ def _set(arr: pa.Array) -> pa.Array:
     return pc.if_else(empty, pa.scalar(None, arr.type), arr)
 
 
-def _first(*arrs: pa.Array) -> pa.Array:
-    return pc.coalesce(*arrs)
-
-
 def _group(arr: pa.Array, pattern: str) -> pa.Array:
     return pc.struct_field(pc.extract_regex(arr, pattern), [0])
 
@@ -205,19 +202,19 @@ def legs_columns(var: dict[str, pa.Array], prof: dict[str, pa.Array],
     p = {k: _set(a) for k, a in prof.items()}
     out: dict[str, pa.Array] = {}
     for canon, (uvar, ctime, svar) in TIME_KEYS.items():
-        out[canon] = _first(micros(v[uvar], 1), times[ctime], micros(v[svar], 10**6))
+        out[canon] = coalesce(micros(v[uvar], 1), times[ctime], micros(v[svar], 10**6))
     for canon, rule in TEXT_RULES.items():
-        out[canon] = _first(*((p if src == "p" else v)[k] for src, k in rule))
+        out[canon] = coalesce(*((p if src == "p" else v)[k] for src, k in rule))
     text = pa.string()
-    direction = _first(v["direction"], v["call_direction"], pa.scalar("inbound"))
+    direction = coalesce(v["direction"], v["call_direction"], pa.scalar("inbound"))
     outbound = pc.fill_null(pc.equal(direction, "outbound"), False)
-    chan = _first(v["channel_name"], p["chan_name"], pa.scalar(""))
-    bridged = _first(v["bridge_channel"], v["last_bridge_channel"], pa.scalar(""))
-    egress_out = _first(v["sip_gateway_name"], _group(chan, _GATEWAY), v["sip_network_ip"],
+    chan = coalesce(v["channel_name"], p["chan_name"], pa.scalar(""))
+    bridged = coalesce(v["bridge_channel"], v["last_bridge_channel"], pa.scalar(""))
+    egress_out = coalesce(v["sip_gateway_name"], _group(chan, _GATEWAY), v["sip_network_ip"],
                         _group(chan, _SOFIA_HOST))
-    egress_in = _first(_group(bridged, _GATEWAY), v["sip_gateway_name"],
+    egress_in = coalesce(_group(bridged, _GATEWAY), v["sip_gateway_name"],
                        _group(bridged, _SOFIA_HOST))
-    ingress_in = _first(v["sip_gateway"], v["sip_network_ip"], v["sip_received_ip"])
+    ingress_in = coalesce(v["sip_gateway"], v["sip_network_ip"], v["sip_received_ip"])
     out["egress"] = pc.if_else(outbound, egress_out, egress_in)
     out["ingress"] = pc.if_else(outbound, pa.scalar(None, text), ingress_in)
     return {k: out[k] for k in FIELDS}
