@@ -100,6 +100,8 @@ def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = 
     fast = None if clean else _fast_iso(s, timezone)  # a second try would only repeat the first
     if fast is not None:
         return fast
+    if raw is None:  # the bytes of ``s``, only now that the regex classes need them
+        raw = TextBytes(s)
     us = np.full(n, NAT, dtype=np.int64)
     flags = np.zeros(n, dtype=np.uint8)
     todo = to_numpy(pc.is_valid(s))
@@ -184,10 +186,13 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     wall = _us(naive)
+    ok = wall != NAT
+    whole = bool(ok.all())
+    placed, f = _place_in_zone(wall if whole else wall[ok], timezone)
+    if whole and placed is not wall:  # every row read and placed afresh: nothing to spread
+        return Times(placed, f, forms={"iso": len(s)})
     us = np.full(len(s), NAT, dtype=np.int64)
     flags = np.zeros(len(s), dtype=np.uint8)
-    ok = wall != NAT
-    placed, f = _place_in_zone(wall[ok], timezone)
     us[ok] = placed
     flags[ok] = f
     return Times(us, flags, forms={"iso": int(ok.sum())})
@@ -329,31 +334,38 @@ _SPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 _SPACE[128:] = True
 
 
-def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, TextBytes]:
+def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, TextBytes | None]:
     """Trimmed text with blanks and "no value" words (NA, NULL, 0000-00-00 …) as null, and
-    its bytes. The trim and the regex only run where a value's ends or length call for them."""
+    its bytes (None when blanks were cleared: made by the caller if it needs them, which
+    the ISO fast path does not). The trim and the regex only run where a value's ends or
+    length call for them; an empty value is blank without asking the regex."""
     b = TextBytes(col)
     length = b.length
     last = b.data[b.start + np.maximum(length - 1, 0)]
-    padded = (length > 0) & (_SPACE[b.at(None, 0)] | _SPACE[last])
+    first = b.at(None, 0)
+    padded = (length > 0) & (_SPACE[first] | _SPACE[last])
     s = col
     if padded.any():
         s = pc.utf8_trim_whitespace(col)
         b = TextBytes(s)
         length = b.length
-    zero_date = (length == 19) & (b.at(None, 0) == ord("0")) & (b.at(None, 1) == ord("0")) \
-        & (b.at(None, 2) == ord("0"))
-    maybe = np.flatnonzero((length <= 5) | zero_date)
-    if not len(maybe):
+        first = b.at(None, 0)
+    zero_date = np.flatnonzero((length == 19) & (first == ord("0")))  # 0000-00-00 …?
+    zero_date = zero_date[(b.at(zero_date, 1) == ord("0")) & (b.at(zero_date, 2) == ord("0"))]
+    # "" is the regex's first alternative: empty values are blank as they stand (a null
+    # reads as empty here and stays null), only short words and zero dates are asked
+    mask = length == 0
+    if s.null_count:  # nulls stay as they are
+        mask &= to_numpy(pc.is_valid(s))
+    short = (length <= 5) & ~mask
+    short[zero_date] = True
+    maybe = np.flatnonzero(short)
+    if len(maybe):
+        hit = pc.match_substring_regex(pc.take(s, from_numpy(maybe)), _NO_VALUE)
+        mask[maybe[to_numpy(pc.fill_null(hit, scalar(False, pa.bool_())))]] = True
+    if not mask.any():
         return s, b
-    hit = pc.match_substring_regex(pc.take(s, from_numpy(maybe)), _NO_VALUE)
-    hit = to_numpy(pc.fill_null(hit, scalar(False, pa.bool_())))
-    if not hit.any():
-        return s, b
-    mask = np.zeros(len(s), dtype=bool)
-    mask[maybe[hit]] = True
-    s = pc.if_else(from_numpy(mask), _s(None), s)
-    return s, TextBytes(s)
+    return pc.if_else(from_numpy(mask), _s(None), s), None
 
 
 def _leading_digits(b: TextBytes) -> dict[str, np.ndarray]:

@@ -98,6 +98,19 @@ def has_lone_cr(data) -> bool:
     return False
 
 
+def is_ascii(data: bytes | memoryview | mmap.mmap) -> bool:
+    """True when no byte of ``data`` has its high bit set: ASCII text, which is valid UTF-8
+    as it stands, so the parser need not validate it (about a quarter of pyarrow's CPU for
+    string columns). One OR-reduction over 8-byte words in 16 MiB blocks (~0.1 s a GB)."""
+    n = len(data)
+    words = np.frombuffer(data, dtype=np.uint64, count=n // 8)
+    acc = np.uint64(0)
+    for i in range(0, len(words), _COUNT_BLOCK // 2):
+        acc |= np.bitwise_or.reduce(words[i:i + _COUNT_BLOCK // 2])
+    tail = bytes(data[len(words) * 8:])
+    return not int(acc) & 0x8080808080808080 and tail.isascii()
+
+
 def line_starts(data: bytes) -> np.ndarray:
     """Byte offset of the start of every physical line (vectorized)."""
     buf = np.frombuffer(data, dtype=np.uint8)
@@ -286,9 +299,11 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
         return Delimited(table, np.zeros(0, np.int64), header=header_names, header_line=header_line)
 
     cap = max_invalid if max_invalid is not None else None if grouped else MAX_INVALID
+    ascii_only = is_ascii(body)
     try:
         table, invalid, unknown = _parse(body, names, delimiter, quote_char, escape_char,
-                                         double_quote, True, include, cap)
+                                         double_quote, True, include, cap,
+                                         check_utf8=not ascii_only)
     except TooManyInvalid:
         if max_invalid is not None:
             raise
@@ -312,7 +327,8 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
     if located is None:  # invalid rows the parallel parse could not place: parse serially
         try:
             table, invalid, _ = _parse(body, names, delimiter, quote_char, escape_char,
-                                       double_quote, False, include, None)
+                                       double_quote, False, include, None,
+                                       check_utf8=not ascii_only)
         except _OutOfSync:
             return _without_open_quotes(data, body_start, body_first_line, names,
                                         header_names, header_line, delimiter=delimiter,
@@ -374,7 +390,7 @@ _HOOKED = False
 
 
 def _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads,
-           include=None, max_invalid=None):
+           include=None, max_invalid=None, check_utf8=True):
     _quiet_undecodable_rows()
     invalid: list[tuple[int, str]] = []
     unknown = []
@@ -398,7 +414,8 @@ def _parse(body, names, delimiter, quote_char, escape_char, double_quote, thread
             convert_options=pv.ConvertOptions(column_types={n: pa.string() for n in names},
                                               include_columns=include or None,
                                               strings_can_be_null=False,
-                                              quoted_strings_can_be_null=False),
+                                              quoted_strings_can_be_null=False,
+                                              check_utf8=check_utf8),
         )
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc) or "utf8" in str(exc).lower():
@@ -427,7 +444,7 @@ def _by_field_count(data, body_start: int, body_first_line: int, names: list[str
     the lines of the right count, report the others. Each line is parsed once."""
     body = memoryview(data)[body_start:]
     starts = line_starts(body)
-    counts = field_counts(bytes(body), delimiter, quote_char or None, escape_char or None)
+    counts = field_counts(body, delimiter, quote_char or None, escape_char or None, starts)
     counts = counts[:len(starts)]
     nonblank = np.zeros(len(starts), dtype=bool)
     nonblank[nonblank_lines(body, starts) - 1] = True

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class _Raw:
     encoding: str = "utf-8"
     bad_lines: list = field(default_factory=list)
     bad_count: int = 0
+    notes: list[str] = field(default_factory=list)  # what the reader said about the file
 
 
 def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedTable:
@@ -49,12 +51,12 @@ def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedT
                   header_line=raw.header_line)
     if not mapping:
         return ParsedTable(columns={n: _text_or_time(raw.parsed[n]) for n in raw.names},
-                           **common)
+                           notes=list(raw.notes), **common)
     if not resolved:  # XLSX and Parquet are read whole, then mapped
         resolved.update(resolve_mapping(raw.names, opts.columns, str(path), raw.header_line))
     columns = {}
     notes = ["columns: " + ", ".join(f"{k} ← {v if isinstance(v, str) else ' + '.join(v)}"
-                                     for k, v in resolved.items())]
+                                     for k, v in resolved.items())] + raw.notes
     for canon, src in resolved.items():
         if isinstance(src, list):
             columns[canon] = pc.binary_join_element_wise(*[_as_text(raw.parsed[s]) for s in src],
@@ -71,8 +73,11 @@ def read_generic(path: Path, opts: ReadOptions, mapping: bool = True) -> ParsedT
 def _read_raw(path: Path, opts: ReadOptions, want) -> _Raw:
     ext = path.suffix.lower()
     if ext in XLSX_EXT:
-        names, cols, lines, header_line, sheet = _read_xlsx(path, opts.sheet)
-        return _Raw(names, dict(zip(names, cols)), lines, header_line, sheet, "xlsx")
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")  # openpyxl's warnings are about this file
+            names, cols, lines, header_line, sheet = _read_xlsx(path, opts.sheet)
+        return _Raw(names, dict(zip(names, cols)), lines, header_line, sheet, "xlsx",
+                    notes=_workbook_notes([str(w.message) for w in said]))
     if ext in PARQUET_EXT:
         table = _read_parquet(path)
         lines = np.arange(2, table.num_rows + 2, dtype=np.int64)  # as if a header were line 1
@@ -250,6 +255,24 @@ def _read_xlsx(path: Path, sheet: str | None):
             wb.close()
         except Exception:  # noqa: BLE001 - closing a damaged archive must not hide the error
             pass
+
+
+MAX_WORKBOOK_NOTES = 5
+
+
+def _workbook_notes(said: list[str]) -> list[str]:
+    """What openpyxl warned while reading the workbook, as the source's notes instead of
+    lines on stderr: a date cell out of range is read as ``#VALUE!`` (its row's time is then
+    reported unusable), an unsupported extension is dropped. Repeats are counted."""
+    counts: dict[str, int] = {}
+    for text in said:
+        text = " ".join(text.split())
+        counts[text] = counts.get(text, 0) + 1
+    notes = [f"workbook: {t}" + (f" ({n} times)" if n > 1 else "")
+             for t, n in list(counts.items())[:MAX_WORKBOOK_NOTES]]
+    if len(counts) > MAX_WORKBOOK_NOTES:
+        notes.append(f"workbook: {len(counts) - MAX_WORKBOOK_NOTES} other warning(s) not shown")
+    return notes
 
 
 def _why(exc: BaseException) -> str:

@@ -12,12 +12,12 @@ import pyarrow.compute as pc
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..sample import HEAD_BYTES
+from .asterisk_lines import in_file_order, read_lines
+from .asterisk_text import between, clid_number, through_last
 from .common import (
     ISO_LOCAL,
-    between,
     blank_to_null,
     coalesce,
-    concat_sorted,
     count_of,
     count_true,
     extract,
@@ -29,9 +29,8 @@ from .common import (
     on_distinct,
     records,
     share,
-    through_last,
 )
-from .positional import Group, read_positional, with_text
+from .positional import Group, with_text
 from .zonecheck import epoch_zone_check
 
 BASE = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
@@ -99,15 +98,14 @@ def clid_name(clid: pa.Array) -> pa.Array:
 
 
 def calling_number(src: pa.Array, clid: pa.Array) -> pa.Array:
-    """``src``, else the number of ``clid``'s ``<number>``: the regex runs only where ``src``
-    is empty (``coalesce(src, extract(clid))``, without reading every clid)."""
+    """``src``, else the number of ``clid``'s ``<number>`` (``CLID_NUMBER``): read only where
+    ``src`` is empty (``coalesce(src, extract(clid))``, without reading every clid)."""
     if src.null_count == len(src):
-        return coalesce(src, extract(clid, CLID_NUMBER, distinct=True))
+        return coalesce(src, clid_number(clid))
     if not src.null_count:
         return src
     empty = pc.is_null(src)
-    return pc.replace_with_mask(src, empty,
-                                extract(pc.filter(clid, empty), CLID_NUMBER, distinct=True))
+    return pc.replace_with_mask(src, empty, clid_number(pc.filter(clid, empty)))
 
 
 def layout_for(group: Group) -> list[str]:
@@ -170,14 +168,12 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, custom: bool) ->
     every = bool(opts.columns)
     fields = None if every else (lambda count: used_fields(count, custom))
     if custom:
-        pos = read_positional(data, delimiter=",", expected=19, accept=lambda n: n == 19,
-                              file=str(path), reason="cdr_custom legacy lines have 19",
-                              columns=fields)
+        pos = read_lines(data, expected=19, accept=lambda n: n == 19, file=str(path),
+                         reason="cdr_custom legacy lines have 19", columns=fields)
     else:
         expected = _guess_count(data)
-        pos = read_positional(data, delimiter=",", expected=expected,
-                              accept=lambda n: 16 <= n <= 21, file=str(path),
-                              reason="cdr_csv lines have 16 to 21", columns=fields)
+        pos = read_lines(data, expected=expected, accept=lambda n: 16 <= n <= 21,
+                         file=str(path), reason="cdr_csv lines have 16 to 21", columns=fields)
     parts = []
     layouts = []
     for g in pos.groups:
@@ -186,14 +182,17 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, custom: bool) ->
         named = {name: g.col(i) for i, name in enumerate(cols) if f"f{i}" in read}
         layouts.append(f"{g.count} fields ({count_of(len(g.lines), 'row')})" +
                        ("" if custom or g.count == 16 else ": … " + ", ".join(cols[16:])))
-        raw = named if every else {k: v for k, v in named.items() if k in ("start", "uniqueid")}
+        raw = named if every else {}
         parts.append(({**canonical(named), **{"@" + k: v for k, v in raw.items()}}, g.lines))
     if not parts:
         empty = {n: pa.array([], pa.string()) for n in CUSTOM + BASE}
         parts = [({**canonical(empty), **{"@" + k: v for k, v in empty.items()}},
                   np.zeros(0, np.int64))]
-    columns, lines = concat_sorted(parts)
+    columns, lines = in_file_order(parts)
     all_named = {k[1:]: v for k, v in columns.items() if k.startswith("@")}
+    if not every:  # what zone_check reads, as start and call_id (blanks already null)
+        all_named = {"start": columns["start"],
+                     **({"uniqueid": columns["call_id"]} if "call_id" in columns else {})}
     notes = ["layout: " + "; ".join(layouts),
              "ingress/egress ← endpoint/peer of channel/dstchannel; duration ← billsec (talk "
              "seconds); calling ← src (clid number if src is empty)",

@@ -14,6 +14,8 @@ from workbench.columns.times import AMBIGUOUS, NONEXISTENT, US, is_utc_zone, pla
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..delimited import count_newlines, ends_with_newline
+from .broadworks_lines import read_grouped
+from .broadworks_times import with_offset
 from .common import (
     NULL_TEXT,
     blank_to_null,
@@ -106,11 +108,13 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     head = head_lines(data)[skip:skip + 200]
     counts = [_field_count(ln) for ln in head if ln.strip()]
     expected = most_common([c for c in counts if c >= MIN_FIELDS], 450)
-    pos = read_positional(data, delimiter=",", expected=expected, accept=lambda n: n >= MIN_FIELDS,
-                          quote_char=False, escape_char="\\", double_quote=False,
-                          skip_lines=skip, ignore=ignore, file=str(path),
-                          reason=f"BroadWorks data records have at least {MIN_FIELDS}",
-                          columns=lambda _count: WANTED)  # ~40 of ~450 fields converted
+    kw = dict(delimiter=",", accept=lambda n: n >= MIN_FIELDS, quote_char=False,
+              escape_char="\\", double_quote=False, file=str(path),
+              reason=f"BroadWorks data records have at least {MIN_FIELDS}",
+              columns=lambda _count: WANTED)  # ~40 of ~450 fields converted
+    pos = read_grouped(data, expected=expected, skip_lines=skip, ignore=ignore,
+                       read=lambda d: read_positional(d, expected=expected, skip_lines=skip,
+                                                      ignore=ignore, **kw), **kw)
     parts = [({name: (text(g.col(i - 1)) if i <= g.count else pa.nulls(len(g.lines), pa.string()))
                for name, i in POSITIONS.items()}, g.lines) for g in pos.groups]
     if not parts:
@@ -200,7 +204,7 @@ def _zoned_times(named: dict[str, pa.Array], lines: np.ndarray, zone: str
     if not have.any():
         return {c: named[f] for c, f in TIMES}, [
             "no userTimeZone on these records: times read in the source's timezone " + zone]
-    out = {c: _with_offset(named[f], suffix) for c, f in TIMES}
+    out = {c: with_offset(named[f], suffix, _with_offset) for c, f in TIMES}
     return out, _zone_report(named["startTime"], minutes, lines, zone)
 
 

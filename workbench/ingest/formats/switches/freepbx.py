@@ -70,6 +70,10 @@ def _parse_calldate(col: pa.Array, epoch: pa.Array) -> tuple[pa.Array, str]:
             score = count_true(pc.fill_null(near, False)) * 2 + (len(ts) - ts.null_count)
             if best is None or score > best[0]:
                 best = (score, name + ("" if f == fmt else " without seconds"), ts)
+            if name == "iso" and f == fmt and ts.null_count == col.null_count:
+                # every date parsed as ISO: a slash form parses none of them (the separators
+                # differ), so none can score more; skip their four failing parses
+                return ts, name
             if ts.null_count < len(ts) and f == fmt:
                 break  # with seconds it parsed: the form without them cannot add rows
     assert best is not None

@@ -33,6 +33,7 @@ from .common import (
     text,
     text_lines,
 )
+from .freeswitch_lines import read_lines
 from .positional import Positional, names, read_positional, with_text
 
 DEFAULT = ["caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
@@ -60,7 +61,10 @@ def _unwrap_sql(data: bytes) -> tuple[bytes, bool]:
 
 def _strip_quotes(col) -> pa.Array:
     # the default template has a stray space before its last field: ` "acct"`
-    return pc.replace_substring_regex(text(col), r'^\s*"(.*)"\s*$', r"\1")
+    col = text(col)
+    if not pc.any(pc.match_substring(col, '"')).as_py():  # nothing to strip: no regex pass
+        return col
+    return pc.replace_substring_regex(col, r'^\s*"(.*)"\s*$', r"\1")
 
 
 def _repair(pos: Positional, count: int) -> tuple[dict[str, pa.Array], np.ndarray, list[BadLine],
@@ -68,18 +72,24 @@ def _repair(pos: Positional, count: int) -> tuple[dict[str, pa.Array], np.ndarra
     """Every refused line re-split on the template's quoted separators (values were not
     escaped), in Arrow kernels: (columns, lines repaired, first bad lines left, how many)."""
     nums = pos.bad_numbers
-    lines, _ = text_lines(select_lines(pos.data, nums, pos.starts))  # non-blank: one per number
+    body = select_lines(pos.data, nums, pos.starts)
+    lines, _ = text_lines(body)  # non-blank: one per number
     t = lines  # the sql template's wrapping, where a line still has it (regexes only then)
-    if pc.any(pc.match_substring(t, "insert", ignore_case=True)).as_py():
+    # (the searches run over the lines' bytes at once where that says the same: a line holds
+    # the text iff the bytes do, the text having no line end; ASCII case folding only)
+    if (b"insert" in body.lower()) if body.isascii() else \
+            pc.any(pc.match_substring(t, "insert", ignore_case=True)).as_py():
         t = pc.replace_substring_regex(
             t, r"(?i)^\s*INSERT INTO\s+[\w.`\"]+\s+VALUES\s*\(", "")
-    if pc.any(pc.match_substring(t, ");")).as_py():
+    if (b");" in body) if t is lines else pc.any(pc.match_substring(t, ");")).as_py():
         t = pc.replace_substring_regex(t, r"\);\s*$", "")
     t = pc.utf8_trim_whitespace(t)
     quoted = pc.and_(pc.and_(pc.starts_with(t, '"'), pc.ends_with(t, '"')),
                      pc.greater_equal(pc.utf8_length(t), 2))
     inner = pc.utf8_slice_codeunits(t, 1, -1)
-    if pc.any(pc.match_substring_regex(inner, r'",\s"')).as_py():
+    # (\s is [\t\n\f\r ] in RE2; each inner text is part of a line, so of ``body``)
+    if any(b'",' + w + b'"' in body for w in (b" ", b"\t", b"\n", b"\f", b"\r")) and \
+            pc.any(pc.match_substring_regex(inner, r'",\s"')).as_py():
         parts = pc.split_pattern_regex(inner, r'",\s?"')
     else:  # the same split without the regex engine (~5x faster)
         parts = pc.split_pattern(inner, '","')
@@ -99,11 +109,14 @@ def read_freeswitch(path: Path, opts: ReadOptions) -> ParsedTable:
     return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc))
 
 
-def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
+def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, fast: bool = True
+          ) -> ParsedTable:
     data, sql = _unwrap_sql(data)
     expected = _first_count(data)
-    pos = read_positional(data, delimiter=",", expected=expected, accept=lambda n: n in (13, 15),
-                          file=str(path), reason="FreeSWITCH templates have 13 or 15")
+    reason = "FreeSWITCH templates have 13 or 15"
+    pos = (read_lines(data, expected, str(path), reason) if fast else None) or read_positional(
+        data, delimiter=",", expected=expected, accept=lambda n: n in (13, 15), file=str(path),
+        reason=reason)
     template = "example (15 fields)" if expected == 15 else "built-in default (13 fields)"
     notes = [f"template: {template}{' as sql INSERT INTO lines' if sql else ''}"]
     groups = [(g.count, {n: text(g.col(i)) for i, n in enumerate(names(g.count))}, g.lines)

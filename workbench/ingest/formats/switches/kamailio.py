@@ -10,6 +10,8 @@ by one. INVITE records become rows; BYE records give the end of the call.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -248,7 +250,7 @@ def _odd_rows_python(data: bytes, lines: list[int], starts: np.ndarray | None = 
         recs.append(pairs)
         kinds.append(m.group(1))
         got.append(n)
-    keys = {k for r in recs for k in r}
+    keys = dict.fromkeys(k for r in recs for k in r)  # first-seen order: messages list them
     cols = {k: pa.array([r.get(k) for r in recs], pa.string()) for k in keys}
     cols["@kind"] = pa.array(kinds, pa.string())
     return cols, np.asarray(got, np.int64), quirky
@@ -433,10 +435,11 @@ def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTabl
     first = next((ln for ln in head_lines(data) if ln.strip()), "")
     delim = opts.delimiter or sniff_delimiter(first)
     d = read_delimited(data, delimiter=delim, header=True, file=str(path))
-    kv = {}
+    source = {}
     for name in d.table.column_names:
         key = name.strip().strip("`").lower()
-        kv[DB_ALIASES.get(key, key)] = blank_to_null(d.table[name], NULL_TEXT, strip=True)
+        source[DB_ALIASES.get(key, key)] = name
+    kv = Lazy({k: partial(_db_column, d.table, name) for k, name in source.items()})
     if "call_id" not in kv and "start_time" not in kv:
         raise InputError("not an acc/acc_cdrs export: no callid or start_time column "
                          f"(found: {', '.join(d.table.column_names)})", file=str(path))
@@ -444,6 +447,32 @@ def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTabl
     notes = [f"{'acc_cdrs' if 'start_time' in kv else 'acc'} table export, delimiter {delim!r}"]
     return _build(kv, d.lines, None, opts, str(path), notes, d.bad_lines, d.bad_count, enc,
                   epoch=epoch, data=data, headers=d.header)
+
+
+def _db_column(table: pa.Table, name: str) -> pa.Array:
+    return blank_to_null(table[name], NULL_TEXT, strip=True)
+
+
+class Lazy(Mapping[str, pa.Array]):
+    """Columns made on first use: a table export's unused columns are never converted."""
+
+    def __init__(self, makers: dict[str, Callable[[], pa.Array]]):
+        self.makers = makers
+        self.done: dict[str, pa.Array] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.makers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.makers)
+
+    def __len__(self) -> int:
+        return len(self.makers)
+
+    def __getitem__(self, key: str) -> pa.Array:
+        if key not in self.done:
+            self.done[key] = self.makers[key]()
+        return self.done[key]
 
 
 def _is_epoch(col: pa.Array) -> bool:

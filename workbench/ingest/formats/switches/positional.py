@@ -261,14 +261,17 @@ def _many_refused(data: bytes | mmap.mmap, only: np.ndarray | None, starts: np.n
 
 
 def _end_of_line(data: bytes | mmap.mmap, n: int) -> int:
-    """Byte offset just after the ``n``-th line (``len(data)`` when there are fewer lines)."""
-    pos = 0
-    for _ in range(n):
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            return len(data)
-        pos = nl + 1
-    return pos
+    """Byte offset just after the ``n``-th line (``len(data)`` when there are fewer lines):
+    line feeds found 1 MiB at a time, not one ``find`` call per line (64 k of them)."""
+    buf = np.frombuffer(data, np.uint8)
+    pos, seen = 0, 0
+    while seen < n and pos < len(buf):
+        ends = np.flatnonzero(buf[pos:pos + (1 << 20)] == 10)
+        if seen + len(ends) >= n:
+            return pos + int(ends[n - seen - 1]) + 1
+        seen += len(ends)
+        pos += 1 << 20
+    return 0 if n <= 0 else len(data)
 
 
 #: Fewer lines than this are read by ``read_delimited`` alone (the direct parse saves a copy)
