@@ -17,25 +17,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..base import BadLine
 from ..delimited import (
-    MAX_BAD_KEPT,
-    MAX_COLUMNS,
     cr_to_lf,
     nonblank_lines,
-    read_delimited,
-    select_lines,
 )
 from . import positional
 from .common import Part, concat_sorted, text
 from .positional import (
-    Group,
     Positional,
-    _distinct,
     _many_refused,
-    _minus,
-    _parse_whole,
-    names,
     read_positional,
 )
 
@@ -147,38 +137,8 @@ def read_lines(data: Any, *, expected: int, accept: Callable[[int], bool],
     starts, every = line_counts(data)
     refused = nonblank_lines(data, starts)
     counts = every[refused - 1]
-    groups: list[Group] = []
-    bad: list[BadLine] = []
-    bad_count = 0
-    recovered = []
-    for count in _distinct(counts):  # as read_positional's loop over refused lines
-        these = refused[counts == count]
-        if (accept(int(count)) or count == expected) and count <= MAX_COLUMNS:
-            table = _parse_whole(data, starts, these, int(count), want(int(count)), **kw) \
-                if len(these) >= positional.DIRECT_MIN else None
-            if table is not None:
-                groups.append(Group(int(count), table, these))
-                recovered.append(these)
-                continue
-            part = read_delimited(select_lines(data, these, starts), names=names(int(count)),
-                                  header=False, want=want(int(count)), grouped=True, **kw)
-            if part.table.num_rows:
-                groups.append(Group(int(count), part.table, these[part.lines - 1]))
-                recovered.append(these[part.lines - 1])
-            bad_count += part.bad_count
-            bad += [BadLine(int(these[b.line - 1]) if b.line > 0 else -1, b.reason, b.text)
-                    for b in part.bad_lines]
-            continue
-        bad_count += len(these)
-        why = f"{count} fields; {reason}" if reason else f"{count} fields, expected {expected}"
-        sub_these = select_lines(data, these[:MAX_BAD_KEPT], starts).decode("utf-8",
-                                                                            errors="replace")
-        bad += [BadLine(int(n), why, t.rstrip("\r"))
-                for n, t in zip(these[:MAX_BAD_KEPT], sub_these.split("\n"))]
-    bad.sort(key=lambda b: b.line)
-    bad_numbers = _minus(refused, np.concatenate(recovered)) if recovered else refused
-    return Positional(groups, bad[:MAX_BAD_KEPT], bad_count, data=data,
-                      bad_numbers=bad_numbers.astype(np.int64), starts=starts)
+    return positional._group_refused(data, starts, refused, counts, [], expected=expected,
+                                     accept=accept, reason=reason, want=want, kw=kw)
 
 
 

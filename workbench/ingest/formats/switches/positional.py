@@ -12,7 +12,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -181,6 +181,16 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
     else:
         counts = field_counts(select_lines(data, refused, starts), delimiter,
                               quote_char or None, escape_char or None)[:len(refused)]
+    return _group_refused(data, starts, refused, counts, groups, expected=expected,
+                          accept=accept, reason=reason, want=want, kw=kw)
+
+
+def _group_refused(data: Any, starts: np.ndarray, refused: np.ndarray, counts: np.ndarray,
+                   groups: list[Group], *, expected: int, accept: Callable[[int], bool],
+                   reason: str, want: Any, kw: dict[str, Any]) -> Positional:
+    """The refused lines (``counts``: their field counts) read layout by layout: each count
+    the reader accepts becomes a group (beside ``groups``, those read already), the others
+    bad lines with their text. Shared by every reader that groups a mixed file."""
     bad: list[BadLine] = []
     bad_count = 0
     recovered = []
