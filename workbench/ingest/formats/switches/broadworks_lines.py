@@ -18,8 +18,8 @@ import numpy as np
 
 from ..base import BadLine
 from ..delimited import MAX_COLUMNS, line_starts, nonblank_lines
-from .common import MAX_BAD_KEPT, select_lines
-from .positional import MAX_REFUSED, Group, Positional, read_positional
+from .common import MAX_BAD_KEPT
+from .positional import MAX_REFUSED, Group, Positional, read_positional, refused_as_bad
 
 BLOCK = 1 << 22
 
@@ -83,11 +83,7 @@ def read_grouped(data, *, expected: int, accept: Callable[[int], bool], skip_lin
             recovered.append(these)
             continue
         bad_count += len(these)
-        why = f"{count} fields; {reason}" if reason else f"{count} fields, expected {expected}"
-        texts = select_lines(data, these[:MAX_BAD_KEPT], starts).decode("utf-8",
-                                                                        errors="replace")
-        bad += [BadLine(int(n), why, t.rstrip("\r"))
-                for n, t in zip(these[:MAX_BAD_KEPT], texts.split("\n"))]
+        bad += refused_as_bad(data, these, starts, count, expected, reason)
     bad.sort(key=lambda b: b.line)
     taken = np.concatenate(recovered) if recovered else np.zeros(0, np.int64)
     mark = np.zeros(len(starts) + 1, bool)

@@ -185,6 +185,16 @@ def read_positional(data: bytes, *, delimiter: str, expected: int, accept: Calla
                           accept=accept, reason=reason, want=want, kw=kw)
 
 
+def refused_as_bad(data: Any, these: np.ndarray, starts: np.ndarray, count: int, expected: int,
+                   reason: str) -> list[BadLine]:
+    """Lines ``these`` (of ``count`` fields, a count the reader does not take) as bad lines
+    with their text: the first MAX_BAD_KEPT of them."""
+    why = f"{count} fields; {reason}" if reason else f"{count} fields, expected {expected}"
+    texts = select_lines(data, these[:MAX_BAD_KEPT], starts).decode("utf-8", errors="replace")
+    return [BadLine(int(n), why, t.rstrip("\r"))
+            for n, t in zip(these[:MAX_BAD_KEPT], texts.split("\n"))]
+
+
 def _group_refused(data: Any, starts: np.ndarray, refused: np.ndarray, counts: np.ndarray,
                    groups: list[Group], *, expected: int, accept: Callable[[int], bool],
                    reason: str, want: Any, kw: dict[str, Any]) -> Positional:
@@ -215,11 +225,7 @@ def _group_refused(data: Any, starts: np.ndarray, refused: np.ndarray, counts: n
                     for b in part.bad_lines]
             continue
         bad_count += len(these)
-        why = f"{count} fields; {reason}" if reason else f"{count} fields, expected {expected}"
-        sub_these = select_lines(data, these[:MAX_BAD_KEPT], starts).decode("utf-8",
-                                                                            errors="replace")
-        bad += [BadLine(int(n), why, t.rstrip("\r"))
-                for n, t in zip(these[:MAX_BAD_KEPT], sub_these.split("\n"))]
+        bad += refused_as_bad(data, these, starts, int(count), expected, reason)
     bad.sort(key=lambda b: b.line)
     bad_numbers = _minus(refused, np.concatenate(recovered)) if recovered else refused
     return Positional(groups, bad[:MAX_BAD_KEPT], bad_count, data=data,
