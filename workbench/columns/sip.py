@@ -75,15 +75,18 @@ def extract_verstat(arr: pa.Array) -> pa.Array:
 def uri_number(arr: pa.Array) -> pa.Array:
     """The telephone number of SIP/tel URI header values; from the display name when the
     URI holds only an address; else the value unchanged."""
-    def one(values: pa.Array) -> pa.Array:
-        got = _extract(values, _URI_USER)
-        if not got.null_count:  # every value has its number in the URI (called parties)
-            return got
-        missing = pc.is_null(got)  # the display-name search only where the URI had none
-        rest = pc.filter(values, missing)
-        return pc.replace_with_mask(got, missing,
-                                    pc.coalesce(_extract(rest, _DISPLAY_NUMBER), rest))
-    return _on_distinct(arr, one)
+    return _on_distinct(arr, uri_numbers)
+
+
+def uri_numbers(values: pa.Array) -> pa.Array:
+    """``uri_number`` of every value, not deduplicated first (for a caller that already holds
+    the distinct values)."""
+    got = _extract(values, _URI_USER)
+    if not got.null_count:  # every value has its number in the URI (called parties)
+        return got
+    missing = pc.is_null(got)  # the display-name search only where the URI had none
+    rest = pc.filter(values, missing)
+    return pc.replace_with_mask(got, missing, pc.coalesce(_extract(rest, _DISPLAY_NUMBER), rest))
 
 
 # ---------------------------------------------------------------- Identity / PASSporT

@@ -111,14 +111,16 @@ def is_ascii(data: bytes | memoryview | mmap.mmap) -> bool:
     return not int(acc) & 0x8080808080808080 and tail.isascii()
 
 
-def line_starts(data: bytes) -> np.ndarray:
-    """Byte offset of the start of every physical line (vectorized)."""
+def line_starts(data: bytes, block: int = 1 << 22) -> np.ndarray:
+    """Byte offset of the start of every physical line (vectorized), compared ``block``
+    bytes at a time: no file-sized mask (a 600 MB file's mask cost more in page faults than
+    the comparison itself)."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    nl = np.flatnonzero(buf == 10)
-    starts = np.concatenate(([0], nl + 1)).astype(np.int64)
-    if len(starts) and starts[-1] >= len(data):
-        starts = starts[:-1]
-    return starts
+    out = [np.zeros(1, np.int64)]
+    for i in range(0, len(buf), block):
+        out.append(np.flatnonzero(buf[i:i + block] == 10).astype(np.int64) + (i + 1))
+    starts = np.concatenate(out)
+    return starts[:-1] if len(starts) and starts[-1] >= len(data) else starts
 
 
 def select_lines(data: bytes | mmap.mmap, wanted: np.ndarray,

@@ -15,13 +15,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.columns.sip import _DISPLAY_NUMBER, _URI_USER, uri_number
+from workbench.columns.sip import uri_number, uri_numbers
 from workbench.common.errors import InputError
 
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from ..delimited import nonblank_lines
-from .acme_split import gather, line_bounds, line_starts_blocked, split_fields
+from ..delimited import line_starts, nonblank_lines
+from .acme_split import gather, line_bounds, split_fields
 from .acme_times import acme_times
 from .common import (
     MAX_BAD_KEPT,
@@ -85,7 +85,7 @@ def read_acme(path: Path, opts: ReadOptions) -> ParsedTable:
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     if not clean_utf8(data):  # as text_lines would: the file is retried as Windows-1252
         raise UnicodeError("not UTF-8")
-    starts = line_starts_blocked(data)
+    starts = line_starts(data)
     numbers = nonblank_lines(data, starts)  # the lines text_lines keeps, without copying them
     kind = _status_types(data, starts[numbers - 1])
     stops = numbers[kind == 2]
@@ -147,8 +147,7 @@ def calling_fields(col) -> tuple[pa.Array, pa.Array, pa.Array]:
     million distinct headers costs as much as the three regexes together)."""
     enc = pc.dictionary_encode(text(col))
     values, idx = enc.dictionary, enc.indices
-    number = pc.coalesce(extract(values, _URI_USER), extract(values, _DISPLAY_NUMBER), values)
-    return (pc.take(number, idx), pc.take(extract(values, DISPLAY_NAME), idx),
+    return (pc.take(uri_numbers(values), idx), pc.take(extract(values, DISPLAY_NAME), idx),
             pc.take(extract(values, VERSTAT), idx))
 
 

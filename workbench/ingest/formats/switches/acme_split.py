@@ -10,18 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ..delimited import ends_with_newline
-
-
-def line_starts_blocked(data: bytes, block: int = 1 << 22) -> np.ndarray:
-    """``line_starts(data)``, compared in blocks: no file-sized mask (a 600 MB file's mask
-    cost more in page faults than the comparison itself)."""
-    buf = np.frombuffer(data, np.uint8)
-    out = [np.zeros(1, np.int64)]
-    for i in range(0, len(buf), block):
-        out.append(np.flatnonzero(buf[i:i + block] == 10).astype(np.int64) + (i + 1))
-    starts = np.concatenate(out)
-    return starts[:-1] if len(starts) and starts[-1] >= len(data) else starts
+from ..delimited import ends_with_newline, line_starts
 
 
 def line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +18,7 @@ def line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     them, each ending in ``\n``), without the line end: the ``\n`` and the ``\r`` before it,
     as ``text.rstrip("\r")`` of a line split on ``\n`` leaves it."""
     buf = np.frombuffer(data, np.uint8)
-    lo = line_starts_blocked(data)
+    lo = line_starts(data)
     last = len(buf) - 1 if ends_with_newline(data) else len(buf)
     hi = np.append(lo[1:] - 1, last).astype(np.int64)  # where each line's "\n" is
     while True:  # trailing CRs (one at most once cr_to_lf has run; the loop says "all")
