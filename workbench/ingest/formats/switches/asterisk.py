@@ -13,9 +13,10 @@ from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..sample import HEAD_BYTES
 from .asterisk_lines import in_file_order, read_lines
-from .asterisk_text import between, clid_number, through_last
+from .asterisk_text import clid_number
 from .common import (
     ISO_LOCAL,
+    between,
     blank_to_null,
     coalesce,
     count_of,
@@ -29,6 +30,7 @@ from .common import (
     on_distinct,
     records,
     share,
+    through_last,
 )
 from .positional import Group, with_text
 from .zonecheck import epoch_zone_check
