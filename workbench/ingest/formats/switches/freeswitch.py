@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -15,12 +17,11 @@ import pyarrow.compute as pc
 
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
+from ..delimited import MAX_BAD_KEPT, is_ascii, select_lines
 from .common import (
     ISO_LOCAL,
-    MAX_BAD_KEPT,
     Q850_NAMES,
     UUID,
-    concat_sorted,
     count_of,
     fields,
     finish,
@@ -28,13 +29,14 @@ from .common import (
     head_lines,
     most_common,
     records,
-    select_lines,
     share,
     text,
     text_lines,
 )
+from .freeswitch_csv_merge import Part, in_file_order
+from .freeswitch_csv_repair import resplit
 from .freeswitch_lines import read_lines
-from .positional import Positional, names, read_positional, with_text
+from .positional import Positional, clean_utf8, read_positional, with_text
 
 DEFAULT = ["caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
            "answer_stamp", "end_stamp", "duration", "billsec", "hangup_cause", "uuid",
@@ -51,6 +53,7 @@ def _unwrap_sql(data: bytes) -> tuple[bytes, bool]:
     m = SQL_PREFIX.match(head)
     if not m:
         return data, False
+    data = bytes(data)  # a mapped file: edited as a copy
     prefix = m.group(0).strip()
     data = data.replace(prefix, b"").replace(b");\r\n", b"\r\n").replace(b");\n", b"\n")
     tail = data.rstrip()
@@ -59,7 +62,7 @@ def _unwrap_sql(data: bytes) -> tuple[bytes, bool]:
     return data, True
 
 
-def _strip_quotes(col) -> pa.Array:
+def _strip_quotes(col: pa.Array | pa.ChunkedArray) -> pa.Array:
     # the default template has a stray space before its last field: ` "acct"`
     col = text(col)
     if not pc.any(pc.match_substring(col, '"')).as_py():  # nothing to strip: no regex pass
@@ -67,10 +70,32 @@ def _strip_quotes(col) -> pa.Array:
     return pc.replace_substring_regex(col, r'^\s*"(.*)"\s*$', r"\1")
 
 
-def _repair(pos: Positional, count: int) -> tuple[dict[str, pa.Array], np.ndarray, list[BadLine],
-                                                  int]:
+def _repair(pos: Positional, count: int, fields: Sequence[int] | None = None
+            ) -> tuple[dict[str, pa.Array], np.ndarray, list[BadLine], int]:
     """Every refused line re-split on the template's quoted separators (values were not
-    escaped), in Arrow kernels: (columns, lines repaired, first bad lines left, how many)."""
+    escaped), in Arrow kernels: (columns ``f{i}`` for ``fields`` or all, lines repaired,
+    first bad lines left, how many)."""
+    nums = pos.bad_numbers
+    texts = getattr(pos, "bad_texts", None)  # the line reader's copy, with line ends
+    got = resplit(texts, count, fields) if texts is not None else None
+    if got is not None:
+        cols, fit_np = got
+        lines = texts
+    else:
+        cols, fit_np, lines = _resplit_all(pos, count, fields)
+    why = {b.line: b.reason for b in pos.bad_lines}
+    left = np.flatnonzero(~fit_np)
+    still = [BadLine(int(nums[i]), why.get(int(nums[i]), "refused by the parser"),
+                     text_[:-1] if got is not None else text_)
+             for i, text_ in zip(left[:MAX_BAD_KEPT], pc.take(lines, left[:MAX_BAD_KEPT])
+                                 .to_pylist())]
+    return cols, nums[fit_np], still, len(left)
+
+
+def _resplit_all(pos: Positional, count: int, fields: Sequence[int] | None
+                 ) -> tuple[dict[str, pa.Array], np.ndarray, pa.Array]:
+    """``_repair``'s re-split in general (sql wrapping, blanks around quotes, ``",\\s"``):
+    (columns, which lines are rows, the lines' text without line ends)."""
     nums = pos.bad_numbers
     body = select_lines(pos.data, nums, pos.starts)
     lines, _ = text_lines(body)  # non-blank: one per number
@@ -95,18 +120,15 @@ def _repair(pos: Positional, count: int) -> tuple[dict[str, pa.Array], np.ndarra
         parts = pc.split_pattern(inner, '","')
     fit = pc.fill_null(pc.and_(quoted, pc.equal(pc.list_value_length(parts), count)), False)
     fixed = pc.filter(parts, fit)
-    cols = {f"f{i}": pc.list_element(fixed, i) for i in range(count)}
-    fit_np = fit.to_numpy(zero_copy_only=False)
-    why = {b.line: b.reason for b in pos.bad_lines}
-    left = np.flatnonzero(~fit_np)
-    still = [BadLine(int(nums[i]), why.get(int(nums[i]), "refused by the parser"), text_)
-             for i, text_ in zip(left[:MAX_BAD_KEPT], pc.take(lines, left[:MAX_BAD_KEPT])
-                                 .to_pylist())]
-    return cols, nums[fit_np], still, len(left)
+    wanted = range(count) if fields is None else sorted(i for i in set(fields) if i < count)
+    cols = {f"f{i}": pc.list_element(fixed, i) for i in wanted}
+    return cols, fit.to_numpy(zero_copy_only=False), lines
 
 
 def read_freeswitch(path: Path, opts: ReadOptions) -> ParsedTable:
-    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc))
+    # mapped, not read: the line reader only slices, searches and parses the file's bytes
+    return with_text(path, opts.encoding, lambda data, enc: _read(path, opts, data, enc),
+                     mapped=True)
 
 
 def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, fast: bool = True
@@ -114,31 +136,37 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, fast: bool = Tru
     data, sql = _unwrap_sql(data)
     expected = _first_count(data)
     reason = "FreeSWITCH templates have 13 or 15"
-    pos = (read_lines(data, expected, str(path), reason) if fast else None) or read_positional(
-        data, delimiter=",", expected=expected, accept=lambda n: n in (13, 15), file=str(path),
-        reason=reason)
+    # only the fields the canonical columns come from, unless the case maps fields of its own
+    keep = None if opts.columns else NEEDED
+    pos: Positional | None = read_lines(data, expected, str(path), reason, keep) if fast \
+        else None
+    if pos is None:
+        pos = read_positional(data, delimiter=",", expected=expected,
+                              accept=lambda n: n in (13, 15), file=str(path), reason=reason,
+                              columns=_converted(data, keep))
     template = "example (15 fields)" if expected == 15 else "built-in default (13 fields)"
     notes = [f"template: {template}{' as sql INSERT INTO lines' if sql else ''}"]
-    groups = [(g.count, {n: text(g.col(i)) for i, n in enumerate(names(g.count))}, g.lines)
+    groups = [(g.count, {c: g.table.column(c) for c in g.table.column_names}, g.lines)
               for g in pos.groups]
     bad, bad_count = pos.bad_lines, pos.bad_count
     if bad:  # every damaged line repaired, not only the few whose text bad_lines keeps
-        rows, fixed, bad, left = _repair(pos, expected)
+        rows, fixed, bad, left = _repair(pos, expected, keep)
         if len(fixed):
             groups.append((expected, rows, fixed))
             bad_count = left
             notes.append(f"{count_of(len(fixed), 'line')} with an unescaped quote or comma in a "
                          "value split again on the template's quoted separators (lines "
                          f"{', '.join(map(str, fixed[:10]))})")
-    parts = []
-    for count, cols, lines in groups:
-        named = {n: cols[f"f{i}"] for i, n in enumerate(EXAMPLE[:count])}
+    parts: list[Part] = [({n: cols[f"f{i}"] for i, n in enumerate(EXAMPLE[:count])
+                           if keep is None or i in keep}, lines) for count, cols, lines in groups]
+    if parts:  # quotes and blanks worked on once, on the columns in file order
+        named, lines = in_file_order(parts)
         named["accountcode"] = _strip_quotes(named["accountcode"])
-        parts.append(({**_canonical(named), **{"@" + k: v for k, v in named.items()}}, lines))
-    if not parts:
-        empty = {n: pa.array([], pa.string()) for n in EXAMPLE}
-        parts = [({**_canonical(empty)}, np.zeros(0, np.int64))]
-    columns, lines = concat_sorted(parts)
+        columns = {**_canonical(named),
+                   **({"@" + k: v for k, v in named.items()} if keep is None else {})}
+    else:
+        columns = _canonical({n: pa.array([], pa.string()) for n in EXAMPLE})
+        lines = np.zeros(0, np.int64)
     has_acct = columns["ingress"].null_count < len(columns["ingress"])
     notes += ["calling ← caller_id_number, called ← destination_number, duration ← billsec; "
               "call_id ← uuid (FreeSWITCH channel uuid), call_id_2 ← bleg_uuid",
@@ -147,7 +175,8 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, fast: bool = Tru
               "${sip_gateway_name}, or the XML/JSON CDR)",
               "*_stamp times are server local time: read in the source's timezone"]
     return finish(columns, lines, named=None, opts=opts, file=str(path), notes=notes,
-                  bad=bad[:MAX_BAD_KEPT], bad_count=bad_count, headers=EXAMPLE[:expected], encoding=enc)
+                  bad=bad[:MAX_BAD_KEPT], bad_count=bad_count, headers=EXAMPLE[:expected],
+                  encoding=enc)
 
 
 CANONICAL = {"calling": "caller_id_number", "calling_name": "caller_id_name",
@@ -156,12 +185,26 @@ CANONICAL = {"calling": "caller_id_number", "calling_name": "caller_id_name",
              "call_id": "uuid", "call_id_2": "bleg_uuid", "ingress": "accountcode"}
 
 
+#: The fields (by index) the canonical columns are read from: the only ones converted unless
+#: the case maps a field of its own (``finish`` uses the others for that alone).
+NEEDED = sorted(EXAMPLE.index(f) for f in CANONICAL.values())
+
+
+def _converted(data: bytes, keep: list[int] | None) -> Callable[[int], list[int]] | None:
+    """``read_positional``'s ``columns``: ``keep`` where the file is UTF-8 throughout (pyarrow
+    checks the encoding of converted columns alone, and a fault in a field left out must
+    still send the file to the Windows-1252 retry), else every field."""
+    if keep is None or not (is_ascii(data) or clean_utf8(data)):
+        return None
+    return lambda count: keep
+
+
 def _canonical(named: dict[str, pa.Array]) -> dict[str, pa.Array]:
     return fields(named, CANONICAL)
 
 
 def _unwrap_line(line: str) -> str:
-    """One ``INSERT INTO … VALUES (…);`` line → its bare value list (other lines unchanged)."""
+    """One ``INSERT INTO … VALUES (…);`` line → its bare value list (others unchanged)."""
     return re.sub(r"\);\s*$", "", SQL_PREFIX.sub(b"", line.encode()).decode())
 
 
@@ -176,6 +219,11 @@ def _first_count(data: bytes) -> int:
     return most_common([len(r) for r in csv.reader(lines) if len(r) in (13, 15)], 13)
 
 
+def _share(rows: list[list[str]], pred: Callable[[list[str]], object]) -> float:
+    """``share`` over split lines (a predicate's truth, as ``share`` takes it)."""
+    return share(rows, lambda r: bool(pred(cast(list[str], r))))
+
+
 def sniff_freeswitch(sample: Sample) -> Detection | None:
     lines = [_unwrap_line(ln) for ln in sample.lines]
     sql = any(SQL_PREFIX.match(ln.encode()) for ln in sample.lines[:5])
@@ -186,10 +234,10 @@ def sniff_freeswitch(sample: Sample) -> Detection | None:
     if not rows or not fit:
         return None
     count_ok = len(fit) / len(rows)
-    uuid = share(fit, lambda r: UUID.match(r[10]))
-    cause = share(fit, lambda r: r[9] in Q850_NAMES or CAUSE.match(r[9]))
-    dates = share(fit, lambda r: all(ISO_LOCAL.match(v) or MANGLED_TIME.match(v) or v == ""
-                                     for v in r[4:7]) and r[4])
+    uuid = _share(fit, lambda r: UUID.match(r[10]))
+    cause = _share(fit, lambda r: r[9] in Q850_NAMES or CAUSE.match(r[9]))
+    dates = _share(fit, lambda r: all(ISO_LOCAL.match(v) or MANGLED_TIME.match(v) or v == ""
+                                      for v in r[4:7]) and r[4])
     score = (0.6 + 0.4 * count_ok) * (0.3 + 0.3 * uuid + 0.2 * cause + 0.15 * dates + 0.05 * sql)
     ev = [f"{fmt_share(count_ok)} of lines have 13 or 15 fields",
           f"uuid (field 11) is a UUID on {fmt_share(uuid)}",
