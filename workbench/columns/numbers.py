@@ -9,6 +9,7 @@ those rules cannot settle goes through ``phonenumbers``, once per distinct value
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -127,7 +128,8 @@ def normalize_one(value: str, default_country: str = "US") -> tuple[str, int, in
     return text[0].as_py(), int(key[0]), int(flags[0])
 
 
-def normalize_distinct(uniq: pa.Array, default_country: str = "US"):
+def normalize_distinct(uniq: pa.Array, default_country: str = "US"
+                       ) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """E.164 text, int64 key and flags for an array of distinct raw strings: Arrow string
     kernels for the written forms, phonenumbers for what they leave."""
     return _normalize_slow(uniq, (default_country or "US").upper())
@@ -140,12 +142,12 @@ _ASCII_ZEROS = 48 * 1_111_111_111
 HEAD_ROWS = 2048
 
 
-def _readers_for(head: pa.Array) -> list:
+def _readers_for(head: pa.Array) -> list[Callable[[pa.Array], np.ndarray]]:
     """The NANP readers worth running over a column: plain digits; SIP/tel URIs; punctuated
     forms such as "(312) 555-0143". Each is tried on the column's head, in that order, and
     one that settles none of the head's rows left to it is skipped (rows it would have read
     still reach the general path, only slower)."""
-    chosen = []
+    chosen: list[Callable[[pa.Array], np.ndarray]] = []
     left = head
     for reader in (_fast_nanp, _uri_nanp, _layout_nanp, _unmarked_nanp):
         if not len(left):
@@ -154,7 +156,9 @@ def _readers_for(head: pa.Array) -> list:
         if (got >= 0).any():
             chosen.append(reader)
             left = pc.filter(left, from_numpy(got < 0))
-    return chosen or [_fast_nanp]
+    if not chosen:
+        chosen.append(_fast_nanp)
+    return chosen
 
 
 def _fast_nanp(col: pa.Array) -> np.ndarray:
@@ -322,7 +326,7 @@ def _unmarked_nanp(col: pa.Array) -> np.ndarray:
 _MARKS = r"[\s\-.()/\[\]]"
 
 
-def _normalize_slow(uniq: pa.Array, region: str):
+def _normalize_slow(uniq: pa.Array, region: str) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     n = len(uniq)
     s = pc.utf8_trim_whitespace(uniq)
     s = _user_part(s)
@@ -421,17 +425,27 @@ def _validity(key: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """INVALID / FICTIONAL flags: NANP rules vectorized, phonenumbers for the rest."""
     flags = np.zeros(len(key), dtype=np.uint8)
     nanp = ok & (key >= 12_000_000_000) & (key < 20_000_000_000)
-    npa = (key // 10_000_000) % 1000
-    nxx = (key // 10_000) % 1000
-    line = key % 10_000
-    bad = nanp & ((npa < 200) | (npa % 100 == 11) | ((npa // 10) % 10 == 9) |
-                  (nxx < 200) | (nxx % 100 == 11))
+    # NPA, NXX and line of the NANP keys by two divisions (int64 division is the cost here),
+    # then the NPA and NXX rules as lookups
+    local = np.where(nanp, key - 10_000_000_000, 0)
+    npa = local // 10_000_000
+    rest = local - npa * 10_000_000
+    nxx = rest // 10_000
+    line = rest - nxx * 10_000
+    bad = nanp & (_BAD_NPA[npa] | _BAD_NXX[nxx])
     flags[bad] |= INVALID
     flags[nanp & (nxx == 555) & (line >= 100) & (line <= 199)] |= FICTIONAL
     for i in np.flatnonzero(ok & ~nanp):
         if not _valid_international(int(key[i])):
             flags[i] |= INVALID
     return flags
+
+
+_CODES = np.arange(1000)
+#: NPAs no number can have: below 200, N11 service codes, and the reserved N9X.
+_BAD_NPA = (_CODES < 200) | (_CODES % 100 == 11) | ((_CODES // 10) % 10 == 9)
+#: Central office codes no number can have: below 200 and N11.
+_BAD_NXX = (_CODES < 200) | (_CODES % 100 == 11)
 
 
 @lru_cache(maxsize=1 << 17)

@@ -60,14 +60,73 @@ def matched_rows(a: PairRows, b: PairRows) -> tuple[np.ndarray, np.ndarray]:
 def pair_runs(calling: np.ndarray, called: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A row order that puts equal (calling, called) pairs next to each other, and where a
     new pair starts in that order (True at the first row of each run)."""
-    mixed = calling.astype(np.uint64) * _MIX + called.astype(np.uint64)
+    mixed = calling.astype(np.uint64)  # in place from here: no further temporaries
+    mixed *= _MIX
+    mixed += called.view(np.uint64) if called.dtype == np.int64 else \
+        called.astype(np.uint64)  # a view: the bits astype gives, without the copy
+    bits = (len(mixed) - 1).bit_length()
+    if len(mixed) < 2 or bits > MAX_ROW_BITS:
+        return _runs_by_argsort(calling, called, mixed)
+    return _runs_by_packed_sort(calling, called, mixed, bits)
+
+
+#: Row numbers take the low bits of the packed sort key (``_runs_by_packed_sort``); past this
+#: many the mix keeps too few bits and ``np.argsort`` of the whole mix is used instead.
+MAX_ROW_BITS = 40
+
+
+def _runs_by_packed_sort(calling: np.ndarray, called: np.ndarray, mixed: np.ndarray,
+                         bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pair_runs`` by one sort of plain uint64 values (numpy's vectorized sort, ~5x faster
+    than ``np.argsort``): the mix's top bits with the row number below them. The rare runs of
+    top bits shared by different pairs are then ordered by the whole mix, so the runs come
+    out as ``np.argsort`` of the mix gives them."""
+    shift = np.uint64(bits)
+    packed = (mixed >> shift) << shift
+    packed |= np.arange(len(mixed), dtype=np.uint64)
+    packed.sort()
+    order = (packed & np.uint64((1 << bits) - 1)).view(np.int64)  # row numbers: no copy
+    packed >>= shift  # the mix's top bits, in that order
+    same = packed[1:] == packed[:-1]
+    del packed
+    at = np.flatnonzero(same)
+    left, right = order[at], order[at + 1]
+    differ = (calling[left] != calling[right]) | (called[left] != called[right])
+    if not differ.any():
+        return order, np.append(True, ~same)
+    # runs of shared top bits holding more than one pair (a few): those rows by the whole mix
+    bounds = np.concatenate(([-1], np.flatnonzero(~same), [len(same)]))  # runs' last rows
+    k = np.unique(np.searchsorted(bounds, at[differ]))  # the runs holding such a pair
+    first, last = bounds[k - 1] + 1, bounds[k]
+    sizes = last - first + 1
+    run = np.repeat(np.arange(len(k)), sizes)
+    rows = np.repeat(first - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+    full = mixed[order[rows]]
+    by = np.lexsort((full, run))
+    order[rows] = order[rows][by]
+    full = full[by]
+    inner = np.flatnonzero(run[1:] == run[:-1])
+    same[rows[inner]] = full[inner + 1] == full[inner]
+    left, right = order[:-1][same], order[1:][same]
+    if (calling[left] == calling[right]).all() and (called[left] == called[right]).all():
+        return order, np.append(True, ~same)
+    return _exact_runs(calling, called)  # two pairs share the whole mix
+
+
+def _runs_by_argsort(calling: np.ndarray, called: np.ndarray, mixed: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(mixed)
     ordered = mixed[order]
     same = ordered[1:] == ordered[:-1]
     left, right = order[:-1][same], order[1:][same]
     if (calling[left] == calling[right]).all() and (called[left] == called[right]).all():
         return order, np.append(True, ~same)
-    order = np.lexsort((calling, called))  # two pairs share a mix: the exact order
+    return _exact_runs(calling, called)
+
+
+def _exact_runs(calling: np.ndarray, called: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two pairs share a mix: the exact two-key order."""
+    order = np.lexsort((calling, called))
     c1, c2 = calling[order], called[order]
     return order, np.append(True, (c1[1:] != c1[:-1]) | (c2[1:] != c2[:-1]))
 
