@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as StdET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -22,8 +22,11 @@ from workbench.common.errors import InputError
 
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
+from ..delimited import MAX_BAD_KEPT
 from ..sample import read_utf8
-from .common import MAX_BAD_KEPT, UTC, count_of, finish
+from .common import UTC, count_of, finish
+from .freeswitch_doc_xml import XmlScan
+from .freeswitch_doc_xml import scan as xml_scan
 from .freeswitch_legs import LegColumns, OddValue, records_columns
 from .freeswitch_record import PROFILE_KEYS, TIME_KEYS, VAR_KEYS, call_record, callflow
 from .freeswitch_record import decode as _decode
@@ -86,7 +89,7 @@ def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None 
     line, counted = 1, 0
     while i < n:
         if text[i] != "{":  # (where the last window ended: no separator to skip)
-            i = _SEPARATORS.match(text, i).end()
+            i = _SEPARATORS.match(text, i).end()  # type: ignore[union-attr]  # (matches empty)
             if i >= n:
                 break
         line += text.count("\n", counted, i)  # from the previous document: linear in the file
@@ -193,6 +196,18 @@ _XML_POS = re.compile(r"line (\d+), column (\d+)")
 _DTD_LIKE = re.compile(r"<!(?!--|\[CDATA\[)")
 
 
+# A '<' that ``_TAG_OR_STRAY`` escapes: one where its markup alternative does not match.
+_STRAY_LT = re.compile(
+    r"""<(?!/?[A-Za-z_][\w.\-]*(?:\s+[\w.:\-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*/?>"""
+    r"""|[?!])""")
+
+
+def needs_repair(chunk: str) -> bool:
+    """``repair_xml(chunk) != chunk``, without building the repaired text: every '<' is
+    tried by ``_TAG_OR_STRAY`` (a markup match holds no other '<')."""
+    return bool(_STRAY_AMP.search(chunk) or _STRAY_LT.search(chunk))
+
+
 def repair_xml(chunk: str) -> str:
     """``chunk`` with stray ``<`` and ``&`` in text escaped (same lines as the original)."""
     chunk = _STRAY_AMP.sub("&amp;", chunk)
@@ -208,41 +223,59 @@ def _fault(exc: Exception, first_line: int) -> str:
     return f"XML {msg}"
 
 
-def _xml_docs(text: str, faults: list[str] | None = None):
+def _xml_docs(text: str, faults: list[str] | None = None
+              ) -> Iterator[tuple[int, Any, str, str]]:
     """(line, root or None, error, first line text) per ``<cdr>`` document. A document that is
     not well-formed is parsed again with its stray ``<``/``&`` escaped; the fault (with its
     line) goes to ``faults`` when that reading succeeds, else to the error."""
-    from defusedxml import ElementTree as ET
     starts = [m.start() for m in _CDR_TAG.finditer(text)]
 
-    def parse(doc: str):
-        # Entity bombs and external entities need a DTD: a document without any "<!" markup
-        # (other than comments and CDATA) is read by the C parser, ~10x faster than
-        # defusedxml's Python-level handlers; any other goes through defusedxml.
-        return (ET if "<!" in doc and _DTD_LIKE.search(doc) else StdET).fromstring(doc)
+    def chunks() -> Iterator[tuple[int, str]]:
+        line, counted = 1, 0
+        for k, pos in enumerate(starts):
+            line += text.count("\n", counted, pos)  # from the previous document: linear
+            counted = pos
+            yield line, text[pos:starts[k + 1] if k + 1 < len(starts) else len(text)]
 
-    line, counted = 1, 0
-    for k, pos in enumerate(starts):
-        chunk = _without_next_decl(text[pos:starts[k + 1] if k + 1 < len(starts) else len(text)])
-        line += text.count("\n", counted, pos)  # from the previous document: linear
-        counted = pos
-        try:
-            yield line, parse(chunk), "", ""
-            continue
-        except Exception as exc:  # ParseError, DTD/entity refusals from defusedxml
-            fault = _fault(exc, line)
-            if "forbidden" in type(exc).__name__.lower():  # a DTD or entity: never repaired
-                yield line, None, fault, chunk.split("\n", 1)[0]
-                continue
-        try:
-            root = parse(repair_xml(chunk))
-        except Exception as exc:
-            yield line, None, f"{fault}; still not readable after escaping stray '<' and '&' " \
-                              f"({_fault(exc, line)})", chunk.split("\n", 1)[0]
-            continue
-        if faults is not None:
-            faults.append(f"document at line {line}: {fault}")
-        yield line, root, "", ""
+    return _xml_chunk_docs(chunks(), faults)
+
+
+def _xml_chunk_docs(chunks: Iterable[tuple[int, str]], faults: list[str] | None = None
+                    ) -> Iterator[tuple[int, Any, str, str]]:
+    """``_xml_docs`` of the documents given as (line, text from its ``<cdr`` to the next)."""
+    for line, whole in chunks:
+        yield _xml_chunk(line, whole, faults)
+
+
+def _xml_parse(doc: str) -> Any:
+    from defusedxml import ElementTree as ET
+    # Entity bombs and external entities need a DTD: a document without any "<!" markup
+    # (other than comments and CDATA) is read by the C parser, ~10x faster than
+    # defusedxml's Python-level handlers; any other goes through defusedxml.
+    return (ET if "<!" in doc and _DTD_LIKE.search(doc) else StdET).fromstring(doc)
+
+
+def _xml_chunk(line: int, whole: str, faults: list[str] | None) -> tuple[int, Any, str, str]:
+    """(line, root or None, error, first line text) of one document (``whole``: from its
+    ``<cdr`` to the next document's)."""
+    chunk = _without_next_decl(whole)
+    try:
+        return line, _xml_parse(chunk), "", ""
+    except Exception as exc:  # ParseError, DTD/entity refusals from defusedxml
+        fault = _fault(exc, line)
+        if "forbidden" in type(exc).__name__.lower():  # a DTD or entity: never repaired
+            return line, None, fault, chunk.split("\n", 1)[0]
+    if not needs_repair(chunk):  # escaping changes nothing: the same error again
+        return line, None, f"{fault}; still not readable after escaping stray '<' and '&' " \
+                           f"({fault})", chunk.split("\n", 1)[0]
+    try:
+        root = _xml_parse(repair_xml(chunk))
+    except Exception as exc:
+        return line, None, f"{fault}; still not readable after escaping stray '<' and '&' " \
+                           f"({_fault(exc, line)})", chunk.split("\n", 1)[0]
+    if faults is not None:
+        faults.append(f"document at line {line}: {fault}")
+    return line, root, "", ""
 
 
 def _without_next_decl(chunk: str) -> str:
@@ -298,14 +331,18 @@ def _read_docs(path: Path, opts: ReadOptions, kind: str) -> ParsedTable:
                          f"first (e.g. cat *.{kind} > calls.{kind}); each call keeps the line its "
                          "document starts on", file=str(path))
     data, enc = read_utf8(path, opts.encoding)
-    text = data.decode("utf-8", errors="replace")
-    del data
     faults: list[str] = []
-    try:
-        cols, lines, bad, bad_count = _rows(text, kind, faults, fast=True)
-    except OddValue:  # a number orjson may have read differently: the standard decoder
-        faults.clear()
-        cols, lines, bad, bad_count = _rows(text, kind, faults, fast=False)
+    scanned = xml_scan(data) if kind == "xml" else None
+    if scanned is not None:  # the documents the byte scan proved plain are read already
+        cols, lines, bad, bad_count = _xml_rows(data, scanned, faults)
+    else:
+        text = data.decode("utf-8", errors="replace")
+        del data
+        try:
+            cols, lines, bad, bad_count = _rows(text, kind, faults, fast=True)
+        except OddValue:  # a number orjson may have read differently: the standard decoder
+            faults.clear()
+            cols, lines, bad, bad_count = _rows(text, kind, faults, fast=False)
     if not len(lines) and not bad:
         raise InputError(f"no FreeSWITCH {kind.upper()} CDR document found", file=str(path))
     notes = [f"{len(lines)} {kind.upper()} documents (one per leg); times from the µs epoch "
@@ -332,24 +369,78 @@ def _rows(text: str, kind: str, faults: list[str], fast: bool
     legs = LegColumns(decode_profile=kind == "json", strict=fast and kind == "json")
     lines: list[int] = []
     docs: Iterator[tuple[int, Any, str, str, str | None]]
-    take: Callable[[Any, LegColumns], bool]
-    convert: Callable[[Any], dict[str, Any]]
     if kind == "json":
         docs = _json_docs(text, fast, lambda doc: _json_leg(doc, legs), lines)
-        take, convert = _json_leg, _from_json
+        cols, bad, bad_count, _ = _gather(docs, kind, legs, lines, _json_leg, _from_json)
     else:
         docs = ((*d, None) for d in _xml_docs(text, faults))
-        take, convert = _xml_leg, _from_xml
+        cols, bad, bad_count, _ = _gather(docs, kind, legs, lines, _xml_leg, _from_xml)
+    return _present(cols), np.asarray(lines, np.int64), bad, bad_count
+
+
+def _xml_rows(data: bytes, scanned: XmlScan, faults: list[str]
+              ) -> tuple[dict[str, pa.Array], np.ndarray, list[BadLine], int]:
+    """``_rows`` of an XML file whose plain documents the byte scan read: the others are
+    parsed one by one as before, and all rows put back in file order."""
+    starts, fast = scanned.starts, scanned.fast
+    slow_k = np.flatnonzero(~fast)
+    begin, ends = starts.tolist(), np.append(starts[1:], len(data)).tolist()
+    lines_of = scanned.lines.tolist()
+
+    done: list[int] = []  # the documents yielded, in order
+    unkept = [0]  # broken documents past MAX_BAD_KEPT bad ones: counted, never parsed
+
+    def one(k: int) -> tuple[int, Any, str, str, str | None]:
+        done.append(k)
+        whole = data[begin[k]:ends[k]].decode("utf-8", errors="replace")
+        return (*_xml_chunk(lines_of[k], whole, faults), None)
+
+    def docs() -> Iterator[tuple[int, Any, str, str, str | None]]:
+        kept = 0  # bad documents so far: only the first MAX_BAD_KEPT keep their reason
+        for at, k in enumerate(slow_k.tolist()):
+            if kept >= MAX_BAD_KEPT:  # the rest: expat refuses the broken ones anyway
+                rest = slow_k[at:]
+                unkept[0] = int(scanned.broken[rest].sum())
+                yield from map(one, rest[~scanned.broken[rest]].tolist())
+                return
+            doc = one(k)
+            kept += doc[1] is None
+            yield doc
+
+    legs = LegColumns(decode_profile=False)
+    lines: list[int] = []
+    cols, bad, bad_count, row_doc = _gather(docs(), "xml", legs, lines, _xml_leg, _from_xml)
+    bad_count += unkept[0]
+    fast_k = np.flatnonzero(fast)
+    if len(fast_k):
+        of_row = np.concatenate([fast_k, np.asarray(done, np.int64)[
+            np.asarray(row_doc, np.int64)]])
+        order = pa.array(np.argsort(of_row, kind="stable"))
+        cols = {k: pc.take(pa.concat_arrays([scanned.columns[k], cols[k]]), order) for k in cols}
+        all_lines = np.concatenate([scanned.lines[fast_k], np.asarray(lines, np.int64)])
+        return _present(cols), all_lines[order.to_numpy()], bad, bad_count
+    return _present(cols), np.asarray(lines, np.int64), bad, bad_count
+
+
+def _gather(docs: Iterator[tuple[int, Any, str, str, str | None]], kind: str, legs: LegColumns,
+            lines: list[int], take: Callable[[Any, LegColumns], bool],
+            convert: Callable[[Any], dict[str, Any]]
+            ) -> tuple[dict[str, pa.Array], list[BadLine], int, list[int]]:
+    """FIELDS → arrays of the rows of ``docs`` (their lines appended to ``lines``), the
+    first bad documents, how many bad, and the index in ``docs`` of each row's document
+    (of the rows added here: JSON's ``take`` adds rows of its own)."""
     slow: list[dict[str, Any]] = []
     slow_at: list[int] = []
     bad: list[BadLine] = []
     bad_count = 0
-    for line, doc, err, raw, window in docs:
+    row_doc: list[int] = []
+    for i, (line, doc, err, raw, window) in enumerate(docs):
         if doc is not None:
             if window is None:  # (orjson's documents were offered to ``take`` already)
                 legs.may_nan = kind == "json"
                 if take(doc, legs):
                     lines.append(line)
+                    row_doc.append(i)
                     continue
             try:
                 rec = convert(doc if window is None else json.loads(window))
@@ -359,18 +450,24 @@ def _rows(text: str, kind: str, faults: list[str], fast: bool
                 slow_at.append(len(lines))
                 slow.append(rec)
                 lines.append(line)
+                row_doc.append(i)
                 continue
         bad_count += 1
         if len(bad) < MAX_BAD_KEPT:
             bad.append(BadLine(line, err, raw))
     cols = _in_file_order(legs.finish(), records_columns(slow), slow_at, len(lines))
+    return cols, bad, bad_count, row_doc
+
+
+def _present(cols: dict[str, pa.Array]) -> dict[str, pa.Array]:
+    """Times as UTC timestamps; a text field no document has is left out."""
     out: dict[str, pa.Array] = {}
     for name, col in cols.items():
         if name in TIME_KEYS:
             out[name] = col.cast(UTC)
-        elif col.null_count < len(col):  # a field no document has is left out
+        elif col.null_count < len(col):
             out[name] = col
-    return out, np.asarray(lines, np.int64), bad, bad_count
+    return out
 
 
 def _in_file_order(fast: dict[str, pa.Array], slow: dict[str, pa.Array], slow_at: list[int],
