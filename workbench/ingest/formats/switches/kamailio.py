@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -22,9 +23,14 @@ from workbench.common.errors import InputError
 
 from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
-from ..delimited import read_delimited, sniff_delimiter
-from .common import (
+from ..delimited import (
     MAX_BAD_KEPT,
+    line_starts,
+    read_delimited,
+    select_lines,
+    sniff_delimiter,
+)
+from .common import (
     NULL_TEXT,
     blank_to_null,
     bytes_of,
@@ -37,19 +43,19 @@ from .common import (
     head_lines,
     lines_text,
     most_common,
-    select_lines,
     substrings,
     text,
     text_lines,
 )
-from .positional import read_positional, with_text
+from .kamailio_bye import first_bye
+from .kamailio_first import first_field
+from .kamailio_template import IDENTITY_PARAMS, PAIR, Templated, has_bytes, templated
+from .positional import Positional, read_positional, with_text
 from .times import epoch_to_utc, seconds_between
 
 KINDS = ("transaction answered", "call missed", "call ended", "request acknowledged",
          "request accounted", "call started")
 ACC_LINE = re.compile(r"ACC: ([a-z][a-z ]*?): ([A-Za-z_]\w*=.*)$")
-PAIR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
-IDENTITY_PARAMS = ("info", "alg", "ppt")
 STAMPED = re.compile(r"(^|;)(timestamp|created)=\d{9,11}(;|$)")
 # acc table columns → the names syslog lines use
 DB_ALIASES = {"callid": "call_id", "sip_code": "code", "sip_reason": "reason"}
@@ -81,41 +87,27 @@ def parse_pairs(body: str) -> tuple[dict[str, str], bool]:
 
 # ---------------------------------------------------------------- syslog lines
 
-def _split2(col, sep: str, reverse: bool = False) -> tuple[pa.Array, pa.Array]:
-    """Both sides of the first (or last) ``sep`` of every value; ``sep`` must be present."""
-    parts = pc.split_pattern(col, sep, max_splits=1, reverse=reverse)
-    return pc.list_element(parts, 0), pc.list_element(parts, 1)
-
-
-def _first_field(col0) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
-    """(is ACC line, kind, first key, first value) of the first ``;`` field: string splits
-    only (3–5x faster than a regex over the syslog prefix)."""
-    is_acc = pc.match_substring(col0, "ACC: ")
-    _, rest = _split2(pc.binary_join_element_wise("ACC: ", col0, ""), "ACC: ", reverse=True)
-    ok = pc.and_(is_acc, pc.match_substring(rest, ": "))
-    kind, pair = _split2(pc.if_else(ok, rest, ": "), ": ")
-    ok = pc.and_(ok, pc.match_substring(pair, "="))
-    key, value = _split2(pc.if_else(ok, pair, "="), "=")
-    return ok, kind, key, value
-
-
-def _syslog_pairs(data: bytes, file: str):
-    """Per-key columns of every regular ACC line, the ACC lines to parse one by one, and the
-    number of other syslog lines."""
+def _syslog_pairs(data: bytes, file: str) -> tuple[
+        Positional, list[tuple[dict[str, Column], np.ndarray]], list[tuple[Templated, np.ndarray]],
+        list[int], int]:
+    """Per-key columns of every regular ACC line, the ACC lines of a layout with ``;`` inside
+    its values read by that layout's shape, the ACC lines to parse one by one, and the number
+    of other syslog lines."""
     pos = read_positional(data, delimiter=";", expected=_mode_count(data), accept=lambda n: True,
                           quote_char=False, double_quote=False, file=file)
-    parts = []
+    parts: list[tuple[dict[str, Column], np.ndarray]] = []
+    shaped: list[tuple[Templated, np.ndarray]] = []
     odd_lines: list[int] = []
     other = 0
     for g in pos.groups:
-        is_acc, kind, k0, v0 = _first_field(g.col(0))
+        is_acc, kind, k0, v0 = first_field(g.col(0))
         acc_np = is_acc.to_numpy(zero_copy_only=False)
         other += int((~acc_np).sum())
         if not acc_np.any():
             continue
         probe = int(np.argmax(acc_np))  # the group's first ACC line names its keys
         key0 = k0[probe].as_py()
-        vals = {"@kind": kind, key0: v0}
+        vals: dict[str, Column] = {"@kind": kind, key0: v0}
         regular = pc.and_(is_acc, pc.equal(k0, key0))
         for i in range(1, g.count):
             col = g.col(i)
@@ -125,52 +117,79 @@ def _syslog_pairs(data: bytes, file: str):
                 regular = pa.array(np.zeros(len(g.lines), bool))
                 break
             regular = pc.and_(regular, pc.starts_with(col, key + "="))
-            if pc.any(pc.match_substring(col, "<")).as_py():  # a URI split at its ';' params
+            if has_bytes(col, high=False)[0]:  # a '<': a URI split at its ';' params?
                 split_uri = pc.greater(pc.count_substring(col, "<"), pc.count_substring(col, ">"))
                 regular = pc.and_(regular, pc.invert(split_uri))
-            vals[key] = pc.utf8_slice_codeunits(col, len(key) + 1)
-        reg_np = pc.fill_null(regular, False).to_numpy(zero_copy_only=False)
-        if reg_np.all():
-            parts.append((vals, g.lines))
-        elif reg_np.any():
-            mask = pa.array(reg_np)
-            parts.append(({k: pc.filter(v, mask) for k, v in vals.items()}, g.lines[reg_np]))
-        odd_lines += g.lines[acc_np & ~reg_np].tolist()
-    return pos, parts, sorted(odd_lines), other
+            vals[key] = partial(pc.utf8_slice_codeunits, col, len(key) + 1)  # on use
+        else:
+            reg_np = pc.fill_null(regular, False).to_numpy(zero_copy_only=False)
+            if reg_np.all():
+                parts.append((vals, g.lines))
+            elif reg_np.any():
+                mask = pa.array(reg_np)
+                parts.append(({k: partial(_filtered, v, mask) for k, v in vals.items()},
+                              g.lines[reg_np]))
+            odd_lines += g.lines[acc_np & ~reg_np].tolist()
+            continue
+        # not name=value columns: the lines of the first ACC line's shape read by columns
+        shape = templated([g.col(i) for i in range(g.count)], is_acc, kind, k0, v0, probe)
+        if shape is not None:
+            shaped.append((shape, g.lines[shape.taken]))
+            acc_np = acc_np & ~shape.taken
+        odd_lines += g.lines[acc_np].tolist()
+    return pos, parts, shaped, sorted(odd_lines), other
 
 
 def _mode_count(data: bytes) -> int:
     return most_common([ln.count(";") + 1 for ln in head_lines(data)[:200] if "ACC: " in ln], 1)
 
 
-def _odd_rows(data: bytes, lines: list[int], starts: np.ndarray | None = None
+def _odd_rows(data: bytes, lines: list[int], starts: np.ndarray | None = None,
+              shaped: list[tuple[Templated, np.ndarray]] | None = None
               ) -> tuple[dict[str, pa.Array], np.ndarray, int]:
     """Lines that broke their group's key order (a ``;`` inside a value, the Identity
     header's parameters): re-split in Arrow kernels; only lines with a ``<…>`` (whose ``;``
-    may sit inside a URI) or an unusual first key go through ``parse_pairs`` one by one."""
+    may sit inside a URI) or an unusual first key go through ``parse_pairs`` one by one.
+    ``shaped``: such lines read already by their layout's shape (``templated``): merged in
+    as if split here (names in the order met, line by line)."""
+    shaped = shaped or []
     nums = np.asarray(lines, np.int64)
-    raw, _ = text_lines(select_lines(data, nums, starts))  # odd lines are ACC lines: non-blank
-    if len(raw) != len(nums):  # a line of only spaces or control bytes: keep them aligned
-        return _odd_rows_python(data, lines, starts)
-    m = pc.extract_regex(raw, ACC_RE2)
-    # RE2 and Python differ on non-ASCII names (\w): such lines go the Python way too
-    ok = pc.and_(pc.and_(pc.is_valid(m), pc.invert(pc.match_substring(raw, "<"))),
-                 pc.string_is_ascii(raw))
-    ok_np = pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
+    quirky = sum(t.quirky for t, _ in shaped)
+    # (columns, lines, name → (line, segment) of its first value) of the Arrow-split lines
+    arrow = [(t.cols, got, {k: (int(got[0]), r) for k, r in t.ranks.items()})
+             for t, got in shaped]
     parts = []
-    quirky = 0
-    if ok_np.any():
-        mask = pa.array(ok_np)
-        got = pc.filter(m, mask)
-        cols, odd = _split_pairs(pc.struct_field(got, "body"))
-        cols["@kind"] = pc.struct_field(got, "kind")
-        parts.append((cols, nums[ok_np]))
-        quirky += odd
-    if not ok_np.all():
-        cols, got_lines, odd = _odd_rows_python(data, nums[~ok_np].tolist(), starts)
-        if len(got_lines):
-            parts.append((cols, got_lines))
-        quirky += odd
+    if len(nums):
+        raw, _ = text_lines(select_lines(data, nums, starts))  # ACC lines: non-blank
+        if len(raw) != len(nums):  # a line of only spaces or control bytes: keep them aligned
+            every = np.sort(np.concatenate([nums] + [got for _, got in shaped]))
+            return _odd_rows_python(data, every.tolist(), starts)
+        m = pc.extract_regex(raw, ACC_RE2)
+        # RE2 and Python differ on non-ASCII names (\w): such lines go the Python way too
+        ok = pc.and_(pc.and_(pc.is_valid(m), pc.invert(pc.match_substring(raw, "<"))),
+                     pc.string_is_ascii(raw))
+        ok_np = pc.fill_null(ok, False).to_numpy(zero_copy_only=False)
+        if ok_np.any():
+            mask = pa.array(ok_np)
+            got = pc.filter(m, mask)
+            at = nums[ok_np]
+            cols, odd, first = _split_ranked(pc.struct_field(got, "body"))
+            cols["@kind"] = pc.struct_field(got, "kind")
+            arrow.append((cols, at, {k: (int(at[r]), seg) for k, (r, seg) in first.items()}))
+            quirky += odd
+        if not ok_np.all():
+            cols, got_lines, odd = _odd_rows_python(data, nums[~ok_np].tolist(), starts)
+            if len(got_lines):
+                parts.append((cols, got_lines))
+            quirky += odd
+    if arrow:
+        cols, got_lines = concat_sorted([(c, ln) for c, ln, _ in arrow])
+        rank: dict[str, tuple[int, int]] = {}
+        for _, _, first in arrow:
+            for k, r in first.items():
+                rank[k] = min(rank.get(k, r), r)
+        names = sorted(rank, key=rank.__getitem__)
+        parts.insert(0, ({**{k: cols[k] for k in names}, "@kind": cols["@kind"]}, got_lines))
     if not parts:
         return {"@kind": pa.array([], pa.string())}, np.zeros(0, np.int64), 0
     cols, got_lines = concat_sorted(parts)
@@ -184,6 +203,13 @@ def _split_pairs(body: pa.Array) -> tuple[dict[str, pa.Array], int]:
     """``parse_pairs`` for values without ``<``, whole column at once: a ``;``-segment that
     is not ``name=…`` (or is an Identity parameter after ``identity=``) joins the value
     before it; a repeated name keeps its last value. Returns (columns, lines glued oddly)."""
+    cols, odd, _ = _split_ranked(body)
+    return cols, odd
+
+
+def _split_ranked(body: pa.Array
+                  ) -> tuple[dict[str, pa.Array], int, dict[str, tuple[int, int]]]:
+    """``_split_pairs``, and where each name is first met: (row, segment on that row)."""
     n = len(body)
     lists = pc.split_pattern(body, ";")
     segs = text(pc.list_flatten(lists))
@@ -220,14 +246,18 @@ def _split_pairs(body: pa.Array) -> tuple[dict[str, pa.Array], int]:
     g_key = pc.take(key, pa.array(first))
     cols: dict[str, pa.Array] = {}
     names = pc.unique(g_key).to_pylist()
+    row_start = lists.offsets.to_numpy()
+    where_first: dict[str, tuple[int, int]] = {}
     for name in names:
         sel = np.flatnonzero(pc.equal(g_key, name).to_numpy(zero_copy_only=False))
+        row = int(g_line[sel[0]])
+        where_first[name] = (row, int(first[sel[0]] - (row_start[row] - row_start[0])))
         at = g_line[sel]  # non-decreasing: a name repeated on a line keeps its last value
         sel = sel[np.append(at[1:] != at[:-1], True)]
         where = np.full(n, -1, np.int64)
         where[g_line[sel]] = sel
         cols[name] = pc.take(joined, pa.array(where, mask=where < 0))
-    return cols, int(odd_line.sum())
+    return cols, int(odd_line.sum()), where_first
 
 
 def _after_eq(segs: pa.Array, start: np.ndarray, eq: np.ndarray) -> pa.Array:
@@ -261,11 +291,11 @@ def read_kamailio(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    pos, parts, odd, other = _syslog_pairs(data, str(path))
+    pos, parts, shaped, odd, other = _syslog_pairs(data, str(path))
     data = pos.data  # CR-only line ends read as LF (the same lines): odd lines are found by them
     notes = []
-    if odd:
-        cols, lines, quirky = _odd_rows(data, odd, pos.starts)
+    if odd or shaped:
+        cols, lines, quirky = _odd_rows(data, odd, pos.starts, shaped)
         if len(lines):
             parts.append((cols, lines))
         if quirky:
@@ -273,8 +303,9 @@ def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> Parsed
                          "escape): the value was kept whole")
     if not parts:
         raise InputError("no ACC: accounting lines found", file=str(path))
-    kv, lines = concat_sorted(parts)
-    kinds = text(kv.pop("@kind"))
+    every, lines = joined_lazy(parts)  # layout after layout: _build puts rows in order
+    kinds = text(every["@kind"])
+    kv = Lazy({k: partial(every.__getitem__, k) for k in every if k != "@kind"})
     if other:
         notes.append(f"{count_of(other, 'line')} of other syslog messages (not ACC: accounting "
                      "lines) skipped")
@@ -282,27 +313,56 @@ def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> Parsed
                   epoch=True, data=data, starts=pos.starts)
 
 
+Column: TypeAlias = "pa.Array | Callable[[], pa.Array]"  # a column, or how to make it
+
+
+def _made(col: Column) -> pa.Array:
+    return col() if callable(col) else col
+
+
+def _filtered(col: Column, mask: pa.Array) -> pa.Array:
+    return pc.filter(_made(col), mask)
+
+
+def joined_lazy(parts: list[tuple[dict[str, Column], np.ndarray]]
+                ) -> tuple[Mapping[str, pa.Array], np.ndarray]:
+    """The layouts' columns one after the other (rows layout by layout, not in file order),
+    each column cut and joined only when used: most keys of an acc line (tags, domains) are
+    never read. Names in the order ``concat_sorted`` gives them."""
+    if len(parts) == 1:
+        cols, lines = parts[0]
+        return Lazy({k: partial(_made, v) for k, v in cols.items()}), lines
+    lines = np.concatenate([p[1] for p in parts])
+    names = list(dict.fromkeys(k for p in parts for k in p[0]))  # first-seen order
+    return Lazy({k: partial(_joined, parts, k) for k in names}), lines
+
+
+def _joined(parts: list[tuple[dict[str, Column], np.ndarray]], name: str) -> pa.Array:
+    """One column of ``concat_sorted`` before its rows are sorted (same types and nulls)."""
+    made = [(_made(p[0][name]) if name in p[0] else None, len(p[1])) for p in parts]
+    typ = next(c.type for c, _ in made if c is not None)
+    chunks = [text(c) if pa.types.is_string(typ) else c for c in
+              (c if c is not None else pa.nulls(n, typ) for c, n in made)]
+    chunks = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in chunks]
+    return pa.concat_arrays([c.cast(typ) for c in chunks])
+
+
 # ---------------------------------------------------------------- records → calls
 
-def _identity(kv: dict[str, pa.Array]) -> pa.Array | None:
+def _identity(kv: Mapping[str, pa.Array]) -> pa.Array | None:
+    """The Identity header with the parameters the column split cut off (``info``, ``alg``,
+    ``ppt``, in that order) joined back: one join over the column (``;name=value`` where a
+    parameter is present, nothing elsewhere; a null identity stays null), not a copy of
+    the long header per parameter."""
     ident = kv.get("identity")
     if ident is None:
         return None
     params = [p for p in IDENTITY_PARAMS if p in kv]  # split off by the vectorized path
-    if not params:
+    if not any(kv[p].null_count < len(kv[p]) for p in params):
         return ident
-    has = pc.is_valid(kv[params[0]])
-    for p in params[1:]:
-        has = pc.or_(has, pc.is_valid(kv[p]))
-    rows = pa.array(np.flatnonzero(has.to_numpy(zero_copy_only=False)))
-    if not len(rows):
-        return ident
-    out = pc.take(ident, rows)  # join them back on the few rows that have them
-    for p in params:
-        val = pc.take(kv[p], rows)
-        piece = pc.binary_join_element_wise(pa.scalar(p), val, "=")
-        out = pc.if_else(pc.is_valid(val), pc.binary_join_element_wise(out, piece, ";"), out)
-    return pc.replace_with_mask(text(ident), has, out)
+    pieces = [pc.fill_null(pc.binary_join_element_wise(";" + p, kv[p], "="), "")
+              for p in params]
+    return pc.binary_join_element_wise(text(ident), *pieces, "")
 
 
 def _times(col: pa.Array | None, epoch: bool) -> pa.Array | None:
@@ -316,8 +376,15 @@ def _wall(col: pa.Array) -> pa.Array:
     return pc.strptime(col, format="%Y-%m-%d %H:%M:%S", unit="us", error_is_null=True)
 
 
-def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: bool,
-           data: bytes, headers=None, starts: np.ndarray | None = None) -> ParsedTable:
+def _build(kv: Mapping[str, pa.Array], lines: np.ndarray, kinds: pa.Array | None,
+           opts: ReadOptions, file: str, notes: list[str], bad: list[BadLine], bad_count: int,
+           enc: str, *, epoch: bool, data: bytes, headers: list[str] | None = None,
+           starts: np.ndarray | None = None,
+           on_rows: Callable[[str, Callable[[pa.Array], pa.Array]], pa.Array] | None = None
+           ) -> ParsedTable:
+    """Calls out of acc records (``kv``: a field's values by name, blank = null).
+    ``on_rows(key, pick)``: the field ``kv[key]`` made from the source on the kept rows alone
+    (``pick`` keeps them): fields only copied to the output are converted on those rows."""
     n = len(lines)
     cache: dict[str, pa.Array] = {}
 
@@ -353,11 +420,7 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     end = ended
     # BYE records close the INVITE with the same Call-ID (first BYE wins)
     if call_id is not None and stamp is not None and count_true(is_bye):
-        byes = pa.table({"call_id": pc.filter(call_id, is_bye), "bye": pc.filter(stamp, is_bye)})
-        first = byes.group_by("call_id").aggregate([("bye", "min")])
-        idx = pa.table({"call_id": call_id, "row": pa.array(np.arange(n))})
-        joined = idx.join(first, "call_id", join_type="left outer").sort_by("row")
-        bye_end = joined["bye_min"].combine_chunks()
+        bye_end = first_bye(call_id, stamp, is_bye)
         end = coalesce(end, pc.if_else(is_invite, bye_end, pa.scalar(None, bye_end.type)))
     if epoch and started is not None and duration is not None:  # OpenSIPS: answer + duration
         secs = pc.cast(pc.if_else(pc.match_substring_regex(duration, r"^[0-9]+$"), duration,
@@ -368,38 +431,45 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
     if end is not None and answer is not None:
         a, e = (answer, end) if epoch else (_wall(answer), _wall(end))
         duration = coalesce(duration, pc.cast(seconds_between(a, e), pa.string()))
-    reason = get("reason")  # absent from a line cut after its code= (a truncated log)
-    disposition = (pc.binary_join_element_wise(
-        code, pc.fill_null(reason, "") if reason is not None else "", " ")
-        if code is not None else reason)
-    cols = {
-        "start": start, "answer": answer, "end": end, "duration": duration,
-        "calling": coalesce(get("src_user"), get("from_user")),
-        "called": coalesce(get("dst_user"), get("dst_ouser"), get("to_user")),
-        "ingress": get("src_ip"), "egress": get("dst_domain"), "call_id": call_id,
-        "disposition": disposition,
-        "identity": _identity({k: get(k) for k in ("identity",) + IDENTITY_PARAMS if k in kv}),
-        "verstat": get("verstat"),
-        "attest": get("attest"), "origid": get("origid"),
-    }
+    cols = {"start": start, "answer": answer, "end": end, "duration": duration,
+            "call_id": call_id}
     # a record without a usable time (or, in syslog, without a method) cannot be placed
     valid = pc.is_valid(start)
     if kinds is not None:
         valid = pc.and_(valid, pc.is_valid(method))
     invalid = pc.invert(valid).to_numpy(zero_copy_only=False)
     if invalid.any():
-        nums = [int(ln) for ln in lines[invalid][:MAX_BAD_KEPT]]
+        nums = [int(ln) for ln in np.sort(lines[invalid])[:MAX_BAD_KEPT]]
         bad = sorted(list(bad) + [BadLine(ln, "no usable time or method", t)
-                                  for ln, t in zip(nums, lines_text(data, nums, starts))],
+                                  for ln, t in zip(nums, _line_texts(data, nums, starts))],
                      key=lambda b: b.line)[:MAX_BAD_KEPT]
         bad_count += int(invalid.sum())
         is_invite = pc.and_(is_invite, valid)
-    cols = {k: (pc.filter(v, is_invite) if v is not None else None) for k, v in cols.items()}
+    inv = is_invite.to_numpy(zero_copy_only=False)
+    pick, kept = _rows(inv, is_invite, lines)
+    cols = {k: (pick(v) if v is not None else None) for k, v in cols.items()}
+
+    def out(key: str) -> pa.Array | None:  # a field only copied out: made on the kept rows
+        if key not in kv:
+            return None
+        if key in cache or on_rows is None:
+            return pick(get(key))
+        return blank_to_null(on_rows(key, pick))
+
+    reason = out("reason")  # absent from a line cut after its code= (a truncated log)
+    cols.update({
+        "calling": coalesce(out("src_user"), out("from_user")),
+        "called": coalesce(out("dst_user"), out("dst_ouser"), out("to_user")),
+        "ingress": out("src_ip"), "egress": out("dst_domain"),
+        "disposition": (pc.binary_join_element_wise(
+            pick(code), pc.fill_null(reason, "") if reason is not None else "", " ")
+            if code is not None else reason),
+        "identity": _identity({k: out(k) for k in ("identity",) + IDENTITY_PARAMS if k in kv}),
+        "verstat": out("verstat"), "attest": out("attest"), "origid": out("origid"),
+    })
     cols = {k: (v if v is None or pa.types.is_timestamp(v.type) else pc.cast(v, pa.string()))
             for k, v in cols.items()}
-    inv = is_invite.to_numpy(zero_copy_only=False)
-    named = ({k: pc.filter(text(v), is_invite) for k, v in kv.items()} if opts.columns
-             else None)
+    named = {k: pick(text(v)) for k, v in kv.items()} if opts.columns else None
     skipped = n - int(inv.sum()) - int(invalid.sum())
     from_created = (len(created) - created.null_count) if created is not None else 0
     rows = int(inv.sum())
@@ -421,8 +491,46 @@ def _build(kv, lines, kinds, opts, file, notes, bad, bad_count, enc, *, epoch: b
                  "egress ← dst_domain, disposition ← code + reason")
     if not epoch:
         notes.append("times are the database's wall-clock DATETIME: read in the source's timezone")
-    return finish(cols, lines[inv], named=named, opts=opts, file=file, notes=notes, bad=bad,
+    return finish(cols, kept, named=named, opts=opts, file=file, notes=notes, bad=bad,
                   bad_count=bad_count, time_basis=basis, encoding=enc, headers=headers)
+
+
+def _line_texts(data: bytes, nums: list[int], starts: np.ndarray | None) -> list[str]:
+    """``lines_text``; without the file's line starts, found only up to the last line wanted
+    (the first bad records sit near the top: no pass over the whole file for them)."""
+    if starts is not None or not nums:
+        return lines_text(data, nums, starts)
+    buf = np.frombuffer(data, np.uint8)
+    end, pos, seen, last = len(data), 0, 0, max(nums)
+    while pos < len(buf):
+        ends = np.flatnonzero(buf[pos:pos + (1 << 20)] == 10)
+        if seen + len(ends) >= last:
+            end = pos + int(ends[last - seen - 1]) + 1
+            break
+        seen += len(ends)
+        pos += 1 << 20
+    head = data[:end]
+    return lines_text(head, nums, line_starts(head))
+
+
+def _rows(inv: np.ndarray, is_invite: pa.Array, lines: np.ndarray
+          ) -> tuple[Callable[[pa.Array], pa.Array], np.ndarray]:
+    """How to keep the INVITE rows, in file order, and their lines. Records of several
+    layouts come layout after layout (putting every column in file order first copied each
+    one whole): one gather puts the kept rows in order."""
+    if len(lines) < 2 or (lines[1:] > lines[:-1]).all():
+        return partial(_keep, is_invite), lines[inv]
+    sel = np.flatnonzero(inv)
+    sel = sel[np.argsort(lines[sel], kind="stable")]
+    return partial(_gather, pa.array(sel)), lines[sel]
+
+
+def _keep(mask: pa.Array, col: pa.Array) -> pa.Array:
+    return pc.filter(col, mask)
+
+
+def _gather(rows: pa.Array, col: pa.Array) -> pa.Array:
+    return pc.take(col, rows)
 
 
 # ---------------------------------------------------------------- database exports
@@ -446,11 +554,16 @@ def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTabl
     epoch = all(_is_epoch(kv[k]) for k in ("time", "created", "start_time", "timestamp") if k in kv)
     notes = [f"{'acc_cdrs' if 'start_time' in kv else 'acc'} table export, delimiter {delim!r}"]
     return _build(kv, d.lines, None, opts, str(path), notes, d.bad_lines, d.bad_count, enc,
-                  epoch=epoch, data=data, headers=d.header)
+                  epoch=epoch, data=data, headers=d.header,
+                  on_rows=lambda key, pick: _db_values(pick(d.table[source[key]])))
 
 
 def _db_column(table: pa.Table, name: str) -> pa.Array:
-    return blank_to_null(table[name], NULL_TEXT, strip=True)
+    return _db_values(table[name])
+
+
+def _db_values(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return blank_to_null(col, NULL_TEXT, strip=True)
 
 
 class Lazy(Mapping[str, pa.Array]):
@@ -485,8 +598,7 @@ def _is_epoch(col: pa.Array) -> bool:
 
 def sniff_kamailio(sample: Sample) -> Detection | None:
     lines = [ln for ln in sample.lines if ln.strip()]
-    acc = [ACC_LINE.search(ln) for ln in lines]
-    acc = [m for m in acc if m and m.group(1) in KINDS]
+    acc = [m for m in map(ACC_LINE.search, lines) if m is not None and m.group(1) in KINDS]
     if not acc:
         return None
     stamped = sum(1 for m in acc if STAMPED.search(m.group(2)))
