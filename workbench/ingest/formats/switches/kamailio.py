@@ -536,7 +536,9 @@ def _gather(rows: pa.Array, col: pa.Array) -> pa.Array:
 # ---------------------------------------------------------------- database exports
 
 def read_kamailio_db(path: Path, opts: ReadOptions) -> ParsedTable:
-    return with_text(path, opts.encoding, lambda data, enc: _read_db(path, opts, data, enc))
+    # mapped, not read: the table reader only slices, searches and parses the file's bytes
+    return with_text(path, opts.encoding, lambda data, enc: _read_db(path, opts, data, enc),
+                     mapped=True)
 
 
 def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
