@@ -21,13 +21,9 @@ from workbench.common.errors import InputError
 from workbench.ingest.formats.delimited import field_counts, line_starts
 from workbench.ingest.formats.switches import common, freepbx, positional
 from workbench.ingest.formats.switches.asterisk import CLID_NUMBER
-from workbench.ingest.formats.switches.asterisk_lines import (
-    in_file_order,
-    line_counts,
-    read_lines,
-)
+from workbench.ingest.formats.switches.asterisk_lines import line_counts, read_lines
 from workbench.ingest.formats.switches.asterisk_text import clid_number
-from workbench.ingest.formats.switches.common import extract
+from workbench.ingest.formats.switches.common import extract, in_file_order
 
 _FIXTURES = Path(__file__).parent / "fixtures" / "formats"
 BOUNDED = settings(max_examples=300, deadline=None, derandomize=True)

@@ -4,7 +4,7 @@
   (``_plain_lines`` as it was, kept below);
 - the re-split of bad lines on the line reader's copy (``freeswitch_csv_repair.resplit``) and
   its byte scan (``_not_simple``) against the general re-split and a regex;
-- the columns put back in file order (``freeswitch_csv_merge.in_file_order``) against
+- the columns put back in file order (``common.in_file_order``) against
   ``common.concat_sorted``;
 - the reader converting only the fields it needs, and reading a mapped file, against the
   reader converting every field of the file's bytes.
@@ -29,8 +29,7 @@ from workbench.ingest.formats.switches import freeswitch as fs
 from workbench.ingest.formats.switches import freeswitch_csv_repair as fr
 from workbench.ingest.formats.switches import freeswitch_lines as fl
 from workbench.ingest.formats.switches import positional
-from workbench.ingest.formats.switches.common import concat_sorted
-from workbench.ingest.formats.switches.freeswitch_csv_merge import in_file_order
+from workbench.ingest.formats.switches.common import concat_sorted, in_file_order
 from workbench.ingest.formats.switches.positional import Positional, with_text
 
 FX = Path(__file__).parent / "fixtures" / "formats"

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from .. import register
 from ..base import Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..sample import HEAD_BYTES
-from .asterisk_lines import in_file_order, read_lines
+from .asterisk_lines import read_lines
 from .asterisk_text import clid_number
 from .common import (
     ISO_LOCAL,
@@ -26,6 +26,7 @@ from .common import (
     finish,
     fmt_share,
     head_lines,
+    in_file_order,
     most_common,
     on_distinct,
     records,

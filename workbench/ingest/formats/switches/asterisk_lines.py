@@ -14,15 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..delimited import (
     cr_to_lf,
     nonblank_lines,
 )
 from . import positional
-from .common import Part, concat_sorted, text
 from .positional import (
     Positional,
     _many_refused,
@@ -139,28 +136,3 @@ def read_lines(data: Any, *, expected: int, accept: Callable[[int], bool],
     counts = every[refused - 1]
     return positional._group_refused(data, starts, refused, counts, [], expected=expected,
                                      accept=accept, reason=reason, want=want, kw=kw)
-
-
-
-def in_file_order(parts: list[Part]) -> Part:
-    """``concat_sorted(parts)`` (per-layout columns joined back into file order). A line is in
-    one part only, so the order is read off a mark per line number, linear, not sorted."""
-    if len(parts) == 1:
-        return parts[0]
-    lines = np.concatenate([p[1] for p in parts])
-    if not len(lines) or lines.min() < 0 or lines.max() > 4 * len(lines) + 65536:
-        return concat_sorted(parts)
-    mark = np.full(int(lines.max()) + 1, -1, np.int64)
-    mark[lines] = np.arange(len(lines))
-    order = mark[mark >= 0]
-    if len(order) != len(lines):  # a line in two parts: the stable sort decides
-        return concat_sorted(parts)
-    take = pa.array(order)
-    cols = {}
-    for name in dict.fromkeys(k for p in parts for k in p[0]):  # first-seen order
-        typ = next(p[0][name].type for p in parts if name in p[0])
-        chunks = [text(c) if pa.types.is_string(typ) else c for c in
-                  (p[0].get(name, pa.nulls(len(p[1]), typ)) for p in parts)]
-        chunks = [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in chunks]
-        cols[name] = pc.take(pa.concat_arrays([c.cast(typ) for c in chunks]), take)
-    return cols, lines[order]

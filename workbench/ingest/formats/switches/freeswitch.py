@@ -22,18 +22,19 @@ from .common import (
     ISO_LOCAL,
     Q850_NAMES,
     UUID,
+    Part,
     count_of,
     fields,
     finish,
     fmt_share,
     head_lines,
+    in_file_order,
     most_common,
     records,
     share,
     text,
     text_lines,
 )
-from .freeswitch_csv_merge import Part, in_file_order
 from .freeswitch_csv_repair import resplit
 from .freeswitch_lines import read_lines
 from .positional import Positional, clean_utf8, read_positional, with_text
