@@ -25,6 +25,13 @@ from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, 
 from ..delimited import MAX_BAD_KEPT
 from ..sample import read_utf8
 from .common import UTC, count_of, finish
+from .freeswitch_doc_json import (  # noqa: F401  (_decode_doc, _json_docs: tests, reference)
+    Overshoot,
+    _decode_doc,
+    _json_docs,
+    line_docs,
+    scan_lines,
+)
 from .freeswitch_doc_xml import XmlScan
 from .freeswitch_doc_xml import scan as xml_scan
 from .freeswitch_legs import LegColumns, OddValue, records_columns
@@ -42,108 +49,6 @@ _EMPTY: dict[str, Any] = {}  # shared, never written
 
 
 # ---------------------------------------------------------------- JSON
-
-_SEPARATORS = re.compile(r"[\s,\[\]]*")
-
-
-def _decode_doc(dec: json.JSONDecoder, text: str, i: int) -> tuple[object, int]:
-    """One JSON document starting at ``text[i]`` and the offset after it.
-
-    ``JSONDecodeError`` counts lines from the start of the string it was given, so decoding
-    in the whole text makes every damaged document cost the text before it (quadratic).
-    Decode inside a window that ends at the next line starting with ``{`` (where the next
-    document of a JSON-lines or pretty-printed file begins: JSON text holds no raw newline
-    inside a string), widened by doubling while the document runs past it."""
-    n = len(text)
-    width = 0
-    while True:
-        nxt = text.find("\n{", i + 1 + width)
-        stop = n if nxt < 0 else nxt + 1
-        try:
-            doc, end = dec.raw_decode(text[i:stop])
-            return doc, i + end
-        except json.JSONDecodeError as exc:
-            cut = stop < n and exc.pos >= len(text[i:stop].rstrip())  # ran out of window
-            # a raw control character (a line cut inside a string) fails wherever it is
-            if not cut or (exc.pos < stop - i and exc.msg.startswith("Invalid control")):
-                raise
-            width = max(2 * width, stop - i)
-
-
-_TRAIL = " \t\n\r,[]"  # separators orjson's window may end with (all in _SEPARATORS)
-
-
-def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None = None,
-               taken: list[int] | None = None) -> Iterator[tuple[int, Any, str, str, str | None]]:
-    """(line, document or None, error, first line text, window) per JSON document.
-
-    ``window``: the text orjson decoded the document from (None when the standard decoder
-    did). orjson takes the text up to the next line starting with ``{`` as one document;
-    anything it refuses (damage, NaN, several documents on a line, …) is decoded by the
-    standard decoder exactly as before, errors and line numbers included. ``take``: a
-    document orjson decoded for which ``take(doc)`` is true is not yielded; its line goes
-    to ``taken`` (saves a round trip through the generator per document)."""
-    dec = json.JSONDecoder()
-    loads = orjson.loads if (fast and orjson is not None) else None
-    i, n = 0, len(text)
-    line, counted = 1, 0
-    while i < n:
-        if text[i] != "{":  # (where the last window ended: no separator to skip)
-            i = _SEPARATORS.match(text, i).end()  # type: ignore[union-attr]  # (matches empty)
-            if i >= n:
-                break
-        line += text.count("\n", counted, i)  # from the previous document: linear in the file
-        counted = i
-        if loads is not None:
-            eol = text.find("\n", i)  # one memchr; the window ends at the next "\n{"
-            if eol < 0:
-                stop = n
-            elif text[eol + 1:eol + 2] == "{":
-                stop = eol + 1
-            else:
-                nxt = text.find("\n{", eol)
-                stop = n if nxt < 0 else nxt + 1
-            end = stop
-            while end > i and text[end - 1] in _TRAIL:
-                end -= 1
-            # A window not ending in "}" holds no whole object (a cut line): no orjson try.
-            # orjson reads objects nested up to 1024 deep where the standard decoder gives up
-            # near 1000: a document nested that deep (not a CDR) is read instead of refused.
-            if text[end - 1] == "}":
-                window = text[i:end]
-                try:
-                    doc = loads(window)
-                except ValueError:
-                    doc = None
-                if type(doc) is dict:
-                    if take is not None and taken is not None and take(doc):
-                        taken.append(line)
-                    else:
-                        yield line, doc, "", "", window
-                    if stop == eol + 1:  # one line: its newline is the only one
-                        line += 1
-                        counted = stop
-                    i = stop
-                    continue
-        try:
-            doc, end = _decode_doc(dec, text, i)
-        except json.JSONDecodeError as exc:
-            nxt = text.find("\n{", i + 1)
-            eol = text.find("\n", i)
-            where = f" (line {line + exc.lineno - 1}, column {exc.colno})"
-            yield line, None, f"JSON: {exc.msg}{where}", text[i:eol if eol >= 0 else n], None
-            i = n if nxt < 0 else nxt + 1
-            continue
-        except RecursionError:  # nesting deeper than Python's stack: not a CDR document
-            nxt = text.find("\n{", i + 1)
-            eol = text.find("\n", i)
-            yield line, None, "JSON nested too deeply to be a CDR document", \
-                text[i:eol if eol >= 0 else n], None
-            i = n if nxt < 0 else nxt + 1
-            continue
-        yield line, doc, "", "", None
-        i = end
-
 
 def _json_leg(doc: Any, legs: LegColumns) -> bool:
     """Add the leg to ``legs`` when the document has the usual shape (variables an object,
@@ -333,13 +238,24 @@ def _read_docs(path: Path, opts: ReadOptions, kind: str) -> ParsedTable:
     data, enc = read_utf8(path, opts.encoding)
     faults: list[str] = []
     scanned = xml_scan(data) if kind == "xml" else None
+    got = None
+    fast = True  # orjson first (an odd value: every document by the standard decoder)
     if scanned is not None:  # the documents the byte scan proved plain are read already
-        cols, lines, bad, bad_count = _xml_rows(data, scanned, faults)
+        got = _xml_rows(data, scanned, faults)
+    elif kind == "json" and orjson is not None:
+        try:
+            got = _json_lines(data)
+        except OddValue:
+            fast = False
+        except Overshoot:  # a document may run on past a stretch: the text as before
+            pass
+    if got is not None:
+        cols, lines, bad, bad_count = got
     else:
         text = data.decode("utf-8", errors="replace")
         del data
         try:
-            cols, lines, bad, bad_count = _rows(text, kind, faults, fast=True)
+            cols, lines, bad, bad_count = _rows(text, kind, faults, fast=fast)
         except OddValue:  # a number orjson may have read differently: the standard decoder
             faults.clear()
             cols, lines, bad, bad_count = _rows(text, kind, faults, fast=False)
@@ -378,6 +294,20 @@ def _rows(text: str, kind: str, faults: list[str], fast: bool
     return _present(cols), np.asarray(lines, np.int64), bad, bad_count
 
 
+def _json_lines(data: bytes
+                ) -> tuple[dict[str, pa.Array], np.ndarray, list[BadLine], int] | None:
+    """``_rows`` of a UTF-8 JSON file read by ``line_docs`` (None: not UTF-8)."""
+    scanned = scan_lines(data)
+    if scanned is None:
+        return None
+    legs = LegColumns(decode_profile=True, strict=True)
+    lines: list[int] = []
+    bad: list[BadLine] = []
+    docs = line_docs(data, scanned, lambda doc: _json_leg(doc, legs), lines, bad, MAX_BAD_KEPT)
+    cols, bad, bad_count, _ = _gather(docs, "json", legs, lines, _json_leg, _from_json, bad)
+    return _present(cols), np.asarray(lines, np.int64), bad, bad_count
+
+
 def _xml_rows(data: bytes, scanned: XmlScan, faults: list[str]
               ) -> tuple[dict[str, pa.Array], np.ndarray, list[BadLine], int]:
     """``_rows`` of an XML file whose plain documents the byte scan read: the others are
@@ -412,6 +342,9 @@ def _xml_rows(data: bytes, scanned: XmlScan, faults: list[str]
     cols, bad, bad_count, row_doc = _gather(docs(), "xml", legs, lines, _xml_leg, _from_xml)
     bad_count += unkept[0]
     fast_k = np.flatnonzero(fast)
+    if len(fast_k) and not row_doc:  # no row from the other documents (only broken ones)
+        return _present({k: scanned.columns[k] for k in cols}), scanned.lines[fast_k], bad, \
+            bad_count
     if len(fast_k):
         of_row = np.concatenate([fast_k, np.asarray(done, np.int64)[
             np.asarray(row_doc, np.int64)]])
@@ -424,14 +357,15 @@ def _xml_rows(data: bytes, scanned: XmlScan, faults: list[str]
 
 def _gather(docs: Iterator[tuple[int, Any, str, str, str | None]], kind: str, legs: LegColumns,
             lines: list[int], take: Callable[[Any, LegColumns], bool],
-            convert: Callable[[Any], dict[str, Any]]
+            convert: Callable[[Any], dict[str, Any]], bad: list[BadLine] | None = None
             ) -> tuple[dict[str, pa.Array], list[BadLine], int, list[int]]:
     """FIELDS → arrays of the rows of ``docs`` (their lines appended to ``lines``), the
     first bad documents, how many bad, and the index in ``docs`` of each row's document
-    (of the rows added here: JSON's ``take`` adds rows of its own)."""
+    (of the rows added here: JSON's ``take`` adds rows of its own). ``bad``: the list the
+    first bad documents go to (``line_docs`` looks at how many there are)."""
     slow: list[dict[str, Any]] = []
     slow_at: list[int] = []
-    bad: list[BadLine] = []
+    bad = [] if bad is None else bad
     bad_count = 0
     row_doc: list[int] = []
     for i, (line, doc, err, raw, window) in enumerate(docs):

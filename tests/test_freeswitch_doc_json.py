@@ -1,0 +1,190 @@
+"""The line-at-a-time JSON driver (``freeswitch_doc_json.line_docs``) gives what the exact
+document reader (``_json_docs`` over the whole text) gives: the same documents taken, the
+same ones yielded with the same window, the same errors at the same lines; past the first
+bad documents kept, a damaged line is counted without its error text, never a row.
+
+Oracles: ``_json_docs`` on the decoded text (the reader before the driver) and the whole
+reader's text path ``_rows``. Files are generated with what a line must not be taken
+through: escapes, unicode, duplicate keys, NaN, nesting (deep too), pretty-printed
+documents whose inner lines start with ``{``, several documents on a line, cut and
+altered lines, NUL and other control bytes, CRs, blank and separator lines, arrays.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.test_freeswitch_fast import _compare, _json_file
+from workbench.ingest.formats.switches import freeswitch_doc_json as fj
+from workbench.ingest.formats.switches import freeswitch_docs as fd
+from workbench.ingest.formats.switches.freeswitch_legs import OddValue
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
+SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
+                    suppress_health_check=list(HealthCheck))
+
+
+def _take(doc: Any) -> bool:
+    """A stand-in for ``_json_leg``: takes some documents, refuses others."""
+    return isinstance(doc.get("variables", {}), dict) and "skip" not in doc
+
+
+def _events(docs, taken: list[int], bad: list, max_bad: int, exact: bool) -> list:
+    """What a consumer sees, in order: taken lines (as they are appended) and documents;
+    an error's text only for the first ``max_bad`` bad documents (as ``_gather`` keeps)."""
+    out: list = []
+    seen = 0
+    for line, doc, err, raw, window in docs:
+        out.extend(("taken", ln) for ln in taken[seen:])
+        seen = len(taken)
+        if doc is None:
+            keep = len(bad) < max_bad
+            if keep:
+                bad.append(line)
+            out.append(("bad", line, err, raw) if keep else ("bad", line))
+        else:
+            out.append(("doc", line, json.dumps(doc, sort_keys=True), window))
+    out.extend(("taken", ln) for ln in taken[seen:])
+    return out
+
+
+def _both(text: str, max_bad: int) -> tuple[list, list] | None:
+    data = text.encode("utf-8")
+    t1: list[int] = []
+    want = _events(fj._json_docs(data.decode("utf-8"), True, _take, t1), t1, [], max_bad, True)
+    scanned = fj.scan_lines(data)
+    assert scanned is not None
+    t2: list[int] = []
+    bad: list = []
+    try:
+        got = _events(fj.line_docs(data, scanned, _take, t2, bad, max_bad), t2, bad, max_bad,
+                      False)
+    except fj.Overshoot:  # the caller reads the text instead
+        return None
+    return got, want
+
+
+_LINE = st.sampled_from([
+    '{"variables": {"a": "1"}}', '{"variables":{"a":"x\\"y","a":"z"}}', '{"skip": 1}',
+    '{"variables": {"b": "é\\u00e9\\ud83d\\ude00"}, "callflow": [{"times": {}}]}',
+    '{"variables": {"c": NaN}}', '{"variables": {"n": 123456789012345678901234567890}}',
+    '{"variables": "x"}', '{"a": 1} {"b": 2}', '{"a": 1}, {"b": 2}', '{"variables":',
+    '{"variables": {"a": "cut', '{"variables": {"a": "cu}t', '{"variables": {"a": "c\\',
+    '{"a": "1"} "x', '{"a": "1"}} "x', '{"v": "a\x00b"}', '{"v": "a\tb"}', '{"v": 1}\r',
+    '{"v": "\\ud800"}', '{}', '{',
+    '{"x": [1, {"y": "}"}]}', '{"a": "]"', '  {"a": 1}', '[', ']', ',', '', 'junk',
+    '"str"', '{"a": {"b": [{"c": "d"}]}}', '{"a":1}\n}', '{"a": tru}', '{"a": "\x7f"}',
+    "{" * 30 + "}" * 30, "[" * 1200, "{\"a\":" * 1100 + "1" + "}" * 1100,
+])
+
+
+@st.composite
+def _soup(draw) -> str:
+    """Lines known to trip a reader, pretty-printed documents among them."""
+    parts = draw(st.lists(st.one_of(
+        _LINE, st.builds(lambda d, i: json.dumps(d, indent=i), st.fixed_dictionaries(
+            {"variables": st.dictionaries(st.sampled_from(["a", "b"]), st.text(max_size=3),
+                                          max_size=2)},
+            optional={"callflow": st.lists(st.fixed_dictionaries({}), max_size=2)}),
+            st.sampled_from([0, 1, None]))),
+        min_size=1, max_size=12))
+    text = "\n".join(parts)
+    if draw(st.booleans()):
+        text += "\n"
+    return text.replace("\n", "\r\n") if draw(st.integers(0, 5)) == 0 else text
+
+
+@SETTINGS
+@given(st.one_of(_soup(), _json_file()), st.sampled_from([0, 1, 200]))
+def test_line_docs_is_the_exact_reader(text, max_bad):
+    pair = _both(text, max_bad)
+    if pair is not None:
+        assert pair[0] == pair[1]
+
+
+def _rows_both(text: str):
+    data = text.encode("utf-8")
+    try:
+        want = fd._rows(text, "json", [], True)
+    except OddValue:
+        with pytest.raises((OddValue, fj.Overshoot)):
+            fd._json_lines(data)
+        return
+    try:
+        got = fd._json_lines(data)
+    except fj.Overshoot:
+        return
+    assert got is not None
+    (c1, l1, b1, n1), (c2, l2, b2, n2) = got, want
+    assert list(l1) == list(l2) and n1 == n2 and b1 == b2
+    assert c1.keys() == c2.keys()
+    for k in c1:
+        assert c1[k].equals(c2[k]), k
+
+
+@SETTINGS
+@given(st.one_of(_soup(), _json_file()))
+def test_the_reader_reads_as_the_text_path(text):
+    _rows_both(text)
+
+
+def test_many_damaged_lines_count_without_their_text(tmp_path):
+    good = '{"variables": {"sip_call_id": "c%d", "billsec": "1"}}'
+    cut = '{"core-uuid":"a9d1c3e5","variables":{"direction":"inbound","sip_from_user":"+1202'
+    text = "".join(f"{good % k}\n{cut}\n" for k in range(450))
+    _rows_both(text)
+    got = fd._json_lines(text.encode())
+    assert got is not None and len(got[1]) == 450 and got[3] == 450 and len(got[2]) == 200
+    p = tmp_path / "calls.json"
+    p.write_text(text)
+    _compare(p, "json")
+
+
+def test_a_pretty_document_whose_inner_line_starts_with_a_brace_is_read_whole(tmp_path):
+    # line 2 is a whole object alone (less its ","), but the document of line 1 runs over it
+    text = '{"variables": {"a": [\n{"sip_call_id": "x"},\n{"b": "y"}]}}\n{"variables": {}}\n'
+    _rows_both(text)
+    with pytest.raises(fj.Overshoot):
+        fd._json_lines(text.encode())
+    p = tmp_path / "calls.json"
+    p.write_text(text)
+    _compare(p, "json")
+
+
+def test_bytes_that_are_not_utf8_are_read_as_text():
+    assert fj.scan_lines(b'{"variables": {"a": "\xff"}}\n') is None
+
+
+def _read_rows(text: str, fast: bool):
+    try:
+        return fd._rows(text, "json", [], fast)
+    except OddValue:
+        return "odd"
+
+
+@SETTINGS
+@given(st.one_of(_soup(), _json_file()), st.sampled_from([1, 2, 3]), st.booleans())
+def test_legs_made_arrays_a_few_at_a_time_are_the_legs_made_arrays_at_once(text, chunk, fast):
+    """``LegColumns`` flushing every ``chunk`` legs gives what one conversion at the end
+    gives (an odd value in one part only included)."""
+    from workbench.ingest.formats.switches.freeswitch_legs import LegColumns
+    old = LegColumns.CHUNK
+    try:
+        LegColumns.CHUNK = 10**9
+        want = _read_rows(text, fast)
+        LegColumns.CHUNK = chunk
+        got = _read_rows(text, fast)
+    finally:
+        LegColumns.CHUNK = old
+    if want == "odd" or got == "odd":
+        assert want == got
+        return
+    assert list(got[1]) == list(want[1]) and got[2:] == want[2:]
+    assert got[0].keys() == want[0].keys()
+    for k in got[0]:
+        assert got[0][k].equals(want[0][k]), k
