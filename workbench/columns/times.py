@@ -365,7 +365,22 @@ def _blanks_as_null(col: pa.Array) -> tuple[pa.Array, TextBytes | None]:
         mask[maybe[to_numpy(pc.fill_null(hit, scalar(False, pa.bool_())))]] = True
     if not mask.any():
         return s, b
-    return pc.if_else(from_numpy(mask), _s(None), s), None
+    return _nulls_where(s, mask), None
+
+
+def _nulls_where(s: pa.Array, mask: np.ndarray) -> pa.Array:
+    """``s`` with the ``mask`` rows null: a validity bitmap set over its own offsets and
+    bytes (no copy of the text, which ``if_else`` made: ~0.01 s a million rows). The bytes
+    under a null row stay; Arrow never reads them."""
+    bufs = s.buffers()
+    if s.offset or not pa.types.is_string(s.type) or bufs[2] is None:
+        return pc.if_else(from_numpy(mask), _s(None), s)
+    keep = ~mask
+    if s.null_count:
+        keep &= to_numpy(pc.is_valid(s))
+    bits = np.packbits(keep, bitorder="little")
+    return pa.Array.from_buffers(pa.string(), len(s), [pa.py_buffer(bits), bufs[1], bufs[2]],
+                                 null_count=len(s) - int(np.count_nonzero(keep)))
 
 
 def _leading_digits(b: TextBytes) -> dict[str, np.ndarray]:

@@ -97,7 +97,8 @@ def normalize(parsed: ParsedTable, *, timezone: str = "UTC", date_order: str | N
     n = len(parsed)
     cols = parsed.columns
     flags = np.zeros(n, dtype=np.uint32)
-    out: dict[str, pa.Array | np.ndarray] = {"line": parsed.lines.astype(np.int64)}
+    # the reader's own array when it is int64 already (its rows are not changed after this)
+    out: dict[str, pa.Array | np.ndarray] = {"line": parsed.lines.astype(np.int64, copy=False)}
     summary = SourceSummary(rows=n, format=fmt, encoding=parsed.encoding,
                             time_basis=time_basis or parsed.time_basis,
                             low_precision=parsed.low_precision, notes=list(parsed.notes),
