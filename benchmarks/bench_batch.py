@@ -11,10 +11,14 @@ times in two zones, numbers written +1…, 1…, (NPA) NXX-…, SIP URIs, an ans
 skewed clock), decoys beside the traced calls, and traceback records across campaigns; the
 calls are those records. `run` prints, as medians of --repeat runs (wall and process CPU):
 - the batch in process on the embedded Arrow store (the first run apart: it builds the
-  stores' pair indexes once), and the same calls given as numbers and times only;
+  stores' pair indexes once): ``trace_many`` alone (the chains decided; the plain ones'
+  result objects are built when first read, ``trace.columnar.LazyTrace``), then with every
+  result built, then with every result's `trace --json` written as the CLI does; and the
+  same calls given as numbers and times only;
 - the same batch on DuckDbStore (its in-memory build timed apart);
 - DuckDB's plain SQL: the 10,000 targets joined to the terminating source, ±60 s, the
   nearest record per target (QUALIFY), i.e. one hop with no matching logic: the yardstick;
+- the CPU ratios of the three batch figures to the join (issue #13 asks <= 5x);
 - one call traced on its own (median over 200 calls) and the batch's mean per call.
 It checks that both stores give byte-identical `trace --json` for every call.
 """
@@ -86,7 +90,7 @@ def run(root: Path, repeat: int, profile: bool = False) -> None:
     from workbench.case.model import load_case
     from workbench.present.trace_json import trace_json
     from workbench.store.duckdb_store import DuckDbStore
-    from workbench.trace.batch import BatchCall, normalize_calls, trace_many
+    from workbench.trace.batch import BatchCall, normalize_calls, outcome_counts, trace_many
     from workbench.trace.engine import trace
     from workbench.trace.skew import estimate_skew
 
@@ -111,6 +115,21 @@ def run(root: Path, repeat: int, profile: bool = False) -> None:
     runs = [timed(lambda: trace_many(case, calls, skew=skew)) for _ in range(repeat)]
     results = runs[-1][2]
     print(f"arrow batch, {repeat} more runs: {med([(r[0], r[1]) for r in runs])}")
+    # the chains are decided in trace_many; their result objects are built when first read
+    # (trace.columnar.LazyTrace): the same batch with every result built, then with every
+    # result's --json written as the CLI does
+    def built() -> list[Any]:
+        got = trace_many(case, calls, skew=skew)
+        outcome_counts(got)
+        return got
+
+    def as_json() -> list[str]:
+        return [json.dumps(trace_json(r)) for r in built()]
+
+    bruns = [timed(built) for _ in range(repeat)]
+    print(f"arrow batch with every result built: {med([(r[0], r[1]) for r in bruns])}")
+    jruns = [timed(as_json) for _ in range(repeat)]
+    print(f"arrow batch with every result's --json: {med([(r[0], r[1]) for r in jruns])}")
     from collections import Counter
     print("  outcomes:", dict(Counter(str(getattr(r, "outcome", "error")) for r in results)))
     # the same calls as a list of numbers and times (no record naming the first provider:
@@ -137,8 +156,14 @@ def run(root: Path, repeat: int, profile: bool = False) -> None:
     print(f"  identical trace --json on both stores for all {len(calls):,} calls: {same}")
 
     targets = [c for c in normalize_calls(case, calls) if not isinstance(c, Exception)]
+    joins = sql_join(case, targets, repeat)
     print(f"duckdb plain SQL join, {len(targets):,} targets x terminating source ±60 s: "
-          f"{med(sql_join(case, targets, repeat))}")
+          f"{med(joins)}")
+    join_cpu = statistics.median(x[1] for x in joins)
+    for what, xs in (("batch", runs), ("batch, results built", bruns),
+                     ("batch, --json written", jruns)):
+        cpu = statistics.median(x[1] for x in xs)
+        print(f"  CPU ratio, arrow {what} / SQL join: {cpu / join_cpu:.1f}x")
 
     singles = []
     for tb in case.tracebacks[:200]:

@@ -14,6 +14,7 @@ import gc
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pyarrow.compute as pc
@@ -25,8 +26,9 @@ from workbench.columns.times import NAT, parse_times
 from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.ingest.tracebacks import Traceback
-from workbench.store.protocol import SourceId
-from workbench.trace.engine import Call, CaseView, Need, Steps, serve, trace_steps
+from workbench.store.protocol import CallKey, SourceId
+from workbench.trace.columnar import Answer, Columnar, LazyTrace, Mismatch, Plan
+from workbench.trace.engine import Call, CaseView, Need, Steps, _Lookup, drive, trace_steps
 from workbench.trace.results import Skew, TraceResult
 
 _ZONED = r"(Z|z|[+-]\d{2}(:?\d{2})?)\s*$"
@@ -62,24 +64,24 @@ def normalize_calls(case: Case, calls: Sequence[BatchCall]) -> list[Call | Input
         idx = np.array([i for i, _ in texts], dtype=np.int64)
         at_us[idx] = parse_times(col, "UTC").us
         zoned[idx] = to_numpy(pc.match_substring_regex(col, _ZONED).fill_null(False))
-    out: list[Call | InputError] = []
     ing_key, ed_key = ing.key.tolist(), ed.key.tolist()
     at_list, zoned_list = at_us.tolist(), zoned.tolist()
-    for i, c in enumerate(calls):
-        tb = c.traceback
-        if tb is not None:
-            t_us, zoned_i, alt = tb.call_time_us, True, tb.call_time_alt_us
-        elif isinstance(c.at, int):
-            t_us, zoned_i, alt = int(c.at), True, NAT
-        else:
-            t_us, zoned_i, alt = at_list[i], zoned_list[i], NAT
-        err = _problem(c, ed_key[i], t_us, zoned_i)
-        if err is not None:
-            out.append(err)
-            continue
-        out.append(Call(ing_text[i] or calling[i] or "", ing_key[i],
-                        ed_text[i] or called[i] or "", ed_key[i], t_us, alt))
-    return out
+    # per call, as columns (list comprehensions: a batch holds tens of thousands of calls):
+    # the time, whether it was written with an offset (records and µs always are), the
+    # second pass of a record's repeated local hour
+    tbs = [c.traceback for c in calls]
+    t_us = [tb.call_time_us if tb is not None else int(c.at) if isinstance(c.at, int) else t
+            for c, tb, t in zip(calls, tbs, at_list)]
+    alt = [NAT if tb is None else tb.call_time_alt_us for tb in tbs]
+    zoned_all = [z or tb is not None or isinstance(c.at, int)
+                 for c, tb, z in zip(calls, tbs, zoned_list)]
+    ing_out = [t or r or "" for t, r in zip(ing_text, calling)]
+    ed_out = [t or r or "" for t, r in zip(ed_text, called)]
+    # a call passes every check of _problem, or _problem says which it fails
+    return [Call(a, ak, b, bk, t, al) if bk >= 0 and t != NAT and z and (
+        tb is None or tb.called) else _problem(c, bk, t, z)  # type: ignore[misc]
+        for c, tb, a, ak, b, bk, t, al, z in zip(calls, tbs, ing_out, ing_key, ed_out, ed_key,
+                                                 t_us, alt, zoned_all)]
 
 
 def _problem(c: BatchCall, called_key: int, at_us: int, zoned: bool) -> InputError | None:
@@ -99,14 +101,18 @@ def _problem(c: BatchCall, called_key: int, at_us: int, zoned: bool) -> InputErr
 
 def trace_many(case: Case, calls: Sequence[BatchCall], *, skew: Mapping[SourceId, Skew],
                tolerance_s: float | None = None, progress: ProgressFn = no_progress,
-               should_stop: StopFn = never_stop, fast: bool = True
+               should_stop: StopFn = never_stop, fast: bool = True, columnar: bool = True
                ) -> list[TraceResult | InputError]:
     """Trace every call; a call that cannot be traced gets its InputError in its place.
 
     ``fast`` settles plain matches in bulk (``trace.fast_match``); False sends every lookup
-    through find_call, as a single trace does (the tests compare both)."""
+    through find_call, as a single trace does (the tests compare both). ``columnar`` (with
+    ``fast``) decides the plain chains of traceback records a level at a time
+    (``trace.columnar``), their results built when first read; False runs every call's
+    own steps."""
     with _collector_paused():
-        return _trace_all(case, calls, skew, tolerance_s, progress, should_stop, fast)
+        return _trace_all(case, calls, skew, tolerance_s, progress, should_stop, fast,
+                          columnar and fast)
 
 
 @contextmanager
@@ -131,30 +137,70 @@ def _collector_paused() -> Iterator[None]:
 
 def _trace_all(case: Case, calls: Sequence[BatchCall], skew: Mapping[SourceId, Skew],
                tolerance_s: float | None, progress: ProgressFn, should_stop: StopFn,
-               fast: bool) -> list[TraceResult | InputError]:
+               fast: bool, columnar: bool) -> list[TraceResult | InputError]:
     results: list[TraceResult | InputError | None] = [None] * len(calls)
     pending: dict[int, tuple[Steps, Need]] = {}
     view = CaseView(case)
+    cols = Columnar(case, view, skew, tolerance_s, len(calls)) if columnar else None
     for i, (c, call) in enumerate(zip(calls, normalize_calls(case, calls))):
         if isinstance(call, InputError):
             results[i] = call
+            continue
+        if cols is not None and cols.admit(i, call, c.traceback):
             continue
         steps = trace_steps(case, call, tolerance_s=tolerance_s, traceback=c.traceback,
                             skew=skew, view=view)
         _advance(results, pending, i, steps, None)
     level, total = 0, max(len(calls), 1)
-    while pending:
+    while pending or (cols is not None and cols.waiting()):
         check(should_stop)
-        done = sum(r is not None for r in results)
-        progress(done / total, f"hop level {level + 1}: {len(pending):,} call(s) still open")
+        still = len(pending) + (cols.waiting() if cols is not None else 0)
+        progress((len(calls) - still) / total,
+                 f"hop level {level + 1}: {still:,} call(s) still open")
+        keys: list[CallKey] = cols.keys() if cols is not None else []
         order = list(pending)
-        lookups = serve(case, [pending[i][1] for i in order], fast=fast)  # one query a level
+        firsts: list[int] = []
+        for i in order:
+            firsts.append(len(keys))
+            keys += pending[i][1].keys()
+        # one store query a level, for the columnar calls and the others alike
+        answer = Answer(case.store.candidates(keys), len(keys)) if keys else None
         current, pending = pending, {}
-        for i, found in zip(order, lookups):
+        for i, first in zip(order, firsts):
+            need = current[i][1]
+            found = answer.lookup(need, first, fast) if answer is not None else _Lookup(need)
             _advance(results, pending, i, current[i][0], found)
+        if cols is not None:
+            for plan in cols.decide(answer):
+                _resume(results, pending, plan.slot, cols.steps(plan))
         level += 1
+    if cols is not None:
+        for plan in cols.ended():  # built when first read (see LazyTrace)
+            results[plan.slot] = LazyTrace(partial(_materialized, case, cols, plan,
+                                                    calls[plan.slot], skew, tolerance_s))
     progress(1.0, f"{len(calls):,} call(s) traced")
     return [r if r is not None else InputError("not traced") for r in results]
+
+
+def _resume(results: list[TraceResult | InputError | None],
+            pending: dict[int, tuple[Steps, Need]], i: int,
+            got: tuple[Steps, Need] | TraceResult | InputError) -> None:
+    """A call left the columnar path: open in the general one, or already ended."""
+    if isinstance(got, tuple):
+        pending[i] = got
+    else:
+        results[i] = got
+
+
+def _materialized(case: Case, cols: Columnar, plan: Plan, c: BatchCall,
+                  skew: Mapping[SourceId, Skew], tolerance_s: float | None) -> TraceResult:
+    """A columnar call's result; should its decided chain not hold up while it is built (a
+    bug: the tests prove it does), the call is traced on its own instead."""
+    try:
+        return cols.materialize(plan)
+    except Mismatch:
+        return drive(case, trace_steps(case, plan.call, tolerance_s=tolerance_s,
+                                       traceback=c.traceback, skew=skew, view=cols.view))
 
 
 def _advance(results: list[TraceResult | InputError | None],
@@ -171,11 +217,14 @@ def _advance(results: list[TraceResult | InputError | None],
 
 
 def outcome_counts(results: Sequence[TraceResult | InputError]) -> dict[str, int]:
-    """How the calls ended (and how many could not be traced), for the closing summary."""
+    """How the calls ended (and how many could not be traced), for the closing summary.
+    Reading the outcomes builds a batch's results (``columnar.LazyTrace``): with the cycle
+    collector paused, as while tracing."""
     out: dict[str, int] = {}
-    for r in results:
-        key = "error" if isinstance(r, InputError) else str(r.outcome)
-        out[key] = out.get(key, 0) + 1
+    with _collector_paused():
+        for r in results:
+            key = "error" if isinstance(r, InputError) else str(r.outcome)
+            out[key] = out.get(key, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 

@@ -235,16 +235,12 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
     visited: list[str] = []
     while True:
         if provider in visited:
-            result.outcome, result.loop_to = Outcome.LOOP, provider
-            result.notes.append(Note(NoteKind.LOOP, {"provider": provider}))
+            end_in_loop(result, provider)
             break
         visited.append(provider)
         sources = view.sources_of(provider)
         if not sources:
-            result.hops.append(Hop(provider, False,
-                                   role=view.role(provider, len(result.hops), None, None),
-                                   notes=[Note(NoteKind.NO_CDRS)]))
-            result.outcome = Outcome.NO_RECORDS
+            end_without_records(view, result, provider)
             break
         if match is None:
             found = run.already_found(sources) or (yield run.need(sources))
@@ -253,31 +249,69 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
             if match.best is None and not result.hops and seen is not None:
                 match, src = run.matched(seen)  # `at` was given on the reference clock
         if match.best is None:
-            hop = Hop(provider, False, role=view.role(provider, len(result.hops), None, None),
-                      source=view.sid(src) if src else None, notes=list(match.notes))
-            hop.notes.append(Note(NoteKind.NOT_IN_WINDOW, {
-                "calling": calling_e164, "called": called_e164, "window_s": match.window_s}))
-            if match.nearest_outside is not None:
-                n = match.nearest_outside
-                hop.notes.append(Note(NoteKind.NEAREST, {"line": n.line, "offset_s": n.offset_s}))
-            result.hops.append(hop)
-            result.outcome = Outcome.NOT_FOUND
+            end_not_found(view, result, provider, src, match, calling_e164, called_e164)
             break
         assert src is not None  # a match always comes from a source
         hop = _hop_from(view, provider, src, match, run.clock(src), len(result.hops))
         result.hops.append(hop)
         at_ref += settle_pass(result.hops)  # an upstream record settled a repeated local hour
-        if hop.customer is not None:
-            result.outcome = Outcome.ORIGIN
-            result.origin = Origin(provider, hop.customer)
+        if ends_at(result, provider, hop):
             break
-        if hop.upstream is None:
-            result.outcome, result.unmapped_ingress = Outcome.UNMAPPED_INGRESS, hop.ingress
-            hop.notes.append(Note(NoteKind.UNMAPPED_INGRESS, {"ingress": hop.ingress}))
-            break
+        assert hop.upstream is not None  # ends_at ends a chain whose ingress names nobody
         ref_us, prev = match.best.corrected_us, match.best
         prev_duration, prev_origid = match.best.duration, match.best.origid or prev_origid
         provider, match, src = hop.upstream, None, None
+    return finish(view, result, at_ref, traceback)
+
+
+# -- how a chain ends, shared with the columnar batch (trace.columnar) -------------------
+
+def end_in_loop(result: TraceResult, provider: str) -> None:
+    """The chain would visit ``provider`` twice."""
+    result.outcome, result.loop_to = Outcome.LOOP, provider
+    result.notes.append(Note(NoteKind.LOOP, {"provider": provider}))
+
+
+def end_without_records(view: CaseView, result: TraceResult, provider: str) -> None:
+    """The chain names a provider whose CDRs the case lacks."""
+    result.hops.append(Hop(provider, False,
+                           role=view.role(provider, len(result.hops), None, None),
+                           notes=[Note(NoteKind.NO_CDRS)]))
+    result.outcome = Outcome.NO_RECORDS
+
+
+def end_not_found(view: CaseView, result: TraceResult, provider: str, src: CdrSource | None,
+                  match: Match, calling: str | None, called: str) -> None:
+    """The provider's CDRs are in the case, the call is not (with the nearest record)."""
+    hop = Hop(provider, False, role=view.role(provider, len(result.hops), None, None),
+              source=view.sid(src) if src else None, notes=list(match.notes))
+    hop.notes.append(Note(NoteKind.NOT_IN_WINDOW, {
+        "calling": calling, "called": called, "window_s": match.window_s}))
+    if match.nearest_outside is not None:
+        n = match.nearest_outside
+        hop.notes.append(Note(NoteKind.NEAREST, {"line": n.line, "offset_s": n.offset_s}))
+    result.hops.append(hop)
+    result.outcome = Outcome.NOT_FOUND
+
+
+def ends_at(result: TraceResult, provider: str, hop: Hop) -> bool:
+    """Whether the chain ends at this found hop: its customer (the origin), or an ingress
+    that names nobody. False: it goes on to ``hop.upstream``."""
+    if hop.customer is not None:
+        result.outcome = Outcome.ORIGIN
+        result.origin = Origin(provider, hop.customer)
+        return True
+    if hop.upstream is None:
+        result.outcome, result.unmapped_ingress = Outcome.UNMAPPED_INGRESS, hop.ingress
+        hop.notes.append(Note(NoteKind.UNMAPPED_INGRESS, {"ingress": hop.ingress}))
+        return True
+    return False
+
+
+def finish(view: CaseView, result: TraceResult, at_ref: int,
+           traceback: Traceback | None) -> TraceResult:
+    """Each hop's offset from the call on the reference clock, the record's comparison and
+    the STIR/SHAKEN checks: the last steps of every trace."""
     for h in result.hops:  # each hop's time relative to the call, on the reference clock
         if h.found and h.start_us != NAT:
             observed = h.start_us - int(round((h.skew_s or 0.0) * US))
