@@ -14,6 +14,7 @@ from tests.test_kamailio_split import BOUNDED
 from workbench.common.errors import InputError
 from workbench.ingest.formats import ReadOptions
 from workbench.ingest.formats.switches import kamailio as kam
+from workbench.ingest.formats.switches.common import NULL_TEXT, blank_to_null
 
 # ---------------------------------------------------------------- acc table exports
 
@@ -21,7 +22,8 @@ DB_COLUMNS = ("id", "method", "from_tag", "to_tag", "callid", "call_id", "sip_co
               "sip_reason", "time", "src_user", "dst_user", "dst_ouser", "src_ip",
               "dst_domain", "start_time", "end_time", "duration", "created")
 DB_VALUE = st.one_of(st.sampled_from(["", "NULL", "\\N", " x ", "INVITE", "BYE", "200", "486",
-                                      "2024-06-10 16:00:38", "1718035238", "a@h", "OK"]),
+                                      "2024-06-10 16:00:38", "1718035238", "a@h", "OK",
+                                      "é", "x\u00a0", " NULL", "OK\t"]),
                      st.from_regex(r"[a-z0-9 @.]{0,6}", fullmatch=True))
 
 
@@ -37,12 +39,21 @@ def db_file(draw) -> bytes:
     return ("\n".join([",".join(cols)] + [",".join(r) for r in rows]) + "\n").encode()
 
 
+def _values_before(col):
+    """``_db_values`` as committed: every value trimmed."""
+    return blank_to_null(col, NULL_TEXT, strip=True)
+
+
 def _read_db(path: Path, opts: ReadOptions, *, lazy: bool):
     eager = lambda makers: {k: make() for k, make in makers.items()}  # noqa: E731
     try:
         if lazy:
             return kam.read_kamailio_db(path, opts)
-        with mock.patch.object(kam, "Lazy", eager):
+        # the committed computation: every column converted (none left out by ``_db_wanted``),
+        # every value trimmed, all up front
+        with mock.patch.object(kam, "Lazy", eager), \
+                mock.patch.object(kam, "_db_wanted", lambda *_: None), \
+                mock.patch.object(kam, "_db_values", _values_before):
             return kam.read_kamailio_db(path, opts)
     except InputError as exc:
         return f"InputError: {exc}"

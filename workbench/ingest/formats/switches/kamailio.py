@@ -25,13 +25,13 @@ from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..delimited import (
     MAX_BAD_KEPT,
+    is_ascii,
     line_starts,
     read_delimited,
     select_lines,
     sniff_delimiter,
 )
 from .common import (
-    NULL_TEXT,
     blank_to_null,
     bytes_of,
     coalesce,
@@ -48,9 +48,10 @@ from .common import (
     text_lines,
 )
 from .kamailio_bye import first_bye
+from .kamailio_db_values import db_values
 from .kamailio_first import first_field
 from .kamailio_template import IDENTITY_PARAMS, PAIR, Templated, has_bytes, templated
-from .positional import Positional, read_positional, with_text
+from .positional import Positional, clean_utf8, read_positional, with_text
 from .times import epoch_to_utc, seconds_between
 
 KINDS = ("transaction answered", "call missed", "call ended", "request acknowledged",
@@ -544,15 +545,15 @@ def read_kamailio_db(path: Path, opts: ReadOptions) -> ParsedTable:
 def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
     first = next((ln for ln in head_lines(data) if ln.strip()), "")
     delim = opts.delimiter or sniff_delimiter(first)
-    d = read_delimited(data, delimiter=delim, header=True, file=str(path))
-    source = {}
-    for name in d.table.column_names:
-        key = name.strip().strip("`").lower()
-        source[DB_ALIASES.get(key, key)] = name
+    header: list[str] = []  # every column's name, converted or not
+    want = None if opts.columns else partial(_db_wanted, data, header)
+    d = read_delimited(data, delimiter=delim, header=True, file=str(path), want=want)
+    names = header or d.table.column_names
+    source = _db_sources(names)
     kv = Lazy({k: partial(_db_column, d.table, name) for k, name in source.items()})
     if "call_id" not in kv and "start_time" not in kv:
         raise InputError("not an acc/acc_cdrs export: no callid or start_time column "
-                         f"(found: {', '.join(d.table.column_names)})", file=str(path))
+                         f"(found: {', '.join(names)})", file=str(path))
     epoch = all(_is_epoch(kv[k]) for k in ("time", "created", "start_time", "timestamp") if k in kv)
     notes = [f"{'acc_cdrs' if 'start_time' in kv else 'acc'} table export, delimiter {delim!r}"]
     return _build(kv, d.lines, None, opts, str(path), notes, d.bad_lines, d.bad_count, enc,
@@ -560,12 +561,43 @@ def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTabl
                   on_rows=lambda key, pick: _db_values(pick(d.table[source[key]])))
 
 
+#: The acc fields ``_build`` reads (by their syslog names): a table export's other columns
+#: (ids, tags, domains: a third of its bytes) are split by pyarrow but never converted.
+DB_USED = frozenset((
+    "method", "timestamp", "time", "created", "call_start_time", "start_time", "end_time",
+    "call_id", "code", "duration", "reason", "src_user", "from_user", "dst_user", "dst_ouser",
+    "to_user", "src_ip", "dst_domain", "identity", *IDENTITY_PARAMS, "verstat", "attest",
+    "origid"))
+
+
+def _db_sources(names: list[str]) -> dict[str, str]:
+    """acc field (syslog name) → the column it is read from (the last of the same name)."""
+    source = {}
+    for name in names:
+        key = name.strip().strip("`").lower()
+        source[DB_ALIASES.get(key, key)] = name
+    return source
+
+
+def _db_wanted(data: bytes, header: list[str], names: list[str], _line: int | None
+               ) -> list[str] | None:
+    """``read_delimited``'s ``want``: the columns of ``DB_USED`` fields alone, where the file
+    is UTF-8 throughout (pyarrow checks the encoding of converted columns only, and a fault
+    in a column left out must still send the file to the Windows-1252 retry). Keeps every
+    name in ``header``."""
+    header[:] = names
+    if not (is_ascii(data) or clean_utf8(data)):
+        return None
+    used = {col for key, col in _db_sources(names).items() if key in DB_USED}
+    return [n for n in names if n in used] or None
+
+
 def _db_column(table: pa.Table, name: str) -> pa.Array:
     return _db_values(table[name])
 
 
 def _db_values(col: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return blank_to_null(col, NULL_TEXT, strip=True)
+    return db_values(col)
 
 
 class Lazy(Mapping[str, pa.Array]):
