@@ -88,6 +88,7 @@ def sql_join(case: Any, calls: list[Any], repeat: int) -> list[tuple[float, floa
 
 def run(root: Path, repeat: int, profile: bool = False) -> None:
     from workbench.case.model import load_case
+    from workbench.cli.batch import jsonl
     from workbench.present.trace_json import trace_json
     from workbench.store.duckdb_store import DuckDbStore
     from workbench.trace.batch import BatchCall, normalize_calls, outcome_counts, trace_many
@@ -123,8 +124,8 @@ def run(root: Path, repeat: int, profile: bool = False) -> None:
         outcome_counts(got)
         return got
 
-    def as_json() -> list[str]:
-        return [json.dumps(trace_json(r)) for r in built()]
+    def as_json() -> bytes:  # the CLI's .jsonl (json.dumps(trace_json(r)) byte for byte)
+        return jsonl(calls, built())
 
     bruns = [timed(built) for _ in range(repeat)]
     print(f"arrow batch with every result built: {med([(r[0], r[1]) for r in bruns])}")
@@ -139,6 +140,9 @@ def run(root: Path, repeat: int, profile: bool = False) -> None:
     pruns = [timed(lambda: trace_many(case, plain, skew=skew)) for _ in range(repeat)]
     print(f"arrow batch of the same calls as (calling, called, at), no records: "
           f"{med([(r[0], r[1]) for r in pruns])}")
+    pjruns = [timed(lambda: jsonl(plain, trace_many(case, plain, skew=skew)))
+              for _ in range(repeat)]
+    print(f"  the same with every result's --json: {med([(r[0], r[1]) for r in pjruns])}")
     slow = [timed(lambda: trace_many(case, calls, skew=skew, fast=False))
             for _ in range(max(1, repeat // 2))]
     print(f"arrow batch, every lookup through find_call: {med([(r[0], r[1]) for r in slow])}")
@@ -148,12 +152,15 @@ def run(root: Path, repeat: int, profile: bool = False) -> None:
     case.store = duck
     try:
         druns = [timed(lambda: trace_many(case, calls, skew=skew)) for _ in range(repeat)]
+        dplain = trace_many(case, plain, skew=skew)
     finally:
         case.store = arrow
     print(f"duckdb batch: {med([(r[0], r[1]) for r in druns])}")
     same = all(json.dumps(trace_json(a)) == json.dumps(trace_json(b))
                for a, b in zip(results, druns[-1][2]))
     print(f"  identical trace --json on both stores for all {len(calls):,} calls: {same}")
+    same = jsonl(plain, pruns[-1][2]) == jsonl(plain, dplain)
+    print(f"  and for the same calls as a plain list: {same}")
 
     targets = [c for c in normalize_calls(case, calls) if not isinstance(c, Exception)]
     joins = sql_join(case, targets, repeat)
@@ -161,7 +168,8 @@ def run(root: Path, repeat: int, profile: bool = False) -> None:
           f"{med(joins)}")
     join_cpu = statistics.median(x[1] for x in joins)
     for what, xs in (("batch", runs), ("batch, results built", bruns),
-                     ("batch, --json written", jruns)):
+                     ("batch, --json written", jruns), ("plain list", pruns),
+                     ("plain list, --json written", pjruns)):
         cpu = statistics.median(x[1] for x in xs)
         print(f"  CPU ratio, arrow {what} / SQL join: {cpu / join_cpu:.1f}x")
 

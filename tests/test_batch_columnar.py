@@ -25,11 +25,11 @@ from workbench.case.model import load_case
 from workbench.columns.times import NAT, iso_utc
 from workbench.generate import generate_case
 from workbench.ingest.tracebacks import Traceback, TracebackHop
-from workbench.present.trace_json import trace_json
+from workbench.present.trace_json import TraceJsonText, trace_json
 from workbench.store.protocol import CountingStore
 from workbench.trace.batch import BatchCall, outcome_counts, trace_many
 from workbench.trace.columnar import LazyTrace
-from workbench.trace.engine import trace_traceback
+from workbench.trace.engine import trace, trace_traceback
 from workbench.trace.skew import estimate_skew
 
 UTC = timezone.utc
@@ -37,6 +37,12 @@ UTC = timezone.utc
 
 def _json(results) -> list[str]:
     return [str(r) if isinstance(r, Exception) else json.dumps(trace_json(r)) for r in results]
+
+
+def _text(results) -> list[str]:
+    """The CLI's .jsonl lines (``TraceJsonText``), to compare with ``_json``."""
+    text = TraceJsonText()
+    return [str(r) if isinstance(r, Exception) else text(r) for r in results]
 
 
 @pytest.fixture()
@@ -81,6 +87,7 @@ def test_generated_case_equals_the_general_path_and_single_traces(generated, con
     assert _json(got) == _json(trace_many(case, calls, skew=skew, fast=False))
     singles = [trace_traceback(case, tb.traceback_id, skew=skew) for tb in case.tracebacks[::7]]
     assert _json(got[::7]) == _json(singles)
+    assert _text(got) == _json(want)
     assert queries <= max(len(r.hops) for r in want) + 1  # still one query a level
     assert outcome_counts(got) == outcome_counts(want)
     assert got == want and want == got  # a built LazyTrace equals the TraceResult
@@ -122,8 +129,14 @@ def _write_case(root: Path, p: dict) -> list[BatchCall]:
             rows["b"].append([chicago(tb), calling, called, "ODD" if rng.random() < p["odd"]
                               else "C-TRUNK", dur + int(rng.choice(p["b_len"]))])
             tc = tb + timedelta(seconds=p["c_skew"] + (ring if p["answer"] else 0.2))
-            rows["c"].append([utc(tc), calling, called,
-                              "ACCT-1" if rng.random() >= p["to_d"] else "D-TRUNK", dur])
+            c_in = "ACCT-1" if rng.random() >= p["to_d"] else "D-TRUNK"
+            rows["c"].append([utc(tc), calling, called, c_in, dur])
+            if rng.random() < p.get("c_retry", 0.0):  # C alone retried it 5 s later
+                rows["c"].append([utc(tc + timedelta(seconds=5)), calling, called, c_in,
+                                  dur + 7])
+        if rng.random() < p.get("twin", 0.0):  # D holds the same call, named by nobody
+            rows["d"].append([utc(t + timedelta(seconds=float(rng.choice([0.5, 20])))),
+                              calling, called, "X", dur])
         if rng.random() < p["retry"]:  # a retry seconds later, another length
             gap = float(rng.choice([3, 12, 30, 50]))
             retry = t + timedelta(seconds=gap)
@@ -144,7 +157,7 @@ def _write_case(root: Path, p: dict) -> list[BatchCall]:
                         calling or None, called, calling or None, called, hops)
         calls.append(BatchCall(traceback=tbk, row=k + 2))
     header = "start,calling,called,ingress,duration"
-    for key in ("a", "b", "c", "d"):
+    for key in ("a", "b", "c"):
         body = sorted(rows[key], key=lambda r: str(r[0]))
         (root / f"{key}.csv").write_text(
             "\n".join([header] + [",".join(map(str, r)) for r in body]) + "\n")
@@ -159,9 +172,11 @@ def _write_case(root: Path, p: dict) -> list[BatchCall]:
         lines.append('time_basis = "answer"')
     lines += ['[sources.upstreams]', c_ups, '[sources.customers]', '"ACCT-1" = "Caller LLC"',
               '']
-    if p["d_records"]:  # D's file holds a few unrelated rows
-        (root / "d.csv").write_text(header + "\n2026-03-20T04:00:00Z,+14045550000,"
-                                    "+16785550000,X,10\n")
+    if p["d_records"]:  # D's file holds a few unrelated rows (and the twins)
+        (root / "d.csv").write_text("\n".join(
+            [header, "2026-03-20T04:00:00Z,+14045550000,+16785550000,X,10"]
+            + [",".join(map(str, r)) for r in sorted(rows["d"], key=lambda r: str(r[0]))])
+            + "\n")
         lines += ['[[sources]]', 'provider = "D"', 'path = "d.csv"', 'format = "generic"', '']
     (root / "case.toml").write_text("\n".join(lines))
     return calls
@@ -177,7 +192,20 @@ _PARAMS = st.fixed_dictionaries({
     "d_records": st.booleans(), "tol": st.sampled_from([None, 30.0, 90.0]),
     # B's length of the call against A's: the same, or off by rounding, ring time, a retry
     "b_len": st.sampled_from([(0,), (0, 0, 3, 15, 40, 90)]),
+    "twin": st.sampled_from([0.0, 0.2]), "c_retry": st.sampled_from([0.0, 0.3]),
 })
+
+
+def _plain(calls: list[BatchCall]) -> list[BatchCall]:
+    """The same calls as a plain list: numbers and time as the records wrote them (no
+    record names the first provider: every provider is asked whether it holds the call)."""
+    out = []
+    for c in calls:
+        tb = c.traceback
+        assert tb is not None
+        out.append(BatchCall(tb.calling_raw or "", tb.called_raw or "", tb.call_time,
+                             row=c.row))
+    return out
 
 
 @settings(max_examples=14, deadline=None, derandomize=True,
@@ -192,7 +220,46 @@ def test_columnar_equals_the_general_path_on_chains_with_decoys(p, confirmed):
         got = trace_many(case, calls, skew=skew, tolerance_s=p["tol"])
         want = trace_many(case, calls, skew=skew, tolerance_s=p["tol"], columnar=False)
         assert _json(got) == _json(want)
+        assert _text(got) == _json(want)
         assert not confirmed
+
+
+@settings(max_examples=20, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(p=_PARAMS)
+def test_plain_lists_equal_the_general_path_on_chains_with_decoys(p, confirmed):
+    """The same chains given as (calling, called, at): the terminating step decided as
+    columns (who holds the call, who names whom) where it is plain, the general way else."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        calls = _plain(_write_case(root, p))
+        case = load_case(root)
+        skew = estimate_skew(case)
+        got = trace_many(case, calls, skew=skew, tolerance_s=p["tol"])
+        want = trace_many(case, calls, skew=skew, tolerance_s=p["tol"], columnar=False)
+        assert _json(got) == _json(want)
+        assert _text(got) == _json(want)
+        assert not confirmed
+
+
+def test_plain_lists_take_the_columnar_path(tmp_path, confirmed):
+    """Most plain calls of a draw are decided as columns; the twins (a second head) and
+    the calls off every clock's window go the general way; each equals a single trace."""
+    p = {"seed": 4, "n": 200, "busy": 40, "dst": False, "answer": False, "c_skew": 37.0,
+         "missing": 0.1, "odd": 0.1, "to_d": 0.3, "retry": 0.3, "same_pair": 0.3,
+         "loop": False, "d_records": True, "tol": None, "b_len": (0, 0, 3, 15), "twin": 0.2}
+    calls = _plain(_write_case(tmp_path, p))
+    case = load_case(tmp_path)
+    skew = estimate_skew(case)
+    got = trace_many(case, calls, skew=skew)
+    lazy = [r for r in got if isinstance(r, LazyTrace)]
+    assert 0.3 * len(calls) < len(lazy) < len(calls)
+    assert {"origin", "not_found", "unmapped_ingress"} <= {str(r.outcome) for r in lazy}
+    assert _json(got) == _json(trace_many(case, calls, skew=skew, columnar=False))
+    singles = [trace(case, calling=c.calling, called=c.called, at=c.at, skew=skew)
+               for c in calls[::5]]
+    assert _json(got[::5]) == _json(singles)
+    assert not confirmed
 
 
 def test_the_chains_above_exercise_the_columnar_path(tmp_path):
@@ -221,3 +288,28 @@ def test_the_chains_above_exercise_the_columnar_path(tmp_path):
                                      86_400_000_000, -86_400_000_001])))
 def test_the_json_times_equal_iso_utc(us):
     assert trace_json_mod._iso(us) == iso_utc(us)
+
+
+# -- the .jsonl's text -------------------------------------------------------------------
+
+def test_the_json_text_equals_json_dumps_on_odd_values(generated):
+    """Values a trace does not usually hold: NaN and infinite floats, enums, non-ASCII,
+    quotes and control characters, integers beyond 64 bits, a hop's checks with values."""
+    case = load_case(generated)
+    skew = estimate_skew(case)
+    results = [trace_traceback(case, tb.traceback_id, skew=skew) for tb in case.tracebacks[:40]]
+    odd = [float("nan"), float("inf"), -float("inf"), 1e300, -0.0, 5e-324, 2**70, -1,
+           "Zürich \"Ω\" \\ \x01\u2028 😀", "", None, True, False]
+    text = TraceJsonText()
+    for k, r in enumerate(results):
+        v = odd[k % len(odd)]
+        r.tolerance_s = v  # type: ignore[assignment]
+        r.calling = odd[(k + 4) % 9] if isinstance(odd[(k + 4) % 9], str) else r.calling
+        for h in r.hops:
+            h.duration, h.skew_calls, h.upstream = v, v, odd[8]  # type: ignore[assignment]
+            h.role = type(h.role)(h.role) if isinstance(h.role, str) else h.role
+            for c in h.candidates:
+                c.duration = v  # type: ignore[assignment]
+        r.traceback_id = None if k % 3 == 0 else r.traceback_id
+        r.loop_to = odd[8] if k % 5 == 0 else None
+        assert text(r) == json.dumps(trace_json(r))

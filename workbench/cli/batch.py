@@ -60,15 +60,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _render(kind: str, calls: list[Any], results: list[TraceResult | InputError]) -> bytes:
-    from workbench.present.trace_json import trace_json
     if kind == ".jsonl":
-        lines = []
-        for c, r in zip(calls, results):
-            if isinstance(r, InputError):
-                lines.append(json.dumps({"error": str(r), "line": c.row}))
-            else:
-                lines.append(json.dumps(trace_json(r)))
-        return ("\n".join(lines) + "\n").encode("utf-8")
+        return jsonl(calls, results)
     rows = list(_hop_rows(calls, results))
     if kind == ".csv":
         buf = io.StringIO()
@@ -77,6 +70,23 @@ def _render(kind: str, calls: list[Any], results: list[TraceResult | InputError]
         w.writerows([_csv_safe(v) for v in row] for row in rows)
         return buf.getvalue().encode("utf-8")
     return _xlsx(rows)
+
+
+def jsonl(calls: list[Any], results: list[TraceResult | InputError]) -> bytes:
+    """One `trace --json` a line (``TraceJsonText``: json.dumps(trace_json(r)) byte for
+    byte), built with the cycle collector paused as while tracing (the lines are text,
+    reading the results builds them: ``trace.columnar.LazyTrace``)."""
+    from workbench.present.trace_json import TraceJsonText
+    from workbench.trace.batch import collector_paused
+    text = TraceJsonText()
+    lines = []
+    with collector_paused():
+        for c, r in zip(calls, results):
+            if isinstance(r, InputError):
+                lines.append(json.dumps({"error": str(r), "line": c.row}))
+            else:
+                lines.append(text(r))
+    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _hop_rows(calls: list[Any], results: list[TraceResult | InputError]) -> Any:

@@ -107,16 +107,16 @@ def trace_many(case: Case, calls: Sequence[BatchCall], *, skew: Mapping[SourceId
 
     ``fast`` settles plain matches in bulk (``trace.fast_match``); False sends every lookup
     through find_call, as a single trace does (the tests compare both). ``columnar`` (with
-    ``fast``) decides the plain chains of traceback records a level at a time
-    (``trace.columnar``), their results built when first read; False runs every call's
-    own steps."""
-    with _collector_paused():
+    ``fast``) decides the plain chains (of traceback records and of plain calls) a level
+    at a time (``trace.columnar``), their results built when first read; False runs every
+    call's own steps."""
+    with collector_paused():
         return _trace_all(case, calls, skew, tolerance_s, progress, should_stop, fast,
                           columnar and fast)
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cycle collector off while a batch runs: the batch allocates millions of
     small objects that all stay alive (the results), and each collection pass walks them
     again, about half the time of a 10,000-call batch. Back on at the end."""
@@ -221,11 +221,11 @@ def outcome_counts(results: Sequence[TraceResult | InputError]) -> dict[str, int
     Reading the outcomes builds a batch's results (``columnar.LazyTrace``): with the cycle
     collector paused, as while tracing."""
     out: dict[str, int] = {}
-    with _collector_paused():
+    with collector_paused():
         for r in results:
             key = "error" if isinstance(r, InputError) else str(r.outcome)
             out[key] = out.get(key, 0) + 1
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-__all__ = ["BatchCall", "normalize_calls", "outcome_counts", "trace_many"]
+__all__ = ["BatchCall", "collector_paused", "normalize_calls", "outcome_counts", "trace_many"]

@@ -1,17 +1,19 @@
 """A batch's plain chains decided a hop level at a time with numpy, not call by call.
 
-Most calls of a batch of traceback records follow one shape: the record's first provider
-holds the call, every provider on the way has one source and exactly one record of the
-pair in the window (no row in a repeated local hour, a length that fits the downstream
-record), and the chain ends at a customer, an unmapped ingress, a loop, a provider without
-CDRs, or a reliable clock with no record in the window. For those, what decides the chain
-(window counts, the lone row, its length, its ingress and what it names) is computed here
-over all open calls of a level at once, through the store protocol (one
-``CdrStore.candidates`` a level, shared with the calls on the general path), so any backend
-serves it. A call whose level shows anything else (rivals in the window, a repeated hour,
-fallbacks allowed, several sources, an answer-time ring estimate) leaves: its own step
-generator (``engine.trace_steps``) is run through the store answers it already had and goes
-on with the general path, in the same level queries.
+Most calls of a batch follow one shape: the traceback record's first provider holds the
+call (for a plain call, numbers and time only: exactly one holder of the call that no
+other holder names upstream, on its own clock, every provider of the case with one plain
+source; ``Columnar._terminating``), every provider on the way has one source and exactly
+one record of the pair in the window (no row in a repeated local hour, a length that fits
+the downstream record), and the chain ends at a customer, an unmapped ingress, a loop, a
+provider without CDRs, or a reliable clock with no record in the window. For those, what
+decides the chain (window counts, the lone row, its length, its ingress and what it names)
+is computed here over all open calls of a level at once, through the store protocol (one
+``CdrStore.candidates`` a level, shared with the calls on the general path), so any
+backend serves it. A call whose level shows anything else (rivals in the window, a
+repeated hour, fallbacks allowed, several sources, an answer-time ring estimate) leaves:
+its own step generator (``engine.trace_steps``) is run through the store answers it
+already had and goes on with the general path, in the same level queries.
 
 The result objects of a decided chain are built when first read (``LazyTrace``), by the
 functions a single trace uses: the lone row scored by ``_Search.candidate`` and
@@ -123,17 +125,18 @@ class Plan(NamedTuple):
 
     slot: int  # the call's position in the batch
     call: Call
-    traceback: Traceback
+    traceback: Traceback | None  # None: a plain call (numbers and time only)
 
 
 class _Level(NamedTuple):
-    """What one level decided, per open call (in key order)."""
+    """What one level decided, per open call (in open order)."""
 
     answer: Answer
-    key_of: list[int]  # per call of the batch: its key at this level (-1: not asked)
-    src: list[int]  # per key: the source code
-    provider: list[int]  # per key: the provider code
-    row: list[int]  # per key: the lone row in the window (in ``answer``), -1: none found
+    key_of: list[int]  # per call of the batch: its place among the open (-1: not asked)
+    key: list[int]  # per open call: its key in ``answer``
+    src: list[int]  # per open call: the source code
+    provider: list[int]  # per open call: the provider code
+    row: list[int]  # per open call: the lone row in the window (in ``answer``), -1: none
 
 
 #: the provider codes a visited-set bit mask holds (further providers go the general way)
@@ -169,6 +172,16 @@ class Columnar:
         self._pc: list[int] = []
         self._next: tuple[np.ndarray, ...] | None = None
         self.open: tuple[np.ndarray, ...] = ()
+        self._kq: np.ndarray = np.zeros(0, np.int64)  # per open call: its key this level
+        self._n_keys = 0  # the columnar keys of this level (the general path's follow)
+        # plain calls (no traceback record): their first level asks every source of the
+        # case, as the terminating step does (``_terminating`` decides who holds the call)
+        self._plain: list[int] = []
+        self._plain_base = 0  # their first key at the first level
+        self._plain_first: dict[int, int] = {}  # per plain call: its first key there
+        self._answer0: Answer | None = None
+        self._all: tuple[np.ndarray, np.ndarray] | None = None  # per case source: src, pc
+        self._all_ok: bool | None = None
         self.levels: list[_Level] = []
         # how each call's chain ended (per call of the batch)
         self.end = np.full(n_calls, -1, np.int8)
@@ -176,7 +189,9 @@ class Columnar:
 
     def waiting(self) -> int:
         """How many calls wait for the next level's lookups."""
-        return len(self._ci) if self._next is None else len(self._next[0])
+        if self._next is None:
+            return len(self._ci) + len(self._plain)
+        return len(self._next[0])
 
     # -- which calls, which sources ------------------------------------------------------
     def _source(self, sources: Sequence[CdrSource]) -> int:
@@ -210,10 +225,38 @@ class Columnar:
                               self._source(sources) if code < _MAX_PROVIDERS else -1)
         return code
 
+    def _plain_ready(self) -> bool:
+        """Whether plain calls can be decided here: every provider with records has one
+        source with a plain clock (no ring-time estimate), each source some provider's."""
+        if self._all_ok is None:
+            src_pc: dict[CdrSource, tuple[int, int]] = {}
+            ok = True
+            for name in self.view.providers_with_records():
+                pc = self._provider(name)
+                code = self._psrc[pc]
+                if code < 0 or pc >= _MAX_PROVIDERS:
+                    ok = False
+                    break
+                src_pc[self.sources[code]] = (code, pc)
+            sources = self.case.sources
+            ok = ok and len(src_pc) == len(sources) and all(s in src_pc for s in sources)
+            if ok:
+                self._all = (np.array([src_pc[s][0] for s in sources], np.int64),
+                             np.array([src_pc[s][1] for s in sources], np.int64))
+            self._all_ok = ok
+        return self._all_ok
+
     def admit(self, index: int, call: Call, traceback: Traceback | None) -> bool:
         """Take a call whose trace starts at its traceback record's first provider, on one
-        source (the others go the general way from the start)."""
-        if traceback is None or not traceback.hops or call.alt_us != NAT:
+        source, or a plain call where every provider has one plain source (the others go
+        the general way from the start)."""
+        if traceback is None:
+            if call.alt_us != NAT or not self._plain_ready():
+                return False
+            self.plans[index] = Plan(index, call, None)
+            self._plain.append(index)
+            return True
+        if not traceback.hops or call.alt_us != NAT:
             return False
         first = self.view.canonical(traceback.hops[0].provider) or ""
         if first not in self.view.providers_with_records():
@@ -243,24 +286,41 @@ class Columnar:
             self._ci = []
         self.open, self._next = self._next, _none()
         ci, src = self.open[0], self.open[1]
+        self._kq = np.arange(len(ci), dtype=np.int64)
         plans, srcs = self.plans, self.sources
         ids = [s.id for s in srcs]
-        return [CallKey(ids[c], call.called_key, call.calling_key)
+        keys = [CallKey(ids[c], call.called_key, call.calling_key)
                 for call, c in zip([plans[i].call for i in ci.tolist()], src.tolist())]
+        if self._plain:  # every source of the case, in the case's order (as a Need)
+            assert self._all is not None
+            self._plain_base = len(keys)
+            every = [ids[c] for c in self._all[0].tolist()]
+            for i in self._plain:
+                call = plans[i].call
+                self._plain_first[i] = len(keys)
+                keys += [CallKey(sid, call.called_key, call.calling_key) for sid in every]
+        self._n_keys = len(keys)
+        return keys
 
     def decide(self, answer: Answer | None) -> list[Plan]:
         """The level's calls decided from ``answer`` (their keys first in it): the calls
         that leave for the general path are returned; the others ended or stay open."""
+        left_plain: list[int] = []
+        if self._plain:
+            assert answer is not None
+            self._answer0 = answer
+            left_plain = self._terminating(answer)
+            self._plain = []
         ci, src, ref, dur, pc, mask = self.open
         n = len(ci)
         if not n:
-            return []
+            return [self.plans[i] for i in left_plain]
         assert answer is not None
         key_of = np.full(self.n, -1, np.int64)
         key_of[ci] = np.arange(n)
         kind, row = self._shapes(answer, len(self.levels))
-        self.levels.append(_Level(answer, key_of.tolist(), src.tolist(), pc.tolist(),
-                                  np.where(kind == _FOUND, row, -1).tolist()))
+        self.levels.append(_Level(answer, key_of.tolist(), self._kq.tolist(), src.tolist(),
+                                  pc.tolist(), np.where(kind == _FOUND, row, -1).tolist()))
         t = answer.got
         f = np.flatnonzero(kind == _FOUND)
         rows = row[f]
@@ -288,7 +348,74 @@ class Columnar:
                       up[go], mask[k] | np.left_shift(1, up[go]))
         self.end[ci[kind == _NOT_FOUND]] = NOT_FOUND
         left = np.concatenate([ci[kind == _OTHER], ci[nxt[psrc == -1]], left_far])
-        return [self.plans[i] for i in left.tolist()]
+        return [self.plans[i] for i in left.tolist() + left_plain]
+
+    def _terminating(self, answer: Answer) -> list[int]:
+        """The terminating step of the plain calls, from their records in every source:
+        where each provider has the call on its own clock or the reference clock (a lone
+        row in the window, as ``glance`` tells it), and which holder no other holder names
+        upstream. A call whose holders are plain, with exactly one such head holding it on
+        its own clock, joins the open calls at that provider (its first hop's search is
+        that same window); every other plain call is returned, for the general path."""
+        assert self._all is not None
+        all_src, all_pc = self._all
+        plain = self._plain
+        n_p, n_s = len(plain), len(all_src)
+        t = answer.got
+        base = self._plain_base
+        cuts = answer.cuts[base:base + n_p * n_s + 1]
+        r0 = int(cuts[0])
+        a, b = cuts[:-1] - r0, cuts[1:] - r0
+        sl = slice(r0, int(cuts[-1]))
+        q = to_numpy(t.column("q"))[sl] - base
+        start = to_numpy(t.column("start"))[sl]
+        flags = to_numpy(t.column("flags"))[sl].astype(np.int64)
+        at = np.array([self.plans[i].call.at_us for i in plain], np.int64)
+        at_k = np.repeat(at, n_s)
+        skew_k = np.tile(np.asarray(self._skew_us, np.int64)[all_src], n_p)
+        half_k = np.tile(np.asarray(self._half, np.int64)[all_src], n_p)
+
+        def window(center: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """Per key: rows in ±half of ``center`` and the first of them."""
+            inside = (start >= (center - half_k)[q]) & (start <= (center + half_k)[q])
+            ins = np.concatenate(([0], np.cumsum(inside)))
+            return ins[b] - ins[a], np.searchsorted(ins, ins[a] + 1, "left") - 1
+
+        n_own, row_own = window(at_k)
+        n_ref, row_ref = window(at_k + skew_k)
+        amb = np.concatenate(([0], np.cumsum((flags & F_TIME_AMBIGUOUS) != 0)))
+        has = a < b
+        unsure = has & ((amb[b] != amb[a]) | (n_own > 1) | ((n_own == 0) & (n_ref > 1)))
+        own = has & ~unsure & (n_own == 1)
+        found = own | (has & ~unsure & (n_own == 0) & (n_ref == 1))
+        fk = np.flatnonzero(found)
+        rows = np.where(own, row_own, row_ref)[fk] + r0
+        up, named_ok = self._named(t, rows, np.tile(all_src, n_p)[fk])
+        far = named_ok & (up >= _MAX_PROVIDERS)
+        bit_pc = np.left_shift(np.int64(1), np.tile(all_pc, n_p))
+        held = np.where(found, bit_pc, 0).reshape(n_p, n_s)
+        named_bits = np.zeros(n_p * n_s, np.int64)
+        ok_named = named_ok & ~far
+        named_bits[fk[ok_named]] = np.left_shift(np.int64(1), up[ok_named])
+        held_mask = np.bitwise_or.reduce(held, axis=1)
+        named_mask = np.bitwise_or.reduce(named_bits.reshape(n_p, n_s), axis=1)
+        heads = held_mask & ~named_mask
+        bad = unsure.reshape(n_p, n_s).any(axis=1)
+        bad[fk[far] // n_s] = True
+        head_key = (held & heads[:, None]) != 0  # the head's source, per call
+        take = ~bad & (heads != 0) & ((heads & (heads - 1)) == 0) & (
+            (head_key & own.reshape(n_p, n_s)).any(axis=1))
+        j = np.flatnonzero(take)
+        s = np.argmax(head_key[j], axis=1)
+        code = all_src[s]
+        pcs = all_pc[s]
+        ci = np.asarray(plain, np.int64)
+        add = (ci[j], code, at[j] - np.asarray(self._skew_us, np.int64)[code],
+               np.full(len(j), np.nan), pcs, np.left_shift(np.int64(1), pcs))
+        self.open = tuple(np.concatenate([o, x]) for o, x in zip(self.open, add))
+        self._kq = np.concatenate([self._kq, base + j * n_s + s])
+        left: list[int] = ci[~take].tolist()
+        return left
 
     def _named(self, t: pa.Table, rows: np.ndarray, src: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -306,7 +433,7 @@ class Columnar:
         for j, u in enumerate(uniq.tolist()):
             name, customer = self.view.upstream_of(self.sources[u // len(values)],
                                                    values[u % len(values)])
-            if customer is None and name is not None:
+            if customer is None and name:  # as the engine: an empty name names nobody
                 up[j], on[j] = self._provider(name), True
         return up[inv], on[inv]
 
@@ -315,14 +442,18 @@ class Columnar:
         pair, or none in the window of a reliable clock) or other; and the found row."""
         _, src, ref_us, prev_dur, _, _ = self.open
         n = len(src)
-        a, b = answer.cuts[:n], answer.cuts[1:n + 1]
-        m = int(answer.cuts[n])  # the rows of the columnar keys
+        kq = self._kq
+        a, b = answer.cuts[kq], answer.cuts[kq + 1]
+        m = int(answer.cuts[self._n_keys])  # the rows of the columnar keys
         t = answer.got
         q = to_numpy(t.column("q"))[:m]
         start = to_numpy(t.column("start"))[:m]
         flags = to_numpy(t.column("flags"))[:m].astype(np.int64)
-        center = ref_us + np.asarray(self._skew_us, np.int64)[src]
-        half = np.asarray(self._half, np.int64)[src]
+        # per key (a key no open call holds here: an empty window)
+        center = np.zeros(self._n_keys, np.int64)
+        half = np.full(self._n_keys, -1, np.int64)
+        center[kq] = ref_us + np.asarray(self._skew_us, np.int64)[src]
+        half[kq] = np.asarray(self._half, np.int64)[src]
         inside = (start >= (center - half)[q]) & (start <= (center + half)[q])
         ins = np.concatenate(([0], np.cumsum(inside)))
         count = ins[b] - ins[a]
@@ -354,7 +485,7 @@ class Columnar:
             k = lv.key_of[index]
             if k < 0:
                 break
-            out.append((_Asked(lv.answer, k, self.sources[lv.src[k]]),
+            out.append((_Asked(lv.answer, lv.key[k], self.sources[lv.src[k]]),
                         self.providers[lv.provider[k]]))
         return out
 
@@ -365,7 +496,7 @@ class Columnar:
         decided above), its hop made by ``_hop_from``, the ends by the engine's."""
         view, call, tb, i = self.view, plan.call, plan.traceback, plan.slot
         result = TraceResult(call.calling, call.called, call.at_us, Outcome.NOT_FOUND, [], None,
-                             dict(self.skew), self.tol, tb.traceback_id)
+                             dict(self.skew), self.tol, tb.traceback_id if tb else None)
         hops = result.hops
         end = int(self.end[i])
         end_provider = int(self.end_provider[i])
@@ -382,8 +513,8 @@ class Columnar:
             if not depth:  # the reference time of the call: on the first provider's clock
                 ref_us = at_ref = call.at_us - self._skew_us[code]
             if r < 0:  # no record in the window: the chain ends here
-                match = self._match(_Asked(lv.answer, k, src), call, ref_us, prev_duration,
-                                    prev_origid)
+                match = self._match(_Asked(lv.answer, lv.key[k], src), call, ref_us,
+                                    prev_duration, prev_origid)
                 if match is None or match.best is not None or end != NOT_FOUND:
                     raise Mismatch(i)
                 end_not_found(view, result, provider, src, match,
@@ -432,7 +563,14 @@ class Columnar:
                             traceback=plan.traceback, skew=self.skew, view=self.view)
         try:
             need = next(steps)
-            for asked, _ in self._asked(plan.slot):
+            asked_at = self._asked(plan.slot)
+            if plan.traceback is None:  # the terminating step's lookup of every source
+                assert self._answer0 is not None
+                if need.sources != tuple(self.case.sources):
+                    return steps, need  # not the same lookup (never seen): asked again
+                need = steps.send(self._answer0.lookup(need, self._plain_first[plan.slot]))
+                asked_at = asked_at[1:]  # its first hop was served by the same answer
+            for asked, _ in asked_at:
                 if need.sources != (asked.src,):
                     break  # not the same lookup (never seen): asked of the store again
                 need = steps.send(asked.answer.lookup(need, asked.key))
