@@ -525,6 +525,20 @@ def _by_field_count(data, body_start: int, body_first_line: int, names: list[str
                      len(other) + sub.bad_count, header_names, header_line)
 
 
+def lines_bytes(data: bytes | memoryview | mmap.mmap, starts: np.ndarray,
+                these: np.ndarray) -> pa.Buffer:
+    """The bytes of lines ``these`` (1-based, ``starts`` their line starts) one after another,
+    in one Arrow copy: the lines of ``data`` as a binary array over its bytes, taken."""
+    big = len(data) >= 2**31 - 1
+    offsets = np.append(starts, len(data)).astype(np.int64 if big else np.int32)
+    lines = pa.Array.from_buffers(pa.large_binary() if big else pa.binary(), len(starts),
+                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    got = lines.take(pa.array(these - 1))
+    at = np.frombuffer(got.buffers()[1], dtype=np.int64 if big else np.int32)
+    at = at[got.offset:got.offset + len(got) + 1]
+    return got.buffers()[2].slice(int(at[0]), int(at[-1] - at[0]))
+
+
 def _parse_lines(body: bytes | memoryview | mmap.mmap, starts: np.ndarray, these: np.ndarray,
                  names: list[str], *, delimiter: str, quote_char: str | bool,
                  escape_char: str | bool, double_quote: bool,
@@ -537,14 +551,7 @@ def _parse_lines(body: bytes | memoryview | mmap.mmap, starts: np.ndarray, these
     if not len(these) or not bytes(body[starts[these[0] - 1]:starts[these[0] - 1] + 65536]
                                    ).split(b"\n", 1)[0].strip(b"\r \t"):
         return None  # read_delimited would skip a first line of blanks as no data
-    big = len(body) >= 2**31 - 1
-    offsets = np.append(starts, len(body)).astype(np.int64 if big else np.int32)
-    lines = pa.Array.from_buffers(pa.large_binary() if big else pa.binary(), len(starts),
-                                  [None, pa.py_buffer(offsets), pa.py_buffer(body)])
-    got = lines.take(pa.array(these - 1))
-    at = np.frombuffer(got.buffers()[1], dtype=np.int64 if big else np.int32)
-    at = at[got.offset:got.offset + len(got) + 1]
-    chosen = got.buffers()[2].slice(int(at[0]), int(at[-1] - at[0]))
+    chosen = lines_bytes(body, starts, these)
     try:
         table = pv.read_csv(
             pa.BufferReader(chosen),

@@ -27,6 +27,7 @@ from ..delimited import (
     cr_to_lf,
     field_counts,
     line_starts,
+    lines_bytes,
     nonblank_lines,
     read_delimited,
 )
@@ -301,14 +302,7 @@ def _parse_whole(data: bytes | mmap.mmap, starts: np.ndarray, these: np.ndarray,
     """Lines ``these`` (non-blank, ``count`` fields each) parsed straight from an Arrow copy of
     their bytes, in parallel. None unless pyarrow reads every one of them as one row: a line it
     refuses (a quote fault) needs ``read_delimited``'s numbering, so the caller reads them so."""
-    big = len(data) >= 2**31 - 1
-    offsets = np.append(starts, len(data)).astype(np.int64 if big else np.int32)
-    lines = pa.Array.from_buffers(pa.large_binary() if big else pa.binary(), len(starts),
-                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    got = lines.take(pa.array(these - 1))
-    at = np.frombuffer(got.buffers()[1], dtype=np.int64 if big else np.int32)
-    at = at[got.offset:got.offset + len(got) + 1]
-    body = got.buffers()[2].slice(int(at[0]), int(at[-1] - at[0]))
+    body = lines_bytes(data, starts, these)
     cols = names(count)
     try:
         table = pv.read_csv(
