@@ -10,37 +10,10 @@ from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from workbench.columns.times import NAT, US, iso_utc
+from workbench.columns.times import iso_utc
 from workbench.present.trace_words import check_text, note_text, notes_text
 from workbench.store.protocol import SourceId
 from workbench.trace.results import NO_VALUES, Candidate, Hop, ShakenCheck, Skew, TraceResult
-
-#: each day's 'YYYY-MM-DDT' as ``iso_utc`` writes it, by day since the epoch
-_DAYS: dict[int, str] = {}
-
-
-def _iso(us: int | None) -> str | None:
-    """``iso_utc(us)``, byte for byte, with each day's date formatted once: a batch's
-    --json writes two times a hop, and ``iso_utc`` builds a datetime for each (≈ 6 µs, a
-    third of the whole JSON). The time of day is plain arithmetic on the same floored
-    seconds (tests/test_batch_columnar.py compares both)."""
-    if us == NAT or us is None:
-        return None
-    secs, micro = divmod(int(us), US)
-    day, rest = divmod(secs, 86400)
-    date = _DAYS.get(day)
-    if date is None:
-        whole = iso_utc(day * 86400 * US)
-        assert whole is not None
-        date = _DAYS[day] = whole[:whole.index("T") + 1]
-    h, rest = divmod(rest, 3600)
-    m, s = divmod(rest, 60)
-    text = f"{date}{h:02d}:{m:02d}:{s:02d}"
-    if micro:
-        frac = f"{micro:06d}"[:3].rstrip("0")
-        if frac:
-            text += "." + frac
-    return text + "Z"
 
 
 def _r(value: float | None, digits: int = 3) -> float | None:
@@ -62,7 +35,7 @@ def hop_json(hop: Hop, with_traceback: bool = False) -> dict[str, Any]:
         "provider": hop.provider, "found": hop.found, "role": str(hop.role),
         "upstream": hop.upstream, "customer": hop.customer, "ingress": hop.ingress,
         "egress": hop.egress,
-        "start": _iso(hop.start_us), "start_corrected": _iso(hop.corrected_us),
+        "start": iso_utc(hop.start_us), "start_corrected": iso_utc(hop.corrected_us),
         "offset_s": _r(hop.offset_s), "confidence": _r(hop.confidence),
         "alternatives": hop.alternatives, "source": hop.source_path, "line": hop.line,
         "duration_s": hop.duration, "skew_s": hop.skew_s, "skew_calls": hop.skew_calls,
@@ -90,7 +63,7 @@ def skew_json(skew: Mapping[SourceId, Skew]) -> dict[str, dict[str, Any]]:
 
 
 def call_json(result: TraceResult) -> dict[str, Any]:
-    return {"calling": result.calling, "called": result.called, "at": _iso(result.at_us)}
+    return {"calling": result.calling, "called": result.called, "at": iso_utc(result.at_us)}
 
 
 def trace_json(result: TraceResult) -> dict[str, Any]:
@@ -159,7 +132,7 @@ class TraceJsonText:
         tb = result.traceback_id is not None
         o = result.origin
         parts = ['{"call": {"calling": ', _j(result.calling), ', "called": ', _j(result.called),
-                 ', "at": ', _j(_iso(result.at_us)), '}, "outcome": ', _j(str(result.outcome)),
+                 ', "at": ', _j(iso_utc(result.at_us)), '}, "outcome": ', _j(str(result.outcome)),
                  ', "origin": ',
                  "null" if o is None else
                  f'{{"provider": {_j(o.provider)}, "customer": {_j(o.customer)}}}',
@@ -205,7 +178,7 @@ class TraceJsonText:
                 '"shaken_checks": [')
         parts += [
             '{"provider": ', _j(h.provider), ', "found": ', _j(h.found), head,
-            _j(_iso(h.start_us)), ', "start_corrected": ', _j(_iso(h.corrected_us)),
+            _j(iso_utc(h.start_us)), ', "start_corrected": ', _j(iso_utc(h.corrected_us)),
             ', "offset_s": ', _j(_r(h.offset_s)), ', "confidence": ', _j(_r(h.confidence)),
             ', "alternatives": ', _j(h.alternatives), ', "source": ', _j(path),
             ', "line": ', _j(h.line), ', "duration_s": ', _j(h.duration), clock, shaken,

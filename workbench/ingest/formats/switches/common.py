@@ -61,9 +61,11 @@ def text(col: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def blank_to_null(col, tokens: Iterable[str] = ("",), strip: bool = False) -> pa.Array:
-    """Raw text with empty values (and the given literal tokens, e.g. NULL) as nulls."""
+    """Raw text with empty values (and the given literal tokens, e.g. NULL) as nulls;
+    ``strip``: values trimmed first, unless no value can start or end with whitespace (the
+    trim copies the whole column, and exports rarely pad their values)."""
     arr = text(col)
-    if strip:
+    if strip and not _edges_plain(arr):
         arr = pc.utf8_trim_whitespace(arr)
     tokens = tuple(tokens)
     if tokens == ("",):
@@ -73,6 +75,29 @@ def blank_to_null(col, tokens: Iterable[str] = ("",), strip: bool = False) -> pa
     if not pc.any(mask).as_py():
         return arr
     return pc.if_else(mask, pa.scalar(None, arr.type), arr)
+
+
+def _edges_plain(arr: pa.Array) -> bool:
+    """True when no value's first or last byte may belong to whitespace, ASCII or Unicode
+    (a byte at or below a space, DEL or a high byte): trimming would change nothing. Two
+    gathers over the offsets."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
+    n = len(arr)
+    if n == 0:
+        return True
+    _, obuf, dbuf = arr.buffers()
+    wide = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offs = np.frombuffer(obuf, wide)[arr.offset:arr.offset + n + 1].astype(np.int64)
+    starts, ends = offs[:-1], offs[1:]
+    full = ends > starts
+    if not full.any():
+        return True
+    data = np.frombuffer(dbuf, np.uint8)
+    for edge in (data[starts[full]], data[ends[full] - 1]):
+        if ((edge <= 32) | (edge >= 127)).any():
+            return False
+    return True
 
 
 def fields(named: dict[str, pa.Array], mapping: dict[str, str]) -> dict[str, pa.Array]:

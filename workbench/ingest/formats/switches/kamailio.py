@@ -32,6 +32,7 @@ from ..delimited import (
     sniff_delimiter,
 )
 from .common import (
+    NULL_TEXT,
     blank_to_null,
     bytes_of,
     coalesce,
@@ -48,7 +49,6 @@ from .common import (
     text_lines,
 )
 from .kamailio_bye import first_bye
-from .kamailio_db_values import db_values
 from .kamailio_first import first_field
 from .kamailio_template import IDENTITY_PARAMS, PAIR, Templated, has_bytes, templated
 from .positional import Positional, clean_utf8, read_positional, with_text
@@ -597,7 +597,7 @@ def _db_column(table: pa.Table, name: str) -> pa.Array:
 
 
 def _db_values(col: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return db_values(col)
+    return blank_to_null(col, NULL_TEXT, strip=True)
 
 
 class Lazy(Mapping[str, pa.Array]):
