@@ -22,3 +22,21 @@ def every_kind_of_key(store: CdrStore, *, every: int = 1, open_ended: bool = Tru
                 keys.append(CallKey(sid, cd, -1, None, st))
         keys.append(CallKey(sid, UNKNOWN_NUMBER))
     return keys
+
+
+PAIR_TIMES = [("start", "start"), ("start", "answer"), ("answer", "start"), ("answer", "answer")]
+
+
+def every_pair_offset(store: CdrStore, max_offset_s: float = 26 * 3600
+                      ) -> dict[tuple[int, int, tuple[str, str]], list[float]]:
+    """``pair_offsets`` of every ordered pair of sources (all of A's ingresses), comparing
+    every combination of start and answer times; each list sorted (order is the store's)."""
+    sids = store.source_ids()
+    out = {}
+    for i, a in enumerate(sids):
+        ingresses = [k for k, _ in store.ingress_counts([a])[a]]
+        for j, b in enumerate(sids):
+            for times in PAIR_TIMES:
+                off = store.pair_offsets(a, ingresses, b, max_offset_s, times=times)
+                out[(i, j, times)] = sorted(float(x) for x in off)
+    return out

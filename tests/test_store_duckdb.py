@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("duckdb", reason="duckdb is not installed: the DuckDB store is not tested")
 
 from tests import casebuilder  # noqa: E402
-from tests.store_keys import every_kind_of_key
+from tests.store_keys import every_kind_of_key, every_pair_offset
 from tests.test_store_seam import (  # noqa: E402,F401  (collected here: run on both stores)
     test_a_trace_costs_one_batched_store_call_per_hop,
     test_a_trace_given_the_skew_does_not_estimate_it_again,
@@ -116,6 +116,7 @@ def test_candidates_rows_and_columns_equal_the_embedded_store(which, sample_root
         assert d_store.columns(sid, fields).equals(plain)
         assert d_store.ingress_counts([sid]) == a_store.ingress_counts([sid])
         assert d_store.summary(sid) == a_store.summary(sid)
+    assert every_pair_offset(d_store) == every_pair_offset(a_store)
 
 
 def test_bad_row_ids_and_unknown_sources_fail_clearly(sample_root):

@@ -13,7 +13,7 @@ pytest.importorskip("duckdb", reason="duckdb is not installed: the DuckDB lake i
 
 from tests import casebuilder  # noqa: E402
 from tests.clirun import run_cli  # noqa: E402
-from tests.store_keys import every_kind_of_key
+from tests.store_keys import every_kind_of_key, every_pair_offset
 from tests.test_store_seam import (  # noqa: E402,F401  (collected here: run on the lake)
     test_a_trace_costs_one_batched_store_call_per_hop,
     test_candidates_returns_every_key_in_one_table,
@@ -186,6 +186,8 @@ def test_every_store_method_equals_the_embedded_store(which, sample_root, built_
         assert d_store.ingress_counts([sid]) == a_store.ingress_counts([sid])
         assert d_store.summary(sid) == a_store.summary(sid)
         assert d_store.raw_lines(sid, [1, 2]) == a_store.raw_lines(sid, [1, 2])
+    # the skew joins, start and answer times alike, run in SQL over the lake
+    assert every_pair_offset(d_store) == every_pair_offset(a_store)
 
 
 def test_the_cli_answers_byte_for_byte_from_the_lake(sample_root):

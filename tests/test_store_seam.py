@@ -141,3 +141,53 @@ def test_a_trace_given_the_skew_does_not_estimate_it_again(case, skew, monkeypat
     r = trace(case, calling=tb.calling, called=tb.called, at=tb.call_time_us, skew=skew)
     assert r.hops and r.at_us == tb.call_time_us
     assert parse_one("2026-03-08T07:41:12Z") > 0
+
+
+def _offsets_from_columns(store, a, ingresses, b, times, max_offset_s):
+    """The answer-time skew join as skew._answer_clock computed it before it moved into the
+    store: whole columns of both sources brought into this process (the oracle)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from workbench.store.pair_offsets import PairRows, matched_offsets
+    ta = store.columns(a, ["calling_key", "called_key", "start", "answer", "ingress"])
+    tb = store.columns(b, ["calling_key", "called_key", "start", "answer"])
+    ing = ta.column("ingress")
+    if pa.types.is_dictionary(ing.type):
+        ing = ing.cast(ing.type.value_type)
+    mask = pc.fill_null(pc.is_in(ing, value_set=pa.array(list(ingresses), pa.string())),
+                        False).to_numpy(zero_copy_only=False)
+
+    def col(t, name):
+        return np.asarray(t.column(name).to_numpy(), dtype=np.int64)
+    ra = PairRows(*(col(ta, n)[mask] for n in ("calling_key", "called_key", "start")),
+                  col(ta, times[0])[mask])
+    rb = PairRows(*(col(tb, n) for n in ("calling_key", "called_key", "start")),
+                  col(tb, times[1]))
+    return sorted(float(x) for x in matched_offsets(ra, rb, max_offset_s))
+
+
+@pytest.mark.parametrize("which", ["sample", "built"])
+def test_pair_offsets_compare_start_or_answer_times_as_asked(which, tmp_path):
+    """The skew join on answer times (an answer-time switch against a neighbour's answer
+    column) runs in the store; it equals the whole-column computation it replaced, and a
+    name other than start or answer never reaches a query."""
+    from tests import casebuilder
+    from tests.store_keys import PAIR_TIMES, every_pair_offset
+    if which == "built":
+        casebuilder.build(tmp_path)
+        c = load_case(tmp_path)
+    else:
+        c = load_case(SAMPLE)
+    store = c.store
+    got = every_pair_offset(store)
+    sids = store.source_ids()
+    for (i, j, times), off in got.items():
+        ingresses = [k for k, _ in store.ingress_counts([sids[i]])[sids[i]]]
+        assert off == _offsets_from_columns(store, sids[i], ingresses, sids[j], times,
+                                            26 * 3600), (i, j, times)
+    if which == "sample":  # its switches record answer times (the built case's do not)
+        assert any(off for (_, _, t), off in got.items() if "answer" in t), \
+            "no answer times in the sample: the answer-time join goes untested"
+    with pytest.raises(ValueError, match="start' or 'answer"):
+        store.pair_offsets(sids[0], ["x"], sids[0], 60.0, times=("start", "row; DROP"))

@@ -21,7 +21,7 @@ if not JAVA:
                 allow_module_level=True)
 
 from tests import casebuilder  # noqa: E402
-from tests.store_keys import every_kind_of_key
+from tests.store_keys import every_kind_of_key, every_pair_offset
 from tests.test_store_lake import _lake_case  # noqa: E402
 from workbench.case.model import Case, load_case  # noqa: E402
 from workbench.ingest.config import load_config  # noqa: E402
@@ -150,3 +150,4 @@ def test_every_store_method_equals_the_embedded_store(cases):
     assert s_store.ingress_counts(sids) == a_store.ingress_counts(sids)
     assert s_store.summary(sid) == a_store.summary(sid)
     assert s_store.raw_lines(sid, [1, 2]) == a_store.raw_lines(sid, [1, 2])
+    assert every_pair_offset(s_store) == every_pair_offset(a_store)

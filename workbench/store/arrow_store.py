@@ -20,6 +20,7 @@ from workbench.columns.times import NAT
 from workbench.store.normalize import SourceSummary
 from workbench.store.pair_index import PairIndex, search_many
 from workbench.store.pair_offsets import PairRows, matched_offsets
+from workbench.store.pair_offsets import pair_times as _pair_times
 from workbench.store.protocol import CANDIDATE_FIELDS, CallKey, SourceId
 from workbench.store.source import CdrSource
 
@@ -116,17 +117,20 @@ class ArrowStore:
         return self._coded[key]
 
     def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
-                     max_offset_s: float) -> np.ndarray:
+                     max_offset_s: float, times: tuple[str, str] = ("start", "start")
+                     ) -> np.ndarray:
         sa, sb = self.source(a), self.source(b)
         ing = sa.table.column("ingress")
         if ing.null_count == len(ing) or not ingresses:
             return np.zeros(0, dtype=np.float64)
         hit = pc.is_in(ing.cast(pa.string()), value_set=pa.array(list(ingresses), pa.string()))
         mask = hit.fill_null(False).to_numpy(zero_copy_only=False)
-        start_a, start_b = sa.col("start")[mask], sb.col("start")
+        _pair_times(times)
         return matched_offsets(
-            PairRows(sa.col("calling_key")[mask], sa.col("called_key")[mask], start_a, start_a),
-            PairRows(sb.col("calling_key"), sb.col("called_key"), start_b, start_b),
+            PairRows(sa.col("calling_key")[mask], sa.col("called_key")[mask],
+                     sa.col("start")[mask], sa.col(times[0])[mask]),
+            PairRows(sb.col("calling_key"), sb.col("called_key"), sb.col("start"),
+                     sb.col(times[1])),
             max_offset_s)
 
     def ingress_counts(self, sources: Sequence[SourceId]

@@ -28,6 +28,17 @@ class PairRows(NamedTuple):
     when: np.ndarray
 
 
+#: The times ``CdrStore.pair_offsets`` may compare.
+PAIR_TIMES = ("start", "answer")
+
+
+def pair_times(times: tuple[str, str]) -> tuple[str, str]:
+    """``times`` checked: each "start" or "answer" (the names reach SQL text)."""
+    if len(times) != 2 or any(t not in PAIR_TIMES for t in times):
+        raise ValueError(f"pair times must be 'start' or 'answer', not {times!r}")
+    return times[0], times[1]
+
+
 def matched_offsets(a: PairRows, b: PairRows, max_offset_s: float) -> np.ndarray:
     """Seconds A-minus-B of every (calling, called) pair that occurs once among A's rows and
     once among B's (rows with both numbers and a start), where both have a time to compare,

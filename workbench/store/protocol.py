@@ -79,10 +79,13 @@ class CdrStore(Protocol):
         ...
 
     def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
-                     max_offset_s: float) -> np.ndarray:
-        """Start-time offsets (seconds, A minus B) of the calls A received on ``ingresses``
-        whose (calling, called) pair occurs exactly once among those calls and exactly once
-        in B: the join behind clock-skew estimation. Offsets beyond ``max_offset_s`` dropped."""
+                     max_offset_s: float, times: tuple[str, str] = ("start", "start")
+                     ) -> np.ndarray:
+        """Offsets (seconds, A minus B) of the calls A received on ``ingresses`` whose
+        (calling, called) pair occurs exactly once among those calls and exactly once in B
+        (rows with both numbers and a start): the join behind clock-skew estimation.
+        ``times`` names the time compared on each side, "start" or "answer" (pairs where
+        either has none are left out). Offsets beyond ``max_offset_s`` dropped."""
         ...
 
     def ingress_counts(self, sources: Sequence[SourceId]

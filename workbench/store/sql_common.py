@@ -13,6 +13,7 @@ from workbench.columns.arrow_numpy import to_numpy
 from workbench.columns.times import NAT, US
 from workbench.store.calls_sql import Dialect
 from workbench.store.normalize import SourceSummary
+from workbench.store.pair_offsets import pair_times
 from workbench.store.protocol import CANDIDATE_FIELDS, ROW_FIELDS, SourceId
 from workbench.store.source import CdrSource
 
@@ -49,22 +50,27 @@ class SqlStoreBase:
         raise NotImplementedError
 
     def pair_offsets(self, a: SourceId, ingresses: Sequence[str], b: SourceId,
-                     max_offset_s: float) -> np.ndarray:
+                     max_offset_s: float, times: tuple[str, str] = ("start", "start")
+                     ) -> np.ndarray:
         ta, tb = self._table(a), self._table(b)
+        time_a, time_b = pair_times(times)
         if not ingresses:
             return np.zeros(0, dtype=np.float64)
         ing = pa.table({"ingress": pa.array(list(ingresses), pa.string())})
         row = f"{self.dialect.quote}row{self.dialect.quote}"
         usable = f"calling_key >= 0 AND called_key >= 0 AND start <> {NAT}"
+        # min() of a group of one row is that row's value; a pair is kept only where both
+        # sides have the compared time (NAT or null: none)
         sql = f"""
-            WITH pa_ AS (SELECT calling_key, called_key, min(start) AS s, min({row}) AS r
+            WITH pa_ AS (SELECT calling_key, called_key, min({time_a}) AS s, min({row}) AS r
                          FROM {ta} WHERE {usable} AND ingress IN (SELECT ingress FROM ing)
                          GROUP BY calling_key, called_key HAVING count(*) = 1),
-                 pb AS (SELECT calling_key, called_key, min(start) AS s
+                 pb AS (SELECT calling_key, called_key, min({time_b}) AS s
                         FROM {tb} WHERE {usable}
                         GROUP BY calling_key, called_key HAVING count(*) = 1)
             SELECT pa_.s - pb.s AS d, pa_.r AS r FROM pa_ JOIN pb
-              ON pa_.calling_key = pb.calling_key AND pa_.called_key = pb.called_key"""
+              ON pa_.calling_key = pb.calling_key AND pa_.called_key = pb.called_key
+            WHERE pa_.s <> {NAT} AND pb.s <> {NAT}"""
         t = self._query(sql, ing=ing)
         # in A's row order, as the embedded store gives them; divided in numpy: the same floats
         off = to_numpy(t.column("d"))[np.argsort(to_numpy(t.column("r")), kind="stable")] / US

@@ -28,13 +28,10 @@ import json
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from workbench.case.model import Case
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.store import cache
-from workbench.store.pair_offsets import PairRows, matched_offsets
 from workbench.store.protocol import SourceId
 from workbench.trace.results import Skew
 
@@ -125,23 +122,10 @@ def _answer_clock(case: Case, a: SourceId, ingresses: list[str], b: SourceId,
     """A-minus-B clock offset from answer times (the answer-time switch's logged time against
     the other side's answer column) and the calls it rests on; None when too few calls
     carry an answer time on the other side."""
-    ta = case.store.columns(a, ["calling_key", "called_key", "start", "answer", "ingress"])
-    tb = case.store.columns(b, ["calling_key", "called_key", "start", "answer"])
-    ing = ta.column("ingress")
-    if pa.types.is_dictionary(ing.type):
-        ing = ing.cast(ing.type.value_type)
-    mask = pc.fill_null(pc.is_in(ing, value_set=pa.array(list(ingresses), pa.string())),
-                        False).to_numpy(zero_copy_only=False)
-
-    def col(t: pa.Table, name: str) -> np.ndarray:
-        return np.asarray(t.column(name).to_numpy(), dtype=np.int64)
-
-    a_cols = [col(ta, n)[mask] for n in ("calling_key", "called_key", "start", "answer")]
-    b_cols = [col(tb, n) for n in ("calling_key", "called_key", "start", "answer")]
-    a_time = a_cols[2] if a_logs_answer else a_cols[3]
-    b_time = b_cols[3] if a_logs_answer else b_cols[2]
-    off = matched_offsets(PairRows(a_cols[0], a_cols[1], a_cols[2], a_time),
-                          PairRows(b_cols[0], b_cols[1], b_cols[2], b_time), MAX_OFFSET_S)
+    # the join runs in the store, as the start-time one does: a lake's columns never come
+    # whole to this process
+    times = ("start", "answer") if a_logs_answer else ("answer", "start")
+    off = case.store.pair_offsets(a, ingresses, b, MAX_OFFSET_S, times=times)
     if len(off) < MIN_CALLS:
         return None
     clock, calls = densest(off)
