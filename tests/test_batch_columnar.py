@@ -51,9 +51,9 @@ def confirmed(monkeypatch) -> list[int]:
     bad: list[int] = []
     real = columnar.Columnar.materialize
 
-    def checked(self, plan):
+    def checked(self, plan, *into):
         try:
-            return real(self, plan)
+            return real(self, plan, *into)
         except columnar.Mismatch:
             bad.append(plan.slot)
             raise

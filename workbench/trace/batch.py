@@ -15,19 +15,22 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.case.model import Case
-from workbench.columns.arrow_numpy import strings, to_numpy
+from workbench.columns.arrow_numpy import scalar, strings, to_numpy
 from workbench.columns.numbers import normalize_numbers
 from workbench.columns.times import NAT, parse_times
 from workbench.common.errors import InputError
 from workbench.common.progress import ProgressFn, StopFn, check, never_stop, no_progress
 from workbench.ingest.tracebacks import Traceback
 from workbench.store.protocol import CallKey, SourceId
-from workbench.trace.columnar import Answer, Columnar, LazyTrace, Mismatch, Plan
+from workbench.trace.columnar import Answer, Columnar, LazyTrace, Mismatch
 from workbench.trace.engine import Call, CaseView, Need, Steps, _Lookup, drive, trace_steps
 from workbench.trace.results import Skew, TraceResult
 
@@ -45,16 +48,32 @@ class BatchCall:
     row: int | None = None  # where it came from (a line of the user's file), for errors
 
 
+class Targets(NamedTuple):
+    """A batch's calls normalized: per call its ``Call`` (or why it cannot be traced), and
+    the columns the columnar path reads (per call, whatever the call's fate)."""
+
+    calls: list[Call | InputError]
+    called_key: np.ndarray  # int64, -1: not a number
+    calling_key: np.ndarray
+    at_us: list[int]  # UTC µs (NAT: none)
+
+
 def normalize_calls(case: Case, calls: Sequence[BatchCall]) -> list[Call | InputError]:
     """Every call's numbers and time, each column normalized in one pass."""
+    return targets(case, calls).calls
+
+
+def targets(case: Case, calls: Sequence[BatchCall]) -> Targets:
+    """``normalize_calls``, with the columns it worked out."""
     country = case.config.default_country
-    calling = [c.traceback.calling if c.traceback else c.calling for c in calls]
-    called = [c.traceback.called if c.traceback else c.called for c in calls]
+    tbs = [c.traceback for c in calls]
+    calling = [tb.calling if tb else c.calling for c, tb in zip(calls, tbs)]
+    called = [tb.called if tb else c.called for c, tb in zip(calls, tbs)]
     # Arrow arrays built from buffers: pa.array (and to_numpy) would import pandas, a third
     # of a second of a batch process that otherwise never needs it
     ing = normalize_numbers(strings([x or None for x in calling]), country)
     ed = normalize_numbers(strings([x or None for x in called]), country)
-    ing_text, ed_text = ing.text.to_pylist(), ed.text.to_pylist()
+    ing_text, ed_text = _texts(ing.text), _texts(ed.text)
     at_us = np.full(len(calls), NAT, dtype=np.int64)
     texts = [(i, str(c.at)) for i, c in enumerate(calls)
              if not c.traceback and isinstance(c.at, str) and c.at.strip()]
@@ -69,19 +88,34 @@ def normalize_calls(case: Case, calls: Sequence[BatchCall]) -> list[Call | Input
     # per call, as columns (list comprehensions: a batch holds tens of thousands of calls):
     # the time, whether it was written with an offset (records and µs always are), the
     # second pass of a record's repeated local hour
-    tbs = [c.traceback for c in calls]
     t_us = [tb.call_time_us if tb is not None else int(c.at) if isinstance(c.at, int) else t
             for c, tb, t in zip(calls, tbs, at_list)]
     alt = [NAT if tb is None else tb.call_time_alt_us for tb in tbs]
-    zoned_all = [z or tb is not None or isinstance(c.at, int)
-                 for c, tb, z in zip(calls, tbs, zoned_list)]
     ing_out = [t or r or "" for t, r in zip(ing_text, calling)]
     ed_out = [t or r or "" for t, r in zip(ed_text, called)]
-    # a call passes every check of _problem, or _problem says which it fails
-    return [Call(a, ak, b, bk, t, al) if bk >= 0 and t != NAT and z and (
-        tb is None or tb.called) else _problem(c, bk, t, z)  # type: ignore[misc]
-        for c, tb, a, ak, b, bk, t, al, z in zip(calls, tbs, ing_out, ing_key, ed_out, ed_key,
-                                                 t_us, alt, zoned_all)]
+    # every call as a Call, made in C (tuple.__new__ with every field, as the named tuple's
+    # own __new__ does, at a third of its cost); then those failing a check of _problem
+    # get its InputError instead
+    out: list[Call | InputError] = list(map(tuple.__new__, repeat(Call), zip(
+        ing_out, ing_key, ed_out, ed_key, t_us, alt)))
+    for i, (c, tb, bk, t, z) in enumerate(zip(calls, tbs, ed_key, t_us, zoned_list)):
+        z = z or tb is not None or isinstance(c.at, int)
+        if not (bk >= 0 and t != NAT and z and (tb is None or tb.called)):
+            out[i] = _problem(c, bk, t, z)  # type: ignore[assignment]
+    return Targets(out, ed.key, ing.key, t_us)
+
+
+def _texts(arr: pa.Array) -> list[str | None]:
+    """An Arrow string array's values as Python strings: a dictionary array by its
+    dictionary (``to_pylist`` on one makes a scalar per value, ≈ 25x slower)."""
+    if pa.types.is_dictionary(arr.type):
+        values = arr.dictionary.cast(pa.string()).to_pylist() + [None]
+        codes = arr.indices
+        if codes.null_count:
+            codes = codes.fill_null(scalar(len(values) - 1, codes.type))
+        idx = to_numpy(codes).tolist()
+        return list(map(values.__getitem__, idx))
+    return arr.to_pylist()  # type: ignore[no-any-return]
 
 
 def _problem(c: BatchCall, called_key: int, at_us: int, zoned: bool) -> InputError | None:
@@ -138,18 +172,23 @@ def collector_paused() -> Iterator[None]:
 def _trace_all(case: Case, calls: Sequence[BatchCall], skew: Mapping[SourceId, Skew],
                tolerance_s: float | None, progress: ProgressFn, should_stop: StopFn,
                fast: bool, columnar: bool) -> list[TraceResult | InputError]:
-    results: list[TraceResult | InputError | None] = [None] * len(calls)
     pending: dict[int, tuple[Steps, Need]] = {}
     view = CaseView(case)
+    got = targets(case, calls)
+    # an error stands in its call's place; the calls are filled in below
+    results: list[TraceResult | InputError | None] = [
+        c if isinstance(c, InputError) else None for c in got.calls]
     cols = Columnar(case, view, skew, tolerance_s, len(calls)) if columnar else None
-    for i, (c, call) in enumerate(zip(calls, normalize_calls(case, calls))):
-        if isinstance(call, InputError):
-            results[i] = call
-            continue
-        if cols is not None and cols.admit(i, call, c.traceback):
-            continue
-        steps = trace_steps(case, call, tolerance_s=tolerance_s, traceback=c.traceback,
-                            skew=skew, view=view)
+    if cols is not None:
+        general = cols.admit_all(got.calls, [c.traceback for c in calls], got.called_key,
+                                 got.calling_key, got.at_us)
+    else:
+        general = [i for i, r in enumerate(results) if r is None]
+    for i in general:
+        call = got.calls[i]
+        assert isinstance(call, Call)
+        steps = trace_steps(case, call, tolerance_s=tolerance_s,
+                            traceback=calls[i].traceback, skew=skew, view=view)
         _advance(results, pending, i, steps, None)
     level, total = 0, max(len(calls), 1)
     while pending or (cols is not None and cols.waiting()):
@@ -174,10 +213,10 @@ def _trace_all(case: Case, calls: Sequence[BatchCall], skew: Mapping[SourceId, S
             for plan in cols.decide(answer):
                 _resume(results, pending, plan.slot, cols.steps(plan))
         level += 1
-    if cols is not None:
-        for plan in cols.ended():  # built when first read (see LazyTrace)
-            results[plan.slot] = LazyTrace(partial(_materialized, case, cols, plan,
-                                                    calls[plan.slot], skew, tolerance_s))
+    if cols is not None:  # built when first read (see LazyTrace)
+        make = partial(_materialized, case, cols, skew, tolerance_s)
+        for i in cols.ended():
+            results[i] = LazyTrace(make, i)
     progress(1.0, f"{len(calls):,} call(s) traced")
     return [r if r is not None else InputError("not traced") for r in results]
 
@@ -192,15 +231,19 @@ def _resume(results: list[TraceResult | InputError | None],
         results[i] = got
 
 
-def _materialized(case: Case, cols: Columnar, plan: Plan, c: BatchCall,
-                  skew: Mapping[SourceId, Skew], tolerance_s: float | None) -> TraceResult:
-    """A columnar call's result; should its decided chain not hold up while it is built (a
-    bug: the tests prove it does), the call is traced on its own instead."""
+def _materialized(case: Case, cols: Columnar, skew: Mapping[SourceId, Skew],
+                  tolerance_s: float | None, slot: int, into: TraceResult) -> None:
+    """A columnar call's result, built in ``into``; should its decided chain not hold up
+    while it is built (a bug: the tests prove it does), the call is traced on its own
+    instead (and that result's fields are copied in)."""
+    plan = cols.plan(slot)
     try:
-        return cols.materialize(plan)
+        cols.materialize(plan, into)
     except Mismatch:
-        return drive(case, trace_steps(case, plan.call, tolerance_s=tolerance_s,
-                                       traceback=c.traceback, skew=skew, view=cols.view))
+        real = drive(case, trace_steps(case, plan.call, tolerance_s=tolerance_s,
+                                       traceback=plan.traceback, skew=skew, view=cols.view))
+        for f in TraceResult.__slots__:
+            setattr(into, f, getattr(real, f))
 
 
 def _advance(results: list[TraceResult | InputError | None],
@@ -228,4 +271,5 @@ def outcome_counts(results: Sequence[TraceResult | InputError]) -> dict[str, int
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-__all__ = ["BatchCall", "collector_paused", "normalize_calls", "outcome_counts", "trace_many"]
+__all__ = ["BatchCall", "Targets", "collector_paused", "normalize_calls", "outcome_counts",
+           "targets", "trace_many"]
