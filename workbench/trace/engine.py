@@ -266,6 +266,11 @@ def trace_steps(case: Case, call: Call, *, tolerance_s: float | None = None,
 
 # -- how a chain ends, shared with the columnar batch (trace.columnar) -------------------
 
+_NO_CDRS = Note(NoteKind.NO_CDRS)  # a note is a value: every such hop shares it
+# read once: an Enum member read through its class costs several plain attribute reads
+_ORIGIN, _NO_RECORDS = Outcome.ORIGIN, Outcome.NO_RECORDS
+
+
 def end_in_loop(result: TraceResult, provider: str) -> None:
     """The chain would visit ``provider`` twice."""
     result.outcome, result.loop_to = Outcome.LOOP, provider
@@ -276,8 +281,8 @@ def end_without_records(view: CaseView, result: TraceResult, provider: str) -> N
     """The chain names a provider whose CDRs the case lacks."""
     result.hops.append(Hop(provider, False,
                            role=view.role(provider, len(result.hops), None, None),
-                           notes=[Note(NoteKind.NO_CDRS)]))
-    result.outcome = Outcome.NO_RECORDS
+                           notes=[_NO_CDRS]))
+    result.outcome = _NO_RECORDS
 
 
 def end_not_found(view: CaseView, result: TraceResult, provider: str, src: CdrSource | None,
@@ -298,7 +303,7 @@ def ends_at(result: TraceResult, provider: str, hop: Hop) -> bool:
     """Whether the chain ends at this found hop: its customer (the origin), or an ingress
     that names nobody. False: it goes on to ``hop.upstream``."""
     if hop.customer is not None:
-        result.outcome = Outcome.ORIGIN
+        result.outcome = _ORIGIN
         result.origin = Origin(provider, hop.customer)
         return True
     if hop.upstream is None:
@@ -314,12 +319,25 @@ def finish(view: CaseView, result: TraceResult, at_ref: int,
     the STIR/SHAKEN checks: the last steps of every trace."""
     for h in result.hops:  # each hop's time relative to the call, on the reference clock
         if h.found and h.start_us != NAT:
-            observed = h.start_us - int(round((h.skew_s or 0.0) * US))
+            observed = h.start_us - _skew_us(h.skew_s or 0.0)
             h.offset_s = (observed - at_ref) / US
     if traceback is not None:
         _compare_traceback(view, result, traceback)
     annotate_shaken(result)
     return result
+
+
+_SKEW_US: dict[float, int] = {}  # a source's skew in µs, per skew (a case has a few)
+
+
+def _skew_us(skew_s: float) -> int:
+    """``int(round(skew_s * US))``, remembered: every hop of a batch asks its source's."""
+    got = _SKEW_US.get(skew_s)
+    if got is None:
+        got = int(round(skew_s * US))
+        if len(_SKEW_US) < 4096:
+            _SKEW_US[skew_s] = got
+    return got
 
 
 def trace_traceback(case: Case, traceback_id: str, *, tolerance_s: float | None = None,
@@ -347,17 +365,16 @@ class CaseView:
         self._with_records: list[str] | None = None
         self._named: dict[tuple[CdrSource, str | None], tuple[str | None, str | None]] = {}
         self._roles: dict[tuple[str, bool, str | None, str | None], str] = {}
-        self._canonical: dict[str, str] = {}
+        self._hop_names: dict[tuple[str, CdrSource, str | None, bool],
+                              tuple[str | None, str | None, str, SourceId]] = {}
+        self._canonical = _Canonical(case)
         self._skew_map: Mapping[SourceId, Skew] | None = None
         self._clocks: dict[CdrSource, _Clock] = {}
         self._groups: dict[int, tuple[Sequence[CdrSource], tuple[CdrSource, ...],
                                       tuple[SourceId, ...]]] = {}
 
     def canonical(self, name: str) -> str:
-        got = self._canonical.get(name)
-        if got is None:
-            got = self._canonical[name] = self.case.directory.canonical(name)
-        return got
+        return self._canonical[name]
 
     def clocks(self, skew: Mapping[SourceId, Skew]) -> dict[CdrSource, _Clock]:
         """Every source's clock under ``skew``, worked out once (a batch passes the same
@@ -403,12 +420,39 @@ class CaseView:
             got = self._named[key] = self.case.upstream_of(src, ingress)
         return got
 
+    def hop_names(self, provider: str, src: CdrSource, ingress: str | None, first: bool
+                  ) -> tuple[str | None, str | None, str, SourceId]:
+        """A found hop's upstream, customer, role and source id from its record's ingress
+        (``first``: the chain's first hop), worked out once per provider, source and ingress
+        (a batch builds tens of thousands of hops from a few trunks)."""
+        key = (provider, src, ingress, first)
+        got = self._hop_names.get(key)
+        if got is None:
+            upstream, customer = self.upstream_of(src, ingress)
+            got = self._hop_names[key] = (
+                upstream, customer, self.role(provider, 0 if first else 1, upstream, customer),
+                self.sid(src))
+        return got
+
     def role(self, provider: str, index: int, upstream: str | None,
              customer: str | None) -> str:
         key = (provider, index == 0, upstream, customer)  # _role reads index == 0 only
         got = self._roles.get(key)
         if got is None:
             got = self._roles[key] = _role(self.case, provider, index, upstream, customer)
+        return got
+
+
+class _Canonical(dict[str, str]):
+    """The directory's name for each name as written, worked out when first asked (a dict:
+    a hit costs no Python call, and a batch compares every hop with its record)."""
+
+    def __init__(self, case: Case):
+        super().__init__()
+        self.directory = case.directory
+
+    def __missing__(self, name: str) -> str:
+        got = self[name] = self.directory.canonical(name)
         return got
 
 
@@ -657,18 +701,20 @@ def _hop_from(view: CaseView, provider: str, src: CdrSource, match: Match, clock
               index: int) -> Hop:
     c = match.best
     assert c is not None
-    upstream, customer = view.upstream_of(src, c.ingress)
+    upstream, customer, role, sid = view.hop_names(provider, src, c.ingress, index == 0)
     sk = clock.skew
+    rivals = match.alternatives
     # positional, in Hop's field order (a batch builds one per hop: keywords cost a third
     # more); tests/test_trace_engine.py checks each field against the record
-    return Hop(provider, True, view.role(provider, index, upstream, customer),
+    return Hop(provider, True, role,
                upstream, customer, c.ingress, c.egress,  # upstream, customer, ingress, egress
                c.start_us, c.corrected_us, None,  # start_us, corrected_us, offset_s (set later)
-               match.confidence, len(match.alternatives), view.sid(src),  # ..., source
+               match.confidence, len(rivals), sid,  # confidence, alternatives, source
                c.line, c.row, c.duration,  # line, row, duration
                sk.offset_s if sk else None, sk.calls if sk else None,  # skew_s, skew_calls
                c.attest, c.origid, c.verstat,  # attest, origid, verstat
-               [c] + match.alternatives[:MAX_CANDIDATES - 1], list(match.notes),  # cands, notes
+               [c] + rivals[:MAX_CANDIDATES - 1] if rivals else [c],  # candidates
+               list(match.notes) if match.notes else [],  # notes
                None, None, None,  # traceback_agrees, traceback_upstream, traceback_status
                c.calling_key, c.called_key,  # the record's own numbers
                c.pp_orig, c.pp_dest, c.pp_iat_us, c.pp_x5u)  # its PASSporT
@@ -699,19 +745,22 @@ def _role(case: Case, provider: str, index: int, upstream: str | None,
 
 
 def _compare_traceback(view: CaseView, result: TraceResult, tb: Traceback) -> None:
+    canonical = view._canonical.__getitem__  # view.canonical, without its Python call
     records: dict[str, TracebackHop] = {}  # the record's first hop naming each provider
     for h in tb.hops:
-        records.setdefault(view.canonical(h.provider), h)
+        name = canonical(h.provider)
+        if name not in records:
+            records[name] = h
     for hop in result.hops:
         rec = records.get(hop.provider)
         if rec is None:
             continue
         hop.traceback_status = rec.status
-        said = view.canonical(rec.upstream) if rec.upstream else None
         hop.traceback_upstream = rec.upstream
         if not hop.found:
             hop.traceback_agrees = None
             continue
+        said = canonical(rec.upstream) if rec.upstream else None
         if said is None:
             if rec.status == "originator" and hop.customer is not None:
                 hop.traceback_agrees = True

@@ -155,6 +155,8 @@ def _window(level: LevelRows, a: int, b: int, center: int, tol: float) -> tuple[
 def _confidence(best: Candidate, ref_origid: str | None, notes: list[Note]) -> float:
     """A lone candidate's confidence: its score, raised or lowered by the origid check."""
     conf = origid_confidence(best.score, best, ref_origid, notes)
+    if 0.0 < conf < 1.0:  # inside the bounds (nearly always): min and max would keep it
+        return float(conf)
     return float(min(max(conf, 0.0), 1.0))
 
 

@@ -102,13 +102,16 @@ def tolerance_for(summary: SourceSummary, tol_s: float, ring_known: bool = False
     return tol
 
 
+_SAME_ORIGID = Note(NoteKind.SAME_ORIGID)  # a note is a value: every such match shares it
+
+
 def origid_confidence(conf: float, best: Candidate, ref_origid: str | None,
                       notes: list[Note]) -> float:
     """The confidence raised by the downstream hop's SHAKEN origid, or lowered by another one
     (with the note that says which); the quick path and the full search share it."""
     if ref_origid and best.origid:
         if best.origid == ref_origid:
-            notes.append(Note(NoteKind.SAME_ORIGID))
+            notes.append(_SAME_ORIGID)
             return max(conf, min(0.99, best.score + 0.3))
         notes.append(Note(NoteKind.DIFFERENT_ORIGID,
                           {"here": best.origid, "downstream": ref_origid}))
@@ -211,7 +214,10 @@ def settle_pass(hops: list[Hop]) -> int:
     """The last hop's record was found at the other pass of the downstream records' repeated
     local hour: read those records (the run whose pass was open) as that pass, with a note.
     Returns the shift given to the first hop (µs; 0 when it kept its reading)."""
-    if not hops or not hops[-1].candidates or not hops[-1].candidates[0].pass_s:
+    if not hops:
+        return 0
+    last = hops[-1].candidates
+    if not last or not last[0].pass_s:  # nearly every hop: nothing to settle
         return 0
     shift = int(round(hops[-1].candidates[0].pass_s * US))
     moved_first = 0
@@ -305,16 +311,25 @@ class _Search:
         beyond the estimated skew (a whole hour, a DST overlap): the corrected time removes
         it, the reported offset keeps it, so nothing is hidden."""
         rows = self.rows
+        at_us, skew_us = self.at_us, self.skew_us
         start = int(rows.start[i])
-        observed = start - self.skew_us
+        observed = start - skew_us
         logged = observed - shift_us  # when the record says it happened, reference clock
         corrected = logged - self.ring_us  # the INVITE
-        residual = (logged - self.at_us) / US
-        dur_v = float(rows.duration[i])
-        dur = None if dur_v != dur_v else dur_v  # NaN: no length
-        time_score = max(0.0, 1.0 - abs(residual) / tol) if tol else 1.0
-        if self.ref_duration is not None and dur is not None:
-            dur_score = max(0.0, 1.0 - abs(dur - self.ref_duration) / 30.0)
+        dur: float | None = float(rows.duration[i])
+        if dur != dur:  # NaN: no length
+            dur = None
+        if tol:  # max(0.0, x) as a test, as max decides it: x where x > 0.0 (NaN: 0.0)
+            time_score = 1.0 - abs((logged - at_us) / US) / tol
+            if not time_score > 0.0:
+                time_score = 0.0
+        else:
+            time_score = 1.0
+        ref_duration = self.ref_duration
+        if ref_duration is not None and dur is not None:
+            dur_score = 1.0 - abs(dur - ref_duration) / 30.0
+            if not dur_score > 0.0:
+                dur_score = 0.0
             score = 0.65 * time_score + 0.35 * dur_score
         else:
             score = 0.85 * time_score + 0.15 * 0.5
@@ -322,19 +337,23 @@ class _Search:
         if flags & F_LOW_PRECISION:
             score *= 0.9
         origid = rows.origid[i]
-        if self.ref_origid and origid == self.ref_origid:
-            score = min(1.0, score + 0.1)
-        # scores are kept to 4 decimals: ranking ties between equal records stay stable
-        ing, ed, iat = rows.calling_key, rows.called_key, rows.pp_iat
-        pp_orig, pp_dest, pp_x5u = rows.pp_orig, rows.pp_dest, rows.pp_x5u
+        ref_origid = self.ref_origid
+        if ref_origid and origid == ref_origid:
+            score += 0.1
+            if not score < 1.0:  # min(1.0, score): 1.0 itself where not below
+                score = 1.0
         if self.answer_basis:  # the record's answer time, reference clock (NAT: none)
             answer = logged
         else:
-            answer = NAT if rows.answer is None else int(rows.answer[i])
+            column = rows.answer
+            answer = NAT if column is None else int(column[i])
             if answer != NAT:
-                answer -= self.skew_us
+                answer -= skew_us
+        ing, ed, iat = rows.calling_key, rows.called_key, rows.pp_iat
+        pp_orig, pp_dest, pp_x5u = rows.pp_orig, rows.pp_dest, rows.pp_x5u
+        # scores are kept to 4 decimals: ranking ties between equal records stay stable
         return Candidate(int(rows.row[i]), int(rows.line[i]), start, corrected,
-                         (observed - self.at_us) / US, dur, round(score, 4), origid, note,
+                         (observed - at_us) / US, dur, round(score, 4), origid, note,
                          shift_us / US, penalty, rows.ingress[i], rows.egress[i],
                          rows.attest[i], rows.verstat[i],
                          -1 if ing is None else int(ing[i]), -1 if ed is None else int(ed[i]),

@@ -32,6 +32,10 @@ _NON_DIGIT = re.compile(r"\D")
 
 K = ShakenCheckKind
 R = ShakenReason
+# the members read for every chain, read once: an Enum member read through its class costs
+# several times a plain attribute's (EnumType's lookup), and a batch checks 10,000s of hops
+_K_ORIGID, _K_SIGNER = K.ORIGID_CONSTANT, K.SAME_SIGNER
+_SAME, _DIFFERS, _NOTHING = R.SAME, R.DIFFERS, R.NOTHING_TO_COMPARE
 
 
 class _Blank(NamedTuple):
@@ -73,21 +77,39 @@ def shaken_checks(result: TraceResult) -> list[list[ShakenCheck]]:
     """Per hop, in chain order, the five checks (always all five, in ``ShakenCheckKind``
     order, so a reader can index them by check id)."""
     hops = result.hops
-    bare = [_bare(h) for h in hops]
-    if all(b is not None for b in bare):  # no token anywhere (most chains of a batch)
-        return [list(b) for b in bare]  # type: ignore[arg-type]
-    origids = _along(hops, K.ORIGID_CONSTANT, _ORIGID, [h.origid for h in hops])
-    if not any(h.pp_x5u or h.pp_orig or h.pp_dest or h.pp_iat_us != NAT for h in hops):
+    marked = token = False  # a found hop with a SHAKEN field; a PASSporT field anywhere
+    for h in hops:  # one look at each hop (a batch checks tens of thousands of chains)
+        if h.pp_x5u or h.pp_orig or h.pp_dest or h.pp_iat_us != NAT:
+            token = True
+            marked = marked or h.found
+        elif h.found and (h.origid or h.attest):
+            marked = True
+    if not marked:  # no token anywhere (most chains of a batch)
+        return [list(_ABSENT) if h.found else list(_NO_RECORD) for h in hops]
+    origids = _along(hops, _K_ORIGID, _ORIGID, [h.origid for h in hops])
+    out = []
+    if not token:
         # no PASSporT on the chain (records with attest and origid only, most of a batch):
         # the token's three checks say "absent" on every found hop
-        return [list(b) if b is not None else
-                [origids[i], _attestation_origin(result, i), _NUMBERS.absent, _IAT.absent,
-                 _SIGNER.absent] for i, b in enumerate(bare)]
-    signers = _along(hops, K.SAME_SIGNER, _SIGNER, [h.pp_x5u for h in hops])
+        for i, h in enumerate(hops):
+            if not h.found:
+                out.append(list(_NO_RECORD))
+            elif h.origid or h.attest:
+                said = _ATTEST_SAYS.get(h.attest)  # B or C: the value alone decides
+                out.append([origids[i], said if said is not None and said is not _FULL else
+                            _attestation_origin(result, i), _NUMBERS.absent, _IAT.absent,
+                            _SIGNER.absent])
+            else:
+                out.append(list(_ABSENT))
+        return out
+    signers = _along(hops, _K_SIGNER, _SIGNER, [h.pp_x5u for h in hops])
     ref_i = _iat_reference(hops)
-    return [list(b) if b is not None else
-            [origids[i], _attestation_origin(result, i), _passport_numbers(hops[i]),
-             _iat_window(result, i, ref_i), signers[i]] for i, b in enumerate(bare)]
+    for i, h in enumerate(hops):
+        b = _bare(h)
+        out.append(list(b) if b is not None else
+                   [origids[i], _attestation_origin(result, i), _passport_numbers(h),
+                    _iat_window(result, i, ref_i), signers[i]])
+    return out
 
 
 def annotate(result: TraceResult) -> None:
@@ -103,31 +125,29 @@ def _along(hops: list[Hop], kind: ShakenCheckKind, blank: _Blank,
     """Each hop's value (``values``, in hop order) against the nearest other hop that has
     one: downstream first (so the hop where a re-signed token starts is the one flagged),
     else upstream. One pass for the chain: a batch checks tens of thousands of hops."""
-    having = [j for j, h in enumerate(hops) if h.found and values[j]]
-    if not having:  # no hop carries the field (the signer, in most chains)
-        return [blank.absent if h.found else blank.no_record for h in hops]
-    out = []
-    below = -1  # the last hop of ``having`` before i
-    k = 0  # position in ``having`` of the first hop at or after i
-    for i, hop in enumerate(hops):
-        while k < len(having) and having[k] < i:
-            below, k = having[k], k + 1
-        here = values[i]
-        if not hop.found:
+    out: list[ShakenCheck] = []
+    having: list[int] = []  # the hops that carry the field, in chain order
+    for j, h in enumerate(hops):
+        if not h.found:
             out.append(blank.no_record)
-            continue
-        if not here:
+        elif values[j]:
+            having.append(j)
+            out.append(blank.absent)  # set below
+        else:
             out.append(blank.absent)
+    last = len(having) - 1
+    for m, i in enumerate(having):
+        # nearest downstream, else the nearest upstream
+        j = having[m - 1] if m else having[1] if last else -1
+        here = values[i]
+        if j < 0:
+            out[i] = ShakenCheck(kind, None, _NOTHING, {"here": here})
             continue
-        # nearest downstream, else the nearest upstream (``having[k]`` is i itself)
-        j = below if below >= 0 else (having[k + 1] if k + 1 < len(having) else None)
-        if j is None:
-            out.append(ShakenCheck(kind, None, R.NOTHING_TO_COMPARE, {"here": here}))
-            continue
-        same = values[j] == here
-        out.append(ShakenCheck(kind, same, R.SAME if same else R.DIFFERS,
-                               {"here": here, "other": values[j], "other_hop": j + 1,
-                                "other_provider": hops[j].provider}))
+        other = values[j]
+        same = other == here
+        out[i] = ShakenCheck(kind, same, _SAME if same else _DIFFERS,
+                             {"here": here, "other": other, "other_hop": j + 1,
+                              "other_provider": hops[j].provider})
     return out
 
 
@@ -148,6 +168,23 @@ def _same_token(a: Hop, b: Hop) -> bool | None:
     return None
 
 
+#: per attest value as written: the check's answer where the value alone decides it (no
+#: attestation, B or C: shared by every hop saying the same, checks being values), or
+#: ``_FULL`` for A, which the chain decides (a marker, told by identity, never returned)
+_FULL = ShakenCheck(K.ATTESTATION_ORIGIN, None, R.NO_RECORD)
+_ATTEST_SAYS: dict[str | None, ShakenCheck] = {}
+_ATTEST_SAYS_MAX = 4096  # values kept (a file could hold any number of odd ones)
+
+
+def _attest_says(value: str | None) -> ShakenCheck:
+    attest = (value or "").strip().upper()
+    said = (_ATTEST.absent if not attest else _FULL if attest == "A" else
+            ShakenCheck(K.ATTESTATION_ORIGIN, True, R.NOT_A, {"attest": attest}))
+    if len(_ATTEST_SAYS) < _ATTEST_SAYS_MAX:
+        _ATTEST_SAYS[value] = said
+    return said
+
+
 def _attestation_origin(result: TraceResult, i: int) -> ShakenCheck:
     """A (full) attestation is the originating provider's claim to know the caller and its
     right to the number: it must come from the origin, and the origin must know its customer.
@@ -158,11 +195,12 @@ def _attestation_origin(result: TraceResult, i: int) -> ShakenCheck:
     hop = hops[i]
     if not hop.found:
         return _ATTEST.no_record
-    attest = (hop.attest or "").strip().upper()
-    if not attest:
-        return _ATTEST.absent
-    if attest != "A":
-        return ShakenCheck(kind, True, R.NOT_A, {"attest": attest})
+    said = _ATTEST_SAYS.get(hop.attest)
+    if said is None:
+        said = _attest_says(hop.attest)
+    if said is not _FULL:  # absent, or B or C
+        return said
+    attest = "A"
     if _is_origin(hop):
         if hop.customer is None:
             return ShakenCheck(kind, False, R.ORIGIN_UNKNOWN, {"attest": attest})
