@@ -7,8 +7,10 @@ each), which was most of the reading time. Here the same outcome is worked out l
 
 - a *plain* line (``"v0","v1",…`` with the file's usual 13 or 15 values and no quote inside
   one, found by one RE2 pass over every line) is a row;
-- the other lines' field counts (as ``field_counts`` counts them) are told by RE2 passes
-  where they are 13 or 15, and found by counting only for the few bad lines kept;
+- which of the other lines have 13 or 15 fields (as ``field_counts`` counts them) is told
+  by one RE2 pass; the exact count is found only for the few bad lines kept and for the lines
+  pyarrow reads as 13 or 15 fields (``_classify``: usually none, so a damaged line with an
+  unescaped quote costs one pass fewer);
 - any other line of 13 or 15 counted fields is a row if pyarrow reads it as that many fields
   (an RE2 pattern that follows pyarrow's quote rules says so), else a bad line "wrong number
   of fields";
@@ -81,46 +83,34 @@ def read_lines(data: bytes, expected: int, file: str, reason: str,
     # counted and matched below with the other lines, which reads it the same way
     plain = pc.match_substring_regex(whole, _plain_pattern(expected)).to_numpy(
         zero_copy_only=False)[cands - 1]
+    # a line's outcome: the plain lines of the usual count are rows of it; the others are
+    # classified on their own copy (a line's count depends on its own bytes alone)
     counts = np.full(len(cands), expected, np.int64)
     other = np.flatnonzero(~plain)
-    # the other lines copied out once: counted there (a line's count depends on its own
-    # bytes alone) and, where a row may be, matched against pyarrow's reading
     texts = whole.take(pa.array(cands[other] - 1))
     wanted = sorted(set(ACCEPT) | {expected})
-    if len(other):  # the counts that matter; -1: another (counted below for the kept few)
-        counts[other] = _counts_in(texts, wanted)
+    if len(other):
+        got = _classify(texts, wanted)
+        if got is None:
+            return None  # a line left a quote open: the careful reader places it
+        counts[other] = got
     where = np.full(len(cands), -1, np.int64)  # a line's place among the other lines
     where[other] = np.arange(len(other))
     groups: list[Group] = []
-    bad_at: list[np.ndarray] = []  # places among the candidate lines
-    bad_why: list[tuple[np.ndarray, str | None]] = []
-    for count in np.unique(counts).tolist():
-        at = np.flatnonzero(counts == count)
-        if count not in wanted:
-            bad_why.append((cands[at], None))  # "<n> fields; …": n found for the kept lines
-            bad_at.append(at)
+    for count in wanted:
+        rows = cands[counts == count]
+        if not len(rows):
             continue
-        odd = at[~plain[at]]
-        rows_odd = np.zeros(0, np.int64)
-        if len(odd):
-            some = texts.take(pa.array(where[odd]))
-            fits = pc.match_substring_regex(some, _exactly(count)).to_numpy(
-                zero_copy_only=False)
-            closed = pc.match_substring_regex(some, _CLOSED).to_numpy(zero_copy_only=False)
-            if not np.all(fits | closed):
-                return None  # a line left a quote open: the careful reader places it
-            rows_odd = odd[fits]
-            wrong = odd[~fits]
-            if len(wrong):
-                bad_why.append((cands[wrong], "wrong number of fields"))
-                bad_at.append(wrong)
-        rows = cands[np.sort(np.concatenate([at[plain[at]], rows_odd]))]
         table = _table(whole, rows, count, fields)
         if table is None:
             return None
         if table.num_rows:
             groups.append(Group(count, table, rows))
-    bad_idx = np.sort(np.concatenate(bad_at)) if bad_at else np.zeros(0, np.int64)
+    bad_at = [np.flatnonzero(counts == WRONG), np.flatnonzero(counts == OTHER)]
+    bad_why: list[tuple[np.ndarray, str | None]] = [
+        (cands[bad_at[0]], "wrong number of fields"),
+        (cands[bad_at[1]], None)]  # "<n> fields; …": n found for the kept lines
+    bad_idx = np.sort(np.concatenate(bad_at))
     kept = sorted(((int(n), why) for lines, why in bad_why
                    for n in lines[:MAX_BAD_KEPT].tolist()), key=lambda b: b[0])[:MAX_BAD_KEPT]
     bad = [BadLine(n, why, "") for n, why in _reasons(kept, cands, where, texts, reason)]
@@ -129,6 +119,48 @@ def read_lines(data: bytes, expected: int, file: str, reason: str,
     return LinePositional(groups, bad[:MAX_BAD_KEPT], len(bad_idx), data=data,
                           bad_numbers=cands[bad_idx].astype(np.int64), starts=starts,
                           bad_texts=bad_texts)
+
+
+#: ``_classify``'s outcomes besides a row's count: a line of a wanted count that pyarrow does
+#: not read as that many fields, and a line of another count.
+WRONG, OTHER = -2, -1
+
+
+def _classify(texts: pa.Array, wanted: Sequence[int]) -> np.ndarray | None:
+    """Each line's outcome as the careful reader has it: the count ``c`` of a row (its
+    ``field_counts`` is ``c`` and pyarrow reads ``c`` fields), ``WRONG`` (its count is wanted,
+    pyarrow reads another number of fields), ``OTHER`` (another count); None if a line of a
+    wanted count leaves a quote open. RE2 passes: which lines have a wanted count, which of
+    those end outside quotes and which pyarrow reads as one of the wanted counts; only these
+    last (rows, mostly none) are counted exactly."""
+    out = np.full(len(texts), OTHER, np.int64)
+    hit = np.flatnonzero(_matches(texts, _counted(wanted)))
+    if not len(hit):
+        return out
+    some = texts if len(hit) == len(texts) else texts.take(pa.array(hit))
+    if not _matches(some, _CLOSED).all():
+        return None  # a line of a wanted count left a quote open: the careful reader
+    out[hit] = WRONG
+    read = np.flatnonzero(_matches(some, _read_as(wanted)))
+    if len(read):
+        few = some.take(pa.array(read))
+        counted = _counts_in(few, wanted)
+        row = np.zeros(len(read), bool)
+        for count in wanted:
+            row |= (counted == count) & _matches(few, _exactly(count))
+        out[hit[read[row]]] = counted[row]
+    return out
+
+
+def _matches(texts: pa.Array, pattern: str) -> np.ndarray:
+    hit: np.ndarray = pc.match_substring_regex(texts, pattern).to_numpy(zero_copy_only=False)
+    return hit
+
+
+def _read_as(counts: Sequence[int]) -> str:
+    """A line pyarrow reads as one of ``counts`` fields (ending outside quotes)."""
+    alts = "|".join(f"(?:,{_FIELD}){{{c - 1}}}" for c in sorted(counts))
+    return f"^{_FIELD}(?:{alts})$"
 
 
 #: One stretch between counted commas as ``field_counts`` reads a line (a separator counts where the
