@@ -75,18 +75,23 @@ def _render(kind: str, calls: list[Any], results: list[TraceResult | InputError]
 def jsonl(calls: list[Any], results: list[TraceResult | InputError]) -> bytes:
     """One `trace --json` a line (``TraceJsonText``: json.dumps(trace_json(r)) byte for
     byte), built with the cycle collector paused as while tracing (the lines are text,
-    reading the results builds them: ``trace.columnar.LazyTrace``)."""
+    reading the results builds them: ``trace.columnar.LazyTrace``). Each line is encoded
+    as it is written and the bytes joined once: joining the text first, adding the last
+    line's end and encoding it copied ≈ 60 MB three times for 10,000 calls."""
     from workbench.present.trace_json import TraceJsonText
     from workbench.trace.batch import collector_paused
     text = TraceJsonText()
-    lines = []
+    lines: list[bytes] = []
     with collector_paused():
         for c, r in zip(calls, results):
             if isinstance(r, InputError):
-                lines.append(json.dumps({"error": str(r), "line": c.row}))
+                lines.append(json.dumps({"error": str(r), "line": c.row}).encode("utf-8"))
             else:
-                lines.append(text(r))
-    return ("\n".join(lines) + "\n").encode("utf-8")
+                lines.append(text(r).encode("utf-8"))
+    if not lines:
+        return b"\n"
+    lines.append(b"")  # the last line's end, without copying the whole text again
+    return b"\n".join(lines)
 
 
 def _hop_rows(calls: list[Any], results: list[TraceResult | InputError]) -> Any:
