@@ -49,10 +49,11 @@ from .common import (
     text_lines,
 )
 from .kamailio_bye import first_bye
+from .kamailio_epoch import epoch_times
 from .kamailio_first import first_field
 from .kamailio_template import IDENTITY_PARAMS, PAIR, Templated, has_bytes, templated
 from .positional import Positional, clean_utf8, read_positional, with_text
-from .times import epoch_to_utc, seconds_between
+from .times import seconds_between
 
 KINDS = ("transaction answered", "call missed", "call ended", "request acknowledged",
          "request accounted", "call started")
@@ -288,7 +289,10 @@ def _odd_rows_python(data: bytes, lines: list[int], starts: np.ndarray | None = 
 
 
 def read_kamailio(path: Path, opts: ReadOptions) -> ParsedTable:
-    return with_text(path, opts.encoding, lambda data, enc: _read_syslog(path, opts, data, enc))
+    # mapped, not read (0.4 s of a 600 MB log's copy): the reader only slices, searches and
+    # parses the file's bytes
+    return with_text(path, opts.encoding, lambda data, enc: _read_syslog(path, opts, data, enc),
+                     mapped=True)
 
 
 def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
@@ -369,7 +373,7 @@ def _identity(kv: Mapping[str, pa.Array]) -> pa.Array | None:
 def _times(col: pa.Array | None, epoch: bool) -> pa.Array | None:
     if col is None:
         return None
-    return epoch_to_utc(col) if epoch else col
+    return epoch_times(col) if epoch else col
 
 
 def _wall(col: pa.Array) -> pa.Array:
