@@ -173,7 +173,7 @@ def test_pair_offsets_compare_start_or_answer_times_as_asked(which, tmp_path):
     column) runs in the store; it equals the whole-column computation it replaced, and a
     name other than start or answer never reaches a query."""
     from tests import casebuilder
-    from tests.store_keys import PAIR_TIMES, every_pair_offset
+    from tests.store_keys import every_pair_offset
     if which == "built":
         casebuilder.build(tmp_path)
         c = load_case(tmp_path)
