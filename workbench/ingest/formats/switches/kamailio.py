@@ -48,7 +48,8 @@ from .common import (
     text,
     text_lines,
 )
-from .kamailio_bye import first_bye
+from .kamailio_bye import bye_times, lookup_bye
+from .kamailio_bye import first_bye as first_bye  # noqa: F401 (tests patch it here)
 from .kamailio_epoch import epoch_times
 from .kamailio_first import first_field
 from .kamailio_template import IDENTITY_PARAMS, PAIR, Templated, has_bytes, templated
@@ -400,6 +401,15 @@ def _build(kv: Mapping[str, pa.Array], lines: np.ndarray, kinds: pa.Array | None
             cache[key] = blank_to_null(kv[key])
         return cache[key]
 
+    def sub(key: str, keep: Callable[[pa.Array], pa.Array]) -> pa.Array | None:
+        """``keep(kv[key])`` blank → null: a field not yet converted on every row is
+        converted on the rows ``keep`` keeps alone (``on_rows``)."""
+        if key not in kv:
+            return None
+        if key in cache or on_rows is None:
+            return keep(get(key))
+        return blank_to_null(on_rows(key, keep))
+
     method = pc.utf8_upper(get("method")) if "method" in kv else pa.nulls(n, pa.string())
     is_invite = pc.fill_null(pc.or_kleene(pc.equal(method, "INVITE"), pc.is_null(method)), True)
     is_bye = pc.fill_null(pc.equal(method, "BYE"), False)
@@ -407,42 +417,32 @@ def _build(kv: Mapping[str, pa.Array], lines: np.ndarray, kinds: pa.Array | None
     created = _times(get("created"), epoch)
     started = _times(coalesce(get("call_start_time"), get("start_time")), epoch)
     ended = _times(get("end_time"), epoch)
-    call_id = get("call_id")
-    code = get("code")
-    answered_code = pc.starts_with(code, "2") if code is not None else pa.nulls(n, pa.bool_())
     if kinds is not None:
-        answered = pc.fill_null(pc.or_(pc.equal(kinds, "transaction answered"),
-                                       pc.equal(kinds, "call ended")), False)
+        answered: pa.Array | None = pc.fill_null(pc.or_(
+            pc.equal(kinds, "transaction answered"), pc.equal(kinds, "call ended")), False)
     else:
-        answered = pc.fill_null(answered_code, True)
+        answered = None  # from the code, on the kept rows
     start = coalesce(created, stamp, started)
     if start is None:  # e.g. a header line alone, cut before its time columns
         raise InputError("no time field (timestamp, time, created or start_time) in any "
                          "record", file=file)
-    answer = coalesce(started, pc.if_else(answered, stamp, pa.scalar(None, stamp.type))
-                      if stamp is not None else None)
-    duration = get("duration")
-    end = ended
-    # BYE records close the INVITE with the same Call-ID (first BYE wins)
-    if call_id is not None and stamp is not None and count_true(is_bye):
-        bye_end = first_bye(call_id, stamp, is_bye)
-        end = coalesce(end, pc.if_else(is_invite, bye_end, pa.scalar(None, bye_end.type)))
-    if epoch and started is not None and duration is not None:  # OpenSIPS: answer + duration
+    until = None
+    if epoch and started is not None and "duration" in kv:  # OpenSIPS: answer + duration
+        duration = get("duration")  # every row, as the cast's errors were before
         secs = pc.cast(pc.if_else(pc.match_substring_regex(duration, r"^[0-9]+$"), duration,
                                   pa.scalar(None, pa.string())), pa.int64())
         until = pc.add(pc.cast(started, pa.int64()), pc.multiply(secs, 1_000_000))
         until = until.cast(started.type)
-        end = coalesce(end, until)
-    if end is not None and answer is not None:
-        a, e = (answer, end) if epoch else (_wall(answer), _wall(end))
-        duration = coalesce(duration, pc.cast(seconds_between(a, e), pa.string()))
-    cols = {"start": start, "answer": answer, "end": end, "duration": duration,
-            "call_id": call_id}
     # a record without a usable time (or, in syslog, without a method) cannot be placed
     valid = pc.is_valid(start)
     if kinds is not None:
         valid = pc.and_(valid, pc.is_valid(method))
     invalid = pc.invert(valid).to_numpy(zero_copy_only=False)
+    bye_of = None
+    # BYE records close the INVITE with the same Call-ID (first BYE wins): the earliest BYE
+    # per Call-ID from every BYE row, looked up for the kept rows alone
+    if "call_id" in kv and stamp is not None and count_true(is_bye):
+        bye_of = bye_times(sub("call_id", partial(_keep, is_bye)), pc.filter(stamp, is_bye))
     if invalid.any():
         nums = [int(ln) for ln in np.sort(lines[invalid])[:MAX_BAD_KEPT]]
         bad = sorted(list(bad) + [BadLine(ln, "no usable time or method", t)
@@ -451,23 +451,46 @@ def _build(kv: Mapping[str, pa.Array], lines: np.ndarray, kinds: pa.Array | None
         bad_count += int(invalid.sum())
         is_invite = pc.and_(is_invite, valid)
     inv = is_invite.to_numpy(zero_copy_only=False)
-    pick, kept = _rows(inv, is_invite, lines)
-    cols = {k: (pick(v) if v is not None else None) for k, v in cols.items()}
+    pick_rows, kept = _rows(inv, is_invite, lines)
+    picked: dict[int, tuple[pa.Array, pa.Array]] = {}
+
+    def pick(col: pa.Array) -> pa.Array:  # start is often the very column of stamp
+        if id(col) not in picked:
+            picked[id(col)] = (col, pick_rows(col))  # the column held: its id stays its own
+        return picked[id(col)][1]
 
     def out(key: str) -> pa.Array | None:  # a field only copied out: made on the kept rows
-        if key not in kv:
-            return None
-        if key in cache or on_rows is None:
-            return pick(get(key))
-        return blank_to_null(on_rows(key, pick))
+        return sub(key, pick)
+
+    # answer, end and duration of the kept rows alone: each step works row by row
+    call_id = out("call_id")
+    code = out("code")
+    stamp_k, started_k = _picked(pick, stamp), _picked(pick, started)
+    if answered is None:
+        answered = (pc.fill_null(pc.starts_with(code, "2"), True) if code is not None
+                    else pa.array(np.ones(len(kept), bool)))
+    else:
+        answered = pick(answered)
+    answer = coalesce(started_k, pc.if_else(answered, stamp_k, pa.scalar(None, stamp_k.type))
+                      if stamp_k is not None else None)
+    duration = out("duration")
+    end = _picked(pick, ended)
+    if bye_of is not None and call_id is not None:
+        end = coalesce(end, lookup_bye(bye_of, call_id))
+    end = coalesce(end, _picked(pick, until))
+    if end is not None and answer is not None:
+        a, e = (answer, end) if epoch else (_wall(answer), _wall(end))
+        duration = coalesce(duration, pc.cast(seconds_between(a, e), pa.string()))
+    cols = {"start": pick(start), "answer": answer, "end": end, "duration": duration,
+            "call_id": call_id}
 
     reason = out("reason")  # absent from a line cut after its code= (a truncated log)
     cols.update({
-        "calling": coalesce(out("src_user"), out("from_user")),
-        "called": coalesce(out("dst_user"), out("dst_ouser"), out("to_user")),
+        "calling": first_of(out, "src_user", "from_user"),
+        "called": first_of(out, "dst_user", "dst_ouser", "to_user"),
         "ingress": out("src_ip"), "egress": out("dst_domain"),
         "disposition": (pc.binary_join_element_wise(
-            pick(code), pc.fill_null(reason, "") if reason is not None else "", " ")
+            code, pc.fill_null(reason, "") if reason is not None else "", " ")
             if code is not None else reason),
         "identity": _identity({k: out(k) for k in ("identity",) + IDENTITY_PARAMS if k in kv}),
         "verstat": out("verstat"), "attest": out("attest"), "origid": out("origid"),
@@ -528,6 +551,21 @@ def _rows(inv: np.ndarray, is_invite: pa.Array, lines: np.ndarray
     sel = np.flatnonzero(inv)
     sel = sel[np.argsort(lines[sel], kind="stable")]
     return partial(_gather, pa.array(sel)), lines[sel]
+
+
+def first_of(out: Callable[[str], pa.Array | None], *keys: str) -> pa.Array | None:
+    """``coalesce(out(key) for key in keys)``, each field made only while a row is still
+    null: a table export's ``dst_ouser`` is rarely needed."""
+    got = None
+    for key in keys:
+        if got is not None and not got.null_count:
+            break
+        got = coalesce(got, out(key))
+    return got
+
+
+def _picked(pick: Callable[[pa.Array], pa.Array], col: pa.Array | None) -> pa.Array | None:
+    return pick(col) if col is not None else None
 
 
 def _keep(mask: pa.Array, col: pa.Array) -> pa.Array:
@@ -601,7 +639,28 @@ def _db_column(table: pa.Table, name: str) -> pa.Array:
 
 
 def _db_values(col: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return blank_to_null(col, NULL_TEXT, strip=True)
+    """``blank_to_null(col, NULL_TEXT, strip=True)``; the column as it is when one look at
+    each value's edge bytes proves no value padded, empty or a NULL token (most columns of
+    an export: no hash lookup of every value, no test of its result)."""
+    arr = text(col)
+    if arr.null_count or not pa.types.is_string(arr.type):
+        return blank_to_null(arr, NULL_TEXT, strip=True)
+    offs = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    starts, ends = offs[:-1], offs[1:]
+    size = ends - starts
+    if not len(arr) or not size.all():  # empty: no rows, or an empty value (a null)
+        return blank_to_null(arr, NULL_TEXT, strip=True)
+    data = np.frombuffer(arr.buffers()[2], np.uint8)
+    first, last = data[starts], data[ends - 1]
+    if ((first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)).any():
+        return blank_to_null(arr, NULL_TEXT, strip=True)  # a value to trim, maybe
+    if np.isin(first[size <= _TOKEN_MAX], _TOKEN_FIRST).any():  # maybe a NULL token
+        return blank_to_null(arr, NULL_TEXT)  # (no value to trim)
+    return arr
+
+
+_TOKEN_MAX = max(len(t.encode()) for t in NULL_TEXT)
+_TOKEN_FIRST = np.array(sorted({t.encode()[0] for t in NULL_TEXT if t}), np.uint8)
 
 
 class Lazy(Mapping[str, pa.Array]):
@@ -626,9 +685,15 @@ class Lazy(Mapping[str, pa.Array]):
         return self.done[key]
 
 
+EPOCH_TEXT = r"^[0-9]{9,16}(\.[0-9]+)?$"
+
+
 def _is_epoch(col: pa.Array) -> bool:
     present = len(col) - col.null_count
-    epochs = count_true(pc.match_substring_regex(col, r"^[0-9]{9,16}(\.[0-9]+)?$"))
+    head = col[:64]  # DATETIME text fails at once: no regex over the whole column
+    if count_true(pc.match_substring_regex(head, EPOCH_TEXT)) < len(head) - head.null_count:
+        return False
+    epochs = count_true(pc.match_substring_regex(col, EPOCH_TEXT))
     return bool(present) and epochs == present
 
 
