@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.format_fixtures import FX
+from tests.parsed_compare import assert_same_parsed
 from tests.test_kamailio_fast import _read, shaped_log
 from tests.test_kamailio_split import BOUNDED
 from workbench.ingest.formats import ReadOptions
@@ -164,17 +165,7 @@ def _old_read(path: Path, opts: ReadOptions):
 
 def _same(path: Path) -> None:
     for opts in (ReadOptions(), ReadOptions(columns={"egress": "src_user"})):
-        new, old = _read(path, opts, old=False), _old_read(path, opts)
-        if isinstance(old, str) or isinstance(new, str):
-            assert new == old
-            continue
-        assert new.lines.tolist() == old.lines.tolist()
-        assert list(new.columns) == list(old.columns)
-        for name in old.columns:
-            assert new.columns[name].type == old.columns[name].type, name
-            assert new.columns[name].to_pylist() == old.columns[name].to_pylist(), name
-        assert (new.notes, new.bad_lines, new.bad_line_count) == \
-            (old.notes, old.bad_lines, old.bad_line_count)
+        assert_same_parsed(_read(path, opts, old=False), _old_read(path, opts))
 
 
 @settings(BOUNDED, max_examples=60)
