@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from tests.clirun import run_cli
+from tests.test_batch_columnar import traced_counting
 from workbench.case.model import load_case
 from workbench.present.trace_json import trace_json
-from workbench.store.protocol import CountingStore
 from workbench.trace.batch import BatchCall, outcome_counts, trace_many
 from workbench.trace.engine import trace, trace_traceback
 from workbench.trace.skew import estimate_skew
@@ -37,13 +37,7 @@ def test_batch_results_equal_single_traces_with_one_query_per_level(sample):
     calls += [BatchCall(calling=tb.calling_raw or "", called=tb.called_raw or "",
                         at=tb.call_time or "", row=i) for i, tb in enumerate(tbs)
               if tb.call_time and tb.call_time.endswith("Z")]
-    inner = case.store
-    case.store = CountingStore(inner)
-    try:
-        results = trace_many(case, calls, skew=skew)
-        calls_made = dict(case.store.calls)
-    finally:
-        case.store = inner
+    results, calls_made = traced_counting(case, calls, skew)
     singles = [trace_traceback(case, tb.traceback_id, skew=skew) for tb in tbs]
     for got, want in zip(results, singles):
         assert json.dumps(trace_json(got)) == json.dumps(trace_json(want))

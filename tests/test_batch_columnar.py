@@ -68,17 +68,30 @@ def generated(tmp_path_factory) -> Path:
     return root
 
 
+def traced_counting(case, calls, skew) -> tuple[list, dict[str, int]]:
+    """``trace_many`` of ``calls`` with the store calls it made, per operation."""
+    inner = case.store
+    case.store = CountingStore(inner)
+    try:
+        return trace_many(case, calls, skew=skew), dict(case.store.calls)
+    finally:
+        case.store = inner
+
+
+def columnar_and_general(root: Path, calls: list[BatchCall], tol) -> tuple[list, list]:
+    """The case at ``root`` traced as a batch, columnar and the general way only."""
+    case = load_case(root)
+    skew = estimate_skew(case)
+    return (trace_many(case, calls, skew=skew, tolerance_s=tol),
+            trace_many(case, calls, skew=skew, tolerance_s=tol, columnar=False))
+
+
 def test_generated_case_equals_the_general_path_and_single_traces(generated, confirmed):
     case = load_case(generated)
     skew = estimate_skew(case)
     calls = [BatchCall(traceback=tb) for tb in case.tracebacks]
-    inner = case.store
-    case.store = CountingStore(inner)
-    try:
-        got = trace_many(case, calls, skew=skew)
-        queries = case.store.calls["candidates"]
-    finally:
-        case.store = inner
+    got, made = traced_counting(case, calls, skew)
+    queries = made["candidates"]
     lazy = sum(isinstance(r, LazyTrace) for r in got)
     assert lazy > 0.8 * len(calls)  # most chains decided as columns
     want = trace_many(case, calls, skew=skew, columnar=False)
@@ -214,10 +227,7 @@ def test_columnar_equals_the_general_path_on_chains_with_decoys(p, confirmed):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         calls = _write_case(root, p)
-        case = load_case(root)
-        skew = estimate_skew(case)
-        got = trace_many(case, calls, skew=skew, tolerance_s=p["tol"])
-        want = trace_many(case, calls, skew=skew, tolerance_s=p["tol"], columnar=False)
+        got, want = columnar_and_general(root, calls, p["tol"])
         assert _json(got) == _json(want)
         assert _text(got) == _json(want)
         assert not confirmed
@@ -232,10 +242,7 @@ def test_plain_lists_equal_the_general_path_on_chains_with_decoys(p, confirmed):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         calls = _plain(_write_case(root, p))
-        case = load_case(root)
-        skew = estimate_skew(case)
-        got = trace_many(case, calls, skew=skew, tolerance_s=p["tol"])
-        want = trace_many(case, calls, skew=skew, tolerance_s=p["tol"], columnar=False)
+        got, want = columnar_and_general(root, calls, p["tol"])
         assert _json(got) == _json(want)
         assert _text(got) == _json(want)
         assert not confirmed

@@ -20,14 +20,23 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_batch_columnar import _PARAMS, _json, _plain, _text, _write_case, confirmed
+from tests.test_batch_columnar import (
+    _PARAMS,
+    _json,
+    _plain,
+    _text,
+    _write_case,
+    columnar_and_general,
+    confirmed,
+    traced_counting,
+)
 from workbench.case.model import load_case
 from workbench.columns.arrow_numpy import strings, to_numpy
 from workbench.columns.numbers import normalize_numbers
 from workbench.columns.times import NAT, parse_times
 from workbench.common.errors import InputError
 from workbench.ingest.tracebacks import Traceback, TracebackHop
-from workbench.store.protocol import CallKey, CountingStore
+from workbench.store.protocol import CallKey
 from workbench.trace.batch import BatchCall, _problem, _texts, normalize_calls, trace_many
 from workbench.trace.columnar import LazyTrace, _call_keys
 from workbench.trace.engine import Call
@@ -154,10 +163,7 @@ def test_mixed_batches_equal_the_general_path(p, confirmed):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         calls = _mixed(_write_case(root, p), p["seed"])
-        case = load_case(root)
-        skew = estimate_skew(case)
-        got = trace_many(case, calls, skew=skew, tolerance_s=p["tol"])
-        want = trace_many(case, calls, skew=skew, tolerance_s=p["tol"], columnar=False)
+        got, want = columnar_and_general(root, calls, p["tol"])
         assert _json(got) == _json(want)
         assert _text(got) == _json(want)
         assert sum(isinstance(r, InputError) for r in got) == 3
@@ -177,13 +183,8 @@ def test_plain_chains_are_decided_from_their_first_answer(tmp_path, confirmed):
     first = trace_many(case, calls, skew=skew)
     calls = [c for c, r in zip(calls, first) if isinstance(r, LazyTrace)]
     assert len(calls) > 0.6 * len(first)
-    inner = case.store
-    case.store = CountingStore(inner)
-    try:
-        got = trace_many(case, calls, skew=skew)
-        queries = case.store.calls["candidates"]
-    finally:
-        case.store = inner
+    got, made = traced_counting(case, calls, skew)
+    queries = made["candidates"]
     want = trace_many(case, calls, skew=skew, columnar=False)
     assert all(isinstance(r, LazyTrace) for r in got)
     assert max(len(r.hops) for r in want) >= 3  # chains of several hops

@@ -4,8 +4,9 @@ here as oracles):
 * ``kamailio_first.first_field`` (the marks found by byte positions) against the committed
   Arrow version (one reverse split at ``ACC: ``, then splits of the short rest): every
   output, on every row, exactly;
-* ``kamailio_epoch.epoch_times`` against ``times.epoch_to_utc``: digits, blanks, NULL
-  tokens, spaces, signs, dots, long and zero values, nulls, slices, chunks.
+* ``times.epoch_to_utc``'s plain-digit path against its general one (the code it had
+  before): digits, blanks, NULL tokens, spaces, signs, dots, long and zero values, nulls,
+  slices, chunks.
 
 Each whole reader is compared with the committed one by ``tests/test_kamailio_fast.py``
 (which patches these back to their oracles) and, memory-mapped, below.
@@ -30,7 +31,8 @@ from tests.test_kamailio_fast import _read, shaped_log
 from tests.test_kamailio_split import BOUNDED
 from workbench.ingest.formats import ReadOptions
 from workbench.ingest.formats.switches import kamailio as kam
-from workbench.ingest.formats.switches import kamailio_epoch, kamailio_first, positional
+from workbench.ingest.formats.switches import kamailio_first, positional
+from workbench.ingest.formats.switches import times as sw_times
 from workbench.ingest.formats.switches.common import text
 from workbench.ingest.formats.switches.times import epoch_to_utc
 
@@ -108,6 +110,11 @@ def test_first_field_with_nulls_and_no_values_takes_the_split_path():
 
 # ---------------------------------------------------------------- epoch digits
 
+def _general_epoch(col):
+    """``epoch_to_utc`` as it was: every column through the trim, null tokens and regex."""
+    return sw_times._epoch_us(sw_times._epoch_numbers(col))
+
+
 EPOCH_VALUE = st.one_of(
     st.integers(0, 10**16).map(str),
     st.integers(1_600_000_000, 1_800_000_000).map(str),
@@ -129,7 +136,7 @@ def test_epoch_times_equal_epoch_to_utc(values, lead, chunked, large):
     if chunked and len(arr) > 1:
         cols.append(pa.chunked_array([arr[:1], arr[1:]]))
     for col in cols:
-        got, want = kamailio_epoch.epoch_times(col), epoch_to_utc(col)
+        got, want = epoch_to_utc(col), _general_epoch(col)
         assert got.type == want.type
         assert got.to_pylist() == want.to_pylist()
 
@@ -140,8 +147,8 @@ def test_epoch_times_equal_epoch_to_utc(values, lead, chunked, large):
 def test_epoch_digits_take_the_fast_path(values):
     """Plain digits (blanks, nulls beside) are read from their bytes, not by the fallback."""
     col = pa.array(values, pa.string())
-    assert kamailio_epoch._digits(col) is not None
-    assert kamailio_epoch.epoch_times(col).to_pylist() == epoch_to_utc(col).to_pylist()
+    assert sw_times._plain_digits(col) is not None
+    assert epoch_to_utc(col).to_pylist() == _general_epoch(col).to_pylist()
 
 
 # ---------------------------------------------------------------- the mapped reader
@@ -158,7 +165,7 @@ def _old_read(path: Path, opts: ReadOptions):
     def read_not_mapped(p, enc, fn, mapped=False):
         return positional.with_text(p, enc, fn)
 
-    with mock.patch.object(kam, "epoch_times", epoch_to_utc), \
+    with mock.patch.object(sw_times, "_plain_digits", lambda col: None), \
             mock.patch.object(kam, "with_text", read_not_mapped):
         return _read(path, opts, old=True)
 

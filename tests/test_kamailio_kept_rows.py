@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from tests.format_fixtures import FX
 from tests.parsed_compare import assert_same_parsed
 from tests.test_kamailio_db_lazy import db_file
+from tests.test_kamailio_db_values import old_blank_to_null
 from tests.test_kamailio_fast import old_first_bye, shaped_log
 from tests.test_kamailio_split import BOUNDED
 from workbench.common.errors import InputError
@@ -46,7 +47,7 @@ from workbench.ingest.formats.switches.times import seconds_between
 
 
 def committed_db_values(col):
-    return blank_to_null(col, kam.NULL_TEXT, strip=True)
+    return old_blank_to_null(col, kam.NULL_TEXT, strip=True)
 
 
 def committed_is_epoch(col: pa.Array) -> bool:

@@ -122,3 +122,16 @@ def scalar(value: int | float | bool | str | None, type: pa.DataType) -> pa.Scal
     if pa.types.is_string(type) or pa.types.is_large_string(type):
         return strings([str(value)]).cast(type)[0]
     return from_numpy(np.asarray([value]), type)[0]
+
+
+def coded_texts(arr: pa.Array) -> tuple[np.ndarray, list[str | None]]:
+    """A text column as int64 codes into a list of its distinct values, None last (the code
+    of a null): a dictionary column by its own dictionary, any other encoded first. Python
+    strings made once per distinct value (``to_pylist`` of a dictionary array makes a
+    scalar per value, ≈ 25x slower)."""
+    coded = arr if pa.types.is_dictionary(arr.type) else arr.dictionary_encode()
+    values: list[str | None] = coded.dictionary.cast(pa.string()).to_pylist() + [None]
+    idx = coded.indices
+    if idx.null_count:
+        idx = idx.fill_null(scalar(len(values) - 1, idx.type))
+    return to_numpy(idx).astype(np.int64), values

@@ -198,7 +198,7 @@ class TraceJsonText:
     def _hop(self, h: Hop, tb: bool) -> str:
         """``hop_json(h, tb)`` as text, in one f-string. What a provider's hops share (its
         names, clock and the traceback's word) is memoised as one key; times and floats
-        come from their memos inline (the common case without a call)."""
+        come from their memos."""
         provider, found, role = h.provider, h.found, h.role
         up, cust, ing, egr = h.upstream, h.customer, h.ingress, h.egress
         sk, calls = h.skew_s, h.skew_calls
@@ -213,42 +213,15 @@ class TraceJsonText:
             tail = (f', "traceback_agrees": false, "traceback_says": '
                     f'{_s(h.traceback_upstream)}, "cdr_says": {_s(up or cust)}, '
                     f'"traceback_status": {_s(status)}}}')
-        start, corrected = h.start_us, h.corrected_us
-        times = None
-        if type(start) is int and type(corrected) is int and start != NAT != corrected:
-            hour, rest = divmod(start, _HOUR)
-            hour2, rest2 = divmod(corrected, _HOUR)
-            if hour == hour2:
-                day = self._hours.get(hour)
-                if day is not None:
-                    sec, ms = divmod(rest // 1000, 1000)
-                    sec2, ms2 = divmod(rest2 // 1000, 1000)
-                    times = (f'{day}{_MMSS[sec]}{_MS[ms]}, "start_corrected": '
-                             f'{day}{_MMSS[sec2]}{_MS[ms2]}')
-        if times is None:
-            times = f'{self._time(start)}, "start_corrected": {self._time(corrected)}'
-        # floats seen before: their text without a call (``_round``, ``_float`` else)
-        off, conf, dur = h.offset_s, h.confidence, h.duration
-        rounded = self._rounded
-        off_t = rounded.get(off) if type(off) is float else None
-        if off_t is None:
-            off_t = "null" if off is None else self._round(off)
-        conf_t = rounded.get(conf) if type(conf) is float else None
-        if conf_t is None:
-            conf_t = "null" if conf is None else self._round(conf)
-        dur_t = self._floats.get(dur) if type(dur) is float else None
-        if dur_t is None:
-            dur_t = self._float(dur)
-        alt, line, cands = h.alternatives, h.line, h.candidates
-        path, attest, origid, verstat = h.source_path, h.attest, h.origid, h.verstat
+        times = f'{self._time(h.start_us)}, "start_corrected": {self._time(h.corrected_us)}'
+        off_t, conf_t = self._round_or_null(h.offset_s), self._round_or_null(h.confidence)
+        dur_t = self._float(h.duration)
+        cands = h.candidates
         return (
             f'{head}{times}, "offset_s": {off_t}, "confidence": {conf_t}, "alternatives": '
-            f'{_INT(alt) if type(alt) is int else _j(alt)}, "source": '
-            f'{_ENC(path) if type(path) is str else _s(path)}, '
-            f'"line": {_INT(line) if type(line) is int else _j(line)}, "duration_s": '
-            f'{dur_t}{clock}{_ENC(attest) if type(attest) is str else _s(attest)}'
-            f', "origid": {_ENC(origid) if type(origid) is str else _s(origid)}, "verstat": '
-            f'{_ENC(verstat) if type(verstat) is str else _s(verstat)}}}, "shaken_checks": ['
+            f'{_j(h.alternatives)}, "source": {_s(h.source_path)}, "line": {_j(h.line)}, '
+            f'"duration_s": {dur_t}{clock}{_s(h.attest)}, "origid": {_s(h.origid)}, '
+            f'"verstat": {_s(h.verstat)}}}, "shaken_checks": ['
             f'{self._checks_of(h.shaken_checks)}], "candidates": ['
             f'{", ".join([self._candidate(c) for c in cands]) if cands else ""}], '
             f'"notes": {self._notes_of(h.notes) if h.notes else "[]"}{tail}')
@@ -278,7 +251,7 @@ class TraceJsonText:
     def _candidate(self, c: Candidate) -> str:
         """``candidate_json(c)`` as text."""
         line, note = c.line, c.note
-        return (f'{{"line": {_INT(line) if type(line) is int else _j(line)}, "offset_s": '
+        return (f'{{"line": {_j(line)}, "offset_s": '
                 f'{self._round(c.offset_s)}, "duration": {self._float(c.duration)}, "score": '
                 f'{self._round(c.score)}, "note": '
                 f'{"null" if note is None else _s(note_text(note))}}}')
@@ -321,6 +294,9 @@ class TraceJsonText:
             if v == v:
                 self._remember(self._rounded, v, got)
         return got
+
+    def _round_or_null(self, v: Any) -> str:
+        return "null" if v is None else self._round(v)
 
     def _notes_of(self, notes: list[Note]) -> str:
         """``_j(notes_text(notes))``: notes without values (most) say the same each time."""

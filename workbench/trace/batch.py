@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.case.model import Case
-from workbench.columns.arrow_numpy import scalar, strings, to_numpy
+from workbench.columns.arrow_numpy import coded_texts, strings, to_numpy
 from workbench.columns.numbers import normalize_numbers
 from workbench.columns.times import NAT, parse_times
 from workbench.common.errors import InputError
@@ -106,15 +106,11 @@ def targets(case: Case, calls: Sequence[BatchCall]) -> Targets:
 
 
 def _texts(arr: pa.Array) -> list[str | None]:
-    """An Arrow string array's values as Python strings: a dictionary array by its
-    dictionary (``to_pylist`` on one makes a scalar per value, ≈ 25x slower)."""
+    """An Arrow string array's values as Python strings (a dictionary array's made once
+    per distinct value)."""
     if pa.types.is_dictionary(arr.type):
-        values = arr.dictionary.cast(pa.string()).to_pylist() + [None]
-        codes = arr.indices
-        if codes.null_count:
-            codes = codes.fill_null(scalar(len(values) - 1, codes.type))
-        idx = to_numpy(codes).tolist()
-        return list(map(values.__getitem__, idx))
+        codes, values = coded_texts(arr)
+        return list(map(values.__getitem__, codes.tolist()))
     return arr.to_pylist()  # type: ignore[no-any-return]
 
 

@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 
 from workbench.case.model import Case
-from workbench.columns.arrow_numpy import scalar, to_numpy
+from workbench.columns.arrow_numpy import coded_texts, to_numpy
 from workbench.columns.times import NAT, US
 from workbench.common.errors import InputError
 from workbench.ingest.tracebacks import Traceback
@@ -104,13 +104,7 @@ class Answer:
         a row without one), worked out once (a plain list's levels all read the first
         answer)."""
         if self._ingress is None:
-            col = self.got.column("ingress").combine_chunks()
-            coded = col if pa.types.is_dictionary(col.type) else col.dictionary_encode()
-            values: list[str | None] = coded.dictionary.to_pylist() + [None]
-            idx = coded.indices
-            if idx.null_count:
-                idx = idx.fill_null(scalar(len(values) - 1, idx.type))
-            self._ingress = (to_numpy(idx).astype(np.int64), values)
+            self._ingress = coded_texts(self.got.column("ingress").combine_chunks())
         return self._ingress
 
     def rows(self) -> LevelRows:

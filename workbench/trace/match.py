@@ -319,17 +319,10 @@ class _Search:
         dur: float | None = float(rows.duration[i])
         if dur != dur:  # NaN: no length
             dur = None
-        if tol:  # max(0.0, x) as a test, as max decides it: x where x > 0.0 (NaN: 0.0)
-            time_score = 1.0 - abs((logged - at_us) / US) / tol
-            if not time_score > 0.0:
-                time_score = 0.0
-        else:
-            time_score = 1.0
+        time_score = max(0.0, 1.0 - abs((logged - at_us) / US) / tol) if tol else 1.0
         ref_duration = self.ref_duration
         if ref_duration is not None and dur is not None:
-            dur_score = 1.0 - abs(dur - ref_duration) / 30.0
-            if not dur_score > 0.0:
-                dur_score = 0.0
+            dur_score = max(0.0, 1.0 - abs(dur - ref_duration) / 30.0)
             score = 0.65 * time_score + 0.35 * dur_score
         else:
             score = 0.85 * time_score + 0.15 * 0.5
@@ -339,9 +332,7 @@ class _Search:
         origid = rows.origid[i]
         ref_origid = self.ref_origid
         if ref_origid and origid == ref_origid:
-            score += 0.1
-            if not score < 1.0:  # min(1.0, score): 1.0 itself where not below
-                score = 1.0
+            score = min(1.0, score + 0.1)
         if self.answer_basis:  # the record's answer time, reference clock (NAT: none)
             answer = logged
         else:

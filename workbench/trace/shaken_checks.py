@@ -95,10 +95,8 @@ def shaken_checks(result: TraceResult) -> list[list[ShakenCheck]]:
             if not h.found:
                 out.append(list(_NO_RECORD))
             elif h.origid or h.attest:
-                said = _ATTEST_SAYS.get(h.attest)  # B or C: the value alone decides
-                out.append([origids[i], said if said is not None and said is not _FULL else
-                            _attestation_origin(result, i), _NUMBERS.absent, _IAT.absent,
-                            _SIGNER.absent])
+                out.append([origids[i], _attestation_origin(result, i), _NUMBERS.absent,
+                            _IAT.absent, _SIGNER.absent])
             else:
                 out.append(list(_ABSENT))
         return out

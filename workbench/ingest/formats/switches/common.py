@@ -62,12 +62,17 @@ def text(col: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 def blank_to_null(col, tokens: Iterable[str] = ("",), strip: bool = False) -> pa.Array:
     """Raw text with empty values (and the given literal tokens, e.g. NULL) as nulls;
-    ``strip``: values trimmed first, unless no value can start or end with whitespace (the
-    trim copies the whole column, and exports rarely pad their values)."""
+    ``strip``: values trimmed first. Both steps are skipped where one look at every value's
+    edge bytes proves them idle: the trim copies the whole column and the token test hashes
+    every value, and most columns of an export hold no padded value and no token."""
     arr = text(col)
-    if strip and not _edges_plain(arr):
+    edges = _Edges.of(arr)
+    if strip and (edges is None or edges.padded()):
         arr = pc.utf8_trim_whitespace(arr)
+        edges = None  # the trimmed values' edges are others
     tokens = tuple(tokens)
+    if edges is not None and not edges.may_be(tokens):
+        return arr
     if tokens == ("",):
         mask = pc.equal(pc.binary_length(arr), 0)
     else:
@@ -77,27 +82,46 @@ def blank_to_null(col, tokens: Iterable[str] = ("",), strip: bool = False) -> pa
     return pc.if_else(mask, pa.scalar(None, arr.type), arr)
 
 
-def _edges_plain(arr: pa.Array) -> bool:
-    """True when no value's first or last byte may belong to whitespace, ASCII or Unicode
-    (a byte at or below a space, DEL or a high byte): trimming would change nothing. Two
-    gathers over the offsets."""
-    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return False
-    n = len(arr)
-    if n == 0:
-        return True
-    _, obuf, dbuf = arr.buffers()
-    wide = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offs = np.frombuffer(obuf, wide)[arr.offset:arr.offset + n + 1].astype(np.int64)
-    starts, ends = offs[:-1], offs[1:]
-    full = ends > starts
-    if not full.any():
-        return True
-    data = np.frombuffer(dbuf, np.uint8)
-    for edge in (data[starts[full]], data[ends[full] - 1]):
-        if ((edge <= 32) | (edge >= 127)).any():
+class _Edges:
+    """The sizes and the first and last bytes of a text column's values (two gathers over its
+    offsets), which settle for the whole column whether a trim or a token test has work."""
+
+    def __init__(self, size: np.ndarray, first: np.ndarray, last: np.ndarray):
+        self.size, self.first, self.last = size, first, last  # first/last: non-empty values
+
+    @classmethod
+    def of(cls, arr: pa.Array) -> _Edges | None:
+        """None for a column that is not plain or large text."""
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return None
+        n = len(arr)
+        _, obuf, dbuf = arr.buffers()
+        wide = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+        offs = np.frombuffer(obuf, wide)[arr.offset:arr.offset + n + 1].astype(np.int64) \
+            if n else np.zeros(1, np.int64)
+        starts, ends = offs[:-1], offs[1:]
+        full = ends > starts
+        data = np.frombuffer(dbuf, np.uint8) if dbuf is not None else np.zeros(0, np.uint8)
+        return cls(ends - starts, data[starts[full]], data[ends[full] - 1])
+
+    def padded(self) -> bool:
+        """Whether a value's first or last byte may belong to whitespace, ASCII or Unicode (a
+        byte at or below a space, DEL or a high byte): trimming might change it."""
+        return any(((e <= 32) | (e >= 127)).any() for e in (self.first, self.last))
+
+    def may_be(self, tokens: tuple[str, ...]) -> bool:
+        """Whether a value may equal one of ``tokens``: an empty value for "", else one no
+        longer than the longest token and starting with a token's first byte (null slots
+        are looked at too: at worst the test runs for nothing)."""
+        words = [t.encode() for t in tokens]
+        if b"" in words and not self.size.all():
+            return True
+        words = [w for w in words if w]
+        if not words:
             return False
-    return True
+        short = self.size[self.size > 0] <= max(len(w) for w in words)
+        return bool(np.isin(self.first[short], np.frombuffer(bytes({w[0] for w in words}),
+                                                              np.uint8)).any())
 
 
 def fields(named: dict[str, pa.Array], mapping: dict[str, str]) -> dict[str, pa.Array]:

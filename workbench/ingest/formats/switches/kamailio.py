@@ -50,11 +50,10 @@ from .common import (
 )
 from .kamailio_bye import bye_times, lookup_bye
 from .kamailio_bye import first_bye as first_bye  # noqa: F401 (tests patch it here)
-from .kamailio_epoch import epoch_times
 from .kamailio_first import first_field
 from .kamailio_template import IDENTITY_PARAMS, PAIR, Templated, has_bytes, templated
 from .positional import Positional, clean_utf8, read_positional, with_text
-from .times import seconds_between
+from .times import epoch_to_utc, seconds_between
 
 KINDS = ("transaction answered", "call missed", "call ended", "request acknowledged",
          "request accounted", "call started")
@@ -374,7 +373,7 @@ def _identity(kv: Mapping[str, pa.Array]) -> pa.Array | None:
 def _times(col: pa.Array | None, epoch: bool) -> pa.Array | None:
     if col is None:
         return None
-    return epoch_times(col) if epoch else col
+    return epoch_to_utc(col) if epoch else col
 
 
 def _wall(col: pa.Array) -> pa.Array:
@@ -639,28 +638,7 @@ def _db_column(table: pa.Table, name: str) -> pa.Array:
 
 
 def _db_values(col: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """``blank_to_null(col, NULL_TEXT, strip=True)``; the column as it is when one look at
-    each value's edge bytes proves no value padded, empty or a NULL token (most columns of
-    an export: no hash lookup of every value, no test of its result)."""
-    arr = text(col)
-    if arr.null_count or not pa.types.is_string(arr.type):
-        return blank_to_null(arr, NULL_TEXT, strip=True)
-    offs = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + len(arr) + 1]
-    starts, ends = offs[:-1], offs[1:]
-    size = ends - starts
-    if not len(arr) or not size.all():  # empty: no rows, or an empty value (a null)
-        return blank_to_null(arr, NULL_TEXT, strip=True)
-    data = np.frombuffer(arr.buffers()[2], np.uint8)
-    first, last = data[starts], data[ends - 1]
-    if ((first <= 32) | (first >= 127) | (last <= 32) | (last >= 127)).any():
-        return blank_to_null(arr, NULL_TEXT, strip=True)  # a value to trim, maybe
-    if np.isin(first[size <= _TOKEN_MAX], _TOKEN_FIRST).any():  # maybe a NULL token
-        return blank_to_null(arr, NULL_TEXT)  # (no value to trim)
-    return arr
-
-
-_TOKEN_MAX = max(len(t.encode()) for t in NULL_TEXT)
-_TOKEN_FIRST = np.array(sorted({t.encode()[0] for t in NULL_TEXT if t}), np.uint8)
+    return blank_to_null(col, NULL_TEXT, strip=True)
 
 
 class Lazy(Mapping[str, pa.Array]):

@@ -33,10 +33,21 @@ def epoch_to_utc(col) -> pa.Array:
     """Epoch digits (s, ms, µs or ns by magnitude; a fraction allowed) → UTC µs.
 
     Zero, blank and non-numeric values become null."""
+    num = _plain_digits(col)
+    return _epoch_us(_epoch_numbers(col) if num is None else num)
+
+
+def _epoch_numbers(col: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Each value as a float (NaN: none): trimmed, blank and NULL tokens nulled, and only
+    digits with an optional fraction read."""
     arr = blank_to_null(col, NULL_TEXT, strip=True)
     ok = pc.match_substring_regex(arr, r"^[0-9]+(\.[0-9]+)?$")
     arr = pc.if_else(ok, arr, pa.scalar(None, pa.string()))
-    num = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+    return np.asarray(pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+
+
+def _epoch_us(num: np.ndarray) -> pa.Array:
+    """Epoch numbers (NaN: none) → UTC µs, the unit chosen by magnitude."""
     with np.errstate(invalid="ignore"):
         scale = np.select([num < 1e11, num < 1e14, num < 1e17], [1e6, 1e3, 1.0], 1e-3)
         us = np.rint(num * scale)
@@ -44,6 +55,35 @@ def epoch_to_utc(col) -> pa.Array:
         bad = ~np.isfinite(us) | (num <= 0) | (us >= 2.0**63)
     out = np.where(bad, 0, us).astype(np.int64)
     return pa.array(out, UTC, mask=bad)
+
+
+#: 15 digits stay below 2**53: the integer read equals the float the general path parses
+MAX_EPOCH_DIGITS = 15
+
+
+def _plain_digits(col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """``_epoch_numbers(col)`` for a column (a Kamailio acc log's, a CUCM export's) whose
+    every value is empty or 1 to ``MAX_EPOCH_DIGITS`` ASCII digits, by Arrow's integer parse
+    after one check of its bytes (no sign, space or dot, which that parse or the float
+    would take): ~35 ms a million values instead of ~80; None for any other column."""
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        return None
+    arr, offs, data, _ = bytes_of(col)
+    n = len(arr)
+    if not n:
+        return None
+    size = np.diff(offs)
+    valid = np.asarray(arr.is_valid()) if arr.null_count else None
+    if (size if valid is None else size[valid]).max(initial=0) > MAX_EPOCH_DIGITS:
+        return None
+    if (data[offs[0]:offs[-1]] - np.uint8(48) > 9).any():
+        return None
+    keep = size > 0 if valid is None else valid & (size > 0)
+    if not keep.all():  # empty values: null, as blank_to_null makes them
+        valid_bits = pa.py_buffer(np.packbits(keep, bitorder="little"))
+        arr = pa.Array.from_buffers(arr.type, n, [valid_bits, *arr.buffers()[1:]])
+    ints = pc.cast(arr, pa.int64())
+    return np.asarray(ints.to_numpy(zero_copy_only=False), np.float64)
 
 
 def naive_to_utc(naive: pa.Array, offset_minutes) -> pa.Array:
