@@ -197,7 +197,11 @@ def test_an_unchanged_verified_file_is_not_read_again_a_touched_one_is(warm, mon
     assert len(seen) == 2
     assert answers(again) == first
     ok = arrow.with_suffix(".ok")
-    ok.write_text(ok.read_text().replace("0", "1"))  # a forged stamp is no stamp
+    # a forged stamp is no stamp (its checksum's first digit changed: a replace of one digit
+    # everywhere left a checksum without that digit intact, one run in ~60)
+    stamp = json.loads(ok.read_text())
+    stamp["checksum"] = ("1" if stamp["checksum"][0] != "1" else "2") + stamp["checksum"][1:]
+    ok.write_text(json.dumps(stamp))
     seen.clear()
     reopened(root)
     assert len(seen) == 1
