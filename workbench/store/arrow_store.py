@@ -13,13 +13,12 @@ from operator import itemgetter
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from workbench.columns.arrow_numpy import from_numpy
 from workbench.columns.times import NAT
 from workbench.store.normalize import SourceSummary
 from workbench.store.pair_index import PairIndex, search_many
-from workbench.store.pair_offsets import PairRows, matched_offsets
+from workbench.store.pair_offsets import PairRows, ingress_rows, matched_offsets
 from workbench.store.pair_offsets import pair_times as _pair_times
 from workbench.store.protocol import CANDIDATE_FIELDS, CallKey, SourceId
 from workbench.store.source import CdrSource
@@ -123,15 +122,13 @@ class ArrowStore:
         ing = sa.table.column("ingress")
         if ing.null_count == len(ing) or not ingresses:
             return np.zeros(0, dtype=np.float64)
-        hit = pc.is_in(ing.cast(pa.string()), value_set=pa.array(list(ingresses), pa.string()))
-        mask = hit.fill_null(False).to_numpy(zero_copy_only=False)
         _pair_times(times)
         return matched_offsets(
-            PairRows(sa.col("calling_key")[mask], sa.col("called_key")[mask],
-                     sa.col("start")[mask], sa.col(times[0])[mask]),
+            PairRows(sa.col("calling_key"), sa.col("called_key"), sa.col("start"),
+                     sa.col(times[0])),
             PairRows(sb.col("calling_key"), sb.col("called_key"), sb.col("start"),
                      sb.col(times[1])),
-            max_offset_s)
+            max_offset_s, keep=ingress_rows(ing, ingresses))
 
     def ingress_counts(self, sources: Sequence[SourceId]
                        ) -> Mapping[SourceId, list[tuple[str, int]]]:

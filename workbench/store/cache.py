@@ -39,8 +39,8 @@ from workbench.common.dirs import cache_dir
 from workbench.common.files import sweep
 from workbench.store import cache_absent
 
-CACHE_VERSION = "11"  # 11: one-text dictionary columns not written (10: every entry carries
-# a checksum; 9: PASSporT columns pp_*)
+CACHE_VERSION = "12"  # 12: counting columns (line numbers) not written; 11: one-text
+# dictionary columns not written (10: every entry carries a checksum; 9: PASSporT pp_*)
 HASH_CHUNK = 16 << 20  # the .arrow digest covers per-chunk CRC-32s, computed in parallel
 STALE_TMP_S = 15 * 60  # a .tmp untouched this long belongs to a killed writer
 

@@ -7,8 +7,10 @@ the columns that hold values and names the others, with the whole table's schema
 sealed metadata. A reopened entry gets them back, read-only, as views of memory that costs
 little: zero pages never written for nulls and zeros (not resident), one buffer per (length,
 value) for other constants, zero indices beside the one text of a dictionary column that
-holds one text on every row. Nothing changes for the engine: the same columns, types and
-values as the table that was written.
+holds one text on every row, and a view of one shared count 0, 1, 2, ... for a column
+that counts up by one from its first value (the line numbers of a file whose every row
+became one record: 8 bytes a row of the entry). Nothing changes for the engine: the same
+columns, types and values as the table that was written.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ _SHARED: weakref.WeakValueDictionary[tuple[str, int, int], np.ndarray] = \
 
 def split(table: pa.Table) -> tuple[pa.Table, dict[str, Any]]:
     """(the columns worth writing, the description that rebuilds the others)."""
-    absent: dict[str, int | dict[str, str] | None] = {}
+    absent: dict[str, int | dict[str, Any] | None] = {}
     for name, col in zip(table.column_names, table.columns):
         if col.null_count == len(col) and len(col):
             absent[name] = None  # every value null
@@ -41,6 +43,10 @@ def split(table: pa.Table) -> tuple[pa.Table, dict[str, Any]]:
             value = _constant(col)
             if value is not None:
                 absent[name] = value
+            elif col.type == pa.int64():
+                first = _counting_from(col)
+                if first is not None:
+                    absent[name] = {"count_from": first}
         elif pa.types.is_dictionary(col.type) and col.null_count == 0 and len(col):
             text = _one_text(col)
             if text is not None:
@@ -75,6 +81,17 @@ def _constant(col: pa.ChunkedArray) -> int | None:
     return int(first) if (values == first).all() else None
 
 
+def _counting_from(col: pa.ChunkedArray) -> int | None:
+    """k when an int64 column is k, k+1, k+2, ... (the line numbers of a file whose every
+    row became one record), with 0 <= k <= its length (so the shared count it is rebuilt
+    from stays within four times the column's size); else None."""
+    values = to_numpy(col)
+    n, first = len(values), int(values[0])
+    if not 0 <= first <= n or int(values[-1]) != first + n - 1:
+        return None
+    return first if np.array_equal(values, counting(first + n)[first:first + n]) else None
+
+
 def _one_text(col: pa.ChunkedArray) -> str | None:
     """The one value of a dictionary-encoded text column that holds one value on every row
     (a single trunk, a single disposition), if it does: its indices are all 0, which a
@@ -92,9 +109,15 @@ def _one_text(col: pa.ChunkedArray) -> str | None:
     return text
 
 
-def _rebuilt(typ: pa.DataType, n: int, value: int | dict[str, str] | None) -> pa.Array:
+def _rebuilt(typ: pa.DataType, n: int, value: int | dict[str, Any] | None) -> pa.Array:
     if value is None:
         return _nulls(typ, n)
+    if isinstance(value, dict) and "count_from" in value:  # k, k+1, ...: a view of one count
+        first = value["count_from"]
+        if typ != pa.int64() or type(first) is not int or not 0 <= first <= n:
+            raise ValueError("a counting column described for another column")
+        data = pa.py_buffer(counting(first + n)[first:first + n])
+        return pa.Array.from_buffers(typ, n, [None, data], null_count=0)
     if isinstance(value, dict):  # one text on every row: indices all 0, over zero pages
         if not pa.types.is_dictionary(typ) or typ.index_type not in _INT_TYPES or \
                 typ.value_type != pa.string():
@@ -117,6 +140,21 @@ def constant(n: int, value: int, dtype: np.dtype[Any] | type = np.int64) -> np.n
     shared = _SHARED.get(key)
     if shared is None:
         shared = np.full(n, value, dtype=dtype)
+        shared.flags.writeable = False
+        _SHARED[key] = shared
+    return shared
+
+
+def counting(stop: int) -> np.ndarray:
+    """A read-only int64 array 0, 1, 2, ... of at least ``stop`` values, shared while any
+    table uses it: the line numbers of every reopened source are views of one count (its
+    length a power of two, so sources of similar sizes share it), 8 bytes a row neither
+    written to nor read from the cache."""
+    size = 1 << max(16, (max(stop, 1) - 1).bit_length())
+    key = ("count", size, 0)
+    shared = _SHARED.get(key)
+    if shared is None:
+        shared = np.arange(size, dtype=np.int64)
         shared.flags.writeable = False
         _SHARED[key] = shared
     return shared
