@@ -9,6 +9,7 @@ those rules cannot settle goes through ``phonenumbers``, once per distinct value
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,15 +46,17 @@ class Numbers:
     sorted_key: np.ndarray | None = None  # key in that order, when the sort gave it
 
 
-def normalize_numbers(col: pa.Array, default_country: str = "US", *,
+def normalize_numbers(col: pa.Array | pa.ChunkedArray, default_country: str = "US", *,
                       sort: bool = False) -> Numbers:
     """Normalize a column of raw number strings; nothing is dropped. With ``sort`` the
     result carries the rows' stable order by key (the called-number index needs it)."""
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    if isinstance(col, pa.ChunkedArray):
+    nanp = (default_country or "US").upper() in NANP_REGIONS
+    if isinstance(col, pa.ChunkedArray) and not (nanp and use_kernels(len(col))):
+        # (the compiled readers take the chunks where they are; every other path one array)
         col = col.combine_chunks() if col.num_chunks else strings([])
-    if (default_country or "US").upper() in NANP_REGIONS:
+    if nanp:
         res = _normalize_rows_fast(col, default_country, sort)
     else:
         res = _normalize_by_distinct(col, default_country)
@@ -62,41 +65,41 @@ def normalize_numbers(col: pa.Array, default_country: str = "US", *,
     return res
 
 
-def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Numbers:
+def _normalize_rows_fast(col: pa.Array | pa.ChunkedArray, default_country: str,
+                         sort: bool) -> Numbers:
     """NANP numbers (plain digits, SIP/tel URIs, punctuated) read per row off the Arrow
     buffer, no hashing of strings; only rows none of the readers settles go through the
-    per-distinct-value path."""
-    key: np.ndarray | None = None  # the first reader's keys are the column's, as they are
-    rest = np.zeros(0, dtype=np.int64)
-    for reader in _readers_for(col.slice(0, HEAD_ROWS)):
-        if key is None:
-            key = reader(col)
-            rest = np.flatnonzero(key < 0)
-            continue
-        if not len(rest):
-            break
-        again = reader(pc.take(col, from_numpy(rest)))
-        key[rest] = again
-        rest = rest[again < 0]
-    assert key is not None  # _readers_for names at least one reader
+    per-distinct-value path. A long column is read by compiled loops (``numbers_kernels``),
+    a short one by the numpy passes (importing numba would cost more than it saves)."""
+    compiled = use_kernels(len(col))
+    head = col.slice(0, HEAD_ROWS)
+    readers = _readers_for(head.combine_chunks() if isinstance(head, pa.ChunkedArray) else head)
+    key = _kernel_keys(col, readers) if compiled else None
+    if isinstance(col, pa.ChunkedArray):  # (given in chunks only to the kernel)
+        col = col.combine_chunks() if key is None else col
+    if key is None:  # short, or a column the kernel hands back (numbers_kernels.BAIL)
+        key = _reader_keys(col, readers)
+    rest = np.flatnonzero(key < 0)
     fast = key >= 0
     if not fast.any():
-        return _normalize_by_distinct(col, default_country)
+        return _normalize_by_distinct(_joined(col), default_country)
     order = None
     sorted_key = None
     if sort and not len(rest):  # sorting gives the distinct keys too: no hashing
         order, sorted_key = keysort.sort_with_order(key)
         order, idx, entry_key = keysort.factorize_sorted(key, order, sorted_key)
+    elif compiled:  # as Arrow's dictionary_encode gives them: distinct keys by first row
+        from workbench.columns import numbers_kernels as nk
+        idx = np.empty(len(key), dtype=np.int32)
+        entry_key = nk.first_seen(key, idx)  # a row left (key -1) counts as key 0
     else:
         enc = pc.dictionary_encode(from_numpy(np.where(fast, key, 0)))
         entry_key = to_numpy(enc.dictionary)  # never pyarrow's to_numpy: it imports pandas
         idx = to_numpy(enc.indices).astype(np.int32)
-    texts = pc.binary_join_element_wise(scalar("+", pa.string()),
-                                        pc.cast(from_numpy(entry_key), pa.string()),
-                                        scalar("", pa.string()))
+    texts = _e164_texts(entry_key, compiled)
     flags = _validity(entry_key, np.ones(len(entry_key), bool))[idx]
     if len(rest):
-        slow = _normalize_by_distinct(pc.take(col, from_numpy(rest)), default_country)
+        slow = _normalize_by_distinct(_joined(pc.take(col, from_numpy(rest))), default_country)
         key[rest] = slow.key
         flags[rest] = slow.flags
         idx[rest] = to_numpy(slow.text.indices) + len(texts)
@@ -104,6 +107,80 @@ def _normalize_rows_fast(col: pa.Array, default_country: str, sort: bool) -> Num
         entry_key = np.concatenate([entry_key, slow.entry_key])
     return Numbers(pa.DictionaryArray.from_arrays(from_numpy(idx, pa.int32()), texts), key, flags,
                    entry_key, order, sorted_key)
+
+
+#: Columns of at least this many rows are read by the compiled loops: importing numba and
+#: loading the kernels costs ~0.25 s of CPU once a process, which the numpy passes spend
+#: on some 1-2 M numbers. Shorter columns (a batch's targets, small sources, tests) keep the
+#: numpy passes unless numba is loaded already. Both give the same results.
+KERNEL_ROWS = 1 << 18
+
+
+def use_kernels(n: int) -> bool:
+    """Whether a column of ``n`` rows is read by the compiled loops."""
+    return n >= KERNEL_ROWS or "numba" in sys.modules
+
+
+def _joined(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+
+
+def _kernel_keys(col: pa.Array | pa.ChunkedArray,
+                 readers: list[Callable[[pa.Array], np.ndarray]]) -> np.ndarray | None:
+    """``_reader_keys`` by one compiled pass over the column's buffers, chunk by chunk (no
+    joined copy of them); None when the kernel cannot read the column exactly."""
+    from workbench.columns import numbers_kernels as nk
+
+    bits = np.int64(sum(_READER_BITS[r] for r in readers))
+    key = np.empty(len(col), dtype=np.int64)
+    learned = nk.layout_state()
+    at = 0
+    for chunk in col.chunks if isinstance(col, pa.ChunkedArray) else [col]:
+        n = len(chunk)
+        if not n:
+            continue
+        bufs = chunk.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=chunk.offset * 4)
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
+            np.zeros(0, np.uint8)
+        if len(data) < 16:  # the kernel reads eight-byte words: a tiny buffer gets spare bytes
+            data = np.concatenate([data, np.zeros(16, np.uint8)])
+        valid = to_numpy(pc.is_valid(chunk)).view(np.uint8) if chunk.null_count else \
+            np.zeros(0, np.uint8)
+        if nk.nanp_keys(offsets, data, _unaligned(data, "<u8"), valid, bits,
+                        np.int64(HEAD_ROWS), key[at:at + n], *learned):
+            return None
+        at += n
+    return key
+
+
+def _reader_keys(col: pa.Array, readers: list[Callable[[pa.Array], np.ndarray]]) -> np.ndarray:
+    """Keys of the rows the readers settle, each reader given the rows the ones before it
+    left (-1 for the rest): the numpy passes ``_kernel_keys`` replaces."""
+    key = readers[0](col)
+    rest = np.flatnonzero(key < 0)
+    for reader in readers[1:]:
+        if not len(rest):
+            break
+        again = reader(pc.take(col, from_numpy(rest)))
+        key[rest] = again
+        rest = rest[again < 0]
+    return key
+
+
+def _e164_texts(entry_key: np.ndarray, compiled: bool) -> pa.Array:
+    """"+" and the digits of each key as a string array: written by a compiled loop for
+    non-negative keys (every key here), else Arrow's cast and join."""
+    k = len(entry_key)
+    if compiled and k and int(entry_key.min()) >= 0 and 21 * k < 2**31:
+        from workbench.columns import numbers_kernels as nk
+        offsets = np.empty(k + 1, dtype=np.int32)
+        data = nk.e164_text(entry_key, offsets)
+        return pa.Array.from_buffers(pa.string(), k, [None, pa.py_buffer(offsets),
+                                                      pa.py_buffer(data)])
+    return pc.binary_join_element_wise(scalar("+", pa.string()),
+                                       pc.cast(from_numpy(entry_key), pa.string()),
+                                       scalar("", pa.string()))
 
 
 def _normalize_by_distinct(col: pa.Array, default_country: str) -> Numbers:
@@ -345,6 +422,10 @@ def _unmarked_nanp(col: pa.Array) -> np.ndarray:
     bare = np.concatenate([body[~marked], np.zeros(10, np.uint8)])
     return _nanp_keys(bare, new_ends - (lengths - marks), new_ends)
 
+
+#: the kernel's bit for each reader (numbers_kernels.FAST, URI, LAYOUT, UNMARKED)
+_READER_BITS: dict[Callable[[pa.Array], np.ndarray], int] = {
+    _fast_nanp: 1, _uri_nanp: 2, _layout_nanp: 4, _unmarked_nanp: 8}
 
 # marks people write inside numbers; what is left must be the number's digits
 _MARKS = r"[\s\-.()/\[\]]"

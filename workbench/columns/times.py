@@ -7,6 +7,7 @@ local wall times are placed in the source's IANA zone with Arrow's
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,6 +67,8 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
     """Parse a column of raw time text (or UTC timestamps) into UTC microseconds; a time
     outside years 1–9999 counts as unreadable."""
     t = _parse_times(col, timezone, date_order, default_country)
+    if not len(t.us) or (int(t.us.min()) >= MIN_US and int(t.us.max()) <= MAX_US):
+        return t  # every row read and in range: two reductions, no row masks
     out = (t.us != NAT) & ((t.us < MIN_US) | (t.us > MAX_US))
     if out.any():
         t.us = np.where(out, NAT, t.us)
@@ -75,7 +78,13 @@ def parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = N
 
 def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = None,
                  default_country: str = "US") -> Times:
+    tried = False  # the ISO fast path tried on the chunks already (and it did not fit)
     if isinstance(col, pa.ChunkedArray):
+        if pa.types.is_string(col.type) and _clean(col):  # read in place: no joined copy
+            fast = _fast_iso(col, timezone)
+            if fast is not None:
+                return fast
+            tried = True
         col = col.combine_chunks()
     n = len(col)
     if pa.types.is_timestamp(col.type):
@@ -89,10 +98,8 @@ def _parse_times(col: pa.Array, timezone: str = "UTC", date_order: str | None = 
         return Times(us, flags, forms={"timestamp": ok, "zoned": ok})
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    # byte lengths (read off the offsets) stand for character lengths here: a value with
-    # other than ASCII in it is no ISO time either way
-    clean = col.null_count == 0 and len(col) and pc.min(pc.binary_length(col)).as_py() >= 19
-    if clean:  # no blanks or NA literals to clear first: try the ISO fast path on the raw text
+    clean = _clean(col)
+    if clean and not tried:  # no blanks or NA literals to clear first: the ISO fast path
         fast = _fast_iso(col, timezone)
         if fast is not None:
             return fast
@@ -157,7 +164,15 @@ def _spread(values: np.ndarray, rows: np.ndarray, n: int, fill) -> np.ndarray:
     return out
 
 
-def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
+def _clean(col: pa.Array | pa.ChunkedArray) -> bool:
+    """No nulls, and no value shorter than an ISO time with seconds. Byte lengths (read off
+    the offsets) stand for character lengths here: a value with other than ASCII in it is
+    no ISO time either way."""
+    return bool(col.null_count == 0 and len(col)
+                and pc.min(pc.binary_length(col)).as_py() >= 19)
+
+
+def _fast_iso(s: pa.Array | pa.ChunkedArray, timezone: str) -> Times | None:
     """Whole column in one ISO 8601 shape (all with offsets, or all without): Arrow's own
     parser, an order of magnitude faster than the regex classes. None if it doesn't fit."""
     valid = s.null_count < len(s)
@@ -171,8 +186,7 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
     zoned = pc.match_substring_regex(head, r"(Z|z|[+-]\d{2}:?\d{2})$")
     if pc.all(zoned).as_py():
         try:
-            ts = pc.cast(s, pa.timestamp("us", "UTC"))
-            us = _us(ts)
+            us = _iso_us(s, True)
             flags = np.zeros(len(s), dtype=np.uint8)
             ok = int(len(s) - s.null_count)
             return Times(us, flags, forms={"iso": ok, "zoned": ok})
@@ -182,10 +196,9 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
             head, r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")).as_py():
         return None
     try:
-        naive = pc.cast(s, pa.timestamp("us"))
+        wall = _iso_us(s, False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    wall = _us(naive)
     ok = wall != NAT
     whole = bool(ok.all())
     placed, f = _place_in_zone(wall if whole else wall[ok], timezone)
@@ -196,6 +209,39 @@ def _fast_iso(s: pa.Array, timezone: str) -> Times | None:
     us[ok] = placed
     flags[ok] = f
     return Times(us, flags, forms={"iso": int(ok.sum())})
+
+
+def _iso_us(s: pa.Array | pa.ChunkedArray, zoned: bool) -> np.ndarray:
+    """µs of an ISO column as Arrow's cast to ``timestamp("us", "UTC")`` (``zoned``) or to
+    ``timestamp("us")`` gives them, NAT for nulls: one compiled pass over the bytes of each
+    chunk for the strict forms (``times_kernels``), Arrow's cast (and its errors) for any
+    other."""
+    if len(s) >= KERNEL_ROWS or "numba" in sys.modules:
+        from workbench.columns import times_kernels as tk  # numba: only for long columns
+        us = np.empty(len(s), dtype=np.int64)
+        at = 0
+        for chunk in s.chunks if isinstance(s, pa.ChunkedArray) else [s]:
+            n = len(chunk)
+            if not n:
+                continue
+            bufs = chunk.buffers()
+            offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1,
+                                    offset=chunk.offset * 4)
+            data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
+                np.zeros(0, np.uint8)
+            valid = to_numpy(pc.is_valid(chunk)).view(np.uint8) if chunk.null_count else \
+                np.zeros(0, np.uint8)
+            if tk.iso_us(offsets, data, valid, zoned, us[at:at + n]) != tk.OK:
+                break
+            at += n
+        else:
+            return us
+    return _us(pc.cast(s, pa.timestamp("us", "UTC" if zoned else None)))
+
+
+#: Columns of at least this many rows are read by the compiled loop (numbers.KERNEL_ROWS
+#: says why); shorter ones keep Arrow's cast unless numba is loaded already.
+KERNEL_ROWS = 1 << 18
 
 
 def parse_one(text: str, timezone: str = "UTC") -> int:
@@ -616,8 +662,9 @@ def _place_by_cells(wall: np.ndarray, zone: str, steps: tuple[int, ...]
     # a cell read the same way at both ends holds no change: its rows share that reading
     same = (shift == placed[k:] - (lo + step)) & (flags == placed_flags[k:])
     out = wall + shift[at]
-    row_flags = flags[at]
-    near = np.flatnonzero(~same[at])
+    # the common case, no cell holding a change and none flagged: no per-row gathers
+    row_flags = flags[at] if flags.any() else np.zeros(len(wall), dtype=np.uint8)
+    near = np.flatnonzero(~same[at]) if not same.all() else np.zeros(0, dtype=np.int64)
     if len(near):
         out[near], row_flags[near] = _place_by_cells(wall[near], zone, steps[1:])
     return out, row_flags
