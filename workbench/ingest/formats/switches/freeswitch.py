@@ -23,6 +23,7 @@ from .common import (
     Q850_NAMES,
     UUID,
     Part,
+    blank_to_null,
     count_of,
     fields,
     finish,
@@ -37,6 +38,7 @@ from .common import (
 )
 from .freeswitch_csv_repair import resplit
 from .freeswitch_lines import read_lines
+from .freeswitch_scan import read_rows
 from .positional import Positional, clean_utf8, read_positional, with_text
 
 DEFAULT = ["caller_id_name", "caller_id_number", "destination_number", "context", "start_stamp",
@@ -132,42 +134,30 @@ def read_freeswitch(path: Path, opts: ReadOptions) -> ParsedTable:
                      mapped=True)
 
 
-def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, fast: bool = True
-          ) -> ParsedTable:
+def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, fast: bool = True,
+          kernel: bool = True) -> ParsedTable:
+    """``fast``: the line reader where it applies (else the careful reader alone);
+    ``kernel``: the compiled pass before it (``freeswitch_scan``), where that applies."""
     data, sql = _unwrap_sql(data)
     expected = _first_count(data)
     reason = "FreeSWITCH templates have 13 or 15"
     # only the fields the canonical columns come from, unless the case maps fields of its own
     keep = None if opts.columns else NEEDED
-    pos: Positional | None = read_lines(data, expected, str(path), reason, keep) if fast \
-        else None
-    if pos is None:
-        pos = read_positional(data, delimiter=",", expected=expected,
-                              accept=lambda n: n in (13, 15), file=str(path), reason=reason,
-                              columns=_converted(data, keep))
     template = "example (15 fields)" if expected == 15 else "built-in default (13 fields)"
     notes = [f"template: {template}{' as sql INSERT INTO lines' if sql else ''}"]
-    groups = [(g.count, {c: g.table.column(c) for c in g.table.column_names}, g.lines)
-              for g in pos.groups]
-    bad, bad_count = pos.bad_lines, pos.bad_count
-    if bad:  # every damaged line repaired, not only the few whose text bad_lines keeps
-        rows, fixed, bad, left = _repair(pos, expected, keep)
-        if len(fixed):
-            groups.append((expected, rows, fixed))
-            bad_count = left
-            notes.append(f"{count_of(len(fixed), 'line')} with an unescaped quote or comma in a "
-                         "value split again on the template's quoted separators (lines "
-                         f"{', '.join(map(str, fixed[:10]))})")
-    parts: list[Part] = [({n: cols[f"f{i}"] for i, n in enumerate(EXAMPLE[:count])
-                           if keep is None or i in keep}, lines) for count, cols, lines in groups]
-    if parts:  # quotes and blanks worked on once, on the columns in file order
-        named, lines = in_file_order(parts)
+    scanned = read_rows(data, expected, str(path), reason, keep) \
+        if fast and kernel and keep is not None else None
+    if scanned is not None:
+        named = {EXAMPLE[i]: col for i, col in scanned.columns.items()}
+        lines = scanned.lines
+        bad, bad_count = scanned.bad, scanned.bad_count
+        if scanned.repaired:
+            notes.append(_repaired_note(scanned.repaired, scanned.first_repaired))
         named["accountcode"] = _strip_quotes(named["accountcode"])
-        columns = {**_canonical(named),
-                   **({"@" + k: v for k, v in named.items()} if keep is None else {})}
+        columns = {canon: _blank_as_null(named[f]) for canon, f in CANONICAL.items()}
     else:
-        columns = _canonical({n: pa.array([], pa.string()) for n in EXAMPLE})
-        lines = np.zeros(0, np.int64)
+        columns, lines, bad, bad_count = _read_groups(path, data, expected, reason, keep,
+                                                      notes, fast)
     has_acct = columns["ingress"].null_count < len(columns["ingress"])
     notes += ["calling ← caller_id_number, called ← destination_number, duration ← billsec; "
               "call_id ← uuid (FreeSWITCH channel uuid), call_id_2 ← bleg_uuid",
@@ -180,6 +170,44 @@ def _read(path: Path, opts: ReadOptions, data: bytes, enc: str, fast: bool = Tru
                   encoding=enc)
 
 
+def _read_groups(path: Path, data: bytes, expected: int, reason: str, keep: list[int] | None,
+                 notes: list[str], fast: bool
+                 ) -> tuple[dict[str, pa.Array], np.ndarray, list[BadLine], int]:
+    """The line reader or the careful reader, the bad lines' repair and the merge of the
+    groups into file order: (columns, lines, bad lines left, how many)."""
+    pos: Positional | None = read_lines(data, expected, str(path), reason, keep) if fast \
+        else None
+    if pos is None:
+        pos = read_positional(data, delimiter=",", expected=expected,
+                              accept=lambda n: n in (13, 15), file=str(path), reason=reason,
+                              columns=_converted(data, keep))
+    groups = [(g.count, {c: g.table.column(c) for c in g.table.column_names}, g.lines)
+              for g in pos.groups]
+    bad, bad_count = pos.bad_lines, pos.bad_count
+    if bad:  # every damaged line repaired, not only the few whose text bad_lines keeps
+        rows, fixed, bad, left = _repair(pos, expected, keep)
+        if len(fixed):
+            groups.append((expected, rows, fixed))
+            bad_count = left
+            notes.append(_repaired_note(len(fixed), fixed[:10].tolist()))
+    parts: list[Part] = [({n: cols[f"f{i}"] for i, n in enumerate(EXAMPLE[:count])
+                           if keep is None or i in keep}, lines) for count, cols, lines in groups]
+    if parts:  # quotes and blanks worked on once, on the columns in file order
+        named, lines = in_file_order(parts)
+        named["accountcode"] = _strip_quotes(named["accountcode"])
+        columns = {**_canonical(named),
+                   **({"@" + k: v for k, v in named.items()} if keep is None else {})}
+    else:
+        columns = _canonical({n: pa.array([], pa.string()) for n in EXAMPLE})
+        lines = np.zeros(0, np.int64)
+    return columns, lines, bad, bad_count
+
+
+def _repaired_note(count: int, first: list[int]) -> str:
+    return (f"{count_of(count, 'line')} with an unescaped quote or comma in a value split "
+            f"again on the template's quoted separators (lines {', '.join(map(str, first))})")
+
+
 CANONICAL = {"calling": "caller_id_number", "calling_name": "caller_id_name",
              "called": "destination_number", "start": "start_stamp", "answer": "answer_stamp",
              "end": "end_stamp", "duration": "billsec", "disposition": "hangup_cause",
@@ -189,6 +217,21 @@ CANONICAL = {"calling": "caller_id_number", "calling_name": "caller_id_name",
 #: The fields (by index) the canonical columns are read from: the only ones converted unless
 #: the case maps a field of its own (``finish`` uses the others for that alone).
 NEEDED = sorted(EXAMPLE.index(f) for f in CANONICAL.values())
+
+
+def _blank_as_null(col: pa.Array) -> pa.Array:
+    """``blank_to_null(col)`` (empty values as nulls) for a text column without nulls, its
+    validity read off its offsets (``blank_to_null`` gathers every value's edge bytes)."""
+    if col.type != pa.string() or col.null_count or col.offset:
+        return blank_to_null(col)
+    n = len(col)
+    offs = np.frombuffer(col.buffers()[1], np.int32, n + 1)
+    valid = offs[1:] != offs[:-1]
+    nulls = n - int(np.count_nonzero(valid))
+    if not nulls:
+        return col
+    return pa.Array.from_buffers(pa.string(), n, [pa.py_buffer(np.packbits(
+        valid, bitorder="little")), *col.buffers()[1:]], null_count=nulls)
 
 
 def _converted(data: bytes, keep: list[int] | None) -> Callable[[int], list[int]] | None:
