@@ -25,6 +25,7 @@ from .. import register
 from ..base import BadLine, Detection, FormatProfile, ParsedTable, ReadOptions, Sample
 from ..delimited import (
     MAX_BAD_KEPT,
+    MAX_COLUMNS,
     is_ascii,
     line_starts,
     read_delimited,
@@ -51,6 +52,7 @@ from .common import (
 from .kamailio_bye import bye_times, lookup_bye
 from .kamailio_bye import first_bye as first_bye  # noqa: F401 (tests patch it here)
 from .kamailio_first import first_field
+from .kamailio_scan import Layouts, Merged, Scan, field_columns, group_order, scan_log
 from .kamailio_template import IDENTITY_PARAMS, PAIR, Templated, has_bytes, templated
 from .positional import Positional, clean_utf8, read_positional, with_text
 from .times import epoch_to_utc, seconds_between
@@ -58,6 +60,7 @@ from .times import epoch_to_utc, seconds_between
 KINDS = ("transaction answered", "call missed", "call ended", "request acknowledged",
          "request accounted", "call started")
 ACC_LINE = re.compile(r"ACC: ([a-z][a-z ]*?): ([A-Za-z_]\w*=.*)$")
+ACC_FLAG, FITS_FLAG = 1, 2  # kamailio_kernels.ACC, FITS (that module imports numba)
 STAMPED = re.compile(r"(^|;)(timestamp|created)=\d{9,11}(;|$)")
 # acc table columns → the names syslog lines use
 DB_ALIASES = {"callid": "call_id", "sip_code": "code", "sip_reason": "reason"}
@@ -296,6 +299,117 @@ def read_kamailio(path: Path, opts: ReadOptions) -> ParsedTable:
 
 
 def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
+    scan = scan_log(data)
+    if scan is None:
+        return _read_syslog_committed(path, opts, data, enc)
+    return _read_scanned(scan, path, opts, data, enc)
+
+
+def _read_scanned(scan: Scan, path: Path, opts: ReadOptions, data: bytes, enc: str
+                  ) -> ParsedTable:
+    """``_read_syslog_committed`` from one byte scan: the fitting lines of every regular
+    layout are cut straight out of the file's bytes, in file order (made on use, and the
+    names only copied out on the kept rows alone: ``Merged``); the other ACC lines go the
+    committed ways."""
+    got = _scanned_layouts(scan, data)
+    if got is None:
+        return _read_syslog_committed(path, opts, data, enc)
+    layouts, names, shaped, odd, other = got
+    notes = []
+    odd_cols: dict[str, pa.Array] = {}
+    odd_lines = np.zeros(0, np.int64)
+    if odd or shaped:
+        cols, got_lines, quirky = _odd_rows(data, odd, scan.starts, shaped)
+        if len(got_lines):
+            odd_cols, odd_lines = cols, got_lines
+        if quirky:
+            notes.append(f"{count_of(quirky, 'line')} with a ';' inside a value (acc does not "
+                         "escape): the value was kept whole")
+    if not len(layouts.rows) and not len(odd_lines):
+        raise InputError("no ACC: accounting lines found", file=str(path))
+    names += [k for k in odd_cols if k not in names]
+    lines = np.concatenate([layouts.rows + 1, odd_lines]).astype(np.int64)
+    merged = Merged(layouts, odd_cols, len(odd_lines), names)
+    every = Lazy({k: partial(merged.column, k) for k in names})
+    kinds = text(every["@kind"])
+    kv = Lazy({k: partial(every.__getitem__, k) for k in every if k != "@kind"})
+    if other:
+        notes.append(f"{count_of(other, 'line')} of other syslog messages (not ACC: accounting "
+                     "lines) skipped")
+    return _build(kv, lines, kinds, opts, str(path), notes, [], 0, enc, epoch=True, data=data,
+                  starts=scan.starts, on_rows=merged.on_rows)
+
+
+def _scanned_layouts(scan: Scan, data: bytes) -> tuple[
+        Layouts, list[str], list[tuple[Templated, np.ndarray]], list[int], int] | None:
+    """``_syslog_pairs`` from the scan: the regular layouts' fitting lines (``Layouts``) and
+    their names in the order ``joined_lazy`` met them, the lines of irregular layouts read by
+    their shape, the other ACC lines and the count of other syslog lines. None: a probe the
+    committed code would read otherwise (its first name ``@kind``)."""
+    counts, groups = group_order(scan.nf, _mode_count(data))
+    fields: dict[str, np.ndarray] = {}
+    names: dict[str, None] = {}
+    fit_mask = np.zeros(len(scan.nf), bool)
+    shaped: list[tuple[Templated, np.ndarray]] = []
+    odd: list[np.ndarray] = []
+    other = 0
+    for count, rows in zip(counts, groups):
+        acc = (scan.flags[rows] & ACC_FLAG) != 0
+        other += int((~acc).sum())
+        if not acc.any():
+            continue
+        at = int(np.argmax(acc))  # the group's first ACC line names its keys
+        keys = _probe_keys(scan, int(rows[at]), count)
+        if keys is None:
+            return None
+        if keys:
+            fit = (scan.flags[rows] & FITS_FLAG) != 0
+            if fit.any():
+                fit_mask[rows[fit]] = True
+                for f, key in enumerate(keys):
+                    fields.setdefault(key, np.full(MAX_COLUMNS + 2, -1, np.int64))[count] = f
+                names.update(dict.fromkeys(["@kind"] + keys))
+            odd.append(rows[acc & ~fit] + 1)
+            continue
+        cols, is_acc, kind, k0, v0 = field_columns(scan, rows, count)
+        shape = templated(cols, is_acc, kind, k0, v0, at)
+        if shape is not None:
+            shaped.append((shape, rows[shape.taken] + 1))
+            acc = acc & ~shape.taken
+        odd.append(rows[acc] + 1)
+    odd_lines = np.sort(np.concatenate(odd)).tolist() if odd else []
+    layouts = Layouts(scan, np.flatnonzero(fit_mask), fields)
+    return layouts, list(names), shaped, odd_lines, other
+
+
+def _probe_keys(scan: Scan, probe: int, count: int) -> list[str] | None:
+    """The names of a layout's probe line, first name first, as ``_syslog_pairs`` read them;
+    [] when they are not ``name=value`` columns of distinct names (an irregular layout);
+    None when the committed code must read the file (a first name ``@kind``, or the scan's
+    name lengths not the regex's: never expected)."""
+    buf = scan.buf
+    key0 = bytes(buf[scan.kq[probe] + 2:scan.kk[probe]]).decode()
+    if key0 == "@kind":
+        return None
+    keys = [key0]
+    semis = scan.semis[scan.soff[probe]:scan.soff[probe + 1]]
+    bounds = np.concatenate((semis + 1, [scan.ends[probe] + 1]))
+    for f in range(1, count):
+        seg = bytes(buf[bounds[f - 1]:bounds[f] - 1]).decode()
+        m = PAIR.match(seg)
+        key = m.group(1) if m else None
+        if key is None or key in keys:
+            return []
+        if scan.klens[scan.koff[count] + f - 1] != len(key):
+            return None
+        keys.append(key)
+    return keys
+
+
+def _read_syslog_committed(path: Path, opts: ReadOptions, data: bytes, enc: str
+                           ) -> ParsedTable:
+    """The reader by pyarrow's parse of each field count (files the scan does not vouch for,
+    and the oracle of the scanned path's tests)."""
     pos, parts, shaped, odd, other = _syslog_pairs(data, str(path))
     data = pos.data  # CR-only line ends read as LF (the same lines): odd lines are found by them
     notes = []
