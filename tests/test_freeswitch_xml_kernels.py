@@ -191,3 +191,41 @@ def test_importing_the_reader_does_not_import_numba() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+@settings(max_examples=max(EXAMPLES // 3, 20), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(_mutated())
+def test_small_files_read_the_exact_way_give_the_same_table(tmp_path_factory: Any,
+                                                            text: str) -> None:
+    """A file under ``COMPILED_XML_BYTES`` skips the compiled scan (unless numba is loaded):
+    the exact reader must give it the same table the scan would."""
+    from workbench.common.errors import InputError
+    from workbench.ingest.formats.base import ReadOptions
+    from workbench.ingest.formats.switches import freeswitch_docs as fd
+
+    p = tmp_path_factory.mktemp("xml") / "cdr.xml"
+    p.write_bytes(text.encode())
+
+    def read(compiled: bool) -> Any:
+        real = fd._worth_compiled
+        fd._worth_compiled = lambda data: compiled  # type: ignore[assignment]
+        try:
+            return fd.read_xml(p, ReadOptions())
+        except InputError as e:
+            return str(e)
+        finally:
+            fd._worth_compiled = real  # type: ignore[assignment]
+
+    got, want = read(False), read(True)
+    if isinstance(want, str) or isinstance(got, str):
+        assert got == want
+        return
+    assert got.lines.tolist() == want.lines.tolist()
+    assert got.columns.keys() == want.columns.keys()
+    for name in want.columns:
+        assert got.columns[name].equals(want.columns[name]), name
+    assert [(b.line, b.reason, b.text) for b in got.bad_lines] == \
+        [(b.line, b.reason, b.text) for b in want.bad_lines]
+    assert got.bad_line_count == want.bad_line_count
+    assert got.notes == want.notes
