@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _NP_OF_ARROW: dict[pa.DataType, np.dtype[Any]] = {
     pa.int8(): np.dtype(np.int8), pa.int16(): np.dtype(np.int16),
@@ -135,3 +136,22 @@ def coded_texts(arr: pa.Array) -> tuple[np.ndarray, list[str | None]]:
     if idx.null_count:
         idx = idx.fill_null(scalar(len(values) - 1, idx.type))
     return to_numpy(idx).astype(np.int64), values
+
+
+def string_chunk_buffers(chunk: pa.Array, pad: int = 0
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(int32 offsets, the data bytes, the validity as one uint8 per row, empty when there
+    is no null) of a string array, as views where Arrow allows: what the compiled loops read.
+    ``pad``: a data buffer shorter than that is copied with spare zero bytes after it (a loop
+    reading eight-byte words)."""
+    n = len(chunk)
+    bufs = chunk.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=chunk.offset * 4)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
+        np.zeros(0, np.uint8)
+    if len(data) < pad:
+        data = np.concatenate([data, np.zeros(pad, np.uint8)])
+    valid = to_numpy(pc.is_valid(chunk)).view(np.uint8) if chunk.null_count else \
+        np.zeros(0, np.uint8)
+    return offsets, data, valid
+

@@ -19,7 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.columns import keysort
-from workbench.columns.arrow_numpy import from_numpy, scalar, strings, to_numpy
+from workbench.columns.arrow_numpy import (
+    from_numpy,
+    scalar,
+    string_chunk_buffers,
+    strings,
+    to_numpy,
+)
 
 from .textbytes import TextBytes
 
@@ -139,14 +145,8 @@ def _kernel_keys(col: pa.Array | pa.ChunkedArray,
         n = len(chunk)
         if not n:
             continue
-        bufs = chunk.buffers()
-        offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1, offset=chunk.offset * 4)
-        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
-            np.zeros(0, np.uint8)
-        if len(data) < 16:  # the kernel reads eight-byte words: a tiny buffer gets spare bytes
-            data = np.concatenate([data, np.zeros(16, np.uint8)])
-        valid = to_numpy(pc.is_valid(chunk)).view(np.uint8) if chunk.null_count else \
-            np.zeros(0, np.uint8)
+        # (the kernel reads eight-byte words: a tiny buffer gets spare bytes)
+        offsets, data, valid = string_chunk_buffers(chunk, pad=16)
         if nk.nanp_keys(offsets, data, _unaligned(data, "<u8"), valid, bits,
                         np.int64(HEAD_ROWS), key[at:at + n], *learned):
             return None

@@ -18,6 +18,16 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from workbench.columns.numbers import (  # SWAR masks
+    _HALF,
+    _HIGH,
+    _LOW,
+    _PAIRS,
+    _QUADS,
+    _SIX8,
+    _ZEROS8,
+)
+
 #: reader bits of ``nanp_keys`` (the order in which they apply is fixed)
 FAST, URI, LAYOUT, UNMARKED = 1, 2, 4, 8
 BAIL = 1
@@ -28,14 +38,6 @@ MAX_LAYOUT = 64
 _NO_KEY = -1
 _POW10 = np.array([10 ** i for i in range(10)], dtype=np.int64)
 _UPOW10 = np.array([10 ** i for i in range(20)], dtype=np.uint64)
-# eight ASCII bytes at once (as numbers._nanp_block)
-_HIGH = np.uint64(0xF0F0F0F0F0F0F0F0)
-_ZEROS8 = np.uint64(0x3030303030303030)
-_SIX8 = np.uint64(0x0606060606060606)
-_LOW = np.uint64(0x0F0F0F0F0F0F0F0F)
-_PAIRS = np.uint64(0x00FF00FF00FF00FF)
-_QUADS = np.uint64(0x0000FFFF0000FFFF)
-_HALF = np.uint64(0x00000000FFFFFFFF)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .arrow_numpy import from_numpy, scalar, strings, to_numpy
+from .arrow_numpy import from_numpy, scalar, string_chunk_buffers, strings, to_numpy
 from .textbytes import TextBytes
 
 NAT = np.iinfo(np.int64).min
@@ -224,13 +224,7 @@ def _iso_us(s: pa.Array | pa.ChunkedArray, zoned: bool) -> np.ndarray:
             n = len(chunk)
             if not n:
                 continue
-            bufs = chunk.buffers()
-            offsets = np.frombuffer(bufs[1], dtype=np.int32, count=n + 1,
-                                    offset=chunk.offset * 4)
-            data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else \
-                np.zeros(0, np.uint8)
-            valid = to_numpy(pc.is_valid(chunk)).view(np.uint8) if chunk.null_count else \
-                np.zeros(0, np.uint8)
+            offsets, data, valid = string_chunk_buffers(chunk)
             if tk.iso_us(offsets, data, valid, zoned, us[at:at + n]) != tk.OK:
                 break
             at += n
