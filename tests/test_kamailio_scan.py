@@ -38,6 +38,13 @@ OPTIONS = (ReadOptions(), ReadOptions(columns={"egress": "src_user"}),
            ReadOptions(columns={"egress": "no_such_field"}))  # lists the field names
 
 
+@pytest.fixture(autouse=True)
+def _scan_whatever_the_size(monkeypatch):
+    """The reader leaves logs under ``COMPILED_BYTES`` to the committed path unless numba is
+    loaded; these tests are about the scan, so it reads every size here."""
+    monkeypatch.setattr(kam, "_worth_compiled", lambda data: True)
+
+
 def _read(path: Path, opts: ReadOptions, *, committed: bool):
     try:
         if committed:
@@ -235,3 +242,89 @@ def test_reading_modules_do_not_import_numba():
             "import workbench.ingest.formats.switches.kamailio_scan\n"
             "assert 'numba' not in sys.modules, 'numba imported'\n")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parent.parent)
+
+
+# ---------------------------------------------------------------- layouts with ';' in values
+
+def _shapes_equal(data: bytes) -> None:
+    """Every layout's ``shape_of`` (the fit told by ``shape_taken``, values cut as spans)
+    equals ``templated`` of the layout's pyarrow-like columns (``field_columns``)."""
+    from workbench.ingest.formats.delimited import cr_to_lf
+    from workbench.ingest.formats.switches.kamailio_template import templated
+
+    data = cr_to_lf(data)
+    s = kamailio_scan.scan_log(data)  # None where not UTF-8: the committed reader's file
+    if s is None:
+        return
+    for count, rows in zip(*kamailio_scan.group_order(s.nf, 1)):
+        acc = (s.flags[rows] & 1) != 0
+        if not acc.any():
+            continue
+        at = int(np.argmax(acc))
+        want = templated(*kamailio_scan.field_columns(s, rows, count), at)
+        got = kamailio_scan.shape_of(s, rows, count, at)
+        if want is None or got is None:
+            assert want is None and got is None
+            continue
+        assert got.taken.tolist() == want.taken.tolist()
+        assert got.ranks == want.ranks and got.quirky == want.quirky
+        assert list(got.cols) == list(want.cols)
+        for name, col in want.cols.items():
+            assert got.cols[name].type == col.type
+            assert got.cols[name].to_pylist() == col.to_pylist(), name
+
+
+@settings(BOUNDED, max_examples=300)
+@given(shaped_log())
+def test_shape_of_equals_templated_on_logs_of_few_layouts(data: bytes) -> None:
+    _shapes_equal(data)
+
+
+@settings(BOUNDED, max_examples=300)
+@given(hostile_log())
+def test_shape_of_equals_templated_on_hostile_bytes(data: bytes) -> None:
+    _shapes_equal(data)
+
+
+@pytest.mark.parametrize("data", [
+    b"ACC: call missed: timestamp=1;reason=Busy; try later;code=486\n" * 2,
+    b"ACC: call missed: timestamp=1;identity=e;info=x;alg=ES256;ppt=shaken;x\n",
+    b"ACC: call missed: a=1;b=2;a=3;junk\nACC: call missed: a=1;b=2;a=3;c=4\n",
+    b"ACC: call missed: a=1;;b=2\nACC: call missed: a=1;x;b=\n",
+    b"ACC: call missed: a=1;b=<2; x\nACC: call missed: a=1;b=2; \xc3\xa9\n",
+    b"x ACC: y ACC: call missed: a=1;b;c\nACC: Call missed: a=1;b;c\n",
+    b"ACC: call missed: a=1;b;c=2\nACC: call missed: a=1;b=1;c=2\n",
+    b"ACC: call missed: a=1;bb=2;x\nACC: call missed: a=1;bbc=2;x\nACC: call missed: a=1;bb\n",
+])
+def test_shape_of_equals_templated_on_edge_lines(data: bytes) -> None:
+    _shapes_equal(data)
+    _check(data)
+
+
+# ---------------------------------------------------------------- blanks as nulls
+
+TEXTS = st.lists(st.one_of(st.none(), st.sampled_from(["", " ", "a", "NULL", "é", "x;y"])),
+                 max_size=40)
+
+
+@settings(BOUNDED, max_examples=300)
+@given(TEXTS, st.integers(0, 5), st.booleans(), st.booleans(), st.booleans())
+def test_blank_as_null_equals_blank_to_null(values: list[str | None], cut: int, large: bool,
+                                            chunked: bool, dirty: bool) -> None:
+    """Plain, sliced, chunked and large text; ``dirty``: null slots holding bytes (as some
+    kernels leave them), which only the validity bitmap tells from values."""
+    from workbench.ingest.formats.switches.common import blank_to_null
+
+    col = pa.array(values, pa.large_string() if large else pa.string())
+    if dirty and not large and len(values):
+        filled = pa.array([v if v is not None else "zz" for v in values], pa.string())
+        _, offs, data = filled.buffers()
+        col = pa.Array.from_buffers(pa.string(), len(values),
+                                    [col.buffers()[0], offs, data], null_count=col.null_count)
+    col = col[min(cut, len(col)):] if cut % 2 else col
+    if chunked and len(col) > 1:
+        col = pa.chunked_array([col[:1], col[1:]])
+    got, want = kam.blank_as_null(col), blank_to_null(col)
+    assert got.type == want.type
+    assert got.to_pylist() == want.to_pylist()
+    assert got.null_count == want.null_count

@@ -10,6 +10,7 @@ by one. INVITE records become rows; BYE records give the end of the call.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
@@ -52,10 +53,20 @@ from .common import (
 from .kamailio_bye import bye_times, lookup_bye
 from .kamailio_bye import first_bye as first_bye  # noqa: F401 (tests patch it here)
 from .kamailio_first import first_field
-from .kamailio_scan import Layouts, Merged, Scan, field_columns, group_order, scan_log
+from .kamailio_scan import (
+    Layouts,
+    Merged,
+    Scan,
+    field_columns,
+    group_order,
+    scan_log,
+    shape_of,
+)
 from .kamailio_template import IDENTITY_PARAMS, PAIR, Templated, has_bytes, templated
 from .positional import Positional, clean_utf8, read_positional, with_text
 from .times import epoch_to_utc, seconds_between
+
+TEMPLATED = templated  # the scanned path cuts such layouts itself (``shape_of``) unless replaced
 
 KINDS = ("transaction answered", "call missed", "call ended", "request acknowledged",
          "request accounted", "call started")
@@ -298,8 +309,18 @@ def read_kamailio(path: Path, opts: ReadOptions) -> ParsedTable:
                      mapped=True)
 
 
+#: Logs from this size on are read by the compiled scan; a smaller one (a detection sample,
+#: a few thousand lines) the committed way, which gives the same table, unless numba is loaded
+#: already: loading it costs ~0.5 s of CPU, what the committed reader spends on ~100 k lines.
+COMPILED_BYTES = 4 << 20
+
+
+def _worth_compiled(data: bytes) -> bool:
+    return len(data) >= COMPILED_BYTES or "numba" in sys.modules
+
+
 def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
-    scan = scan_log(data)
+    scan = scan_log(data) if _worth_compiled(data) else None
     if scan is None:
         return _read_syslog_committed(path, opts, data, enc)
     return _read_scanned(scan, path, opts, data, enc)
@@ -371,8 +392,10 @@ def _scanned_layouts(scan: Scan, data: bytes) -> tuple[
                 names.update(dict.fromkeys(["@kind"] + keys))
             odd.append(rows[acc & ~fit] + 1)
             continue
-        cols, is_acc, kind, k0, v0 = field_columns(scan, rows, count)
-        shape = templated(cols, is_acc, kind, k0, v0, at)
+        if templated is TEMPLATED:
+            shape = shape_of(scan, rows, count, at)
+        else:  # ``templated`` replaced (tests reading every odd line one by one): honoured
+            shape = templated(*field_columns(scan, rows, count), at)
         if shape is not None:
             shaped.append((shape, rows[shape.taken] + 1))
             acc = acc & ~shape.taken
@@ -433,6 +456,7 @@ def _read_syslog_committed(path: Path, opts: ReadOptions, data: bytes, enc: str
 
 
 Column: TypeAlias = "pa.Array | Callable[[], pa.Array]"  # a column, or how to make it
+OnRows: TypeAlias = Callable[[str, Callable[[pa.Array], pa.Array], bool], pa.Array]
 
 
 def _made(col: Column) -> pa.Array:
@@ -499,11 +523,11 @@ def _build(kv: Mapping[str, pa.Array], lines: np.ndarray, kinds: pa.Array | None
            opts: ReadOptions, file: str, notes: list[str], bad: list[BadLine], bad_count: int,
            enc: str, *, epoch: bool, data: bytes, headers: list[str] | None = None,
            starts: np.ndarray | None = None,
-           on_rows: Callable[[str, Callable[[pa.Array], pa.Array]], pa.Array] | None = None
-           ) -> ParsedTable:
+           on_rows: OnRows | None = None) -> ParsedTable:
     """Calls out of acc records (``kv``: a field's values by name, blank = null).
-    ``on_rows(key, pick)``: the field ``kv[key]`` made from the source on the kept rows alone
-    (``pick`` keeps them): fields only copied to the output are converted on those rows."""
+    ``on_rows(key, pick, alone)``: the field ``kv[key]`` made from the source on the kept
+    rows alone (``pick`` keeps them): fields only copied to the output are converted on those
+    rows (``alone``: no other field is wanted on those rows)."""
     n = len(lines)
     cache: dict[str, pa.Array] = {}
 
@@ -511,17 +535,18 @@ def _build(kv: Mapping[str, pa.Array], lines: np.ndarray, kinds: pa.Array | None
         if key not in kv:
             return None
         if key not in cache:
-            cache[key] = blank_to_null(kv[key])
+            cache[key] = blank_as_null(kv[key])
         return cache[key]
 
-    def sub(key: str, keep: Callable[[pa.Array], pa.Array]) -> pa.Array | None:
+    def sub(key: str, keep: Callable[[pa.Array], pa.Array], alone: bool = False
+            ) -> pa.Array | None:
         """``keep(kv[key])`` blank → null: a field not yet converted on every row is
         converted on the rows ``keep`` keeps alone (``on_rows``)."""
         if key not in kv:
             return None
         if key in cache or on_rows is None:
             return keep(get(key))
-        return blank_to_null(on_rows(key, keep))
+        return blank_as_null(on_rows(key, keep, alone))
 
     method = pc.utf8_upper(get("method")) if "method" in kv else pa.nulls(n, pa.string())
     is_invite = pc.fill_null(pc.or_kleene(pc.equal(method, "INVITE"), pc.is_null(method)), True)
@@ -555,7 +580,8 @@ def _build(kv: Mapping[str, pa.Array], lines: np.ndarray, kinds: pa.Array | None
     # BYE records close the INVITE with the same Call-ID (first BYE wins): the earliest BYE
     # per Call-ID from every BYE row, looked up for the kept rows alone
     if "call_id" in kv and stamp is not None and count_true(is_bye):
-        bye_of = bye_times(sub("call_id", partial(_keep, is_bye)), pc.filter(stamp, is_bye))
+        bye_of = bye_times(sub("call_id", partial(_keep, is_bye), True),
+                           pc.filter(stamp, is_bye))
     if invalid.any():
         nums = [int(ln) for ln in np.sort(lines[invalid])[:MAX_BAD_KEPT]]
         bad = sorted(list(bad) + [BadLine(ln, "no usable time or method", t)
@@ -636,6 +662,24 @@ def _build(kv: Mapping[str, pa.Array], lines: np.ndarray, kinds: pa.Array | None
                   bad_count=bad_count, time_basis=basis, encoding=enc, headers=headers)
 
 
+def blank_as_null(col: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``blank_to_null(col)`` (empty values as nulls), for a plain text column its validity
+    read off its offsets (``blank_to_null`` gathers every value's edge bytes first)."""
+    arr = text(col)
+    if arr.type != pa.string() or arr.offset or not len(arr):
+        return blank_to_null(arr)
+    n = len(arr)
+    offs = np.frombuffer(arr.buffers()[1], np.int32, n + 1)
+    valid = offs[1:] != offs[:-1]
+    if arr.null_count:
+        valid &= arr.is_valid().to_numpy(zero_copy_only=False)
+    nulls = n - int(np.count_nonzero(valid))
+    if nulls == arr.null_count:
+        return arr
+    return pa.Array.from_buffers(pa.string(), n, [pa.py_buffer(np.packbits(
+        valid, bitorder="little")), *arr.buffers()[1:]], null_count=nulls)
+
+
 def _line_texts(data: bytes, nums: list[int], starts: np.ndarray | None) -> list[str]:
     """``lines_text``; without the file's line starts, found only up to the last line wanted
     (the first bad records sit near the top: no pass over the whole file for them)."""
@@ -713,7 +757,13 @@ def _read_db(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTabl
     notes = [f"{'acc_cdrs' if 'start_time' in kv else 'acc'} table export, delimiter {delim!r}"]
     return _build(kv, d.lines, None, opts, str(path), notes, d.bad_lines, d.bad_count, enc,
                   epoch=epoch, data=data, headers=d.header,
-                  on_rows=lambda key, pick: _db_values(pick(d.table[source[key]])))
+                  on_rows=partial(_db_on_rows, d.table, source))
+
+
+def _db_on_rows(table: pa.Table, source: dict[str, str], key: str,
+                pick: Callable[[pa.Array], pa.Array], alone: bool = False) -> pa.Array:
+    """``_build``'s ``on_rows`` for a table export: its column picked, then cleaned."""
+    return _db_values(pick(table[source[key]]))
 
 
 #: The acc fields ``_build`` reads (by their syslog names): a table export's other columns

@@ -331,11 +331,13 @@ NULL, KIND, NAME0, WHOLE = -1, -2, -3, -10
 
 @nb.njit(cache=True, nogil=True)
 def columns(buf: Arr, rows: Arr, starts: Arr, ends: Arr, nf: Arr, soff: Arr, semis: Arr,
-            kp: Arr, kq: Arr, kk: Arr, codes: Arr, cuts: Arr, odata: Arr, ooffs: Arr,
-            ovalid: Arr, sel: Arr, offs: Arr) -> tuple[Arr, Arr, Arr]:
+            kp: Arr, kq: Arr, kk: Arr, codes: Arr, cuts: Arr, spans: Arr, odata: Arr,
+            ooffs: Arr, ovalid: Arr, sel: Arr, offs: Arr) -> tuple[Arr, Arr, Arr]:
     """Several string columns in one walk over their lines: row ``r`` < ``len(rows)`` is
-    line ``rows[r]``, whose column ``j`` is given by ``codes[j, count]`` (see ``NULL``) and
-    ``cuts[j]`` (the bytes of ``name=``); a later row is row ``r - len(rows)`` of column
+    line ``rows[r]``, whose column ``j`` is given by ``codes[j, count]`` (see ``NULL``),
+    ``cuts[j]`` (the bytes of ``name=``) and ``spans[j]`` (a value reaching over that many
+    fields after its own, ``;`` included: the segments glued to it); a later row is row
+    ``r - len(rows)`` of column
     ``j`` of another table (``ooffs[:, j]`` its offsets into ``odata``, ``ovalid[:, j]`` its
     validity). Rows ``sel``, in that order.
 
@@ -380,7 +382,8 @@ def columns(buf: Arr, rows: Arr, starts: Arr, ends: Arr, nf: Arr, soff: Arr, sem
                     b = kk[ln]
                 else:
                     a = kk[ln] + 1 if code == 0 else semis[o + code - 1] + 1 + cuts[j]
-                    b = semis[o + code] if code < c - 1 else ends[ln]
+                    last = code + spans[j]
+                    b = semis[o + last] if 0 <= last < c - 1 else ends[ln]
                     if a > b:
                         a = b
                 if 0 <= a <= b <= size:
@@ -418,3 +421,83 @@ def columns(buf: Arr, rows: Arr, starts: Arr, ends: Arr, nf: Arr, soff: Arr, sem
                     for x in range(offs[j, t + 1] - offs[j, t]):
                         out[d + x] = odata[a + x]
     return at >= 0, out, first
+
+
+@nb.njit(cache=True, nogil=True)
+def shape_taken(buf: Arr, rows: Arr, starts: Arr, ends: Arr, nf: Arr, soff: Arr, semis: Arr,
+                kp: Arr, kq: Arr, kk: Arr, flags: Arr, key0: Arr, names: Arr, noff: Arr,
+                junk: Arr) -> Arr:
+    """Per line ``rows[r]`` (all of ``len(junk) + 1`` fields): whether ``templated`` reads it
+    by its layout's shape: an ACC line whose first name is ``key0``, whose first field holds
+    one ``ACC: ``, whose kind is ``[a-z][a-z ]*``, with no ``<`` and no byte >= 0x80, and
+    whose field ``f`` >= 1 begins with ``names[noff[f - 1]:noff[f]]`` and ``=`` (``junk[f -
+    1]`` 0) or with no ``name=`` at all (``junk[f - 1]`` 1)."""
+    m = rows.shape[0]
+    size = buf.shape[0]
+    c = junk.shape[0] + 1
+    nk0 = key0.shape[0]
+    out = np.zeros(m, np.bool_)
+    for r in range(m):
+        ln = rows[r]
+        if ln < 0 or ln >= nf.shape[0] or nf[ln] != c or not (flags[ln] & ACC):
+            continue
+        s = starts[ln]
+        e = ends[ln]
+        o = soff[ln]
+        if not (0 <= s <= e <= size) or o < 0 or o + c - 1 > semis.shape[0]:
+            continue
+        p, q, k = kp[ln], kq[ln], kk[ln]
+        if not (s <= p < q and q + 2 <= k <= e) or k - (q + 2) != nk0:
+            continue
+        same = True
+        for t in range(nk0):
+            if buf[q + 2 + t] != key0[t]:
+                same = False
+                break
+        if not same:
+            continue
+        b = buf[p]
+        if b < 97 or b > 122:
+            continue
+        for t in range(p + 1, q):
+            b = buf[t]
+            if not (97 <= b <= 122 or b == 32):
+                same = False
+                break
+        if not same:
+            continue
+        e0 = semis[o] if c > 1 else e
+        seen = 0
+        for t in range(s, e0 - 4):
+            if buf[t] == 65 and buf[t + 1] == 67 and buf[t + 2] == 67 and buf[t + 3] == 58 \
+                    and buf[t + 4] == 32:
+                seen += 1
+        if seen != 1:
+            continue
+        hit = 0  # a '<' or a high byte: one branch-free pass over the line
+        for t in range(s, e):
+            b = buf[t]
+            hit |= (b == _LT) | (b >> 7)
+        if hit:
+            continue
+        for f in range(1, c):
+            fs = semis[o + f - 1] + 1
+            fe = semis[o + f] if f < c - 1 else e
+            if junk[f - 1]:
+                if _name_len(buf, fs, fe) >= 0:
+                    same = False
+                    break
+                continue
+            a0, a1 = noff[f - 1], noff[f]
+            size_n = a1 - a0
+            if fe - fs < size_n + 1 or buf[fs + size_n] != 61:
+                same = False
+                break
+            for t in range(size_n):
+                if buf[fs + t] != names[a0 + t]:
+                    same = False
+                    break
+            if not same:
+                break
+        out[r] = same
+    return out

@@ -22,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..delimited import MAX_COLUMNS
+from .kamailio_template import NAME, Templated, roles
 from .positional import MAX_REFUSED, clean_utf8
 
 
@@ -100,11 +101,12 @@ def _parts_of(col: pa.Array | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def columns(scan: Scan, rows: np.ndarray, codes: np.ndarray, cuts: np.ndarray,
-            other: list[pa.Array | None] | None = None, sel: np.ndarray | None = None
-            ) -> list[pa.Array]:
-    """String columns ``j`` of ``kamailio_kernels.columns`` (``codes[j]`` per field count),
-    over lines ``rows`` then the rows of ``other[j]`` (all with as many rows), at rows
-    ``sel`` (all when None): one walk over the lines for all of them."""
+            other: list[pa.Array | None] | None = None, sel: np.ndarray | None = None,
+            spans: np.ndarray | None = None) -> list[pa.Array]:
+    """String columns ``j`` of ``kamailio_kernels.columns`` (``codes[j]`` per field count,
+    ``spans[j]`` the fields glued after, none when None), over lines ``rows`` then the rows
+    of ``other[j]`` (all with as many rows), at rows ``sel`` (all when None): one walk over
+    the lines for all of them."""
     from . import kamailio_kernels as kern
 
     nj = len(codes)
@@ -128,7 +130,8 @@ def columns(scan: Scan, rows: np.ndarray, codes: np.ndarray, cuts: np.ndarray,
     offs = np.empty((nj, len(sel) + 1), np.int64 if wide else np.int32)
     valid, out, first = kern.columns(
         s.buf, rows, s.starts, s.ends, s.nf, s.soff, s.semis, s.kp, s.kq, s.kk, codes,
-        cuts, odata, ooffs, ovalid, np.array(sel, np.int64), offs)  # writable: one signature
+        cuts, np.zeros(nj, np.int64) if spans is None else spans, odata, ooffs, ovalid,
+        np.array(sel, np.int64), offs)  # writable: one signature
     got = []
     for j in range(nj):
         size = int(offs[j, -1])
@@ -156,6 +159,54 @@ def field_columns(scan: Scan, rows: np.ndarray, count: int
     got = columns(scan, rows, codes, np.zeros(len(want), np.int64))
     acc = (scan.flags[rows] & kern.ACC).astype(bool)
     return got[:count], pa.array(acc), got[count], got[count + 1], got[count + 2]
+
+
+def shape_of(scan: Scan, rows: np.ndarray, count: int, probe: int) -> Templated | None:
+    """``templated`` of ``field_columns(scan, rows, count)`` (lines ``rows``, all of
+    ``count`` fields; ``probe`` the row of the first ACC line), each line's fit told by
+    ``kamailio_kernels.shape_taken`` and each value cut out of the file's bytes (a value
+    with the segments glued to it is one span of its line: they are ``;``-joined)."""
+    from . import kamailio_kernels as kern
+
+    s = scan
+    ln = int(rows[probe])
+    key0 = bytes(s.buf[s.kq[ln] + 2:s.kk[ln]]).decode("utf-8", "replace")
+    if not NAME.fullmatch(key0):
+        return None
+    semis = s.semis[s.soff[ln]:s.soff[ln + 1]]
+    bounds = np.concatenate((semis + 1, [s.ends[ln] + 1]))
+    segs = [bytes(s.buf[bounds[f - 1]:bounds[f] - 1]).decode("utf-8", "replace")
+            for f in range(1, count)]
+    shape = roles(key0, segs)
+    names = [name.encode() for _, name in shape]
+    noff = np.concatenate(([0], np.cumsum([len(n) for n in names]))).astype(np.int64)
+    taken = kern.shape_taken(
+        s.buf, rows, s.starts, s.ends, s.nf, s.soff, s.semis, s.kp, s.kq, s.kk, s.flags,
+        np.frombuffer(key0.encode(), np.uint8).copy(),
+        np.frombuffer(b"".join(names) or b"x", np.uint8).copy(), noff,
+        np.array([role == "junk" for role, _ in shape], np.int64))
+    if not taken[probe]:
+        return None
+    starts = [(0, key0)] + [(i, name) for i, (role, name) in enumerate(shape, 1)
+                            if role == "start"]
+    ends = [i for i, _ in starts[1:]] + [count]
+    got: dict[str, tuple[int, int, int]] = {}  # name → (field, fields glued after, cut)
+    ranks: dict[str, int] = {}
+    for (i, name), end in zip(starts, ends):
+        ranks.setdefault(name, i)
+        got.pop(name, None)  # a name given twice keeps its last value (and its first rank)
+        got[name] = (i, end - i - 1, len(name.encode()) + 1 if i else 0)
+    order = sorted(got, key=ranks.__getitem__)
+    codes = np.full((len(order) + 1, count + 1), kern.NULL, np.int64)
+    codes[:len(order), count] = [got[k][0] for k in order]
+    codes[len(order), count] = kern.KIND
+    spans = np.array([got[k][1] for k in order] + [0], np.int64)
+    cuts = np.array([got[k][2] for k in order] + [0], np.int64)
+    cols = columns(s, rows[taken], codes, cuts, spans=spans)
+    out = dict(zip(order, cols[:-1]))
+    out["@kind"] = cols[-1]
+    junk = any(role == "junk" for role, _ in shape)
+    return Templated(out, taken, ranks, int(taken.sum()) if junk else 0)
 
 
 class Layouts:
@@ -192,9 +243,9 @@ KEPT_ROWS = ("call_id", "code", "reason", "src_user", "dst_user", "src_ip", "dst
 
 class Merged:
     """The columns of the fitting lines (file order) followed by the odd part's rows, cut
-    on use: a name of ``ALL_ROWS`` with the others of that set; on some rows, the first name
-    asked for alone (the BYE rows' Call-IDs), a second one of ``KEPT_ROWS`` with the others
-    of that set on the same rows."""
+    on use: a name of ``ALL_ROWS`` with the others of that set; on some rows, a name asked
+    for ``alone`` by itself (the BYE rows' Call-IDs), another one of ``KEPT_ROWS`` with the
+    others of that set on the same rows."""
 
     def __init__(self, layouts: Layouts, odd: dict[str, pa.Array], n_odd: int,
                  names: list[str]):
@@ -221,8 +272,10 @@ class Merged:
             self.done.update(self._cut(batch, None))
         return self.done[name]
 
-    def on_rows(self, name: str, keep: Callable[[pa.Array], pa.Array]) -> pa.Array:
-        """``keep(column(name))``, cut on the kept rows alone."""
+    def on_rows(self, name: str, keep: Callable[[pa.Array], pa.Array], alone: bool = False
+                ) -> pa.Array:
+        """``keep(column(name))``, cut on the kept rows alone (``alone``: that name only,
+        else with every name of ``KEPT_ROWS`` not cut yet on those rows)."""
         if name in self.done:
             return keep(self.done[name])
         held = self.on.get(id(keep))
@@ -233,6 +286,6 @@ class Merged:
         if name not in cut:
             sel = keep(self.rows).to_numpy()
             batch = [k for k in KEPT_ROWS if k in self.names and k not in cut] \
-                if name in KEPT_ROWS and cut else [name]
+                if name in KEPT_ROWS and not alone else [name]
             cut.update(self._cut(batch, sel))
         return cut[name]
