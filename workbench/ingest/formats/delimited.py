@@ -72,7 +72,10 @@ def cr_to_lf(data):
     """``data`` with CR-only line ends made LF, and a lone CR inside LF-ended lines made a
     space (pyarrow ends a row at any CR, splitting that record in two and shifting every
     line number after it). Same length, so byte offsets and line numbers stay those of the
-    file; text without either is returned as is (no copy)."""
+    file; text without either is returned as is (no copy). A text without any CR (the
+    usual log) is told by one search: ``cr_only`` and ``has_lone_cr`` each search it whole."""
+    if data.find(b"\r") < 0:
+        return data
     if cr_only(data):
         return bytes(data).replace(b"\r", b"\n")
     if not has_lone_cr(data):
