@@ -128,8 +128,7 @@ def test_parse_times_as_with_arrows_cast(values, zone, chunked, monkeypatch):
     given = pa.chunked_array([col.slice(0, 7), col.slice(7, 0), col.slice(7, 100),
                               col.slice(107)]) if chunked else col
     got = tm.parse_times(given, zone)
-    monkeypatch.setattr(tm, "KERNEL_ROWS", 1 << 40)
-    monkeypatch.setattr(tm, "sys", type("S", (), {"modules": {}})())
+    monkeypatch.setattr(tm, "worth_compiling", lambda size, threshold: False)  # Arrow's cast
     want = tm.parse_times(col, zone)
     assert got.us.tolist() == want.us.tolist() and got.flags.tolist() == want.flags.tolist()
     assert got.forms == want.forms and got.rule == want.rule

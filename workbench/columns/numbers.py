@@ -9,7 +9,6 @@ those rules cannot settle goes through ``phonenumbers``, once per distinct value
 """
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +25,7 @@ from workbench.columns.arrow_numpy import (
     strings,
     to_numpy,
 )
+from workbench.common.compiled import worth_compiling
 
 from .textbytes import TextBytes
 
@@ -124,7 +124,7 @@ KERNEL_ROWS = 1 << 18
 
 def use_kernels(n: int) -> bool:
     """Whether a column of ``n`` rows is read by the compiled loops."""
-    return n >= KERNEL_ROWS or "numba" in sys.modules
+    return worth_compiling(n, KERNEL_ROWS)
 
 
 def _joined(col: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -7,12 +7,13 @@ local wall times are placed in the source's IANA zone with Arrow's
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from workbench.common.compiled import worth_compiling
 
 from .arrow_numpy import from_numpy, scalar, string_chunk_buffers, strings, to_numpy
 from .textbytes import TextBytes
@@ -216,7 +217,7 @@ def _iso_us(s: pa.Array | pa.ChunkedArray, zoned: bool) -> np.ndarray:
     ``timestamp("us")`` gives them, NAT for nulls: one compiled pass over the bytes of each
     chunk for the strict forms (``times_kernels``), Arrow's cast (and its errors) for any
     other."""
-    if len(s) >= KERNEL_ROWS or "numba" in sys.modules:
+    if worth_compiling(len(s), KERNEL_ROWS):
         from workbench.columns import times_kernels as tk  # numba: only for long columns
         us = np.empty(len(s), dtype=np.int64)
         at = 0

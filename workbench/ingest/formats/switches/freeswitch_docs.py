@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import xml.etree.ElementTree as StdET
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.common.compiled import worth_compiling
 from workbench.common.errors import InputError
 
 from .. import register
@@ -284,7 +284,7 @@ COMPILED_XML_BYTES = 4 << 20
 
 
 def _worth_compiled(data: bytes) -> bool:
-    return len(data) >= COMPILED_XML_BYTES or "numba" in sys.modules
+    return worth_compiling(len(data), COMPILED_XML_BYTES)
 
 
 def _rows(text: str, kind: str, faults: list[str], fast: bool

@@ -10,7 +10,6 @@ by one. INVITE records become rows; BYE records give the end of the call.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
@@ -20,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.common.compiled import worth_compiling
 from workbench.common.errors import InputError
 
 from .. import register
@@ -316,7 +316,7 @@ COMPILED_BYTES = 4 << 20
 
 
 def _worth_compiled(data: bytes) -> bool:
-    return len(data) >= COMPILED_BYTES or "numba" in sys.modules
+    return worth_compiling(len(data), COMPILED_BYTES)
 
 
 def _read_syslog(path: Path, opts: ReadOptions, data: bytes, enc: str) -> ParsedTable:
