@@ -7,6 +7,10 @@ numpy way took several passes over the column, a gather of the rows left and a c
 their text for each reader. ``first_seen`` factorizes int64 keys as Arrow's
 ``dictionary_encode`` does (codes in order of first occurrence) with an open-addressing
 table, and ``e164_text`` writes "+" and the digits of each key into Arrow string buffers.
+``nanp_validity``, ``factorize_sorted`` and ``pack_rows``/``unpack_rows`` do in one pass
+each what ``numbers._validity``, ``keysort.factorize_sorted`` and ``keysort``'s packed sort
+do in several numpy passes with whole-column temporaries (those stay the short-column path
+and the tests' oracle).
 
 Imported only where a column is normalized (numba costs ~0.2 s to import): never at the
 top of a reader module. Every index taken from the data is checked against its array's
@@ -393,3 +397,65 @@ def e164_text(keys, offsets):  # type: ignore[no-untyped-def]
             data[j] = np.uint8(48 + v % np.uint64(10))
             v //= np.uint64(10)
     return data
+
+
+@numba.njit(cache=True, nogil=True)
+def nanp_validity(keys, bad_npa, bad_nxx, flags):  # type: ignore[no-untyped-def]
+    """``numbers._validity``'s NANP rules for every key (all ``ok``) in one pass, into
+    ``flags``: INVALID (4) for an NPA or NXX no number can have, FICTIONAL (8) for
+    555-0100..0199. The numpy passes made ten whole-column temporaries. Returns how many
+    keys are not NANP (their flags are 0 here: the caller checks them one by one)."""
+    other = 0
+    for i in range(keys.shape[0]):
+        k = keys[i]
+        if k < 12_000_000_000 or k >= 20_000_000_000:
+            flags[i] = 0
+            other += 1
+            continue
+        local = k - 10_000_000_000
+        npa = local // 10_000_000
+        rest = local - npa * 10_000_000
+        nxx = rest // 10_000
+        line = rest - nxx * 10_000
+        f = np.uint8(0)
+        if bad_npa[npa] or bad_nxx[nxx]:
+            f |= np.uint8(4)
+        if nxx == 555 and line >= 100 and line <= 199:
+            f |= np.uint8(8)
+        flags[i] = f
+    return other
+
+
+@numba.njit(cache=True, nogil=True)
+def factorize_sorted(order, ordered, codes):  # type: ignore[no-untyped-def]
+    """``keysort.factorize_sorted`` given the order and the values in it: each row's int32
+    code into ``codes`` and the distinct values, ascending, in one pass (the numpy way
+    made a mask, a cumulative sum and its shifted copy, then a scatter and a mask take)."""
+    n = ordered.shape[0]
+    distinct = np.empty(n, np.int64)
+    k = -1
+    for i in range(n):
+        v = ordered[i]
+        if i == 0 or v != ordered[i - 1]:
+            k += 1
+            distinct[k] = v
+        codes[order[i]] = k
+    return distinct[:k + 1].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def pack_rows(values, lo, bits, packed):  # type: ignore[no-untyped-def]
+    """``keysort``'s packed sort keys in one pass: each value's offset from ``lo`` (every
+    value >= lo >= 0) shifted up by ``bits``, its row number below."""
+    for i in range(values.shape[0]):
+        packed[i] = (np.uint64(values[i] - lo) << np.uint64(bits)) | np.uint64(i)
+
+
+@numba.njit(cache=True, nogil=True)
+def unpack_rows(packed, lo, bits, order, ordered):  # type: ignore[no-untyped-def]
+    """The rows (into ``order``) and values (into ``ordered``) of sorted ``pack_rows`` keys."""
+    mask = np.uint64((1 << bits) - 1)
+    for i in range(packed.shape[0]):
+        p = packed[i]
+        order[i] = np.int64(p & mask)
+        ordered[i] = np.int64(p >> np.uint64(bits)) + lo
