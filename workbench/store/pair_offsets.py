@@ -6,6 +6,9 @@ of both sides are put in pair order by one sort of a 64-bit mix of the two numbe
 single vectorized sort, ~15x faster than a two-key ``lexsort`` or a pandas merge); two
 different pairs that share a mix are detected, and the exact two-key sort is used instead,
 so the result never depends on the mix.
+
+Large hand-offs are paired by the compiled loops of ``pair_offsets_kernels`` (rows that
+cannot pair filtered out first, then a packed sort of the rest); both give the same offsets.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ import pyarrow.compute as pc
 
 from workbench.columns.arrow_numpy import strings, to_numpy
 from workbench.columns.times import NAT, US
+from workbench.common.compiled import worth_compiling
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads nearby keys apart
 
@@ -91,11 +95,43 @@ def matched_offsets(a: PairRows, b: PairRows, max_offset_s: float,
 
     ``keep`` (bool per A row) limits A to those rows: the same answer as A's arrays masked
     by it, without copying four columns first."""
+    if worth_compiling(len(a.calling) + len(b.calling), KERNEL_ROWS):
+        compiled = _compiled_offsets(a, b, max_offset_s, keep)
+        if compiled is not None:
+            return compiled
     ia, ib = matched_rows(a, b, keep)
     ta, tb = a.when[ia], b.when[ib]
     both = (ta != NAT) & (tb != NAT)
     off = np.asarray((ta[both] - tb[both]) / US, dtype=np.float64)
     return off[np.abs(off) <= max_offset_s]
+
+
+#: Hand-offs of at least this many rows (both sides) are paired by the compiled loops:
+#: loading numba costs ~0.3 s of CPU once a process, which the numpy passes spend on some
+#: 4 M rows. Smaller ones keep the numpy passes unless numba is loaded already.
+KERNEL_ROWS = 1 << 22
+
+
+def _compiled_offsets(a: PairRows, b: PairRows, max_offset_s: float,
+                      keep: np.ndarray | None) -> np.ndarray | None:
+    """``matched_offsets`` by the compiled loops; None where they do not apply (columns not
+    int64, too many rows for the packed key, a run they leave to numpy)."""
+    columns = (*a, *b)
+    if any(c.dtype != np.int64 or c.ndim != 1 for c in columns) or \
+            len({len(c) for c in a}) != 1 or len({len(c) for c in b}) != 1 or \
+            (keep is not None and (keep.dtype != np.bool_ or len(keep) != len(a.calling))):
+        return None
+    bits = (len(a.calling) + len(b.calling) - 1).bit_length()
+    if bits > MAX_ROW_BITS:
+        return None
+    from workbench.store import pair_offsets_kernels as k
+    packed = k.packed_keys(a.calling, a.called, a.start,
+                           keep if keep is not None else np.zeros(0, dtype=np.bool_),
+                           keep is not None, b.calling, b.called, b.start, bits)
+    packed.sort()
+    status, off = k.offsets(packed, bits, a.calling, a.called, a.when, b.calling, b.called,
+                            b.when, float(max_offset_s))
+    return off if status == k.OK else None
 
 
 def matched_rows(a: PairRows, b: PairRows, keep: np.ndarray | None = None
