@@ -219,3 +219,58 @@ def test_small_files_read_the_exact_way_give_the_same_table(tmp_path_factory: An
             fd._worth_compiled = real  # type: ignore[assignment]
 
     assert_same_parsed(read(False), read(True))
+
+
+@settings(max_examples=max(20, EXAMPLES // 5), deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(_mutated())
+def test_int64_spans_of_huge_files_read_alike(text: str) -> None:
+    """Files of 2 GB and more keep spans and offsets as int64: the same columns."""
+    from workbench.ingest.formats.switches import freeswitch_xml_kernels as kern
+
+    data = text.encode()
+    small = fx.scan(data)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(kern, "INT32_BYTES", 0)
+        huge = fx.scan(data)
+    if small is None or huge is None:
+        assert small is None and huge is None
+        return
+    assert small.fast.tolist() == huge.fast.tolist()
+    for name in small.columns:
+        assert small.columns[name].equals(huge.columns[name]), name
+
+
+_RAW = st.sampled_from([b"\x80", b"\xff", b"\xc3", b"\xe2\x82", b"\xc0\xaf", b"\xed\xa0\x80",
+                        b"\xef\xbf\xbe", b"\xef\xbf\xbf", b"\xef", b"\xf4\x90\x80\x80",
+                        b"\xc3\xa9", b"\xf0\x9f\x98\x80", b"\xfe\xfe", b"a=\"\xe9\"",
+                        b"<?xml version='\xff'?>", b"<x a='\x80'/>"])
+
+
+@SETTINGS
+@given(_mutated(), st.lists(st.tuples(st.floats(0, 1), _RAW), max_size=3))
+def test_bytes_past_ascii_anywhere(text: str, raws: list[tuple[float, bytes]]) -> None:
+    """The kernel notes a byte past ASCII wherever it stands (text, attribute values,
+    declarations, before the first document) so that a file of valid UTF-8 only skips
+    the UTF-8 check when it is ASCII: valid or not, the scan decides as the numpy scan,
+    which checks every file first."""
+    data = text.encode()
+    for at, raw in raws:
+        k = int(at * len(data))
+        data = data[:k] + raw + data[k:]
+    _same_scan(data)
+
+
+@pytest.mark.parametrize("old, new", [
+    (b"<variables>", b"<variables a='\x80'>"), (b"<variables>", b"<variables a=\"\xc3\xa9\">"),
+    (b'</cdr>\n<?xml version="1.0"?>', b'</cdr>\n<?xml version="1.0\xff"?>'),
+    (b'switchname="fs-edge-1"', b'switchname="fs-\xed\xa0\x80"'),
+    (b"<variables>", b"<variables>\xc3"), (b"<variables>", b"<variables>\xef\xbf\xbe")])
+def test_bytes_past_ascii_in_markup(old: bytes, new: bytes) -> None:
+    """A byte past ASCII in an attribute value or a declaration is noted too: a file with
+    bad UTF-8 there goes to the exact reader."""
+    with open(os.path.join(ROOT, "tests", "fixtures", "formats", "freeswitch_cdr.xml"),
+              "rb") as f:
+        data = f.read()
+    assert old in data
+    _same_scan(data.replace(old, new, 1))

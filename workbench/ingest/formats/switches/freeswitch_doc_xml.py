@@ -45,21 +45,14 @@ class XmlScan:
 def scan(data: bytes) -> XmlScan | None:
     """The documents of ``data``; None when the file must be read the exact way throughout
     (not UTF-8, or a ``<cdr`` the byte patterns would cut differently from the text's)."""
-    whole = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)),
-                               pa.py_buffer(data)])
-    try:  # the text reader replaces bad bytes: only a valid file is read from its bytes
-        whole.cast(pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
     from . import freeswitch_xml_kernels as kern  # (numba: imported only to read a file)
 
     arr = np.frombuffer(data, np.uint8)
     table, keys, key_len, info = _name_table()
-    status, starts, lines, flags, vs, ve = kern.scan_docs(
+    status, starts, lines, flags, vs, ve, non_ascii = kern.scan_docs(
         arr, _CDR_NEXT, table, keys, key_len, info, len(VAR_LIST), len(PROFILE_LIST),
         len(TIME_LIST))
-    if status:
+    if status or (non_ascii and not _utf8(data)):
         return None
     fast, broken, paired = (flags & 1) > 0, (flags & 2) > 0, (flags & 4) > 0
     if len(starts) and not paired[1:].all():
@@ -70,6 +63,20 @@ def scan(data: bytes) -> XmlScan | None:
         return XmlScan(starts, lines, fast, broken, {})
     raw = _texts(kern, data, arr, vs, ve)
     return XmlScan(starts, lines, fast, broken, _columns(raw))
+
+
+def _utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8. The text reader replaces bad bytes: only a valid
+    file is read from its bytes (the kernel tells a file of ASCII only, most of them, which
+    needs no check)."""
+    whole = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)),
+                               pa.py_buffer(data)])
+    try:
+        whole.cast(pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    return True
 
 
 BATCH = 8 << 20  # bytes of documents the numpy scan read together (see ``_tails_into_next``)
@@ -104,7 +111,7 @@ def _name_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         size = 1 << 10
         table = np.full(size, -1, np.int64)
         for i, b in enumerate(raw):
-            h = _fnv(b) & (size - 1)
+            h = _hash(b) & (size - 1)
             while table[h] >= 0:
                 h = (h + 1) & (size - 1)
             table[h] = i
@@ -112,11 +119,10 @@ def _name_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return _TABLE
 
 
-def _fnv(b: bytes) -> int:
-    h = 14695981039346656037
-    for byte in b:
-        h = ((h ^ byte) * 1099511628211) & (2**64 - 1)
-    return h
+def _hash(b: bytes) -> int:
+    """``freeswitch_xml_kernels.name_hash`` of a name."""
+    n = len(b)
+    return n * 0x9E37 + b[0] * 0x2F1 + b[-1] * 0x107 + b[n // 2] * 0x3B + b[n * 3 // 4] * 0x1F3
 
 
 def _tails_into_next(starts: np.ndarray, fast: np.ndarray, paired: np.ndarray) -> np.ndarray:
@@ -143,7 +149,11 @@ def _texts(kern: Any, data: bytes, arr: np.ndarray, vs: np.ndarray, ve: np.ndarr
     """The text of every field at the spans ``vs``/``ve`` (a column per field), the
     variables URL-decoded as ``unquote_array`` does."""
     nv = len(VAR_LIST)
-    offs, valid, buf, base, wide = kern.gather(arr, vs, ve, nv)
+    if arr.size < kern.INT32_BYTES:  # (the spans hold fewer bytes than the file)
+        offs, valid, buf, base, wide = kern.gather_into(
+            arr, vs, ve, nv, np.empty((vs.shape[1], len(vs) + 1), np.int32))
+    else:
+        offs, valid, buf, base, wide = kern.gather(arr, vs, ve, nv)
     raw = [_strings(offs[f], buf[base[f]:base[f + 1]], valid[f]) for f in range(_FIELDS)]
     for f, rows in enumerate(wide):  # an escape past ASCII: ``unquote`` decodes the value
         if rows.any():
@@ -162,7 +172,7 @@ def _strings(offs: np.ndarray, buf: np.ndarray, valid: np.ndarray) -> pa.Array:
     nulls = rows - int(np.count_nonzero(valid))
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
     if offs[-1] < 2**31 - 1:
-        return pa.StringArray.from_buffers(rows, pa.py_buffer(offs.astype(np.int32)),
+        return pa.StringArray.from_buffers(rows, pa.py_buffer(np.asarray(offs, np.int32)),
                                            pa.py_buffer(buf), bitmap, nulls)
     return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offs), pa.py_buffer(buf), bitmap,
                                             nulls).cast(pa.string())

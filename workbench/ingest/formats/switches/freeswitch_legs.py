@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.common.compiled import worth_compiling
+
 from .common import coalesce
 from .freeswitch_record import (
     FIELDS,
@@ -211,7 +213,25 @@ def _unquote_ascii(sub: pa.Array) -> pa.Array:
 
 def micros(arr: pa.Array, scale: int) -> pa.Array:
     """``us(v, scale)`` of every text value: plain digit runs whose µs value stays below
-    2**53 (where float() is exact) in one cast, any other text through ``us`` itself."""
+    2**53 (where float() is exact) read at once, any other text through ``us`` itself."""
+    if _compiled(arr):
+        from . import freeswitch_legs_kernels as kern
+
+        offs, data, valid = _buffers(arr)
+        val, ok, other_mask = kern.micros_digits(offs, data, valid, scale, 2**53 // scale)
+        out = pa.Array.from_buffers(pa.int64(), len(arr), [_bitmap(ok), pa.py_buffer(val)])
+        other = np.flatnonzero(other_mask)
+    else:
+        out, other = _micros_arrow(arr, scale)
+    if len(other) == 0:
+        return out
+    vals = pa.array([us(v, scale) for v in arr.take(other).to_pylist()], pa.int64())
+    return _put(out, other, vals)
+
+
+def _micros_arrow(arr: pa.Array, scale: int) -> tuple[pa.Array, np.ndarray]:
+    """``micros`` of the plain values in Arrow kernels (small columns: no numba), and the
+    rows left to ``us``."""
     plain = pc.fill_null(pc.match_substring_regex(arr, _DIGITS), False)
     n = pc.cast(pc.if_else(plain, arr, pa.scalar(None, pa.string())), pa.int64())
     exact = pc.fill_null(pc.less_equal(n, 2**53 // scale), False)
@@ -219,10 +239,40 @@ def micros(arr: pa.Array, scale: int) -> pa.Array:
     out = pc.if_else(pc.and_(exact, pc.greater(val, 0)), val, pa.scalar(None, pa.int64()))
     other = np.flatnonzero(~exact.to_numpy(zero_copy_only=False) & arr.is_valid().to_numpy(
         zero_copy_only=False))
-    if len(other) == 0:
-        return out
-    vals = pa.array([us(v, scale) for v in arr.take(other).to_pylist()], pa.int64())
-    return _put(out, other, vals)
+    return out, other
+
+
+#: columns from this many values on take the compiled loops (``worth_compiling``): below,
+#: loading numba would cost more than the Arrow kernels do
+COMPILED_ROWS = 1 << 16
+
+
+def _compiled(arr: pa.Array) -> bool:
+    return _has_offsets(arr) and worth_compiling(len(arr), COMPILED_ROWS)
+
+
+def _has_offsets(arr: pa.Array) -> bool:
+    """Whether ``arr`` is a string array with its int32 offsets buffer."""
+    return pa.types.is_string(arr.type) and arr.buffers()[1] is not None
+
+
+def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(int32 offsets, bytes, valid) of a string array (an offset slice included)."""
+    n = len(arr)
+    offs = np.frombuffer(arr.buffers()[1], np.int32, n + 1, arr.offset * 4)
+    data_buf = arr.buffers()[2]
+    data = np.frombuffer(data_buf, np.uint8) if data_buf is not None and data_buf.size \
+        else np.zeros(1, np.uint8)
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    else:
+        valid = np.ones(n, np.bool_)
+    return offs, data, valid
+
+
+def _bitmap(ok: np.ndarray) -> pa.Buffer | None:
+    """A validity bitmap of ``ok`` (None: all valid)."""
+    return None if ok.all() else pa.py_buffer(np.packbits(ok, bitorder="little"))
 
 
 def _put(arr: pa.Array, idx: np.ndarray, vals: pa.Array) -> pa.Array:
@@ -235,6 +285,14 @@ def _set(arr: pa.Array) -> pa.Array:
     """Null where ``_first`` would skip the value (null or empty text)."""
     if arr.null_count == len(arr):
         return arr
+    if _has_offsets(arr):  # the empty values from the offsets, without a pass over the text
+        offs = np.frombuffer(arr.buffers()[1], np.int32, len(arr) + 1, arr.offset * 4)
+        blank = offs[1:] == offs[:-1]
+        if arr.null_count:
+            blank &= arr.is_valid().to_numpy(zero_copy_only=False)
+        if not blank.any():
+            return arr
+        return pc.if_else(pa.array(blank), pa.scalar(None, arr.type), arr)
     empty = pc.equal(arr, "")
     if not pc.any(empty).as_py():
         return arr
@@ -242,7 +300,54 @@ def _set(arr: pa.Array) -> pa.Array:
 
 
 def _group(arr: pa.Array, pattern: str) -> pa.Array:
+    """Group ``g`` of ``pattern`` (``_GATEWAY`` or ``_SOFIA_HOST``) in every value, null
+    where it does not match."""
+    if _compiled(arr) and pattern in (_GATEWAY, _SOFIA_HOST):
+        from . import freeswitch_legs_kernels as kern
+
+        offs, data, valid = _buffers(arr)
+        gs, ge = kern.gateway_spans(offs, data, valid, pattern == _SOFIA_HOST)
+        g_offs, buf = kern.take_spans(data, gs, ge)
+        return _text_array(g_offs, buf, gs >= 0)
+    return _group_arrow(arr, pattern)
+
+
+def _group_arrow(arr: pa.Array, pattern: str) -> pa.Array:
     return pc.struct_field(pc.extract_regex(arr, pattern), [0])
+
+
+def _text_array(offs: np.ndarray, buf: np.ndarray, ok: np.ndarray) -> pa.Array:
+    """A string array from int64 offsets, bytes and validity."""
+    bitmap = _bitmap(ok)
+    nulls = len(ok) - int(np.count_nonzero(ok)) if bitmap is not None else 0
+    if offs[-1] < 2**31 - 1:
+        return pa.StringArray.from_buffers(len(ok), pa.py_buffer(offs.astype(np.int32)),
+                                           pa.py_buffer(buf), bitmap, nulls)
+    return pa.LargeStringArray.from_buffers(len(ok), pa.py_buffer(offs), pa.py_buffer(buf),
+                                            bitmap, nulls).cast(pa.string())
+
+
+def _coalesce(*cols: pa.Array | pa.Scalar) -> pa.Array:
+    """``coalesce`` of the columns (and a last text default) without those that add nothing:
+    a column all null, and any after one with no null. Most legs of a file set the same
+    fields: of the sources of a text field usually one is set and the others all null."""
+    kept: list[pa.Array | pa.Scalar] = []
+    for col in cols:
+        if isinstance(col, pa.Array):
+            if col.null_count == len(col):
+                continue
+            kept.append(col)
+            if col.null_count == 0:
+                break
+        else:
+            kept.append(col)
+            if col.is_valid:
+                break
+    if not kept or not isinstance(kept[0], pa.Array):  # an all-null column: length, type
+        kept.insert(0, next(c for c in cols if isinstance(c, pa.Array)))
+    out = coalesce(*kept)
+    assert out is not None
+    return out
 
 
 def legs_columns(var: dict[str, pa.Array], prof: dict[str, pa.Array],
@@ -253,19 +358,19 @@ def legs_columns(var: dict[str, pa.Array], prof: dict[str, pa.Array],
     p = {k: _set(a) for k, a in prof.items()}
     out: dict[str, pa.Array] = {}
     for canon, (uvar, ctime, svar) in TIME_KEYS.items():
-        out[canon] = coalesce(micros(v[uvar], 1), times[ctime], micros(v[svar], 10**6))
+        out[canon] = _coalesce(micros(v[uvar], 1), times[ctime], micros(v[svar], 10**6))
     for canon, rule in TEXT_RULES.items():
-        out[canon] = coalesce(*((p if src == "p" else v)[k] for src, k in rule))
+        out[canon] = _coalesce(*((p if src == "p" else v)[k] for src, k in rule))
     text = pa.string()
-    direction = coalesce(v["direction"], v["call_direction"], pa.scalar("inbound"))
+    direction = _coalesce(v["direction"], v["call_direction"], pa.scalar("inbound"))
     outbound = pc.fill_null(pc.equal(direction, "outbound"), False)
-    chan = coalesce(v["channel_name"], p["chan_name"], pa.scalar(""))
-    bridged = coalesce(v["bridge_channel"], v["last_bridge_channel"], pa.scalar(""))
-    egress_out = coalesce(v["sip_gateway_name"], _group(chan, _GATEWAY), v["sip_network_ip"],
+    chan = _coalesce(v["channel_name"], p["chan_name"], pa.scalar(""))
+    bridged = _coalesce(v["bridge_channel"], v["last_bridge_channel"], pa.scalar(""))
+    egress_out = _coalesce(v["sip_gateway_name"], _group(chan, _GATEWAY), v["sip_network_ip"],
                         _group(chan, _SOFIA_HOST))
-    egress_in = coalesce(_group(bridged, _GATEWAY), v["sip_gateway_name"],
+    egress_in = _coalesce(_group(bridged, _GATEWAY), v["sip_gateway_name"],
                        _group(bridged, _SOFIA_HOST))
-    ingress_in = coalesce(v["sip_gateway"], v["sip_network_ip"], v["sip_received_ip"])
+    ingress_in = _coalesce(v["sip_gateway"], v["sip_network_ip"], v["sip_received_ip"])
     out["egress"] = pc.if_else(outbound, egress_out, egress_in)
     out["ingress"] = pc.if_else(outbound, pa.scalar(None, text), ingress_in)
     return {k: out[k] for k in FIELDS}

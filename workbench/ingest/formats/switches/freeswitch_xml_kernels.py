@@ -14,8 +14,9 @@ import numba as nb
 import numpy as np
 
 # byte classes of the main loop (0: a byte with no meaning of its own)
-_LT, _GT, _LF, _CR, _AMP, _CTRL, _EF = 1, 2, 3, 4, 5, 6, 7
+_LT, _GT, _LF, _CR, _AMP, _CTRL, _EF, _HIGH = 1, 2, 3, 4, 5, 6, 7, 8
 CLASS = np.zeros(256, np.int8)
+CLASS[0x80:] = _HIGH  # (only noted: a file without any is ASCII, valid UTF-8 unchecked)
 CLASS[60], CLASS[62], CLASS[10], CLASS[13], CLASS[38], CLASS[0xEF] = _LT, _GT, _LF, _CR, _AMP, _EF
 CLASS[[b for b in range(32) if b not in (9, 10, 13)]] = _CTRL
 NAME_START = np.zeros(256, np.bool_)
@@ -29,6 +30,7 @@ for _digits, _first in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
     HEX[np.frombuffer(_digits, np.uint8)] = np.arange(_first, _first + len(_digits))
 
 START, END, EMPTY, DECL, BAD = 0, 1, 2, 3, 4
+INT32_BYTES = 2**31 - 1  # files below this size: spans and offsets as int32
 MAX_LEVEL = 1000  # deeper than any CDR: left to the exact reader
 # struct codes of the names the reader walks through
 VARIABLES, CALLFLOW, CALLER_PROFILE, TIMES = 0, 1, 2, 3
@@ -38,7 +40,7 @@ ODD, BROKEN, SKIP, MULTI, NTAGS, DEPTH, PHASE, HAS_END, EXTRA, TOO_DEEP, DECL_IN
     VAR_ST, CF_ST, CP_ST, TM_ST, CF_COUNT, PEND, PEND_LEAF, PEND_GT, PAIRED, DOC_START = range(22)
 _STATE = 22
 # then the loop's variables, kept where the kernel stopped
-_I, _D, _R, _NL, _OPEN, _LAST, _TEXT_ODD = range(_STATE, _STATE + 7)
+_I, _D, _R, _NL, _OPEN, _LAST, _TEXT_ODD, _NON_ASCII = range(_STATE, _STATE + 8)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -154,13 +156,21 @@ def _attrs_ok(arr: np.ndarray, a_s: np.ndarray, a_l: np.ndarray, m: int, q: int)
 
 
 @nb.njit(cache=True, nogil=True)
+def name_hash(first: int, mid: int, late: int, last: int, ln: int) -> int:
+    """The slot (before masking) of a name of ``ln`` (>= 1) bytes in the table of names
+    (``freeswitch_doc_xml._name_table`` hashes alike): four of its bytes and its length,
+    cheaper than a hash of every byte (a chain of multiplies) on ~9 M names a 435 MB file."""
+    return ln * 0x9E37 + first * 0x2F1 + last * 0x107 + mid * 0x3B + late * 0x1F3
+
+
+@nb.njit(cache=True, nogil=True)
 def _lookup(arr: np.ndarray, s: int, ln: int, table: np.ndarray, keys: np.ndarray,
             key_len: np.ndarray) -> int:
     """Index of the name ``arr[s:s+ln]`` among ``keys`` (-1: not one of them)."""
     if ln > keys.shape[1]:
         return -1
     mask = table.size - 1
-    h = np.int64(_fnv(arr, s, ln) & np.uint64(mask))
+    h = name_hash(arr[s], arr[s + ln // 2], arr[s + (ln * 3) // 4], arr[s + ln - 1], ln) & mask
     while table[h] >= 0:
         k: int = table[h]
         if key_len[k] == ln:
@@ -185,12 +195,13 @@ def _blank(arr: np.ndarray, a: int, b: int) -> bool:
 
 def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.ndarray,
               key_len: np.ndarray, info: np.ndarray, nv: int, np_: int, nt: int
-              ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(status, starts, lines, flags, spans start, spans end) of the ``<cdr`` documents of
-    ``arr``. status 1: the file is for the exact reader (a ``<cdr`` followed by a byte the
-    text and byte patterns may read differently, or ending the file). flags per document:
-    1 read here, 2 broken (and not odd), 4 its first '<' is a tag. Spans: one row per
-    document read here, one column per field (-1: None).
+              ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(status, starts, lines, flags, spans start, spans end, non-ASCII) of the ``<cdr``
+    documents of ``arr``. status 1: the file is for the exact reader (a ``<cdr`` followed by
+    a byte the text and byte patterns may read differently, or ending the file). flags per
+    document: 1 read here, 2 broken (and not odd), 4 its first '<' is a tag. Spans: one row
+    per document read here, one column per field (-1: None; int32 for a file under 2 GB).
+    non-ASCII: a byte past 0x7F was seen (status 0: the whole file was walked).
 
     The kernel stops when its output arrays are full and goes on where it stopped once
     they are grown here: an array assigned anew inside its loop made numba count references
@@ -200,9 +211,10 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
     starts = np.empty(cap, np.int64)
     lines = np.empty(cap, np.int64)
     flags = np.zeros(cap, np.uint8)
-    vs = np.empty((cap, nf), np.int64)
-    ve = np.empty((cap, nf), np.int64)
-    work = np.zeros(_TEXT_ODD + 1, np.int64)  # the document's state, then the loop's
+    at = np.int32 if arr.size < INT32_BYTES else np.int64  # (half the bytes to write, read)
+    vs = np.empty((cap, nf), at)
+    ve = np.empty((cap, nf), at)
+    work = np.zeros(_NON_ASCII + 1, np.int64)  # the document's state, then the loop's
     work[_D] = work[_OPEN] = work[_LAST] = -1
     cur_s = np.full(nf, -1, np.int64)
     cur_e = np.full(nf, -1, np.int64)
@@ -220,8 +232,9 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
         vs, ve = _grown(vs, cap), _grown(ve, cap)
     d, r = work[_D], work[_R]
     if status:
-        return 1, starts[:0], lines[:0], flags[:0], vs[:0], ve[:0]
-    return 0, starts[:d + 1], lines[:d + 1], flags[:d + 1], vs[:r], ve[:r]
+        return 1, starts[:0], lines[:0], flags[:0], vs[:0], ve[:0], True
+    return 0, starts[:d + 1], lines[:d + 1], flags[:d + 1], vs[:r], ve[:r], \
+        work[_NON_ASCII] != 0
 
 
 def _grown(a: np.ndarray, size: int) -> np.ndarray:
@@ -251,10 +264,21 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
     open_lt = st[_OPEN]
     last_gt = st[_LAST]
     text_odd = st[_TEXT_ODD] != 0
+    high = st[_NON_ASCII] != 0  # a byte past ASCII seen
     status = 0
     while True:
-        while i < n and CLASS[arr[i]] == 0:
-            i += 1
+        while i < n:  # text: only line ends counted on the way (the branch below does no more)
+            k0 = CLASS[arr[i]]
+            if k0 == 0:
+                i += 1
+            elif k0 == _LF:
+                nl += 1
+                i += 1
+            elif k0 == _HIGH:
+                high = True
+                i += 1
+            else:
+                break
         at_end = i >= n
         c = 0 if at_end else CLASS[arr[i]]
         is_start = False
@@ -361,9 +385,12 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                         elif k == _CTRL:
                             st[ODD] = 1
                         elif k == _EF:
+                            high = True
                             if p + 2 < n and arr[p + 1] == 0xBF and \
                                     (arr[p + 2] == 0xBE or arr[p + 2] == 0xBF):
                                 st[ODD] = 1
+                        elif k == _HIGH:
+                            high = True
                         p += 1
                     if p < n and arr[p] == 62 and p - lt >= 6 and arr[p - 1] == 63:
                         gt, kind = p, DECL
@@ -423,9 +450,12 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                                 elif k == _CTRL:
                                     st[ODD] = 1
                                 elif k == _EF:
+                                    high = True
                                     if w + 2 < n and arr[w + 1] == 0xBF and \
                                             (arr[w + 2] == 0xBE or arr[w + 2] == 0xBF):
                                         st[ODD] = 1
+                                elif k == _HIGH:
+                                    high = True
                             w += 1
                         if not ok or w >= n:
                             ok = False
@@ -589,6 +619,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                 st[ODD] = 1
             i += 1
         else:  # 0xEF: U+FFFE, U+FFFF
+            high = True
             if d >= 0 and i + 2 < n and arr[i + 1] == 0xBF and \
                     (arr[i + 2] == 0xBE or arr[i + 2] == 0xBF):
                 st[ODD] = 1
@@ -600,6 +631,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
     st[_OPEN] = open_lt
     st[_LAST] = last_gt
     st[_TEXT_ODD] = text_odd
+    st[_NON_ASCII] = high
     return status
 
 
@@ -611,8 +643,15 @@ def gather(arr: np.ndarray, vs: np.ndarray, ve: np.ndarray, nv: int
     start in them [field + 1], wide). The first ``nv`` fields (variables) are URL-decoded as
     ``unquote_array`` does: a %XX escape of an ASCII character becomes its byte; a value
     with an escape past ASCII is marked in ``wide`` [field, row], for ``unquote`` itself."""
+    return gather_into(arr, vs, ve, nv, np.empty((vs.shape[1], vs.shape[0] + 1), np.int64))
+
+
+@nb.njit(cache=True, nogil=True)
+def gather_into(arr: np.ndarray, vs: np.ndarray, ve: np.ndarray, nv: int, offs: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``gather`` with the offsets written to ``offs`` [field, row + 1] (int32 where the
+    spans' bytes are fewer than 2**31: the string arrays take them without a copy)."""
     rows, nf = vs.shape
-    offs = np.empty((nf, rows + 1), np.int64)
     valid = np.empty((nf, rows), np.bool_)
     base = np.zeros(nf + 1, np.int64)
     tot = np.zeros(nf, np.int64)
