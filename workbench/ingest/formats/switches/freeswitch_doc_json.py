@@ -12,6 +12,9 @@ exact reader, run on the stretch of text between two such known outcomes. Past t
 ``MAX_BAD_KEPT`` bad documents (whose error text is kept) a line that cannot decode by its
 bytes alone (``_broken``) is counted without being decoded: the exact reader would resume at
 the next line starting with ``{`` whatever its error.
+
+``scanned_docs`` runs ``line_docs`` on what the byte scan of a large file
+(``freeswitch_json_scan``) left: the windows it did not prove plain, run by run.
 """
 from __future__ import annotations
 
@@ -218,21 +221,27 @@ def _broken(data: bytes, start: int, eol: int) -> bool:
     (every '"' opens or closes a string), an odd number of '"' (the line ends inside a
     string: a raw line end or the file's end follows), no '}' or ']' (its object cannot
     end before). Both decoders then refuse it, whatever the lines after it hold."""
-    return (data.count(b'"', start, eol) % 2 == 1 and data.find(b"\\", start, eol) < 0
-            and data.find(b"}", start, eol) < 0 and data.find(b"]", start, eol) < 0)
+    line = data[start:eol]  # (a copy: ``data`` may be a mapping, which has no ``count``)
+    return (line.count(b'"') % 2 == 1 and line.find(b"\\") < 0 and line.find(b"}") < 0
+            and line.find(b"]") < 0)
 
 
 def line_docs(data: bytes, scanned: JsonLines, take: Callable[[Any], bool], taken: list[int],
-              bad: list[Any], max_bad: int) -> Iterator[Doc]:
+              bad: list[Any], max_bad: int, first: int = 0, stop: int | None = None
+              ) -> Iterator[Doc]:
     """``_json_docs(data.decode(), True, take, taken)``, the documents orjson reads in one
     window taken straight from the bytes. ``bad``: the bad documents kept so far (by the
-    caller); once ``max_bad`` are, a ``_broken`` document is yielded with no error text."""
+    caller); once ``max_bad`` are, a ``_broken`` document is yielded with no error text.
+    ``first``/``stop``: the stretch of the file ``scanned`` covers (``stop``: where the
+    window after its last one starts, a document orjson reads)."""
     assert orjson is not None
     loads = orjson.loads
     view = memoryview(data)
     n = len(data)
+    end = n if stop is None else stop
     starts = scanned.starts
-    seg = 0 if (not starts or starts[0] > 0) else -1  # a stretch left to the exact reader
+    # a stretch left to the exact reader
+    seg = first if (not starts or starts[0] > first) else -1
     seg_line = 1
 
     def stretch(a: int, b: int, line0: int) -> Iterator[Doc]:
@@ -263,4 +272,49 @@ def line_docs(data: bytes, scanned: JsonLines, take: Callable[[Any], bool], take
         if seg < 0:
             seg, seg_line = s, line
     if seg >= 0:
-        yield from stretch(seg, n, seg_line)
+        yield from stretch(seg, end, seg_line)
+
+
+def scanned_docs(data: bytes, scanned: Any, take: Callable[[Any], bool], taken: list[int],
+                 bad: list[Any], max_bad: int, marks: list[tuple[int, int]],
+                 unkept: list[int]) -> Iterator[Doc]:
+    """``line_docs`` of the windows the byte scan (``freeswitch_json_scan.JsonScan``) did not
+    read, run by run: a plain window ends the stretch before it as a document orjson reads
+    did. ``marks``: (window, rows in ``taken``) after each run, to put the scan's rows back
+    in file order. Once ``max_bad`` bad documents are kept, a ``_broken`` window also ends a
+    stretch and is only counted (in ``unkept``), as ``line_docs`` would count it."""
+    from .freeswitch_json_kernels import BROKEN, CLOSED, PLAIN
+
+    n = len(data)
+    flags = scanned.flags
+    k_all = len(flags)
+
+    def run(lo: int, hi: int) -> Iterator[Doc]:
+        sub = JsonLines(scanned.starts[lo:hi].tolist(), scanned.eols[lo:hi].tolist(),
+                        scanned.ends[lo:hi].tolist(), scanned.lines[lo:hi].tolist(),
+                        ((flags[lo:hi] & CLOSED) > 0).tolist())
+        first = 0 if lo == 0 else int(scanned.starts[lo])
+        yield from line_docs(data, sub, take, taken, bad, max_bad, first,
+                             int(scanned.starts[hi]) if hi < k_all else n)
+        marks.append((hi, len(taken)))
+
+    hard = (flags & PLAIN) == 0
+    if not k_all:  # no window: the whole file is a stretch
+        yield from run(0, 0)
+        return
+    for lo, hi in _runs(hard):
+        if len(bad) >= max_bad:  # from here a broken window is counted, never decoded
+            rest = np.zeros(k_all, bool)
+            rest[lo:] = hard[lo:]
+            broken = rest & ((flags & BROKEN) > 0)
+            unkept[0] += int(np.count_nonzero(broken))
+            for lo2, hi2 in _runs(rest & ~broken):
+                yield from run(lo2, hi2)
+            return
+        yield from run(lo, hi)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, past last) of each run of True in ``mask``."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.view(np.int8), [0]])))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
