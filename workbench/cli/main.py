@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import json
 import sys
 from pathlib import Path
@@ -15,25 +14,8 @@ from workbench.cli import evidence as cli_evidence
 from workbench.common.errors import InputError, WorkbenchError
 from workbench.common.files import regular_file
 
-#: Collector thresholds while a command runs (Python's: 700, 10, 10). Reading a large case
-#: allocates millions of short-lived container objects (Arrow wrappers, tuples, numba's
-#: typing): with the default, a first open of 10 M rows ran ~300 young and ~30 middle
-#: collections and 2 full ones over the ~140 k objects the imports leave, 0.15-0.4 s of
-#: CPU; with these ~60 young and ~5 middle ones and no full one, ~0.08 s. Reference cycles
-#: are still collected, a little later.
-GC_THRESHOLDS = (50_000, 20, 20)
-
 
 def main(argv: list[str] | None = None) -> int:
-    before = gc.get_threshold()
-    gc.set_threshold(*GC_THRESHOLDS)
-    try:
-        return _main(argv)
-    finally:  # a caller's own collector settings (tests call main in their process)
-        gc.set_threshold(*before)
-
-
-def _main(argv: list[str] | None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
