@@ -26,7 +26,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .freeswitch_legs import PROFILE_LIST, TIME_LIST, VAR_LIST, legs_columns, micros
+from .freeswitch_legs import (
+    PROFILE_LIST,
+    TIME_LIST,
+    VAR_LIST,
+    legs_columns,
+    micros,
+    scan_names,
+)
+from .positional import clean_utf8
 
 
 @dataclass
@@ -52,7 +60,9 @@ def scan(data: bytes) -> XmlScan | None:
     status, starts, lines, flags, vs, ve, non_ascii = kern.scan_docs(
         arr, _CDR_NEXT, table, keys, key_len, info, len(VAR_LIST), len(PROFILE_LIST),
         len(TIME_LIST))
-    if status or (non_ascii and not _utf8(data)):
+    # (the text reader replaces bad bytes: only a valid file is read from its bytes; the
+    # kernel tells a file of ASCII only, most of them, which needs no check)
+    if status or (non_ascii and not clean_utf8(data)):
         return None
     fast, broken, paired = (flags & 1) > 0, (flags & 2) > 0, (flags & 4) > 0
     if len(starts) and not paired[1:].all():
@@ -63,20 +73,6 @@ def scan(data: bytes) -> XmlScan | None:
         return XmlScan(starts, lines, fast, broken, {})
     raw = _texts(kern, data, arr, vs, ve)
     return XmlScan(starts, lines, fast, broken, _columns(raw))
-
-
-def _utf8(data: bytes) -> bool:
-    """Whether ``data`` is valid UTF-8. The text reader replaces bad bytes: only a valid
-    file is read from its bytes (the kernel tells a file of ASCII only, most of them, which
-    needs no check)."""
-    whole = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], np.int64)),
-                               pa.py_buffer(data)])
-    try:
-        whole.cast(pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return False
-    return True
 
 
 BATCH = 8 << 20  # bytes of documents the numpy scan read together (see ``_tails_into_next``)
@@ -96,18 +92,7 @@ def _name_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     slot among VAR_LIST, PROFILE_LIST and TIME_LIST (-1 where not one of them)."""
     global _TABLE
     if _TABLE is None:
-        structs = ("variables", "callflow", "caller_profile", "times")
-        names = list(dict.fromkeys(structs + VAR_LIST + PROFILE_LIST + TIME_LIST))
-        raw = [n.encode() for n in names]
-        width = max(map(len, raw))
-        keys = np.zeros((len(raw), width), np.uint8)
-        for i, b in enumerate(raw):
-            keys[i, :len(b)] = np.frombuffer(b, np.uint8)
-        info = np.full((len(names), 4), -1, np.int64)
-        for i, name in enumerate(names):
-            for col, group in enumerate((structs, VAR_LIST, PROFILE_LIST, TIME_LIST)):
-                if name in group:
-                    info[i, col] = group.index(name)
+        raw, keys, lengths, info = scan_names()
         size = 1 << 10
         table = np.full(size, -1, np.int64)
         for i, b in enumerate(raw):
@@ -115,7 +100,7 @@ def _name_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
             while table[h] >= 0:
                 h = (h + 1) & (size - 1)
             table[h] = i
-        _TABLE = table, keys, np.array(list(map(len, raw)), np.int64), info
+        _TABLE = table, keys, lengths, info
     return _TABLE
 
 

@@ -95,6 +95,28 @@ def _utf8(arr: np.ndarray, i: int) -> int:
 
 
 @nb.njit(cache=True, nogil=True)
+def _next_window(arr: np.ndarray, j: int, n: int) -> tuple[int, int]:
+    """(offset of the next line starting with '{' after ``j``, or -1 at the file's end, or
+    -2 at a byte sequence that is not UTF-8; the line ends passed on the way)."""
+    nl = 0
+    while j < n:
+        c = arr[j]
+        if c == 10:
+            nl += 1
+            if j + 1 < n and arr[j + 1] == 123:
+                return j + 1, nl
+            j += 1
+        elif c >= 128:
+            ln = _utf8(arr, j)
+            if ln == 0:
+                return -2, nl
+            j += ln
+        else:
+            j += 1
+    return -1, nl
+
+
+@nb.njit(cache=True, nogil=True)
 def _copy(arr: np.ndarray, a: int, b: int, out: np.ndarray, p: int) -> bool:
     """``out[p:p + b - a] = arr[a:b]``; whether the bytes hold a '%' (a helper: in the scan's
     loop the copy was not vectorized, ~1 ns a byte)."""
@@ -233,23 +255,11 @@ def scan(arr: np.ndarray, lut: np.ndarray, chain: np.ndarray, keys: np.ndarray,
         nset += listed[f]
     status = DONE
     if k == 0 and i == 0 and (n == 0 or arr[0] != 123):
-        i = -1  # no window at the file's start: the bytes before the first one checked below
-        j = 0
-        while j < n:
-            c = arr[j]
-            if c == 10:
-                nl += 1
-                if j + 1 < n and arr[j + 1] == 123:
-                    i = j + 1
-                    break
-                j += 1
-            elif c >= 128:
-                ln = _utf8(arr, j)
-                if ln == 0:
-                    return NOT_UTF8
-                j += ln
-            else:
-                j += 1
+        # no window at the file's start: the bytes before the first one checked here
+        i, passed = _next_window(arr, 0, n)
+        if i == -2:
+            return NOT_UTF8
+        nl += passed
     while i >= 0:
         if k >= starts.size:
             status = MORE_WINDOWS
@@ -549,23 +559,10 @@ def scan(arr: np.ndarray, lut: np.ndarray, chain: np.ndarray, keys: np.ndarray,
                         break
                 j += 1
         if fail >= 0:
-            j = fail
-            nxt = -1
-            while j < n:
-                c = arr[j]
-                if c == 10:
-                    nl += 1
-                    if j + 1 < n and arr[j + 1] == 123:
-                        nxt = j + 1
-                        break
-                    j += 1
-                elif c >= 128:
-                    ln = _utf8(arr, j)
-                    if ln == 0:
-                        return NOT_UTF8
-                    j += ln
-                else:
-                    j += 1
+            nxt, passed = _next_window(arr, fail, n)
+            if nxt == -2:
+                return NOT_UTF8
+            nl += passed
         stop = n if nxt < 0 else nxt
         if fail < 0:
             room = True

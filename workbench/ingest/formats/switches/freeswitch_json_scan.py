@@ -25,6 +25,7 @@ from .freeswitch_legs import (
     VAR_LIST,
     legs_columns,
     micros,
+    scan_names,
     unquote_array,
 )
 
@@ -63,25 +64,15 @@ def _name_table() -> tuple[np.ndarray, ...]:
     global _TABLE
     if _TABLE is None:
         from .freeswitch_json_kernels import MAX_KEY
-        structs = ("variables", "callflow", "caller_profile", "times")
-        names = list(dict.fromkeys(structs + VAR_LIST + PROFILE_LIST + TIME_LIST))
-        raw = [n.encode() for n in names]
+        raw, keys, lengths, info = scan_names(MAX_KEY)
         assert all(0 < len(b) < MAX_KEY for b in raw)
-        keys = np.zeros((len(raw), MAX_KEY), np.uint8)
-        for i, b in enumerate(raw):
-            keys[i, :len(b)] = np.frombuffer(b, np.uint8)
-        info = np.full((len(names), 4), -1, np.int64)
-        for i, name in enumerate(names):
-            for col, group in enumerate((structs, VAR_LIST, PROFILE_LIST, TIME_LIST)):
-                if name in group:
-                    info[i, col] = group.index(name)
         lut = np.full((MAX_KEY, 256), -1, np.int64)
         chain = np.full(len(raw), -1, np.int64)
         for i in reversed(range(len(raw))):
             b = raw[i]
             chain[i] = lut[len(b), b[0]]
             lut[len(b), b[0]] = i
-        _TABLE = lut, chain, keys, np.array(list(map(len, raw)), np.int64), info
+        _TABLE = lut, chain, keys, lengths, info
     return _TABLE
 
 

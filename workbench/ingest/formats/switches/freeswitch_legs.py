@@ -40,6 +40,26 @@ _SOFIA_HOST = r"^sofia/[^/]+/[^@]*@(?P<g>[^:;/>]+)"
 _DIGITS = r"^[0-9]{1,16}$"  # read exactly by an int64 cast when the µs value is below 2**53
 
 
+def scan_names(width: int = 0) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
+    """The names the document scans look up (XML elements, JSON keys): the four structures a
+    leg's fields sit in, then every field, each once, as (bytes, a zero-padded byte matrix at
+    least ``width`` wide, their lengths, what each is). What each is: its struct code
+    (variables, callflow, caller_profile, times; -1) and its slot among VAR_LIST,
+    PROFILE_LIST and TIME_LIST (-1 where not one of them)."""
+    structs = ("variables", "callflow", "caller_profile", "times")
+    names = list(dict.fromkeys(structs + VAR_LIST + PROFILE_LIST + TIME_LIST))
+    raw = [n.encode() for n in names]
+    keys = np.zeros((len(raw), max(width, *map(len, raw))), np.uint8)
+    for i, b in enumerate(raw):
+        keys[i, :len(b)] = np.frombuffer(b, np.uint8)
+    info = np.full((len(names), 4), -1, np.int64)
+    for i, name in enumerate(names):
+        for col, group in enumerate((structs, VAR_LIST, PROFILE_LIST, TIME_LIST)):
+            if name in group:
+                info[i, col] = group.index(name)
+    return raw, keys, np.array(list(map(len, raw)), np.int64), info
+
+
 class OddValue(Exception):
     """A value whose text depends on how the JSON number was decoded (see ``LegColumns``)."""
 
