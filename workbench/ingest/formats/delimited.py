@@ -355,8 +355,8 @@ def read_delimited(data: bytes | mmap.mmap, *, delimiter: str, names: list[str] 
     ascii_only = (scan is not None and scan.ascii) or is_ascii(body)
     try:
         table, invalid, unknown = _parse(body, names, delimiter, quote_char, escape_char,
-                                         double_quote, True, include, cap,
-                                         check_utf8=not ascii_only)
+                                         double_quote, len(body) >= THREADED_BODY, include,
+                                         cap, check_utf8=not ascii_only)
     except TooManyInvalid:
         if max_invalid is not None:
             raise
@@ -443,6 +443,15 @@ def _quiet_undecodable_rows() -> None:
 
 
 _HOOKED = False
+
+
+#: Bodies from this size on are parsed by pyarrow's thread pool. A smaller one is one or two
+#: of its 1 MB blocks anyway, and parsed serially it leaves no task running when pyarrow
+#: refuses it: a refused threaded parse returns while other blocks are still in flight, and
+#: when the process ended just then (``detect`` of a small file) the last task released the
+#: Python buffer during interpreter shutdown and the process aborted ("terminate called
+#: without an active exception"), seen under load about once in 20 runs.
+THREADED_BODY = 1 << 20
 
 
 def _parse(body, names, delimiter, quote_char, escape_char, double_quote, threads,
