@@ -88,6 +88,29 @@ def _ref_ok(arr: np.ndarray, i: int) -> bool:
 
 
 @nb.njit(cache=True, nogil=True)
+def _noncharacter(arr: np.ndarray, i: int) -> bool:
+    """Whether the 0xEF at ``i`` starts U+FFFE or U+FFFF, which XML does not allow."""
+    return i + 2 < arr.size and arr[i + 1] == 0xBF and (arr[i + 2] == 0xBE or arr[i + 2] == 0xBF)
+
+
+@nb.njit(cache=True, nogil=True)
+def _quoted_byte(arr: np.ndarray, p: int, k: int, st: np.ndarray) -> bool:
+    """A byte of class ``k`` (not a line end, '<' or '>') inside a declaration or an attribute
+    value: marks the document odd (``st[ODD]``) for a stray '&', a control byte or a
+    noncharacter; True when it is past ASCII."""
+    if k == _AMP:
+        if not _ref_ok(arr, p):
+            st[ODD] = 1
+    elif k == _CTRL:
+        st[ODD] = 1
+    elif k == _EF:
+        if _noncharacter(arr, p):
+            st[ODD] = 1
+        return True
+    return k == _HIGH
+
+
+@nb.njit(cache=True, nogil=True)
 def _same(arr: np.ndarray, a: int, la: int, b: int, lb: int) -> bool:
     if la != lb:
         return False
@@ -379,17 +402,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                             break
                         if k == _LF:
                             tag_nl += 1
-                        elif k == _AMP:
-                            if not _ref_ok(arr, p):
-                                st[ODD] = 1
-                        elif k == _CTRL:
-                            st[ODD] = 1
-                        elif k == _EF:
-                            high = True
-                            if p + 2 < n and arr[p + 1] == 0xBF and \
-                                    (arr[p + 2] == 0xBE or arr[p + 2] == 0xBF):
-                                st[ODD] = 1
-                        elif k == _HIGH:
+                        elif _quoted_byte(arr, p, k, st):
                             high = True
                         p += 1
                     if p < n and arr[p] == 62 and p - lt >= 6 and arr[p - 1] == 63:
@@ -444,17 +457,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                                     break
                                 if k == _LF:
                                     tag_nl += 1
-                                elif k == _AMP:
-                                    if not _ref_ok(arr, w):
-                                        st[ODD] = 1
-                                elif k == _CTRL:
-                                    st[ODD] = 1
-                                elif k == _EF:
-                                    high = True
-                                    if w + 2 < n and arr[w + 1] == 0xBF and \
-                                            (arr[w + 2] == 0xBE or arr[w + 2] == 0xBF):
-                                        st[ODD] = 1
-                                elif k == _HIGH:
+                                elif _quoted_byte(arr, w, k, st):
                                     high = True
                             w += 1
                         if not ok or w >= n:
@@ -620,8 +623,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
             i += 1
         else:  # 0xEF: U+FFFE, U+FFFF
             high = True
-            if d >= 0 and i + 2 < n and arr[i + 1] == 0xBF and \
-                    (arr[i + 2] == 0xBE or arr[i + 2] == 0xBF):
+            if d >= 0 and _noncharacter(arr, i):
                 st[ODD] = 1
             i += 1
     st[_I] = i
