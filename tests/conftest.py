@@ -68,3 +68,12 @@ def sample_copy(tmp_path) -> Path:
         from workbench.generate import generate_case
         generate_case(dst, rows=5000, seed=7)
     return dst
+
+
+@pytest.fixture
+def small_positional_limits(monkeypatch):
+    """The positional readers' refusal and trial limits made small, so a few generated or
+    damaged lines reach the paths a large file takes."""
+    from workbench.ingest.formats.switches import positional
+    monkeypatch.setattr(positional, "MAX_REFUSED", 2)
+    monkeypatch.setattr(positional, "TRIAL_LINES", 12)

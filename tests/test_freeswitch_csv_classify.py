@@ -49,10 +49,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=list(HealthCheck))
 
 
-@pytest.fixture(autouse=True)
-def _small_limits(monkeypatch):
-    monkeypatch.setattr(positional, "MAX_REFUSED", 2)
-    monkeypatch.setattr(positional, "TRIAL_LINES", 12)
+pytestmark = pytest.mark.usefixtures("small_positional_limits")
 
 
 # ---------------------------------------------------------------- the code as it was

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +16,6 @@ from workbench.ingest.formats import ReadOptions
 from workbench.ingest.formats.delimited import MAX_BAD_KEPT, field_counts
 from workbench.ingest.formats.switches import freeswitch as fs
 from workbench.ingest.formats.switches import freeswitch_lines as fl
-from workbench.ingest.formats.switches import positional
 from workbench.ingest.formats.switches.positional import with_text
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
@@ -66,17 +64,12 @@ def test_counts_by_re2_on_a_sliced_array():
     assert fl._counts_in(texts, [2, 3]).tolist() == _counts_before(texts, [2, 3]).tolist()
 
 
-@pytest.fixture
-def small_limits(monkeypatch):
-    monkeypatch.setattr(positional, "MAX_REFUSED", 2)
-    monkeypatch.setattr(positional, "TRIAL_LINES", 12)
-
-
 def _read(path: Path, fast: bool):
     return with_text(path, None, lambda d, e: fs._read(path, ReadOptions(), d, e, fast=fast))
 
 
-def test_more_bad_lines_than_kept_give_the_careful_readers_reasons(tmp_path, small_limits):
+def test_more_bad_lines_than_kept_give_the_careful_readers_reasons(tmp_path,
+                                                                   small_positional_limits):
     """Past ``MAX_BAD_KEPT`` bad lines only the first keep a reason: those of another count
     are counted after the fact; the rest still count as bad."""
     good = ",".join(f'"v{i}"' for i in range(15))

@@ -28,7 +28,6 @@ from workbench.ingest.formats.delimited import line_starts, nonblank_lines
 from workbench.ingest.formats.switches import freeswitch as fs
 from workbench.ingest.formats.switches import freeswitch_csv_repair as fr
 from workbench.ingest.formats.switches import freeswitch_lines as fl
-from workbench.ingest.formats.switches import positional
 from workbench.ingest.formats.switches.common import concat_sorted, in_file_order
 from workbench.ingest.formats.switches.positional import Positional, with_text
 
@@ -261,16 +260,10 @@ def _read_mapped(path: Path, opts: ReadOptions):
         return f"{type(exc).__name__}: {exc}"
 
 
-@pytest.fixture
-def _small_limits(monkeypatch):
-    monkeypatch.setattr(positional, "MAX_REFUSED", 2)
-    monkeypatch.setattr(positional, "TRIAL_LINES", 12)
-
-
 @SETTINGS
 @given(_file())
-def test_needed_fields_mapped_read_as_every_field_of_the_bytes(tmp_path_factory, _small_limits,
-                                                                text):
+def test_needed_fields_mapped_read_as_every_field_of_the_bytes(
+        tmp_path_factory, small_positional_limits, text):
     p = tmp_path_factory.mktemp("fs") / "calls.csv"
     p.write_text(text, encoding="utf-8")
     every = pytest.MonkeyPatch()
@@ -288,13 +281,13 @@ def test_needed_fields_mapped_read_as_every_field_of_the_bytes(tmp_path_factory,
 
 @pytest.mark.parametrize("name", ["freeswitch_default.csv", "freeswitch_example.csv",
                                   "freeswitch_mangled.csv", "freeswitch_sql.csv"])
-def test_fixtures_mapped_read_as_their_bytes(tmp_path, _small_limits, name):
+def test_fixtures_mapped_read_as_their_bytes(tmp_path, small_positional_limits, name):
     p = tmp_path / name
     p.write_bytes((FX / name).read_bytes() * 30)
     _same(_read_mapped(p, ReadOptions()), _read_bytes(p, ReadOptions(), fast=False))
 
 
-def test_a_windows_1252_file_mapped_reads_as_its_bytes(tmp_path, _small_limits):
+def test_a_windows_1252_file_mapped_reads_as_its_bytes(tmp_path, small_positional_limits):
     good = ",".join(f'"v{i}"' for i in range(15)) + "\n"
     text = ('"a","b"\n' * 5 + good * 10 + '"Jos\xe9 "X", LLC",' + good[:-1].split(",", 1)[1]
             + "\n" + good * 10)
@@ -305,7 +298,8 @@ def test_a_windows_1252_file_mapped_reads_as_its_bytes(tmp_path, _small_limits):
     assert not isinstance(got, str) and got.encoding != "utf-8"
 
 
-def test_the_benchmark_layout_mapped_takes_the_fast_paths(tmp_path, monkeypatch, _small_limits):
+def test_the_benchmark_layout_mapped_takes_the_fast_paths(tmp_path, monkeypatch,
+                                                         small_positional_limits):
     """The replicated fixture (the benchmark's file): line reader and fast re-split taken,
     the mapping released (nothing returned refers to it), the same table as the bytes."""
     seed = (FX / "freeswitch_example.csv").read_text()
@@ -326,9 +320,8 @@ def test_the_benchmark_layout_mapped_takes_the_fast_paths(tmp_path, monkeypatch,
 
 
 @pytest.mark.parametrize("bad_lines", [0, 6])
-def test_a_fault_in_a_field_left_unconverted_still_retries_as_windows_1252(tmp_path, monkeypatch,
-                                                                           _small_limits,
-                                                                           bad_lines):
+def test_a_fault_in_a_field_left_unconverted_still_retries_as_windows_1252(
+        tmp_path, monkeypatch, small_positional_limits, bad_lines):
     """``context`` (field 4) is not converted; its é in Windows-1252, past the head the
     encoding is sniffed from, must still make the file Windows-1252, as when every field
     was converted."""

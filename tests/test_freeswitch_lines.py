@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from workbench.ingest.formats import ReadOptions
 from workbench.ingest.formats.switches import freeswitch as fs
 from workbench.ingest.formats.switches import freeswitch_lines as fl
-from workbench.ingest.formats.switches import positional
 from workbench.ingest.formats.switches.positional import with_text
 
 FX = Path(__file__).parent / "fixtures" / "formats"
@@ -27,10 +26,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=list(HealthCheck))
 
 
-@pytest.fixture(autouse=True)
-def _small_limits(monkeypatch):
-    monkeypatch.setattr(positional, "MAX_REFUSED", 2)
-    monkeypatch.setattr(positional, "TRIAL_LINES", 12)
+pytestmark = pytest.mark.usefixtures("small_positional_limits")
 
 
 def _read(path: Path, fast: bool):

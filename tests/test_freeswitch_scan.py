@@ -24,7 +24,6 @@ from tests.parsed_compare import assert_same_parsed
 from workbench.ingest.formats import ReadOptions
 from workbench.ingest.formats.switches import freeswitch as fs
 from workbench.ingest.formats.switches import freeswitch_scan as sc
-from workbench.ingest.formats.switches import positional
 from workbench.ingest.formats.switches.common import blank_to_null
 from workbench.ingest.formats.switches.positional import with_text
 
@@ -34,10 +33,7 @@ SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
                     suppress_health_check=list(HealthCheck))
 
 
-@pytest.fixture(autouse=True)
-def _small_limits(monkeypatch):
-    monkeypatch.setattr(positional, "MAX_REFUSED", 2)
-    monkeypatch.setattr(positional, "TRIAL_LINES", 12)
+pytestmark = pytest.mark.usefixtures("small_positional_limits")
 
 
 def _read(path: Path, kernel: bool, opts: ReadOptions | None = None):
