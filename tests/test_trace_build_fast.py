@@ -197,6 +197,9 @@ def _chain(draw: st.DrawFn) -> TraceResult:
         last = hops[-1]
         last.found, last.customer, last.role = True, "Robo Dialer", Role.ORIGINATING
         last.origid, last.pp_x5u = hops[k].origid or "o1", hops[k].pp_x5u
+        if k < n - 1 and draw(st.booleans()):  # a transit repeating the origin's full token
+            hops[k].found, hops[k].attest = True, "A"
+            hops[k].origid = last.origid
     return TraceResult("+13125550143", "+17735550188", T0, Outcome.NOT_FOUND, hops, None,
                        {}, 60.0)
 
