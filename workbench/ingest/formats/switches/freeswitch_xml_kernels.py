@@ -7,11 +7,19 @@ small state. Its decisions are the numpy scan's, document by document (the prope
 of ``tests/test_freeswitch_xml_kernels.py`` compare both): which documents are read here,
 which are broken, and the byte span of every field taken. Imported lazily (numba costs
 ~0.2 s to import): only ``scan`` of a file calls it.
+
+Its shortcuts (``tests/test_freeswitch_xml_scan_edges.py`` tries their edges): an end tag
+and a name looked up are compared 8 bytes at a time; before the file's last '>' the runs
+of text and names are walked with an unsigned index and no test of the file's end (numba
+tests the sign of a signed index at every read).
 """
 from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
 
 # byte classes of the main loop (0: a byte with no meaning of its own)
 _LT, _GT, _LF, _CR, _AMP, _CTRL, _EF, _HIGH = 1, 2, 3, 4, 5, 6, 7, 8
@@ -110,6 +118,80 @@ def _quoted_byte(arr: np.ndarray, p: int, k: int, st: np.ndarray) -> bool:
     return k == _HIGH
 
 
+@intrinsic
+def _load8(typingctx, arr, i):  # type: ignore[no-untyped-def]
+    """The 8 bytes of ``arr`` from ``i`` as one unaligned uint64 load (unchecked)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+    return types.uint64(arr, types.intp), codegen
+
+
+# words read past the array raise under NUMBA_BOUNDSCHECK=1 (with a fresh NUMBA_CACHE_DIR:
+# the flag is compiled in, and the cache does not know it)
+_CHECKED = bool(getattr(nb.config, "BOUNDSCHECK", None))
+
+
+@nb.njit(cache=True, nogil=True)
+def _word(arr: np.ndarray, i: int) -> np.uint64:
+    """The 8 bytes of ``arr`` from ``i`` as one word (``0 <= i``, ``i + 8 <= arr.size``:
+    the caller's to make sure; checked under NUMBA_BOUNDSCHECK)."""
+    if _CHECKED and (i < 0 or i + 8 > arr.size):
+        raise IndexError("a word past the array")
+    return _load8(arr, i)  # type: ignore[call-arg]  # (typingctx: numba's)
+
+
+# the first k bytes of a word in memory order (the machine's byte order)
+_HEAD = np.array([np.frombuffer(b"\xff" * k + b"\0" * (8 - k), np.uint64)[0] for k in range(8)])
+
+
+@nb.njit(cache=True, nogil=True)
+def _same_words(arr: np.ndarray, a: int, b: int, ln: int) -> bool:
+    """``arr[a:a+ln] == arr[b:b+ln]`` 8 bytes at a time (``a + ln + 8 <= arr.size`` and
+    ``b + ln + 8 <= arr.size``)."""
+    j = 0
+    while j + 8 <= ln:
+        if _word(arr, a + j) != _word(arr, b + j):
+            return False
+        j += 8
+    return bool(((_word(arr, a + j) ^ _word(arr, b + j)) & _HEAD[ln - j]) == 0)
+
+
+_U1 = np.uint64(1)  # (uint64 + int64 is float64 in numba: an unsigned index steps by this)
+
+
+@nb.njit(cache=True, nogil=True)
+def _last_gt(arr: np.ndarray) -> int:
+    """The last '>' of ``arr`` (-1: none). Every run the scan walks (text, a name, white
+    space, a quoted value) stops at a '>': one starting at or before it needs no test of the
+    file's end, and its index no test of its sign (unsigned), byte by byte."""
+    j = arr.size - 1
+    while j >= 0 and arr[j] != 62:
+        j -= 1
+    return j
+
+
+@nb.njit(cache=True, nogil=True)
+def _at(arr: np.ndarray, i: int) -> int:
+    """``arr[i]`` for an ``i`` known >= 0: no test of its sign (all the kernel's are)."""
+    b: int = arr[np.uint64(i)]
+    return b
+
+
+@nb.njit(cache=True, nogil=True)
+def _name_end(arr: np.ndarray, p: int, n: int, stop: int) -> int:
+    """Where the name characters from ``p`` end (``stop``: ``_last_gt``)."""
+    if p <= stop:
+        u = np.uint64(p)
+        while NAME_CHAR[arr[u]]:
+            u += _U1
+        return np.int64(u)  # type: ignore[return-value]  # (int64 for numba: one type)
+    while p < n and NAME_CHAR[arr[p]]:
+        p += 1
+    return p
+
+
 @nb.njit(cache=True, nogil=True)
 def _same(arr: np.ndarray, a: int, la: int, b: int, lb: int) -> bool:
     if la != lb:
@@ -187,25 +269,24 @@ def name_hash(first: int, mid: int, late: int, last: int, ln: int) -> int:
 
 
 @nb.njit(cache=True, nogil=True)
-def _lookup(arr: np.ndarray, s: int, ln: int, table: np.ndarray, keys: np.ndarray,
-            key_len: np.ndarray) -> int:
-    """Index of the name ``arr[s:s+ln]`` among ``keys`` (-1: not one of them)."""
-    if ln > keys.shape[1]:
-        return -1
-    mask = table.size - 1
-    h = name_hash(arr[s], arr[s + ln // 2], arr[s + (ln * 3) // 4], arr[s + ln - 1], ln) & mask
-    while table[h] >= 0:
-        k: int = table[h]
-        if key_len[k] == ln:
-            same = True
-            for j in range(ln):
-                if keys[k, j] != arr[s + j]:
-                    same = False
-                    break
-            if same:
-                return k
-        h = (h + 1) & mask
-    return -1
+def _key_words_same(arr: np.ndarray, s: int, ln: int, key_words: np.ndarray, k: int) -> bool:
+    """``arr[s:s+ln]`` is key ``k`` of ``ln`` bytes, compared with its words 8 bytes at a
+    time (``s + ln + 8 <= arr.size``)."""
+    j = 0
+    while j + 8 <= ln:
+        if _word(arr, s + j) != key_words[k, j >> 3]:
+            return False
+        j += 8
+    return bool(((_word(arr, s + j) ^ key_words[k, j >> 3]) & _HEAD[ln - j]) == 0)
+
+
+@nb.njit(cache=True, nogil=True)
+def _key_bytes_same(arr: np.ndarray, s: int, ln: int, keys: np.ndarray, k: int) -> bool:
+    """``_key_words_same`` byte by byte, for a name near the file's end."""
+    for j in range(ln):
+        if keys[k, j] != arr[s + j]:
+            return False
+    return True
 
 
 @nb.njit(cache=True, nogil=True)
@@ -245,9 +326,10 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
     stack = np.zeros((MAX_LEVEL + 2, 2), np.int64)
     a_s = np.empty(64, np.int64)
     a_l = np.empty(64, np.int64)
+    key_words = _words_of(keys)
     while True:
-        status = _scan(arr, cdr_next, table, keys, key_len, info, nv, np_, work, cur_s, cur_e,
-                       cur_o, stack, a_s, a_l, starts, lines, flags, vs, ve)
+        status = _scan(arr, cdr_next, table, keys, key_len, key_words, info, nv, np_, work,
+                       cur_s, cur_e, cur_o, stack, a_s, a_l, starts, lines, flags, vs, ve)
         if status != 2:
             break
         cap *= 2
@@ -260,6 +342,14 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
         work[_NON_ASCII] != 0
 
 
+def _words_of(keys: np.ndarray) -> np.ndarray:
+    """The rows of ``keys`` as uint64 words, zero-padded (one more word than a key needs:
+    a key's tail is compared with a whole word, masked)."""
+    wide = np.zeros((keys.shape[0], (keys.shape[1] // 8 + 1) * 8), np.uint8)
+    wide[:, :keys.shape[1]] = keys
+    return wide.view(np.uint64)
+
+
 def _grown(a: np.ndarray, size: int) -> np.ndarray:
     b = np.zeros((size,) + a.shape[1:], a.dtype)
     b[:len(a)] = a
@@ -268,10 +358,10 @@ def _grown(a: np.ndarray, size: int) -> np.ndarray:
 
 @nb.njit(cache=True, nogil=True)
 def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.ndarray,
-          key_len: np.ndarray, info: np.ndarray, nv: int, np_: int, st: np.ndarray,
-          cur_s: np.ndarray, cur_e: np.ndarray, cur_o: np.ndarray, stack: np.ndarray,
-          a_s: np.ndarray, a_l: np.ndarray, starts: np.ndarray, lines: np.ndarray,
-          flags: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> int:
+          key_len: np.ndarray, key_words: np.ndarray, info: np.ndarray, nv: int, np_: int,
+          st: np.ndarray, cur_s: np.ndarray, cur_e: np.ndarray, cur_o: np.ndarray,
+          stack: np.ndarray, a_s: np.ndarray, a_l: np.ndarray, starts: np.ndarray,
+          lines: np.ndarray, flags: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> int:
     """``scan_docs``' loop from where ``st`` says: 0 done, 1 for the exact reader, 2 out of
     room (``st`` holds where to go on).
 
@@ -279,6 +369,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
     every call (5x slower); only small ones LLVM inlines are left."""
     n = arr.size
     nf = cur_s.size
+    mask = table.size - 1
     cap = starts.size
     i = st[_I]
     d = st[_D]
@@ -289,28 +380,47 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
     text_odd = st[_TEXT_ODD] != 0
     high = st[_NON_ASCII] != 0  # a byte past ASCII seen
     status = 0
+    stop = _last_gt(arr)
     while True:
-        while i < n:  # text: only line ends counted on the way (the branch below does no more)
-            k0 = CLASS[arr[i]]
-            if k0 == 0:
-                i += 1
-            elif k0 == _LF:
-                nl += 1
-                i += 1
-            elif k0 == _HIGH:
-                high = True
-                i += 1
-            else:
-                break
+        # text: only line ends counted on the way (the branch below does no more); before the
+        # last '>' with no test of the end, unsigned (see _last_gt), then as it was
+        if i <= stop:
+            u = np.uint64(i)
+            while True:
+                k0 = CLASS[arr[u]]
+                if k0 == 0:
+                    u += _U1
+                elif k0 == _LF:
+                    nl += 1
+                    u += _U1
+                elif k0 == _HIGH:
+                    high = True
+                    u += _U1
+                else:
+                    break
+            i = np.int64(u)
+        else:
+            while i < n:
+                k0 = CLASS[arr[i]]
+                if k0 == 0:
+                    i += 1
+                elif k0 == _LF:
+                    nl += 1
+                    i += 1
+                elif k0 == _HIGH:
+                    high = True
+                    i += 1
+                else:
+                    break
         at_end = i >= n
-        c = 0 if at_end else CLASS[arr[i]]
+        c = 0 if at_end else CLASS[_at(arr, i)]
         is_start = False
-        if c == _LT and i + 3 < n and arr[i + 1] == 99 and arr[i + 2] == 100 and \
-                arr[i + 3] == 114:
+        if c == _LT and i + 3 < n and _at(arr, i + 1) == 99 and _at(arr, i + 2) == 100 and \
+                _at(arr, i + 3) == 114:
             if i + 4 >= n:
                 status = 1
                 break
-            how = cdr_next[arr[i + 4]]
+            how = cdr_next[_at(arr, i + 4)]
             if how < 0:
                 status = 1
                 break
@@ -376,10 +486,23 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
             nlen = 0
             tag_nl = 0
             p = lt + 1
-            c1 = arr[p] if p < n else 0
+            c1 = _at(arr, p) if p < n else 0
+            same_top = False  # an end tag naming the open element (its name, then '>')
             if c1 == 47:  # '/': an end tag
                 p += 1
-                if p < n and NAME_START[arr[p]]:
+                # first compared with the open element's name 8 bytes at a time (one pass,
+                # no test per byte); on any difference read as before
+                top = st[DEPTH]
+                if top <= MAX_LEVEL + 1:
+                    s0, l0 = stack[top, 0], stack[top, 1]
+                    e0 = p + l0
+                    if l0 > 0 and e0 + 8 <= n and _at(arr, e0) == 62:
+                        same_top = _same_words(arr, p, s0, l0)
+                        if same_top:
+                            ns, nlen, gt, kind = p, l0, e0, END
+                if same_top:
+                    pass
+                elif p < n and NAME_START[arr[p]]:
                     ns = p
                     while p < n and NAME_CHAR[arr[p]]:
                         p += 1
@@ -409,25 +532,23 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                         gt, kind = p, DECL
             elif NAME_START[c1]:
                 ns = p
-                while p < n and NAME_CHAR[arr[p]]:
-                    p += 1
+                p = _name_end(arr, p, n, stop)
                 nlen = p - ns
                 m = 0
                 ok = True
                 while True:
                     w = p
-                    while w < n and WS[arr[w]]:
-                        if arr[w] == 10:
+                    while w < n and WS[_at(arr, w)]:
+                        if _at(arr, w) == 10:
                             tag_nl += 1
                         w += 1
                     if w >= n:
                         ok = False
                         break
-                    c2 = arr[w]
+                    c2 = _at(arr, w)
                     if w > p and NAME_START[c2]:  # an attribute: name, '=', quoted value
                         a0 = w
-                        while w < n and NAME_CHAR[arr[w]]:
-                            w += 1
+                        w = _name_end(arr, w, n, stop)
                         a1 = w
                         while w < n and WS[arr[w]]:
                             if arr[w] == 10:
@@ -521,8 +642,8 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                             cur_s[f], cur_e[f], cur_o[f] = -1, -1, False
                 if kind == END:
                     level = st[DEPTH]
-                    if level <= MAX_LEVEL + 1 and not _same(arr, stack[level, 0],
-                                                            stack[level, 1], ns, nlen):
+                    if level <= MAX_LEVEL + 1 and not same_top and not _same(
+                            arr, stack[level, 0], stack[level, 1], ns, nlen):
                         st[MISMATCH] = 1
                     if level == 2:
                         if st[VAR_ST] == 1:
@@ -551,39 +672,57 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                     opened = 1 if kind == START else 2
                     want = -1  # the field this element is, if any
                     leaf = 0
-                    if level == 2 and not st[MULTI]:
-                        k = _lookup(arr, ns, nlen, table, keys, key_len)
-                        if k >= 0:
-                            code = info[k, 0]
-                            if code == VARIABLES and st[VAR_ST] == 0:
-                                st[VAR_ST] = opened
-                            elif code == CALLFLOW:
-                                st[CF_COUNT] += 1
-                                if st[CF_COUNT] > 1:
-                                    st[MULTI] = 1
-                                else:
-                                    st[CF_ST] = opened
+                    # the name among the table's, looked up only where one may be taken
+                    # (written here, once: LLVM left a function called from five places out
+                    # of line, and a call passes its five arrays on the stack)
+                    if level == 2:
+                        look = not st[MULTI]
+                    elif level == 3:
+                        look = st[VAR_ST] == 1 or st[CF_ST] == 1
+                    elif level == 4:
+                        look = st[CP_ST] == 1 or st[TM_ST] == 1
+                    else:
+                        look = False
+                    k = -1
+                    if look and nlen <= keys.shape[1]:
+                        h = name_hash(arr[ns], arr[ns + nlen // 2], arr[ns + (nlen * 3) // 4],
+                                      arr[ns + nlen - 1], nlen) & mask
+                        words = ns + nlen + 8 <= n
+                        while table[h] >= 0:
+                            kt = table[h]
+                            if key_len[kt] == nlen and (
+                                    _key_words_same(arr, ns, nlen, key_words, kt) if words
+                                    else _key_bytes_same(arr, ns, nlen, keys, kt)):
+                                k = kt
+                                break
+                            h = (h + 1) & mask
+                    if k < 0:
+                        pass
+                    elif level == 2:
+                        code = info[k, 0]
+                        if code == VARIABLES and st[VAR_ST] == 0:
+                            st[VAR_ST] = opened
+                        elif code == CALLFLOW:
+                            st[CF_COUNT] += 1
+                            if st[CF_COUNT] > 1:
+                                st[MULTI] = 1
+                            else:
+                                st[CF_ST] = opened
                     elif level == 3 and st[VAR_ST] == 1:
-                        k = _lookup(arr, ns, nlen, table, keys, key_len)
-                        if k >= 0 and info[k, 1] >= 0:
+                        if info[k, 1] >= 0:
                             want = info[k, 1]
-                    elif level == 3 and st[CF_ST] == 1:
-                        k = _lookup(arr, ns, nlen, table, keys, key_len)
-                        if k >= 0:
-                            code = info[k, 0]
-                            if code == CALLER_PROFILE and st[CP_ST] == 0:
-                                st[CP_ST] = opened
-                            elif code == TIMES and st[TM_ST] == 0:
-                                st[TM_ST] = opened
-                    elif level == 4 and st[CP_ST] == 1:
-                        k = _lookup(arr, ns, nlen, table, keys, key_len)
-                        if k >= 0 and info[k, 2] >= 0:
+                    elif level == 3:  # (in callflow)
+                        code = info[k, 0]
+                        if code == CALLER_PROFILE and st[CP_ST] == 0:
+                            st[CP_ST] = opened
+                        elif code == TIMES and st[TM_ST] == 0:
+                            st[TM_ST] = opened
+                    elif st[CP_ST] == 1:  # (level 4)
+                        if info[k, 2] >= 0:
                             want = nv + info[k, 2]
                             leaf = 1
-                    elif level == 4 and st[TM_ST] == 1:
-                        k = _lookup(arr, ns, nlen, table, keys, key_len)
-                        if k >= 0 and info[k, 3] >= 0:
-                            want = nv + np_ + info[k, 3]
+                    elif info[k, 3] >= 0:  # (level 4, in times)
+                        want = nv + np_ + info[k, 3]
                     if want >= 0:
                         if kind == START:  # its text: up to the next tag
                             st[PEND], st[PEND_LEAF], st[PEND_GT] = want, leaf, gt
