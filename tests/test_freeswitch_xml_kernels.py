@@ -164,7 +164,6 @@ def test_fixture_and_real_file(path: str) -> None:
 def test_variables_are_url_decoded_as_unquote_array(values: list[str | None], field: int) -> None:
     """``gather`` (and ``_texts``) decode the %XX escapes of the variables as
     ``unquote_array`` does, and leave the other fields as written."""
-    from workbench.ingest.formats.switches import freeswitch_xml_kernels as kern
     data = "".join(v or "" for v in values).encode()
     ends = np.cumsum([len((v or "").encode()) for v in values])
     nf = fx._FIELDS
@@ -174,7 +173,7 @@ def test_variables_are_url_decoded_as_unquote_array(values: list[str | None], fi
         if v is not None:
             vs[j, field], ve[j, field] = ends[j] - len(v.encode()), ends[j]
     arr = np.frombuffer(data, np.uint8)
-    got = fx._texts(kern, data, arr, vs, ve)
+    got = fx._texts(data, arr, vs, ve)
     raw = pa.array(values, pa.string())
     want = unquote_array(raw) if field < len(VAR_LIST) and raw.null_count < len(raw) \
         else raw

@@ -19,7 +19,6 @@ replaced is kept as the oracle of its tests: ``tests/freeswitch_doc_xml_numpy.py
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import unquote
 
 import numpy as np
@@ -71,7 +70,7 @@ def scan(data: bytes) -> XmlScan | None:
         fast &= keep
     if not len(starts):
         return XmlScan(starts, lines, fast, broken, {})
-    raw = _texts(kern, data, arr, vs, ve)
+    raw = _texts(data, arr, vs, ve)
     return XmlScan(starts, lines, fast, broken, _columns(raw))
 
 
@@ -129,16 +128,18 @@ def _tails_into_next(starts: np.ndarray, fast: np.ndarray, paired: np.ndarray) -
     return keep
 
 
-def _texts(kern: Any, data: bytes, arr: np.ndarray, vs: np.ndarray, ve: np.ndarray
-           ) -> list[pa.Array]:
+def _texts(data: bytes, arr: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> list[pa.Array]:
     """The text of every field at the spans ``vs``/``ve`` (a column per field), the
     variables URL-decoded as ``unquote_array`` does."""
+    from . import freeswitch_xml_gather as gat  # (numba: imported only to read a file)
+    from .freeswitch_xml_kernels import INT32_BYTES
+
     nv = len(VAR_LIST)
-    if arr.size < kern.INT32_BYTES:  # (the spans hold fewer bytes than the file)
-        offs, valid, buf, base, wide = kern.gather_into(
+    if arr.size < INT32_BYTES:  # (the spans hold fewer bytes than the file)
+        offs, valid, buf, base, wide = gat.gather_into(
             arr, vs, ve, nv, np.empty((vs.shape[1], len(vs) + 1), np.int32))
     else:
-        offs, valid, buf, base, wide = kern.gather(arr, vs, ve, nv)
+        offs, valid, buf, base, wide = gat.gather(arr, vs, ve, nv)
     raw = [_strings(offs[f], buf[base[f]:base[f + 1]], valid[f]) for f in range(_FIELDS)]
     for f, rows in enumerate(wide):  # an escape past ASCII: ``unquote`` decodes the value
         if rows.any():

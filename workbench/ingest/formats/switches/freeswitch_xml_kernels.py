@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
-from llvmlite import ir
-from numba.core import types
-from numba.extending import intrinsic
+
+from workbench.common.words import word as _word
 
 # byte classes of the main loop (0: a byte with no meaning of its own)
 _LT, _GT, _LF, _CR, _AMP, _CTRL, _EF, _HIGH = 1, 2, 3, 4, 5, 6, 7, 8
@@ -116,30 +115,6 @@ def _quoted_byte(arr: np.ndarray, p: int, k: int, st: np.ndarray) -> bool:
             st[ODD] = 1
         return True
     return k == _HIGH
-
-
-@intrinsic
-def _load8(typingctx, arr, i):  # type: ignore[no-untyped-def]
-    """The 8 bytes of ``arr`` from ``i`` as one unaligned uint64 load (unchecked)."""
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        ptr = builder.gep(ary.data, [args[1]])
-        return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
-    return types.uint64(arr, types.intp), codegen
-
-
-# words read past the array raise under NUMBA_BOUNDSCHECK=1 (with a fresh NUMBA_CACHE_DIR:
-# the flag is compiled in, and the cache does not know it)
-_CHECKED = bool(getattr(nb.config, "BOUNDSCHECK", None))
-
-
-@nb.njit(cache=True, nogil=True)
-def _word(arr: np.ndarray, i: int) -> np.uint64:
-    """The 8 bytes of ``arr`` from ``i`` as one word (``0 <= i``, ``i + 8 <= arr.size``:
-    the caller's to make sure; checked under NUMBA_BOUNDSCHECK)."""
-    if _CHECKED and (i < 0 or i + 8 > arr.size):
-        raise IndexError("a word past the array")
-    return _load8(arr, i)  # type: ignore[call-arg]  # (typingctx: numba's)
 
 
 # the first k bytes of a word in memory order (the machine's byte order)
@@ -774,65 +749,3 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
     st[_TEXT_ODD] = text_odd
     st[_NON_ASCII] = high
     return status
-
-
-@nb.njit(cache=True, nogil=True)
-def gather(arr: np.ndarray, vs: np.ndarray, ve: np.ndarray, nv: int
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The spans' bytes as string-array buffers, a column per field: (offsets [field, row
-    + 1] from the field's first byte, valid [field, row], bytes, where each field's bytes
-    start in them [field + 1], wide). The first ``nv`` fields (variables) are URL-decoded as
-    ``unquote_array`` does: a %XX escape of an ASCII character becomes its byte; a value
-    with an escape past ASCII is marked in ``wide`` [field, row], for ``unquote`` itself."""
-    return gather_into(arr, vs, ve, nv, np.empty((vs.shape[1], vs.shape[0] + 1), np.int64))
-
-
-@nb.njit(cache=True, nogil=True)
-def gather_into(arr: np.ndarray, vs: np.ndarray, ve: np.ndarray, nv: int, offs: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``gather`` with the offsets written to ``offs`` [field, row + 1] (int32 where the
-    spans' bytes are fewer than 2**31: the string arrays take them without a copy)."""
-    rows, nf = vs.shape
-    valid = np.empty((nf, rows), np.bool_)
-    base = np.zeros(nf + 1, np.int64)
-    tot = np.zeros(nf, np.int64)
-    for j in range(rows):
-        for f in range(nf):
-            a = vs[j, f]
-            valid[f, j] = a >= 0
-            if a >= 0:
-                tot[f] += ve[j, f] - a
-    for f in range(nf):
-        base[f + 1] = base[f] + tot[f]
-        offs[f, 0] = 0
-    buf = np.empty(base[nf], np.uint8)
-    at = base[:nf].copy()
-    wide = np.zeros((nv, rows), np.bool_)
-    for j in range(rows):
-        for f in range(nf):
-            a = vs[j, f]
-            p = at[f]
-            if a >= 0:
-                b = ve[j, f]
-                if f >= nv:
-                    for x in range(a, b):
-                        buf[p] = arr[x]
-                        p += 1
-                else:
-                    high = False
-                    x = a
-                    while x < b:
-                        c = arr[x]
-                        if c == 37 and x + 2 < b and HEX[arr[x + 1]] >= 0 and \
-                                HEX[arr[x + 2]] >= 0:
-                            c = HEX[arr[x + 1]] * 16 + HEX[arr[x + 2]]
-                            high = high or c >= 0x80
-                            x += 3
-                        else:
-                            x += 1
-                        buf[p] = c
-                        p += 1
-                    wide[f, j] = high
-                at[f] = p
-            offs[f, j + 1] = p - base[f]
-    return offs, valid, buf, base, wide

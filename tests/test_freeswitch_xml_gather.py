@@ -1,0 +1,96 @@
+"""``freeswitch_xml_gather`` (words copied and searched for '%' 8 bytes at a time) against
+the byte-by-byte gathering it replaced, kept here as the oracle: every field's bytes, offsets,
+validity and the mark of escapes past ASCII, for spans of every length and alignment, with
+'%' at every place in a word, escapes cut by the span's end, and spans ending at the end of
+the array."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.test_freeswitch_xml_kernels import SETTINGS
+from workbench.ingest.formats.switches import freeswitch_xml_gather as gat
+
+_HEX = {c: int(chr(c), 16) for c in b"0123456789abcdefABCDEF"}
+
+
+def _old_gather(arr: bytes, vs: np.ndarray, ve: np.ndarray, nv: int
+                ) -> tuple[list[list[bytes | None]], list[list[bool]]]:
+    """Per field, each row's text (None where no span) and, for the variables, whether an
+    escape gave a byte past ASCII: the loop ``gather_into`` had, byte by byte."""
+    rows, nf = vs.shape
+    texts: list[list[bytes | None]] = [[] for _ in range(nf)]
+    wide = [[False] * rows for _ in range(nv)]
+    for j in range(rows):
+        for f in range(nf):
+            a, b = int(vs[j, f]), int(ve[j, f])
+            if a < 0:
+                texts[f].append(None)
+                continue
+            if f >= nv:
+                texts[f].append(arr[a:b])
+                continue
+            out, x = bytearray(), a
+            while x < b:
+                c = arr[x]
+                if c == 37 and x + 2 < b and arr[x + 1] in _HEX and arr[x + 2] in _HEX:
+                    c = _HEX[arr[x + 1]] * 16 + _HEX[arr[x + 2]]
+                    wide[f][j] = wide[f][j] or c >= 0x80
+                    x += 3
+                else:
+                    x += 1
+                out.append(c)
+            texts[f].append(bytes(out))
+    return texts, wide
+
+
+def _check(data: bytes, spans: list[list[tuple[int, int] | None]], nv: int,
+           width: type) -> None:
+    rows, nf = len(spans), len(spans[0])
+    vs = np.full((rows, nf), -1, np.int64)
+    ve = np.full((rows, nf), -1, np.int64)
+    for j, row in enumerate(spans):
+        for f, span in enumerate(row):
+            if span is not None:
+                vs[j, f], ve[j, f] = span
+    arr = np.frombuffer(data, np.uint8)
+    offs, valid, buf, base, wide = gat.gather_into(arr, vs, ve, nv,
+                                                   np.empty((nf, rows + 1), width))
+    texts, old_wide = _old_gather(data, vs, ve, nv)
+    for f in range(nf):
+        region = buf[base[f]:base[f + 1]]
+        for j in range(rows):
+            got = bytes(region[offs[f, j]:offs[f, j + 1]]) if valid[f, j] else None
+            assert got == texts[f][j], (f, j)
+    assert wide.tolist() == old_wide
+
+
+_BYTES = st.binary(min_size=0, max_size=80) | st.lists(
+    st.sampled_from([b"%", b"%2", b"%25", b"%2F", b"%e9", b"%C3%A9", b"%zz", b"a", b"abcdefgh",
+                     b"\x80", b"%%41", b"%4", b"7"]), max_size=30).map(b"".join)
+
+
+@SETTINGS
+@given(data=_BYTES, cuts=st.lists(st.tuples(st.integers(0, 80), st.integers(0, 80),
+                                            st.booleans()), min_size=1, max_size=12),
+       nf=st.integers(1, 4), nv=st.integers(0, 4), width=st.sampled_from([np.int32, np.int64]))
+def test_gather_equals_the_byte_loop(data: bytes, cuts: list[tuple[int, int, bool]], nf: int,
+                                     nv: int, width: type) -> None:
+    n = len(data)
+    spans: list[list[tuple[int, int] | None]] = []
+    for k, (a, b, present) in enumerate(cuts):
+        row: list[tuple[int, int] | None] = []
+        for f in range(nf):
+            lo, hi = sorted((min(a + f, n), min(b, n)))
+            row.append((lo, hi) if present or (k + f) % 3 else None)
+        spans.append(row)
+    _check(data, spans, min(nv, nf), width)
+
+
+def test_a_percent_at_every_place_of_a_word_and_at_the_array_end() -> None:
+    for at in range(20):
+        for tail in (b"", b"2", b"25", b"2Fxyz", b"zz", b"C3%A9"):
+            data = b"x" * at + b"%" + tail
+            _check(data, [[(0, len(data)), (at, len(data))]], 2, np.int32)
+            _check(data, [[(0, len(data) - 1 if data else 0), None]], 1, np.int64)

@@ -1,0 +1,67 @@
+"""Eight bytes at a time in the compiled byte loops (numba): one unaligned load or store of a
+word, and the first marked byte of a SWAR mask.
+
+numba has no unaligned word access of a byte array (a ``view`` needs alignment and a whole
+number of words), and a loop copying or comparing byte by byte costs ~1 ns a byte. Every
+function here is unchecked, as the kernels' own indexing is: ``word`` checks its range
+under ``NUMBA_BOUNDSCHECK=1`` (compiled in: use a fresh ``NUMBA_CACHE_DIR`` with it).
+Imported only by kernel modules (numba is loaded lazily).
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+from llvmlite import ir
+from numba.core import types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def load8(typingctx, arr, i):  # type: ignore[no-untyped-def]
+    """The 8 bytes of ``arr`` from ``i`` as one unaligned uint64 load (unchecked)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        return builder.load(builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+    return types.uint64(arr, types.intp), codegen
+
+
+@intrinsic
+def store8(typingctx, arr, i, w):  # type: ignore[no-untyped-def]
+    """Write the word ``w`` to ``arr[i:i + 8]`` as one unaligned store (unchecked)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [args[1]])
+        builder.store(args[2], builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+        return context.get_dummy_value()
+    return types.void(arr, types.intp, types.uint64), codegen
+
+
+@intrinsic
+def trailing_zeros(typingctx, w):  # type: ignore[no-untyped-def]
+    """The number of zero bits below the lowest set bit of the uint64 ``w`` (64 for 0)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+    return types.uint64(types.uint64), codegen
+
+
+# words read past the array raise under NUMBA_BOUNDSCHECK=1 (with a fresh NUMBA_CACHE_DIR:
+# the flag is compiled in, and the cache does not know it)
+CHECKED = bool(getattr(nb.config, "BOUNDSCHECK", None))
+
+
+@nb.njit(cache=True, nogil=True)
+def word(arr: np.ndarray, i: int) -> np.uint64:
+    """The 8 bytes of ``arr`` from ``i`` as one word (``0 <= i``, ``i + 8 <= arr.size``:
+    the caller's to make sure; checked under NUMBA_BOUNDSCHECK)."""
+    if CHECKED and (i < 0 or i + 8 > arr.size):
+        raise IndexError("a word past the array")
+    return load8(arr, i)  # type: ignore[call-arg]  # (typingctx: numba's)
+
+
+@nb.njit(cache=True, nogil=True)
+def put_word(arr: np.ndarray, i: int, w: np.uint64) -> None:
+    """``arr[i:i + 8]`` = the bytes of ``w`` (range checked under NUMBA_BOUNDSCHECK)."""
+    if CHECKED and (i < 0 or i + 8 > arr.size):
+        raise IndexError("a word past the array")
+    store8(arr, i, w)  # type: ignore[call-arg]
