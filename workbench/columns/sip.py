@@ -10,6 +10,7 @@ import binascii
 import functools
 import json
 import re
+from collections.abc import Iterable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -278,20 +279,33 @@ def _claim(d: dict, name: str) -> object:
     return d[name]
 
 
-def identity_claims(arr: pa.Array) -> dict[str, pa.Array]:
+def identity_claims(arr: pa.Array, names: Iterable[str] = CLAIM_COLUMNS
+                    ) -> dict[str, pa.Array]:
     """Per row: attest, origid, iat (s), iat_us, x5u, orig, the first dest tn and every dest
     tn (``dests``, comma-joined); null where a row has no header or the claim is missing.
+    ``names``: only these claims (a caller that needs a few skips spreading the others).
 
     Each distinct header is decoded once (dictionary-encoded first)."""
+    distinct, indices = identity_claims_distinct(arr, names)
+    return {name: pc.take(col, indices) for name, col in distinct.items()}
+
+
+def identity_claims_distinct(arr: pa.Array, names: Iterable[str] = CLAIM_COLUMNS
+                             ) -> tuple[dict[str, pa.Array], pa.Array]:
+    """``identity_claims`` before the spread: the claims of each distinct header, and per row
+    the index of its header among them (null where the row has none). A caller that works
+    on the claims further can do so per distinct header, then take."""
     values, indices = _distinct(arr)
     decoded = [decode_identity(v) for v in values.to_pylist()]
     cols = {}
-    for name, typ in CLAIM_COLUMNS.items():
+    for name in names:
+        typ = CLAIM_COLUMNS[name]
         vals = [_claim(d, name) for d in decoded]
         if typ == pa.int64():
             vals = [v if isinstance(v, int) and -2**62 < v < 2**62 else None for v in vals]
-        cols[name] = pc.take(pa.array(vals, typ), indices)
-    return cols
+        cols[name] = pa.array(vals, typ)
+    return cols, indices
 
 
-__all__ = ["decode_identity", "extract_verstat", "identity_claims", "uri_number", "NOT_VERIFIED"]
+__all__ = ["decode_identity", "extract_verstat", "identity_claims", "identity_claims_distinct",
+           "uri_number", "NOT_VERIFIED"]

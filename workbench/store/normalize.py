@@ -336,7 +336,11 @@ def _dict_strings(raw: pa.Array | pa.ChunkedArray | None, n: int) -> pa.Dictiona
         raw = raw.combine_chunks()
     if not pa.types.is_string(raw.type):
         raw = pc.cast(raw, pa.string())
-    enc = pc.dictionary_encode(raw)
+    return _trimmed_dict(pc.dictionary_encode(raw))
+
+
+def _trimmed_dict(enc: pa.DictionaryArray) -> pa.DictionaryArray:
+    """``_dict_strings`` of the column ``enc`` encodes (as ``dictionary_encode`` made it)."""
     d = pc.utf8_trim_whitespace(enc.dictionary)
     d = pc.if_else(pc.equal(d, ""), pa.scalar(None, pa.string()), d)
     if d.null_count:  # blank values: null indices, so "no value" is one thing everywhere
@@ -391,22 +395,60 @@ def _fill_from_identity(identity: pa.Array | pa.ChunkedArray | None,
         out["pp_dest"] = _plain_strings(None, n)
         out["pp_iat"] = constant(n, NAT)
         return
-    from workbench.columns.sip import identity_claims
-    claims = identity_claims(identity)
+    from workbench.columns.sip import identity_claims_distinct
+    claims, rows = identity_claims_distinct(identity, _IDENTITY_CLAIMS)
     for name in ("attest", "origid"):
-        if name not in claims:
-            continue
         have, encode = out[name], _text_column(name)
         if pc.all(pc.is_null(have)).as_py():
-            out[name] = encode(claims[name], n)
+            out[name] = _spread_text(name, claims[name], rows, n)
         else:  # a column of its own wins; the decoded token fills the rows it leaves empty
             out[name] = encode(pc.coalesce(pc.cast(have, pa.string()),
-                                           pc.cast(claims[name], pa.string())), n)
+                                           pc.cast(pc.take(claims[name], rows), pa.string())), n)
     # signers and calling numbers repeat (dictionary); called numbers are nearly one a call
-    out["pp_orig"], out["pp_x5u"] = _dict_strings(claims["orig"], n), _dict_strings(
-        claims["x5u"], n)
-    out["pp_dest"] = _plain_strings(claims["dests"], n)
-    out["pp_iat"] = pc.fill_null(claims["iat_us"], NAT).to_numpy(zero_copy_only=False)
+    out["pp_orig"] = _spread_dict(claims["orig"], rows)
+    out["pp_x5u"] = _spread_dict(claims["x5u"], rows)
+    out["pp_dest"] = _spread_plain(claims["dests"], rows)
+    out["pp_iat"] = _spread_times(claims["iat_us"], rows)
+
+
+def _spread_text(name: str, per_value: pa.Array, rows: pa.Array, n: int) -> pa.Array:
+    """``_text_column(name)(pc.take(per_value, rows), n)``, the text work done per value."""
+    if _text_column(name) is _plain_strings:
+        return _spread_plain(per_value, rows)
+    return _spread_dict(per_value, rows)
+
+
+def _spread_plain(per_value: pa.Array, rows: pa.Array) -> pa.Array:
+    """``_plain_strings`` of ``per_value`` taken at ``rows``: trimmed per value, then spread
+    (the same values as trimming every row)."""
+    return pc.take(_plain_strings(per_value, len(per_value)), rows)
+
+
+def _spread_dict(per_value: pa.Array, rows: pa.Array) -> pa.DictionaryArray:
+    """``_dict_strings`` of ``per_value`` taken at ``rows``, encoded per value, not per row.
+
+    The same array: ``per_value`` holds one entry per distinct header in the order the rows
+    first show them (``dictionary_encode`` order), so encoding it gives the values in the
+    order the rows first show them, as encoding the spread column would; a row's index is
+    its header's."""
+    enc = pc.dictionary_encode(per_value)
+    return _trimmed_dict(pa.DictionaryArray.from_arrays(pc.take(enc.indices, rows),
+                                                        enc.dictionary))
+
+
+#: The claims ``_fill_from_identity`` reads (``identity_claims`` makes more).
+_IDENTITY_CLAIMS = ("attest", "origid", "orig", "x5u", "dests", "iat_us")
+
+
+def _spread_times(per_value: pa.Array, rows: pa.Array) -> np.ndarray:
+    """int64 µs per row from the value each row points at (NAT for a null one or a null
+    index), in numpy: an Arrow take then a fill_null over every row cost two passes more."""
+    table = pc.fill_null(per_value, NAT).to_numpy(zero_copy_only=False).astype(np.int64)
+    table = np.append(table, np.int64(NAT))  # the slot of a row without a header
+    idx = rows.to_numpy(zero_copy_only=False) if rows.null_count == 0 else \
+        pc.fill_null(rows, len(per_value)).to_numpy(zero_copy_only=False)
+    spread: np.ndarray = table[idx]
+    return spread
 
 
 def flag_words(flags: int) -> list[str]:

@@ -10,7 +10,9 @@ documents).
 """
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeAlias
 from urllib.parse import unquote
 
 import numpy as np
@@ -347,13 +349,25 @@ def _text_array(offs: np.ndarray, buf: np.ndarray, ok: np.ndarray) -> pa.Array:
                                             bitmap, nulls).cast(pa.string())
 
 
-def _coalesce(*cols: pa.Array | pa.Scalar) -> pa.Array:
+#: a source of ``_coalesce``: a column, a default, or a function making the column
+Source: TypeAlias = "pa.Array | pa.Scalar | Callable[[], pa.Array]"
+
+
+def _coalesce(*cols: Source) -> pa.Array:
     """``coalesce`` of the columns (and a last text default) without those that add nothing:
     a column all null, and any after one with no null. Most legs of a file set the same
-    fields: of the sources of a text field usually one is set and the others all null."""
+    fields: of the sources of a text field usually one is set and the others all null.
+
+    A source given as a function is made only when reached: a column after one with no null
+    (the seconds epoch after a callflow time every leg has, a gateway pattern after a name
+    every leg sets) is never computed. Nothing in making one raises, so skipping it changes
+    no result."""
     kept: list[pa.Array | pa.Scalar] = []
-    for col in cols:
+    made: list[pa.Array] = []  # every array made, for the length and type of an all-null end
+    for src in cols:
+        col = src() if callable(src) else src
         if isinstance(col, pa.Array):
+            made.append(col)
             if col.null_count == len(col):
                 continue
             kept.append(col)
@@ -364,10 +378,15 @@ def _coalesce(*cols: pa.Array | pa.Scalar) -> pa.Array:
             if col.is_valid:
                 break
     if not kept or not isinstance(kept[0], pa.Array):  # an all-null column: length, type
-        kept.insert(0, next(c for c in cols if isinstance(c, pa.Array)))
+        kept.insert(0, made[0] if made else _first_array(cols))
     out = coalesce(*kept)
     assert out is not None
     return out
+
+
+def _first_array(cols: tuple[Source, ...]) -> pa.Array:
+    """The first source that is an array (made if a function)."""
+    return next(c for c in (s() if callable(s) else s for s in cols) if isinstance(c, pa.Array))
 
 
 def legs_columns(var: dict[str, pa.Array], prof: dict[str, pa.Array],
@@ -378,22 +397,60 @@ def legs_columns(var: dict[str, pa.Array], prof: dict[str, pa.Array],
     p = {k: _set(a) for k, a in prof.items()}
     out: dict[str, pa.Array] = {}
     for canon, (uvar, ctime, svar) in TIME_KEYS.items():
-        out[canon] = _coalesce(micros(v[uvar], 1), times[ctime], micros(v[svar], 10**6))
+        out[canon] = _coalesce(partial(micros, v[uvar], 1), times[ctime],
+                               partial(micros, v[svar], 10**6))
     for canon, rule in TEXT_RULES.items():
         out[canon] = _coalesce(*((p if src == "p" else v)[k] for src, k in rule))
     text = pa.string()
     direction = _coalesce(v["direction"], v["call_direction"], pa.scalar("inbound"))
     outbound = pc.fill_null(pc.equal(direction, "outbound"), False)
+    sources = (v["sip_gateway_name"], v["sip_network_ip"], v["channel_name"], p["chan_name"],
+               v["bridge_channel"], v["last_bridge_channel"])
+    entry = (v["sip_gateway"], v["sip_network_ip"], v["sip_received_ip"])
+    if _fused(sources + entry):
+        out["egress"], out["ingress"] = _ways_fused(outbound, sources, entry)
+    else:
+        out["egress"] = _egress(outbound, v, p)
+        ingress_in = _coalesce(*entry)
+        out["ingress"] = pc.if_else(outbound, pa.scalar(None, text), ingress_in)
+    return {k: out[k] for k in FIELDS}
+
+
+def _egress(outbound: pa.Array, v: dict[str, pa.Array], p: dict[str, pa.Array]) -> pa.Array:
+    """The egress of every leg from whole columns (small inputs: no numba)."""
     chan = _coalesce(v["channel_name"], p["chan_name"], pa.scalar(""))
     bridged = _coalesce(v["bridge_channel"], v["last_bridge_channel"], pa.scalar(""))
-    egress_out = _coalesce(v["sip_gateway_name"], _group(chan, _GATEWAY), v["sip_network_ip"],
-                        _group(chan, _SOFIA_HOST))
-    egress_in = _coalesce(_group(bridged, _GATEWAY), v["sip_gateway_name"],
-                       _group(bridged, _SOFIA_HOST))
-    ingress_in = _coalesce(v["sip_gateway"], v["sip_network_ip"], v["sip_received_ip"])
-    out["egress"] = pc.if_else(outbound, egress_out, egress_in)
-    out["ingress"] = pc.if_else(outbound, pa.scalar(None, text), ingress_in)
-    return {k: out[k] for k in FIELDS}
+    egress_out = _coalesce(v["sip_gateway_name"], partial(_group, chan, _GATEWAY),
+                           v["sip_network_ip"], partial(_group, chan, _SOFIA_HOST))
+    egress_in = _coalesce(partial(_group, bridged, _GATEWAY), v["sip_gateway_name"],
+                          partial(_group, bridged, _SOFIA_HOST))
+    return pc.if_else(outbound, egress_out, egress_in)
+
+
+def _fused(sources: tuple[pa.Array, ...]) -> bool:
+    """Whether ``_ways_fused`` takes these columns: text with int32 offsets, enough legs
+    for the compiled loop (as ``_group`` decides)."""
+    return all(_has_offsets(a) for a in sources) and worth_compiling(len(sources[0]),
+                                                                      COMPILED_ROWS)
+
+
+def _ways_fused(outbound: pa.Array, sources: tuple[pa.Array, ...],
+                entry: tuple[pa.Array, ...]) -> tuple[pa.Array, pa.Array]:
+    """(egress, ingress) as ``_egress`` and the ingress coalesce make them, each in one
+    compiled pass (``freeswitch_egress_kernels``). ``sources``: sip_gateway_name,
+    sip_network_ip, channel_name, chan_name, bridge_channel and last_bridge_channel;
+    ``entry``: sip_gateway, sip_network_ip, sip_received_ip; blanks already null."""
+    from . import freeswitch_egress_kernels as kern
+
+    out_mask = outbound.to_numpy(zero_copy_only=False)
+    bufs = [_buffers(a) for a in sources]
+    src, gs, ge = kern.egress_spans(out_mask, *(x for b in bufs for x in b))
+    offs, buf = kern.take_sourced(src, gs, ge, *(b[1] for b in bufs))
+    egress = _text_array(offs, buf, src >= 0)
+    ins = [_buffers(a) for a in entry]
+    src, gs, ge = kern.ingress_spans(out_mask, *(x for b in ins for x in (b[0], b[2])))
+    offs, buf = kern.take_sourced(src, gs, ge, *(b[1] for b in ins), *(b[1] for b in ins))
+    return egress, _text_array(offs, buf, src >= 0)
 
 
 def records_columns(recs: list[dict[str, Any]]) -> dict[str, pa.Array]:
