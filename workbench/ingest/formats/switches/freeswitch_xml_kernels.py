@@ -273,7 +273,7 @@ def _blank(arr: np.ndarray, a: int, b: int) -> bool:
 
 
 def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.ndarray,
-              key_len: np.ndarray, info: np.ndarray, nv: int, np_: int, nt: int
+              key_len: np.ndarray, info: np.ndarray, nv: int, np_: int, nt: int, cap: int = 0
               ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """(status, starts, lines, flags, spans start, spans end, non-ASCII) of the ``<cdr``
     documents of ``arr``. status 1: the file is for the exact reader (a ``<cdr`` followed by
@@ -284,9 +284,10 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
 
     The kernel stops when its output arrays are full and goes on where it stopped once
     they are grown here: an array assigned anew inside its loop made numba count references
-    at every turn of the loop (4x slower)."""
+    at every turn of the loop (4x slower). ``cap``: the documents the arrays first hold (0:
+    from the file's size; the tests start it tiny, to stop and go on at many documents)."""
     nf = nv + np_ + nt
-    cap = max(1024, arr.size // 1024)
+    cap = cap or max(1024, arr.size // 1024)
     starts = np.empty(cap, np.int64)
     lines = np.empty(cap, np.int64)
     flags = np.zeros(cap, np.uint8)
