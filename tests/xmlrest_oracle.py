@@ -9,10 +9,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.columns.sip import CLAIM_COLUMNS, _claim, _distinct, decode_identity
-from workbench.ingest.formats.switches.common import coalesce
-from workbench.ingest.formats.switches.freeswitch_legs import (
+from workbench.ingest.formats.switches.freeswitch_legs import (  # (eager: as it was)
     _GATEWAY,
     _SOFIA_HOST,
+    _coalesce,
     _group,
     _set,
     micros,
@@ -22,45 +22,25 @@ from workbench.store.cache_absent import constant
 from workbench.store.normalize import NAT, _dict_strings, _plain_strings, _text_column
 
 
-def old_coalesce(*cols: pa.Array | pa.Scalar) -> pa.Array:
-    kept: list[pa.Array | pa.Scalar] = []
-    for col in cols:
-        if isinstance(col, pa.Array):
-            if col.null_count == len(col):
-                continue
-            kept.append(col)
-            if col.null_count == 0:
-                break
-        else:
-            kept.append(col)
-            if col.is_valid:
-                break
-    if not kept or not isinstance(kept[0], pa.Array):
-        kept.insert(0, next(c for c in cols if isinstance(c, pa.Array)))
-    out = coalesce(*kept)
-    assert out is not None
-    return out
-
-
 def old_legs_columns(var: dict[str, pa.Array], prof: dict[str, pa.Array],
                      times: dict[str, pa.Array]) -> dict[str, pa.Array]:
     v = {k: _set(a) for k, a in var.items()}
     p = {k: _set(a) for k, a in prof.items()}
     out: dict[str, pa.Array] = {}
     for canon, (uvar, ctime, svar) in TIME_KEYS.items():
-        out[canon] = old_coalesce(micros(v[uvar], 1), times[ctime], micros(v[svar], 10**6))
+        out[canon] = _coalesce(micros(v[uvar], 1), times[ctime], micros(v[svar], 10**6))
     for canon, rule in TEXT_RULES.items():
-        out[canon] = old_coalesce(*((p if src == "p" else v)[k] for src, k in rule))
+        out[canon] = _coalesce(*((p if src == "p" else v)[k] for src, k in rule))
     text = pa.string()
-    direction = old_coalesce(v["direction"], v["call_direction"], pa.scalar("inbound"))
+    direction = _coalesce(v["direction"], v["call_direction"], pa.scalar("inbound"))
     outbound = pc.fill_null(pc.equal(direction, "outbound"), False)
-    chan = old_coalesce(v["channel_name"], p["chan_name"], pa.scalar(""))
-    bridged = old_coalesce(v["bridge_channel"], v["last_bridge_channel"], pa.scalar(""))
-    egress_out = old_coalesce(v["sip_gateway_name"], _group(chan, _GATEWAY),
+    chan = _coalesce(v["channel_name"], p["chan_name"], pa.scalar(""))
+    bridged = _coalesce(v["bridge_channel"], v["last_bridge_channel"], pa.scalar(""))
+    egress_out = _coalesce(v["sip_gateway_name"], _group(chan, _GATEWAY),
                               v["sip_network_ip"], _group(chan, _SOFIA_HOST))
-    egress_in = old_coalesce(_group(bridged, _GATEWAY), v["sip_gateway_name"],
+    egress_in = _coalesce(_group(bridged, _GATEWAY), v["sip_gateway_name"],
                              _group(bridged, _SOFIA_HOST))
-    ingress_in = old_coalesce(v["sip_gateway"], v["sip_network_ip"], v["sip_received_ip"])
+    ingress_in = _coalesce(v["sip_gateway"], v["sip_network_ip"], v["sip_received_ip"])
     out["egress"] = pc.if_else(outbound, egress_out, egress_in)
     out["ingress"] = pc.if_else(outbound, pa.scalar(None, text), ingress_in)
     return {k: out[k] for k in FIELDS}

@@ -54,61 +54,74 @@ def micros_digits(offs: np.ndarray, data: np.ndarray, valid: np.ndarray, scale: 
 
 
 @nb.njit(cache=True, nogil=True)
+def gateway_group(data: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """Group of ``^sofia/gateway/([^/]+)/`` in data[a:b] (the bytes up to the first '/'
+    after the prefix, if any and at least one), or (-1, -1)."""
+    k = _GATEWAY.size
+    if b - a < k:
+        return -1, -1
+    for x in range(k):
+        if data[a + x] != _GATEWAY[x]:
+            return -1, -1
+    p = a + k
+    q = p
+    while q < b and data[q] != 47:
+        q += 1
+    if q < b and q > p:
+        return p, q
+    return -1, -1
+
+
+@nb.njit(cache=True, nogil=True)
+def host_group(data: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """Group of ``^sofia/[^/]+/[^@]*@([^:;/>]+)`` in data[a:b], or (-1, -1): after
+    ``sofia/``, one or more bytes then '/', the first '@' after it, then the longest run
+    (one byte or more) without ':', ';', '/', '>'."""
+    k = _SOFIA.size
+    if b - a < k:
+        return -1, -1
+    for x in range(k):
+        if data[a + x] != _SOFIA[x]:
+            return -1, -1
+    p = a + k
+    q = p
+    while q < b and data[q] != 47:
+        q += 1
+    if q >= b or q == p:
+        return -1, -1
+    q += 1
+    while q < b and data[q] != 64:  # '@'
+        q += 1
+    if q >= b:
+        return -1, -1
+    q += 1
+    s = q
+    while q < b:
+        c = data[q]
+        if c == 58 or c == 59 or c == 47 or c == 62:
+            break
+        q += 1
+    if q > s:
+        return s, q
+    return -1, -1
+
+
+@nb.njit(cache=True, nogil=True)
 def gateway_spans(offs: np.ndarray, data: np.ndarray, valid: np.ndarray, host: bool
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """(start, end) in ``data`` of the group of ``_GATEWAY`` (``host`` False) or
-    ``_SOFIA_HOST`` (True) in every value; start -1 where the pattern does not match.
-
-    ``^sofia/gateway/([^/]+)/``: the bytes up to the first '/' after the prefix, if any
-    and at least one. ``^sofia/[^/]+/[^@]*@([^:;/>]+)``: after ``sofia/``, one or more
-    bytes then '/', the first '@' after it, then the longest run (one byte or more) without
-    ':', ';', '/', '>'. Every delimiter is ASCII: bytes decide as UTF-8 characters do."""
+    """(start, end) in ``data`` of the group of ``_GATEWAY`` (``host`` False, see
+    ``gateway_group``) or ``_SOFIA_HOST`` (True, ``host_group``) in every value; start -1
+    where the pattern does not match. Every delimiter is ASCII: bytes decide as UTF-8
+    characters do."""
     rows = valid.size
     gs = np.full(rows, -1, np.int64)
     ge = np.full(rows, -1, np.int64)
-    lit = _SOFIA if host else _GATEWAY
-    k = lit.size
     for j in range(rows):
-        if not valid[j]:
-            continue
-        a = offs[j]
-        b = offs[j + 1]
-        if b - a < k:
-            continue
-        same = True
-        for x in range(k):
-            if data[a + x] != lit[x]:
-                same = False
-                break
-        if not same:
-            continue
-        p = a + k
-        if not host:
-            q = p
-            while q < b and data[q] != 47:
-                q += 1
-            if q < b and q > p:
-                gs[j], ge[j] = p, q
-            continue
-        q = p
-        while q < b and data[q] != 47:
-            q += 1
-        if q >= b or q == p:
-            continue
-        q += 1
-        while q < b and data[q] != 64:  # '@'
-            q += 1
-        if q >= b:
-            continue
-        q += 1
-        s = q
-        while q < b:
-            c = data[q]
-            if c == 58 or c == 59 or c == 47 or c == 62:
-                break
-            q += 1
-        if q > s:
-            gs[j], ge[j] = s, q
+        if valid[j]:
+            if host:
+                gs[j], ge[j] = host_group(data, offs[j], offs[j + 1])
+            else:
+                gs[j], ge[j] = gateway_group(data, offs[j], offs[j + 1])
     return gs, ge
 
 
