@@ -10,7 +10,10 @@ from collections.abc import Iterator
 def no_hang(seconds: int = 20) -> Iterator[None]:
     """Fail (instead of blocking the suite) when the block has not ended after ``seconds``:
     a hang is never an allowed outcome. Main thread only (SIGALRM)."""
+    fired = []
+
     def _alarm(*_: object) -> None:
+        fired.append(True)
         raise TimeoutError(f"hung: no result after {seconds} s")
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(seconds)
@@ -19,3 +22,5 @@ def no_hang(seconds: int = 20) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+    if fired:  # raised where nothing could pass it on (a GC callback swallows it): still a hang
+        raise TimeoutError(f"hung: ran past {seconds} s (the alarm struck where it was lost)")

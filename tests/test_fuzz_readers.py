@@ -220,16 +220,19 @@ def import_like_the_cli(path: Path, fmt: str) -> bool:
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_damaged_file_of_each_format_reads_or_is_one_input_error(fmt):
     tally = {"inputs": 0, "read": 0}
+    slowest: list[tuple[float, str, int]] = [(0.0, "", 0)]  # seconds, file name, bytes
 
     @PROFILE
     @given(damaged(fmt))
     def prop(case: tuple[str, bytes]) -> None:
         name, data = case
         tally["inputs"] += 1
+        began = time.perf_counter()
         with tempfile.TemporaryDirectory() as d, no_hang(DEADLINE_S):
             path = Path(d) / name
             path.write_bytes(data)
             tally["read"] += import_like_the_cli(path, fmt)
+        slowest[0] = max(slowest[0], (time.perf_counter() - began, name, len(data)))
 
     started = time.perf_counter()
     prop()
@@ -237,7 +240,8 @@ def test_a_damaged_file_of_each_format_reads_or_is_one_input_error(fmt):
         with open(os.environ["FUZZ_REPORT"], "a", encoding="utf-8") as fh:
             fh.write(f"{fmt}: {tally['inputs']} inputs, {tally['read']} read with rows, "
                      f"{tally['inputs'] - tally['read']} one-line errors, 0 other exceptions, "
-                     f"0 hangs, {time.perf_counter() - started:.0f} s\n")
+                     f"0 hangs, {time.perf_counter() - started:.0f} s; slowest input "
+                     f"{slowest[0][0]:.1f} s ({slowest[0][1]}, {slowest[0][2]:,} bytes)\n")
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
