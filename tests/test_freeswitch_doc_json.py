@@ -188,3 +188,36 @@ def test_legs_made_arrays_a_few_at_a_time_are_the_legs_made_arrays_at_once(text,
     assert got[0].keys() == want[0].keys()
     for k in got[0]:
         assert got[0][k].equals(want[0][k]), k
+
+
+def test_a_chain_of_cut_lines_is_read_in_linear_time_each_cut_line_named(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines cut after ``"key":`` each take the next document as their value: every one is
+    reported with the error of its own line (not "nested too deeply" after decoding ~1000
+    documents each), and a document with a few inner lines starting with '{' is still read."""
+    cut = '{"variables": {"uuid": "u", "sip_gateway":\n'
+    whole = '{"variables": {"uuid": "w"}}\n'
+    decoded = [0]
+    raw_decode = json.JSONDecoder.raw_decode
+
+    def counted(self: json.JSONDecoder, s: str, idx: int = 0) -> tuple[Any, int]:
+        decoded[0] += len(s) - idx
+        return raw_decode(self, s, idx)
+
+    monkeypatch.setattr(json.JSONDecoder, "raw_decode", counted)
+    for k in (200, 800):
+        text = cut * k + whole
+        decoded[0] = 0
+        docs = list(fj._json_docs(text))
+        # each cut line decodes at most ~2 * MAX_JOINED lines (it was the rest of the chain,
+        # up to ~1000 lines deep: 400x the text for k = 800)
+        assert decoded[0] <= 3 * fj.MAX_JOINED * len(text)
+        assert [d[0] for d in docs] == list(range(1, k + 2))
+        assert all(d[1] is None and d[2].startswith("JSON: Expecting ") for d in docs[:-1])
+        assert docs[0][2] == "JSON: Expecting value (line 2, column 1)"  # its own cut
+        assert docs[-1][1] == {"variables": {"uuid": "w"}}
+    inner = '{"callflow": [\n' + ",\n".join('{"n": %d}' % j for j in range(fj.MAX_JOINED)) + \
+        "\n]}\n"
+    docs = list(fj._json_docs(inner + whole))
+    assert docs[0][1] == {"callflow": [{"n": j} for j in range(fj.MAX_JOINED)]}
+    assert docs[1][1] == {"variables": {"uuid": "w"}}

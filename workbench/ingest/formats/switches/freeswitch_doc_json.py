@@ -52,12 +52,27 @@ def _decode_doc(dec: json.JSONDecoder, text: str, i: int, final: bool = True
     Decode inside a window that ends at the next line starting with ``{`` (where the next
     document of a JSON-lines or pretty-printed file begins: JSON text holds no raw newline
     inside a string), widened by doubling while the document runs past it. ``final``: the
-    text ends where the file does (else a window cut at its end raises ``Overshoot``)."""
+    text ends where the file does (else a window cut at its end raises ``Overshoot``).
+
+    A document running on over more than ``MAX_JOINED`` lines that start with ``{`` is taken
+    as cut, with the error of its own window: a line cut after ``"key":`` takes the next
+    document as its value, that one the next, and so on (a file of such lines cost ~1000
+    documents' decoding for each, nesting up to Python's limit: 16,000 of them over a
+    minute), while a document written with its inner objects at the start of a line
+    (``indent=0``) has a few such lines (FreeSWITCH indents them, or writes one line)."""
     n = len(text)
     width = 0
+    first: json.JSONDecodeError | None = None
+    limit = n  # (once cut: the window holding MAX_JOINED such lines, the widest tried)
+    tried = i
     while True:
         nxt = text.find("\n{", i + 1 + width)
         stop = n if nxt < 0 else nxt + 1
+        if first is not None and stop > limit:
+            if tried >= limit:  # the widest window failed: the document runs on past it
+                raise first
+            stop = limit
+        tried = stop
         try:
             doc, end = dec.raw_decode(text[i:stop])
             return doc, i + end
@@ -69,7 +84,24 @@ def _decode_doc(dec: json.JSONDecoder, text: str, i: int, final: bool = True
                 raise
             if stop >= n:
                 raise Overshoot() from None
+            if first is None:
+                first, limit = exc, _joined_limit(text, i, n)
             width = max(2 * width, stop - i)
+
+
+#: lines starting with ``{`` a document may run on over before it is taken as cut
+MAX_JOINED = 32
+
+
+def _joined_limit(text: str, i: int, n: int) -> int:
+    """The end of the widest window from ``i``: just before its (MAX_JOINED + 1)-th line
+    starting with ``{`` (``n`` when there are not so many)."""
+    at = i
+    for _ in range(MAX_JOINED + 1):
+        at = text.find("\n{", at + 1)
+        if at < 0:
+            return n
+    return at + 1
 
 
 def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None = None,
