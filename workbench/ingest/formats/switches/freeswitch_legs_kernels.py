@@ -54,22 +54,34 @@ def micros_digits(offs: np.ndarray, data: np.ndarray, valid: np.ndarray, scale: 
 
 
 @nb.njit(cache=True, nogil=True)
+def _after(data: np.ndarray, a: int, b: int, lit: np.ndarray) -> int:
+    """Where ``data[a:b]`` goes on after the prefix ``lit``; -1 when it does not start so."""
+    k = lit.size
+    if b - a < k:
+        return -1
+    for x in range(k):
+        if data[a + x] != lit[x]:
+            return -1
+    return a + k
+
+
+@nb.njit(cache=True, nogil=True)
+def _slash(data: np.ndarray, p: int, b: int) -> int:
+    """The first '/' of ``data[p:b]`` (``b``: none)."""
+    while p < b and data[p] != 47:
+        p += 1
+    return p
+
+
+@nb.njit(cache=True, nogil=True)
 def gateway_group(data: np.ndarray, a: int, b: int) -> tuple[int, int]:
     """Group of ``^sofia/gateway/([^/]+)/`` in data[a:b] (the bytes up to the first '/'
     after the prefix, if any and at least one), or (-1, -1)."""
-    k = _GATEWAY.size
-    if b - a < k:
+    p = _after(data, a, b, _GATEWAY)
+    if p < 0:
         return -1, -1
-    for x in range(k):
-        if data[a + x] != _GATEWAY[x]:
-            return -1, -1
-    p = a + k
-    q = p
-    while q < b and data[q] != 47:
-        q += 1
-    if q < b and q > p:
-        return p, q
-    return -1, -1
+    q = _slash(data, p, b)
+    return (p, q) if p < q < b else (-1, -1)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -77,16 +89,10 @@ def host_group(data: np.ndarray, a: int, b: int) -> tuple[int, int]:
     """Group of ``^sofia/[^/]+/[^@]*@([^:;/>]+)`` in data[a:b], or (-1, -1): after
     ``sofia/``, one or more bytes then '/', the first '@' after it, then the longest run
     (one byte or more) without ':', ';', '/', '>'."""
-    k = _SOFIA.size
-    if b - a < k:
+    p = _after(data, a, b, _SOFIA)
+    if p < 0:
         return -1, -1
-    for x in range(k):
-        if data[a + x] != _SOFIA[x]:
-            return -1, -1
-    p = a + k
-    q = p
-    while q < b and data[q] != 47:
-        q += 1
+    q = _slash(data, p, b)
     if q >= b or q == p:
         return -1, -1
     q += 1
