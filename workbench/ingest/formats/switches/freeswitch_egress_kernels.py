@@ -14,7 +14,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from .freeswitch_legs_kernels import gateway_group, host_group
+from .freeswitch_legs_kernels import gateway_group, host_group, span_offsets
 
 # where a leg's egress comes from: the sources' numbers in ``egress_spans``' arguments
 NAME, IP, CHANNEL, CHAN_NAME, BRIDGE, LAST_BRIDGE = 0, 1, 2, 3, 4, 5
@@ -38,6 +38,12 @@ def _first_group(j: int, host: bool, a_o: np.ndarray, a_d: np.ndarray, a_v: np.n
 
 
 @nb.njit(cache=True, nogil=True)
+def _no_sources(rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(source -1, start, end) of ``rows`` legs, to be filled."""
+    return np.full(rows, -1, np.int8), np.zeros(rows, np.int64), np.zeros(rows, np.int64)
+
+
+@nb.njit(cache=True, nogil=True)
 def egress_spans(outbound: np.ndarray,
                  n_o: np.ndarray, n_d: np.ndarray, n_v: np.ndarray,
                  i_o: np.ndarray, i_d: np.ndarray, i_v: np.ndarray,
@@ -56,9 +62,7 @@ def egress_spans(outbound: np.ndarray,
     chan_name; the bridged channel bridge_channel, else last_bridge_channel (neither: no
     pattern matches)."""
     rows = outbound.size
-    src = np.full(rows, -1, np.int8)
-    gs = np.zeros(rows, np.int64)
-    ge = np.zeros(rows, np.int64)
+    src, gs, ge = _no_sources(rows)
     for j in range(rows):
         if outbound[j]:
             if n_v[j]:
@@ -101,14 +105,8 @@ def take_sourced(src: np.ndarray, gs: np.ndarray, ge: np.ndarray, d0: np.ndarray
                  d5: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(int64 offsets, bytes) of the spans, each in the bytes of its source (none: empty);
     a pass a source over ``src``."""
-    rows = src.size
-    offs = np.zeros(rows + 1, np.int64)
-    tot = 0
-    for j in range(rows):
-        if src[j] >= 0:
-            tot += ge[j] - gs[j]
-        offs[j + 1] = tot
-    buf = np.empty(tot, np.uint8)
+    offs = span_offsets(src, gs, ge)
+    buf = np.empty(offs[-1], np.uint8)
     _copy(buf, offs, src, gs, ge, 0, d0)
     _copy(buf, offs, src, gs, ge, 1, d1)
     _copy(buf, offs, src, gs, ge, 2, d2)
@@ -126,9 +124,7 @@ def ingress_spans(outbound: np.ndarray,
     """(source, start, end) of every leg's ingress: none when outbound, else sip_gateway
     (source 0), else sip_network_ip (1), else sip_received_ip (2), the first set."""
     rows = outbound.size
-    src = np.full(rows, -1, np.int8)
-    gs = np.zeros(rows, np.int64)
-    ge = np.zeros(rows, np.int64)
+    src, gs, ge = _no_sources(rows)
     for j in range(rows):
         if outbound[j]:
             continue

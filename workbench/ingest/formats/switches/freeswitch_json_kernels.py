@@ -25,6 +25,8 @@ import numba as nb
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
+from workbench.common.words import HEX, HIGHS, ONES
+
 #: ``scan``'s status: done; the window arrays are full; the row arrays are full; not UTF-8;
 #: a field's region of the value buffer is full
 DONE, MORE_WINDOWS, MORE_ROWS, NOT_UTF8, MORE_BYTES = range(5)
@@ -51,46 +53,36 @@ TRAIL = np.zeros(256, np.bool_)
 TRAIL[np.frombuffer(b" \t\n\r,[]", np.uint8)] = True
 # eight bytes at once: a word holding a '"', a '\\', a control byte or one past ASCII
 # (``haszero`` of the word xor the byte, borrows only above a byte that matches)
-_ONES, _HIGHS = np.uint64(0x0101010101010101), np.uint64(0x8080808080808080)
 _QUOTES, _BACKSLASHES = np.uint64(0x2222222222222222), np.uint64(0x5C5C5C5C5C5C5C5C)
 _SPACES = np.uint64(0x2020202020202020)
 _ONE, _LAST = np.uint64(1), np.uint64(63)
-HEX = np.full(256, -1, np.int64)
-for _digits, _first in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
-    HEX[np.frombuffer(_digits, np.uint8)] = np.arange(_first, _first + len(_digits))
+
+
+@nb.njit(cache=True, nogil=True)
+def _continued(arr: np.ndarray, i: int, k: int, lo: int, hi: int) -> bool:
+    """The ``k - 1`` bytes after ``arr[i]`` are continuation bytes, the first within
+    ``lo``..``hi``."""
+    if i + k > arr.size or not lo <= arr[i + 1] <= hi:
+        return False
+    for j in range(2, k):
+        if not 0x80 <= arr[i + j] <= 0xBF:
+            return False
+    return True
 
 
 @nb.njit(cache=True, nogil=True)
 def _utf8(arr: np.ndarray, i: int) -> int:
     """Length of the UTF-8 sequence starting at ``arr[i]`` (a byte past ASCII), 0 when it
     is not one Python's decoder takes (overlong, surrogate, past U+10FFFF, cut)."""
-    n = arr.size
     c = arr[i]
     if 0xC2 <= c <= 0xDF:
-        return 2 if i + 1 < n and 0x80 <= arr[i + 1] <= 0xBF else 0
-    if 0xE0 <= c <= 0xEF:
-        if i + 2 >= n:
-            return 0
-        lo, hi = 0x80, 0xBF
-        if c == 0xE0:
-            lo = 0xA0
-        elif c == 0xED:
-            hi = 0x9F
-        if not (lo <= arr[i + 1] <= hi and 0x80 <= arr[i + 2] <= 0xBF):
-            return 0
-        return 3
-    if 0xF0 <= c <= 0xF4:
-        if i + 3 >= n:
-            return 0
-        lo, hi = 0x80, 0xBF
-        if c == 0xF0:
-            lo = 0x90
-        elif c == 0xF4:
-            hi = 0x8F
-        if not (lo <= arr[i + 1] <= hi and 0x80 <= arr[i + 2] <= 0xBF
-                and 0x80 <= arr[i + 3] <= 0xBF):
-            return 0
-        return 4
+        return 2 if _continued(arr, i, 2, 0x80, 0xBF) else 0
+    if 0xE0 <= c <= 0xEF:  # (E0: no overlong form; ED: no surrogate)
+        lo, hi = (0xA0 if c == 0xE0 else 0x80), (0x9F if c == 0xED else 0xBF)
+        return 3 if _continued(arr, i, 3, lo, hi) else 0
+    if 0xF0 <= c <= 0xF4:  # (F0: no overlong form; F4: nothing past U+10FFFF)
+        lo, hi = (0x90 if c == 0xF0 else 0x80), (0x8F if c == 0xF4 else 0xBF)
+        return 4 if _continued(arr, i, 4, lo, hi) else 0
     return 0
 
 
@@ -357,8 +349,8 @@ def scan(arr: np.ndarray, lut: np.ndarray, chain: np.ndarray, keys: np.ndarray,
                         x = (words[q] >> sh) | ((words[q + 1] << _ONE) << (_LAST - sh))
                         t1 = x ^ _QUOTES
                         t2 = x ^ _BACKSLASHES
-                        m = (((t1 - _ONES) & ~t1) | ((t2 - _ONES) & ~t2)
-                             | ((x - _SPACES) & ~x) | x) & _HIGHS
+                        m = (((t1 - ONES) & ~t1) | ((t2 - ONES) & ~t2)
+                             | ((x - _SPACES) & ~x) | x) & HIGHS
                         if m:
                             j += trailing_zeros(m) >> 3  # type: ignore[call-arg]
                             break

@@ -132,19 +132,27 @@ def gateway_spans(offs: np.ndarray, data: np.ndarray, valid: np.ndarray, host: b
 
 
 @nb.njit(cache=True, nogil=True)
-def take_spans(data: np.ndarray, gs: np.ndarray, ge: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, bytes) of a string array of the spans (an empty value where start < 0)."""
-    rows = gs.size
+def span_offsets(sel: np.ndarray, gs: np.ndarray, ge: np.ndarray) -> np.ndarray:
+    """int64 offsets of a string array of the spans ``gs``..``ge`` of the rows where
+    ``sel`` >= 0 (an empty value elsewhere)."""
+    rows = sel.size
     offs = np.zeros(rows + 1, np.int64)
     tot = 0
     for j in range(rows):
-        if gs[j] >= 0:
+        if sel[j] >= 0:
             tot += ge[j] - gs[j]
         offs[j + 1] = tot
-    buf = np.empty(tot, np.uint8)
+    return offs
+
+
+@nb.njit(cache=True, nogil=True)
+def take_spans(data: np.ndarray, gs: np.ndarray, ge: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string array of the spans (an empty value where start < 0)."""
+    offs = span_offsets(gs, gs, ge)
+    buf = np.empty(offs[-1], np.uint8)
     p = 0
-    for j in range(rows):
+    for j in range(gs.size):
         if gs[j] >= 0:
             for x in range(gs[j], ge[j]):
                 buf[p] = data[x]

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
-from workbench.common.words import put_word, trailing_zeros, word
+from workbench.common.words import HEX, HIGHS, ONES, put_word, word
 
-from .freeswitch_xml_kernels import HEX
-
-_ONES, _HIGHS = np.uint64(0x0101010101010101), np.uint64(0x8080808080808080)
 _PERCENTS = np.uint64(0x2525252525252525)
 _THREE = np.uint64(3)
 
@@ -91,7 +89,7 @@ def _unquote(arr: np.ndarray, a: int, b: int, buf: np.ndarray, p: int) -> tuple[
         if a + 8 <= b:
             w = word(arr, a)
             t = w ^ _PERCENTS
-            found = (t - _ONES) & ~t & _HIGHS  # (exact below the first '%': its lowest bit)
+            found = (t - ONES) & ~t & HIGHS  # (exact below the first '%': its lowest bit)
             put_word(buf, p, w)
             if found == 0:
                 a += 8

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from workbench.common.words import HEX
 from workbench.common.words import word as _word
 
 # byte classes of the main loop (0: a byte with no meaning of its own)
@@ -32,9 +33,6 @@ NAME_CHAR = NAME_START.copy()
 NAME_CHAR[np.frombuffer(b"0123456789.-", np.uint8)] = True
 WS = np.zeros(256, np.bool_)
 WS[np.frombuffer(b" \t\r\n", np.uint8)] = True
-HEX = np.full(256, -1, np.int64)
-for _digits, _first in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
-    HEX[np.frombuffer(_digits, np.uint8)] = np.arange(_first, _first + len(_digits))
 
 START, END, EMPTY, DECL, BAD = 0, 1, 2, 3, 4
 INT32_BYTES = 2**31 - 1  # files below this size: spans and offsets as int32
