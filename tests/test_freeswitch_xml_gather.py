@@ -1,8 +1,9 @@
-"""``freeswitch_xml_gather`` (words copied and searched for '%' 8 bytes at a time) against
-the byte-by-byte gathering it replaced, kept here as the oracle: every field's bytes, offsets,
-validity and the mark of escapes past ASCII, for spans of every length and alignment, with
-'%' at every place in a word, escapes cut by the span's end, and spans ending at the end of
-the array."""
+"""``freeswitch_xml_gather`` (words copied and searched for '%' 8 bytes at a time, a value's
+last word written whole where there is room) against the byte-by-byte gathering it replaced,
+kept here as the oracle: every field's bytes, offsets, validity and the mark of escapes past
+ASCII, for spans of every length and alignment, with '%' at every place in a word, escapes
+cut by the span's end and by the file's, spans ending in the file's last 8 bytes, and values
+whose last word runs into the next value of their field or the next field's bytes."""
 from __future__ import annotations
 
 import numpy as np
@@ -47,6 +48,8 @@ def _old_gather(arr: bytes, vs: np.ndarray, ve: np.ndarray, nv: int
 
 def _check(data: bytes, spans: list[list[tuple[int, int] | None]], nv: int,
            width: type) -> None:
+    """``gather_into`` gives the oracle's texts and marks, in ``offs`` of its type, the
+    room a decoded field left over as zeros."""
     rows, nf = len(spans), len(spans[0])
     vs = np.full((rows, nf), -1, np.int64)
     ve = np.full((rows, nf), -1, np.int64)
@@ -55,14 +58,19 @@ def _check(data: bytes, spans: list[list[tuple[int, int] | None]], nv: int,
             if span is not None:
                 vs[j, f], ve[j, f] = span
     arr = np.frombuffer(data, np.uint8)
-    offs, valid, buf, base, wide = gat.gather_into(arr, vs, ve, nv,
-                                                   np.empty((nf, rows + 1), width))
+    into: np.ndarray = np.empty((nf, rows + 1), width)
+    offs, valid, buf, base, wide = gat.gather_into(arr, vs, ve, nv, into)
+    assert offs is into and offs[:, 0].tolist() == [0] * nf
     texts, old_wide = _old_gather(data, vs, ve, nv)
+    lengths = [sum(b - a for a, b in filter(None, (row[f] for row in spans))) for f in range(nf)]
+    assert base.tolist() == np.cumsum([0] + lengths).tolist() and buf.size == base[-1]
     for f in range(nf):
         region = buf[base[f]:base[f + 1]]
         for j in range(rows):
             got = bytes(region[offs[f, j]:offs[f, j + 1]]) if valid[f, j] else None
             assert got == texts[f][j], (f, j)
+            assert offs[f, j + 1] - offs[f, j] == (len(got) if got is not None else 0)
+        assert not region[offs[f, rows]:].any()
     assert wide.tolist() == old_wide
 
 
@@ -94,3 +102,63 @@ def test_a_percent_at_every_place_of_a_word_and_at_the_array_end() -> None:
             data = b"x" * at + b"%" + tail
             _check(data, [[(0, len(data)), (at, len(data))]], 2, np.int32)
             _check(data, [[(0, len(data) - 1 if data else 0), None]], 1, np.int64)
+
+
+_TAILS = [b"", b"%", b"%4", b"%41", b"%e9", b"%%41", b"x%2", b"%C3%A9", b"%zz%", b"abcdefgh%"]
+
+
+def test_every_span_up_to_40_bytes_at_every_alignment_to_the_end_of_the_file() -> None:
+    """Each span [a, b) of up to 40 bytes a row, its copy in the next field: every value's
+    last word runs into the next row's value and the last row's into the next field, and the
+    spans end at each of the file's last 8 bytes, escapes cut there."""
+    for tail in _TAILS:
+        data = b"ab%2Fcd%41efgh%%3Bij%e9klmnopqrst%2" + bytes(range(0x21, 0x39)) + tail
+        n = len(data)
+        spans: list[list[tuple[int, int] | None]] = [
+            [(a, b), (a, b)] for a in range(n + 1) for b in range(a, min(a + 40, n) + 1)]
+        for nv in (0, 1, 2):
+            _check(data, spans, nv, np.int32)
+        _check(data, [[(a, n), None, (a, n)] for a in range(max(n - 40, 0), n + 1)], 2,
+               np.int64)
+
+
+def test_short_values_next_to_each_other_across_fields() -> None:
+    """One- to nine-byte values, many fields: a field's last value ends 1..7 bytes before the
+    next field's first (written earlier), which its whole last word must not overwrite."""
+    data = b"0123456789%41%42abcdefghijklmnopqrstuvwxyz%"
+    n = len(data)
+    for size in range(10):
+        for rows in (1, 2, 3):
+            spans: list[list[tuple[int, int] | None]] = [
+                [(min(j * 3 + f, n - size), min(j * 3 + f, n - size) + size) for f in range(5)]
+                for j in range(rows)]
+            for nv in (0, 3, 5):
+                _check(data, spans, nv, np.int32)
+
+
+_HOSTILE = st.lists(st.sampled_from([b"%", b"%2", b"%41", b"%e9", b"%C3%A9", b"%zz", b"a",
+                                     b"abcdefg", b"\x80", b"%%2F", b"%4", b"\x00", b"%25"]),
+                    max_size=40).map(b"".join)
+
+
+@SETTINGS
+@given(data=_HOSTILE, rows=st.lists(st.lists(st.none() | st.tuples(st.integers(0, 48),
+                                                                    st.integers(0, 40)),
+                                             min_size=3, max_size=3), min_size=1, max_size=10),
+       nv=st.integers(0, 3), width=st.sampled_from([np.int32, np.int64]))
+def test_spans_counted_from_the_end_of_the_file(data: bytes,
+                                                rows: list[list[tuple[int, int] | None]],
+                                                nv: int, width: type) -> None:
+    """Spans placed from the file's end (0..48 bytes back), 0..40 bytes long, cut by it."""
+    n = len(data)
+    spans: list[list[tuple[int, int] | None]] = []
+    for row in rows:
+        out: list[tuple[int, int] | None] = []
+        for cell in row:
+            if cell is None:
+                out.append(None)
+            else:
+                a = max(n - cell[0], 0)
+                out.append((a, min(a + cell[1], n)))
+        spans.append(out)
+    _check(data, spans, nv, width)

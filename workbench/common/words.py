@@ -1,5 +1,5 @@
 """Eight bytes at a time in the compiled byte loops (numba): one unaligned load or store of a
-word, the SWAR constants, and the value of each hex digit byte.
+word, the SWAR constants, the value of each hex digit byte, and a prefetch hint.
 
 numba has no unaligned word access of a byte array (a ``view`` needs alignment and a whole
 number of words), and a loop copying or comparing byte by byte costs ~1 ns a byte. Every
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 from llvmlite import ir
-from numba.core import types
+from numba.core import cgutils, types
 from numba.extending import intrinsic
 
 
@@ -35,6 +35,23 @@ def store8(typingctx, arr, i, w):  # type: ignore[no-untyped-def]
         builder.store(args[2], builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
         return context.get_dummy_value()
     return types.void(arr, types.intp, types.uint64), codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, i):  # type: ignore[no-untyped-def]
+    """Ask the memory for the cache line of ``arr[i]`` (no effect on the results; a hint
+    that cannot fault, ``i`` kept inside the array all the same)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+        fn = cgutils.get_or_insert_function(  # type: ignore[no-untyped-call]
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), i8p)
+        # (read, keep in all cache levels, data)
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+    return types.void(arr, types.intp), codegen
 
 
 #: SWAR (a byte test over a whole word): ``(w - ONES) & ~w & HIGHS`` marks the zero bytes of
