@@ -29,6 +29,7 @@ The original Asterisk Master.csv / Sansay VSX pair (same file read by pyarrow as
 from __future__ import annotations
 
 import argparse
+import base64
 import csv
 import io
 import os
@@ -134,7 +135,8 @@ SIZES = (64, 16, 4, 1)  # prefix files at n/64, n/16, n/4 and n records (n/4 = t
 # One pass, leftmost alternative wins, so spans never overlap. Order matters: epochs before
 # hex runs (a µs epoch is 16 hex digits), UUIDs and hex call ids varied by XOR with the copy.
 _VARY = re.compile(
-    r"(?P<epoch>(?<![\dA-Za-z])1718\d{6}(?P<us>\d{6})?(?!\d))"
+    r"(?<=\.)(?P<pp>eyJ[A-Za-z0-9_-]{16,})(?=\.)"  # a PASSporT's claims (base64url JSON)
+    r"|(?P<epoch>(?<![\dA-Za-z])1718\d{6}(?P<us>\d{6})?(?!\d))"
     r"|(?P<uuid>(?<![0-9A-Za-z])[0-9a-fA-F]{8})(?=-[0-9a-fA-F]{4}-)"
     r"|(?P<hex>(?<![0-9A-Za-z])[0-9a-fA-F]{16,})"
     r"|(?P<conf>(?<![0-9A-Za-z])[0-9A-F]{8})(?= [0-9A-F]{8} )"
@@ -165,6 +167,10 @@ def _varier(k: int) -> Callable[[re.Match[str]], str]:
 
     def sub(m: re.Match[str]) -> str:
         g = m.group
+        if g("pp"):  # its iat, origid and numbers varied as the call's own: every call's
+            # PASSporT is its own in real traffic (one repeated token hid a per-token cost)
+            claims = base64.urlsafe_b64decode(g("pp") + "=" * (-len(g("pp")) % 4)).decode()
+            return base64.urlsafe_b64encode(_VARY.sub(sub, claims).encode()).decode().rstrip("=")
         if g("epoch"):
             return str(int(g("epoch")) + shift * (10**6 if g("us") else 1))
         if g("uuid"):
