@@ -1,0 +1,144 @@
+"""The claim columns of many distinct Identity headers at once (``identity_claims_distinct``).
+
+In real traffic every call's PASSporT is unique (its own iat and origid), so decoding each
+distinct header in Python (``decode_identity``, ~28 us) cost seconds a file. Here one
+compiled pass (``passport_kernels.passport_claims``) reads the plain headers' payloads; the
+header segment, which one signer repeats on every call, is decoded once per distinct
+segment by ``sip._header_segment``; every header the kernel refuses, and every header whose
+header segment gives an x5u that is neither a string nor absent, goes through
+``decode_identity`` as before. The columns are the same, value for value.
+
+Imported only when there are enough distinct headers: it loads numba.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from workbench.columns import passport_kernels as kernels
+from workbench.columns.sip import CLAIM_COLUMNS, MAX_IAT_S, _header_segment, _params
+
+#: largest data buffer the kernel reads (its output offsets are int32)
+MAX_BYTES = 1 << 30
+_STRINGS = {"attest": kernels.ATTEST, "origid": kernels.ORIGID, "orig": kernels.ORIG,
+            "dest": kernels.DEST, "dests": kernels.DESTS}
+
+
+def readable(values: pa.Array) -> bool:
+    """Whether the kernel can read ``values`` (a string array small enough)."""
+    return (isinstance(values, pa.StringArray) and len(values) > 0
+            and values.buffers()[2] is not None and values.buffers()[2].size <= MAX_BYTES)
+
+
+def _int_array(values: np.ndarray, valid: np.ndarray) -> pa.Array:
+    return pa.array(values, pa.int64(), mask=~valid)
+
+
+def _str_array(offsets: np.ndarray, valid: np.ndarray, data: np.ndarray) -> pa.Array:
+    n = valid.size
+    bitmap = pa.py_buffer(np.packbits(valid.astype(np.bool_), bitorder="little"))
+    return pa.Array.from_buffers(pa.string(), n, [bitmap, pa.py_buffer(offsets),
+                                                  pa.py_buffer(data)])
+
+
+def _head_x5u(heads: list[str]) -> tuple[list[str | None], np.ndarray]:
+    """Per distinct header segment: its x5u, and how its rows get theirs (0: this x5u,
+    1: the info parameter as ``_decode_one`` takes it, 2: ``decode_identity``)."""
+    x5us: list[str | None] = []
+    kinds = np.zeros(len(heads), np.int8)
+    for k, head in enumerate(heads):
+        try:
+            header = _header_segment(head)[0]
+        except Exception:  # noqa: BLE001 - decode_identity raises it in row order
+            header, kinds[k] = None, 2
+        x5u = header.get("x5u") if isinstance(header, dict) else None
+        if x5u is None and kinds[k] == 0:
+            kinds[k] = 1
+        elif not isinstance(x5u, str) or not _encodable(x5u):
+            kinds[k] = 2
+        x5us.append(x5u if kinds[k] == 0 else None)
+    return x5us, kinds
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _info_x5u(value: str) -> str | None:
+    """x5u of a plain header whose header segment has none: its info parameter, read as
+    ``decode_identity`` reads it."""
+    rest = value.strip().strip('"').partition(";")[2]
+    info = _params(rest).get("info")
+    return info if info else None
+
+
+#: the per-header path: the claim columns of some header texts (``sip._decoded_claims``)
+Exact = Callable[[list[str], list[str]], dict[str, pa.Array]]
+
+
+def batch_claims(values: pa.StringArray, names: Iterable[str], exact: Exact
+                 ) -> dict[str, pa.Array]:
+    """``identity_claims_distinct``'s columns for the distinct ``values``; ``exact(texts,
+    names)`` gives the columns of the headers the kernel leaves, as before."""
+    n = len(values)
+    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset:values.offset + n + 1]
+    data = np.frombuffer(values.buffers()[2], np.uint8)
+    ok, _, iat, iat_ok, offs, valid, *texts = kernels.passport_claims(
+        offsets.astype(np.int64), data)
+    ok = ok.view(np.bool_)
+    fast = np.flatnonzero(ok)
+    heads = pc.list_element(pc.split_pattern(values.take(fast), ".", max_splits=1), 0)
+    enc = pc.dictionary_encode(heads)
+    x5us, kinds = _head_x5u(enc.dictionary.to_pylist())
+    head_of = enc.indices.to_numpy()
+    row_kind = np.full(n, 2, np.int8)
+    row_kind[fast] = kinds[head_of]
+    slow = row_kind == 2
+    need = list(names)
+    # the rows decode_identity reads, in order (its exceptions come as before)
+    exact_cols = exact(values.filter(pa.array(slow)).to_pylist(), need) if slow.any() else {}
+    cols = {}
+    for name in need:
+        typ = CLAIM_COLUMNS[name]
+        if name in _STRINGS:
+            c = _STRINGS[name]
+            col = _str_array(offs[c], valid[c].view(np.bool_) & ok, texts[c])
+        elif name == "iat":
+            col = _int_array(iat, iat_ok.view(np.bool_) & ok)
+        elif name == "iat_us":
+            inside = iat_ok.view(np.bool_) & ok & (iat >= 0) & (iat <= MAX_IAT_S)
+            col = _int_array(np.where(inside, iat, 0) * 1_000_000, inside)
+        else:
+            col = _x5u(values, fast, head_of, x5us, row_kind)
+        if slow.any():
+            col = pc.replace_with_mask(col, pa.array(slow), exact_cols[name])
+        cols[name] = col.cast(typ) if col.type != typ else col
+    return cols
+
+
+def _x5u(values: pa.StringArray, fast: np.ndarray, head_of: np.ndarray,
+         x5us: list[str | None], row_kind: np.ndarray) -> pa.Array:
+    """x5u per row: the header segment's, else the info parameter (null on the rows
+    ``decode_identity`` reads)."""
+    per_head = pa.array(x5us, pa.string())
+    col = pa.nulls(len(values), pa.string())
+    col = pc.replace_with_mask(col, _mask(len(values), fast), per_head.take(head_of))
+    info_rows = np.flatnonzero(row_kind == 1)
+    if info_rows.size:
+        infos = pa.array([_info_x5u(v) for v in values.take(info_rows).to_pylist()],
+                         pa.string())
+        col = pc.replace_with_mask(col, _mask(len(values), info_rows), infos)
+    return col
+
+
+def _mask(n: int, rows: np.ndarray) -> pa.Array:
+    mask = np.zeros(n, np.bool_)
+    mask[rows] = True
+    return pa.array(mask)

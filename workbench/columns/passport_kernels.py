@@ -1,0 +1,605 @@
+"""Compiled byte loops for the batch PASSporT claims of ``columns.sip`` (numba).
+
+``passport_claims`` reads an Arrow string column of distinct Identity header values once:
+per row it accepts only the plain shape (``header.payload.signature`` in the base64url
+alphabet, then nothing or ``;params`` without a comma), base64url-decodes the payload and
+reads its JSON with a strict subset of the grammar Python's ``json.loads`` accepts: ASCII
+or valid UTF-8 text, no NaN/Infinity, numbers of at most ``MAX_NUMBER`` characters, nesting
+of at most ``MAX_DEPTH`` levels, and for the claims the columns use (attest, origid, iat,
+orig.tn, dest.tn) only the plain types: strings without escapes, null, integers of at most
+18 digits, tn a string (orig) or an array of strings (dest), each key at most once. Any
+row outside that subset is left to ``decode_identity`` (status 0): a refusal is always
+exact, since only the rows the kernel accepts take its reading.
+
+Imported only when ``identity_claims_distinct`` has enough distinct headers (numba costs
+~0.2 s to import). Every index taken from the data is checked against its array's length.
+"""
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+#: the attest, origid, orig, dest (first tn) and dests (every tn, comma-joined) columns
+ATTEST, ORIGID, ORIG, DEST, DESTS = 0, 1, 2, 3, 4
+#: longest number token (anywhere in the claims) the kernel reads; Python refuses over
+#: 4300 digits with a ValueError, which the exact path must raise
+MAX_NUMBER = 64
+#: deepest nesting of arrays and objects the kernel reads (json.loads recurses)
+MAX_DEPTH = 32
+#: most dest tn the kernel reads
+MAX_TN = 64
+
+_B64 = np.full(256, -1, np.int8)  # base64url alphabet: the 6-bit value, -1 elsewhere
+for _i, _c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
+    _B64[_c] = _i
+_ESC = np.zeros(256, np.uint8)  # single-character escapes json.loads reads
+for _c in b'"\\/bfnrt':
+    _ESC[_c] = 1
+_HEX = np.zeros(256, np.uint8)
+for _c in b"0123456789abcdefABCDEF":
+    _HEX[_c] = 1
+_KEYS = (b"attest", b"origid", b"iat", b"orig", b"dest")
+_NAMES = np.zeros((len(_KEYS), 8), np.uint8)  # tracked keys, zero-padded
+_LENS = np.zeros(len(_KEYS), np.int64)
+for _k, _name in enumerate(_KEYS):
+    _NAMES[_k, :len(_name)] = np.frombuffer(_name, np.uint8)
+    _LENS[_k] = len(_name)
+_IAT, _ORIG, _DEST = 2, 3, 4
+_TRUE = np.frombuffer(b"true", np.uint8)
+_FALSE = np.frombuffer(b"false", np.uint8)
+_NULL = np.frombuffer(b"null", np.uint8)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _ws(d, p, end):  # type: ignore[no-untyped-def]
+    while p < end and (d[p] == 32 or d[p] == 9 or d[p] == 10 or d[p] == 13):
+        p += 1
+    return p
+
+
+@nb.njit(cache=True, nogil=True)
+def _utf8(d, p, end):  # type: ignore[no-untyped-def]
+    """Length of the strict UTF-8 sequence at ``p`` (no surrogates, no overlongs); 0 if
+    there is none."""
+    c = d[p]
+    if 0xC2 <= c <= 0xDF:
+        n, lo, hi = 2, 0x80, 0xBF
+    elif c == 0xE0:
+        n, lo, hi = 3, 0xA0, 0xBF
+    elif 0xE1 <= c <= 0xEC or 0xEE <= c <= 0xEF:
+        n, lo, hi = 3, 0x80, 0xBF
+    elif c == 0xED:
+        n, lo, hi = 3, 0x80, 0x9F
+    elif c == 0xF0:
+        n, lo, hi = 4, 0x90, 0xBF
+    elif 0xF1 <= c <= 0xF3:
+        n, lo, hi = 4, 0x80, 0xBF
+    elif c == 0xF4:
+        n, lo, hi = 4, 0x80, 0x8F
+    else:
+        return 0
+    if p + n > end or not lo <= d[p + 1] <= hi:
+        return 0
+    for k in range(2, n):
+        if not 0x80 <= d[p + k] <= 0xBF:
+            return 0
+    return n
+
+
+@nb.njit(cache=True, nogil=True)
+def _string(d, p, end):  # type: ignore[no-untyped-def]
+    """End (after the closing quote) of the JSON string opening at ``p``, and whether it
+    holds an escape; -1 if it is not one json.loads reads."""
+    p += 1
+    escaped = False
+    while p < end:
+        c = d[p]
+        if c == 34:  # "
+            return p + 1, escaped
+        if c < 0x20:
+            return -1, escaped
+        if c == 92:  # backslash
+            escaped = True
+            if p + 1 >= end:
+                return -1, escaped
+            e = d[p + 1]
+            if _ESC[e]:
+                p += 2
+            elif e == 117:  # u + four hex digits (json.loads reads lone surrogates too)
+                if p + 6 > end:
+                    return -1, escaped
+                for k in range(2, 6):
+                    if not _HEX[d[p + k]]:
+                        return -1, escaped
+                p += 6
+            else:
+                return -1, escaped
+        elif c < 0x80:
+            p += 1
+        else:
+            n = _utf8(d, p, end)
+            if n == 0:
+                return -1, escaped
+            p += n
+    return -1, escaped
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _digits(d, p, end):  # type: ignore[no-untyped-def]
+    while p < end and 48 <= d[p] <= 57:
+        p += 1
+    return p
+
+
+@nb.njit(cache=True, nogil=True)
+def _number(d, p, end):  # type: ignore[no-untyped-def]
+    """End of the strict JSON number at ``p`` and whether it is an integer; -1 if none."""
+    start = p
+    if p < end and d[p] == 45:  # -
+        p += 1
+    if p >= end:
+        return -1, False
+    if d[p] == 48:  # 0
+        p += 1
+    elif 49 <= d[p] <= 57:
+        p = _digits(d, p, end)
+    else:
+        return -1, False
+    integer = True
+    if p < end and d[p] == 46:  # .
+        q = _digits(d, p + 1, end)
+        if q == p + 1:
+            return -1, False
+        p, integer = q, False
+    if p < end and (d[p] == 101 or d[p] == 69):  # e E
+        p += 1
+        if p < end and (d[p] == 43 or d[p] == 45):
+            p += 1
+        q = _digits(d, p, end)
+        if q == p:
+            return -1, False
+        p, integer = q, False
+    if p - start > MAX_NUMBER:
+        return -1, False
+    return p, integer
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _word(d, p, end, word):  # type: ignore[no-untyped-def]
+    n = len(word)
+    if p + n > end:
+        return False
+    for k in range(n):
+        if d[p + k] != word[k]:
+            return False
+    return True
+
+
+@nb.njit(cache=True, nogil=True)
+def _literal(d, p, end):  # type: ignore[no-untyped-def]
+    """End of true/false/null at ``p``; -1 if none."""
+    if _word(d, p, end, _TRUE):
+        return p + 4
+    if _word(d, p, end, _FALSE):
+        return p + 5
+    if _word(d, p, end, _NULL):
+        return p + 4
+    return -1
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _null(d, p, end):  # type: ignore[no-untyped-def]
+    return _word(d, p, end, _NULL)
+
+
+@nb.njit(cache=True, nogil=True)
+def _scalar(d, p, end):  # type: ignore[no-untyped-def]
+    c = d[p]
+    if c == 34:
+        return _string(d, p, end)[0]
+    if c == 45 or 48 <= c <= 57:
+        return _number(d, p, end)[0]
+    return _literal(d, p, end)
+
+
+@nb.njit(cache=True, nogil=True)
+def _key(d, p, end):  # type: ignore[no-untyped-def]
+    """After a member's key and its colon (and blanks): the position, or -1."""
+    if p >= end or d[p] != 34:
+        return -1
+    p = _string(d, p, end)[0]
+    if p < 0:
+        return -1
+    p = _ws(d, p, end)
+    if p >= end or d[p] != 58:  # :
+        return -1
+    return _ws(d, p + 1, end)
+
+
+@nb.njit(cache=True, nogil=True)
+def _skip(d, p, end):  # type: ignore[no-untyped-def]
+    """End of the JSON value at ``p`` (any kind, nested); -1 if json.loads might read it
+    otherwise or refuse it."""
+    stack = np.zeros(MAX_DEPTH, np.uint8)  # 1 object, 2 array
+    depth = 0
+    while True:
+        p = _ws(d, p, end)
+        if p >= end:
+            return -1
+        c = d[p]
+        if c == 123 or c == 91:  # { [
+            close = 125 if c == 123 else 93
+            q = _ws(d, p + 1, end)
+            if q < end and d[q] == close:
+                p = q + 1
+            else:
+                if depth >= MAX_DEPTH:
+                    return -1
+                stack[depth] = 1 if c == 123 else 2
+                depth += 1
+                p = _key(d, q, end) if c == 123 else q
+                if p < 0:
+                    return -1
+                continue
+        else:
+            p = _scalar(d, p, end)
+            if p < 0:
+                return -1
+        while True:  # a value ended: close what it ends
+            if depth == 0:
+                return p
+            p = _ws(d, p, end)
+            if p >= end:
+                return -1
+            close = 125 if stack[depth - 1] == 1 else 93
+            if d[p] == close:
+                p += 1
+                depth -= 1
+            elif d[p] == 44:  # ,
+                p = _ws(d, p + 1, end)
+                if stack[depth - 1] == 1:
+                    p = _key(d, p, end)
+                    if p < 0:
+                        return -1
+                break
+            else:
+                return -1
+
+
+@nb.njit(cache=True, nogil=True)
+def _plain(d, p, end):  # type: ignore[no-untyped-def]
+    """End of a JSON string without escapes at ``p``, or -1."""
+    if p >= end or d[p] != 34:
+        return -1
+    q, escaped = _string(d, p, end)
+    return -1 if escaped else q
+
+
+@nb.njit(cache=True, nogil=True)
+def _which(d, lo, hi):  # type: ignore[no-untyped-def]
+    """Index in ``_KEYS`` of the key text ``d[lo:hi]``; -1 for any other key."""
+    n = hi - lo
+    for k in range(_LENS.size):
+        if _LENS[k] == n:
+            same = True
+            for j in range(n):
+                if d[lo + j] != _NAMES[k, j]:
+                    same = False
+                    break
+            if same:
+                return k
+    return -1
+
+
+@nb.njit(cache=True, nogil=True)
+def _member_key(d, p, end):  # type: ignore[no-untyped-def]
+    """Key span (lo, hi) of the member at ``p`` and the position of its value; -1s if the
+    key has an escape (its text would differ from its bytes) or is malformed."""
+    q = _plain(d, p, end)
+    if q < 0:
+        return -1, -1, -1
+    v = _ws(d, q, end)
+    if v >= end or d[v] != 58:
+        return -1, -1, -1
+    return p + 1, q - 1, _ws(d, v + 1, end)
+
+
+@nb.njit(cache=True, nogil=True)
+def _tn(d, p, end, spans, many):  # type: ignore[no-untyped-def]
+    """Read the orig (``many`` False) or dest object at ``p``: its tn spans go to ``spans``
+    (pairs). Returns the end of the object and the number of tn read; -1 if refused."""
+    count = 0
+    if _null(d, p, end):
+        return p + 4, 0
+    if p >= end or d[p] != 123:
+        return -1, 0
+    p = _ws(d, p + 1, end)
+    if p < end and d[p] == 125:
+        return p + 1, 0
+    seen = False
+    while True:
+        klo, khi, p = _member_key(d, p, end)
+        if p < 0:
+            return -1, 0
+        if khi - klo == 2 and d[klo] == 116 and d[klo + 1] == 110:  # tn
+            if seen:
+                return -1, 0
+            seen = True
+            if _null(d, p, end):
+                p += 4
+            elif not many:
+                q = _plain(d, p, end)
+                if q < 0:
+                    return -1, 0
+                spans[0], spans[1] = p + 1, q - 1
+                count, p = 1, q
+            elif p < end and d[p] == 91:  # [
+                p = _ws(d, p + 1, end)
+                if p < end and d[p] == 93:
+                    p += 1
+                else:
+                    while True:
+                        q = _plain(d, p, end)
+                        if q < 0 or count >= MAX_TN:
+                            return -1, 0
+                        spans[2 * count], spans[2 * count + 1] = p + 1, q - 1
+                        count += 1
+                        p = _ws(d, q, end)
+                        if p < end and d[p] == 93:
+                            p += 1
+                            break
+                        if p >= end or d[p] != 44:
+                            return -1, 0
+                        p = _ws(d, p + 1, end)
+            else:
+                return -1, 0
+        else:
+            p = _skip(d, p, end)
+            if p < 0:
+                return -1, 0
+        p = _ws(d, p, end)
+        if p < end and d[p] == 125:
+            return p + 1, count
+        if p >= end or d[p] != 44:
+            return -1, 0
+        p = _ws(d, p + 1, end)
+
+
+@nb.njit(cache=True, nogil=True)
+def _claims(d, end, spans, tns):  # type: ignore[no-untyped-def]
+    """Read the claims object ``d[:end]``. ``spans``: (lo, hi) of attest, origid and the orig
+    tn (-1 where null); ``tns``: the dest tn spans. Returns (accepted, iat, iat is null,
+    number of dest tn)."""
+    for k in range(6):
+        spans[k] = -1
+    iat, iat_null, ndest = 0, True, 0
+    p = _ws(d, 0, end)
+    if p >= end or d[p] != 123:
+        return False, iat, iat_null, ndest
+    p = _ws(d, p + 1, end)
+    seen = 0  # bit k: key k read
+    if p < end and d[p] == 125:
+        p += 1
+    else:
+        while True:
+            klo, khi, p = _member_key(d, p, end)
+            if p < 0:
+                return False, iat, iat_null, ndest
+            k = _which(d, klo, khi)
+            if k >= 0:
+                if seen & (1 << k):
+                    return False, iat, iat_null, ndest
+                seen |= 1 << k
+            if k == ATTEST or k == ORIGID:
+                if _null(d, p, end):
+                    p += 4
+                else:
+                    q = _plain(d, p, end)
+                    if q < 0:
+                        return False, iat, iat_null, ndest
+                    spans[2 * k], spans[2 * k + 1] = p + 1, q - 1
+                    p = q
+            elif k == _IAT:
+                if _null(d, p, end):
+                    p += 4
+                else:
+                    q, integer = _number(d, p, end)
+                    if q < 0 or not integer:
+                        return False, iat, iat_null, ndest
+                    neg = 1 if d[p] == 45 else 0
+                    if q - p - neg > 18:  # |iat| < 10**18: an int64, inside +-2**62
+                        return False, iat, iat_null, ndest
+                    value = 0
+                    for j in range(p + neg, q):
+                        value = value * 10 + (d[j] - 48)
+                    iat, iat_null, p = -value if neg else value, False, q
+            elif k == _ORIG:
+                p, got = _tn(d, p, end, spans[4:6], False)
+                if p < 0:
+                    return False, iat, iat_null, ndest
+            elif k == _DEST:
+                p, ndest = _tn(d, p, end, tns, True)
+                if p < 0:
+                    return False, iat, iat_null, ndest
+            else:
+                p = _skip(d, p, end)
+                if p < 0:
+                    return False, iat, iat_null, ndest
+            p = _ws(d, p, end)
+            if p < end and d[p] == 125:
+                p += 1
+                break
+            if p >= end or d[p] != 44:
+                return False, iat, iat_null, ndest
+            p = _ws(d, p + 1, end)
+    return _ws(d, p, end) == end, iat, iat_null, ndest
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _segment(data, p, b):  # type: ignore[no-untyped-def]
+    while p < b and _B64[data[p]] >= 0:
+        p += 1
+    return p
+
+
+@nb.njit(cache=True, nogil=True)
+def _split(data, a, b):  # type: ignore[no-untyped-def]
+    """Spans of the plain ``header.payload.signature[;params]`` value ``data[a:b]``: the end
+    of the header, the payload (lo, hi); -1s if the value is not plain."""
+    h = _segment(data, a, b)
+    if h == a or h >= b or data[h] != 46:
+        return -1, -1, -1
+    q = _segment(data, h + 1, b)
+    if q == h + 1 or q >= b or data[q] != 46:
+        return -1, -1, -1
+    s = _segment(data, q + 1, b)
+    if s < b and data[s] != 59:  # ;
+        return -1, -1, -1
+    for k in range(s, b):
+        if data[k] == 44:  # several headers
+            return -1, -1, -1
+    return h, h + 1, q
+
+
+@nb.njit(cache=True, nogil=True)
+def _decode64(data, lo, hi, out):  # type: ignore[no-untyped-def]
+    """base64url of ``data[lo:hi]`` (no padding; every character in the alphabet) into
+    ``out``: the length, or -1 for a length Python refuses. Extra low bits of the last
+    character are ignored, as ``binascii`` does."""
+    n = hi - lo
+    if n % 4 == 1:
+        return -1
+    m = 0
+    k = lo
+    while k + 4 <= hi:  # four characters, three bytes
+        v = ((np.int64(_B64[data[k]]) << 18) | (np.int64(_B64[data[k + 1]]) << 12)
+             | (np.int64(_B64[data[k + 2]]) << 6) | np.int64(_B64[data[k + 3]]))
+        out[m] = (v >> 16) & 0xFF
+        out[m + 1] = (v >> 8) & 0xFF
+        out[m + 2] = v & 0xFF
+        m += 3
+        k += 4
+    if hi - k >= 2:
+        v = (np.int64(_B64[data[k]]) << 18) | (np.int64(_B64[data[k + 1]]) << 12)
+        if hi - k == 3:
+            v |= np.int64(_B64[data[k + 2]]) << 6
+        out[m] = (v >> 16) & 0xFF
+        m += 1
+        if hi - k == 3:
+            out[m] = (v >> 8) & 0xFF
+            m += 1
+    return m
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _put(buf, used, src, lo, hi):  # type: ignore[no-untyped-def]
+    """``src[lo:hi]`` appended to ``buf`` at ``used`` (grown if needed)."""
+    need = used + hi - lo
+    if need > buf.size:
+        new = np.empty(max(need, 2 * buf.size), np.uint8)
+        new[:used] = buf[:used]
+        buf = new
+    for k in range(hi - lo):
+        buf[used + k] = src[lo + k]
+    return buf
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _comma(buf, used):  # type: ignore[no-untyped-def]
+    if used + 1 > buf.size:
+        new = np.empty(2 * buf.size + 1, np.uint8)
+        new[:used] = buf[:used]
+        buf = new
+    buf[used] = 44
+    return buf
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _row(data, a, b, scratch, spans, tns, out):  # type: ignore[no-untyped-def]
+    """Read the row ``data[a:b]``: whether it is plain and its claims are read here.
+    ``out``: end of the header segment, iat, 1 if iat is null, decoded payload length,
+    number of dest tn. A payload too long for ``scratch`` is refused with ``out[3]`` set,
+    for the caller to grow it and read again."""
+    out[3] = 0
+    if a < 0 or b < a or b > data.size:
+        return False
+    h, lo, hi = _split(data, a, b)
+    if h < 0:
+        return False
+    if (hi - lo) * 3 // 4 + 3 > scratch.size:
+        out[3] = (hi - lo) * 3 // 4 + 3
+        return False
+    m = _decode64(data, lo, hi, scratch)
+    if m < 0:
+        return False
+    got, value, null, ndest = _claims(scratch, m, spans, tns)
+    out[0], out[1], out[2], out[4] = h, value, 1 if null else 0, ndest
+    return got
+
+
+@nb.njit(cache=True, nogil=True)
+def passport_claims(offsets, data):  # type: ignore[no-untyped-def]
+    """The claims of each plain row of an Arrow string column (``offsets``: its offsets as
+    int64, from the array's offset; ``data``: its whole data buffer). Returns ``ok`` (1
+    where read here), the end of each row's header segment, ``iat`` and its validity, and
+    for the five string columns the offsets (int32, one row a column), validity and
+    bytes."""
+    n = offsets.size - 1
+    ok = np.zeros(n, np.uint8)
+    head = np.zeros(n, np.int64)
+    iat = np.zeros(n, np.int64)
+    iat_ok = np.zeros(n, np.uint8)
+    offs = np.zeros((5, n + 1), np.int32)
+    valid = np.zeros((5, n), np.uint8)
+    size = max(64, data.size // 16)
+    b0 = np.empty(size, np.uint8)
+    b1 = np.empty(size, np.uint8)
+    b2 = np.empty(size, np.uint8)
+    b3 = np.empty(size, np.uint8)
+    b4 = np.empty(size, np.uint8)
+    used = np.zeros(5, np.int64)
+    scratch = np.empty(1024, np.uint8)
+    out = np.zeros(5, np.int64)
+    spans = np.empty(6, np.int64)
+    tns = np.empty(2 * MAX_TN, np.int64)
+    for i in range(n):
+        a, b = offsets[i], offsets[i + 1]
+        got = _row(data, a, b, scratch, spans, tns, out)
+        if not got and out[3] > 0:  # a payload longer than any before
+            scratch = np.empty(2 * out[3], np.uint8)
+            got = _row(data, a, b, scratch, spans, tns, out)
+        if not got:
+            for c in range(5):
+                offs[c, i + 1] = used[c]
+            continue
+        h, value, null, ndest = out[0], out[1], out[2] == 1, out[4]
+        ok[i], head[i] = 1, h
+        if not null:
+            iat[i], iat_ok[i] = value, 1
+        if spans[0] >= 0:
+            b0 = _put(b0, used[0], scratch, spans[0], spans[1])
+            used[0] += spans[1] - spans[0]
+            valid[0, i] = 1
+        if spans[2] >= 0:
+            b1 = _put(b1, used[1], scratch, spans[2], spans[3])
+            used[1] += spans[3] - spans[2]
+            valid[1, i] = 1
+        if spans[4] >= 0:
+            b2 = _put(b2, used[2], scratch, spans[4], spans[5])
+            used[2] += spans[5] - spans[4]
+            valid[2, i] = 1
+        if ndest:
+            b3 = _put(b3, used[3], scratch, tns[0], tns[1])
+            used[3] += tns[1] - tns[0]
+            valid[3, i] = 1
+            valid[4, i] = 1
+            for t in range(ndest):
+                if t:
+                    b4 = _comma(b4, used[4])
+                    used[4] += 1
+                b4 = _put(b4, used[4], scratch, tns[2 * t], tns[2 * t + 1])
+                used[4] += tns[2 * t + 1] - tns[2 * t]
+        for c in range(5):
+            offs[c, i + 1] = used[c]
+    return (ok, head, iat, iat_ok, offs, valid, b0[:used[0]], b1[:used[1]], b2[:used[2]],
+            b3[:used[3]], b4[:used[4]])
