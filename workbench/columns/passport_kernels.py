@@ -51,14 +51,14 @@ _NULL = np.frombuffer(b"null", np.uint8)
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _ws(d, p, end):  # type: ignore[no-untyped-def]
+def _ws(d: np.ndarray, p: int, end: int) -> int:
     while p < end and (d[p] == 32 or d[p] == 9 or d[p] == 10 or d[p] == 13):
         p += 1
     return p
 
 
 @nb.njit(cache=True, nogil=True)
-def _utf8(d, p, end):  # type: ignore[no-untyped-def]
+def _utf8(d: np.ndarray, p: int, end: int) -> int:
     """Length of the strict UTF-8 sequence at ``p`` (no surrogates, no overlongs); 0 if
     there is none."""
     c = d[p]
@@ -87,7 +87,7 @@ def _utf8(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _string(d, p, end):  # type: ignore[no-untyped-def]
+def _string(d: np.ndarray, p: int, end: int) -> tuple[int, bool]:
     """End (after the closing quote) of the JSON string opening at ``p``, and whether it
     holds an escape; -1 if it is not one json.loads reads."""
     p += 1
@@ -125,14 +125,14 @@ def _string(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _digits(d, p, end):  # type: ignore[no-untyped-def]
+def _digits(d: np.ndarray, p: int, end: int) -> int:
     while p < end and 48 <= d[p] <= 57:
         p += 1
     return p
 
 
 @nb.njit(cache=True, nogil=True)
-def _number(d, p, end):  # type: ignore[no-untyped-def]
+def _number(d: np.ndarray, p: int, end: int) -> tuple[int, bool]:
     """End of the strict JSON number at ``p`` and whether it is an integer; -1 if none."""
     start = p
     if p < end and d[p] == 45:  # -
@@ -165,7 +165,7 @@ def _number(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _word(d, p, end, word):  # type: ignore[no-untyped-def]
+def _word(d: np.ndarray, p: int, end: int, word: np.ndarray) -> bool:
     n = len(word)
     if p + n > end:
         return False
@@ -176,7 +176,7 @@ def _word(d, p, end, word):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _literal(d, p, end):  # type: ignore[no-untyped-def]
+def _literal(d: np.ndarray, p: int, end: int) -> int:
     """End of true/false/null at ``p``; -1 if none."""
     if _word(d, p, end, _TRUE):
         return p + 4
@@ -188,12 +188,12 @@ def _literal(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _null(d, p, end):  # type: ignore[no-untyped-def]
+def _null(d: np.ndarray, p: int, end: int) -> bool:
     return _word(d, p, end, _NULL)
 
 
 @nb.njit(cache=True, nogil=True)
-def _scalar(d, p, end):  # type: ignore[no-untyped-def]
+def _scalar(d: np.ndarray, p: int, end: int) -> int:
     c = d[p]
     if c == 34:
         return _string(d, p, end)[0]
@@ -203,7 +203,7 @@ def _scalar(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _key(d, p, end):  # type: ignore[no-untyped-def]
+def _key(d: np.ndarray, p: int, end: int) -> int:
     """After a member's key and its colon (and blanks): the position, or -1."""
     if p >= end or d[p] != 34:
         return -1
@@ -217,7 +217,7 @@ def _key(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _skip(d, p, end):  # type: ignore[no-untyped-def]
+def _skip(d: np.ndarray, p: int, end: int) -> int:
     """End of the JSON value at ``p`` (any kind, nested); -1 if json.loads might read it
     otherwise or refuse it."""
     stack = np.zeros(MAX_DEPTH, np.uint8)  # 1 object, 2 array
@@ -267,7 +267,7 @@ def _skip(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _plain(d, p, end):  # type: ignore[no-untyped-def]
+def _plain(d: np.ndarray, p: int, end: int) -> int:
     """End of a JSON string without escapes at ``p``, or -1."""
     if p >= end or d[p] != 34:
         return -1
@@ -276,7 +276,7 @@ def _plain(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _which(d, lo, hi):  # type: ignore[no-untyped-def]
+def _which(d: np.ndarray, lo: int, hi: int) -> int:
     """Index in ``_KEYS`` of the key text ``d[lo:hi]``; -1 for any other key."""
     n = hi - lo
     for k in range(_LENS.size):
@@ -292,7 +292,7 @@ def _which(d, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _member_key(d, p, end):  # type: ignore[no-untyped-def]
+def _member_key(d: np.ndarray, p: int, end: int) -> tuple[int, int, int]:
     """Key span (lo, hi) of the member at ``p`` and the position of its value; -1s if the
     key has an escape (its text would differ from its bytes) or is malformed."""
     q = _plain(d, p, end)
@@ -305,7 +305,7 @@ def _member_key(d, p, end):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _tn(d, p, end, spans, many):  # type: ignore[no-untyped-def]
+def _tn(d: np.ndarray, p: int, end: int, spans: np.ndarray, many: bool) -> tuple[int, int]:
     """Read the orig (``many`` False) or dest object at ``p``: its tn spans go to ``spans``
     (pairs). Returns the end of the object and the number of tn read; -1 if refused."""
     count = 0
@@ -366,7 +366,8 @@ def _tn(d, p, end, spans, many):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _claims(d, end, spans, tns):  # type: ignore[no-untyped-def]
+def _claims(d: np.ndarray, end: int, spans: np.ndarray, tns: np.ndarray
+            ) -> tuple[bool, int, bool, int]:
     """Read the claims object ``d[:end]``. ``spans``: (lo, hi) of attest, origid and the orig
     tn (-1 where null); ``tns``: the dest tn spans. Returns (accepted, iat, iat is null,
     number of dest tn)."""
@@ -436,14 +437,14 @@ def _claims(d, end, spans, tns):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _segment(data, p, b):  # type: ignore[no-untyped-def]
+def _segment(data: np.ndarray, p: int, b: int) -> int:
     while p < b and _B64[data[p]] >= 0:
         p += 1
     return p
 
 
 @nb.njit(cache=True, nogil=True)
-def _split(data, a, b):  # type: ignore[no-untyped-def]
+def _split(data: np.ndarray, a: int, b: int) -> tuple[int, int, int]:
     """Spans of the plain ``header.payload.signature[;params]`` value ``data[a:b]``: the end
     of the header, the payload (lo, hi); -1s if the value is not plain."""
     h = _segment(data, a, b)
@@ -462,7 +463,7 @@ def _split(data, a, b):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def _decode64(data, lo, hi, out):  # type: ignore[no-untyped-def]
+def _decode64(data: np.ndarray, lo: int, hi: int, out: np.ndarray) -> int:
     """base64url of ``data[lo:hi]`` (no padding; every character in the alphabet) into
     ``out``: the length, or -1 for a length Python refuses. Extra low bits of the last
     character are ignored, as ``binascii`` does."""
@@ -492,7 +493,7 @@ def _decode64(data, lo, hi, out):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _put(buf, used, src, lo, hi):  # type: ignore[no-untyped-def]
+def _put(buf: np.ndarray, used: int, src: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """``src[lo:hi]`` appended to ``buf`` at ``used`` (grown if needed)."""
     need = used + hi - lo
     if need > buf.size:
@@ -505,7 +506,7 @@ def _put(buf, used, src, lo, hi):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _comma(buf, used):  # type: ignore[no-untyped-def]
+def _comma(buf: np.ndarray, used: int) -> np.ndarray:
     if used + 1 > buf.size:
         new = np.empty(2 * buf.size + 1, np.uint8)
         new[:used] = buf[:used]
@@ -515,7 +516,8 @@ def _comma(buf, used):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _row(data, a, b, scratch, spans, tns, out):  # type: ignore[no-untyped-def]
+def _row(data: np.ndarray, a: int, b: int, scratch: np.ndarray, spans: np.ndarray, tns: np.ndarray,
+         out: np.ndarray) -> bool:
     """Read the row ``data[a:b]``: whether it is plain and its claims are read here.
     ``out``: end of the header segment, iat, 1 if iat is null, decoded payload length,
     number of dest tn. A payload too long for ``scratch`` is refused with ``out[3]`` set,
@@ -538,7 +540,7 @@ def _row(data, a, b, scratch, spans, tns, out):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def passport_claims(offsets, data):  # type: ignore[no-untyped-def]
+def passport_claims(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, ...]:
     """The claims of each plain row of an Arrow string column (``offsets``: its offsets as
     int64, from the array's offset; ``data``: its whole data buffer). Returns ``ok`` (1
     where read here), the end of each row's header segment, ``iat`` and its validity, and
