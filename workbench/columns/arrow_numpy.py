@@ -115,6 +115,21 @@ def strings(values: Sequence[str | None]) -> pa.Array:
         validity, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(b"".join(encoded))])
 
 
+def text_array(offs: np.ndarray, buf: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """A ``string`` array from a compiled loop's buffers: offsets (int32 or int64, one more
+    than the rows), the UTF-8 bytes and one bool per row (False: null). Offsets past 2 GiB
+    make a ``large_string`` array first, cast to ``string`` (which fails past its limit).
+    One builder for every compiled reader (FreeSWITCH documents and legs, PASSporT claims)."""
+    rows = len(valid)
+    nulls = rows - int(np.count_nonzero(valid))
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
+    if offs[-1] < 2**31 - 1:
+        return pa.StringArray.from_buffers(rows, pa.py_buffer(offs.astype(np.int32, copy=False)),
+                                           pa.py_buffer(buf), bitmap, nulls)
+    return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offs), pa.py_buffer(buf), bitmap,
+                                            nulls).cast(pa.string())
+
+
 def scalar(value: int | float | bool | str | None, type: pa.DataType) -> pa.Scalar:
     """An Arrow scalar of ``type`` (for a compute kernel's argument), made as element 0 of
     a one-value array rather than by ``pa.scalar``."""

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from workbench.columns import passport_kernels as kernels
+from workbench.columns.arrow_numpy import string_chunk_buffers, text_array
 from workbench.columns.sip import CLAIM_COLUMNS, MAX_IAT_S, _header_segment, _params
 
 #: largest data buffer the kernel reads (its output offsets are int32)
@@ -35,13 +36,6 @@ def readable(values: pa.Array) -> bool:
 
 def _int_array(values: np.ndarray, valid: np.ndarray) -> pa.Array:
     return pa.array(values, pa.int64(), mask=~valid)
-
-
-def _str_array(offsets: np.ndarray, valid: np.ndarray, data: np.ndarray) -> pa.Array:
-    n = valid.size
-    bitmap = pa.py_buffer(np.packbits(valid.astype(np.bool_), bitorder="little"))
-    return pa.Array.from_buffers(pa.string(), n, [bitmap, pa.py_buffer(offsets),
-                                                  pa.py_buffer(data)])
 
 
 def _head_x5u(heads: list[str]) -> tuple[list[str | None], np.ndarray]:
@@ -88,8 +82,7 @@ def batch_claims(values: pa.StringArray, names: Iterable[str], exact: Exact
     """``identity_claims_distinct``'s columns for the distinct ``values``; ``exact(texts,
     names)`` gives the columns of the headers the kernel leaves, as before."""
     n = len(values)
-    offsets = np.frombuffer(values.buffers()[1], np.int32)[values.offset:values.offset + n + 1]
-    data = np.frombuffer(values.buffers()[2], np.uint8)
+    offsets, data, _ = string_chunk_buffers(values)
     ok, _, iat, iat_ok, offs, valid, *texts = kernels.passport_claims(
         offsets.astype(np.int64), data)
     ok = ok.view(np.bool_)
@@ -109,7 +102,7 @@ def batch_claims(values: pa.StringArray, names: Iterable[str], exact: Exact
         typ = CLAIM_COLUMNS[name]
         if name in _STRINGS:
             c = _STRINGS[name]
-            col = _str_array(offs[c], valid[c].view(np.bool_) & ok, texts[c])
+            col = text_array(offs[c], texts[c], valid[c].view(np.bool_) & ok)
         elif name == "iat":
             col = _int_array(iat, iat_ok.view(np.bool_) & ok)
         elif name == "iat_us":

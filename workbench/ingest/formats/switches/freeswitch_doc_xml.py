@@ -25,6 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.columns.arrow_numpy import text_array
+
 from .freeswitch_legs import (
     PROFILE_LIST,
     TIME_LIST,
@@ -140,7 +142,7 @@ def _texts(data: bytes, arr: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> list
             arr, vs, ve, nv, np.empty((vs.shape[1], len(vs) + 1), np.int32))
     else:
         offs, valid, buf, base, wide = gat.gather(arr, vs, ve, nv)
-    raw = [_strings(offs[f], buf[base[f]:base[f + 1]], valid[f]) for f in range(_FIELDS)]
+    raw = [text_array(offs[f], buf[base[f]:base[f + 1]], valid[f]) for f in range(_FIELDS)]
     for f, rows in enumerate(wide):  # an escape past ASCII: ``unquote`` decodes the value
         if rows.any():
             at = np.flatnonzero(rows)
@@ -150,18 +152,6 @@ def _texts(data: bytes, arr: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> list
             mask[at] = True
             raw[f] = pc.replace_with_mask(raw[f], pa.array(mask), pa.array(fixed, pa.string()))
     return raw
-
-
-def _strings(offs: np.ndarray, buf: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """A string array from ``gather``'s buffers."""
-    rows = len(valid)
-    nulls = rows - int(np.count_nonzero(valid))
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
-    if offs[-1] < 2**31 - 1:
-        return pa.StringArray.from_buffers(rows, pa.py_buffer(np.asarray(offs, np.int32)),
-                                           pa.py_buffer(buf), bitmap, nulls)
-    return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offs), pa.py_buffer(buf), bitmap,
-                                            nulls).cast(pa.string())
 
 
 def _columns(cols: list[pa.Array]) -> dict[str, pa.Array]:

@@ -19,6 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.columns.arrow_numpy import text_array
+
 from .freeswitch_legs import (
     PROFILE_LIST,
     TIME_LIST,
@@ -171,7 +173,7 @@ class _Rows:
         """The fields of the ``r`` rows: text (URL-decoded) then times (µs)."""
         cols: list[pa.Array] = []
         for f in range(_NU + _NT):
-            text = _strings(self.offs[f, :r + 1], self.buf[self.base[f]:self.base[f] +
+            text = text_array(self.offs[f, :r + 1], self.buf[self.base[f]:self.base[f] +
                                                           self.used[f]], self.valid[f, :r])
             at = np.flatnonzero(self.odd[f, :r])
             if f < _NU:
@@ -216,19 +218,6 @@ def _put(col: pa.Array, at: np.ndarray, vals: pa.Array) -> pa.Array:
     mask = np.zeros(len(col), bool)
     mask[at] = True
     return pc.replace_with_mask(col, pa.array(mask), vals.cast(col.type))
-
-
-def _strings(offs: np.ndarray, buf: np.ndarray, valid: np.ndarray) -> pa.Array:
-    """A string array from ``gather``'s buffers."""
-    rows = len(valid)
-    nulls = rows - int(np.count_nonzero(valid))
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little")) if nulls else None
-    if offs[-1] < 2**31 - 1:
-        return pa.StringArray.from_buffers(rows, pa.py_buffer(offs.astype(np.int32,
-                                                                           copy=False)),
-                                           pa.py_buffer(buf), bitmap, nulls)
-    return pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offs), pa.py_buffer(buf), bitmap,
-                                            nulls).cast(pa.string())
 
 
 def _ints(vals: np.ndarray, valid: np.ndarray) -> pa.Array:

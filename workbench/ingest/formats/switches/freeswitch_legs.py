@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from workbench.columns.arrow_numpy import text_array
 from workbench.common.compiled import worth_compiling
 
 from .common import coalesce
@@ -330,23 +331,12 @@ def _group(arr: pa.Array, pattern: str) -> pa.Array:
         offs, data, valid = _buffers(arr)
         gs, ge = kern.gateway_spans(offs, data, valid, pattern == _SOFIA_HOST)
         g_offs, buf = kern.take_spans(data, gs, ge)
-        return _text_array(g_offs, buf, gs >= 0)
+        return text_array(g_offs, buf, gs >= 0)
     return _group_arrow(arr, pattern)
 
 
 def _group_arrow(arr: pa.Array, pattern: str) -> pa.Array:
     return pc.struct_field(pc.extract_regex(arr, pattern), [0])
-
-
-def _text_array(offs: np.ndarray, buf: np.ndarray, ok: np.ndarray) -> pa.Array:
-    """A string array from int64 offsets, bytes and validity."""
-    bitmap = _bitmap(ok)
-    nulls = len(ok) - int(np.count_nonzero(ok)) if bitmap is not None else 0
-    if offs[-1] < 2**31 - 1:
-        return pa.StringArray.from_buffers(len(ok), pa.py_buffer(offs.astype(np.int32)),
-                                           pa.py_buffer(buf), bitmap, nulls)
-    return pa.LargeStringArray.from_buffers(len(ok), pa.py_buffer(offs), pa.py_buffer(buf),
-                                            bitmap, nulls).cast(pa.string())
 
 
 #: a source of ``_coalesce``: a column, a default, or a function making the column
@@ -446,11 +436,11 @@ def _ways_fused(outbound: pa.Array, sources: tuple[pa.Array, ...],
     bufs = [_buffers(a) for a in sources]
     src, gs, ge = kern.egress_spans(out_mask, *(x for b in bufs for x in b))
     offs, buf = kern.take_sourced(src, gs, ge, *(b[1] for b in bufs))
-    egress = _text_array(offs, buf, src >= 0)
+    egress = text_array(offs, buf, src >= 0)
     ins = [_buffers(a) for a in entry]
     src, gs, ge = kern.ingress_spans(out_mask, *(x for b in ins for x in (b[0], b[2])))
     offs, buf = kern.take_sourced(src, gs, ge, *(b[1] for b in ins), *(b[1] for b in ins))
-    return egress, _text_array(offs, buf, src >= 0)
+    return egress, text_array(offs, buf, src >= 0)
 
 
 def records_columns(recs: list[dict[str, Any]]) -> dict[str, pa.Array]:
