@@ -79,24 +79,25 @@ Exact = Callable[[list[str], list[str]], dict[str, pa.Array]]
 
 def batch_claims(values: pa.StringArray, names: Iterable[str], exact: Exact
                  ) -> dict[str, pa.Array]:
-    """``identity_claims_distinct``'s columns for the distinct ``values``; ``exact(texts,
-    names)`` gives the columns of the headers the kernel leaves, as before."""
+    """``identity_claims``' columns for ``values``, an entry a value (null ones stay null);
+    ``exact(texts, names)`` gives the columns of the headers the kernel leaves, each
+    distinct one decoded once, in the order the values first show them (so its exceptions
+    come as before)."""
     n = len(values)
     offsets, data, _ = string_chunk_buffers(values)
-    ok, _, iat, iat_ok, offs, valid, *texts = kernels.passport_claims(
+    ok, head_of, heads, iat, iat_ok, offs, valid, *texts = kernels.passport_claims(
         offsets.astype(np.int64), data)
     ok = ok.view(np.bool_)
     fast = np.flatnonzero(ok)
-    heads = pc.list_element(pc.split_pattern(values.take(fast), ".", max_splits=1), 0)
-    enc = pc.dictionary_encode(heads)
-    x5us, kinds = _head_x5u(enc.dictionary.to_pylist())
-    head_of = enc.indices.to_numpy()
+    head_of, head_texts = _numbered_heads(values, fast, head_of[fast], heads, data)
+    x5us, kinds = _head_x5u(head_texts)
     row_kind = np.full(n, 2, np.int8)
     row_kind[fast] = kinds[head_of]
+    if values.null_count:
+        row_kind[values.is_null().to_numpy(zero_copy_only=False)] = 3  # no header, no claims
     slow = row_kind == 2
     need = list(names)
-    # the rows decode_identity reads, in order (its exceptions come as before)
-    exact_cols = exact(values.filter(pa.array(slow)).to_pylist(), need) if slow.any() else {}
+    exact_cols = _exact_columns(values, slow, need, exact) if slow.any() else {}
     cols = {}
     for name in need:
         typ = CLAIM_COLUMNS[name]
@@ -114,6 +115,29 @@ def batch_claims(values: pa.StringArray, names: Iterable[str], exact: Exact
             col = pc.replace_with_mask(col, pa.array(slow), exact_cols[name])
         cols[name] = col.cast(typ) if col.type != typ else col
     return cols
+
+
+def _numbered_heads(values: pa.StringArray, fast: np.ndarray, numbers: np.ndarray,
+                    heads: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Per row read by the kernel, the number of its header segment among the distinct
+    ones, and their texts: the kernel's numbering, then (past its table) Arrow's."""
+    texts = [bytes(data[s:s + n]).decode("ascii") for s, n in heads]  # base64url: ASCII
+    over = np.flatnonzero(numbers < 0)
+    if over.size:
+        rest = pc.list_element(pc.split_pattern(values.take(fast[over]), ".", max_splits=1), 0)
+        enc = pc.dictionary_encode(rest)
+        numbers = numbers.copy()
+        numbers[over] = enc.indices.to_numpy() + len(texts)
+        texts += enc.dictionary.to_pylist()
+    return numbers, texts
+
+
+def _exact_columns(values: pa.StringArray, slow: np.ndarray, names: list[str], exact: Exact
+                   ) -> dict[str, pa.Array]:
+    """The columns of the ``slow`` rows, each distinct header decoded once by ``exact``."""
+    enc = pc.dictionary_encode(values.filter(pa.array(slow)))
+    cols = exact(enc.dictionary.to_pylist(), names)
+    return {name: col.take(enc.indices) for name, col in cols.items()}
 
 
 def _x5u(values: pa.StringArray, fast: np.ndarray, head_of: np.ndarray,

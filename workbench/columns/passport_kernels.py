@@ -19,6 +19,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from workbench.common.words import word
+
 #: the attest, origid, orig, dest (first tn) and dests (every tn, comma-joined) columns
 ATTEST, ORIGID, ORIG, DEST, DESTS = 0, 1, 2, 3, 4
 #: longest number token (anywhere in the claims) the kernel reads; Python refuses over
@@ -28,6 +30,8 @@ MAX_NUMBER = 64
 MAX_DEPTH = 32
 #: most dest tn the kernel reads
 MAX_TN = 64
+#: most distinct header segments the kernel numbers (one a signer: a few in real traffic)
+MAX_HEADS = 64
 
 _B64 = np.full(256, -1, np.int8)  # base64url alphabet: the 6-bit value, -1 elsewhere
 for _i, _c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
@@ -45,6 +49,14 @@ for _k, _name in enumerate(_KEYS):
     _NAMES[_k, :len(_name)] = np.frombuffer(_name, np.uint8)
     _LENS[_k] = len(_name)
 _IAT, _ORIG, _DEST = 2, 3, 4
+#: the members of a canonical PASSporT (RFC 8225: keys in order, as signers write them),
+#: each literal the text before a value, blanks allowed around every structural byte
+_LITERALS = (b'{"attest":', b',"dest":{"tn":[', b']},"iat":', b',"orig":{"tn":', b'},"origid":', b'}')
+_LIT = np.zeros((len(_LITERALS), 16), np.uint8)
+_LIT_LENS = np.zeros(len(_LITERALS), np.int64)
+for _k, _text in enumerate(_LITERALS):
+    _LIT[_k, :len(_text)] = np.frombuffer(_text, np.uint8)
+    _LIT_LENS[_k] = len(_text)
 _TRUE = np.frombuffer(b"true", np.uint8)
 _FALSE = np.frombuffer(b"false", np.uint8)
 _NULL = np.frombuffer(b"null", np.uint8)
@@ -437,59 +449,183 @@ def _claims(d: np.ndarray, end: int, spans: np.ndarray, tns: np.ndarray
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
+def _literal_at(d: np.ndarray, p: int, end: int, k: int) -> int:
+    """After ``_LITERALS[k]`` at ``p`` (JSON blanks allowed before each of its bytes that is
+    structural, i.e. not inside its quoted keys), or -1."""
+    quoted = False
+    for j in range(_LIT_LENS[k]):
+        c = _LIT[k, j]
+        if not quoted:
+            p = _ws(d, p, end)
+        if p >= end or d[p] != c:
+            return -1
+        p += 1
+        if c == 34:
+            quoted = not quoted
+    return _ws(d, p, end)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _ascii_string(d: np.ndarray, p: int, end: int) -> int:
+    """End (after the closing quote) of a string at ``p`` of printable ASCII without escapes
+    (its text is its bytes), or -1."""
+    if p >= end or d[p] != 34:
+        return -1
+    p += 1
+    while p < end:
+        c = d[p]
+        if c == 34:
+            return p + 1
+        if c < 0x20 or c >= 0x80 or c == 92:
+            return -1
+        p += 1
+    return -1
+
+
+@nb.njit(cache=True, nogil=True)
+def _canonical(d: np.ndarray, end: int, spans: np.ndarray, tns: np.ndarray
+               ) -> tuple[bool, int, int]:
+    """Read the claims ``d[:end]`` if they have the canonical layout
+    ``{"attest":"..","dest":{"tn":[".."(,"..")*]},"iat":N,"orig":{"tn":".."},"origid":".."}``
+    (blanks anywhere JSON allows them, strings of printable ASCII without escapes, N an
+    integer of at most 18 digits): (read, iat, number of dest tn), with the spans
+    ``_claims`` gives. Any other text is left to ``_claims`` (read False): this is only the
+    common case written flat, without its calls."""
+    p = _literal_at(d, 0, end, 0)
+    q = _ascii_string(d, p, end) if p >= 0 else -1
+    if q < 0:
+        return False, 0, 0
+    spans[0], spans[1] = p + 1, q - 1
+    p = _literal_at(d, q, end, 1)
+    ndest = 0
+    while p >= 0:
+        q = _ascii_string(d, p, end)
+        if q < 0 or ndest >= MAX_TN:
+            return False, 0, 0
+        tns[2 * ndest], tns[2 * ndest + 1] = p + 1, q - 1
+        ndest += 1
+        p = _ws(d, q, end)
+        if p < end and d[p] == 44:
+            p = _ws(d, p + 1, end)
+        else:
+            break
+    if p < 0:
+        return False, 0, 0
+    p = _literal_at(d, p, end, 2)
+    if p < 0:
+        return False, 0, 0
+    neg = p < end and d[p] == 45
+    if neg:
+        p += 1
+    q = _digits(d, p, end)
+    if q == p or q - p > 18 or (d[p] == 48 and q - p > 1):
+        return False, 0, 0
+    iat = 0
+    for j in range(p, q):
+        iat = iat * 10 + (d[j] - 48)
+    if neg:
+        iat = -iat
+    p = _literal_at(d, q, end, 3)  # a '.', 'e' or 'E' after the digits fails here
+    q = _ascii_string(d, p, end) if p >= 0 else -1
+    if q < 0:
+        return False, 0, 0
+    spans[4], spans[5] = p + 1, q - 1
+    p = _literal_at(d, q, end, 4)
+    q = _ascii_string(d, p, end) if p >= 0 else -1
+    if q < 0:
+        return False, 0, 0
+    spans[2], spans[3] = p + 1, q - 1
+    p = _literal_at(d, q, end, 5)
+    return p == end, iat, ndest
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
 def _segment(data: np.ndarray, p: int, b: int) -> int:
     while p < b and _B64[data[p]] >= 0:
         p += 1
     return p
 
 
-@nb.njit(cache=True, nogil=True)
-def _split(data: np.ndarray, a: int, b: int) -> tuple[int, int, int]:
-    """Spans of the plain ``header.payload.signature[;params]`` value ``data[a:b]``: the end
-    of the header, the payload (lo, hi); -1s if the value is not plain."""
+@nb.njit(cache=True, nogil=True, inline="always")
+def _same(data: np.ndarray, s: int, a: int, n: int) -> bool:
+    """Whether ``data[a:a + n]`` equals ``data[s:s + n]`` (both inside ``data``), compared a
+    word at a time, the last word overlapping the one before."""
+    if n < 8:
+        for k in range(n):
+            if data[s + k] != data[a + k]:
+                return False
+        return True
+    for k in range(0, n - 7, 8):
+        if word(data, s + k) != word(data, a + k):
+            return False
+    same: bool = word(data, s + n - 8) == word(data, a + n - 8)
+    return same
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def _head(data: np.ndarray, a: int, b: int, heads: np.ndarray, seen: np.ndarray) -> tuple[int, int]:
+    """End of the header segment of ``data[a:b]`` (-1 if it is not a base64url run followed
+    by a '.') and its number among the distinct header segments read so far (``heads``:
+    their (start, length); ``seen[0]`` how many, ``seen[1]`` the last one matched); -1 for
+    the number when the table is full. One signer's header segment repeats on every call:
+    bytes equal to a segment read before are that segment, so a word compare replaces the
+    alphabet check of every byte."""
+    last = seen[1]
+    if last >= 0:
+        n = heads[last, 1]
+        if a + n < b and data[a + n] == 46 and _same(data, heads[last, 0], a, n):
+            return a + n, last
+    for k in range(seen[0]):
+        n = heads[k, 1]
+        if k != last and a + n < b and data[a + n] == 46 and _same(data, heads[k, 0], a, n):
+            seen[1] = k
+            return a + n, k
     h = _segment(data, a, b)
     if h == a or h >= b or data[h] != 46:
-        return -1, -1, -1
-    q = _segment(data, h + 1, b)
-    if q == h + 1 or q >= b or data[q] != 46:
-        return -1, -1, -1
-    s = _segment(data, q + 1, b)
-    if s < b and data[s] != 59:  # ;
-        return -1, -1, -1
-    for k in range(s, b):
-        if data[k] == 44:  # several headers
-            return -1, -1, -1
-    return h, h + 1, q
+        return -1, -1
+    k = seen[0]
+    if k == heads.shape[0]:
+        return h, -1
+    heads[k, 0], heads[k, 1] = a, h - a
+    seen[0], seen[1] = k + 1, k
+    return h, k
 
 
-@nb.njit(cache=True, nogil=True)
-def _decode64(data: np.ndarray, lo: int, hi: int, out: np.ndarray) -> int:
-    """base64url of ``data[lo:hi]`` (no padding; every character in the alphabet) into
-    ``out``: the length, or -1 for a length Python refuses. Extra low bits of the last
-    character are ignored, as ``binascii`` does."""
-    n = hi - lo
-    if n % 4 == 1:
-        return -1
+@nb.njit(cache=True, nogil=True, inline="always")
+def _decode_run(data: np.ndarray, lo: int, b: int, out: np.ndarray) -> tuple[int, int]:
+    """Decode the base64url run from ``lo`` (up to the first byte outside the alphabet, or
+    ``b``) into ``out``: (its end, the decoded length), the length -1 for a run length Python
+    refuses. Extra low bits of the last character are ignored, as ``binascii`` does. The
+    alphabet check rides on the decoding's own table lookups."""
     m = 0
     k = lo
-    while k + 4 <= hi:  # four characters, three bytes
-        v = ((np.int64(_B64[data[k]]) << 18) | (np.int64(_B64[data[k + 1]]) << 12)
-             | (np.int64(_B64[data[k + 2]]) << 6) | np.int64(_B64[data[k + 3]]))
+    while k + 4 <= b:  # four characters, three bytes
+        c0, c1 = np.int64(_B64[data[k]]), np.int64(_B64[data[k + 1]])
+        c2, c3 = np.int64(_B64[data[k + 2]]), np.int64(_B64[data[k + 3]])
+        if (c0 | c1 | c2 | c3) < 0:
+            break
+        v = (c0 << 18) | (c1 << 12) | (c2 << 6) | c3
         out[m] = (v >> 16) & 0xFF
         out[m + 1] = (v >> 8) & 0xFF
         out[m + 2] = v & 0xFF
         m += 3
         k += 4
-    if hi - k >= 2:
+    q = k
+    while q < b and q < k + 4 and _B64[data[q]] >= 0:
+        q += 1
+    rest = q - k
+    if rest == 1:
+        return q, -1
+    if rest >= 2:
         v = (np.int64(_B64[data[k]]) << 18) | (np.int64(_B64[data[k + 1]]) << 12)
-        if hi - k == 3:
+        if rest == 3:
             v |= np.int64(_B64[data[k + 2]]) << 6
         out[m] = (v >> 16) & 0xFF
         m += 1
-        if hi - k == 3:
+        if rest == 3:
             out[m] = (v >> 8) & 0xFF
             m += 1
-    return m
+    return q, m
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -517,25 +653,35 @@ def _comma(buf: np.ndarray, used: int) -> np.ndarray:
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _row(data: np.ndarray, a: int, b: int, scratch: np.ndarray, spans: np.ndarray, tns: np.ndarray,
-         out: np.ndarray) -> bool:
-    """Read the row ``data[a:b]``: whether it is plain and its claims are read here.
-    ``out``: end of the header segment, iat, 1 if iat is null, decoded payload length,
-    number of dest tn. A payload too long for ``scratch`` is refused with ``out[3]`` set,
-    for the caller to grow it and read again."""
+         out: np.ndarray, heads: np.ndarray, seen: np.ndarray) -> bool:
+    """Read the row ``data[a:b]``: whether it is plain (``header.payload.signature`` in the
+    base64url alphabet, then nothing or ``;params`` without a comma) and its claims are read
+    here. ``out``: end of the header segment, iat, 1 if iat is null, decoded payload length,
+    number of dest tn, the header segment's number (``_head``). A row too long for
+    ``scratch`` is refused with ``out[3]`` set, for the caller to grow it and read again."""
     out[3] = 0
     if a < 0 or b < a or b > data.size:
         return False
-    h, lo, hi = _split(data, a, b)
+    h, k = _head(data, a, b, heads, seen)
     if h < 0:
         return False
-    if (hi - lo) * 3 // 4 + 3 > scratch.size:
-        out[3] = (hi - lo) * 3 // 4 + 3
+    if (b - h) * 3 // 4 + 3 > scratch.size:
+        out[3] = (b - h) * 3 // 4 + 3
         return False
-    m = _decode64(data, lo, hi, scratch)
-    if m < 0:
+    q, m = _decode_run(data, h + 1, b, scratch)
+    if q == h + 1 or q >= b or data[q] != 46 or m < 0:
         return False
-    got, value, null, ndest = _claims(scratch, m, spans, tns)
-    out[0], out[1], out[2], out[4] = h, value, 1 if null else 0, ndest
+    s = _segment(data, q + 1, b)
+    if s < b and data[s] != 59:  # ;
+        return False
+    for j in range(s, b):
+        if data[j] == 44:  # several headers
+            return False
+    got, value, ndest = _canonical(scratch, m, spans, tns)
+    null = False
+    if not got:
+        got, value, null, ndest = _claims(scratch, m, spans, tns)
+    out[0], out[1], out[2], out[4], out[5] = h, value, 1 if null else 0, ndest, k
     return got
 
 
@@ -543,12 +689,13 @@ def _row(data: np.ndarray, a: int, b: int, scratch: np.ndarray, spans: np.ndarra
 def passport_claims(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, ...]:
     """The claims of each plain row of an Arrow string column (``offsets``: its offsets as
     int64, from the array's offset; ``data``: its whole data buffer). Returns ``ok`` (1
-    where read here), the end of each row's header segment, ``iat`` and its validity, and
-    for the five string columns the offsets (int32, one row a column), validity and
-    bytes."""
+    where read here), each row's header segment as a number (-1 past ``MAX_HEADS`` distinct
+    ones, or where not read) and the (start, length) in ``data`` of each numbered one,
+    ``iat`` and its validity, and for the five string columns the offsets (int32, one row a
+    column), validity and bytes."""
     n = offsets.size - 1
     ok = np.zeros(n, np.uint8)
-    head = np.zeros(n, np.int64)
+    head = np.full(n, -1, np.int32)
     iat = np.zeros(n, np.int64)
     iat_ok = np.zeros(n, np.uint8)
     offs = np.zeros((5, n + 1), np.int32)
@@ -561,21 +708,24 @@ def passport_claims(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, 
     b4 = np.empty(size, np.uint8)
     used = np.zeros(5, np.int64)
     scratch = np.empty(1024, np.uint8)
-    out = np.zeros(5, np.int64)
+    out = np.zeros(6, np.int64)
     spans = np.empty(6, np.int64)
     tns = np.empty(2 * MAX_TN, np.int64)
+    heads = np.zeros((MAX_HEADS, 2), np.int64)
+    seen = np.zeros(2, np.int64)
+    seen[1] = -1
     for i in range(n):
         a, b = offsets[i], offsets[i + 1]
-        got = _row(data, a, b, scratch, spans, tns, out)
-        if not got and out[3] > 0:  # a payload longer than any before
+        got = _row(data, a, b, scratch, spans, tns, out, heads, seen)
+        if not got and out[3] > 0:  # a row longer than any before
             scratch = np.empty(2 * out[3], np.uint8)
-            got = _row(data, a, b, scratch, spans, tns, out)
+            got = _row(data, a, b, scratch, spans, tns, out, heads, seen)
         if not got:
             for c in range(5):
                 offs[c, i + 1] = used[c]
             continue
-        h, value, null, ndest = out[0], out[1], out[2] == 1, out[4]
-        ok[i], head[i] = 1, h
+        value, null, ndest = out[1], out[2] == 1, out[4]
+        ok[i], head[i] = 1, out[5]
         if not null:
             iat[i], iat_ok[i] = value, 1
         if spans[0] >= 0:
@@ -603,5 +753,5 @@ def passport_claims(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, 
                 used[4] += tns[2 * t + 1] - tns[2 * t]
         for c in range(5):
             offs[c, i + 1] = used[c]
-    return (ok, head, iat, iat_ok, offs, valid, b0[:used[0]], b1[:used[1]], b2[:used[2]],
-            b3[:used[3]], b4[:used[4]])
+    return (ok, head, heads[:seen[0]].copy(), iat, iat_ok, offs, valid, b0[:used[0]],
+            b1[:used[1]], b2[:used[2]], b3[:used[3]], b4[:used[4]])
