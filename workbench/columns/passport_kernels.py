@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import numba as nb
 import numpy as np
+from numba.cpython.unsafe.numbers import trailing_zeros
 
-from workbench.common.words import word
+from workbench.common.words import HIGHS, ONES, put_word, word
 
 #: the attest, origid, orig, dest (first tn) and dests (every tn, comma-joined) columns
 ATTEST, ORIGID, ORIG, DEST, DESTS = 0, 1, 2, 3, 4
@@ -57,6 +58,16 @@ _LIT_LENS = np.zeros(len(_LITERALS), np.int64)
 for _k, _text in enumerate(_LITERALS):
     _LIT[_k, :len(_text)] = np.frombuffer(_text, np.uint8)
     _LIT_LENS[_k] = len(_text)
+#: each literal as two little-endian words and the masks of its bytes (no blanks: the
+#: compact text, compared a word at a time)
+_LIT_WORDS = _LIT.view(np.uint64).copy()
+_LIT_MASKS = (_LIT != 0).astype(np.uint8).view(np.uint64) * np.uint64(0xFF)
+#: room ``scratch`` keeps past the decoded claims, for the words read near their end
+SLACK = 16
+# eight string bytes at once (as ``freeswitch_json_kernels``): a word holding a '"', a '\\',
+# a control byte or one past ASCII (``haszero`` of the word xor the byte)
+_QUOTES, _BACKSLASHES = np.uint64(0x2222222222222222), np.uint64(0x5C5C5C5C5C5C5C5C)
+_SPACES = np.uint64(0x2020202020202020)
 _TRUE = np.frombuffer(b"true", np.uint8)
 _FALSE = np.frombuffer(b"false", np.uint8)
 _NULL = np.frombuffer(b"null", np.uint8)
@@ -450,6 +461,18 @@ def _claims(d: np.ndarray, end: int, spans: np.ndarray, tns: np.ndarray
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _literal_at(d: np.ndarray, p: int, end: int, k: int) -> int:
+    """After ``_LITERALS[k]`` at ``p`` (blanks allowed, see ``_spaced_literal_at``), or -1;
+    the compact text is compared a word at a time (``d`` keeps ``SLACK`` bytes past
+    ``end``)."""
+    if p >= 0 and p + _LIT_LENS[k] <= end:
+        if ((word(d, p) & _LIT_MASKS[k, 0]) == _LIT_WORDS[k, 0]
+                and (word(d, p + 8) & _LIT_MASKS[k, 1]) == _LIT_WORDS[k, 1]):
+            return _ws(d, p + _LIT_LENS[k], end)
+    return _spaced_literal_at(d, p, end, k)
+
+
+@nb.njit(cache=True, nogil=True)
+def _spaced_literal_at(d: np.ndarray, p: int, end: int, k: int) -> int:
     """After ``_LITERALS[k]`` at ``p`` (JSON blanks allowed before each of its bytes that is
     structural, i.e. not inside its quoted keys), or -1."""
     quoted = False
@@ -469,9 +492,17 @@ def _literal_at(d: np.ndarray, p: int, end: int, k: int) -> int:
 def _ascii_string(d: np.ndarray, p: int, end: int) -> int:
     """End (after the closing quote) of a string at ``p`` of printable ASCII without escapes
     (its text is its bytes), or -1."""
-    if p >= end or d[p] != 34:
+    if p < 0 or p >= end or d[p] != 34:
         return -1
     p += 1
+    while p + 8 <= end:  # eight bytes at a time: the first '"', '\\', control or non-ASCII
+        x = word(d, p)  # (exact for the lowest mark: a borrow only runs up from a match)
+        t1, t2 = x ^ _QUOTES, x ^ _BACKSLASHES
+        mark = (((t1 - ONES) & ~t1) | ((t2 - ONES) & ~t2) | ((x - _SPACES) & ~x) | x) & HIGHS
+        if mark:
+            p += trailing_zeros(mark) >> 3  # type: ignore[call-arg]
+            return p + 1 if d[p] == 34 else -1
+        p += 8
     while p < end:
         c = d[p]
         if c == 34:
@@ -492,7 +523,7 @@ def _canonical(d: np.ndarray, end: int, spans: np.ndarray, tns: np.ndarray
     ``_claims`` gives. Any other text is left to ``_claims`` (read False): this is only the
     common case written flat, without its calls."""
     p = _literal_at(d, 0, end, 0)
-    q = _ascii_string(d, p, end) if p >= 0 else -1
+    q = _ascii_string(d, p, end)
     if q < 0:
         return False, 0, 0
     spans[0], spans[1] = p + 1, q - 1
@@ -526,12 +557,12 @@ def _canonical(d: np.ndarray, end: int, spans: np.ndarray, tns: np.ndarray
     if neg:
         iat = -iat
     p = _literal_at(d, q, end, 3)  # a '.', 'e' or 'E' after the digits fails here
-    q = _ascii_string(d, p, end) if p >= 0 else -1
+    q = _ascii_string(d, p, end)
     if q < 0:
         return False, 0, 0
     spans[4], spans[5] = p + 1, q - 1
     p = _literal_at(d, q, end, 4)
-    q = _ascii_string(d, p, end) if p >= 0 else -1
+    q = _ascii_string(d, p, end)
     if q < 0:
         return False, 0, 0
     spans[2], spans[3] = p + 1, q - 1
@@ -628,27 +659,23 @@ def _decode_run(data: np.ndarray, lo: int, b: int, out: np.ndarray) -> tuple[int
     return q, m
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
-def _put(buf: np.ndarray, used: int, src: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """``src[lo:hi]`` appended to ``buf`` at ``used`` (grown if needed)."""
-    need = used + hi - lo
-    if need > buf.size:
-        new = np.empty(max(need, 2 * buf.size), np.uint8)
-        new[:used] = buf[:used]
-        buf = new
-    for k in range(hi - lo):
-        buf[used + k] = src[lo + k]
-    return buf
+@nb.njit(cache=True, nogil=True)
+def _grown(buf: np.ndarray, used: int, more: int) -> np.ndarray:
+    """``buf`` with room for ``more`` bytes (and a word) past ``used``: itself, or a copy
+    at least twice its size. Called only when it must grow: an array assigned on every row
+    costs its reference counting there."""
+    new = np.empty(max(used + more + 8, 2 * buf.size), np.uint8)
+    new[:used] = buf[:used]
+    return new
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _comma(buf: np.ndarray, used: int) -> np.ndarray:
-    if used + 1 > buf.size:
-        new = np.empty(2 * buf.size + 1, np.uint8)
-        new[:used] = buf[:used]
-        buf = new
-    buf[used] = 44
-    return buf
+def _copy(buf: np.ndarray, used: int, src: np.ndarray, lo: int, hi: int) -> None:
+    """``src[lo:hi]`` into ``buf`` at ``used``, a word at a time: ``src`` keeps ``SLACK``
+    bytes past its text and ``buf`` a word past ``used + hi - lo`` (``_grown``), so the last
+    word may write up to 7 bytes past the text, into room the next value overwrites."""
+    for k in range(0, hi - lo, 8):
+        put_word(buf, used + k, word(src, lo + k))
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -665,8 +692,8 @@ def _row(data: np.ndarray, a: int, b: int, scratch: np.ndarray, spans: np.ndarra
     h, k = _head(data, a, b, heads, seen)
     if h < 0:
         return False
-    if (b - h) * 3 // 4 + 3 > scratch.size:
-        out[3] = (b - h) * 3 // 4 + 3
+    if (b - h) * 3 // 4 + 3 + SLACK > scratch.size:
+        out[3] = (b - h) * 3 // 4 + 3 + SLACK
         return False
     q, m = _decode_run(data, h + 1, b, scratch)
     if q == h + 1 or q >= b or data[q] != 46 or m < 0:
@@ -729,27 +756,44 @@ def passport_claims(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, 
         if not null:
             iat[i], iat_ok[i] = value, 1
         if spans[0] >= 0:
-            b0 = _put(b0, used[0], scratch, spans[0], spans[1])
-            used[0] += spans[1] - spans[0]
+            more = spans[1] - spans[0]
+            if used[0] + more + 8 > b0.size:
+                b0 = _grown(b0, used[0], more)
+            _copy(b0, used[0], scratch, spans[0], spans[1])
+            used[0] += more
             valid[0, i] = 1
         if spans[2] >= 0:
-            b1 = _put(b1, used[1], scratch, spans[2], spans[3])
-            used[1] += spans[3] - spans[2]
+            more = spans[3] - spans[2]
+            if used[1] + more + 8 > b1.size:
+                b1 = _grown(b1, used[1], more)
+            _copy(b1, used[1], scratch, spans[2], spans[3])
+            used[1] += more
             valid[1, i] = 1
         if spans[4] >= 0:
-            b2 = _put(b2, used[2], scratch, spans[4], spans[5])
-            used[2] += spans[5] - spans[4]
+            more = spans[5] - spans[4]
+            if used[2] + more + 8 > b2.size:
+                b2 = _grown(b2, used[2], more)
+            _copy(b2, used[2], scratch, spans[4], spans[5])
+            used[2] += more
             valid[2, i] = 1
         if ndest:
-            b3 = _put(b3, used[3], scratch, tns[0], tns[1])
-            used[3] += tns[1] - tns[0]
+            more = tns[1] - tns[0]
+            if used[3] + more + 8 > b3.size:
+                b3 = _grown(b3, used[3], more)
+            _copy(b3, used[3], scratch, tns[0], tns[1])
+            used[3] += more
             valid[3, i] = 1
             valid[4, i] = 1
+            more = ndest - 1  # the commas between them
+            for t in range(ndest):
+                more += tns[2 * t + 1] - tns[2 * t]
+            if used[4] + more + 8 > b4.size:
+                b4 = _grown(b4, used[4], more)
             for t in range(ndest):
                 if t:
-                    b4 = _comma(b4, used[4])
+                    b4[used[4]] = 44  # ,
                     used[4] += 1
-                b4 = _put(b4, used[4], scratch, tns[2 * t], tns[2 * t + 1])
+                _copy(b4, used[4], scratch, tns[2 * t], tns[2 * t + 1])
                 used[4] += tns[2 * t + 1] - tns[2 * t]
         for c in range(5):
             offs[c, i + 1] = used[c]
