@@ -522,3 +522,36 @@ def test_a_known_header_segment_followed_by_more_alphabet():
                 canonical_header(CANONICAL.encode(), head),
                 f"{head}{more}.{payload}.{SIG};info=<{URL}>"]
         same(pa.array(rows))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(column())
+def test_normalized_columns_the_same_read_a_row_at_a_time_or_per_distinct_header(arr):
+    """What ``normalize`` makes of the claims (attest, origid and the PASSporT columns,
+    spread to the rows) is the same whichever way the claims were read, and the same as the
+    per-header decoding gives."""
+    from workbench.store import normalize
+    n = len(arr)
+
+    def columns(mode: float | None) -> dict:
+        out: dict = {"attest": pa.nulls(n, pa.string()), "origid": pa.nulls(n, pa.string())}
+        saved = sip._ROWS_FROM, sip.identity_claims_distinct
+        try:
+            if mode is None:  # the old per-header reading
+                sip.identity_claims_distinct = oracle.identity_claims_distinct
+            else:
+                sip._ROWS_FROM = mode
+            normalize._fill_from_identity(arr, out, n)
+        finally:
+            sip._ROWS_FROM, sip.identity_claims_distinct = saved
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v.to_pylist(), str(v.type)
+                    if not isinstance(v, np.ndarray) else str(v.dtype)) for k, v in out.items()}
+
+    try:
+        want = columns(None)
+    except Exception as e:  # noqa: BLE001
+        with pytest.raises(type(e)):
+            columns(0.0)
+        return
+    assert columns(0.0) == want
+    assert columns(2.0) == want

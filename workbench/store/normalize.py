@@ -403,7 +403,7 @@ def _fill_from_identity(identity: pa.Array | pa.ChunkedArray | None,
             out[name] = _spread_text(name, claims[name], rows, n)
         else:  # a column of its own wins; the decoded token fills the rows it leaves empty
             out[name] = encode(pc.coalesce(pc.cast(have, pa.string()),
-                                           pc.cast(pc.take(claims[name], rows), pa.string())), n)
+                                           pc.cast(_at_rows(claims[name], rows), pa.string())), n)
     # signers and calling numbers repeat (dictionary); called numbers are nearly one a call
     out["pp_orig"] = _spread_dict(claims["orig"], rows)
     out["pp_x5u"] = _spread_dict(claims["x5u"], rows)
@@ -418,10 +418,17 @@ def _spread_text(name: str, per_value: pa.Array, rows: pa.Array, n: int) -> pa.A
     return _spread_dict(per_value, rows)
 
 
+def _at_rows(per_value: pa.Array, rows: pa.Array) -> pa.Array:
+    """``per_value`` taken at ``rows``. As many values as rows: each row is its own value
+    (every header distinct, or read a row at a time), already in row order, null where the
+    row is: the take would copy them unchanged."""
+    return per_value if len(per_value) == len(rows) else pc.take(per_value, rows)
+
+
 def _spread_plain(per_value: pa.Array, rows: pa.Array) -> pa.Array:
     """``_plain_strings`` of ``per_value`` taken at ``rows``: trimmed per value, then spread
     (the same values as trimming every row)."""
-    return pc.take(_plain_strings(per_value, len(per_value)), rows)
+    return _at_rows(_plain_strings(per_value, len(per_value)), rows)
 
 
 def _spread_dict(per_value: pa.Array, rows: pa.Array) -> pa.DictionaryArray:
@@ -432,7 +439,7 @@ def _spread_dict(per_value: pa.Array, rows: pa.Array) -> pa.DictionaryArray:
     order the rows first show them, as encoding the spread column would; a row's index is
     its header's."""
     enc = pc.dictionary_encode(per_value)
-    return _trimmed_dict(pa.DictionaryArray.from_arrays(pc.take(enc.indices, rows),
+    return _trimmed_dict(pa.DictionaryArray.from_arrays(_at_rows(enc.indices, rows),
                                                         enc.dictionary))
 
 
@@ -444,6 +451,8 @@ def _spread_times(per_value: pa.Array, rows: pa.Array) -> np.ndarray:
     """int64 µs per row from the value each row points at (NAT for a null one or a null
     index), in numpy: an Arrow take then a fill_null over every row cost two passes more."""
     table = pc.fill_null(per_value, NAT).to_numpy(zero_copy_only=False).astype(np.int64)
+    if len(per_value) == len(rows):  # each row its own value (``_at_rows``)
+        return table
     table = np.append(table, np.int64(NAT))  # the slot of a row without a header
     idx = rows.to_numpy(zero_copy_only=False) if rows.null_count == 0 else \
         pc.fill_null(rows, len(per_value)).to_numpy(zero_copy_only=False)
