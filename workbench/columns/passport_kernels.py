@@ -460,7 +460,7 @@ def _claims(d: np.ndarray, end: int, spans: np.ndarray, tns: np.ndarray
     return _ws(d, p, end) == end, iat, iat_null, ndest
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _literal_at(d: np.ndarray, p: int, end: int, k: int) -> int:
     """After ``_LITERALS[k]`` at ``p`` (blanks allowed, see ``_spaced_literal_at``), or -1;
     the compact text is compared a word at a time (``d`` keeps ``SLACK`` bytes past
@@ -489,7 +489,7 @@ def _spaced_literal_at(d: np.ndarray, p: int, end: int, k: int) -> int:
     return _ws(d, p, end)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _ascii_string(d: np.ndarray, p: int, end: int) -> int:
     """End (after the closing quote) of a string at ``p`` of printable ASCII without escapes
     (its text is its bytes), or -1."""
@@ -684,7 +684,7 @@ def _copy(buf: np.ndarray, used: int, src: np.ndarray, lo: int, hi: int) -> None
         put_word(buf, used + k, word(src, lo + k))
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def _row(data: np.ndarray, a: int, b: int, scratch: np.ndarray, spans: np.ndarray, tns: np.ndarray,
          out: np.ndarray, heads: np.ndarray, seen: np.ndarray) -> bool:
     """Read the row ``data[a:b]``: whether it is plain (``header.payload.signature`` in the

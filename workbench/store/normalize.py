@@ -450,7 +450,8 @@ _IDENTITY_CLAIMS = ("attest", "origid", "orig", "x5u", "dests", "iat_us")
 def _spread_times(per_value: pa.Array, rows: pa.Array) -> np.ndarray:
     """int64 µs per row from the value each row points at (NAT for a null one or a null
     index), in numpy: an Arrow take then a fill_null over every row cost two passes more."""
-    table = pc.fill_null(per_value, NAT).to_numpy(zero_copy_only=False).astype(np.int64)
+    table: np.ndarray = pc.fill_null(per_value, NAT).to_numpy(zero_copy_only=False).astype(
+        np.int64)
     if len(per_value) == len(rows):  # each row its own value (``_at_rows``)
         return table
     table = np.append(table, np.int64(NAT))  # the slot of a row without a header
