@@ -1,12 +1,14 @@
-"""The claim columns of many distinct Identity headers at once (``identity_claims_distinct``).
+"""The claim columns of many Identity headers at once (``identity_claims_distinct``): of
+each distinct header, or of every row as it comes when nearly all are distinct.
 
 In real traffic every call's PASSporT is unique (its own iat and origid), so decoding each
 distinct header in Python (``decode_identity``, ~28 us) cost seconds a file. Here one
-compiled pass (``passport_kernels.passport_claims``) reads the plain headers' payloads; the
-header segment, which one signer repeats on every call, is decoded once per distinct
-segment by ``sip._header_segment``; every header the kernel refuses, and every header whose
-header segment gives an x5u that is neither a string nor absent, goes through
-``decode_identity`` as before. The columns are the same, value for value.
+compiled pass (``passport_kernels.passport_claims``) reads the plain headers' payloads and
+numbers their header segments (one signer repeats its segment on every call); each distinct
+segment is decoded once by ``sip._header_segment``. Every header the kernel refuses, and
+every header whose header segment gives an x5u that is neither a string nor absent, goes
+through ``decode_identity`` as before, once per distinct header. The columns are the same,
+value for value; a null row stays null whatever bytes its slot holds.
 
 Imported only when there are enough distinct headers: it loads numba.
 """

@@ -1,7 +1,7 @@
 """Compiled byte loops for the batch PASSporT claims of ``columns.sip`` (numba).
 
-``passport_claims`` reads an Arrow string column of distinct Identity header values once:
-per row it accepts only the plain shape (``header.payload.signature`` in the base64url
+``passport_claims`` reads an Arrow string column of Identity header values once (each
+distinct header, or every row): per row it accepts only the plain shape (``header.payload.signature`` in the base64url
 alphabet, then nothing or ``;params`` without a comma), base64url-decodes the payload and
 reads its JSON with a strict subset of the grammar Python's ``json.loads`` accepts: ASCII
 or valid UTF-8 text, no NaN/Infinity, numbers of at most ``MAX_NUMBER`` characters, nesting
@@ -9,7 +9,10 @@ of at most ``MAX_DEPTH`` levels, and for the claims the columns use (attest, ori
 orig.tn, dest.tn) only the plain types: strings without escapes, null, integers of at most
 18 digits, tn a string (orig) or an array of strings (dest), each key at most once. Any
 row outside that subset is left to ``decode_identity`` (status 0): a refusal is always
-exact, since only the rows the kernel accepts take its reading.
+exact, since only the rows the kernel accepts take its reading. The canonical layout
+signers write (RFC 8225 key order) is read flat first (``_canonical``), anything else by
+the general reader (``_claims``); header segments are numbered by comparing their bytes
+with the segments read before (``_head``).
 
 Imported only when ``identity_claims_distinct`` has enough distinct headers (numba costs
 ~0.2 s to import). Every index taken from the data is checked against its array's length.
