@@ -89,19 +89,21 @@ def batch_claims(values: pa.StringArray, names: Iterable[str], exact: Exact
     offsets, data, _ = string_chunk_buffers(values)
     ok, head_of, heads, iat, iat_ok, offs, valid, *texts = kernels.passport_claims(
         offsets.astype(np.int64), data)
+    null = values.is_null().to_numpy(zero_copy_only=False) if values.null_count else None
     ok = ok.view(np.bool_)
-    if values.null_count:  # a null row may keep bytes in its slot: no claims all the same
-        ok &= values.is_valid().to_numpy(zero_copy_only=False)
+    if null is not None:  # a null row may keep bytes in its slot: no claims all the same
+        ok &= ~null
     fast = np.flatnonzero(ok)
     head_of, head_texts = _numbered_heads(values, fast, head_of[fast], heads, data)
     x5us, kinds = _head_x5u(head_texts)
     row_kind = np.full(n, 2, np.int8)
     row_kind[fast] = kinds[head_of]
-    if values.null_count:
-        row_kind[values.is_null().to_numpy(zero_copy_only=False)] = 3  # no header, no claims
-    slow = row_kind == 2
+    if null is not None:
+        row_kind[null] = 3  # no header, no claims
+    slow = row_kind == 2  # the rows decode_identity reads
+    slow_mask = pa.array(slow) if slow.any() else None
     need = list(names)
-    exact_cols = _exact_columns(values, slow, need, exact) if slow.any() else {}
+    exact_cols = {} if slow_mask is None else _exact_columns(values, slow_mask, need, exact)
     cols = {}
     for name in need:
         typ = CLAIM_COLUMNS[name]
@@ -115,8 +117,8 @@ def batch_claims(values: pa.StringArray, names: Iterable[str], exact: Exact
             col = _int_array(np.where(inside, iat, 0) * 1_000_000, inside)
         else:
             col = _x5u(values, fast, head_of, x5us, row_kind)
-        if slow.any():
-            col = pc.replace_with_mask(col, pa.array(slow), exact_cols[name])
+        if slow_mask is not None:
+            col = pc.replace_with_mask(col, slow_mask, exact_cols[name])
         cols[name] = col.cast(typ) if col.type != typ else col
     return cols
 
@@ -136,10 +138,10 @@ def _numbered_heads(values: pa.StringArray, fast: np.ndarray, numbers: np.ndarra
     return numbers, texts
 
 
-def _exact_columns(values: pa.StringArray, slow: np.ndarray, names: list[str], exact: Exact
+def _exact_columns(values: pa.StringArray, slow: pa.Array, names: list[str], exact: Exact
                    ) -> dict[str, pa.Array]:
     """The columns of the ``slow`` rows, each distinct header decoded once by ``exact``."""
-    enc = pc.dictionary_encode(values.filter(pa.array(slow)))
+    enc = pc.dictionary_encode(values.filter(slow))
     cols = exact(enc.dictionary.to_pylist(), names)
     return {name: col.take(enc.indices) for name, col in cols.items()}
 

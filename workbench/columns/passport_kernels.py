@@ -72,6 +72,7 @@ SLACK = 16
 _QUOTES, _BACKSLASHES = np.uint64(0x2222222222222222), np.uint64(0x5C5C5C5C5C5C5C5C)
 _SPACES = np.uint64(0x2020202020202020)
 _COMMAS = np.uint64(0x2C2C2C2C2C2C2C2C)
+_COMMA = np.full(SLACK, 44, np.uint8)  # the separator of the dests column, with its slack
 _TRUE = np.frombuffer(b"true", np.uint8)
 _FALSE = np.frombuffer(b"false", np.uint8)
 _NULL = np.frombuffer(b"null", np.uint8)
@@ -668,23 +669,22 @@ def _decode_run(data: np.ndarray, lo: int, b: int, out: np.ndarray) -> tuple[int
     return q, m
 
 
-@nb.njit(cache=True, nogil=True)
-def _grown(buf: np.ndarray, used: int, more: int) -> np.ndarray:
-    """``buf`` with room for ``more`` bytes (and a word) past ``used``: itself, or a copy
-    at least twice its size. Called only when it must grow: an array assigned on every row
-    costs its reference counting there."""
-    new = np.empty(max(used + more + 8, 2 * buf.size), np.uint8)
-    new[:used] = buf[:used]
-    return new
-
-
 @nb.njit(cache=True, nogil=True, inline="always")
-def _copy(buf: np.ndarray, used: int, src: np.ndarray, lo: int, hi: int) -> None:
-    """``src[lo:hi]`` into ``buf`` at ``used``, a word at a time: ``src`` keeps ``SLACK``
-    bytes past its text and ``buf`` a word past ``used + hi - lo`` (``_grown``), so the last
-    word may write up to 7 bytes past the text, into room the next value overwrites."""
-    for k in range(0, hi - lo, 8):
-        put_word(buf, used + k, word(src, lo + k))
+def _append(buf: np.ndarray, used: np.ndarray, c: int, src: np.ndarray, lo: int, hi: int
+            ) -> np.ndarray:
+    """``src[lo:hi]`` appended to column ``c``'s bytes ``buf`` at ``used[c]`` (grown to at
+    least twice its size when it lacks the room), a word at a time: ``src`` keeps ``SLACK``
+    bytes past its text and ``buf`` a word past its end, so the last word may write up to 7
+    bytes past the text, into room the next value overwrites. Returns the buffer."""
+    at, more = used[c], hi - lo
+    if at + more + 8 > buf.size:
+        new = np.empty(max(at + more + 8, 2 * buf.size), np.uint8)
+        new[:at] = buf[:at]
+        buf = new
+    for k in range(0, more, 8):
+        put_word(buf, at + k, word(src, lo + k))
+    used[c] = at + more
+    return buf
 
 
 @nb.njit(cache=True, nogil=True)
@@ -770,45 +770,21 @@ def passport_claims(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, 
         if not null:
             iat[i], iat_ok[i] = value, 1
         if spans[0] >= 0:
-            more = spans[1] - spans[0]
-            if used[0] + more + 8 > b0.size:
-                b0 = _grown(b0, used[0], more)
-            _copy(b0, used[0], scratch, spans[0], spans[1])
-            used[0] += more
-            valid[0, i] = 1
+            b0 = _append(b0, used, ATTEST, scratch, spans[0], spans[1])
+            valid[ATTEST, i] = 1
         if spans[2] >= 0:
-            more = spans[3] - spans[2]
-            if used[1] + more + 8 > b1.size:
-                b1 = _grown(b1, used[1], more)
-            _copy(b1, used[1], scratch, spans[2], spans[3])
-            used[1] += more
-            valid[1, i] = 1
+            b1 = _append(b1, used, ORIGID, scratch, spans[2], spans[3])
+            valid[ORIGID, i] = 1
         if spans[4] >= 0:
-            more = spans[5] - spans[4]
-            if used[2] + more + 8 > b2.size:
-                b2 = _grown(b2, used[2], more)
-            _copy(b2, used[2], scratch, spans[4], spans[5])
-            used[2] += more
-            valid[2, i] = 1
+            b2 = _append(b2, used, ORIG, scratch, spans[4], spans[5])
+            valid[ORIG, i] = 1
         if ndest:
-            more = tns[1] - tns[0]
-            if used[3] + more + 8 > b3.size:
-                b3 = _grown(b3, used[3], more)
-            _copy(b3, used[3], scratch, tns[0], tns[1])
-            used[3] += more
-            valid[3, i] = 1
-            valid[4, i] = 1
-            more = ndest - 1  # the commas between them
-            for t in range(ndest):
-                more += tns[2 * t + 1] - tns[2 * t]
-            if used[4] + more + 8 > b4.size:
-                b4 = _grown(b4, used[4], more)
+            b3 = _append(b3, used, DEST, scratch, tns[0], tns[1])
+            valid[DEST, i] = valid[DESTS, i] = 1
             for t in range(ndest):
                 if t:
-                    b4[used[4]] = 44  # ,
-                    used[4] += 1
-                _copy(b4, used[4], scratch, tns[2 * t], tns[2 * t + 1])
-                used[4] += tns[2 * t + 1] - tns[2 * t]
+                    b4 = _append(b4, used, DESTS, _COMMA, 0, 1)
+                b4 = _append(b4, used, DESTS, scratch, tns[2 * t], tns[2 * t + 1])
         for c in range(5):
             offs[c, i + 1] = used[c]
     return (ok, head, heads[:seen[0]].copy(), iat, iat_ok, offs, valid, b0[:used[0]],

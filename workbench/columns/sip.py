@@ -316,18 +316,26 @@ def identity_claims_distinct(arr: pa.Array, names: Iterable[str] = CLAIM_COLUMNS
     text = _text(arr)
     share = _distinct_share(text)
     if 0 < share >= _ROWS_FROM and worth_compiling(int(share * len(text)), _BATCH_FROM):
-        from workbench.columns import passport_batch
-        if passport_batch.readable(text):
+        claims = _batch_claims(text, names)
+        if claims is not None:
             rows = np.arange(len(text), dtype=np.int32)
             mask = text.is_null().to_numpy(zero_copy_only=False) if text.null_count else None
-            return (passport_batch.batch_claims(text, names, _decoded_claims),
-                    pa.array(rows, pa.int32(), mask=mask))
+            return claims, pa.array(rows, pa.int32(), mask=mask)
     values, indices = _distinct(text)
     if worth_compiling(len(values), _BATCH_FROM):
-        from workbench.columns import passport_batch
-        if passport_batch.readable(values):
-            return passport_batch.batch_claims(values, names, _decoded_claims), indices
+        claims = _batch_claims(values, names)
+        if claims is not None:
+            return claims, indices
     return _decoded_claims(values.to_pylist(), names), indices
+
+
+def _batch_claims(values: pa.Array, names: Iterable[str]) -> dict[str, pa.Array] | None:
+    """The claim columns of ``values`` by the compiled batch reader (numba, imported here),
+    None when it cannot read them."""
+    from workbench.columns import passport_batch
+    if not passport_batch.readable(values):
+        return None
+    return passport_batch.batch_claims(values, names, _decoded_claims)
 
 
 def _distinct_share(text: pa.Array) -> float:
