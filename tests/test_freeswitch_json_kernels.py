@@ -340,3 +340,33 @@ def test_a_replicated_fixture(tmp_path: Path, monkeypatch: Any) -> None:
     text = "".join(seed.replace("0143", f"{k:04d}").replace("larkspur", f"gw{k % 7}")
                    for k in range(300))
     _same_bytes(text.encode(), tmp_path, monkeypatch)
+
+
+def test_every_name_and_every_one_byte_change_of_it(tmp_path: Path, monkeypatch: Any) -> None:
+    """Names are compared with the table 8 bytes at a time, byte by byte near the file's end:
+    each name the reader takes, and each with one byte changed (or cut short, or one byte
+    longer), read as the exact reader reads them, far from the end and at it."""
+    from workbench.ingest.formats.switches.freeswitch_legs import scan_names
+
+    groups = []
+    for name in (b.decode() for b in scan_names()[0]):
+        group = [name, name[:-1], name + "s"]
+        group += [name[:j] + chr(ord(name[j]) ^ 0x20) + name[j + 1:] for j in range(len(name))]
+        groups.append(group)
+    flow = ('"callflow": [{"caller_profile": {"%s": "+12025550143"}, '
+            '"times": {"%s": "1718035231204512"}}]')
+    docs = []
+    for key in (k for group in groups for k in group):
+        docs.append('{"variables": {"%s": "%%2B1202555%04d", "uuid": "u"}, %s}'
+                    % (key, len(docs), flow % (key, key)))
+        docs.append('{"%s": {"sip_call_id": "x"}, "callflow": {"%s": {"ani": "1"}}}'
+                    % (key, key))
+    _same_bytes(("\n".join(docs) + "\n").encode(), tmp_path, monkeypatch)
+    # the name's closing quote 7 bytes before the file's end (byte by byte) and 8 (words)
+    for n, group in enumerate(groups[::7]):
+        for k, key in enumerate(group):
+            for tail in ('":"v"}}', '":"v"}}\n'):
+                sub = tmp_path / f"end{n}_{k}_{len(tail)}"
+                sub.mkdir()
+                _same_bytes(('{"callflow": null, "variables": {"' + key + tail).encode(), sub,
+                            monkeypatch)

@@ -115,6 +115,7 @@ def test_names_near_the_keys(names: list[str], cut: bool) -> None:
 @SETTINGS
 @given(st.binary(min_size=1, max_size=64), st.data())
 def test_word_compare_is_byte_equality(raw: bytes, data: st.DataObject) -> None:
+    from workbench.common import words as words_mod
     from workbench.ingest.formats.switches import freeswitch_xml_kernels as kern
 
     arr = np.frombuffer(raw + raw + bytes(8), np.uint8)  # (8 bytes past any name)
@@ -125,28 +126,29 @@ def test_word_compare_is_byte_equality(raw: bytes, data: st.DataObject) -> None:
     want = bytes(arr[a:a + ln]) == bytes(arr[b:b + ln])
     assert kern._same_words(arr, a, b, ln) == want
     keys = scan_names()[1]
-    words = kern._words_of(keys)
+    words = words_mod.key_words(keys)
     k = data.draw(st.integers(0, len(keys) - 1))
     klen = int(scan_names()[2][k])
     if ln == klen:
         want = bytes(arr[a:a + ln]) == bytes(keys[k, :ln])
-        assert kern._key_words_same(arr, a, ln, words, k) == want
+        assert words_mod.same_as_key(arr, a, ln, words, k) == want
         assert kern._key_bytes_same(arr, a, ln, keys, k) == want
 
 
 def test_word_compare_of_keys_in_place() -> None:
     """Each key found where it stands, and not with any one byte changed."""
+    from workbench.common import words as words_mod
     from workbench.ingest.formats.switches import freeswitch_xml_kernels as kern
 
     raw, keys, lengths, _ = scan_names()
-    words = kern._words_of(keys)
+    words = words_mod.key_words(keys)
     for k, name in enumerate(raw):
         arr = np.frombuffer(b"<" + name + b">" + bytes(8), np.uint8)
-        assert kern._key_words_same(arr, 1, len(name), words, k)
+        assert words_mod.same_as_key(arr, 1, len(name), words, k)
         assert kern._key_bytes_same(arr, 1, len(name), keys, k)
         for j in range(len(name)):
             bad = bytearray(arr)
             bad[1 + j] ^= 0x20
             other = np.frombuffer(bytes(bad), np.uint8)
-            assert not kern._key_words_same(other, 1, len(name), words, k)
+            assert not words_mod.same_as_key(other, 1, len(name), words, k)
             assert not kern._key_bytes_same(other, 1, len(name), keys, k)

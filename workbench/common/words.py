@@ -82,3 +82,28 @@ def put_word(arr: np.ndarray, i: int, w: np.uint64) -> None:
     if CHECKED and (i < 0 or i + 8 > arr.size):
         raise IndexError("a word past the array")
     store8(arr, i, w)  # type: ignore[call-arg]
+
+
+#: the first k bytes of a word in memory order (the machine's byte order), k = 0..7
+HEAD = np.array([np.frombuffer(b"\xff" * k + b"\0" * (8 - k), np.uint64)[0] for k in range(8)])
+
+
+def key_words(keys: np.ndarray) -> np.ndarray:
+    """The rows of the byte matrix ``keys`` as uint64 words, zero-padded (one more word than
+    a key needs: ``same_as_key`` compares a key's tail with a whole word, masked)."""
+    wide = np.zeros((keys.shape[0], (keys.shape[1] // 8 + 1) * 8), np.uint8)
+    wide[:, :keys.shape[1]] = keys
+    return wide.view(np.uint64)
+
+
+@nb.njit(cache=True, nogil=True)
+def same_as_key(arr: np.ndarray, s: int, ln: int, words: np.ndarray, k: int) -> bool:
+    """``arr[s:s + ln]`` is the key ``k`` of ``ln`` bytes (``words``: ``key_words`` of the
+    keys), compared 8 bytes at a time (``s + ln + 8 <= arr.size``: the caller's to make
+    sure)."""
+    j = 0
+    while j + 8 <= ln:
+        if word(arr, s + j) != words[k, j >> 3]:
+            return False
+        j += 8
+    return bool(((word(arr, s + j) ^ words[k, j >> 3]) & HEAD[ln - j]) == 0)

@@ -25,7 +25,7 @@ import numba as nb
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from workbench.common.words import HEX, HIGHS, ONES
+from workbench.common.words import HEX, HIGHS, ONES, same_as_key, word
 
 #: ``scan``'s status: done; the window arrays are full; the row arrays are full; not UTF-8;
 #: a field's region of the value buffer is full
@@ -55,7 +55,6 @@ TRAIL[np.frombuffer(b" \t\n\r,[]", np.uint8)] = True
 # (``haszero`` of the word xor the byte, borrows only above a byte that matches)
 _QUOTES, _BACKSLASHES = np.uint64(0x2222222222222222), np.uint64(0x5C5C5C5C5C5C5C5C)
 _SPACES = np.uint64(0x2020202020202020)
-_ONE, _LAST = np.uint64(1), np.uint64(63)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -214,7 +213,7 @@ def scan(arr: np.ndarray, lut: np.ndarray, chain: np.ndarray, keys: np.ndarray,
          starts: np.ndarray, lines: np.ndarray, flags: np.ndarray, ends: np.ndarray,
          eols: np.ndarray, vbuf: np.ndarray, vbase: np.ndarray, vcap: np.ndarray,
          vused: np.ndarray, voff: np.ndarray, valid: np.ndarray, odd: np.ndarray,
-         times: np.ndarray, tvalid: np.ndarray, words: np.ndarray, off: int,
+         times: np.ndarray, tvalid: np.ndarray, kwords: np.ndarray,
          setl: np.ndarray, listed: np.ndarray) -> int:
     """The windows of ``arr`` from where ``st`` says (next window, newlines before it,
     windows and rows so far); returns the status. Per window: its start, line and flags, and
@@ -230,13 +229,12 @@ def scan(arr: np.ndarray, lut: np.ndarray, chain: np.ndarray, keys: np.ndarray,
     ``valid``, ``odd``, ``times`` and ``tvalid`` start zeroed: only the fields a window sets
     (``setl``, ``listed``: the current window's, kept between calls) are written.
 
-    ``words``: the bytes from ``arr[off]`` on as 64-bit words (aligned), where the text of
-    a string is looked through eight bytes at a time.
+    ``kwords``: the names as words (``key_words`` of ``keys``), a key compared with them 8
+    bytes at a time.
 
     One function: helpers taking arrays, called per token, cost numba reference counting on
     every call; only the rare paths (escapes, non-ASCII, numbers) are helpers."""
     n = arr.size
-    nw = words.size
     nf = cur_s.size
     i = st[I]
     nl = st[NL]
@@ -340,17 +338,15 @@ def scan(arr: np.ndarray, lut: np.ndarray, chain: np.ndarray, keys: np.ndarray,
                 j = i + 1
                 esc = False
                 while True:
-                    # plain bytes eight at a time: the word at j (two aligned words shifted),
-                    # its first special byte by the lowest mark (exact: a borrow only runs
-                    # up from a byte that matches); one by one near the file's ends
-                    while j >= off and ((j - off) >> 3) + 1 < nw:
-                        q = (j - off) >> 3
-                        sh = np.uint64(((j - off) & 7) * 8)
-                        x = (words[q] >> sh) | ((words[q + 1] << _ONE) << (_LAST - sh))
-                        t1 = x ^ _QUOTES
-                        t2 = x ^ _BACKSLASHES
+                    # plain bytes eight at a time (one unaligned load), its first special
+                    # byte by the lowest mark (exact: a borrow only runs up from a byte that
+                    # matches); one by one near the file's end
+                    while j + 8 <= n:
+                        wd = word(arr, j)
+                        t1 = wd ^ _QUOTES
+                        t2 = wd ^ _BACKSLASHES
                         m = (((t1 - ONES) & ~t1) | ((t2 - ONES) & ~t2)
-                             | ((x - _SPACES) & ~x) | x) & HIGHS
+                             | ((wd - _SPACES) & ~wd) | wd) & HIGHS
                         if m:
                             j += trailing_zeros(m) >> 3  # type: ignore[call-arg]
                             break
@@ -392,16 +388,19 @@ def scan(arr: np.ndarray, lut: np.ndarray, chain: np.ndarray, keys: np.ndarray,
                         x = -1
                         if 0 < ln < MAX_KEY:
                             x = lut[ln, arr[a]]
-                            while x >= 0:
-                                same = arr[j - 1] == keys[x, ln - 1]
-                                if same:
-                                    for q in range(1, ln - 1):
+                            if j + 8 <= n:  # (a + ln + 8 <= n: a word at a time)
+                                while x >= 0 and not same_as_key(arr, a, ln, kwords, x):
+                                    x = chain[x]
+                            else:  # near the file's end: byte by byte
+                                while x >= 0:
+                                    same = True
+                                    for q in range(1, ln):
                                         if arr[a + q] != keys[x, q]:
                                             same = False
                                             break
-                                if same:
-                                    break
-                                x = chain[x]
+                                    if same:
+                                        break
+                                    x = chain[x]
                         if x >= 0:
                             if where == ROOT:
                                 if info[x, 0] == VARIABLES:

@@ -93,6 +93,8 @@ def scan(data: bytes) -> JsonScan | None:
 
 
 def _scan(data: bytes) -> JsonScan | None:
+    from workbench.common.words import key_words
+
     from . import freeswitch_json_kernels as kern  # (numba: imported only to read a file)
 
     arr = np.frombuffer(data, np.uint8)
@@ -108,13 +110,12 @@ def _scan(data: bytes) -> JsonScan | None:
     cur_x = np.zeros(nf, np.bool_)
     setl, listed = np.zeros(nf, np.int64), np.zeros(nf, np.bool_)
     ctx = np.zeros((2, kern.MAX_DEPTH + 1), np.int64)
-    off = -arr.ctypes.data % 8 if arr.size else 0
-    words = np.frombuffer(data, np.uint64, max(0, arr.size - off) // 8, off)
+    kwords = key_words(keys)
     while True:
         status = kern.scan(arr, lut, chain, keys, key_len, info, _NV, _NP, st, cur_s, cur_e,
                            cur_x, ctx, starts, lines, flags, ends, eols, out.buf, out.base,
                            out.cap, out.used, out.offs, out.valid, out.odd, out.times,
-                           out.tvalid, words, off, setl, listed)
+                           out.tvalid, kwords, setl, listed)
         if status == kern.NOT_UTF8:
             return None
         if status == kern.MORE_WINDOWS:

@@ -21,7 +21,10 @@ import numba as nb
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
+from workbench.common.words import HEAD as _HEAD
 from workbench.common.words import HEX, HIGHS, ONES
+from workbench.common.words import key_words as _key_words
+from workbench.common.words import same_as_key as _same_as_key
 from workbench.common.words import word as _word
 
 # byte classes of the main loop (0: a byte with no meaning of its own)
@@ -118,8 +121,6 @@ def _quoted_byte(arr: np.ndarray, p: int, k: int, st: np.ndarray) -> bool:
     return k == _HIGH
 
 
-# the first k bytes of a word in memory order (the machine's byte order)
-_HEAD = np.array([np.frombuffer(b"\xff" * k + b"\0" * (8 - k), np.uint64)[0] for k in range(8)])
 
 
 @nb.njit(cache=True, nogil=True)
@@ -260,20 +261,8 @@ def name_hash(first: int, mid: int, late: int, last: int, ln: int) -> int:
 
 
 @nb.njit(cache=True, nogil=True)
-def _key_words_same(arr: np.ndarray, s: int, ln: int, key_words: np.ndarray, k: int) -> bool:
-    """``arr[s:s+ln]`` is key ``k`` of ``ln`` bytes, compared with its words 8 bytes at a
-    time (``s + ln + 8 <= arr.size``)."""
-    j = 0
-    while j + 8 <= ln:
-        if _word(arr, s + j) != key_words[k, j >> 3]:
-            return False
-        j += 8
-    return bool(((_word(arr, s + j) ^ key_words[k, j >> 3]) & _HEAD[ln - j]) == 0)
-
-
-@nb.njit(cache=True, nogil=True)
 def _key_bytes_same(arr: np.ndarray, s: int, ln: int, keys: np.ndarray, k: int) -> bool:
-    """``_key_words_same`` byte by byte, for a name near the file's end."""
+    """``same_as_key`` byte by byte, for a name near the file's end."""
     for j in range(ln):
         if keys[k, j] != arr[s + j]:
             return False
@@ -318,7 +307,7 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
     stack = np.zeros((MAX_LEVEL + 2, 2), np.int64)
     a_s = np.empty(64, np.int64)
     a_l = np.empty(64, np.int64)
-    key_words = _words_of(keys)
+    key_words = _key_words(keys)
     while True:
         status = _scan(arr, cdr_next, table, keys, key_len, key_words, info, nv, np_, work,
                        cur_s, cur_e, cur_o, stack, a_s, a_l, starts, lines, flags, vs, ve)
@@ -332,14 +321,6 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
         return 1, starts[:0], lines[:0], flags[:0], vs[:0], ve[:0], True
     return 0, starts[:d + 1], lines[:d + 1], flags[:d + 1], vs[:r], ve[:r], \
         work[_NON_ASCII] != 0
-
-
-def _words_of(keys: np.ndarray) -> np.ndarray:
-    """The rows of ``keys`` as uint64 words, zero-padded (one more word than a key needs:
-    a key's tail is compared with a whole word, masked)."""
-    wide = np.zeros((keys.shape[0], (keys.shape[1] // 8 + 1) * 8), np.uint8)
-    wide[:, :keys.shape[1]] = keys
-    return wide.view(np.uint64)
 
 
 def _grown(a: np.ndarray, size: int) -> np.ndarray:
@@ -709,7 +690,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                         while table[h] >= 0:
                             kt = table[h]
                             if key_len[kt] == nlen and (
-                                    _key_words_same(arr, ns, nlen, key_words, kt) if words
+                                    _same_as_key(arr, ns, nlen, key_words, kt) if words
                                     else _key_bytes_same(arr, ns, nlen, keys, kt)):
                                 k = kt
                                 break
