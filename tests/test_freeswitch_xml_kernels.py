@@ -160,10 +160,12 @@ def test_fixture_and_real_file(path: str) -> None:
 
 @SETTINGS
 @given(st.lists(st.one_of(st.none(), st.text(alphabet="%0aAfFgé9\n+ ", max_size=12)),
-                min_size=1, max_size=20), st.integers(0, 40))
-def test_variables_are_url_decoded_as_unquote_array(values: list[str | None], field: int) -> None:
-    """``gather`` (and ``_texts``) decode the %XX escapes of the variables as
-    ``unquote_array`` does, and leave the other fields as written."""
+                min_size=1, max_size=20), st.integers(0, 40), st.integers(1, 8))
+def test_variables_are_url_decoded_as_unquote_array(values: list[str | None], field: int,
+                                                    block: int) -> None:
+    """``gather`` (and ``_texts``, the rows gathered ``block`` at a time) decode the %XX
+    escapes of the variables as ``unquote_array`` does, and leave the other fields as
+    written."""
     data = "".join(v or "" for v in values).encode()
     ends = np.cumsum([len((v or "").encode()) for v in values])
     nf = fx._FIELDS
@@ -173,7 +175,12 @@ def test_variables_are_url_decoded_as_unquote_array(values: list[str | None], fi
         if v is not None:
             vs[j, field], ve[j, field] = ends[j] - len(v.encode()), ends[j]
     arr = np.frombuffer(data, np.uint8)
-    got = fx._texts(data, arr, vs, ve)
+    from workbench.ingest.formats.switches import freeswitch_xml_gather as gat
+
+    blocks = gat.Gathered(arr, len(VAR_LIST), nf)
+    for a in range(0, len(values), block):
+        blocks.add(vs[a:a + block], ve[a:a + block])
+    got = fx._texts(data, blocks)
     raw = pa.array(values, pa.string())
     want = unquote_array(raw) if field < len(VAR_LIST) and raw.null_count < len(raw) \
         else raw

@@ -10,6 +10,7 @@ broken, skipped, two callflows, too deep, a declaration inside, a field cut by t
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -92,3 +93,60 @@ def test_every_document_a_stop() -> None:
         order = docs[shift:] + docs[:shift]
         for gap in ("", "\n", "\r"):
             _same_resumed((gap.join(order * 2)).encode())
+
+
+# ---------------------------------------------------------------- fields gathered by blocks
+
+def _scanned(data: bytes, block: int, monkeypatch: Any) -> Any:
+    """``freeswitch_doc_xml.scan``'s answer with the spans handed over every ``block`` rows,
+    as plain values: every field's text as gathered (not the leg columns made of them).
+    Small blocks start with room for one row and one byte a field (regrown often)."""
+    from workbench.ingest.formats.switches import freeswitch_xml_gather as gat
+
+    with monkeypatch.context() as m:
+        m.setattr(fx, "BLOCK", block)
+        if block < 64:
+            m.setattr(gat, "Gathered", partial(gat.Gathered, rows=1, region=1))
+        m.setattr(fx, "_columns", lambda cols: {str(f): col for f, col in enumerate(cols)})
+        got = fx.scan(data)
+    if got is None:
+        return None
+    return ([a.tolist() for a in (got.starts, got.lines, got.fast, got.broken)],
+            {k: (str(v.type), v.to_pylist()) for k, v in got.columns.items()})
+
+
+def _same_by_blocks(data: bytes, monkeypatch: Any, blocks: tuple[int, ...] = (1, 2, 3)) -> None:
+    whole = _scanned(data, 1 << 20, monkeypatch)
+    for block in blocks:
+        assert _scanned(data, block, monkeypatch) == whole, block
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.one_of(_DOCS, _leg()), _GAPS), min_size=1, max_size=12),
+       st.integers(1, 4))
+def test_gathering_by_blocks_changes_nothing(monkeypatch: Any, docs: list[tuple[str, str]],
+                                             block: int) -> None:
+    """The fields gathered every ``block`` documents read, the spans' arrays reused: the same
+    documents, flags and columns as gathered at once (escapes past ASCII, a document whose
+    first '<' is no tag, fields set in some blocks only)."""
+    _same_by_blocks("".join(d + g for d, g in docs).encode(), monkeypatch, (block, 1))
+
+
+@SETTINGS
+@given(_mutated())
+def test_gathering_hostile_files_by_blocks_changes_nothing(monkeypatch: Any, text: str) -> None:
+    _same_by_blocks(text.encode(), monkeypatch)
+
+
+def test_gathering_by_blocks_grows_the_regions(monkeypatch: Any) -> None:
+    """Blocks whose values grow along the file (each field's region projected from the
+    blocks before is too small, and regrown), escapes past ASCII in late blocks."""
+    docs = []
+    for k in range(40):
+        value = "%C3%A9" * (k % 5) + "x" * (k * k)
+        fields = "".join(f"<{name}>{value}{name}</{name}>" for name in VAR_LIST[k % 3::3])
+        docs.append(f'<cdr><variables>{fields}<sip_call_id>c{k}</sip_call_id></variables>'
+                    f'<callflow><caller_profile><ani>{value}</ani>'
+                    f'<caller_id_number>{k}</caller_id_number></caller_profile>'
+                    f'<times><created_time>{k}</created_time></times></callflow></cdr>\n')
+    _same_by_blocks("".join(docs).encode(), monkeypatch, (1, 2, 7))

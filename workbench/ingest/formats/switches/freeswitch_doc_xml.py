@@ -19,6 +19,7 @@ replaced is kept as the oracle of its tests: ``tests/freeswitch_doc_xml_numpy.py
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import numpy as np
@@ -37,6 +38,9 @@ from .freeswitch_legs import (
 )
 from .positional import clean_utf8
 
+if TYPE_CHECKING:
+    from .freeswitch_xml_gather import Gathered
+
 
 @dataclass
 class XmlScan:
@@ -54,28 +58,34 @@ class XmlScan:
 def scan(data: bytes) -> XmlScan | None:
     """The documents of ``data``; None when the file must be read the exact way throughout
     (not UTF-8, or a ``<cdr`` the byte patterns would cut differently from the text's)."""
-    from . import freeswitch_xml_kernels as kern  # (numba: imported only to read a file)
+    from . import freeswitch_xml_gather as gat  # (numba: imported only to read a file)
+    from . import freeswitch_xml_kernels as kern
 
     arr = np.frombuffer(data, np.uint8)
     table, keys, key_len, info = _name_table()
-    status, starts, lines, flags, vs, ve, non_ascii = kern.scan_docs(
+    got = gat.Gathered(arr, len(VAR_LIST), _FIELDS)  # (fields gathered a block at a time)
+    status, starts, lines, flags, _, _, non_ascii = kern.scan_docs(
         arr, _CDR_NEXT, table, keys, key_len, info, len(VAR_LIST), len(PROFILE_LIST),
-        len(TIME_LIST))
+        len(TIME_LIST), block=BLOCK, flush=got.add)
     # (the text reader replaces bad bytes: only a valid file is read from its bytes; the
     # kernel tells a file of ASCII only, most of them, which needs no check)
     if status or (non_ascii and not clean_utf8(data)):
         return None
     fast, broken, paired = (flags & 1) > 0, (flags & 2) > 0, (flags & 4) > 0
-    if len(starts) and not paired[1:].all():
-        keep = _tails_into_next(starts, fast, paired)
-        vs, ve = vs[keep[fast]], ve[keep[fast]]
-        fast &= keep
     if not len(starts):
         return XmlScan(starts, lines, fast, broken, {})
-    raw = _texts(data, arr, vs, ve)
+    raw = _texts(data, got)
+    if not paired[1:].all():
+        keep = _tails_into_next(starts, fast, paired)
+        rows = keep[fast]
+        if not rows.all():
+            raw = [col.filter(pa.array(rows)) for col in raw]
+        fast &= keep
     return XmlScan(starts, lines, fast, broken, _columns(raw))
 
 
+#: documents whose spans the scan holds before their fields are gathered (the arrays reused)
+BLOCK = 16384
 BATCH = 8 << 20  # bytes of documents the numpy scan read together (see ``_tails_into_next``)
 _FIELDS = len(VAR_LIST) + len(PROFILE_LIST) + len(TIME_LIST)
 _CDR_NEXT = np.full(256, -1, np.int8)  # byte after "<cdr": 1 starts a document, 0 a longer
@@ -130,27 +140,19 @@ def _tails_into_next(starts: np.ndarray, fast: np.ndarray, paired: np.ndarray) -
     return keep
 
 
-def _texts(data: bytes, arr: np.ndarray, vs: np.ndarray, ve: np.ndarray) -> list[pa.Array]:
-    """The text of every field at the spans ``vs``/``ve`` (a column per field), the
-    variables URL-decoded as ``unquote_array`` does."""
-    from . import freeswitch_xml_gather as gat  # (numba: imported only to read a file)
-    from .freeswitch_xml_kernels import INT32_BYTES
-
-    nv = len(VAR_LIST)
-    if arr.size < INT32_BYTES:  # (the spans hold fewer bytes than the file)
-        offs, valid, buf, base, wide = gat.gather_into(
-            arr, vs, ve, nv, np.empty((vs.shape[1], len(vs) + 1), np.int32))
-    else:
-        offs, valid, buf, base, wide = gat.gather(arr, vs, ve, nv)
-    raw = [text_array(offs[f], buf[base[f]:base[f + 1]], valid[f]) for f in range(_FIELDS)]
-    for f, rows in enumerate(wide):  # an escape past ASCII: ``unquote`` decodes the value
-        if rows.any():
-            at = np.flatnonzero(rows)
-            fixed = [unquote(data[a:b].decode()) for a, b in zip(vs[at, f].tolist(),
-                                                                   ve[at, f].tolist())]
-            mask = np.zeros(len(rows), bool)
-            mask[at] = True
-            raw[f] = pc.replace_with_mask(raw[f], pa.array(mask), pa.array(fixed, pa.string()))
+def _texts(data: bytes, got: Gathered) -> list[pa.Array]:
+    """The text of every field (a column per field), the variables URL-decoded as
+    ``unquote_array`` does: a value an escape past ASCII decodes is decoded by ``unquote``
+    itself, from the file's text."""
+    raw = [text_array(*got.field(f)) for f in range(_FIELDS)]
+    wide: dict[int, list[tuple[int, int, int]]] = {}
+    for f, row, a, b in got.wide:
+        wide.setdefault(f, []).append((row, a, b))
+    for f, spans in wide.items():
+        mask = np.zeros(got.rows, bool)
+        mask[[row for row, _, _ in spans]] = True
+        fixed = [unquote(data[a:b].decode()) for _, a, b in spans]
+        raw[f] = pc.replace_with_mask(raw[f], pa.array(mask), pa.array(fixed, pa.string()))
     return raw
 
 

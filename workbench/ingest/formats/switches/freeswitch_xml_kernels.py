@@ -17,6 +17,8 @@ call id) and an attribute value are skipped 8 bytes at a time while no byte has 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numba as nb
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
@@ -278,7 +280,8 @@ def _blank(arr: np.ndarray, a: int, b: int) -> bool:
 
 
 def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.ndarray,
-              key_len: np.ndarray, info: np.ndarray, nv: int, np_: int, nt: int, cap: int = 0
+              key_len: np.ndarray, info: np.ndarray, nv: int, np_: int, nt: int, cap: int = 0,
+              block: int = 0, flush: Callable[[np.ndarray, np.ndarray], None] | None = None
               ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """(status, starts, lines, flags, spans start, spans end, non-ASCII) of the ``<cdr``
     documents of ``arr``. status 1: the file is for the exact reader (a ``<cdr`` followed by
@@ -290,15 +293,21 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
     The kernel stops when its output arrays are full and goes on where it stopped once
     they are grown here: an array assigned anew inside its loop made numba count references
     at every turn of the loop (4x slower). ``cap``: the documents the arrays first hold (0:
-    from the file's size; the tests start it tiny, to stop and go on at many documents)."""
+    from the file's size; the tests start it tiny, to stop and go on at many documents).
+
+    ``flush``: the spans are handed to it every ``block`` rows (and the last ones at the
+    end), their arrays then reused, and the spans returned are empty: the spans of the whole
+    file are never held (330 MB of fresh memory at 1 M documents, most of the scan's system
+    time on a machine slow to give it)."""
     nf = nv + np_ + nt
     cap = cap or max(1024, arr.size // 1024)
+    rows = block if flush is not None else cap
     starts = np.empty(cap, np.int64)
     lines = np.empty(cap, np.int64)
     flags = np.zeros(cap, np.uint8)
     at = np.int32 if arr.size < INT32_BYTES else np.int64  # (half the bytes to write, read)
-    vs = np.empty((cap, nf), at)
-    ve = np.empty((cap, nf), at)
+    vs = np.empty((rows, nf), at)
+    ve = np.empty((rows, nf), at)
     work = np.zeros(_NON_ASCII + 1, np.int64)  # the document's state, then the loop's
     work[_D] = work[_OPEN] = work[_LAST] = -1
     cur_s = np.full(nf, -1, np.int64)
@@ -313,12 +322,25 @@ def scan_docs(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np
                        cur_s, cur_e, cur_o, stack, a_s, a_l, starts, lines, flags, vs, ve)
         if status != 2:
             break
-        cap *= 2
-        starts, lines, flags = _grown(starts, cap), _grown(lines, cap), _grown(flags, cap)
-        vs, ve = _grown(vs, cap), _grown(ve, cap)
+        if flush is None:
+            cap *= 2
+            starts, lines, flags = _grown(starts, cap), _grown(lines, cap), _grown(flags, cap)
+            vs, ve = _grown(vs, cap), _grown(ve, cap)
+            continue
+        rows_full, docs_full = work[_R] >= len(vs), work[_D] + 1 >= cap
+        assert rows_full or docs_full
+        if rows_full:
+            flush(vs, ve)
+            work[_R] = 0
+        if docs_full:
+            cap *= 2
+            starts, lines, flags = _grown(starts, cap), _grown(lines, cap), _grown(flags, cap)
     d, r = work[_D], work[_R]
     if status:
         return 1, starts[:0], lines[:0], flags[:0], vs[:0], ve[:0], True
+    if flush is not None:
+        flush(vs[:r], ve[:r])
+        r = 0
     return 0, starts[:d + 1], lines[:d + 1], flags[:d + 1], vs[:r], ve[:r], \
         work[_NON_ASCII] != 0
 
@@ -344,6 +366,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
     nf = cur_s.size
     mask = table.size - 1
     cap = starts.size
+    rcap = vs.shape[0]
     i = st[_I]
     d = st[_D]
     r = st[_R]
@@ -412,7 +435,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                 break
             is_start = how == 1
         if at_end or is_start:
-            if (d >= 0 and r >= cap) or (is_start and d + 1 >= cap):
+            if (d >= 0 and r >= rcap) or (is_start and d + 1 >= cap):
                 status = 2  # (nothing changed yet: this byte again once grown)
                 break
             if d >= 0:  # the document ends here
