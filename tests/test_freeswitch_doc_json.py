@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.test_freeswitch_fast import _compare, _json_file
+from workbench.ingest.formats import ReadOptions
 from workbench.ingest.formats.switches import freeswitch_doc_json as fj
 from workbench.ingest.formats.switches import freeswitch_docs as fd
 from workbench.ingest.formats.switches.freeswitch_legs import OddValue
@@ -221,3 +222,73 @@ def test_a_chain_of_cut_lines_is_read_in_linear_time_each_cut_line_named(
     docs = list(fj._json_docs(inner + whole))
     assert docs[0][1] == {"callflow": [{"n": j} for j in range(fj.MAX_JOINED)]}
     assert docs[1][1] == {"variables": {"uuid": "w"}}
+
+
+# ---------------------------------------------------------------- documents on one long line
+
+@SETTINGS
+@given(st.text(alphabet="\n{a", max_size=40), st.lists(st.integers(0, 45), max_size=12))
+def test_find_reused_is_str_find(text: str, ats: list[int]) -> None:
+    """``_Find`` answers as ``str.find`` whatever the order of the offsets asked."""
+    for pattern in ("\n", "\n{"):
+        find = fj._Find(text, pattern)
+        for at in sorted(ats) + ats:
+            assert find(at) == text.find(pattern, at), (pattern, at)
+
+
+def _docs_seen(text: str, fast: bool) -> list:
+    taken: list[int] = []
+    return _events(fj._json_docs(text, fast, _take, taken), taken, [], 10**9, True)
+
+
+@SETTINGS
+@given(st.one_of(_soup(), _json_file()), st.sampled_from(["\n", "", " ", ","]),
+       st.booleans())
+def test_long_windows_decoded_from_short_ones_read_the_same(
+        monkeypatch: pytest.MonkeyPatch, text: str, glue: str, fast: bool) -> None:
+    """Every window taken as long (decoded from windows of 1, 4, 16, ... characters first)
+    gives the documents, errors, lines and orjson windows of the whole windows, on files
+    whose documents follow each other on one line (joined without a line end), too."""
+    text = text.replace("\n", glue) if glue != "\n" else text
+    want = _docs_seen(text, fast)
+    with monkeypatch.context() as m:
+        m.setattr(fj, "LONG_WINDOW", 0)
+        m.setattr(fj, "FIRST_WINDOW", 1)
+        assert _docs_seen(text, fast) == want
+
+
+def test_documents_joined_on_one_line_are_read_in_linear_time(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Per-call files joined without a line end (``cat *.json`` of files that end without
+    one) put every document on one line: each is decoded from a short window, not from the
+    rest of the line, and the rows are those of the same documents one a line."""
+    doc = ('{"variables": {"uuid": "u%d", "sip_from_user": "%%2B1202555%04d", '
+           '"start_uepoch": "1718035231000000"}, "callflow": {"caller_profile": '
+           '{"destination_number": "13125550178"}}}')
+    decoded = [0]
+    raw_decode = json.JSONDecoder.raw_decode
+
+    def counted(self: json.JSONDecoder, s: str, idx: int = 0) -> tuple[Any, int]:
+        decoded[0] += len(s) - idx
+        return raw_decode(self, s, idx)
+
+    monkeypatch.setattr(json.JSONDecoder, "raw_decode", counted)
+    for k in (1200, 4800):
+        docs = [doc % (j, j) for j in range(k)]
+        text = "".join(docs)
+        decoded[0] = 0
+        for fast in (True, False):
+            got = list(fj._json_docs(text, fast))
+            assert [d[1] for d in got] == [json.loads(d) for d in docs]
+        # twice over (with orjson and without), each from a window of FIRST_WINDOW chars
+        # while the rest of the line is long, then from the rest (LONG_WINDOW at most): the
+        # rest of the line each was ~k / 2 documents a document
+        tail = fj.LONG_WINDOW * fj.LONG_WINDOW // len(docs[0])
+        assert decoded[0] <= 2 * (k * fj.FIRST_WINDOW + tail)  # (the rest: ~40x at k = 4800)
+    one_line, lines = tmp_path / "joined.json", tmp_path / "lines.json"
+    one_line.write_text("".join(docs))
+    lines.write_text("\n".join(docs) + "\n")
+    a, b = (fd.read_json(p, ReadOptions()) for p in (one_line, lines))
+    assert set(a.columns) == set(b.columns)
+    for name in a.columns:
+        assert a.columns[name].equals(b.columns[name]), name

@@ -35,6 +35,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency
 
 Doc = tuple[int, Any, str, str, "str | None"]
 _SEPARATORS = re.compile(r"[\s,\[\]]*")
+_BLANKS = re.compile(r"[ \t\n\r]*")  # the white space orjson allows after a value
 _TRAIL = " \t\n\r,[]"  # separators orjson's window may end with (all in _SEPARATORS)
 
 
@@ -43,8 +44,51 @@ class Overshoot(Exception):
     (the full text would have widened the decoding window past it): read the file whole."""
 
 
-def _decode_doc(dec: json.JSONDecoder, text: str, i: int, final: bool = True
-                ) -> tuple[object, int]:
+class _Find:
+    """``text.find(pattern, at)`` for ``at`` that only grow between calls (documents in file
+    order), each answer reused while it lies ahead: a line of many documents (files joined
+    without a line end between them) searched to its end once, not once per document."""
+
+    def __init__(self, text: str, pattern: str) -> None:
+        self.text, self.pattern = text, pattern
+        self.start, self.found = 0, self.text.find(pattern)
+
+    def __call__(self, at: int) -> int:
+        if not self.start <= at <= (len(self.text) if self.found < 0 else self.found):
+            self.start, self.found = at, self.text.find(self.pattern, at)
+        return self.found
+
+
+def _text_after(text: str, at: int, end: int) -> bool:
+    """Whether ``text[at:end]`` holds more than white space (without copying it)."""
+    blanks = _BLANKS.match(text, at)
+    return blanks is not None and blanks.end() < end
+
+
+#: a window longer than this (a line of many documents) is first decoded from shorter ones,
+#: from ``FIRST_WINDOW`` on (see ``_first_doc``)
+LONG_WINDOW, FIRST_WINDOW = 1 << 16, 1 << 12
+
+
+def _first_doc(dec: json.JSONDecoder, text: str, i: int, stop: int) -> tuple[object, int] | None:
+    """``dec.raw_decode(text[i:stop])`` when it decodes from a shorter window, each 4 times
+    the one before, else None (the caller decodes the whole window): no copy of a long
+    window (the rest of a line of many documents) per document. Exact: a document whose
+    closing brace lies inside the shorter window is read from the same characters, and a
+    failure there says nothing (the whole window decides)."""
+    size = FIRST_WINDOW
+    while i + size < stop:
+        try:
+            doc, end = dec.raw_decode(text[i:i + size])
+        except (ValueError, RecursionError):
+            size *= 4
+            continue
+        return doc, i + end
+    return None
+
+
+def _decode_doc(dec: json.JSONDecoder, text: str, i: int, final: bool = True,
+                find: _Find | None = None) -> tuple[object, int]:
     """One JSON document starting at ``text[i]`` and the offset after it.
 
     ``JSONDecodeError`` counts lines from the start of the string it was given, so decoding
@@ -59,15 +103,22 @@ def _decode_doc(dec: json.JSONDecoder, text: str, i: int, final: bool = True
     document as its value, that one the next, and so on (a file of such lines cost ~1000
     documents' decoding for each, nesting up to Python's limit: 16,000 of them over a
     minute), while a document written with its inner objects at the start of a line
-    (``indent=0``) has a few such lines (FreeSWITCH indents them, or writes one line)."""
+    (``indent=0``) has a few such lines (FreeSWITCH indents them, or writes one line).
+    ``find``: the searches for a line starting with ``{``, reused from one document to the
+    next (``_Find``)."""
     n = len(text)
     width = 0
     first: json.JSONDecodeError | None = None
     limit = n  # (once cut: the window holding MAX_JOINED such lines, the widest tried)
     tried = i
+    find = find or _Find(text, "\n{")
     while True:
-        nxt = text.find("\n{", i + 1 + width)
+        nxt = find(i + 1 + width)
         stop = n if nxt < 0 else nxt + 1
+        if width == 0 and stop - i > LONG_WINDOW:
+            got = _first_doc(dec, text, i, stop)
+            if got is not None:
+                return got
         if first is not None and stop > limit:
             if tried >= limit:  # the widest window failed: the document runs on past it
                 raise first
@@ -121,6 +172,7 @@ def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None 
     loads = orjson.loads if (fast and orjson is not None) else None
     i, n = 0, len(text)
     line, counted = line0, 0
+    find_eol, find_doc = _Find(text, "\n"), _Find(text, "\n{")
     while i < n:
         if text[i] != "{":  # (where the last window ended: no separator to skip)
             i = _SEPARATORS.match(text, i).end()  # type: ignore[union-attr]  # (matches empty)
@@ -129,13 +181,13 @@ def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None 
         line += text.count("\n", counted, i)  # from the previous document: linear in the file
         counted = i
         if loads is not None:
-            eol = text.find("\n", i)  # one memchr; the window ends at the next "\n{"
+            eol = find_eol(i)  # one memchr; the window ends at the next "\n{"
             if eol < 0:
                 stop = n
             elif text[eol + 1:eol + 2] == "{":
                 stop = eol + 1
             else:
-                nxt = text.find("\n{", eol)
+                nxt = find_doc(eol)
                 stop = n if nxt < 0 else nxt + 1
             end = stop
             while end > i and text[end - 1] in _TRAIL:
@@ -143,6 +195,15 @@ def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None 
             # A window not ending in "}" holds no whole object (a cut line): no orjson try.
             # orjson reads objects nested up to 1024 deep where the standard decoder gives up
             # near 1000: a document nested that deep (not a CDR) is read instead of refused.
+            # A long window (a line of many documents) whose first document ends before
+            # more text: orjson would refuse it (it reads one value), so the standard
+            # decoder's document is taken as it would be after that refusal, without a copy
+            # of the rest of the line per document.
+            early = _first_doc(dec, text, i, end) if end - i > LONG_WINDOW else None
+            if early is not None and _text_after(text, early[1], end):
+                yield line, early[0], "", "", None
+                i = early[1]
+                continue
             if text[end - 1] == "}":
                 window = text[i:end]
                 try:
@@ -160,17 +221,17 @@ def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None 
                     i = stop
                     continue
         try:
-            doc, end = _decode_doc(dec, text, i, final)
+            doc, end = _decode_doc(dec, text, i, final, find_doc)
         except json.JSONDecodeError as exc:
-            nxt = text.find("\n{", i + 1)
-            eol = text.find("\n", i)
+            nxt = find_doc(i + 1)
+            eol = find_eol(i)
             where = f" (line {line + exc.lineno - 1}, column {exc.colno})"
             yield line, None, f"JSON: {exc.msg}{where}", text[i:eol if eol >= 0 else n], None
             i = n if nxt < 0 else nxt + 1
             continue
         except RecursionError:  # nesting deeper than Python's stack: not a CDR document
-            nxt = text.find("\n{", i + 1)
-            eol = text.find("\n", i)
+            nxt = find_doc(i + 1)
+            eol = find_eol(i)
             yield line, None, "JSON nested too deeply to be a CDR document", \
                 text[i:eol if eol >= 0 else n], None
             i = n if nxt < 0 else nxt + 1
