@@ -191,13 +191,8 @@ def test_legs_made_arrays_a_few_at_a_time_are_the_legs_made_arrays_at_once(text,
         assert got[0][k].equals(want[0][k]), k
 
 
-def test_a_chain_of_cut_lines_is_read_in_linear_time_each_cut_line_named(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Lines cut after ``"key":`` each take the next document as their value: every one is
-    reported with the error of its own line (not "nested too deeply" after decoding ~1000
-    documents each), and a document with a few inner lines starting with '{' is still read."""
-    cut = '{"variables": {"uuid": "u", "sip_gateway":\n'
-    whole = '{"variables": {"uuid": "w"}}\n'
+def _count_decoded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A counter of the characters handed to the standard decoder from here on."""
     decoded = [0]
     raw_decode = json.JSONDecoder.raw_decode
 
@@ -206,6 +201,17 @@ def test_a_chain_of_cut_lines_is_read_in_linear_time_each_cut_line_named(
         return raw_decode(self, s, idx)
 
     monkeypatch.setattr(json.JSONDecoder, "raw_decode", counted)
+    return decoded
+
+
+def test_a_chain_of_cut_lines_is_read_in_linear_time_each_cut_line_named(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines cut after ``"key":`` each take the next document as their value: every one is
+    reported with the error of its own line (not "nested too deeply" after decoding ~1000
+    documents each), and a document with a few inner lines starting with '{' is still read."""
+    cut = '{"variables": {"uuid": "u", "sip_gateway":\n'
+    whole = '{"variables": {"uuid": "w"}}\n'
+    decoded = _count_decoded(monkeypatch)
     for k in (200, 800):
         text = cut * k + whole
         decoded[0] = 0
@@ -265,14 +271,7 @@ def test_documents_joined_on_one_line_are_read_in_linear_time(
     doc = ('{"variables": {"uuid": "u%d", "sip_from_user": "%%2B1202555%04d", '
            '"start_uepoch": "1718035231000000"}, "callflow": {"caller_profile": '
            '{"destination_number": "13125550178"}}}')
-    decoded = [0]
-    raw_decode = json.JSONDecoder.raw_decode
-
-    def counted(self: json.JSONDecoder, s: str, idx: int = 0) -> tuple[Any, int]:
-        decoded[0] += len(s) - idx
-        return raw_decode(self, s, idx)
-
-    monkeypatch.setattr(json.JSONDecoder, "raw_decode", counted)
+    decoded = _count_decoded(monkeypatch)
     for k in (1200, 4800):
         docs = [doc % (j, j) for j in range(k)]
         text = "".join(docs)
