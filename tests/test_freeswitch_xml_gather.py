@@ -19,7 +19,7 @@ _HEX = {c: int(chr(c), 16) for c in b"0123456789abcdefABCDEF"}
 def _old_gather(arr: bytes, vs: np.ndarray, ve: np.ndarray, nv: int
                 ) -> tuple[list[list[bytes | None]], list[list[bool]]]:
     """Per field, each row's text (None where no span) and, for the variables, whether an
-    escape gave a byte past ASCII: the loop ``gather_into`` had, byte by byte."""
+    escape gave a byte past ASCII: the loop the gather had, byte by byte."""
     rows, nf = vs.shape
     texts: list[list[bytes | None]] = [[] for _ in range(nf)]
     wide = [[False] * rows for _ in range(nv)]
@@ -46,9 +46,28 @@ def _old_gather(arr: bytes, vs: np.ndarray, ve: np.ndarray, nv: int
     return texts, wide
 
 
+def _gather_into(arr: np.ndarray, vs: np.ndarray, ve: np.ndarray, nv: int, offs: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``_fill`` over every row at once into regions of exactly the spans' bytes (the word
+    copies' room at its tightest: a region ends where the next field's begins): (offsets
+    [field, row + 1] written to ``offs``, valid [field, row], bytes, where each field's
+    bytes start [field + 1], wide), the room a decoded field left over zeroed."""
+    rows, nf = vs.shape
+    base = np.concatenate([[0], np.cumsum(np.where(vs >= 0, ve - vs, 0).sum(axis=0))])
+    buf = np.empty(base[nf], np.uint8)
+    valid = np.empty((nf, rows), np.bool_)
+    wide = np.zeros((nv, rows), np.bool_)
+    used = np.zeros(nf, np.int64)
+    offs[:, 0] = 0
+    gat._fill(arr, vs, ve, nv, 0, offs, valid, 0, buf, base, used, base[1:].copy(), wide)
+    for f in range(nf):
+        buf[base[f] + used[f]:base[f + 1]] = 0
+    return offs, valid, buf, base, wide
+
+
 def _check(data: bytes, spans: list[list[tuple[int, int] | None]], nv: int,
            width: type) -> None:
-    """``gather_into`` gives the oracle's texts and marks, in ``offs`` of its type, the
+    """``_fill`` gives the oracle's texts and marks, in ``offs`` of its type, the
     room a decoded field left over as zeros."""
     rows, nf = len(spans), len(spans[0])
     vs = np.full((rows, nf), -1, np.int64)
@@ -59,7 +78,7 @@ def _check(data: bytes, spans: list[list[tuple[int, int] | None]], nv: int,
                 vs[j, f], ve[j, f] = span
     arr = np.frombuffer(data, np.uint8)
     into: np.ndarray = np.empty((nf, rows + 1), width)
-    offs, valid, buf, base, wide = gat.gather_into(arr, vs, ve, nv, into)
+    offs, valid, buf, base, wide = _gather_into(arr, vs, ve, nv, into)
     assert offs is into and offs[:, 0].tolist() == [0] * nf
     texts, old_wide = _old_gather(data, vs, ve, nv)
     lengths = [sum(b - a for a, b in filter(None, (row[f] for row in spans))) for f in range(nf)]

@@ -132,23 +132,22 @@ def test_word_compare_is_byte_equality(raw: bytes, data: st.DataObject) -> None:
     if ln == klen:
         want = bytes(arr[a:a + ln]) == bytes(keys[k, :ln])
         assert words_mod.same_as_key(arr, a, ln, words, k) == want
-        assert kern._key_bytes_same(arr, a, ln, keys, k) == want
+        assert words_mod.same_as_key_bytes(arr, a, ln, keys, k) == want
 
 
 def test_word_compare_of_keys_in_place() -> None:
     """Each key found where it stands, and not with any one byte changed."""
     from workbench.common import words as words_mod
-    from workbench.ingest.formats.switches import freeswitch_xml_kernels as kern
 
     raw, keys, lengths, _ = scan_names()
     words = words_mod.key_words(keys)
     for k, name in enumerate(raw):
         arr = np.frombuffer(b"<" + name + b">" + bytes(8), np.uint8)
         assert words_mod.same_as_key(arr, 1, len(name), words, k)
-        assert kern._key_bytes_same(arr, 1, len(name), keys, k)
+        assert words_mod.same_as_key_bytes(arr, 1, len(name), keys, k)
         for j in range(len(name)):
             bad = bytearray(arr)
             bad[1 + j] ^= 0x20
             other = np.frombuffer(bytes(bad), np.uint8)
             assert not words_mod.same_as_key(other, 1, len(name), words, k)
-            assert not kern._key_bytes_same(other, 1, len(name), keys, k)
+            assert not words_mod.same_as_key_bytes(other, 1, len(name), keys, k)

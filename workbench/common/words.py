@@ -107,3 +107,13 @@ def same_as_key(arr: np.ndarray, s: int, ln: int, words: np.ndarray, k: int) -> 
             return False
         j += 8
     return bool(((word(arr, s + j) ^ words[k, j >> 3]) & HEAD[ln - j]) == 0)
+
+
+@nb.njit(cache=True, nogil=True)
+def same_as_key_bytes(arr: np.ndarray, s: int, ln: int, keys: np.ndarray, k: int) -> bool:
+    """``same_as_key`` byte by byte (``keys``: the keys' bytes, a row each), for a name
+    within 8 bytes of the array's end."""
+    for j in range(ln):
+        if keys[k, j] != arr[s + j]:
+            return False
+    return True

@@ -88,7 +88,7 @@ def _first_doc(dec: json.JSONDecoder, text: str, i: int, stop: int) -> tuple[obj
 
 
 def _decode_doc(dec: json.JSONDecoder, text: str, i: int, final: bool = True,
-                find: _Find | None = None) -> tuple[object, int]:
+                find: _Find | None = None, shorter: bool = True) -> tuple[object, int]:
     """One JSON document starting at ``text[i]`` and the offset after it.
 
     ``JSONDecodeError`` counts lines from the start of the string it was given, so decoding
@@ -105,7 +105,8 @@ def _decode_doc(dec: json.JSONDecoder, text: str, i: int, final: bool = True,
     minute), while a document written with its inner objects at the start of a line
     (``indent=0``) has a few such lines (FreeSWITCH indents them, or writes one line).
     ``find``: the searches for a line starting with ``{``, reused from one document to the
-    next (``_Find``)."""
+    next (``_Find``); ``shorter``: a long window is first decoded from shorter ones (False:
+    the caller found they do not hold the document)."""
     n = len(text)
     width = 0
     first: json.JSONDecodeError | None = None
@@ -115,7 +116,7 @@ def _decode_doc(dec: json.JSONDecoder, text: str, i: int, final: bool = True,
     while True:
         nxt = find(i + 1 + width)
         stop = n if nxt < 0 else nxt + 1
-        if width == 0 and stop - i > LONG_WINDOW:
+        if shorter and width == 0 and stop - i > LONG_WINDOW:
             got = _first_doc(dec, text, i, stop)
             if got is not None:
                 return got
@@ -180,6 +181,7 @@ def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None 
                 break
         line += text.count("\n", counted, i)  # from the previous document: linear in the file
         counted = i
+        long_window = False  # (shorter windows tried already: see below)
         if loads is not None:
             eol = find_eol(i)  # one memchr; the window ends at the next "\n{"
             if eol < 0:
@@ -199,12 +201,9 @@ def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None 
             # more text: orjson would refuse it (it reads one value), so the standard
             # decoder's document is taken as it would be after that refusal, without a copy
             # of the rest of the line per document.
-            early = _first_doc(dec, text, i, end) if end - i > LONG_WINDOW else None
-            if early is not None and _text_after(text, early[1], end):
-                yield line, early[0], "", "", None
-                i = early[1]
-                continue
-            if text[end - 1] == "}":
+            long_window = end - i > LONG_WINDOW
+            early = _first_doc(dec, text, i, end) if long_window else None
+            if (early is None or not _text_after(text, early[1], end)) and text[end - 1] == "}":
                 window = text[i:end]
                 try:
                     doc = loads(window)
@@ -220,8 +219,12 @@ def _json_docs(text: str, fast: bool = True, take: Callable[[Any], bool] | None 
                         counted = stop
                     i = stop
                     continue
+            if early is not None:  # (what ``_decode_doc`` gives, decoded already)
+                yield line, early[0], "", "", None
+                i = early[1]
+                continue
         try:
-            doc, end = _decode_doc(dec, text, i, final, find_doc)
+            doc, end = _decode_doc(dec, text, i, final, find_doc, not long_window)
         except json.JSONDecodeError as exc:
             nxt = find_doc(i + 1)
             eol = find_eol(i)

@@ -25,7 +25,7 @@ import numba as nb
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from workbench.common.words import HEX, HIGHS, ONES, same_as_key, word
+from workbench.common.words import HEX, HIGHS, ONES, same_as_key, same_as_key_bytes, word
 
 #: ``scan``'s status: done; the window arrays are full; the row arrays are full; not UTF-8;
 #: a field's region of the value buffer is full
@@ -392,14 +392,7 @@ def scan(arr: np.ndarray, lut: np.ndarray, chain: np.ndarray, keys: np.ndarray,
                                 while x >= 0 and not same_as_key(arr, a, ln, kwords, x):
                                     x = chain[x]
                             else:  # near the file's end: byte by byte
-                                while x >= 0:
-                                    same = True
-                                    for q in range(1, ln):
-                                        if arr[a + q] != keys[x, q]:
-                                            same = False
-                                            break
-                                    if same:
-                                        break
+                                while x >= 0 and not same_as_key_bytes(arr, a, ln, keys, x):
                                     x = chain[x]
                         if x >= 0:
                             if where == ROOT:

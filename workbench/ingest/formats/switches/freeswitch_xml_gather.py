@@ -32,44 +32,15 @@ _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
 _AHEAD = 4096  # bytes of the file asked for ahead of each value (4 k: ~2 documents)
 
 
-def gather(arr: np.ndarray, vs: np.ndarray, ve: np.ndarray, nv: int
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The spans' bytes as string-array buffers, a column per field: (offsets [field, row
-    + 1] from the field's first byte, valid [field, row], bytes, where each field's bytes
-    start in them [field + 1], wide). The first ``nv`` fields (variables) are URL-decoded as
-    ``unquote_array`` does: a %XX escape of an ASCII character becomes its byte; a value
-    with an escape past ASCII is marked in ``wide`` [field, row], for ``unquote`` itself."""
-    return gather_into(arr, vs, ve, nv, np.empty((vs.shape[1], vs.shape[0] + 1), np.int64))
-
-
-def gather_into(arr: np.ndarray, vs: np.ndarray, ve: np.ndarray, nv: int, offs: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``gather`` with the offsets written to ``offs`` [field, row + 1] (int32 where the
-    spans' bytes are fewer than 2**31: the string arrays take them without a copy).
-
-    The output arrays are numpy's, not the compiled loop's: numpy asks the kernel for huge
-    pages for a large array, where an array made inside numba takes a page fault every 4 kB
-    (32 k faults, ~0.04 s more, for the 133 MB of a 250 k-document file)."""
-    rows, nf = vs.shape
-    valid = np.empty((nf, rows), np.bool_)
-    base = _sizes(vs, ve)
-    buf = np.empty(base[nf], np.uint8)
-    wide = np.zeros((nv, rows), np.bool_)
-    used = np.zeros(nf, np.int64)
-    offs[:, 0] = 0
-    _fill(arr, vs, ve, nv, 0, offs, valid, 0, buf, base, used, base[1:].copy(), wide)
-    for f in range(nf):  # (the room a decoded field left over: zeros, not the words' bytes)
-        buf[base[f] + used[f]:base[f + 1]] = 0
-    return offs, valid, buf, base, wide
-
-
 class Gathered:
     """The fields' texts gathered block by block as ``scan_docs`` hands over the spans
     (``add`` is its ``flush``), so that the spans of the whole file are never held (at 1 M
     documents they were 330 MB of fresh memory). Each field's bytes go to its own region of
     one buffer; a region too small for the next value is regrown to what the rows so far
     hold per byte of the file read, a quarter more. Room never written is never touched: it
-    costs no memory."""
+    costs no memory. The arrays are numpy's, not the compiled loop's: numpy asks the kernel
+    for huge pages for a large array, where an array made inside numba takes a page fault
+    every 4 kB (32 k faults, ~0.04 s more, for the 133 MB of a 250 k-document file)."""
 
     def __init__(self, arr: np.ndarray, nv: int, nf: int, rows: int = 0, region: int = 0
                  ) -> None:
@@ -188,22 +159,6 @@ def _fill(arr: np.ndarray, vs: np.ndarray, ve: np.ndarray, nv: int, j0: int, off
     for f in range(nf):
         used[f] = at[f] - base[f]
     return rows
-
-
-@nb.njit(cache=True, nogil=True)
-def _sizes(vs: np.ndarray, ve: np.ndarray) -> np.ndarray:
-    """Where each field's bytes start [field + 1] in the spans' text."""
-    rows, nf = vs.shape
-    tot = np.zeros(nf, np.int64)
-    for j in range(rows):
-        for f in range(nf):
-            a = vs[j, f]
-            if a >= 0:
-                tot[f] += ve[j, f] - a
-    base = np.zeros(nf + 1, np.int64)
-    for f in range(nf):
-        base[f + 1] = base[f] + tot[f]
-    return base
 
 
 @nb.njit(cache=True, nogil=True)

@@ -27,6 +27,7 @@ from workbench.common.words import HEAD as _HEAD
 from workbench.common.words import HEX, HIGHS, ONES
 from workbench.common.words import key_words as _key_words
 from workbench.common.words import same_as_key as _same_as_key
+from workbench.common.words import same_as_key_bytes as _same_as_key_bytes
 from workbench.common.words import word as _word
 
 # byte classes of the main loop (0: a byte with no meaning of its own)
@@ -121,8 +122,6 @@ def _quoted_byte(arr: np.ndarray, p: int, k: int, st: np.ndarray) -> bool:
             st[ODD] = 1
         return True
     return k == _HIGH
-
-
 
 
 @nb.njit(cache=True, nogil=True)
@@ -260,15 +259,6 @@ def name_hash(first: int, mid: int, late: int, last: int, ln: int) -> int:
     (``freeswitch_doc_xml._name_table`` hashes alike): four of its bytes and its length,
     cheaper than a hash of every byte (a chain of multiplies) on ~9 M names a 435 MB file."""
     return ln * 0x9E37 + first * 0x2F1 + last * 0x107 + mid * 0x3B + late * 0x1F3
-
-
-@nb.njit(cache=True, nogil=True)
-def _key_bytes_same(arr: np.ndarray, s: int, ln: int, keys: np.ndarray, k: int) -> bool:
-    """``same_as_key`` byte by byte, for a name near the file's end."""
-    for j in range(ln):
-        if keys[k, j] != arr[s + j]:
-            return False
-    return True
 
 
 @nb.njit(cache=True, nogil=True)
@@ -714,7 +704,7 @@ def _scan(arr: np.ndarray, cdr_next: np.ndarray, table: np.ndarray, keys: np.nda
                             kt = table[h]
                             if key_len[kt] == nlen and (
                                     _same_as_key(arr, ns, nlen, key_words, kt) if words
-                                    else _key_bytes_same(arr, ns, nlen, keys, kt)):
+                                    else _same_as_key_bytes(arr, ns, nlen, keys, kt)):
                                 k = kt
                                 break
                             h = (h + 1) & mask
